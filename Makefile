@@ -1,0 +1,35 @@
+# Two commands: `make run` (set-up + load fixtures + refresh + serve) and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+TSTAMP := $(VENV)/.installed-test
+
+.PHONY: run test install install-test serve clean bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(TSTAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@ $(STAMP)
+
+install: $(STAMP)
+install-test: $(TSTAMP)
+
+run: $(STAMP)
+	$(BIN)/matching run
+
+test: $(TSTAMP)
+	$(BIN)/python -m pytest -q
+
+bench: $(TSTAMP)
+	$(BIN)/python benchmarks/bench_refresh.py --participants 2000 --openings 800
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,30 @@
+"""STYRK-08 occupation codes (SSB KLASS 7): the hierarchy used for occupation proximity."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pandas as pd
+
+from matching.taxonomy._files import reference_path
+
+
+@lru_cache(maxsize=1)
+def styrk_table() -> pd.DataFrame:
+    """Every STYRK-08 code (levels 1-4) with its bokmål name, indexed by code."""
+    df = pd.read_csv(reference_path("styrk08.csv"), dtype=str, encoding="utf-8")
+    return df.set_index("code")
+
+
+@lru_cache(maxsize=1)
+def unit_groups() -> dict[str, str]:
+    """4-digit code → name: the codes a title can normalise to."""
+    df = styrk_table()
+    return df[df["level"] == "4"]["name"].to_dict()
+
+
+def is_valid_code(code: str) -> bool:
+    return code in unit_groups()
+
+
+def name(code: str) -> str:
+    return str(styrk_table()["name"].get(code, code))
