@@ -1,0 +1,71 @@
+"""Settings from the environment (prefix MATCHING_), with safe development defaults.
+
+In development the JWT secret is generated once and stored beside the SQLite database, so
+tokens printed by `matching token` keep working across restarts; outside development a
+missing or known-weak secret is refused.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB_PATH = PROJECT_ROOT / "var" / "matching.db"
+DEFAULT_MODEL_DIR = PROJECT_ROOT / "models"
+DEFAULT_FIXTURES = PROJECT_ROOT / "data" / "fixtures"
+WEAK_SECRETS = {"", "secret", "changeme", "dev", "development"}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MATCHING_", extra="ignore")
+
+    environment: str = Field(default="development", description="development | production")
+    database_url: str = Field(default=f"sqlite:///{DEFAULT_DB_PATH}")
+    secret_key: str | None = None
+    token_ttl_minutes: int = 8 * 60
+    host: str = "127.0.0.1"
+    port: int = 8000
+    model_dir: Path = DEFAULT_MODEL_DIR
+    top_k: int = 50
+    keep_runs: int = 5
+    today: dt.date | None = Field(default=None, description="pin 'today' (tests, replays)")
+    dask_scheduler: str | None = Field(default=None, description="tcp://host:port → refresh on Dask")
+
+    def as_of(self) -> dt.date:
+        return self.today or dt.date.today()
+
+    def sqlite_path(self) -> Path | None:
+        prefix = "sqlite:///"
+        if self.database_url.startswith(prefix):
+            return Path(self.database_url[len(prefix):])
+        return None
+
+    def resolved_secret(self) -> str:
+        """The JWT signing secret; generated and persisted beside the DB in development only."""
+        if self.secret_key:
+            if self.environment != "development" and (
+                self.secret_key in WEAK_SECRETS or len(self.secret_key) < 32
+            ):
+                raise RuntimeError("MATCHING_SECRET_KEY is too weak for a non-development environment")
+            return self.secret_key
+        if self.environment != "development":
+            raise RuntimeError("MATCHING_SECRET_KEY must be set outside development")
+        db_path = self.sqlite_path()
+        secret_file = (db_path.parent if db_path else PROJECT_ROOT / "var") / "dev-secret.key"
+        if secret_file.exists():
+            return secret_file.read_text().strip()
+        secret_file.parent.mkdir(parents=True, exist_ok=True)
+        value = secrets.token_urlsafe(48)
+        secret_file.write_text(value)
+        secret_file.chmod(0o600)
+        return value
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

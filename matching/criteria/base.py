@@ -1,0 +1,65 @@
+"""What a criterion (one feature family) declares, splink-style.
+
+A criterion turns every candidate pair into one of a few ordered, labelled levels, worst
+first. The model learns one non-decreasing weight per level, so a better level can never
+lower a score (monotone by construction). `direction` says how the underlying raw value
+relates to the levels ("increasing": a larger value is a better level). Reason texts are
+templates filled with the pair's real values, in bokmål and English.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from matching.pairs import Pairs
+
+Values = dict[str, np.ndarray]
+Texts = Mapping[str, str]  # lang → template
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    level: np.ndarray  # int level per pair, 0 = worst
+    values: Values  # arrays quoted by the templates, one entry per pair
+
+
+@dataclass(frozen=True)
+class Criterion:
+    name: str
+    levels: tuple[Texts, ...]  # short level labels, worst → best
+    evaluate: Callable[[Pairs], Evaluation]
+    reason: Callable[[int, Mapping[str, Any], str], str]  # (level, values, lang) → text
+    direction: Literal["increasing", "decreasing"] = "increasing"
+    description: str = ""
+    #: Health-related: the reason names adaptation needs, so the liaison view redacts it.
+    sensitive: bool = False
+    redacted_reason: Callable[[int, str], str] | None = field(default=None)
+
+    @property
+    def n_levels(self) -> int:
+        return len(self.levels)
+
+    def level_label(self, level: int, lang: str) -> str:
+        return self.levels[level][lang]
+
+    def text(self, level: int, values: Mapping[str, Any], lang: str, redact: bool = False) -> str:
+        if redact and self.sensitive and self.redacted_reason is not None:
+            return self.redacted_reason(level, lang)
+        return self.reason(level, values, lang)
+
+
+def bin_levels(value: np.ndarray, thresholds: list[float], direction: str) -> np.ndarray:
+    """Level index from thresholds: for "increasing", value >= threshold[i] lifts a level;
+    for "decreasing", value <= threshold[i] lifts a level (thresholds listed worst → best)."""
+    value = np.asarray(value, dtype=float)
+    level = np.zeros(value.shape, dtype=np.int64)
+    for thr in thresholds:
+        level += (value >= thr) if direction == "increasing" else (value <= thr)
+    return level
+
+
+def fmt_num(x: float, decimals: int = 0) -> str:
+    return f"{x:.{decimals}f}"

@@ -1,0 +1,149 @@
+"""The additive, interpretable scoring model (splink's shape, monotone by construction).
+
+Each criterion's level is encoded as a "thermometer" (level >= 1, level >= 2, …) and a
+logistic regression learns one non-negative weight per step, so a better level can never
+score lower. The weight of a level is the sum of its steps; it is centred on the training
+mean so a contribution reads "better (+) or worse (−) than a typical suggested pair", and the
+means move into the intercept. Hence, exactly: raw = intercept + Σ contributions and
+score = sigmoid(raw).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+from scipy.optimize import minimize
+from scipy.special import expit
+
+from matching.criteria import BY_NAME, Criterion
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ScoringModel:
+    version: str
+    criteria: tuple[str, ...]
+    level_weights: list[np.ndarray]  # per criterion: centred contribution of each level
+    intercept: float
+    card: dict[str, Any] = field(default_factory=dict)
+
+    def contributions(self, levels: np.ndarray) -> np.ndarray:
+        """(n_pairs, n_criteria) contribution of each criterion's active level."""
+        out = np.empty(levels.shape, dtype=float)
+        for j, w in enumerate(self.level_weights):
+            out[:, j] = w[levels[:, j]]
+        return out
+
+    def raw(self, levels: np.ndarray) -> np.ndarray:
+        return self.intercept + self.contributions(levels).sum(axis=1)
+
+    def score(self, levels: np.ndarray) -> np.ndarray:
+        return expit(self.raw(levels))
+
+    # ---------------------------------------------------------------- persistence
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "criteria": list(self.criteria),
+            "intercept": float(self.intercept),
+            "level_weights": {c: [float(x) for x in w] for c, w in zip(self.criteria, self.level_weights)},
+        }
+
+    def save(self, model_dir: Path) -> tuple[Path, Path]:
+        """joblib artefact (plain dict + numpy, no pickled classes) + JSON model card."""
+        model_dir.mkdir(parents=True, exist_ok=True)
+        artefact = model_dir / f"matcher-{self.version}.joblib"
+        card_path = model_dir / f"matcher-{self.version}.json"
+        joblib.dump(self.to_dict(), artefact)
+        card = {**self.card, **self.to_dict()}
+        card_path.write_text(json.dumps(card, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+        (model_dir / "LATEST").write_text(self.version + "\n")
+        return artefact, card_path
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], card: dict[str, Any] | None = None) -> ScoringModel:
+        criteria = tuple(data["criteria"])
+        unknown = [c for c in criteria if c not in BY_NAME]
+        if unknown:
+            raise ValueError(f"model uses criteria this code does not have: {unknown}")
+        weights = [np.asarray(data["level_weights"][c], dtype=float) for c in criteria]
+        for c, w in zip(criteria, weights):
+            if len(w) != BY_NAME[c].n_levels:
+                raise ValueError(f"model has {len(w)} levels for {c!r}, code has {BY_NAME[c].n_levels}")
+        return cls(data["version"], criteria, weights, float(data["intercept"]), card or {})
+
+    @classmethod
+    def load(cls, model_dir: Path, version: str | None = None) -> ScoringModel:
+        if version is None:
+            latest = model_dir / "LATEST"
+            if not latest.exists():
+                raise FileNotFoundError(f"no trained model in {model_dir}; run `matching train`")
+            version = latest.read_text().strip()
+        data = joblib.load(model_dir / f"matcher-{version}.joblib")
+        card_path = model_dir / f"matcher-{version}.json"
+        card = json.loads(card_path.read_text(encoding="utf-8")) if card_path.exists() else {}
+        return cls.from_dict(data, card)
+
+
+def thermometer(levels: np.ndarray, n_levels: list[int]) -> np.ndarray:
+    cols = []
+    for j, m in enumerate(n_levels):
+        for step in range(1, m):
+            cols.append(levels[:, j] >= step)
+    return np.column_stack(cols).astype(float) if cols else np.zeros((len(levels), 0))
+
+
+def fit(
+    levels: np.ndarray,
+    y: np.ndarray,
+    criteria: tuple[Criterion, ...],
+    *,
+    l2: float = 1.0,
+    version: str = "dev",
+    sample_weight: np.ndarray | None = None,
+) -> ScoringModel:
+    """Penalised logistic regression with non-negative step weights (L-BFGS-B bounds)."""
+    n_levels = [c.n_levels for c in criteria]
+    X = thermometer(levels, n_levels)
+    y = np.asarray(y, dtype=float)
+    sw = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+    sw = sw / sw.sum()
+    n_w = X.shape[1]
+
+    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        b, w = theta[0], theta[1:]
+        z = b + X @ w
+        # log(1 + e^z) - y z, stable
+        nll = np.logaddexp(0.0, z) - y * z
+        p = expit(z)
+        g = sw * (p - y)
+        value = float(sw @ nll) + 0.5 * l2 / len(y) * float(w @ w)
+        grad = np.concatenate([[g.sum()], X.T @ g + l2 / len(y) * w])
+        return value, grad
+
+    prior = np.clip(np.average(y, weights=sw), 1e-6, 1 - 1e-6)
+    theta0 = np.concatenate([[np.log(prior / (1 - prior))], np.zeros(n_w)])
+    bounds = [(None, None)] + [(0.0, None)] * n_w
+    res = minimize(loss, theta0, jac=True, method="L-BFGS-B", bounds=bounds, options={"maxiter": 2000})
+    if not res.success:
+        log.warning("optimiser stopped early: %s", res.message)
+    b, w = float(res.x[0]), res.x[1:]
+
+    level_weights, pos = [], 0
+    intercept = b
+    for j, m in enumerate(n_levels):
+        steps = w[pos:pos + m - 1]
+        pos += m - 1
+        cum = np.concatenate([[0.0], np.cumsum(steps)])
+        mean = float(np.average(cum[levels[:, j]], weights=sw))
+        level_weights.append(cum - mean)
+        intercept += mean
+    return ScoringModel(version, tuple(c.name for c in criteria), level_weights, intercept,
+                        {"trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")})

@@ -1,0 +1,252 @@
+"""A snapshot of participants and openings as aligned, encoded arrays.
+
+Everything the feature pipeline needs is encoded once per snapshot (sets as bitmasks or
+sparse rows, codes as integers), so pair features are pure numpy over index arrays and the
+same code serves the nightly batch, a live request and a profile that is not stored.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sqlalchemy import Connection, select
+
+from matching import schema
+from matching.store import tables as t
+from matching.taxonomy import adaptations
+
+NEED_CODES: tuple[str, ...] = tuple(sorted(adaptations.needs()))
+LICENCES: tuple[str, ...] = tuple(sorted(schema.LICENCE_CLASSES))
+MAX_CODES = 6  # desired + experience codes kept per participant
+
+
+def bitmask(values: pd.Series, vocabulary: tuple[str, ...]) -> np.ndarray:
+    """Encode list-valued cells as integer bitmasks over a fixed vocabulary."""
+    pos = {v: i for i, v in enumerate(vocabulary)}
+    out = np.zeros(len(values), dtype=np.int64)
+    for row, items in enumerate(values):
+        mask = 0
+        for item in items or ():
+            if item in pos:
+                mask |= 1 << pos[item]
+        out[row] = mask
+    return out
+
+
+def popcount(x: np.ndarray) -> np.ndarray:
+    return np.bitwise_count(x.astype(np.uint64)).astype(np.int64)
+
+
+def _skill_matrix(values: pd.Series, vocab: dict[str, int]) -> sp.csr_matrix:
+    rows, cols = [], []
+    for r, items in enumerate(values):
+        for item in set(items or ()):
+            c = vocab.get(item)
+            if c is not None:
+                rows.append(r)
+                cols.append(c)
+    data = np.ones(len(rows), dtype=np.float32)
+    return sp.csr_matrix((data, (rows, cols)), shape=(len(values), max(len(vocab), 1)))
+
+
+def _code_matrix(values: list[list[str]], width: int = MAX_CODES) -> np.ndarray:
+    """Codes as int, padded with -1 (never matches a real code)."""
+    out = np.full((len(values), width), -1, dtype=np.int64)
+    for r, codes in enumerate(values):
+        for c, code in enumerate(list(dict.fromkeys(codes))[:width]):
+            out[r, c] = int(code)
+    return out
+
+
+@dataclass
+class Participants:
+    frame: pd.DataFrame  # one row per participant, schema columns + lat/lon
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    @cached_property
+    def ids(self) -> np.ndarray:
+        return self.frame["participant_id"].to_numpy()
+
+    @cached_property
+    def index(self) -> dict[str, int]:
+        return {pid: i for i, pid in enumerate(self.ids)}
+
+    @cached_property
+    def need_mask(self) -> np.ndarray:
+        return bitmask(self.frame["adaptation_needs"], NEED_CODES)
+
+    @cached_property
+    def licence_mask(self) -> np.ndarray:
+        return bitmask(self.frame["driving_licences"], LICENCES)
+
+    @cached_property
+    def desired_codes(self) -> np.ndarray:
+        return _code_matrix(list(self.frame["desired_styrk08"]))
+
+    @cached_property
+    def experience(self) -> tuple[np.ndarray, np.ndarray]:
+        """(codes, years) padded matrices."""
+        exp = list(self.frame["experience"])
+        codes = np.full((len(exp), MAX_CODES), -1, dtype=np.int64)
+        years = np.zeros((len(exp), MAX_CODES), dtype=float)
+        for r, items in enumerate(exp):
+            for c, item in enumerate((items or [])[:MAX_CODES]):
+                codes[r, c] = int(item["styrk08"])
+                years[r, c] = float(item["years"])
+        return codes, years
+
+    @cached_property
+    def norwegian_rank(self) -> np.ndarray:
+        return self.frame["norwegian_level"].map(schema.NORWEGIAN_LEVELS.index).to_numpy()
+
+    @cached_property
+    def education_rank(self) -> np.ndarray:
+        return self.frame["education_level"].map(schema.EDUCATION_LEVELS.index).to_numpy()
+
+    def skills(self, vocab: dict[str, int]) -> sp.csr_matrix:
+        return _skill_matrix(self.frame["skills"], vocab)
+
+    def col(self, name: str) -> np.ndarray:
+        return self.frame[name].to_numpy()
+
+
+@dataclass
+class Openings:
+    frame: pd.DataFrame  # one row per opening, joined with its employer
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    @cached_property
+    def ids(self) -> np.ndarray:
+        return self.frame["opening_id"].to_numpy()
+
+    @cached_property
+    def index(self) -> dict[str, int]:
+        return {oid: i for i, oid in enumerate(self.ids)}
+
+    @cached_property
+    def offered_mask(self) -> np.ndarray:
+        """Adaptations offered: the employer's plus the opening's own."""
+        return bitmask(self.frame["adaptations_all"], NEED_CODES)
+
+    @cached_property
+    def licence_mask(self) -> np.ndarray:
+        return bitmask(self.frame["required_licences"], LICENCES)
+
+    @cached_property
+    def code(self) -> np.ndarray:
+        return self.frame["styrk08"].astype(int).to_numpy()
+
+    @cached_property
+    def norwegian_rank(self) -> np.ndarray:
+        return self.frame["min_norwegian"].map(schema.NORWEGIAN_LEVELS.index).to_numpy()
+
+    @cached_property
+    def education_rank(self) -> np.ndarray:
+        return self.frame["min_education"].map(schema.EDUCATION_LEVELS.index).to_numpy()
+
+    @cached_property
+    def deadline_ord(self) -> np.ndarray:
+        """Deadline as a proleptic ordinal; no deadline → a very large value."""
+        return np.array([d.toordinal() if isinstance(d, dt.date) else 10**7 for d in self.frame["deadline"]])
+
+    @cached_property
+    def is_open(self) -> np.ndarray:
+        return (self.frame["status"] == schema.OpeningStatus.open.value).to_numpy()
+
+    @cached_property
+    def is_trial(self) -> np.ndarray:
+        return (self.frame["kind"] == schema.Kind.trial.value).to_numpy()
+
+    def skills(self, vocab: dict[str, int], column: str = "required_skills") -> sp.csr_matrix:
+        return _skill_matrix(self.frame[column], vocab)
+
+    def col(self, name: str) -> np.ndarray:
+        return self.frame[name].to_numpy()
+
+
+@dataclass
+class World:
+    participants: Participants
+    openings: Openings
+    skill_vocab: dict[str, int] = field(default_factory=dict)
+
+    @cached_property
+    def participant_skills(self) -> sp.csr_matrix:
+        return self.participants.skills(self.skill_vocab)
+
+    @cached_property
+    def required_skills(self) -> sp.csr_matrix:
+        return self.openings.skills(self.skill_vocab, "required_skills")
+
+    @cached_property
+    def optional_skills(self) -> sp.csr_matrix:
+        return self.openings.skills(self.skill_vocab, "optional_skills")
+
+    def with_participants(self, participants: Participants) -> World:
+        """Same openings (and their cached encodings), other participants."""
+        return World(participants, self.openings, self.skill_vocab)
+
+
+def _vocab(*series: pd.Series) -> dict[str, int]:
+    values = sorted({s for col in series for items in col for s in (items or ())})
+    return {s: i for i, s in enumerate(values)}
+
+
+def participants_from_records(records: list[dict[str, Any]]) -> Participants:
+    frame = pd.DataFrame.from_records(records)
+    if frame.empty:
+        frame = pd.DataFrame(columns=[c.name for c in t.participants.columns])
+    return Participants(frame.reset_index(drop=True))
+
+
+def openings_frame(conn: Connection) -> pd.DataFrame:
+    o, e = t.openings, t.employers
+    stmt = select(
+        o,
+        e.c.name.label("employer_name"),
+        e.c.nace_section,
+        e.c.adaptations_offered.label("employer_adaptations"),
+        e.c.inclusive_workplace_agreement,
+        e.c.past_trial_placements,
+        e.c.past_hires_after_trial,
+    ).join(e, e.c.orgnr == o.c.orgnr).order_by(o.c.opening_id)
+    frame = pd.DataFrame([dict(r._mapping) for r in conn.execute(stmt)])
+    if frame.empty:
+        cols = [c.name for c in o.columns] + ["employer_name", "nace_section", "employer_adaptations",
+                                               "inclusive_workplace_agreement", "past_trial_placements",
+                                               "past_hires_after_trial"]
+        frame = pd.DataFrame(columns=cols)
+    frame["adaptations_all"] = [
+        sorted(set(a or []) | set(b or [])) for a, b in zip(frame["adaptations_offered"], frame["employer_adaptations"])
+    ]
+    return frame
+
+
+def participants_frame(conn: Connection, participant_ids: list[str] | None = None) -> pd.DataFrame:
+    stmt = select(t.participants).order_by(t.participants.c.participant_id)
+    if participant_ids is not None:
+        stmt = stmt.where(t.participants.c.participant_id.in_(participant_ids))
+    rows = [dict(r._mapping) for r in conn.execute(stmt)]
+    return participants_from_records(rows).frame
+
+
+def load_world(conn: Connection) -> World:
+    participants = Participants(participants_frame(conn))
+    openings = Openings(openings_frame(conn))
+    return World(participants, openings, skill_vocabulary(openings.frame))
+
+
+def skill_vocabulary(openings: pd.DataFrame) -> dict[str, int]:
+    """Skills that openings ask for: participant skills outside it can never count."""
+    if openings.empty:
+        return {}
+    return _vocab(openings["required_skills"], openings["optional_skills"])
