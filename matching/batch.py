@@ -1,0 +1,281 @@
+"""Nightly refresh: every participant's and every open opening's top-K, published atomically.
+
+Participants are sharded by office (large offices split further); the same shard function
+runs on local processes (joblib/loky) or on a Dask distributed cluster. Rows are written
+under a new run id as shards finish; only the last step flips the single `serving` pointer
+in one transaction. A run that fails or is killed (even SIGKILL) therefore never becomes
+visible; the next run discards its leftovers. Runs before the previous one are pruned
+beyond `keep_runs`.
+
+One refresh at a time: a new run treats every unfinished run as abandoned.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+import logging
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+from sqlalchemy import Connection, Engine, delete, insert, select, update
+
+from matching.config import Settings
+from matching.engine import MatchEngine, Scored
+from matching.scoring import ScoringModel
+from matching.store import tables as t
+from matching.store.db import engine_for
+from matching.world import World, load_world
+
+log = logging.getLogger(__name__)
+
+MAX_SHARD = 2000
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    status: str
+    n_participants: int = 0
+    n_openings: int = 0
+    n_pairs: int = 0
+    seconds: float = 0.0
+    backend: str = "local"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------- shards
+
+
+def shards(world: World, max_size: int = MAX_SHARD) -> list[np.ndarray]:
+    """Participant row indices grouped by office, each group cut to at most max_size."""
+    frame = world.participants.frame
+    out = []
+    for _, rows in sorted(frame.groupby("office_id").indices.items()):
+        rows = np.sort(rows)
+        out.extend(rows[i:i + max_size] for i in range(0, len(rows), max_size))
+    return out
+
+
+_WORLD_CACHE: dict[str, World] = {}
+
+
+def _resolve_world(world_ref: World | str) -> World:
+    """Workers get either the World itself (Dask scatter) or a file to load once per process."""
+    if isinstance(world_ref, World):
+        return world_ref
+    if world_ref not in _WORLD_CACHE:
+        _WORLD_CACHE.clear()
+        _WORLD_CACHE[world_ref] = joblib.load(world_ref)
+    return _WORLD_CACHE[world_ref]
+
+
+def score_shard(world_ref: World | str, model: dict, as_of: dt.date, p_idx: np.ndarray, k: int) -> dict[str, Any]:
+    """The unit of batch work, identical on every backend. Returns plain rows."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        engine = MatchEngine(_resolve_world(world_ref), ScoringModel.from_dict(model), as_of)
+        p2o, o2p = engine.both_directions(p_idx, k)
+
+    def rows(lists: dict[int, list[Scored]], by_participant: bool) -> list[tuple]:
+        return [
+            (s.participant_id if by_participant else s.opening_id, rank,
+             s.opening_id if by_participant else s.participant_id, s.score, s.raw_score, s.explanation)
+            for items in lists.values() for rank, s in enumerate(items, start=1)
+        ]
+
+    return {"p2o": rows(p2o, True), "o2p": rows(o2p, False), "n_participants": len(p_idx)}
+
+
+# ---------------------------------------------------------------------------- backends
+
+
+def _run_local(world: World, model: dict, as_of, parts, k, n_jobs) -> Iterator[dict]:
+    with tempfile.TemporaryDirectory(prefix="matching-refresh-") as tmp:
+        path = str(Path(tmp) / "world.joblib")
+        joblib.dump(world, path)
+        if n_jobs == 1:
+            for p in parts:
+                yield score_shard(path, model, as_of, p, k)
+            return
+        parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+        yield from parallel(joblib.delayed(score_shard)(path, model, as_of, p, k) for p in parts)
+
+
+def _run_dask(world: World, model: dict, as_of, parts, k, scheduler: str | None) -> Iterator[dict]:
+    try:
+        from dask.distributed import Client, LocalCluster, as_completed
+    except ImportError as exc:  # pragma: no cover - depends on extras
+        raise ImportError("the Dask backend needs the 'scale' extra: pip install 'nav-matching[scale]'") from exc
+    cluster = None
+    if scheduler:
+        client = Client(scheduler)
+    else:
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+        client = Client(cluster)
+    try:
+        world_f = client.scatter(world, broadcast=True)
+        futures = [client.submit(score_shard, world_f, model, as_of, p, k, pure=False) for p in parts]
+        for fut in as_completed(futures):
+            yield fut.result()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+# ---------------------------------------------------------------------------- storage
+
+
+def _abandon_unfinished(conn: Connection) -> list[str]:
+    stale = list(conn.execute(select(t.runs.c.run_id).where(t.runs.c.status == "running")).scalars())
+    for run_id in stale:
+        conn.execute(delete(t.participant_matches).where(t.participant_matches.c.run_id == run_id))
+        conn.execute(delete(t.opening_candidates).where(t.opening_candidates.c.run_id == run_id))
+        conn.execute(update(t.runs).where(t.runs.c.run_id == run_id)
+                     .values(status="abandoned", error="did not finish (killed or crashed)"))
+    return stale
+
+
+def _rows(run_id: str, rows: list[tuple], key: str, other: str) -> list[dict]:
+    return [{"run_id": run_id, key: a, "rank": r, other: b, "score": s, "raw_score": raw, "explanation": e}
+            for a, r, b, s, raw, e in rows]
+
+
+def _publish(conn: Connection, run_id: str) -> None:
+    """The only step that makes a run visible: one pointer, one transaction."""
+    current = conn.execute(select(t.serving.c.run_id).where(t.serving.c.id == 1)).scalar()
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    if current is None:
+        conn.execute(insert(t.serving).values(id=1, run_id=run_id, previous_run_id=None, published_at=now))
+    else:
+        conn.execute(update(t.serving).where(t.serving.c.id == 1)
+                     .values(run_id=run_id, previous_run_id=current, published_at=now))
+    conn.execute(update(t.runs).where(t.runs.c.run_id == run_id).values(status="published", finished_at=now))
+
+
+def _prune(conn: Connection, keep: int) -> None:
+    published = list(conn.execute(select(t.runs.c.run_id).where(t.runs.c.status == "published")
+                                  .order_by(t.runs.c.started_at.desc())).scalars())
+    pinned = set(conn.execute(select(t.serving.c.run_id, t.serving.c.previous_run_id)).one())
+    for run_id in published[max(keep, 2):]:
+        if run_id in pinned:
+            continue
+        conn.execute(delete(t.participant_matches).where(t.participant_matches.c.run_id == run_id))
+        conn.execute(delete(t.opening_candidates).where(t.opening_candidates.c.run_id == run_id))
+        conn.execute(update(t.runs).where(t.runs.c.run_id == run_id).values(status="pruned"))
+
+
+def new_run_id() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+
+
+def refresh(
+    settings: Settings,
+    *,
+    backend: str = "local",
+    n_jobs: int = 1,
+    progress: bool = False,
+    model: ScoringModel | None = None,
+    db: Engine | None = None,
+    shard_size: int = MAX_SHARD,
+) -> RunSummary:
+    """Compute and publish a new run; on any error the serving run stays as it was."""
+    import time
+
+    started = time.perf_counter()
+    db = db or engine_for(settings.database_url)
+    model = model or ScoringModel.load(settings.model_dir)
+    as_of, k = settings.as_of(), settings.top_k
+    backend_name = "dask" if (backend == "dask" or settings.dask_scheduler) else "local"
+    run_id = new_run_id()
+    with db.begin() as conn:
+        stale = _abandon_unfinished(conn)
+        if stale:
+            log.warning("discarded unfinished run(s): %s", ", ".join(stale))
+        conn.execute(insert(t.runs).values(
+            run_id=run_id, status="running", started_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            as_of=as_of, model_version=model.version, backend=backend_name, top_k=k))
+        world = load_world(conn)
+    summary = RunSummary(run_id, "running", backend=backend_name)
+    try:
+        parts = shards(world, shard_size)
+        model_dict = model.to_dict()
+        results = (_run_dask(world, model_dict, as_of, parts, k, settings.dask_scheduler) if backend_name == "dask"
+                   else _run_local(world, model_dict, as_of, parts, k, n_jobs))
+        best: dict[str, list[tuple]] = {}  # opening → heap of its best k candidates so far
+        bar = _progress(progress, len(world.participants))
+        with bar:
+            task = bar.add_task("refresh", total=len(world.participants)) if progress else None
+            for res in results:
+                with db.begin() as conn:
+                    if res["p2o"]:
+                        conn.execute(insert(t.participant_matches),
+                                     _rows(run_id, res["p2o"], "participant_id", "opening_id"))
+                summary.n_pairs += len(res["p2o"])
+                for row in res["o2p"]:
+                    heap = best.setdefault(row[0], [])
+                    item = (row[3], _neg_key(row[2]), row)
+                    if len(heap) < k:
+                        heapq.heappush(heap, item)
+                    elif item > heap[0]:
+                        heapq.heapreplace(heap, item)
+                summary.n_participants += res["n_participants"]
+                if task is not None:
+                    bar.advance(task, res["n_participants"])
+        o_rows = []
+        for opening_id, heap in best.items():
+            ranked = sorted(heap, key=lambda it: (-it[0], it[2][2]))
+            o_rows.extend((opening_id, rank, r[2], r[3], r[4], r[5]) for rank, (_, _, r) in enumerate(ranked, 1))
+        with db.begin() as conn:
+            for i in range(0, len(o_rows), 5000):
+                conn.execute(insert(t.opening_candidates),
+                             _rows(run_id, o_rows[i:i + 5000], "opening_id", "participant_id"))
+            summary.n_openings = len(best)
+            conn.execute(update(t.runs).where(t.runs.c.run_id == run_id).values(
+                n_participants=summary.n_participants, n_openings=summary.n_openings, n_pairs=summary.n_pairs))
+            _publish(conn, run_id)
+            _prune(conn, settings.keep_runs)
+    except BaseException as exc:
+        with db.begin() as conn:
+            conn.execute(delete(t.participant_matches).where(t.participant_matches.c.run_id == run_id))
+            conn.execute(delete(t.opening_candidates).where(t.opening_candidates.c.run_id == run_id))
+            conn.execute(update(t.runs).where(t.runs.c.run_id == run_id)
+                         .values(status="failed", error=f"{type(exc).__name__}: {exc}"[:2000]))
+        raise
+    summary.status = "published"
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _neg_key(participant_id: str) -> tuple:
+    """Heap order: higher score first, then the smaller id wins ties (as in live ranking)."""
+    return (*(-ord(ch) for ch in participant_id), 0)
+
+
+class _NoBar:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def add_task(self, *a, **kw):
+        return None
+
+    def advance(self, *a, **kw):
+        return None
+
+
+def _progress(enabled: bool, total: int):
+    if not enabled:
+        return _NoBar()
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())

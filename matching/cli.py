@@ -1,0 +1,175 @@
+"""Command line: `matching load | train | refresh | serve | token | generate | run`."""
+from __future__ import annotations
+
+import logging
+import shlex
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from matching.config import DEFAULT_FIXTURES, Settings, get_settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+console = Console(stderr=True)
+ROLES = ("adviser", "liaison", "batch", "admin")
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@app.callback()
+def main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+    _setup_logging(verbose)
+
+
+def _db(settings: Settings):
+    from matching.store.db import engine_for
+
+    return engine_for(settings.database_url)
+
+
+@app.command()
+def load(directory: Annotated[Path, typer.Argument(help="directory with offices/employers/openings/participants/outcomes .csv")]) -> None:
+    """Validate and import a data directory (all or nothing; loading twice is a no-op)."""
+    from matching.store.load import LoadError, load_directory
+
+    settings = get_settings()
+    try:
+        counts = load_directory(_db(settings), directory)
+    except LoadError as exc:
+        print(str(exc), file=sys.stderr)
+        raise typer.Exit(code=2) from None
+    console.print("loaded: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+@app.command()
+def generate(
+    out_dir: Path,
+    seed: int = 2013,
+    participants: int = 180,
+    employers: int = 75,
+    openings: int = 420,
+    years: float = 2.0,
+) -> None:
+    """Write a synthetic, seeded Trondheim-area world (fixtures or scale data) to OUT_DIR."""
+    from matching.generate import generate_world
+
+    counts = generate_world(out_dir, seed=seed, n_participants=participants, n_employers=employers,
+                            n_openings=openings, years=years)
+    console.print("generated: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+@app.command()
+def train(
+    holdout_frac: float = typer.Option(0.25, min=0.05, max=0.5),
+    l2: float = typer.Option(1.0, min=0.0),
+) -> None:
+    """Train the scoring model on the stored outcome history; writes models/matcher-<version>.*"""
+    from matching.training import train as train_model
+
+    settings = get_settings()
+    with _db(settings).connect() as conn:
+        model = train_model(conn, holdout_frac=holdout_frac, l2=l2)
+    artefact, card = model.save(settings.model_dir)
+    ev = model.card["evaluation"]["holdout"]
+    console.print(f"model {model.version} → {artefact}")
+    for name in ("model", "baseline_distance", "baseline_tfidf_title"):
+        console.print(f"  {name:22s} ROC AUC {ev[name]['roc_auc']:.3f}   NDCG@10 {ev[name]['ndcg@10']:.3f}")
+    console.print(f"  hold-out: {ev['pairs']} pairs, {ev['positives']} positive; card: {card}")
+
+
+@app.command()
+def refresh(
+    backend: str = typer.Option("local", help="local | dask"),
+    jobs: int = typer.Option(1, min=1, help="local worker processes"),
+    scheduler: str = typer.Option(None, help="Dask scheduler address, e.g. tcp://10.0.0.5:8786"),
+    progress: bool = typer.Option(True, "--progress/--no-progress"),
+) -> None:
+    """Recompute every top-K list in both directions and publish the run atomically."""
+    from matching.batch import refresh as run_refresh
+
+    settings = get_settings()
+    if scheduler:
+        settings = settings.model_copy(update={"dask_scheduler": scheduler})
+    if backend not in ("local", "dask"):
+        raise typer.BadParameter("backend must be local or dask", param_hint="--backend")
+    summary = run_refresh(settings, backend=backend, n_jobs=jobs, progress=progress)
+    console.print(f"run {summary.run_id} published: {summary.n_participants} participants, "
+                  f"{summary.n_openings} openings with candidates, {summary.n_pairs} listed matches, "
+                  f"{summary.seconds:.1f} s ({summary.backend})")
+
+
+@app.command()
+def token(
+    role: str = typer.Option(..., help="adviser | liaison | batch | admin"),
+    office: Annotated[list[str], typer.Option("--office", help="office id; repeat for several")] = None,
+    sub: str = typer.Option(None, help="who the token is for (audit log); default role@dev"),
+    ttl: int = typer.Option(None, help="minutes until expiry"),
+) -> None:
+    """Print a signed JWT (development secret unless MATCHING_SECRET_KEY is set)."""
+    from api.auth import create_token
+
+    if role not in ROLES:
+        raise typer.BadParameter(f"role must be one of {', '.join(ROLES)}", param_hint="--role")
+    print(create_token(sub or f"{role}@dev", role, list(office or []), get_settings(), ttl_minutes=ttl))
+
+
+@app.command()
+def serve(host: str = typer.Option(None), port: int = typer.Option(None)) -> None:
+    """Serve the HTTP API with uvicorn."""
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run("api.app:create_app", factory=True, host=host or settings.host, port=port or settings.port,
+                log_level="info")
+
+
+@app.command()
+def run(
+    data: Path = typer.Option(DEFAULT_FIXTURES, help="data directory to load"),
+    serve_api: bool = typer.Option(True, "--serve/--no-serve"),
+) -> None:
+    """Everything `make run` does: create the DB, load data, train if no model, refresh, serve."""
+    from matching.batch import refresh as run_refresh
+    from matching.scoring import ScoringModel
+    from matching.store.load import LoadError, load_directory
+
+    settings = get_settings()
+    try:
+        counts = load_directory(_db(settings), data)
+    except LoadError as exc:
+        print(str(exc), file=sys.stderr)
+        raise typer.Exit(code=2) from None
+    console.print(f"database {settings.database_url}: loaded " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    try:
+        ScoringModel.load(settings.model_dir)
+    except FileNotFoundError:
+        console.print("no trained model found; training one from the loaded outcomes")
+        train()
+    summary = run_refresh(settings, progress=True)
+    console.print(f"run {summary.run_id} published: {summary.n_participants} participants, {summary.n_pairs} matches")
+    if not serve_api:
+        return
+    from api.auth import create_token
+    from matching.store import tables as t
+
+    with _db(settings).connect() as conn:
+        pid, office_id = conn.execute(t.participants.select().with_only_columns(
+            t.participants.c.participant_id, t.participants.c.office_id).limit(1)).one()
+    tok = create_token("adviser@dev", "adviser", [office_id], settings)
+    base = f"http://{settings.host}:{settings.port}"
+    console.print(f"\nAPI on {base}  (docs: {base}/docs)")
+    console.print(f"Get a token:  .venv/bin/matching token --role adviser --office {office_id}")
+    console.print("Try:")
+    print(f"  curl -s -H {shlex.quote('Authorization: Bearer ' + tok)} '{base}/v1/participants/{pid}/matches?limit=5&lang=en'\n",
+          flush=True)
+    serve(host=None, port=None)
+
+
+if __name__ == "__main__":
+    app()
