@@ -61,5 +61,7 @@ def bin_levels(value: np.ndarray, thresholds: list[float], direction: str) -> np
     return level
 
 
-def fmt_num(x: float, decimals: int = 0) -> str:
-    return f"{x:.{decimals}f}"
+def num(x: float, lang: str, max_decimals: int = 1) -> str:
+    """A number as a person writes it: no trailing zeros, decimal comma in bokmål."""
+    text = f"{float(x):.{max_decimals}f}".rstrip("0").rstrip(".") if max_decimals else f"{float(x):.0f}"
+    return text.replace(".", ",") if lang != "en" else text

@@ -6,7 +6,7 @@ training data they fall into the worst level.
 """
 from __future__ import annotations
 
-from matching.criteria.base import Criterion, Evaluation, bin_levels
+from matching.criteria.base import Criterion, Evaluation, bin_levels, num
 from matching.pairs import Pairs
 
 
@@ -18,11 +18,9 @@ def _evaluate(pairs: Pairs) -> Evaluation:
 
 
 def _text(level: int, v, lang: str) -> str:
-    km, limit = float(v["km"]), float(v["limit"])
-    km_s = f"{km:.1f}" if km < 10 else f"{km:.0f}"
-    if lang == "en":
-        return f"{km_s} km from home (limit {limit:.0f} km)"
-    return f"{km_s.replace('.', ',')} km fra bosted (grense {limit:.0f} km)"
+    km = num(v["km"], lang, 1 if float(v["km"]) < 10 else 0)
+    limit = num(v["limit"], lang, 0)
+    return f"{km} km from home (limit {limit} km)" if lang == "en" else f"{km} km fra bosted (grense {limit} km)"
 
 commute = Criterion(
     name="distance",

@@ -1,7 +1,7 @@
 """Hours fit: the opening's weekly hours against the most the participant can work."""
 from __future__ import annotations
 
-from matching.criteria.base import Criterion, Evaluation, bin_levels
+from matching.criteria.base import Criterion, Evaluation, bin_levels, num
 from matching.pairs import Pairs
 
 
@@ -13,8 +13,7 @@ def _evaluate(pairs: Pairs) -> Evaluation:
 
 
 def _text(level: int, v, lang: str) -> str:
-    h, m = float(v["hours"]), float(v["max_hours"])
-    hs, ms = f"{h:g}", f"{m:g}"
+    hs, ms = num(v["hours"], lang), num(v["max_hours"], lang)
     if level == 2:
         return f"{hs} h/week, within the wish of at most {ms}" if lang == "en" else f"{hs} t/uke, innenfor ønsket maks {ms}"
     return f"{hs} h/week, more than the {ms} wanted" if lang == "en" else f"{hs} t/uke, mer enn ønsket maks {ms}"

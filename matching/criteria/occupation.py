@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from matching.criteria.base import Criterion, Evaluation, bin_levels
+from matching.criteria.base import Criterion, Evaluation, bin_levels, num
 from matching.pairs import Pairs
 from matching.taxonomy import occupations
 
@@ -27,7 +27,7 @@ def _proximity(pairs: Pairs) -> Evaluation:
     codes = pairs.world.participants.desired_codes[pairs.p]
     target = pairs.world.openings.code[pairs.o]
     digits = shared_digits(codes, target)
-    return Evaluation(digits, {"shared_digits": digits, "opening_code": target})
+    return Evaluation(digits, {"shared_digits": digits, "opening_code": target, "title": pairs.ocol("title")})
 
 
 def _occ_name(code: int) -> str:
@@ -35,15 +35,14 @@ def _occ_name(code: int) -> str:
 
 
 def _proximity_text(level: int, v, lang: str) -> str:
-    occ = _occ_name(v["opening_code"])
-    nb = [f"{occ} er langt fra ønskede yrker", f"{occ} er i samme hovedgruppe som ønsket yrke",
-          f"{occ} er i samme yrkesområde som ønsket yrke", f"{occ} er nært beslektet med ønsket yrke",
-          f"Ønsker å jobbe som {occ.lower()}"]
-    en = [f"{occ} is far from the desired occupations", f"{occ} is in the same major group as a desired occupation",
-          f"{occ} is in the same field as a desired occupation", f"{occ} is closely related to a desired occupation",
-          f"Wants to work in this occupation ({occ})"]
+    job = f"{v['title']} ({_occ_name(v['opening_code']).lower()})"
+    nb = [f"{job} er langt fra ønskede yrker", f"{job} er i samme hovedgruppe som et ønsket yrke",
+          f"{job} er i samme yrkesområde som et ønsket yrke", f"{job} er nært beslektet med et ønsket yrke",
+          f"Ønsket yrke: {job}"]
+    en = [f"{job} is far from the desired occupations", f"{job} is in the same major group as a desired occupation",
+          f"{job} is in the same field as a desired occupation", f"{job} is closely related to a desired occupation",
+          f"Desired occupation: {job}"]
     return (en if lang == "en" else nb)[level]
-
 
 proximity = Criterion(
     name="occupation",
@@ -75,7 +74,7 @@ def _experience_text(level: int, v, lang: str) -> str:
     years = float(v["years"])
     if level == 0:
         return f"No experience in this field ({occ})" if lang == "en" else f"Ingen erfaring innen feltet ({occ})"
-    yrs = f"{years:.1f}".rstrip("0").rstrip(".")
+    yrs = num(years, lang)
     return f"{yrs} years of experience in the field ({occ})" if lang == "en" else f"{yrs} års erfaring innen feltet ({occ})"
 
 
