@@ -97,13 +97,14 @@ def score_shard(world_ref: World | str, model: dict, as_of: dt.date, p_idx: np.n
 
 
 def _run_local(world: World, model: dict, as_of, parts, k, n_jobs) -> Iterator[dict]:
+    if n_jobs == 1:
+        for p in parts:
+            yield score_shard(world, model, as_of, p, k)
+        return
+    # Workers load the snapshot once per process from a file instead of one pickle per shard.
     with tempfile.TemporaryDirectory(prefix="matching-refresh-") as tmp:
         path = str(Path(tmp) / "world.joblib")
         joblib.dump(world, path)
-        if n_jobs == 1:
-            for p in parts:
-                yield score_shard(path, model, as_of, p, k)
-            return
         parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")
         yield from parallel(joblib.delayed(score_shard)(path, model, as_of, p, k) for p in parts)
 
