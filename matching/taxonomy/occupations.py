@@ -1,4 +1,7 @@
-"""STYRK-08 occupation codes (SSB KLASS 7): the hierarchy used for occupation proximity."""
+"""STYRK-08 occupation codes (SSB KLASS 7): the hierarchy used for occupation proximity.
+
+Free-text titles are mapped onto these codes by :mod:`matching.taxonomy.titles`.
+"""
 from __future__ import annotations
 
 from functools import lru_cache
@@ -23,8 +26,10 @@ def unit_groups() -> dict[str, str]:
 
 
 def is_valid_code(code: str) -> bool:
+    """True for a 4-digit STYRK-08 unit group; shorter (group) codes are not occupations."""
     return code in unit_groups()
 
 
 def name(code: str) -> str:
+    """Bokmål name of a code at any level; the code itself if unknown (display never fails)."""
     return str(styrk_table()["name"].get(code, code))
