@@ -117,6 +117,33 @@ def _normalise_codes(titles: list[str]) -> list[str | None]:
     return [m.code if m is not None else None for m in normalise_titles(titles)]
 
 
+class UnrecognisedTitles(ValueError):
+    """None of a profile's desired titles could be normalised to a STYRK-08 code."""
+
+    field = "desired_titles"
+
+
+def participant_row(profile: schema.ParticipantProfile) -> dict[str, Any]:
+    """A validated profile (stored participant or posted to the API) → the stored row shape.
+
+    Dates stay dates, desired titles are normalised to STYRK-08 codes when no code was given,
+    and the postal code gives the coordinates. Raises UnrecognisedTitles if codes had to be
+    normalised and none of the titles was recognised.
+    """
+    row = profile.model_dump(mode="json")
+    for name in ("registered_at", "available_from"):
+        if name in row:
+            row[name] = getattr(profile, name)
+    if not profile.desired_styrk08:
+        found = [c for c in _normalise_codes(profile.desired_titles) if c]
+        if not found:
+            raise UnrecognisedTitles("could not recognise any desired title; give desired_styrk08")
+        row["desired_styrk08"] = list(dict.fromkeys(found))
+    p = places.lookup(profile.postal_code)
+    row.update(lat=p.lat, lon=p.lon)
+    return row
+
+
 def prepare(conn: Connection, files: dict[str, list[tuple[int, dict[str, Any]]]]) -> Batch:
     """Validate, cross-check and normalise every row; collect every error."""
     batch = Batch()
@@ -194,17 +221,10 @@ def prepare(conn: Connection, files: dict[str, list[tuple[int, dict[str, Any]]]]
     participant_rows = []
     for line, r in parsed.get("participants.csv", []):
         check_ref("participants.csv", line, "office_id", r.office_id, office_ids, "office")
-        row = r.model_dump(mode="json")
-        row["registered_at"], row["available_from"] = r.registered_at, r.available_from
-        if not r.desired_styrk08:
-            found = [c for c in _normalise_codes(r.desired_titles) if c]
-            if not found:
-                batch.errors.append(RowError("participants.csv", line, "desired_titles", "|".join(r.desired_titles),
-                                             "could not recognise any desired title; give desired_styrk08"))
-            row["desired_styrk08"] = list(dict.fromkeys(found))
-        p = places.lookup(r.postal_code)
-        row.update(lat=p.lat, lon=p.lon)
-        participant_rows.append(row)
+        try:
+            participant_rows.append(participant_row(r))
+        except UnrecognisedTitles as exc:
+            batch.errors.append(RowError("participants.csv", line, exc.field, "|".join(r.desired_titles), str(exc)))
     out["participants"] = participant_rows
 
     outcome_rows = []

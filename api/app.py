@@ -1,0 +1,81 @@
+"""The FastAPI application: `create_app(settings)` wires routers, error handlers and metrics.
+
+`matching serve` runs `uvicorn api.app:create_app --factory`; tests build their own app on
+a temporary database. `api.app.app` is built on first access from the environment's settings.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from api.metrics import Metrics, MetricsMiddleware
+from api.routes import admin, feedback, health, match, openings, participants
+from matching.config import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """
+Which local employers and openings fit this participant, and why - and who fits this opening.
+
+**Auth.** Every endpoint except `/healthz` and `/metrics` needs `Authorization: Bearer <JWT>`
+(HS256; claims `sub`, `role` ∈ adviser | liaison | batch | admin, `offices`, `exp`); get one
+with `matching token --role ROLE --office ID`. Missing/invalid/expired token → 401, wrong role
+or office → 403, unknown id → 404, invalid input → 422 with a `detail` naming the field.
+
+**Lists.** Ranked lists come from the published nightly run (`run_id`); `fresh=true` computes
+them live (`run_id` null), as does any request before the first run is published.
+`new_since_last_run` is true when the opening was not on the participant's list in the previous
+published run; with no previous run it is false.
+
+**Health data.** Adaptation needs are shown to advisers of the participant's office and admins.
+Liaison staff see candidates' reasons without any need named, unless the participant consented.
+Every read of a participant's data is written to the audit log (`GET /v1/audit`, admin).
+"""
+
+
+def _clean_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for err in errors:
+        item = {k: v for k, v in err.items() if k in ("loc", "msg", "type", "input")}
+        item["msg"] = str(item.get("msg", "")).removeprefix("Value error, ")
+        out.append(item)
+    return out
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    from fastapi.encoders import jsonable_encoder
+
+    return JSONResponse(status_code=422, content={"detail": jsonable_encoder(_clean_errors(list(exc.errors())))})
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return JSONResponse(status_code=500, content={"detail": "internal server error"})
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    settings.resolved_secret()  # refuse a missing/weak secret now, not on the first request
+    app = FastAPI(title="NAV employer matching", version="1", description=DESCRIPTION,
+                  docs_url="/docs", openapi_url="/openapi.json")
+    app.state.settings = settings
+    app.state.metrics = Metrics()
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unexpected_error)
+    for module in (health, participants, openings, match, feedback, admin):
+        app.include_router(module.router)
+    return app
+
+
+def __getattr__(name: str) -> Any:
+    """`api.app.app`, built on first use (importing this module touches no settings)."""
+    if name == "app":
+        global app
+        app = create_app()
+        return app
+    raise AttributeError(name)

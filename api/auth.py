@@ -1,0 +1,75 @@
+"""Bearer tokens: HS256 JWTs with `sub`, `role`, `offices` and `exp`.
+
+The secret is `Settings.resolved_secret()` (generated and kept beside the development
+database; required and strong elsewhere). `create_token` is what `matching token` prints.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+
+from matching.config import Settings
+
+ALGORITHM = "HS256"
+ROLES: tuple[str, ...] = ("adviser", "liaison", "batch", "admin")
+
+
+class InvalidToken(Exception):
+    """The token is missing, malformed, badly signed, expired or carries unusable claims."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling, as the token says."""
+
+    sub: str
+    role: str
+    offices: frozenset[str]
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    def covers(self, office_id: str) -> bool:
+        """Admins cover every office; everyone else only the offices in their token."""
+        return self.is_admin or office_id in self.offices
+
+
+def create_token(
+    sub: str, role: str, offices: list[str], settings: Settings, ttl_minutes: int | None = None
+) -> str:
+    """A signed token for `sub` acting as `role` for `offices`, valid for ttl minutes."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    if not sub:
+        raise ValueError("sub must not be empty")
+    now = dt.datetime.now(dt.UTC)
+    ttl = settings.token_ttl_minutes if ttl_minutes is None else ttl_minutes
+    claims = {"sub": sub, "role": role, "offices": list(offices), "iat": now, "exp": now + dt.timedelta(minutes=ttl)}
+    return jwt.encode(claims, settings.resolved_secret(), algorithm=ALGORITHM)
+
+
+def decode_token(token: str, settings: Settings) -> Principal:
+    """Verify signature and expiry and check the claims; raises InvalidToken with a reason."""
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token, settings.resolved_secret(), algorithms=[ALGORITHM], options={"require": ["exp", "sub"]}
+        )
+    except jwt.ExpiredSignatureError:
+        raise InvalidToken("token has expired") from None
+    except jwt.InvalidSignatureError:
+        raise InvalidToken("token signature is invalid") from None
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(f"token is invalid: {exc}") from None
+    role, offices = claims.get("role"), claims.get("offices", [])
+    if role not in ROLES:
+        raise InvalidToken(f"token role must be one of {', '.join(ROLES)}")
+    if not isinstance(offices, list) or not all(isinstance(o, str) for o in offices):
+        raise InvalidToken("token claim 'offices' must be a list of office ids")
+    sub = claims["sub"]
+    if not isinstance(sub, str) or not sub:
+        raise InvalidToken("token claim 'sub' must be a non-empty string")
+    return Principal(sub=sub, role=role, offices=frozenset(offices))

@@ -1,0 +1,124 @@
+"""Request dependencies as `Annotated` aliases: settings, a DB connection, the caller, and
+the role and office checks every route declares in its signature.
+
+Order of checks on a scoped resource: token (401) → role (403) → the resource exists (404)
+→ the caller's offices cover it (403).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, HTTPException, Query, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Connection, select
+
+from api.auth import InvalidToken, Principal, decode_token
+from matching import runtime
+from matching.config import Settings
+from matching.store import tables as t
+
+
+def get_settings(request: Request) -> Settings:
+    """The Settings the app was built with (never the process-global ones)."""
+    return request.app.state.settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_conn(settings: SettingsDep) -> Iterator[Connection]:
+    """One connection per request; handlers that write (audit, feedback) commit themselves."""
+    with runtime.db(settings).connect() as conn:
+        yield conn
+
+
+ConnDep = Annotated[Connection, Depends(get_conn)]
+
+_bearer = HTTPBearer(auto_error=False, description="JWT from `matching token --role ROLE [--office ID]`")
+
+
+def _unauthorised(detail: str) -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, detail=detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def current_principal(
+    settings: SettingsDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
+    if credentials is None:
+        raise _unauthorised("not authenticated: send 'Authorization: Bearer <token>'")
+    try:
+        return decode_token(credentials.credentials, settings)
+    except InvalidToken as exc:
+        raise _unauthorised(str(exc)) from None
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def require_role(*roles: str) -> Callable[[Principal], Principal]:
+    """A dependency that lets only these roles through (403 otherwise)."""
+
+    def check(principal: CurrentPrincipal) -> Principal:
+        if principal.role not in roles:
+            raise HTTPException(status.HTTP_403_FORBIDDEN,
+                                detail=f"role {principal.role!r} may not do this; allowed: {', '.join(roles)}")
+        return principal
+
+    return check
+
+
+AdviserOrAdmin = Annotated[Principal, Depends(require_role("adviser", "admin"))]
+LiaisonOrAdmin = Annotated[Principal, Depends(require_role("liaison", "admin"))]
+Admin = Annotated[Principal, Depends(require_role("admin"))]
+BatchOrAdmin = Annotated[Principal, Depends(require_role("batch", "admin"))]
+FeedbackRole = Annotated[Principal, Depends(require_role("adviser", "liaison", "admin"))]
+
+
+def ensure_office(principal: Principal, office_id: str, what: str) -> None:
+    if not principal.covers(office_id):
+        raise HTTPException(status.HTTP_403_FORBIDDEN,
+                            detail=f"{what} belongs to office {office_id!r}, which your token does not cover")
+
+
+def participant_or_404(conn: Connection, participant_id: str) -> dict[str, Any]:
+    row = conn.execute(select(t.participants).where(t.participants.c.participant_id == participant_id)).first()
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"participant {participant_id!r} not found")
+    return dict(row._mapping)
+
+
+def opening_or_404(conn: Connection, opening_id: str) -> dict[str, Any]:
+    o, e = t.openings, t.employers
+    stmt = (select(o, e.c.name.label("employer_name"), e.c.adaptations_offered.label("employer_adaptations"))
+            .join(e, e.c.orgnr == o.c.orgnr).where(o.c.opening_id == opening_id))
+    row = conn.execute(stmt).first()
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"opening {opening_id!r} not found")
+    return dict(row._mapping)
+
+
+def adviser_participant(participant_id: str, principal: AdviserOrAdmin, conn: ConnDep) -> dict[str, Any]:
+    """The participant row, if the caller is an adviser of its office (or an admin)."""
+    row = participant_or_404(conn, participant_id)
+    ensure_office(principal, row["office_id"], "participant")
+    return row
+
+
+def liaison_opening(opening_id: str, principal: LiaisonOrAdmin, conn: ConnDep) -> dict[str, Any]:
+    """The opening row, if the caller is a liaison of its office (or an admin)."""
+    row = opening_or_404(conn, opening_id)
+    ensure_office(principal, row["office_id"], "opening")
+    return row
+
+
+ParticipantForAdviser = Annotated[dict[str, Any], Depends(adviser_participant)]
+OpeningForLiaison = Annotated[dict[str, Any], Depends(liaison_opening)]
+
+# ----------------------------------------------------------------------------- query parameters
+
+Limit = Annotated[int, Query(ge=1, le=1000, description="page size, 1-1000")]
+Offset = Annotated[int, Query(ge=0, description="items to skip")]
+Lang = Annotated[Literal["nb", "en"], Query(description="language of reason texts: nb (bokmål) or en")]
+KindFilter = Annotated[Literal["job", "trial", "any"], Query(description="job, trial (arbeidstrening) or any")]
+Fresh = Annotated[bool, Query(description="compute live instead of reading the published batch run")]

@@ -1,0 +1,35 @@
+"""Matches for a profile posted in the body: scored like a stored participant, never stored."""
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, status
+
+from api import service
+from api.deps import AdviserOrAdmin, ConnDep, KindFilter, Lang, Limit, SettingsDep
+from api.schemas import Matches
+from matching.schema import ParticipantProfile
+from matching.store import audit
+from matching.store.load import UnrecognisedTitles, participant_row
+
+router = APIRouter(prefix="/v1/match", tags=["matches"])
+
+
+@router.post("", response_model=Matches, summary="Ranked openings for a profile that is not stored")
+def match_profile(
+    profile: ParticipantProfile, principal: AdviserOrAdmin, conn: ConnDep, settings: SettingsDep,
+    kind: KindFilter = "any", limit: Limit = 10, lang: Lang = "nb",
+):
+    """The body is a participant profile (the fields of GET /v1/participants/{id} without
+    `participant_id`, `office_id`, `registered_at`). Desired titles are normalised to STYRK-08
+    when `desired_styrk08` is empty. Nothing about the profile is stored (the audit log notes
+    only that a profile was matched, by whom)."""
+    try:
+        row = participant_row(profile)
+    except UnrecognisedTitles as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=[{
+            "loc": ["body", exc.field], "msg": str(exc), "type": "value_error", "input": profile.desired_titles,
+        }]) from None
+    row.update(participant_id="(posted profile)", office_id=None, registered_at=None)
+    out = service.profile_matches(conn, settings, row, kind=kind, limit=limit, lang=lang)
+    audit.record(conn, principal, "match_profile", detail=f"kind={kind}")
+    conn.commit()
+    return out

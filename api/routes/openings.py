@@ -1,0 +1,68 @@
+"""Openings (any role) and an opening's ranked candidates (liaison of its office, admin)."""
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Query
+from sqlalchemy import func, select
+
+from api import service
+from api.deps import (
+    ConnDep,
+    CurrentPrincipal,
+    Fresh,
+    Lang,
+    LiaisonOrAdmin,
+    Limit,
+    Offset,
+    OpeningForLiaison,
+    SettingsDep,
+    opening_or_404,
+)
+from api.schemas import Candidates, OpeningDetail, OpeningSummary, Page
+from matching.store import audit
+from matching.store import tables as t
+
+router = APIRouter(prefix="/v1/openings", tags=["openings"])
+
+
+@router.get("", response_model=Page[OpeningSummary], summary="Openings and trial placements")
+def list_openings(
+    principal: CurrentPrincipal, conn: ConnDep, limit: Limit = 50, offset: Offset = 0,
+    status: Literal["open", "filled", "closed"] | None = Query(None),
+    kind: Literal["job", "trial"] | None = Query(None),
+    office: str | None = Query(None),
+):
+    o, e = t.openings, t.employers
+    where = []
+    if status is not None:
+        where.append(o.c.status == status)
+    if kind is not None:
+        where.append(o.c.kind == kind)
+    if office is not None:
+        where.append(o.c.office_id == office)
+    total = conn.execute(select(func.count()).select_from(o).where(*where)).scalar_one()
+    stmt = (select(o, e.c.name.label("employer_name")).join(e, e.c.orgnr == o.c.orgnr).where(*where)
+            .order_by(o.c.opening_id).limit(limit).offset(offset))
+    return {"items": [dict(r._mapping) for r in conn.execute(stmt)], "total": total}
+
+
+@router.get("/{opening_id}", response_model=OpeningDetail, summary="One opening")
+def get_opening(opening_id: str, principal: CurrentPrincipal, conn: ConnDep):
+    return opening_or_404(conn, opening_id)
+
+
+@router.get("/{opening_id}/candidates", response_model=Candidates, summary="Ranked participants for an opening")
+def opening_candidates(
+    opening: OpeningForLiaison, principal: LiaisonOrAdmin, conn: ConnDep, settings: SettingsDep,
+    limit: Limit = 10, lang: Lang = "nb", fresh: Fresh = False,
+):
+    """Participants are pseudonymous. For liaison staff, reasons name no adaptation need (only
+    how well the workplace's offer fits) unless the participant consented to share needs."""
+    oid = opening["opening_id"]
+    out = service.opening_candidates(conn, settings, principal, oid, limit=limit, lang=lang, fresh=fresh)
+    ids = [c["participant_id"] for c in out["candidates"]]
+    if ids:
+        audit.record(conn, principal, "read_candidates", ids, opening_id=oid)
+        conn.commit()
+    return out

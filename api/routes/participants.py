@@ -1,0 +1,83 @@
+"""Participants: list, profile, ranked openings, one pair explained. Advisers of the
+participant's office and admins only; every read is audited per participant."""
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Query, status
+from sqlalchemy import func, select
+
+from api import service, views
+from api.deps import (
+    AdviserOrAdmin,
+    ConnDep,
+    Fresh,
+    KindFilter,
+    Lang,
+    Limit,
+    Offset,
+    ParticipantForAdviser,
+    SettingsDep,
+    opening_or_404,
+)
+from api.schemas import Matches, Page, PairExplanation, ParticipantDetail, ParticipantSummary
+from matching.store import audit
+from matching.store import tables as t
+
+router = APIRouter(prefix="/v1/participants", tags=["participants"])
+
+
+@router.get("", response_model=Page[ParticipantSummary], summary="Participants of your offices")
+def list_participants(
+    principal: AdviserOrAdmin, conn: ConnDep, limit: Limit = 50, offset: Offset = 0,
+    office: str | None = Query(None, description="only this office"),
+):
+    p = t.participants
+    where = []
+    if office is not None:
+        if not principal.covers(office):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"your token does not cover office {office!r}")
+        where.append(p.c.office_id == office)
+    elif not principal.is_admin:
+        where.append(p.c.office_id.in_(sorted(principal.offices)))
+    total = conn.execute(select(func.count()).select_from(p).where(*where)).scalar_one()
+    rows = [dict(r._mapping) for r in conn.execute(
+        select(p).where(*where).order_by(p.c.participant_id).limit(limit).offset(offset))]
+    if rows:
+        audit.record(conn, principal, "list_participants", [r["participant_id"] for r in rows])
+        conn.commit()
+    return {"items": [views.participant_summary(r) for r in rows], "total": total}
+
+
+@router.get("/{participant_id}", response_model=ParticipantDetail, summary="A participant's whole profile")
+def get_participant(participant: ParticipantForAdviser, principal: AdviserOrAdmin, conn: ConnDep):
+    audit.record(conn, principal, "read_profile", [participant["participant_id"]])
+    conn.commit()
+    return participant
+
+
+@router.get("/{participant_id}/matches", response_model=Matches, summary="Ranked openings for a participant")
+def participant_matches(
+    participant: ParticipantForAdviser, principal: AdviserOrAdmin, conn: ConnDep, settings: SettingsDep,
+    kind: KindFilter = "any", limit: Limit = 10, lang: Lang = "nb", fresh: Fresh = False,
+):
+    """From the published batch run (`run_id`), or live with `fresh=true` (`run_id` null; also
+    live before any run is published). `new_since_last_run`: the opening was not on this
+    participant's list in the previous published run (always false when there is none)."""
+    pid = participant["participant_id"]
+    out = service.participant_matches(conn, settings, pid, kind=kind, limit=limit, lang=lang, fresh=fresh)
+    audit.record(conn, principal, "read_matches", [pid], detail=f"run={out['run_id'] or 'live'} kind={kind}")
+    conn.commit()
+    return out
+
+
+@router.get("/{participant_id}/matches/{opening_id}", response_model=PairExplanation,
+            summary="One pair: every feature, and any hard constraint it fails")
+def explain_pair(
+    participant: ParticipantForAdviser, principal: AdviserOrAdmin, conn: ConnDep, settings: SettingsDep,
+    opening_id: str, lang: Lang = "nb",
+):
+    opening_or_404(conn, opening_id)
+    pid = participant["participant_id"]
+    out = service.pair_explanation(settings, pid, opening_id, lang)
+    audit.record(conn, principal, "explain_pair", [pid], opening_id=opening_id)
+    conn.commit()
+    return out

@@ -1,0 +1,155 @@
+"""Assembling ranked lists for the routes: from the published batch run, or computed live.
+
+Decisions (documented in the API description too):
+- Stored lists are read from the run the `serving` pointer names. The `kind` filter applies
+  to them as well; the filtered list is re-ranked 1..n.
+- Before any run is published, the list is computed live (run_id null).
+- `new_since_last_run` is true when the opening was not on the participant's list in the
+  previous published run. With no previous run there is nothing to compare with, and the
+  flag is false for every match (it marks change, and a first run changes nothing).
+  Live lists (`fresh=true`) compare with the served run's list the same way.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from fastapi import HTTPException, status
+from sqlalchemy import Connection, select
+
+from api import views
+from api.auth import Principal
+from matching import explain, runtime
+from matching.config import Settings
+from matching.engine import MatchEngine, Scored, UnknownId
+from matching.store import lists
+from matching.store import tables as t
+
+
+def live_engine(settings: Settings) -> MatchEngine:
+    try:
+        return runtime.match_engine(settings)
+    except FileNotFoundError as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
+                            detail=f"no trained model available ({exc})") from None
+
+
+def model_version(settings: Settings) -> str:
+    try:
+        return runtime.model(settings).version
+    except FileNotFoundError as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
+                            detail=f"no trained model available ({exc})") from None
+
+
+def run_model_version(conn: Connection, run_id: str) -> str:
+    return conn.execute(select(t.runs.c.model_version).where(t.runs.c.run_id == run_id)).scalar_one()
+
+
+def _index(engine: MatchEngine, settings: Settings, what: str, key: str) -> tuple[MatchEngine, int]:
+    """Row index in the snapshot; a row stored after the snapshot was taken forces a reload."""
+    lookup = engine.participant_index if what == "participant" else engine.opening_index
+    try:
+        return engine, lookup(key)
+    except UnknownId:
+        runtime.invalidate()
+        engine = live_engine(settings)
+        lookup = engine.participant_index if what == "participant" else engine.opening_index
+        try:
+            return engine, lookup(key)
+        except UnknownId:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"{what} {key!r} not found") from None
+
+
+def _scored_rows(items: list[Scored], other: str) -> list[dict[str, Any]]:
+    return [{other: getattr(s, other), "score": s.score, "raw_score": s.raw_score, "explanation": s.explanation}
+            for s in items]
+
+
+def opening_info(conn: Connection, opening_ids: list[str]) -> dict[str, dict[str, Any]]:
+    if not opening_ids:
+        return {}
+    o, e = t.openings, t.employers
+    stmt = (select(o.c.opening_id, o.c.kind, o.c.title, e.c.name.label("employer_name"))
+            .join(e, e.c.orgnr == o.c.orgnr).where(o.c.opening_id.in_(opening_ids)))
+    return {r.opening_id: dict(r._mapping) for r in conn.execute(stmt)}
+
+
+def _match_items(conn: Connection, rows: list[dict[str, Any]], kind: str, limit: int, lang: str,
+                 previous: set[str] | None) -> list[dict[str, Any]]:
+    info = opening_info(conn, [r["opening_id"] for r in rows])
+    rows = [r for r in rows if r["opening_id"] in info and (kind == "any" or info[r["opening_id"]]["kind"] == kind)]
+    out = []
+    for rank, r in enumerate(rows[:limit], start=1):
+        o = info[r["opening_id"]]
+        out.append({
+            "rank": rank, "opening_id": r["opening_id"], "kind": o["kind"], "title": o["title"],
+            "employer_name": o["employer_name"], "distance_km": explain.distance_km(r["explanation"]),
+            "score": r["score"], "new_since_last_run": previous is not None and r["opening_id"] not in previous,
+            "reasons": views.reasons(r["explanation"], lang, redact=False),
+        })
+    return out
+
+
+def participant_matches(conn: Connection, settings: Settings, participant_id: str, *, kind: str, limit: int,
+                        lang: str, fresh: bool) -> dict[str, Any]:
+    served = lists.serving(conn)
+    if served is not None and not fresh:
+        rows = lists.participant_list(conn, served.run_id, participant_id)
+        previous = (lists.openings_in_run(conn, served.previous_run_id, participant_id)
+                    if served.previous_run_id else None)
+        return {"participant_id": participant_id, "run_id": served.run_id,
+                "model_version": run_model_version(conn, served.run_id),
+                "matches": _match_items(conn, rows, kind, limit, lang, previous)}
+    engine, idx = _index(live_engine(settings), settings, "participant", participant_id)
+    items = engine.recommend(np.array([idx]), kind, k=limit).get(idx, [])
+    previous = lists.openings_in_run(conn, served.run_id, participant_id) if served else None
+    return {"participant_id": participant_id, "run_id": None, "model_version": engine.model.version,
+            "matches": _match_items(conn, _scored_rows(items, "opening_id"), kind, limit, lang, previous)}
+
+
+def profile_matches(conn: Connection, settings: Settings, row: dict[str, Any], *, kind: str, limit: int,
+                    lang: str) -> dict[str, Any]:
+    """Matches for a profile that is not stored: the same engine on a one-participant world."""
+    from matching.world import participants_from_records
+
+    engine = live_engine(settings)
+    world = engine.world.with_participants(participants_from_records([row]))
+    items = MatchEngine(world, engine.model, engine.as_of).recommend(np.array([0]), kind, k=limit).get(0, [])
+    return {"participant_id": None, "run_id": None, "model_version": engine.model.version,
+            "matches": _match_items(conn, _scored_rows(items, "opening_id"), kind, limit, lang, None)}
+
+
+def pair_explanation(settings: Settings, participant_id: str, opening_id: str, lang: str) -> dict[str, Any]:
+    engine, p = _index(live_engine(settings), settings, "participant", participant_id)
+    engine, o = _index(engine, settings, "opening", opening_id)
+    pair = engine.explain_pair(p, o, lang)
+    return {
+        "participant_id": pair["participant_id"], "opening_id": pair["opening_id"],
+        "model_version": engine.model.version, "eligible": pair["eligible"],
+        "failed_constraints": pair["failed_constraints"], "score": pair["score"], "raw_score": pair["raw_score"],
+        "intercept": pair["intercept"], "features": views.feature_rows(pair["explanation"], lang),
+        "constraints": pair["constraints"],
+    }
+
+
+def opening_candidates(conn: Connection, settings: Settings, principal: Principal, opening_id: str, *,
+                       limit: int, lang: str, fresh: bool) -> dict[str, Any]:
+    served = lists.serving(conn)
+    if served is not None and not fresh:
+        rows = lists.opening_list(conn, served.run_id, opening_id)[:limit]
+        run_id, version = served.run_id, run_model_version(conn, served.run_id)
+    else:
+        engine, idx = _index(live_engine(settings), settings, "opening", opening_id)
+        rows = _scored_rows(engine.candidates(np.array([idx]), k=limit).get(idx, []), "participant_id")
+        run_id, version = None, engine.model.version
+    ids = [r["participant_id"] for r in rows]
+    consent = dict(conn.execute(select(t.participants.c.participant_id, t.participants.c.shares_needs_with_employers)
+                                .where(t.participants.c.participant_id.in_(ids))).all()) if ids else {}
+    candidates = [
+        {"rank": rank, "participant_id": r["participant_id"], "score": r["score"],
+         "reasons": views.reasons(r["explanation"], lang,
+                                  redact=views.must_redact(principal, bool(consent.get(r["participant_id"]))))}
+        for rank, r in enumerate(rows, start=1)
+    ]
+    return {"opening_id": opening_id, "run_id": run_id, "model_version": version, "candidates": candidates}
