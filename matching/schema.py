@@ -224,6 +224,8 @@ class Experience(BaseModel):
 def _parse_experience(value: Any) -> Any:
     """`5223:3|9321:1.5` → [{"styrk08": "5223", "years": 3}, ...]; lists pass through."""
     items = _split_list(value)
+    if not isinstance(items, list | tuple):
+        raise ValueError("must be a list of {styrk08, years} items, or STYRK:years|STYRK:years")
     out = []
     for item in items:
         if isinstance(item, str):
