@@ -6,6 +6,7 @@ a temporary database. `api.app.app` is built on first access from the environmen
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -37,19 +38,40 @@ Every read of a participant's data is written to the audit log (`GET /v1/audit`,
 """
 
 
+def _json_safe(value: Any, depth: int = 0) -> Any:
+    """The offending input, echoed back only as far as JSON can carry it (NaN, bytes, deep
+    nesting and huge strings would otherwise turn a 422 into a 500 or a flood)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="replace")
+    if isinstance(value, str):
+        return value if len(value) <= 200 else value[:200] + "…"
+    if depth > 3:
+        return "…"
+    if isinstance(value, dict):
+        return {str(k)[:100]: _json_safe(v, depth + 1) for k, v in list(value.items())[:50]}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v, depth + 1) for v in value[:50]]
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return str(value)[:200]
+
+
 def _clean_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for err in errors:
-        item = {k: v for k, v in err.items() if k in ("loc", "msg", "type", "input")}
-        item["msg"] = str(item.get("msg", "")).removeprefix("Value error, ")
+        item: dict[str, Any] = {"loc": [str(p) if not isinstance(p, int) else p for p in err.get("loc", ())],
+                                "msg": str(err.get("msg", "")).removeprefix("Value error, "),
+                                "type": str(err.get("type", ""))}
+        if "input" in err:
+            item["input"] = _json_safe(err["input"])
         out.append(item)
     return out
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-    from fastapi.encoders import jsonable_encoder
-
-    return JSONResponse(status_code=422, content={"detail": jsonable_encoder(_clean_errors(list(exc.errors())))})
+    return JSONResponse(status_code=422, content={"detail": _clean_errors(list(exc.errors()))})
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:

@@ -1,0 +1,148 @@
+"""Published batch lists through HTTP: what is served, kind filter and re-ranking, "new since
+last run", live lists next to stored ones, and the runs endpoint."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from matching.store import tables as t
+from tests.conftest import db_engine, settings_for
+
+
+def _stored(settings, table, key: str, value: str, run_id: str) -> list[tuple]:
+    other = "opening_id" if key == "participant_id" else "participant_id"
+    with db_engine(settings).connect() as conn:
+        rows = conn.execute(select(table.c[other], table.c.score)
+                            .where(table.c.run_id == run_id, table.c[key] == value).order_by(table.c.rank)).all()
+    return [(r[0], r[1]) for r in rows]
+
+
+def _same(got: list[tuple], expected: list[tuple]) -> None:
+    assert [g[0] for g in got] == [e[0] for e in expected]
+    assert [g[1] for g in got] == pytest.approx([e[1] for e in expected])
+
+
+def _check_ranking(items: list[dict]) -> None:
+    assert [m["rank"] for m in items] == list(range(1, len(items) + 1))
+    scores = [m["score"] for m in items]
+    assert all(0.0 <= s <= 1.0 for s in scores) and scores == sorted(scores, reverse=True)
+
+
+@pytest.fixture(scope="module")
+def with_new(published):
+    """(participant_id, office) of someone whose second-run list has the opening added between runs."""
+    pm = t.participant_matches
+    with db_engine(published.settings).connect() as conn:
+        row = conn.execute(select(pm.c.participant_id, t.participants.c.office_id)
+                           .join(t.participants, t.participants.c.participant_id == pm.c.participant_id)
+                           .where(pm.c.run_id == published.second_run, pm.c.opening_id == published.new_opening)
+                           ).first()
+    assert row is not None, "the opening added between the runs is on nobody's list"
+    return row.participant_id, row.office_id
+
+
+def test_matches_are_the_served_run_list(pub_client, auth, published, with_new):
+    pid, office = with_new
+    res = pub_client.get(f"/v1/participants/{pid}/matches", params={"limit": 1000}, headers=auth("adviser", office))
+    assert res.status_code == 200
+    body = res.json()
+    assert body["run_id"] == published.second_run and body["model_version"]
+    stored = _stored(published.settings, t.participant_matches, "participant_id", pid, published.second_run)
+    _same([(m["opening_id"], m["score"]) for m in body["matches"]], stored)
+    _check_ranking(body["matches"])
+    top3 = pub_client.get(f"/v1/participants/{pid}/matches", params={"limit": 3}, headers=auth("admin")).json()
+    assert top3["matches"] == body["matches"][:3]
+
+
+def test_new_since_last_run_marks_what_the_previous_run_did_not_list(pub_client, auth, published, with_new):
+    pid, _ = with_new
+    before = {o for o, _ in _stored(published.settings, t.participant_matches, "participant_id", pid,
+                                    published.first_run)}
+    matches = pub_client.get(f"/v1/participants/{pid}/matches", params={"limit": 1000},
+                             headers=auth("admin")).json()["matches"]
+    flags = {m["opening_id"]: m["new_since_last_run"] for m in matches}
+    assert flags[published.new_opening] is True
+    assert flags == {o: o not in before for o in flags}
+
+
+def test_kind_filter_applies_to_stored_lists_and_reranks(pub_client, auth, published, with_new):
+    pid, _ = with_new
+    url, headers = f"/v1/participants/{pid}/matches", auth("admin")
+    everything = pub_client.get(url, params={"limit": 1000}, headers=headers).json()["matches"]
+    for kind in ("job", "trial"):
+        body = pub_client.get(url, params={"kind": kind, "limit": 1000}, headers=headers).json()
+        assert body["run_id"] == published.second_run
+        _check_ranking(body["matches"])
+        assert [m["opening_id"] for m in body["matches"]] == [m["opening_id"] for m in everything if m["kind"] == kind]
+
+
+def test_fresh_lists_are_live_and_compare_with_the_served_run(pub_client, auth, published, with_new):
+    pid, _ = with_new
+    url, headers = f"/v1/participants/{pid}/matches", auth("admin")
+    stored = pub_client.get(url, params={"limit": 1000}, headers=headers).json()["matches"]
+    fresh = pub_client.get(url, params={"fresh": True, "limit": len(stored)}, headers=headers).json()
+    assert fresh["run_id"] is None
+    # same data, same model: the live list is the served list ...
+    _same([(m["opening_id"], m["score"]) for m in fresh["matches"]],
+          [(m["opening_id"], m["score"]) for m in stored])
+    # ... so nothing on it is new relative to the served run (the added opening is already served)
+    assert not any(m["new_since_last_run"] for m in fresh["matches"])
+
+
+def test_candidates_are_the_served_run_list(pub_client, auth, published):
+    oc = t.opening_candidates
+    with db_engine(published.settings).connect() as conn:
+        row = conn.execute(select(oc.c.opening_id, t.openings.c.office_id)
+                           .join(t.openings, t.openings.c.opening_id == oc.c.opening_id)
+                           .where(oc.c.run_id == published.second_run, oc.c.rank == 3)).first()
+    assert row is not None, "no opening has three candidates"
+    res = pub_client.get(f"/v1/openings/{row.opening_id}/candidates", params={"limit": 1000},
+                         headers=auth("liaison", row.office_id))
+    assert res.status_code == 200
+    body = res.json()
+    assert body["run_id"] == published.second_run and body["opening_id"] == row.opening_id
+    stored = _stored(published.settings, oc, "opening_id", row.opening_id, published.second_run)
+    _same([(c["participant_id"], c["score"]) for c in body["candidates"]], stored)
+    _check_ranking(body["candidates"])
+    fresh = pub_client.get(f"/v1/openings/{row.opening_id}/candidates", params={"fresh": True, "limit": 2},
+                           headers=auth("admin")).json()
+    assert fresh["run_id"] is None
+    assert [c["participant_id"] for c in fresh["candidates"]] == [p for p, _ in stored[:2]]
+
+
+def test_runs_mark_the_served_and_previous_run(pub_client, auth, published):
+    for role in ("batch", "admin"):
+        res = pub_client.get("/v1/runs", headers=auth(role))
+        assert res.status_code == 200
+        body = res.json()
+        assert body["serving_run_id"] == published.second_run
+        assert body["previous_run_id"] == published.first_run
+        marked = {r["run_id"]: (r["serving"], r["previous"]) for r in body["items"]}
+        assert marked[published.second_run] == (True, False)
+        assert marked[published.first_run] == (False, True)
+        assert body["total"] == len(body["items"]) >= 2
+        assert all(r["status"] == "published" and r["model_version"] for r in body["items"])
+
+
+def test_healthz_reports_the_served_run(pub_client, published):
+    assert pub_client.get("/healthz").json()["serving_run_id"] == published.second_run
+
+
+def test_first_run_has_nothing_new(base_db, model_dir, tmp_path, auth):
+    """Documented choice: with no previous run, new_since_last_run is false everywhere."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from matching.batch import refresh
+    from tests.conftest import _copy_db
+
+    path = tmp_path / "first.db"
+    _copy_db(base_db, path)
+    settings = settings_for(path, model_dir)
+    run_id = refresh(settings, db=db_engine(settings)).run_id
+    pm = t.participant_matches
+    with db_engine(settings).connect() as conn:
+        pid = conn.execute(select(pm.c.participant_id).where(pm.c.run_id == run_id)).scalar()
+    body = TestClient(create_app(settings)).get(f"/v1/participants/{pid}/matches", headers=auth("admin")).json()
+    assert body["run_id"] == run_id and body["matches"]
+    assert not any(m["new_since_last_run"] for m in body["matches"])

@@ -1,0 +1,100 @@
+"""Openings, the OpenAPI document, /metrics, and odd input that must never give a 500."""
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import opening_rows
+
+
+def test_openings_list_and_filters(client, auth, world):
+    rows = opening_rows(world)
+    headers = auth("liaison")
+    body = client.get("/v1/openings", params={"limit": 1000}, headers=headers).json()
+    assert body["total"] == len(rows) == len(body["items"])
+    first = body["items"][0]
+    assert {"opening_id", "employer_name", "title", "kind", "styrk08", "status", "office_id"} <= set(first)
+    for params, keep in [({"status": "open"}, lambda o: o["status"] == "open"),
+                         ({"kind": "trial"}, lambda o: o["kind"] == "trial"),
+                         ({"office": rows[0]["office_id"], "kind": "job"},
+                          lambda o: o["office_id"] == rows[0]["office_id"] and o["kind"] == "job")]:
+        got = client.get("/v1/openings", params={"limit": 1000, **params}, headers=headers).json()
+        expected = sorted(o["opening_id"] for o in rows if keep(o))
+        assert got["total"] == len(expected)
+        assert sorted(i["opening_id"] for i in got["items"]) == expected
+    for bad in ({"status": "lost"}, {"kind": "any"}):
+        assert client.get("/v1/openings", params=bad, headers=headers).status_code == 422
+
+
+def test_one_opening(client, auth, world):
+    row = opening_rows(world)[0]
+    res = client.get(f"/v1/openings/{row['opening_id']}", headers=auth("batch"))
+    assert res.status_code == 200
+    body = res.json()
+    assert body["opening_id"] == row["opening_id"] and body["styrk08"] == row["styrk08"]
+    assert body["required_licences"] == row["required_licences"] and body["employer_name"]
+
+
+def test_openapi_and_docs(client):
+    spec = client.get("/openapi.json").json()
+    for path in ("/v1/participants", "/v1/participants/{participant_id}/matches", "/v1/match", "/v1/feedback",
+                 "/v1/openings/{opening_id}/candidates", "/v1/audit", "/v1/runs", "/healthz"):
+        assert path in spec["paths"], path
+    assert "HTTPBearer" in spec["components"]["securitySchemes"]
+    assert client.get("/docs").status_code == 200
+
+
+def test_metrics_count_requests_by_route_template(client, auth, world):
+    pid = "P-METRICS-PROBE"
+    client.get(f"/v1/participants/{pid}", headers=auth("admin"))
+    text = client.get("/metrics").text
+    assert "# TYPE matching_http_requests_total counter" in text
+    assert 'route="/v1/participants/{participant_id}",status="404"' in text
+    assert pid not in text
+
+
+def test_unknown_route_is_a_json_404(client):
+    res = client.get("/v2/nothing")
+    assert res.status_code == 404 and res.json()["detail"]
+
+
+# ------------------------------------------------------------------------------ never a 500
+
+ODD_IDS = ["", " ", "..", "%2e%2e%2fetc", "P-000001'; DROP TABLE participants;--", "ø" * 300,
+           "%00", "P-1?x=1", "🙂", "null", "0" * 5000]
+
+
+@pytest.mark.parametrize("value", ODD_IDS)
+def test_odd_ids_never_give_a_500(client, auth, value):
+    headers = auth("admin")
+    for path in ("/v1/participants/{x}", "/v1/participants/{x}/matches", "/v1/participants/{x}/matches/{x}",
+                 "/v1/openings/{x}", "/v1/openings/{x}/candidates"):
+        res = client.get(path.replace("{x}", value), headers=headers)
+        assert res.status_code in (200, 307, 404, 422), (path, value, res.status_code)
+        assert "detail" in res.json() or res.status_code == 200
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(params=st.dictionaries(st.sampled_from(["limit", "offset", "kind", "lang", "fresh", "office", "status"]),
+                              st.one_of(st.text(max_size=12), st.integers(-10**12, 10**12).map(str)), max_size=4))
+def test_odd_query_strings_never_give_a_500(client, auth, world, params):
+    pid = "P-NO-SUCH"
+    oid = opening_rows(world)[0]["opening_id"]
+    headers = auth("admin")
+    for url in ("/v1/participants", f"/v1/participants/{pid}/matches", "/v1/openings",
+                f"/v1/openings/{oid}/candidates", "/v1/audit", "/v1/runs"):
+        res = client.get(url, params=params, headers=headers)
+        assert res.status_code in (200, 404, 422), (url, params, res.text)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.dictionaries(st.sampled_from(["postal_code", "max_commute_km", "desired_titles", "desired_styrk08",
+                                             "adaptation_needs", "experience", "goal", "available_from", "skills"]),
+                            st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=8),
+                                         lambda kids: st.lists(kids, max_size=3)
+                                         | st.dictionaries(st.text(max_size=5), kids, max_size=2),
+                                         max_leaves=5), max_size=6))
+def test_odd_profiles_never_give_a_500(client, auth, body):
+    res = client.post("/v1/match", json=body, headers=auth("adviser"))
+    assert res.status_code in (200, 422), res.text
