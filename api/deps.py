@@ -6,17 +6,21 @@ Order of checks on a scoped resource: token (401) → role (403) → the resourc
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, HTTPException, Query, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Connection, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from api.auth import InvalidToken, Principal, decode_token
 from matching import runtime
 from matching.config import Settings
 from matching.store import tables as t
+
+log = logging.getLogger(__name__)
 
 
 def get_settings(request: Request) -> Settings:
@@ -29,7 +33,12 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 def get_conn(settings: SettingsDep) -> Iterator[Connection]:
     """One connection per request; handlers that write (audit, feedback) commit themselves."""
-    with runtime.db(settings).connect() as conn:
+    try:
+        conn = runtime.db(settings).connect()
+    except (OSError, SQLAlchemyError) as exc:
+        log.error("database unavailable: %s", exc)
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail="database unavailable") from None
+    with conn:
         yield conn
 
 

@@ -102,7 +102,8 @@ def _add_opening(engine: Engine, tmp: Path) -> str:
                          .order_by(t.participants.c.participant_id)).first()
         orgnr = conn.execute(select(t.employers.c.orgnr).order_by(t.employers.c.orgnr)).scalar()
     header = "opening_id,orgnr,kind,title,styrk08,hours_per_week,postal_code,status,office_id,published_at\n"
-    row = f"{NEW_OPENING},{orgnr},job,Ny stilling,{p.desired_styrk08[0]},20,{p.postal_code},open,{p.office_id},{TODAY}\n"
+    row = (f"{NEW_OPENING},{orgnr},job,Ny stilling,{p.desired_styrk08[0]},20,{p.postal_code},open,"
+           f"{p.office_id},{TODAY}\n")
     (tmp / "openings.csv").write_text(header + row, encoding="utf-8")
     load_directory(engine, tmp)
     return NEW_OPENING

@@ -136,7 +136,8 @@ def test_adviser_cannot_list_another_office(client, auth, world, ids):
 
 
 def test_liaison_for_another_office_opening_is_403(client, auth, world, ids):
-    res = client.get(f"/v1/openings/{ids['oid']}/candidates", headers=auth("liaison", _other_office(world, ids["o_office"])))
+    headers = auth("liaison", _other_office(world, ids["o_office"]))
+    res = client.get(f"/v1/openings/{ids['oid']}/candidates", headers=headers)
     assert res.status_code == 403
     assert ids["o_office"] in res.json()["detail"]
 

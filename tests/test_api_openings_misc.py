@@ -5,6 +5,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from api.auth import create_token
 from tests.conftest import opening_rows
 
 
@@ -76,8 +77,9 @@ def test_odd_ids_never_give_a_500(client, auth, value):
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(params=st.dictionaries(st.sampled_from(["limit", "offset", "kind", "lang", "fresh", "office", "status"]),
-                              st.one_of(st.text(max_size=12), st.integers(-10**12, 10**12).map(str)), max_size=4))
+@given(params=st.dictionaries(
+    st.sampled_from(["limit", "offset", "kind", "lang", "fresh", "office", "status"]),
+    st.one_of(st.text(max_size=12), st.integers(-10**12, 10**12).map(str)), max_size=4))
 def test_odd_query_strings_never_give_a_500(client, auth, world, params):
     pid = "P-NO-SUCH"
     oid = opening_rows(world)[0]["opening_id"]
@@ -89,12 +91,46 @@ def test_odd_query_strings_never_give_a_500(client, auth, world, params):
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(body=st.dictionaries(st.sampled_from(["postal_code", "max_commute_km", "desired_titles", "desired_styrk08",
-                                             "adaptation_needs", "experience", "goal", "available_from", "skills"]),
-                            st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=8),
-                                         lambda kids: st.lists(kids, max_size=3)
-                                         | st.dictionaries(st.text(max_size=5), kids, max_size=2),
-                                         max_leaves=5), max_size=6))
+@given(body=st.dictionaries(
+    st.sampled_from(["postal_code", "max_commute_km", "desired_titles", "desired_styrk08", "adaptation_needs",
+                     "experience", "goal", "available_from", "skills"]),
+    st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+                 | st.text(max_size=8),
+                 lambda kids: st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=5), kids, max_size=2),
+                 max_leaves=5),
+    max_size=6))
 def test_odd_profiles_never_give_a_500(client, auth, body):
     res = client.post("/v1/match", json=body, headers=auth("adviser"))
     assert res.status_code in (200, 422), res.text
+
+
+# ------------------------------------------------------------------------------ health
+
+
+def test_without_a_model_health_is_degraded_and_live_matching_is_503(world, tmp_path, auth):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    client = TestClient(create_app(world.model_copy(update={"model_dir": tmp_path / "no-models"})))
+    assert client.get("/healthz").json() == {"status": "degraded", "database": "ok", "serving_run_id": None,
+                                             "model_version": None}
+    res = client.post("/v1/match", json={"postal_code": "7030", "max_commute_km": 10, "desired_titles": ["x"],
+                                         "desired_styrk08": ["5223"]}, headers=auth("admin"))
+    assert res.status_code == 503 and "model" in res.json()["detail"]
+
+
+def test_unreachable_database_is_503(world, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    client = TestClient(create_app(world.model_copy(update={"database_url": f"sqlite:///{blocker}/x/db.sqlite"})))
+    res = client.get("/healthz")
+    assert res.status_code == 503
+    assert res.json()["status"] == "unavailable" and res.json()["database"] == "unreachable"
+    token = create_token("kari", "admin", [], world)
+    res = client.get("/v1/openings", headers={"Authorization": f"Bearer {token}"})
+    assert res.status_code == 503 and res.json() == {"detail": "database unavailable"}
