@@ -28,7 +28,8 @@ with `matching token --role ROLE --office ID`. Missing/invalid/expired token →
 or office → 403, unknown id → 404, invalid input → 422 with a `detail` naming the field.
 
 **Lists.** Ranked lists come from the published nightly run (`run_id`); `fresh=true` computes
-them live (`run_id` null), as does any request before the first run is published.
+them live (`run_id` null), as does any request before the first run is published or for a
+participant/opening without a list in the served run (e.g. registered since).
 `new_since_last_run` is true when the opening was not on the participant's list in the previous
 published run; with no previous run it is false.
 

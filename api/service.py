@@ -3,7 +3,8 @@
 Decisions (documented in the API description too):
 - Stored lists are read from the run the `serving` pointer names. The `kind` filter applies
   to them as well; the filtered list is re-ranked 1..n.
-- Before any run is published, the list is computed live (run_id null).
+- Before any run is published, the list is computed live (run_id null); so is the list of a
+  participant or opening that has none in the served run (e.g. registered since).
 - `new_since_last_run` is true when the opening was not on the participant's list in the
   previous published run. With no previous run there is nothing to compare with, and the
   flag is false for every match (it marks change, and a first run changes nothing).
@@ -24,6 +25,7 @@ from matching.config import Settings
 from matching.engine import MatchEngine, Scored, UnknownId
 from matching.store import lists
 from matching.store import tables as t
+from matching.world import participants_from_records
 
 
 def live_engine(settings: Settings) -> MatchEngine:
@@ -94,8 +96,8 @@ def _match_items(conn: Connection, rows: list[dict[str, Any]], kind: str, limit:
 def participant_matches(conn: Connection, settings: Settings, participant_id: str, *, kind: str, limit: int,
                         lang: str, fresh: bool) -> dict[str, Any]:
     served = lists.serving(conn)
-    if served is not None and not fresh:
-        rows = lists.participant_list(conn, served.run_id, participant_id)
+    rows = lists.participant_list(conn, served.run_id, participant_id) if served and not fresh else []
+    if rows:
         previous = (lists.openings_in_run(conn, served.previous_run_id, participant_id)
                     if served.previous_run_id else None)
         return {"participant_id": participant_id, "run_id": served.run_id,
@@ -111,8 +113,6 @@ def participant_matches(conn: Connection, settings: Settings, participant_id: st
 def profile_matches(conn: Connection, settings: Settings, row: dict[str, Any], *, kind: str, limit: int,
                     lang: str) -> dict[str, Any]:
     """Matches for a profile that is not stored: the same engine on a one-participant world."""
-    from matching.world import participants_from_records
-
     engine = live_engine(settings)
     world = engine.world.with_participants(participants_from_records([row]))
     items = MatchEngine(world, engine.model, engine.as_of).recommend(np.array([0]), kind, k=limit).get(0, [])
@@ -136,8 +136,8 @@ def pair_explanation(settings: Settings, participant_id: str, opening_id: str, l
 def opening_candidates(conn: Connection, settings: Settings, principal: Principal, opening_id: str, *,
                        limit: int, lang: str, fresh: bool) -> dict[str, Any]:
     served = lists.serving(conn)
-    if served is not None and not fresh:
-        rows = lists.opening_list(conn, served.run_id, opening_id)[:limit]
+    rows = lists.opening_list(conn, served.run_id, opening_id)[:limit] if served and not fresh else []
+    if rows:
         run_id, version = served.run_id, run_model_version(conn, served.run_id)
     else:
         engine, idx = _index(live_engine(settings), settings, "opening", opening_id)

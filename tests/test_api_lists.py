@@ -128,8 +128,28 @@ def test_healthz_reports_the_served_run(pub_client, published):
     assert pub_client.get("/healthz").json()["serving_run_id"] == published.second_run
 
 
-def test_first_run_has_nothing_new(base_db, model_dir, tmp_path, auth):
-    """Documented choice: with no previous run, new_since_last_run is false everywhere."""
+def _participant_csv(row: dict, participant_id: str) -> str:
+    """A stored participant, as a participants.csv line under another id."""
+    from matching.schema import Participant
+
+    def cell(name: str) -> str:
+        v = row[name]
+        if name == "experience":
+            return "|".join(f"{e['styrk08']}:{e['years']}" for e in v)
+        if isinstance(v, list):
+            return "|".join(v)
+        return "" if v is None else str(v).lower() if isinstance(v, bool) else str(v)
+
+    names = list(Participant.model_fields)
+    values = {n: cell(n) for n in names} | {"participant_id": participant_id}
+    return ",".join(names) + "\n" + ",".join(f'"{values[n]}"' for n in names) + "\n"
+
+
+def test_first_run_has_nothing_new_and_later_arrivals_are_computed_live(base_db, model_dir, tmp_path, auth):
+    """Documented choices: with no previous run, new_since_last_run is false everywhere; a
+    participant without a list in the served run is computed live."""
+    from matching.store.load import load_directory
+
     from fastapi.testclient import TestClient
 
     from api.app import create_app
@@ -143,6 +163,17 @@ def test_first_run_has_nothing_new(base_db, model_dir, tmp_path, auth):
     pm = t.participant_matches
     with db_engine(settings).connect() as conn:
         pid = conn.execute(select(pm.c.participant_id).where(pm.c.run_id == run_id)).scalar()
-    body = TestClient(create_app(settings)).get(f"/v1/participants/{pid}/matches", headers=auth("admin")).json()
+    client = TestClient(create_app(settings))
+    body = client.get(f"/v1/participants/{pid}/matches", headers=auth("admin")).json()
     assert body["run_id"] == run_id and body["matches"]
     assert not any(m["new_since_last_run"] for m in body["matches"])
+
+    with db_engine(settings).connect() as conn:
+        row = dict(conn.execute(select(t.participants).where(t.participants.c.participant_id == pid)).one()._mapping)
+    (tmp_path / "late").mkdir()
+    (tmp_path / "late" / "participants.csv").write_text(_participant_csv(row, "P-API-LATE"), encoding="utf-8")
+    load_directory(db_engine(settings), tmp_path / "late")
+    late = client.get("/v1/participants/P-API-LATE/matches", headers=auth("admin")).json()
+    assert late["run_id"] is None
+    assert [m["opening_id"] for m in late["matches"]] == [m["opening_id"] for m in body["matches"]]
+    assert all(m["new_since_last_run"] for m in late["matches"])  # none was on their (absent) list

@@ -60,8 +60,10 @@ def participant_matches(
     kind: KindFilter = "any", limit: Limit = 10, lang: Lang = "nb", fresh: Fresh = False,
 ):
     """From the published batch run (`run_id`), or live with `fresh=true` (`run_id` null; also
-    live before any run is published). `new_since_last_run`: the opening was not on this
-    participant's list in the previous published run (always false when there is none)."""
+    live before any run is published, or when the participant has no list in it).
+    `new_since_last_run`: the opening was not on this participant's list in the previous
+    published run (false for all when there is no previous run); live lists compare with the
+    served run's list."""
     pid = participant["participant_id"]
     out = service.participant_matches(conn, settings, pid, kind=kind, limit=limit, lang=lang, fresh=fresh)
     audit.record(conn, principal, "read_matches", [pid], detail=f"run={out['run_id'] or 'live'} kind={kind}")
