@@ -1,0 +1,55 @@
+"""Rebuild matching/reference/skills.csv and occupation_skills.csv from ESCO v1.1.1 (English).
+
+    python tools/build_reference_skills.py [--shared ../shared/data]
+
+Per STYRK-08 unit group (= ISCO-08 4-digit for all but four codes), the skills most often
+linked to the ESCO occupations in that group: up to 25 essential and 15 optional. Skill ids
+are `esco:` + the first 8 hex digits of the ESCO concept UUID (checked unique).
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "matching" / "reference"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data")
+    args = ap.parse_args()
+    esco = args.shared / "esco_v1.1.1_en"
+    occ = pd.read_csv(esco / "occupations_en.csv", usecols=["conceptUri", "iscoGroup"], dtype=str)
+    occ["occupation_id"] = occ["conceptUri"].str.rsplit("/", n=1).str[-1]
+    skills = pd.read_csv(esco / "skills_en.csv", usecols=["conceptUri", "preferredLabel", "skillType"], dtype=str)
+    skills["uuid"] = skills["conceptUri"].str.rsplit("/", n=1).str[-1]
+    skills["skill_id"] = "esco:" + skills["uuid"].str[:8]
+    assert skills["skill_id"].is_unique, "8-hex-digit skill ids collide"
+    rel = pd.read_csv(esco / "occupationSkillRelations_compact.csv", dtype=str)
+    styrk = pd.read_csv(OUT / "styrk08.csv", dtype=str)
+    units = set(styrk.loc[styrk["level"] == "4", "code"])
+
+    rel = rel.merge(occ[["occupation_id", "iscoGroup"]], on="occupation_id")
+    rel = rel[rel["iscoGroup"].isin(units)]
+    rel = rel.merge(skills[["uuid", "skill_id"]], left_on="skill_id", right_on="uuid", suffixes=("_uuid", ""))
+    counts = (rel.groupby(["iscoGroup", "relationType", "skill_id"]).size().rename("n").reset_index()
+                 .sort_values(["iscoGroup", "relationType", "n", "skill_id"], ascending=[True, True, False, True]))
+    keep = pd.concat([
+        counts[counts["relationType"] == "essential"].groupby("iscoGroup").head(25),
+        counts[counts["relationType"] == "optional"].groupby("iscoGroup").head(15),
+    ])
+    table = (keep.rename(columns={"iscoGroup": "styrk08", "relationType": "relation"})
+                 [["styrk08", "skill_id", "relation", "n"]].sort_values(["styrk08", "relation", "n", "skill_id"],
+                                                                        ascending=[True, True, False, True]))
+    table[["styrk08", "skill_id", "relation"]].to_csv(OUT / "occupation_skills.csv", index=False)
+    used = skills[skills["skill_id"].isin(set(table["skill_id"]))]
+    used = used.rename(columns={"preferredLabel": "label_en", "skillType": "skill_type"})
+    used[["skill_id", "label_en", "skill_type"]].sort_values("skill_id").to_csv(OUT / "skills.csv", index=False)
+    print(f"{len(table)} occupation-skill rows over {table['styrk08'].nunique()} codes; {len(used)} skills")
+
+
+if __name__ == "__main__":
+    main()
