@@ -354,7 +354,11 @@ def _participants(rng, region: pd.DataFrame, n: int, start: dt.date) -> pd.DataF
     for i in range(n):
         k = int(rng.choice([1, 2, 3], p=[0.5, 0.35, 0.15]))
         desired = list(dict.fromkeys(occ_codes[j] for j in rng.choice(len(occ_codes), size=k, p=occ_w / occ_w.sum())))
-        titles = [_typo(rng, rng.choice(OCC_BY_CODE[c].titles)) for c in desired]
+        codes_given = rng.random() < 0.5
+        titles = [str(rng.choice(OCC_BY_CODE[c].titles)) for c in desired]
+        # Typos only where a code was also registered or another title is clean, so every
+        # participant stays recognisable (the loader rejects a profile with no known title).
+        titles = [t if (j == 0 and not codes_given) else _typo(rng, t) for j, t in enumerate(titles)]
         exp = []
         if rng.random() < 0.6:
             for c in rng.choice(desired + occ_codes[:5], size=int(rng.integers(1, 3)), replace=False):
@@ -382,7 +386,7 @@ def _participants(rng, region: pd.DataFrame, n: int, start: dt.date) -> pd.DataF
         prefs = sorted(set(rng.choice(list("GHIQNCF"), size=int(rng.integers(1, 3))))) if rng.random() < 0.3 else []
         rows.append({
             "postal_code": postal[i], "max_commute_km": commute, "desired_titles": "|".join(titles),
-            "desired_styrk08": "|".join(desired) if rng.random() < 0.5 else "",
+            "desired_styrk08": "|".join(desired) if codes_given else "",
             "skills": "|".join(held), "experience": "|".join(exp), "education_level": education,
             "norwegian_level": norwegian, "driving_licences": "|".join(licences), "max_hours_per_week": max_hours,
             "wants_part_time": "true" if part else "false", "available_from": available.isoformat() if available else "",

@@ -1,0 +1,162 @@
+"""Batch refresh: lists equal the live engine, runs publish atomically, a failed or killed
+run leaves the previous run served, and Dask gives the same lists as local processes."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import func, select
+
+from matching.batch import refresh
+from matching.config import Settings
+from matching.engine import MatchEngine
+from matching.scoring import ScoringModel
+from matching.store import tables as t
+from matching.store.db import make_engine
+from matching.store.load import load_directory
+from matching.world import load_world
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "data" / "fixtures"
+TODAY = dt.date(2026, 11, 16)
+
+
+def _settings(db_path: Path, **kw) -> Settings:
+    return Settings(database_url=f"sqlite:///{db_path}", today=TODAY, model_dir=ROOT / "models",
+                    secret_key="t" * 48, **({"top_k": 10} | kw))
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory):
+    settings = _settings(tmp_path_factory.mktemp("batch") / "batch.db")
+    engine = make_engine(settings.database_url)
+    load_directory(engine, FIXTURES)
+    return settings, engine
+
+
+def _serving(engine):
+    with engine.connect() as conn:
+        return conn.execute(select(t.serving.c.run_id, t.serving.c.previous_run_id)).one_or_none()
+
+
+def _lists(engine, run_id, table, key, other):
+    with engine.connect() as conn:
+        rows = conn.execute(select(table).where(table.c.run_id == run_id).order_by(table.c[key], table.c.rank)).all()
+    out: dict[str, list] = {}
+    for r in rows:
+        out.setdefault(r._mapping[key], []).append((r.rank, r._mapping[other], r.score))
+    return out
+
+
+def test_published_lists_equal_the_live_engine_in_both_directions(db):
+    settings, engine = db
+    summary = refresh(settings, db=engine)
+    assert _serving(engine).run_id == summary.run_id
+    with engine.connect() as conn:
+        world = load_world(conn)
+    live = MatchEngine(world, ScoringModel.load(settings.model_dir), TODAY)
+
+    stored = _lists(engine, summary.run_id, t.participant_matches, "participant_id", "opening_id")
+    fresh = live.recommend(np.arange(len(world.participants)), k=settings.top_k)
+    expected = {world.participants.ids[p]: [(i, s.opening_id, s.score) for i, s in enumerate(items, 1)]
+                for p, items in fresh.items()}
+    assert stored == expected
+    assert sum(map(len, stored.values())) == summary.n_pairs > 0
+
+    stored_o = _lists(engine, summary.run_id, t.opening_candidates, "opening_id", "participant_id")
+    fresh_o = live.candidates(np.flatnonzero(world.openings.is_open), k=settings.top_k)
+    expected_o = {world.openings.ids[o]: [(i, s.participant_id, s.score) for i, s in enumerate(items, 1)]
+                  for o, items in fresh_o.items()}
+    assert stored_o == expected_o
+
+
+def test_next_run_keeps_the_previous_and_old_runs_are_pruned(db):
+    settings, engine = db
+    first = refresh(settings, db=engine).run_id
+    second = refresh(settings, db=engine).run_id
+    assert tuple(_serving(engine)) == (second, first)
+    small = settings.model_copy(update={"keep_runs": 2})
+    third = refresh(small, db=engine).run_id
+    with engine.connect() as conn:
+        status = dict(conn.execute(select(t.runs.c.run_id, t.runs.c.status)).all())
+        kept = set(conn.execute(select(t.participant_matches.c.run_id).distinct()).scalars())
+    assert status[first] == "pruned" and first not in kept
+    assert {second, third} <= kept
+
+
+def test_a_failing_run_leaves_the_served_run_untouched(db):
+    settings, engine = db
+    served = _serving(engine)
+    good = ScoringModel.load(settings.model_dir)
+    broken = ScoringModel(good.version, good.criteria, [w[:1] for w in good.level_weights], good.intercept)
+    with pytest.raises(ValueError, match="levels"):
+        refresh(settings, db=engine, model=broken)
+    assert _serving(engine) == served
+    with engine.connect() as conn:
+        failed = conn.execute(select(t.runs.c.run_id).where(t.runs.c.status == "failed")).scalars().all()
+        leftovers = conn.execute(select(func.count()).select_from(t.participant_matches)
+                                 .where(t.participant_matches.c.run_id.in_(failed))).scalar()
+    assert failed and leftovers == 0
+
+
+@pytest.mark.slow
+def test_dask_backend_gives_the_same_lists_as_local(db):
+    settings, engine = db
+    local = refresh(settings, db=engine, shard_size=40)
+    distributed = refresh(settings, db=engine, backend="dask", shard_size=40)
+    assert distributed.backend == "dask"
+    for table, key, other in ((t.participant_matches, "participant_id", "opening_id"),
+                              (t.opening_candidates, "opening_id", "participant_id")):
+        assert _lists(engine, local.run_id, table, key, other) == _lists(engine, distributed.run_id, table, key, other)
+
+
+@pytest.mark.slow
+def test_sigkill_mid_run_leaves_the_previous_run_served(tmp_path):
+    from matching.generate import generate_world
+
+    data = tmp_path / "data"
+    generate_world(data, seed=11, n_participants=6000, n_employers=150, n_openings=2500,
+                   suggestions_per_participant=0.2)
+    settings = _settings(tmp_path / "kill.db")
+    engine = make_engine(settings.database_url)
+    load_directory(engine, data)
+    served = refresh(settings, db=engine).run_id
+    before = _lists(engine, served, t.participant_matches, "participant_id", "opening_id")
+
+    env = {**os.environ, "MATCHING_DATABASE_URL": settings.database_url, "MATCHING_TODAY": TODAY.isoformat(),
+           "MATCHING_TOP_K": "10", "MATCHING_SECRET_KEY": "t" * 48}
+    proc = subprocess.Popen([sys.executable, "-m", "matching.cli", "refresh", "--no-progress"], env=env,
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    killed_run = None
+    while time.monotonic() < deadline and proc.poll() is None:
+        with engine.connect() as conn:
+            running = conn.execute(select(t.runs.c.run_id).where(t.runs.c.status == "running")).scalar()
+            written = running and conn.execute(select(func.count()).select_from(t.participant_matches)
+                                               .where(t.participant_matches.c.run_id == running)).scalar()
+        if written:
+            killed_run = running
+            os.kill(proc.pid, signal.SIGKILL)
+            break
+        time.sleep(0.02)
+    proc.wait(timeout=30)
+    assert killed_run is not None, "the refresh finished before it could be killed; make the world bigger"
+    assert proc.returncode == -signal.SIGKILL
+
+    assert _serving(engine).run_id == served
+    assert _lists(engine, served, t.participant_matches, "participant_id", "opening_id") == before
+
+    after = refresh(settings, db=engine)
+    assert tuple(_serving(engine)) == (after.run_id, served)
+    with engine.connect() as conn:
+        status = conn.execute(select(t.runs.c.status).where(t.runs.c.run_id == killed_run)).scalar()
+        leftovers = conn.execute(select(func.count()).select_from(t.participant_matches)
+                                 .where(t.participant_matches.c.run_id == killed_run)).scalar()
+    assert status == "abandoned" and leftovers == 0

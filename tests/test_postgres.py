@@ -1,0 +1,100 @@
+"""The same load → refresh → API path on a real PostgreSQL server.
+
+A throw-away cluster is created with the machine's `initdb`/`pg_ctl` (run as the `postgres`
+user when the tests run as root) on a Unix socket in a temporary directory. Where no
+PostgreSQL server binaries exist the module is skipped with the reason; on this project's
+machines they do, so CI runs it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from matching.config import Settings
+from matching.store import tables as t
+from matching.store.db import make_engine
+from matching.store.load import LoadError, load_directory
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "data" / "fixtures"
+PORT = 55433
+
+pytestmark = pytest.mark.slow
+
+
+def _as_postgres(args: list[str]) -> list[str]:
+    if os.geteuid() == 0:
+        return ["runuser", "-u", "postgres", "--", *args]
+    return args
+
+
+@pytest.fixture(scope="module")
+def pg_url():
+    if not (shutil.which("initdb") and shutil.which("pg_ctl")):
+        pytest.skip("no PostgreSQL server binaries (initdb, pg_ctl) on this machine")
+    pytest.importorskip("psycopg")
+    # Not under pytest's tmp dir: that is private to root and the server runs as `postgres`.
+    base = Path(tempfile_dir := tempfile.mkdtemp(prefix="matching-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(base, "postgres")
+    data = base / "data"
+    subprocess.run(_as_postgres(["initdb", "-D", str(data), "-A", "trust", "-U", "postgres"]),
+                   check=True, capture_output=True)
+    subprocess.run(_as_postgres(["pg_ctl", "-D", str(data), "-w", "-l", str(base / "log"),
+                                 "-o", f"-k {tempfile_dir} -p {PORT} -c listen_addresses=''", "start"]),
+                   check=True, capture_output=True)
+    try:
+        subprocess.run(["psql", "-h", tempfile_dir, "-p", str(PORT), "-U", "postgres", "-c",
+                        "CREATE DATABASE matching"], check=True, capture_output=True)
+        yield f"postgresql+psycopg://postgres@/matching?host={tempfile_dir}&port={PORT}"
+    finally:
+        subprocess.run(_as_postgres(["pg_ctl", "-D", str(data), "-m", "immediate", "stop"]), capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_load_refresh_and_serve_on_postgres(pg_url, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.auth import create_token
+    from matching.batch import refresh
+
+    settings = Settings(database_url=pg_url, today=dt.date(2026, 11, 16), model_dir=ROOT / "models",
+                        secret_key="p" * 48, top_k=10, environment="test")
+    engine = make_engine(pg_url)
+    load_directory(engine, FIXTURES)
+    load_directory(engine, FIXTURES)  # idempotent on PostgreSQL's upsert too
+
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "offices.csv").write_text("office_id,name,municipality_code,postal_code\nnav-x,NAV X,5001,0000\n",
+                                     encoding="utf-8")
+    with pytest.raises(LoadError, match="postal"):
+        load_directory(engine, bad)
+
+    summary = refresh(settings, db=engine)
+    with engine.connect() as conn:
+        assert conn.execute(select(t.serving.c.run_id)).scalar() == summary.run_id
+        pid, office = conn.execute(select(t.participant_matches.c.participant_id, t.participants.c.office_id)
+                                   .join(t.participants, t.participants.c.participant_id
+                                         == t.participant_matches.c.participant_id).limit(1)).one()
+        assert conn.execute(select(func.count()).select_from(t.offices)
+                            .where(t.offices.c.office_id == "nav-x")).scalar() == 0
+
+    client = TestClient(create_app(settings))
+    headers = {"Authorization": "Bearer " + create_token("kari", "adviser", [office], settings)}
+    res = client.get(f"/v1/participants/{pid}/matches", params={"limit": 5}, headers=headers)
+    assert res.status_code == 200, res.text
+    body = res.json()
+    assert body["run_id"] == summary.run_id and 1 <= len(body["matches"]) <= 5
+    fresh = client.get(f"/v1/participants/{pid}/matches", params={"limit": 5, "fresh": "true"}, headers=headers).json()
+    assert [(m["opening_id"], m["score"]) for m in fresh["matches"]] == \
+           [(m["opening_id"], m["score"]) for m in body["matches"]]
+    engine.dispose()
