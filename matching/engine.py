@@ -75,11 +75,12 @@ class MatchEngine:
             float(score[i]), float(raw[i]), explanation,
         )
 
-    def _top_k(self, pairs: Pairs, group: np.ndarray, other_ids: np.ndarray, k: int) -> dict[int, list[Scored]]:
+    def _top_k(self, pairs: Pairs, group: np.ndarray, other_ids: np.ndarray, k: int,
+               scored: tuple | None = None) -> dict[int, list[Scored]]:
         """Top-k pairs per group value, by score desc then id asc (deterministic ties)."""
         if len(pairs) == 0:
             return {}
-        score, raw, fs, contrib = self.score_pairs(pairs)
+        score, raw, fs, contrib = scored if scored is not None else self.score_pairs(pairs)
         order = np.lexsort((other_ids, -score, group))
         out: dict[int, list[Scored]] = {}
         g_sorted = group[order]
@@ -104,8 +105,9 @@ class MatchEngine:
         """One shard of the batch: the candidate pairs of these participants, ranked both ways.
         The opening side is a partial top-k, merged across shards by the caller."""
         pairs = candidates.for_participants(self.world, p_idx, self.as_of, "any")
-        p2o = self._top_k(pairs, pairs.p, self.world.openings.ids[pairs.o], k)
-        o2p = self._top_k(pairs, pairs.o, self.world.participants.ids[pairs.p], k)
+        scored = self.score_pairs(pairs) if len(pairs) else None
+        p2o = self._top_k(pairs, pairs.p, self.world.openings.ids[pairs.o], k, scored)
+        o2p = self._top_k(pairs, pairs.o, self.world.participants.ids[pairs.p], k, scored)
         return p2o, o2p
 
     def explain_pair(self, p: int, o: int, lang: str = "nb") -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Evaluate every criterion over a set of pairs: the level matrix the model scores."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -14,23 +14,28 @@ class FeatureSet:
     criteria: tuple[Criterion, ...]
     levels: np.ndarray  # (n_pairs, n_criteria) int
     values: dict[str, dict[str, np.ndarray]]  # criterion → template values
+    _lists: dict[str, dict[str, list]] | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return self.levels.shape[0]
 
     def values_at(self, i: int) -> dict[str, dict]:
-        return {c: {k: _py(v[i]) for k, v in vals.items()} for c, vals in self.values.items()}
+        """Plain-Python template values of pair i (JSON-ready)."""
+        lists = self._plain()
+        return {c: {k: v[i] for k, v in vals.items()} for c, vals in lists.items()}
+
+    def _plain(self) -> dict[str, dict[str, list]]:
+        # Converted once per feature set: per-pair numpy scalar conversion dominated the batch.
+        if self._lists is None:
+            self._lists = {c: {k: _plain_list(v) for k, v in vals.items()} for c, vals in self.values.items()}
+        return self._lists
 
 
-def _py(x):
-    """numpy scalar → plain Python for JSON."""
-    if isinstance(x, np.bool_ | bool):
-        return bool(x)
-    if isinstance(x, np.integer):
-        return int(x)
-    if isinstance(x, np.floating):
-        return round(float(x), 4)
-    return x
+def _plain_list(arr: np.ndarray) -> list:
+    arr = np.asarray(arr)
+    if arr.dtype.kind == "f":
+        return np.round(arr, 4).tolist()
+    return arr.tolist()
 
 
 def evaluate(pairs: Pairs, criteria: tuple[Criterion, ...] = ALL) -> FeatureSet:

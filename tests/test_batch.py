@@ -122,7 +122,7 @@ def test_sigkill_mid_run_leaves_the_previous_run_served(tmp_path):
     from matching.generate import generate_world
 
     data = tmp_path / "data"
-    generate_world(data, seed=11, n_participants=6000, n_employers=150, n_openings=2500,
+    generate_world(data, seed=11, n_participants=3000, n_employers=120, n_openings=1200,
                    suggestions_per_participant=0.2)
     settings = _settings(tmp_path / "kill.db")
     engine = make_engine(settings.database_url)

@@ -111,10 +111,20 @@ def _existing_ids(conn: Connection, table: Table, column: str) -> set[str]:
     return set(conn.execute(select(table.c[column])).scalars())
 
 
+_TITLE_CODES: dict[str, str | None] = {}
+
+
 def _normalise_codes(titles: list[str]) -> list[str | None]:
+    """Titles → STYRK codes, batched and memoised (the same titles recur across rows)."""
     from matching.taxonomy.titles import normalise_titles
 
-    return [m.code if m is not None else None for m in normalise_titles(titles)]
+    missing = list(dict.fromkeys(t for t in titles if t not in _TITLE_CODES))
+    if missing:
+        if len(_TITLE_CODES) > 200_000:
+            _TITLE_CODES.clear()
+        for title, m in zip(missing, normalise_titles(missing)):
+            _TITLE_CODES[title] = m.code if m is not None else None
+    return [_TITLE_CODES[t] for t in titles]
 
 
 class UnrecognisedTitles(ValueError):
@@ -219,6 +229,9 @@ def prepare(conn: Connection, files: dict[str, list[tuple[int, dict[str, Any]]]]
     out["openings"] = opening_rows
 
     participant_rows = []
+    # One batch for every title that needs normalising, instead of one call per row.
+    _normalise_codes([t for _, r in parsed.get("participants.csv", []) if not r.desired_styrk08
+                      for t in r.desired_titles])
     for line, r in parsed.get("participants.csv", []):
         check_ref("participants.csv", line, "office_id", r.office_id, office_ids, "office")
         try:
