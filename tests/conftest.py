@@ -1,8 +1,7 @@
 """Shared fixtures for the API tests: the fixture world in temporary SQLite databases, the app
 on top of them, and signed tokens.
 
-Three databases, loaded once per session from the same data directory (default
-data/fixtures; MATCHING_TEST_DATA points elsewhere):
+Two databases, loaded once per session from data/fixtures:
 - `world`: the data, no batch run published (matches are computed live);
 - `published`: two published runs, with one opening added in between, so the second run has
   something "new since the last run".
@@ -10,14 +9,12 @@ data/fixtures; MATCHING_TEST_DATA points elsewhere):
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pytest
 from sqlalchemy import Engine, select
 
@@ -32,7 +29,7 @@ if TYPE_CHECKING:
     from fastapi.testclient import TestClient
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = Path(os.environ.get("MATCHING_TEST_DATA", ROOT / "data" / "fixtures"))
+DATA = ROOT / "data" / "fixtures"
 TODAY = dt.date(2026, 11, 16)  # the fixture world's reference date is 2026-11-15
 SECRET = "test-secret-" + "k" * 36  # 48 characters
 NEW_OPENING = "O-API-NEW"
@@ -44,18 +41,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def model_dir(tmp_path_factory) -> Path:
-    """The committed model; if none is committed yet, a throwaway monotone one."""
-    committed = ROOT / "models"
-    if (committed / "LATEST").exists():
-        return committed
-    from matching.criteria import ALL
-    from matching.scoring import ScoringModel
-
-    out = tmp_path_factory.mktemp("models")
-    weights = [np.linspace(-1.0, 1.0, c.n_levels) * (1 + i % 3) for i, c in enumerate(ALL)]
-    ScoringModel("test-throwaway", tuple(c.name for c in ALL), weights, -1.0).save(out)
-    return out
+def model_dir() -> Path:
+    """The committed model (trained on the fixtures)."""
+    return ROOT / "models"
 
 
 def settings_for(db_path: Path, model_dir: Path) -> Settings:
@@ -70,8 +58,6 @@ def _copy_db(src: Path, dst: Path) -> None:
 
 @pytest.fixture(scope="session")
 def base_db(tmp_path_factory) -> Path:
-    if not (DATA / "participants.csv").exists():
-        pytest.fail(f"no fixture data in {DATA} (set MATCHING_TEST_DATA or generate data/fixtures)")
     path = tmp_path_factory.mktemp("db") / "base.db"
     engine = make_engine(f"sqlite:///{path}")
     load_directory(engine, DATA)

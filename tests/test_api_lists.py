@@ -177,3 +177,22 @@ def test_first_run_has_nothing_new_and_later_arrivals_are_computed_live(base_db,
     assert late["run_id"] is None
     assert [m["opening_id"] for m in late["matches"]] == [m["opening_id"] for m in body["matches"]]
     assert all(m["new_since_last_run"] for m in late["matches"])  # none was on their (absent) list
+
+
+def test_each_listed_candidate_is_audited_for_the_reader(pub_client, auth, published):
+    import uuid
+
+    oc = t.opening_candidates
+    with db_engine(published.settings).connect() as conn:
+        row = conn.execute(select(oc.c.opening_id, t.openings.c.office_id)
+                           .join(t.openings, t.openings.c.opening_id == oc.c.opening_id)
+                           .where(oc.c.run_id == published.second_run, oc.c.rank == 2)).first()
+    sub = f"liaison-{uuid.uuid4().hex[:8]}"
+    listed = pub_client.get(f"/v1/openings/{row.opening_id}/candidates", params={"limit": 5},
+                            headers=auth("liaison", row.office_id, sub=sub)).json()["candidates"]
+    assert len(listed) >= 2
+    audit = pub_client.get("/v1/audit", params={"sub": sub, "limit": 100}, headers=auth("admin")).json()
+    assert audit["total"] == len(listed)
+    assert sorted(r["participant_id"] for r in audit["items"]) == sorted(c["participant_id"] for c in listed)
+    assert {(r["role"], r["action"], r["opening_id"]) for r in audit["items"]} == {
+        ("liaison", "read_candidates", row.opening_id)}
