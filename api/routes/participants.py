@@ -63,7 +63,8 @@ def participant_matches(
     live before any run is published, or when the participant has no list in it).
     `new_since_last_run`: the opening was not on this participant's list in the previous
     published run (false for all when there is no previous run); live lists compare with the
-    served run's list."""
+    served run's list. A stored list holds the run's top-K (MATCHING_TOP_K, default 50), so
+    `limit` beyond it needs `fresh=true`."""
     pid = participant["participant_id"]
     out = service.participant_matches(conn, settings, pid, kind=kind, limit=limit, lang=lang, fresh=fresh)
     audit.record(conn, principal, "read_matches", [pid], detail=f"run={out['run_id'] or 'live'} kind={kind}")
