@@ -34,7 +34,8 @@ def reasons(
     explanation: dict[str, Any], lang: str, redact: bool = False, max_positive: int = 3, max_negative: int = 2
 ) -> list[dict[str, Any]]:
     """The largest positive and the largest negative contributions, rendered."""
-    feats = explanation["features"]
+    feats = {n: f for n, f in explanation["features"].items()
+             if not (BY_NAME[n].uninformative and BY_NAME[n].uninformative(f["values"]))}
     pos = sorted((n for n, f in feats.items() if f["contribution"] > 1e-9), key=lambda n: -feats[n]["contribution"])
     neg = sorted((n for n, f in feats.items() if f["contribution"] < -1e-9), key=lambda n: feats[n]["contribution"])
     out = []

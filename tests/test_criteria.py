@@ -53,3 +53,19 @@ def test_adaptation_text_names_missing_needs_for_advisers():
     text = crit.text(1, {"needs_mask": needs, "covered_mask": covered}, "nb")
     assert "1 av 2" in text and "unngå tunge løft" in text
     assert "ERGONOMI" not in crit.text(1, {"needs_mask": needs, "covered_mask": covered}, "en", redact=True)
+
+
+@settings(max_examples=30, deadline=None)
+@given(worlds(), monotone_models())
+def test_uninformative_values_are_never_headline_reasons(world, model):
+    """No needs registered / no industry preference say nothing about fit: not a reason."""
+    engine = MatchEngine(world, model, AS_OF)
+    for items in engine.recommend(np.arange(len(world.participants)), k=100).values():
+        for s in items:
+            shown = {r["feature"] for r in reasons(s.explanation, "en", max_positive=20, max_negative=20)}
+            feats = s.explanation["features"]
+            if feats["adaptation"]["values"]["needs_mask"] == 0:
+                assert "adaptation" not in shown
+            if feats["industry"]["values"]["prefs"] == 0:
+                assert "industry" not in shown
+            assert {r["feature"] for r in feature_rows(s.explanation, "en")} == set(feats)

@@ -63,6 +63,7 @@ coverage = Criterion(
     description="share of adaptation needs the employer/opening offers (no needs = 1)",
     sensitive=True,
     redacted_reason=_redacted,
+    uninformative=lambda v: int(v["needs_mask"]) == 0,
 )
 
 CRITERIA = [coverage]

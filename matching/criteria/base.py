@@ -37,6 +37,9 @@ class Criterion:
     #: Health-related: the reason names adaptation needs, so the liaison view redacts it.
     sensitive: bool = False
     redacted_reason: Callable[[int, str], str] | None = field(default=None)
+    #: True where the pair's values say nothing about fit (e.g. no needs registered): the
+    #: criterion still scores and shows in the full explanation, but is not a headline reason.
+    uninformative: Callable[[Mapping[str, Any]], bool] | None = field(default=None)
 
     @property
     def n_levels(self) -> int:

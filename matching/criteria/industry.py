@@ -61,6 +61,7 @@ preference = Criterion(
     evaluate=_evaluate,
     reason=_text,
     description="opening's NACE section against the participant's preferred sections",
+    uninformative=lambda v: int(v["prefs"]) == 0,
 )
 
 CRITERIA = [preference]
