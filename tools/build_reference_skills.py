@@ -45,10 +45,11 @@ def main() -> None:
                  [["styrk08", "skill_id", "relation", "n"]].sort_values(["styrk08", "relation", "n", "skill_id"],
                                                                         ascending=[True, True, False, True]))
     table[["styrk08", "skill_id", "relation"]].to_csv(OUT / "occupation_skills.csv", index=False)
-    used = skills[skills["skill_id"].isin(set(table["skill_id"]))]
-    used = used.rename(columns={"preferredLabel": "label_en", "skillType": "skill_type"})
-    used[["skill_id", "label_en", "skill_type"]].sort_values("skill_id").to_csv(OUT / "skills.csv", index=False)
-    print(f"{len(table)} occupation-skill rows over {table['styrk08'].nunique()} codes; {len(used)} skills")
+    # Every ESCO skill, not only those linked above, so free text an adviser types
+    # ("Norwegian", "operate forklift") still finds its id.
+    out = skills.rename(columns={"preferredLabel": "label_en", "skillType": "skill_type"})
+    out[["skill_id", "label_en", "skill_type"]].sort_values("skill_id").to_csv(OUT / "skills.csv", index=False)
+    print(f"{len(table)} occupation-skill rows over {table['styrk08'].nunique()} codes; {len(out)} skills")
 
 
 if __name__ == "__main__":
