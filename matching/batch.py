@@ -83,14 +83,12 @@ def score_shard(world_ref: World | str, model: dict, as_of: dt.date, p_idx: np.n
         engine = MatchEngine(_resolve_world(world_ref), ScoringModel.from_dict(model), as_of)
         p2o, o2p = engine.both_directions(p_idx, k)
 
-    def rows(lists: dict[int, list[Scored]], by_participant: bool) -> list[tuple]:
-        return [
-            (s.participant_id if by_participant else s.opening_id, rank,
-             s.opening_id if by_participant else s.participant_id, s.score, s.raw_score, s.explanation)
-            for items in lists.values() for rank, s in enumerate(items, start=1)
-        ]
-
-    return {"p2o": rows(p2o, True), "o2p": rows(o2p, False), "n_participants": len(p_idx)}
+    p2o_rows = [(s.participant_id, rank, s.opening_id, s.score, s.raw_score, s.explanation)
+                for items in p2o.values() for rank, s in enumerate(items, start=1)]
+    ids = engine.world.participants.ids
+    # Opening side: (opening row, participant row, participant id, score) — explained after the merge.
+    o2p_rows = [(o, p, str(ids[p]), score) for o, items in o2p.items() for p, score in items]
+    return {"p2o": p2o_rows, "o2p": o2p_rows, "n_participants": len(p_idx)}
 
 
 # ---------------------------------------------------------------------------- backends
@@ -210,7 +208,7 @@ def refresh(
         model_dict = model.to_dict()
         results = (_run_dask(world, model_dict, as_of, parts, k, settings.dask_scheduler) if backend_name == "dask"
                    else _run_local(world, model_dict, as_of, parts, k, n_jobs))
-        best: dict[str, list[tuple]] = {}  # opening → heap of its best k candidates so far
+        best: dict[int, list[tuple]] = {}  # opening row → heap of its best k candidates so far
         bar = _progress(progress, len(world.participants))
         with bar:
             task = bar.add_task("refresh", total=len(world.participants)) if progress else None
@@ -220,9 +218,9 @@ def refresh(
                         conn.execute(insert(t.participant_matches),
                                      _rows(run_id, res["p2o"], "participant_id", "opening_id"))
                 summary.n_pairs += len(res["p2o"])
-                for row in res["o2p"]:
-                    heap = best.setdefault(row[0], [])
-                    item = (row[3], _neg_key(row[2]), row)
+                for o, p, pid, score in res["o2p"]:
+                    heap = best.setdefault(o, [])
+                    item = (score, _neg_key(pid), p)
                     if len(heap) < k:
                         heapq.heappush(heap, item)
                     elif item > heap[0]:
@@ -230,10 +228,17 @@ def refresh(
                 summary.n_participants += res["n_participants"]
                 if task is not None:
                     bar.advance(task, res["n_participants"])
-        o_rows = []
-        for opening_id, heap in best.items():
-            ranked = sorted(heap, key=lambda it: (-it[0], it[2][2]))
-            o_rows.extend((opening_id, rank, r[2], r[3], r[4], r[5]) for rank, (_, _, r) in enumerate(ranked, 1))
+        # Explain only the merged winners, ranked like the live engine: score desc, id asc.
+        final = {o: sorted(heap, key=lambda it: (-it[0], world.participants.ids[it[2]])) for o, heap in best.items()}
+        o_idx = [o for o, items in final.items() for _ in items]
+        p_idx = [p for items in final.values() for _, _, p in items]
+        explained = MatchEngine(world, model, as_of).score_listed(p_idx, o_idx)
+        o_rows, pos = [], 0
+        for o, items in final.items():
+            for rank in range(1, len(items) + 1):
+                s = explained[pos]
+                o_rows.append((s.opening_id, rank, s.participant_id, s.score, s.raw_score, s.explanation))
+                pos += 1
         with db.begin() as conn:
             for i in range(0, len(o_rows), 5000):
                 conn.execute(insert(t.opening_candidates),

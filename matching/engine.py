@@ -75,20 +75,32 @@ class MatchEngine:
             float(score[i]), float(raw[i]), explanation,
         )
 
-    def _top_k(self, pairs: Pairs, group: np.ndarray, other_ids: np.ndarray, k: int,
-               scored: tuple | None = None) -> dict[int, list[Scored]]:
-        """Top-k pairs per group value, by score desc then id asc (deterministic ties)."""
-        if len(pairs) == 0:
+    @staticmethod
+    def top_k_indices(group: np.ndarray, other_ids: np.ndarray, score: np.ndarray, k: int) -> dict[int, np.ndarray]:
+        """Pair indices of the top-k per group value, by score desc then id asc (deterministic ties)."""
+        if len(group) == 0:
             return {}
-        score, raw, fs, contrib = scored if scored is not None else self.score_pairs(pairs)
         order = np.lexsort((other_ids, -score, group))
-        out: dict[int, list[Scored]] = {}
         g_sorted = group[order]
         starts = np.flatnonzero(np.r_[True, g_sorted[1:] != g_sorted[:-1]])
         ends = np.r_[starts[1:], len(order)]
-        for s, e in zip(starts, ends):
-            out[int(g_sorted[s])] = [self._scored(pairs, i, score, raw, fs, contrib) for i in order[s:min(e, s + k)]]
-        return out
+        return {int(g_sorted[s]): order[s:min(e, s + k)] for s, e in zip(starts, ends)}
+
+    def _top_k(self, pairs: Pairs, group: np.ndarray, other_ids: np.ndarray, k: int,
+               scored: tuple | None = None) -> dict[int, list[Scored]]:
+        if len(pairs) == 0:
+            return {}
+        score, raw, fs, contrib = scored if scored is not None else self.score_pairs(pairs)
+        return {g: [self._scored(pairs, i, score, raw, fs, contrib) for i in idx]
+                for g, idx in self.top_k_indices(group, other_ids, score, k).items()}
+
+    def score_listed(self, p_idx, o_idx) -> list[Scored]:
+        """Full explanations for given pairs (in order), e.g. a merged list from the batch."""
+        pairs = Pairs.build(self.world, p_idx, o_idx, self.as_of.toordinal())
+        if len(pairs) == 0:
+            return []
+        score, raw, fs, contrib = self.score_pairs(pairs)
+        return [self._scored(pairs, i, score, raw, fs, contrib) for i in range(len(pairs))]
 
     # ------------------------------------------------------------------ both directions
     def recommend(self, p_idx, kind: str = "any", k: int = 10) -> dict[int, list[Scored]]:
@@ -101,13 +113,19 @@ class MatchEngine:
         pairs = candidates.for_openings(self.world, o_idx, self.as_of)
         return self._top_k(pairs, pairs.o, self.world.participants.ids[pairs.p], k)
 
-    def both_directions(self, p_idx, k: int) -> tuple[dict[int, list[Scored]], dict[int, list[Scored]]]:
+    def both_directions(self, p_idx, k: int) -> tuple[dict[int, list[Scored]], dict[int, list[tuple[int, float]]]]:
         """One shard of the batch: the candidate pairs of these participants, ranked both ways.
-        The opening side is a partial top-k, merged across shards by the caller."""
+
+        The participant side is final and explained. The opening side is a partial top-k of
+        (participant row, score) only: the caller merges shards and explains just the
+        winners, instead of building explanations for every shard's runners-up."""
         pairs = candidates.for_participants(self.world, p_idx, self.as_of, "any")
-        scored = self.score_pairs(pairs) if len(pairs) else None
+        if len(pairs) == 0:
+            return {}, {}
+        scored = self.score_pairs(pairs)
         p2o = self._top_k(pairs, pairs.p, self.world.openings.ids[pairs.o], k, scored)
-        o2p = self._top_k(pairs, pairs.o, self.world.participants.ids[pairs.p], k, scored)
+        top = self.top_k_indices(pairs.o, self.world.participants.ids[pairs.p], scored[0], k)
+        o2p = {o: [(int(pairs.p[i]), float(scored[0][i])) for i in idx] for o, idx in top.items()}
         return p2o, o2p
 
     def explain_pair(self, p: int, o: int, lang: str = "nb") -> dict[str, Any]:
