@@ -7,13 +7,16 @@ in one transaction. A run that fails or is killed (even SIGKILL) therefore never
 visible; the next run discards its leftovers. Runs before the previous one are pruned
 beyond `keep_runs`.
 
-One refresh at a time: a new run treats every unfinished run as abandoned.
+One refresh at a time: a lock row names the refresh that may write; a new refresh refuses
+to start while that process lives, and otherwise discards the dead run's leftovers.
 """
 from __future__ import annotations
 
 import datetime as dt
 import heapq
 import logging
+import os
+import socket
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -24,6 +27,7 @@ from typing import Any
 import joblib
 import numpy as np
 from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from matching.config import Settings
 from matching.engine import MatchEngine, Scored
@@ -35,6 +39,12 @@ from matching.world import World, load_world
 log = logging.getLogger(__name__)
 
 MAX_SHARD = 2000
+#: A lock held from another host counts as dead once its heartbeat is this old.
+STALE_AFTER = dt.timedelta(minutes=15)
+
+
+class RefreshInProgress(RuntimeError):
+    """Another refresh holds the lock and its process is alive."""
 
 
 @dataclass
@@ -132,6 +142,58 @@ def _run_dask(world: World, model: dict, as_of, parts, k, scheduler: str | None)
 # ---------------------------------------------------------------------------- storage
 
 
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _alive(owner: str | None, heartbeat: dt.datetime | None) -> bool:
+    host, _, pid = (owner or "").rpartition(":")
+    if host == socket.gethostname() and pid.isdigit():
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    return heartbeat is not None and _now() - heartbeat < STALE_AFTER
+
+
+def _acquire(conn: Connection, run_id: str) -> None:
+    """Take the refresh lock (compare-and-swap), or raise RefreshInProgress."""
+    row = conn.execute(select(t.refresh_lock).where(t.refresh_lock.c.id == 1)).one_or_none()
+    values = {"run_id": run_id, "owner": _owner(), "heartbeat_at": _now()}
+    if row is None:
+        try:
+            with conn.begin_nested():
+                conn.execute(insert(t.refresh_lock).values(id=1, **values))
+        except IntegrityError:
+            raise RefreshInProgress("another refresh took the lock just now") from None
+        return
+    if row.run_id is not None and _alive(row.owner, row.heartbeat_at):
+        raise RefreshInProgress(f"refresh {row.run_id} is still running ({row.owner}); not starting another")
+    swapped = conn.execute(update(t.refresh_lock).where(
+        t.refresh_lock.c.id == 1, t.refresh_lock.c.owner == row.owner,
+        t.refresh_lock.c.run_id.is_(None) if row.run_id is None else t.refresh_lock.c.run_id == row.run_id,
+    ).values(**values))
+    if swapped.rowcount != 1:
+        raise RefreshInProgress("another refresh took the lock just now")
+
+
+def _release(conn: Connection, run_id: str) -> None:
+    conn.execute(update(t.refresh_lock).where(t.refresh_lock.c.id == 1, t.refresh_lock.c.run_id == run_id)
+                 .values(run_id=None, heartbeat_at=_now()))
+
+
+def _heartbeat(conn: Connection, run_id: str) -> None:
+    conn.execute(update(t.refresh_lock).where(t.refresh_lock.c.id == 1, t.refresh_lock.c.run_id == run_id)
+                 .values(heartbeat_at=_now()))
+
+
 def _abandon_unfinished(conn: Connection) -> list[str]:
     stale = list(conn.execute(select(t.runs.c.run_id).where(t.runs.c.status == "running")).scalars())
     for run_id in stale:
@@ -149,6 +211,10 @@ def _rows(run_id: str, rows: list[tuple], key: str, other: str) -> list[dict]:
 
 def _publish(conn: Connection, run_id: str) -> None:
     """The only step that makes a run visible: one pointer, one transaction."""
+    mine = conn.execute(update(t.runs).where(t.runs.c.run_id == run_id, t.runs.c.status == "running")
+                        .values(status="publishing"))
+    if mine.rowcount != 1:
+        raise RuntimeError(f"run {run_id} is no longer running (abandoned by another refresh?); not publishing it")
     current = conn.execute(select(t.serving.c.run_id).where(t.serving.c.id == 1)).scalar()
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     if current is None:
@@ -195,6 +261,7 @@ def refresh(
     backend_name = "dask" if (backend == "dask" or settings.dask_scheduler) else "local"
     run_id = new_run_id()
     with db.begin() as conn:
+        _acquire(conn, run_id)
         stale = _abandon_unfinished(conn)
         if stale:
             log.warning("discarded unfinished run(s): %s", ", ".join(stale))
@@ -214,6 +281,7 @@ def refresh(
             task = bar.add_task("refresh", total=len(world.participants)) if progress else None
             for res in results:
                 with db.begin() as conn:
+                    _heartbeat(conn, run_id)
                     if res["p2o"]:
                         conn.execute(insert(t.participant_matches),
                                      _rows(run_id, res["p2o"], "participant_id", "opening_id"))
@@ -248,12 +316,14 @@ def refresh(
                 n_participants=summary.n_participants, n_openings=summary.n_openings, n_pairs=summary.n_pairs))
             _publish(conn, run_id)
             _prune(conn, settings.keep_runs)
+            _release(conn, run_id)
     except BaseException as exc:
         with db.begin() as conn:
             conn.execute(delete(t.participant_matches).where(t.participant_matches.c.run_id == run_id))
             conn.execute(delete(t.opening_candidates).where(t.opening_candidates.c.run_id == run_id))
             conn.execute(update(t.runs).where(t.runs.c.run_id == run_id)
                          .values(status="failed", error=f"{type(exc).__name__}: {exc}"[:2000]))
+            _release(conn, run_id)
         raise
     summary.status = "published"
     summary.seconds = time.perf_counter() - started

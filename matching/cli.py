@@ -91,6 +91,7 @@ def refresh(
     progress: bool = typer.Option(True, "--progress/--no-progress"),
 ) -> None:
     """Recompute every top-K list in both directions and publish the run atomically."""
+    from matching.batch import RefreshInProgress
     from matching.batch import refresh as run_refresh
 
     settings = get_settings()
@@ -98,7 +99,11 @@ def refresh(
         settings = settings.model_copy(update={"dask_scheduler": scheduler})
     if backend not in ("local", "dask"):
         raise typer.BadParameter("backend must be local or dask", param_hint="--backend")
-    summary = run_refresh(settings, backend=backend, n_jobs=jobs, progress=progress)
+    try:
+        summary = run_refresh(settings, backend=backend, n_jobs=jobs, progress=progress)
+    except RefreshInProgress as exc:
+        print(f"refresh not started: {exc}", file=sys.stderr)
+        raise typer.Exit(code=3) from None
     console.print(f"run {summary.run_id} published: {summary.n_participants} participants, "
                   f"{summary.n_openings} openings with candidates, {summary.n_pairs} listed matches, "
                   f"{summary.seconds:.1f} s ({summary.backend})")

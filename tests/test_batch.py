@@ -160,3 +160,31 @@ def test_sigkill_mid_run_leaves_the_previous_run_served(tmp_path):
         leftovers = conn.execute(select(func.count()).select_from(t.participant_matches)
                                  .where(t.participant_matches.c.run_id == killed_run)).scalar()
     assert status == "abandoned" and leftovers == 0
+
+
+def test_a_second_refresh_refuses_while_the_first_is_alive(db):
+    import socket
+
+    from sqlalchemy import delete, insert
+
+    from matching.batch import RefreshInProgress
+
+    settings, engine = db
+    served = _serving(engine)
+    lock = t.refresh_lock
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    with engine.begin() as conn:  # held by a live process: this one
+        conn.execute(delete(lock))
+        conn.execute(insert(lock).values(id=1, run_id="other-run", owner=f"{socket.gethostname()}:{os.getpid()}",
+                                         heartbeat_at=now))
+    with pytest.raises(RefreshInProgress, match="other-run"):
+        refresh(settings, db=engine)
+    assert _serving(engine) == served
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    with engine.begin() as conn:  # the holder died (SIGKILL, crash): the lock is taken over
+        conn.execute(lock.update().values(owner=f"{socket.gethostname()}:{dead.stdout.strip()}"))
+    taken = refresh(settings, db=engine)
+    assert _serving(engine).run_id == taken.run_id
+    with engine.connect() as conn:
+        assert conn.execute(select(lock.c.run_id)).scalar() is None  # released after publishing

@@ -131,6 +131,16 @@ runs = Table(
     Column("error", Text),
 )
 
+#: At most one row (id = 1): which refresh holds the right to write a run, and whether its
+#: process is still alive (same host: pid check; other host: heartbeat age).
+refresh_lock = Table(
+    "refresh_lock", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("run_id", String(40)),  # NULL = free
+    Column("owner", String(200)),  # host:pid
+    Column("heartbeat_at", DateTime),
+)
+
 #: Exactly one row (id = 1): the run the API serves, and the one before it (for "new" flags).
 serving = Table(
     "serving", metadata,
