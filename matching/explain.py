@@ -34,8 +34,7 @@ def reasons(
     explanation: dict[str, Any], lang: str, redact: bool = False, max_positive: int = 3, max_negative: int = 2
 ) -> list[dict[str, Any]]:
     """The largest positive and the largest negative contributions, rendered."""
-    feats = {n: f for n, f in explanation["features"].items()
-             if not (BY_NAME[n].uninformative and BY_NAME[n].uninformative(f["values"]))}
+    feats = {n: f for n, f in explanation["features"].items() if not _hidden(n, f, redact)}
     pos = sorted((n for n, f in feats.items() if f["contribution"] > 1e-9), key=lambda n: -feats[n]["contribution"])
     neg = sorted((n for n, f in feats.items() if f["contribution"] < -1e-9), key=lambda n: feats[n]["contribution"])
     out = []
@@ -48,6 +47,15 @@ def reasons(
             "text": BY_NAME[name].text(f["level"], f["values"], lang, redact=redact),
         })
     return out
+
+
+def _hidden(name: str, feature: dict[str, Any], redact: bool) -> bool:
+    """Uninformative values are no headline reason — except where that would itself reveal
+    health data: for a redacted view, "has no needs" must look exactly like "needs covered"."""
+    crit = BY_NAME[name]
+    if crit.uninformative is None or (redact and crit.sensitive):
+        return False
+    return bool(crit.uninformative(feature["values"]))
 
 
 def distance_km(explanation: dict[str, Any]) -> float | None:

@@ -67,8 +67,10 @@ def test_liaison_sees_no_need_of_participants_who_did_not_consent(pub_client, au
         for mine, full in zip(body["candidates"], admin_body["candidates"]):
             # same ranking, same contributions; only health wording differs, and only without consent
             assert mine["score"] == full["score"]
-            assert [(r["feature"], r["contribution"]) for r in mine["reasons"]] == [
-                (r["feature"], r["contribution"]) for r in full["reasons"]]
+            # The liaison view may show the (redacted) adaptation reason where the adviser view
+            # leaves it out for "no needs registered": otherwise its absence would reveal that.
+            theirs = {(r["feature"], r["contribution"]) for r in full["reasons"]}
+            assert {(r["feature"], r["contribution"]) for r in mine["reasons"] if r["feature"] != "adaptation"} <= theirs
             if consent[mine["participant_id"]]:
                 assert mine["reasons"] == full["reasons"]
 

@@ -69,3 +69,25 @@ def test_uninformative_values_are_never_headline_reasons(world, model):
             if feats["industry"]["values"]["prefs"] == 0:
                 assert "industry" not in shown
             assert {r["feature"] for r in feature_rows(s.explanation, "en")} == set(feats)
+
+
+@settings(max_examples=30, deadline=None)
+@given(worlds(), monotone_models())
+def test_redacted_reasons_do_not_reveal_whether_someone_has_needs(world, model):
+    """Swap 'no needs' for 'every need covered' (same level, same contribution): the
+    redacted reasons a liaison sees must be identical."""
+    from matching.world import NEED_CODES
+
+    engine = MatchEngine(world, model, AS_OF)
+    for items in engine.recommend(np.arange(len(world.participants)), k=100).values():
+        for s in items:
+            f = s.explanation["features"]["adaptation"]
+            if f["level"] != 2:
+                continue
+            none = {**s.explanation, "features": {**s.explanation["features"],
+                                                  "adaptation": {**f, "values": {"needs_mask": 0, "covered_mask": 0}}}}
+            mask = 1 << NEED_CODES.index("ERGONOMI")
+            some = {**s.explanation, "features": {**s.explanation["features"],
+                                                  "adaptation": {**f, "values": {"needs_mask": mask, "covered_mask": mask}}}}
+            for lang in ("nb", "en"):
+                assert reasons(none, lang, redact=True) == reasons(some, lang, redact=True)
