@@ -1,8 +1,12 @@
 """Assembling ranked lists for the routes: from the published batch run, or computed live.
 
 Decisions (documented in the API description too):
-- Stored lists are read from the run the `serving` pointer names. The `kind` filter applies
-  to them as well; the filtered list is re-ranked 1..n.
+- Stored lists are read from the run the `serving` pointer names, minus pairs that no longer
+  pass a hard constraint on today's data (opening filled, deadline passed, goal changed…).
+  The `kind` filter applies to them as well; the filtered list is re-ranked 1..n. When that
+  leaves fewer than min(limit, K) while the stored list was cut at the run's K, the list is
+  computed live instead (run_id null), so a filter never hides qualifying openings. A limit
+  above K returns the K stored entries; `fresh=true` gives more.
 - Before any run is published, the list is computed live (run_id null); so is the list of a
   participant or opening that has none in the served run (e.g. registered since).
 - `new_since_last_run` is true when the opening was not on the participant's list in the
@@ -20,11 +24,12 @@ from sqlalchemy import Connection, select
 
 from api import views
 from api.auth import Principal
-from matching import explain, runtime
+from matching import candidates, explain, runtime
 from matching.config import Settings
 from matching.engine import MatchEngine, Scored, UnknownId
 from matching.store import lists
 from matching.store import tables as t
+from matching.pairs import Pairs
 from matching.world import participants_from_records
 
 
@@ -93,16 +98,44 @@ def _match_items(conn: Connection, rows: list[dict[str, Any]], kind: str, limit:
     return out
 
 
+def still_eligible(settings: Settings, participant_ids: list[str], opening_ids: list[str]) -> list[bool]:
+    """Do stored pairs still pass every hard constraint on today's data? (An opening filled
+    or past its deadline since the run, a participant who changed goal or licences.)"""
+    engine = live_engine(settings)
+    pi, oi = engine.world.participants.index, engine.world.openings.index
+    if any(p not in pi for p in participant_ids) or any(o not in oi for o in opening_ids):
+        runtime.invalidate()  # stored after the snapshot was taken
+        engine = live_engine(settings)
+        pi, oi = engine.world.participants.index, engine.world.openings.index
+    known = [k for k, (p, o) in enumerate(zip(participant_ids, opening_ids)) if p in pi and o in oi]
+    out = [False] * len(participant_ids)
+    if known:
+        pairs = Pairs.build(engine.world, [pi[participant_ids[k]] for k in known],
+                            [oi[opening_ids[k]] for k in known], engine.as_of.toordinal())
+        for k, ok in zip(known, candidates.passes(pairs)):
+            out[k] = bool(ok)
+    return out
+
+
+def _run_top_k(conn: Connection, run_id: str) -> int:
+    return int(conn.execute(select(t.runs.c.top_k).where(t.runs.c.run_id == run_id)).scalar_one())
+
+
 def participant_matches(conn: Connection, settings: Settings, participant_id: str, *, kind: str, limit: int,
                         lang: str, fresh: bool) -> dict[str, Any]:
+    """Stored list filtered by today's constraints; computed live when that cannot fill
+    `limit` but the stored list was cut at the run's K (more would qualify)."""
     served = lists.serving(conn)
     rows = lists.participant_list(conn, served.run_id, participant_id) if served and not fresh else []
     if rows:
+        ok = still_eligible(settings, [participant_id] * len(rows), [r["opening_id"] for r in rows])
         previous = (lists.openings_in_run(conn, served.previous_run_id, participant_id)
                     if served.previous_run_id else None)
-        return {"participant_id": participant_id, "run_id": served.run_id,
-                "model_version": run_model_version(conn, served.run_id),
-                "matches": _match_items(conn, rows, kind, limit, lang, previous)}
+        items = _match_items(conn, [r for r, good in zip(rows, ok) if good], kind, limit, lang, previous)
+        top_k = _run_top_k(conn, served.run_id)
+        if len(items) >= min(limit, top_k) or len(rows) < top_k:
+            return {"participant_id": participant_id, "run_id": served.run_id,
+                    "model_version": run_model_version(conn, served.run_id), "matches": items}
     engine, idx = _index(live_engine(settings), settings, "participant", participant_id)
     items = engine.recommend(np.array([idx]), kind, k=limit).get(idx, [])
     previous = lists.openings_in_run(conn, served.run_id, participant_id) if served else None
@@ -136,7 +169,14 @@ def pair_explanation(settings: Settings, participant_id: str, opening_id: str, l
 def opening_candidates(conn: Connection, settings: Settings, principal: Principal, opening_id: str, *,
                        limit: int, lang: str, fresh: bool) -> dict[str, Any]:
     served = lists.serving(conn)
-    rows = lists.opening_list(conn, served.run_id, opening_id)[:limit] if served and not fresh else []
+    stored = lists.opening_list(conn, served.run_id, opening_id) if served and not fresh else []
+    rows = []
+    if stored:
+        ok = still_eligible(settings, [r["participant_id"] for r in stored], [opening_id] * len(stored))
+        rows = [r for r, good in zip(stored, ok) if good][:limit]
+        top_k = _run_top_k(conn, served.run_id)
+        if len(rows) < min(limit, top_k) and len(stored) >= top_k:
+            rows = []  # cut at K and thinned since: compute live
     if rows:
         run_id, version = served.run_id, run_model_version(conn, served.run_id)
     else:
