@@ -14,6 +14,9 @@ import jwt
 from matching.config import Settings
 
 ALGORITHM = "HS256"
+#: No token lives longer than this, whatever its `exp` says (a stolen token stays useful for
+#: at most a working week).
+MAX_TTL_MINUTES = 7 * 24 * 60
 ROLES: tuple[str, ...] = ("adviser", "liaison", "batch", "admin")
 
 
@@ -48,6 +51,8 @@ def create_token(
         raise ValueError("sub must not be empty")
     now = dt.datetime.now(dt.UTC)
     ttl = settings.token_ttl_minutes if ttl_minutes is None else ttl_minutes
+    if not 0 < ttl <= MAX_TTL_MINUTES:
+        raise ValueError(f"ttl_minutes must be between 1 and {MAX_TTL_MINUTES}")
     claims = {"sub": sub, "role": role, "offices": list(offices), "iat": now, "exp": now + dt.timedelta(minutes=ttl)}
     return jwt.encode(claims, settings.resolved_secret(), algorithm=ALGORITHM)
 
@@ -56,7 +61,7 @@ def decode_token(token: str, settings: Settings) -> Principal:
     """Verify signature and expiry and check the claims; raises InvalidToken with a reason."""
     try:
         claims: dict[str, Any] = jwt.decode(
-            token, settings.resolved_secret(), algorithms=[ALGORITHM], options={"require": ["exp", "sub"]}
+            token, settings.resolved_secret(), algorithms=[ALGORITHM], options={"require": ["exp", "iat", "sub"]}
         )
     except jwt.ExpiredSignatureError:
         raise InvalidToken("token has expired") from None
@@ -64,6 +69,11 @@ def decode_token(token: str, settings: Settings) -> Principal:
         raise InvalidToken("token signature is invalid") from None
     except jwt.PyJWTError as exc:
         raise InvalidToken(f"token is invalid: {exc}") from None
+    exp, iat = claims["exp"], claims["iat"]
+    if not isinstance(exp, int | float) or not isinstance(iat, int | float):
+        raise InvalidToken("token claims 'exp' and 'iat' must be numeric dates")
+    if exp - iat > MAX_TTL_MINUTES * 60:
+        raise InvalidToken(f"token lifetime exceeds the maximum of {MAX_TTL_MINUTES // 60} hours")
     role, offices = claims.get("role"), claims.get("offices", [])
     if role not in ROLES:
         raise InvalidToken(f"token role must be one of {', '.join(ROLES)}")

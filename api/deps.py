@@ -87,7 +87,7 @@ FeedbackRole = Annotated[Principal, Depends(require_role("adviser", "liaison", "
 def ensure_office(principal: Principal, office_id: str, what: str) -> None:
     if not principal.covers(office_id):
         raise HTTPException(status.HTTP_403_FORBIDDEN,
-                            detail=f"{what} belongs to office {office_id!r}, which your token does not cover")
+                            detail=f"this {what} is outside the offices your token covers")
 
 
 def participant_or_404(conn: Connection, participant_id: str) -> dict[str, Any]:
@@ -127,7 +127,7 @@ OpeningForLiaison = Annotated[dict[str, Any], Depends(liaison_opening)]
 # ----------------------------------------------------------------------------- query parameters
 
 Limit = Annotated[int, Query(ge=1, le=1000, description="page size, 1-1000")]
-Offset = Annotated[int, Query(ge=0, description="items to skip")]
+Offset = Annotated[int, Query(ge=0, le=2**31 - 1, description="items to skip")]
 Lang = Annotated[Literal["nb", "en"], Query(description="language of reason texts: nb (bokmål) or en")]
 KindFilter = Annotated[Literal["job", "trial", "any"], Query(description="job, trial (arbeidstrening) or any")]
 Fresh = Annotated[bool, Query(description="compute live instead of reading the published batch run")]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from matching.schema import Event
 
@@ -183,7 +183,19 @@ class FeedbackIn(BaseModel):
     opening_id: str = Field(min_length=1, max_length=40)
     event: Event
     reason: str | None = Field(default=None, max_length=2000)
-    occurred_at: dt.datetime | None = Field(default=None, description="default: now (UTC)")
+    occurred_at: dt.datetime | None = Field(default=None, description="default: now (UTC); 2000-01-01 … tomorrow")
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _plausible_time(cls, v: dt.datetime | None) -> dt.datetime | None:
+        """Events are training data: a year-1 or year-9999 event would skew the time split
+        (and near those limits a time-zone conversion overflows)."""
+        if v is None:
+            return v
+        naive = v.replace(tzinfo=None)
+        if not dt.datetime(2000, 1, 1) <= naive <= dt.datetime.now() + dt.timedelta(days=1):
+            raise ValueError("must be between 2000-01-01 and tomorrow")
+        return v
 
 
 class FeedbackOut(BaseModel):

@@ -48,10 +48,11 @@ class Settings(BaseSettings):
     def resolved_secret(self) -> str:
         """The JWT signing secret; generated and persisted beside the DB in development only."""
         if self.secret_key:
-            if self.environment != "development" and (
-                self.secret_key in WEAK_SECRETS or len(self.secret_key) < 32
+            if self.secret_key.lower() in WEAK_SECRETS or (
+                self.environment != "development" and len(self.secret_key) < 32
             ):
-                raise RuntimeError("MATCHING_SECRET_KEY is too weak for a non-development environment")
+                raise RuntimeError("MATCHING_SECRET_KEY is too weak (a known default, or under 32 characters "
+                                   "outside development)")
             return self.secret_key
         if self.environment != "development":
             raise RuntimeError("MATCHING_SECRET_KEY must be set outside development")

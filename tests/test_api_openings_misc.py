@@ -134,3 +134,14 @@ def test_unreachable_database_is_503(world, tmp_path):
     token = create_token("kari", "admin", [], world)
     res = client.get("/v1/openings", headers={"Authorization": f"Bearer {token}"})
     assert res.status_code == 503 and res.json() == {"detail": "database unavailable"}
+
+
+def test_huge_offsets_and_implausible_event_times_are_422_not_500(client, auth):
+    for url in ("/v1/participants", "/v1/openings", "/v1/audit", "/v1/runs"):
+        res = client.get(url, params={"offset": 99999999999999999999}, headers=auth("admin"))
+        assert res.status_code == 422, (url, res.text)
+    for when in ("9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+05:00", "1999-12-31T00:00:00"):
+        res = client.post("/v1/feedback", json={"participant_id": "P-000001", "opening_id": "O-00001",
+                                                "event": "contacted", "occurred_at": when}, headers=auth("admin"))
+        assert res.status_code == 422, (when, res.text)
+        assert "occurred_at" in res.text

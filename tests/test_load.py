@@ -126,3 +126,14 @@ def test_outcomes_only_import_references_stored_rows(loaded, tmp_path):
     load_directory(engine, only)  # participant and opening are already stored
     load_directory(engine, only)  # and the same event again is not a duplicate
     assert _snapshot(engine)["counts"]["outcomes"] == before + 1
+
+
+def test_a_file_that_is_not_utf8_is_a_listed_error(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(FIXTURES, data)
+    raw = (data / "offices.csv").read_bytes()
+    (data / "offices.csv").write_bytes(raw.replace("NAV Heimdal".encode(), "NAV H\xe9imdal".encode("latin-1")))
+    engine = make_engine(f"sqlite:///{tmp_path / 'z.db'}")
+    with pytest.raises(LoadError) as info:
+        load_directory(engine, data)
+    assert any(e.file == "offices.csv" and "UTF-8" in e.message for e in info.value.errors)

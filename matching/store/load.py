@@ -293,7 +293,14 @@ def read_directory(directory: Path) -> dict[str, list[tuple[int, dict[str, Any]]
             errors.append(RowError(path.name, 0, "(file)", path.name,
                                    f"unexpected file; expected some of {list(schema.FILES)}"))
             continue
-        files[path.name] = list(_read_csv(path))
+        try:
+            files[path.name] = list(_read_csv(path))
+        except UnicodeDecodeError as exc:
+            errors.append(RowError(path.name, 0, "(file)", path.name,
+                                   f"not UTF-8 text (byte {exc.object[exc.start:exc.start + 1]!r} at offset "
+                                   f"{exc.start}); save the file as UTF-8"))
+        except csv.Error as exc:
+            errors.append(RowError(path.name, 0, "(file)", path.name, f"not a readable CSV file: {exc}"))
     if errors:
         raise LoadError(errors)
     if not files:
