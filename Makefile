@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 
-.PHONY: run test install install-test serve clean bench
+.PHONY: run test lint install install-test serve clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,11 @@ run: $(STAMP)
 	$(BIN)/matching run
 
 test: $(TSTAMP)
+	$(BIN)/ruff check matching api tests benchmarks tools
 	$(BIN)/python -m pytest -q
+
+lint: $(TSTAMP)
+	$(BIN)/ruff check matching api tests benchmarks tools
 
 bench: $(TSTAMP)
 	$(BIN)/python benchmarks/bench_refresh.py --participants 2000 --openings 800

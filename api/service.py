@@ -27,9 +27,9 @@ from api.auth import Principal
 from matching import candidates, explain, runtime
 from matching.config import Settings
 from matching.engine import MatchEngine, Scored, UnknownId
+from matching.pairs import Pairs
 from matching.store import lists
 from matching.store import tables as t
-from matching.pairs import Pairs
 from matching.world import participants_from_records
 
 

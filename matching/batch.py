@@ -30,7 +30,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from matching.config import Settings
-from matching.engine import MatchEngine, Scored
+from matching.engine import MatchEngine
 from matching.scoring import ScoringModel
 from matching.store import tables as t
 from matching.store.db import engine_for
@@ -302,7 +302,7 @@ def refresh(
         p_idx = [p for items in final.values() for _, _, p in items]
         explained = MatchEngine(world, model, as_of).score_listed(p_idx, o_idx)
         o_rows, pos = [], 0
-        for o, items in final.items():
+        for items in final.values():
             for rank in range(1, len(items) + 1):
                 s = explained[pos]
                 o_rows.append((s.opening_id, rank, s.participant_id, s.score, s.raw_score, s.explanation))

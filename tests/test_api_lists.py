@@ -194,12 +194,11 @@ def _participant_csv(row: dict, participant_id: str) -> str:
 def test_first_run_has_nothing_new_and_later_arrivals_are_computed_live(base_db, model_dir, tmp_path, auth):
     """Documented choices: with no previous run, new_since_last_run is false everywhere; a
     participant without a list in the served run is computed live."""
-    from matching.store.load import load_directory
-
     from fastapi.testclient import TestClient
 
     from api.app import create_app
     from matching.batch import refresh
+    from matching.store.load import load_directory
     from tests.conftest import _copy_db
 
     path = tmp_path / "first.db"

@@ -132,7 +132,7 @@ def test_a_file_that_is_not_utf8_is_a_listed_error(tmp_path):
     data = tmp_path / "data"
     shutil.copytree(FIXTURES, data)
     raw = (data / "offices.csv").read_bytes()
-    (data / "offices.csv").write_bytes(raw.replace("NAV Heimdal".encode(), "NAV H\xe9imdal".encode("latin-1")))
+    (data / "offices.csv").write_bytes(raw.replace(b"NAV Heimdal", "NAV H\xe9imdal".encode("latin-1")))
     engine = make_engine(f"sqlite:///{tmp_path / 'z.db'}")
     with pytest.raises(LoadError) as info:
         load_directory(engine, data)

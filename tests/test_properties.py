@@ -35,10 +35,10 @@ def _violations(world, pid: str, oid: str) -> list[str]:
 @given(worlds(), monotone_models())
 def test_no_listed_match_breaks_a_hard_constraint(world, model):
     engine = MatchEngine(world, model, AS_OF)
-    for p, items in engine.recommend(np.arange(len(world.participants)), k=50).items():
+    for items in engine.recommend(np.arange(len(world.participants)), k=50).values():
         for s in items:
             assert _violations(world, s.participant_id, s.opening_id) == []
-    for o, items in engine.candidates(np.arange(len(world.openings)), k=50).items():
+    for items in engine.candidates(np.arange(len(world.openings)), k=50).values():
         for s in items:
             assert _violations(world, s.participant_id, s.opening_id) == []
 
