@@ -3,7 +3,9 @@
     python tools/build_reference_skills.py [--shared ../shared/data]
 
 Per STYRK-08 unit group (= ISCO-08 4-digit for all but four codes), the skills most often
-linked to the ESCO occupations in that group: up to 25 essential and 15 optional. Skill ids
+linked to the ESCO occupations in that group: up to 25 essential and 15 optional; the
+Norway-only codes 2223, 2224 and 3439 borrow from ISCO 2221, 2635 and 3435. skills.csv lists
+every ESCO skill (preferred label), so free text finds skills no occupation links. Skill ids
 are `esco:` + the first 8 hex digits of the ESCO concept UUID (checked unique).
 """
 from __future__ import annotations
@@ -15,6 +17,10 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "matching" / "reference"
+#: Norway-only STYRK-08 code → ISCO-08 group whose ESCO skills it takes: general nurses (ESCO
+#: files them under 2221 with specialist nurses), vernepleiere (social educators, as ESCO's
+#: social pedagogue), other aesthetic occupations.
+NORWAY_ONLY = {"2223": "2221", "2224": "2635", "3439": "3435"}
 
 
 def main() -> None:
@@ -33,6 +39,9 @@ def main() -> None:
     units = set(styrk.loc[styrk["level"] == "4", "code"])
 
     rel = rel.merge(occ[["occupation_id", "iscoGroup"]], on="occupation_id")
+    # STYRK-08's Norway-only unit groups borrow the skills of their nearest ISCO group.
+    borrowed = [rel[rel["iscoGroup"] == isco].assign(iscoGroup=code) for code, isco in NORWAY_ONLY.items()]
+    rel = pd.concat([rel, *borrowed], ignore_index=True)
     rel = rel[rel["iscoGroup"].isin(units)]
     rel = rel.merge(skills[["uuid", "skill_id"]], left_on="skill_id", right_on="uuid", suffixes=("_uuid", ""))
     counts = (rel.groupby(["iscoGroup", "relationType", "skill_id"]).size().rename("n").reset_index()

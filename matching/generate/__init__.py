@@ -1,0 +1,168 @@
+"""A seeded, reproducible Trondheim-area world: offices, employers, openings, participants and
+two years of outcome history. The fixtures in ``data/fixtures`` and every scale data set come
+from here (``matching generate OUT_DIR``); the same seed gives byte-identical files.
+
+Geography, occupations, skills and adaptation codes are real reference data (postal codes
+weighted by 2017 population, STYRK-08 with NAV's titles and 2017 demand survey, ESCO skills,
+SN2007, NAV's tilretteleggingsbehov, a few real public employers); people, most employers and
+all events are invented. Modules: :mod:`.catalogue` (what the world is made of),
+:mod:`.world` (entities), :mod:`.outcomes` (the behavioural model below).
+
+Behavioural outcome model
+-------------------------
+The history is **not** produced by the engine's scoring formula (a model that relearns its
+generator proves nothing). It is a separate simulation with its own functional form, hidden
+factors the engine never sees, and noise:
+
+1. **Suggestion rounds.** Each participant gets Poisson(2·λ·active share) rounds (λ =
+   ``suggestions_per_participant``, default 8; active share = time from registration to the
+   reference date over the window), on days uniform in that time. In a round the adviser looks
+   at up to 36 openings open that day (12 jobs and 6 trial placements of the participant's
+   office, 6 + 3 from anywhere, 9 in the occupation searched for this round, one of the
+   wishes) and picks 1–3 (40/35/25 %) by a weighted draw without replacement, weight =
+   exp(−km/15) × {6, 3, 1.5, 1} (opening shares the unit / minor / sub-major group with a
+   wish, else) × 0.25 (trial for someone who wants a job; 0.5 the reverse) × 0.1 (required
+   licence missing) × (1 + covered share of needs) × lognormal(0, 0.6). A pair is suggested
+   once; most suggestions fail, so there are plenty of negatives.
+2. **Hidden factors.** Participant motivation m = m₀ + d·(years since registration),
+   m₀ ~ N(0,1), d ~ N(0, 0.6); employer responsiveness r ~ N(0,1) (it also drives, noisily, the
+   employer's inclusive-workplace agreement, adaptations offered and recorded inclusion
+   history, which the engine can see); pair chemistry ε ~ N(0, 0.5) shared by both sides; a
+   travel tolerance in minutes = stated max km × (1.5 with a driving licence, 3.5 without) ×
+   lognormal(0, 0.3) per participant.
+3. **True commute** in minutes: road km = 1.3·km + 1; by car 8 + road at 50 km/h; without a
+   driving licence 12 + road at 22 km/h, × 1.6 unless both ends are in Trondheim. Travel cost
+   T = 0.035·max(0, min − 10) + 1.2·σ((min − tolerance)/5).
+4. **Occupational fit** on STYRK digits. The participant's wish W: +1.2 same unit group as a
+   wish, +0.6 same minor group (3 digits), +0.1 same sub-major group (2), −0.9 otherwise.
+   The employer's view of competence C: 0.5·log1p(years in the unit group) + 0.25·log1p(years
+   elsewhere in the minor group) + 0.1·log1p(years elsewhere in the sub-major group) + 0.3 if
+   a wish shares the minor group − 0.5 if neither a wish nor any experience is within the
+   sub-major group. Skills S: share of the required skills held − 0.3 (+0.2 when none are
+   required).
+5. **Adaptations.** Each need neither the employer nor the opening offers costs a penalty by
+   code (N = their sum): universal design 3.0 (deal-breaker); heavy lifting 2.5 in physically
+   heavy occupations, else 0.3; ergonomics / work posture 0.9 heavy, else 0.6; "not full days"
+   2.0 in a full-time opening, else 0.3; gradual increase 0.5 and close follow-up 0.6 (both
+   halved in trial placements); fixed absence / flexible days 0.6; training / tasks 0.3; quiet
+   environment 0.5; personal assistance 1.2; Norwegian speaking 0.4, reading 0.3, writing 0.3.
+   The employer feels all of N at the interview stage only when the participant shares needs
+   (else 0.3·N); undisclosed needs surface at work (−0.7·N at the hire stage).
+6. **Requirements.** Language L = −0.7 per CEFR step below the opening's requirement (−0.3 in
+   trial placements; halved where Norwegian-language adaptation is offered); education
+   E = −0.4 per step below (jobs only); −3 if a required licence is missing. Hours H: −0.08
+   per weekly hour above the maximum for those who want part-time; −0.02 per hour below full
+   time for the others.
+7. **The two sides.**
+   U_p = 0.7·m + W + K + H − T − 0.3·N + ε, with K = −0.8 for a trial offered to someone who
+   wants a job, −0.4 for a job offered to someone who wants a trial;
+   U_e = 0.6·r + 0.25·agreement + 0.3·m + C + S + L + E + licence − N(disclosed) + 0.9·trial + ε;
+   context c(day) = season (January +0.2, July −0.8, August +0.2, December −0.5) + 0.15 per
+   year since the window opened (a tightening labour market).
+8. **The funnel.** contacted ~ σ(3.2 + U_p), else declined by the participant; interview
+   (job) or trial started ~ σ(U_e + c), else declined by the employer; hired ~
+   σ(−0.2 + 0.6·U_e + 0.4·U_p − 0.7·N(undisclosed) + c) for jobs (else declined by the
+   employer, or by the participant 25 %), and after the trial σ(−1.2 + 0.5·U_e + 0.5·U_p +
+   0.6·r − 0.7·N(undisclosed) + c) (else the trial ends, ended by the participant with
+   probability 0.8·σ(−U_p)). Steps follow 1–10 days (contact; a decline 1–14), 3–21 days
+   (interview / trial; a decline 2–21), 3–30 days (hire) or 28–90 days (trial → hire) apart;
+   nothing after the reference date is recorded (those chains are still running).
+9. **Capacity and leaving**, resolved in time order: a job opening takes ``positions`` hires,
+   then it is filled (running chains end "stillingen ble besatt", nobody is suggested it
+   again); a trial placement hosts ``positions`` concurrent trials (else "ingen ledig plass
+   nå"); a hired participant leaves (running chains end "har fått jobb", no more
+   suggestions). Job openings whose positions were all filled this way are ``filled``; other
+   past openings are ``filled`` if someone was hired or started a trial there, else filled
+   elsewhere (jobs, 55 %) or ``closed``.
+
+Observable features are genuinely predictive (wished occupation, experience, distance,
+adaptation coverage, Norwegian level, requirements), but motivation, responsiveness, travel
+tolerance, chemistry and the binomial draws keep the problem far from perfectly predictable.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from matching import schema
+from matching.generate.catalogue import OFFICES
+from matching.generate.outcomes import simulate
+from matching.generate.world import employers, openings, participants, region_postcodes
+
+__all__ = ["generate_world", "REFERENCE_DATE"]
+
+REFERENCE_DATE = dt.date(2026, 11, 15)
+
+
+def _write(df: pd.DataFrame, path: Path, model: type[schema.BaseModel]) -> int:
+    """CSV in the contract's column order: UTF-8, header, `\\n` line ends, floats without noise."""
+    cols = list(model.model_fields)
+    out = df.reindex(columns=cols)
+    for col in cols:
+        if out[col].dtype.kind == "f":
+            out[col] = [f"{v:g}" for v in out[col]]
+    out = out.fillna("")
+    out.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+    return len(out)
+
+
+def generate_world(
+    out_dir: Path,
+    *,
+    seed: int = 2013,
+    n_participants: int = 180,
+    n_employers: int = 75,
+    n_openings: int = 420,
+    years: float = 2.0,
+    reference_date: dt.date = REFERENCE_DATE,
+    suggestions_per_participant: float = 8.0,
+) -> dict[str, int]:
+    """Write offices, employers, openings, participants and outcomes (.csv) into `out_dir`.
+
+    Parameters
+    ----------
+    out_dir : directory to write into (created if missing; files are overwritten).
+    seed : everything random derives from it; the same arguments give byte-identical files.
+    n_participants, n_employers, n_openings : sizes (≥ 1 employer; the first n/10 employers,
+        up to 7, are real public employers of the region).
+    years : length of the history window ending at `reference_date`.
+    suggestions_per_participant : mean number of suggestion rounds per participant (each
+        suggests 1–3 openings); the outcome volume scales with it.
+
+    Returns
+    -------
+    Row counts per file, keyed by the file's stem.
+    """
+    if n_employers < 1 or n_openings < 0 or n_participants < 0:
+        raise ValueError("need at least one employer and non-negative sizes")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    span = int(round(365 * years))
+    start = reference_date - dt.timedelta(days=span)
+
+    region = region_postcodes()
+    emps = employers(rng, region, n_employers)
+    opens = openings(rng, emps, region, n_openings, span, start)
+    parts = participants(rng, region, n_participants, span, start)
+    events, accepted = simulate(rng, parts, opens, emps, region, span, start, suggestions_per_participant)
+
+    # Status at the reference date: filled through NAV, else still open, else filled elsewhere / closed.
+    past = opens["_close"].to_numpy() <= span
+    elsewhere = (opens["kind"].to_numpy() == "job") & (rng.random(len(opens)) < 0.55)
+    full = accepted >= opens["positions"].to_numpy()
+    job_full = full & (opens["kind"].to_numpy() == "job")
+    opens["status"] = np.where(job_full | (past & ((accepted > 0) | elsewhere)), "filled",
+                               np.where(past, "closed", "open"))
+
+    offices = pd.DataFrame([o.__dict__ for o in OFFICES])
+    return {
+        "offices": _write(offices, out_dir / "offices.csv", schema.Office),
+        "employers": _write(emps, out_dir / "employers.csv", schema.Employer),
+        "openings": _write(opens, out_dir / "openings.csv", schema.Opening),
+        "participants": _write(parts, out_dir / "participants.csv", schema.Participant),
+        "outcomes": _write(events, out_dir / "outcomes.csv", schema.Outcome),
+    }
