@@ -6,7 +6,7 @@ Geography, occupations, skills and adaptation codes are real reference data (pos
 weighted by 2017 population, STYRK-08 with NAV's titles and 2017 demand survey, ESCO skills,
 SN2007, NAV's tilretteleggingsbehov, a few real public employers); people, most employers and
 all events are invented. Modules: :mod:`.catalogue` (what the world is made of),
-:mod:`.world` (entities), :mod:`.outcomes` (the behavioural model below).
+:mod:`.world` (region, employers, openings), :mod:`.people` (participants), :mod:`.outcomes` (the behavioural model below).
 
 Behavioural outcome model
 -------------------------
@@ -90,7 +90,8 @@ import pandas as pd
 from matching import schema
 from matching.generate.catalogue import OFFICES
 from matching.generate.outcomes import simulate
-from matching.generate.world import employers, openings, participants, region_postcodes
+from matching.generate.people import participants
+from matching.generate.world import employers, openings, region_postcodes
 
 __all__ = ["generate_world", "REFERENCE_DATE"]
 
