@@ -193,3 +193,10 @@ def test_char_ngrams_match_sklearn() -> None:
     q = ["lagermedarbeider butikk", "xyz"]
     np.testing.assert_allclose(ref.transform(q).toarray(), ours.transform(q).toarray()[:, order],
                                atol=1e-6)
+
+
+def test_how_a_job_is_offered_does_not_change_the_occupation():
+    for title in ("Butikkmedarbeider", "Kjøkkenassistent", "Lagermedarbeider"):
+        plain = normalise_title(title)
+        for variant in (f"{title} (arbeidstrening)", f"{title} deltid", f"Arbeidstrening: {title}"):
+            assert normalise_title(variant).code == plain.code, variant

@@ -18,7 +18,9 @@ from functools import lru_cache
 STOPWORDS = frozenset(
     "og i på ved for av med til fra innen under uten samt eller mv mm m v etc "
     "andre annen annet øvrig øvrige ellers ekskl inkl unntatt "
-    "and of the in for a an at on to or with other".split()
+    "and of the in for a an at on to or with other "
+    # How the job is offered, not what it is: "Butikkmedarbeider (arbeidstrening)".
+    "arbeidstrening praksisplass deltid heltid vikariat".split()
 )
 
 # Longest first. Plural, definite and (old) feminine endings; "s" and "es" are for English.
