@@ -194,11 +194,15 @@ def _heartbeat(conn: Connection, run_id: str) -> None:
                  .values(heartbeat_at=_now()))
 
 
+def _delete_lists(conn: Connection, run_id: str) -> None:
+    conn.execute(delete(t.participant_matches).where(t.participant_matches.c.run_id == run_id))
+    conn.execute(delete(t.opening_candidates).where(t.opening_candidates.c.run_id == run_id))
+
+
 def _abandon_unfinished(conn: Connection) -> list[str]:
     stale = list(conn.execute(select(t.runs.c.run_id).where(t.runs.c.status == "running")).scalars())
     for run_id in stale:
-        conn.execute(delete(t.participant_matches).where(t.participant_matches.c.run_id == run_id))
-        conn.execute(delete(t.opening_candidates).where(t.opening_candidates.c.run_id == run_id))
+        _delete_lists(conn, run_id)
         conn.execute(update(t.runs).where(t.runs.c.run_id == run_id)
                      .values(status="abandoned", error="did not finish (killed or crashed)"))
     return stale
@@ -232,8 +236,7 @@ def _prune(conn: Connection, keep: int) -> None:
     for run_id in published[max(keep, 2):]:
         if run_id in pinned:
             continue
-        conn.execute(delete(t.participant_matches).where(t.participant_matches.c.run_id == run_id))
-        conn.execute(delete(t.opening_candidates).where(t.opening_candidates.c.run_id == run_id))
+        _delete_lists(conn, run_id)
         conn.execute(update(t.runs).where(t.runs.c.run_id == run_id).values(status="pruned"))
 
 
@@ -319,8 +322,7 @@ def refresh(
             _release(conn, run_id)
     except BaseException as exc:
         with db.begin() as conn:
-            conn.execute(delete(t.participant_matches).where(t.participant_matches.c.run_id == run_id))
-            conn.execute(delete(t.opening_candidates).where(t.opening_candidates.c.run_id == run_id))
+            _delete_lists(conn, run_id)
             conn.execute(update(t.runs).where(t.runs.c.run_id == run_id)
                          .values(status="failed", error=f"{type(exc).__name__}: {exc}"[:2000]))
             _release(conn, run_id)

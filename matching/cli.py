@@ -33,17 +33,21 @@ def _db(settings: Settings):
     return engine_for(settings.database_url)
 
 
-@app.command()
-def load(directory: Annotated[Path, typer.Argument(help="directory with offices/employers/openings/participants/outcomes .csv")]) -> None:
-    """Validate and import a data directory (all or nothing; loading twice is a no-op)."""
+def _load_or_exit(settings: Settings, directory: Path) -> dict[str, int]:
+    """Import a directory; a rejected import prints every error and exits with code 2."""
     from matching.store.load import LoadError, load_directory
 
-    settings = get_settings()
     try:
-        counts = load_directory(_db(settings), directory)
+        return load_directory(_db(settings), directory)
     except LoadError as exc:
         print(str(exc), file=sys.stderr)
         raise typer.Exit(code=2) from None
+
+
+@app.command()
+def load(directory: Annotated[Path, typer.Argument(help="directory with offices/employers/openings/participants/outcomes .csv")]) -> None:
+    """Validate and import a data directory (all or nothing; loading twice is a no-op)."""
+    counts = _load_or_exit(get_settings(), directory)
     console.print("loaded: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
@@ -142,14 +146,9 @@ def run(
     """Everything `make run` does: create the DB, load data, train if no model, refresh, serve."""
     from matching.batch import refresh as run_refresh
     from matching.scoring import ScoringModel
-    from matching.store.load import LoadError, load_directory
 
     settings = get_settings()
-    try:
-        counts = load_directory(_db(settings), data)
-    except LoadError as exc:
-        print(str(exc), file=sys.stderr)
-        raise typer.Exit(code=2) from None
+    counts = _load_or_exit(settings, data)
     console.print(f"database {settings.database_url}: loaded " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     try:
         ScoringModel.load(settings.model_dir)
