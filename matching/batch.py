@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
+import json
 import logging
 import os
 import socket
@@ -85,6 +86,11 @@ def _resolve_world(world_ref: World | str) -> World:
     return _WORLD_CACHE[world_ref]
 
 
+def _json(doc: dict) -> str:
+    """Serialised where the row is made (in the worker), so the writer only inserts text."""
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+
+
 def score_shard(world_ref: World | str, model: dict, as_of: dt.date, p_idx: np.ndarray, k: int) -> dict[str, Any]:
     """The unit of batch work, identical on every backend. Returns plain rows."""
     from threadpoolctl import threadpool_limits
@@ -93,7 +99,7 @@ def score_shard(world_ref: World | str, model: dict, as_of: dt.date, p_idx: np.n
         engine = MatchEngine(_resolve_world(world_ref), ScoringModel.from_dict(model), as_of)
         p2o, o2p = engine.both_directions(p_idx, k)
 
-    p2o_rows = [(s.participant_id, rank, s.opening_id, s.score, s.raw_score, s.explanation)
+    p2o_rows = [(s.participant_id, rank, s.opening_id, s.score, s.raw_score, _json(s.explanation))
                 for items in p2o.values() for rank, s in enumerate(items, start=1)]
     ids = engine.world.participants.ids
     # Opening side: (opening row, participant row, participant id, score) — explained after the merge.
@@ -308,7 +314,7 @@ def refresh(
         for items in final.values():
             for rank in range(1, len(items) + 1):
                 s = explained[pos]
-                o_rows.append((s.opening_id, rank, s.participant_id, s.score, s.raw_score, s.explanation))
+                o_rows.append((s.opening_id, rank, s.participant_id, s.score, s.raw_score, _json(s.explanation)))
                 pos += 1
         with db.begin() as conn:
             for i in range(0, len(o_rows), 5000):

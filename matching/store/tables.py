@@ -5,6 +5,8 @@ queried element-wise, and JSON keeps one schema for both backends.
 """
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -19,9 +21,28 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    TypeDecorator,
 )
 
 metadata = MetaData()
+
+
+class JSONDocument(TypeDecorator):
+    """JSON kept as text, accepting text that is already JSON.
+
+    The batch serialises explanations in its worker processes; with the plain JSON type the
+    single writing process would encode every row again (it dominated a refresh)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None or isinstance(value, str):
+            return value
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else json.loads(value)
 
 offices = Table(
     "offices", metadata,
@@ -158,7 +179,7 @@ participant_matches = Table(
     Column("opening_id", String(40), nullable=False),
     Column("score", Float, nullable=False),
     Column("raw_score", Float, nullable=False),
-    Column("explanation", JSON, nullable=False),
+    Column("explanation", JSONDocument, nullable=False),
 )
 
 opening_candidates = Table(
@@ -169,7 +190,7 @@ opening_candidates = Table(
     Column("participant_id", String(40), nullable=False),
     Column("score", Float, nullable=False),
     Column("raw_score", Float, nullable=False),
-    Column("explanation", JSON, nullable=False),
+    Column("explanation", JSONDocument, nullable=False),
 )
 
 audit_log = Table(
