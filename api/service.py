@@ -123,22 +123,29 @@ def _run_top_k(conn: Connection, run_id: str) -> int:
 
 def participant_matches(conn: Connection, settings: Settings, participant_id: str, *, kind: str, limit: int,
                         lang: str, fresh: bool) -> dict[str, Any]:
-    """Stored list filtered by today's constraints; computed live when that cannot fill
-    `limit` but the stored list was cut at the run's K (more would qualify)."""
+    """The stored list while it still tells the truth; otherwise computed live.
+
+    Served as stored when it fills min(limit, K) after today's constraint check and the kind
+    filter, or when nothing dropped out and the stored list was complete (shorter than K).
+    A stored list that lost entries since the run, or a kind filter on a list cut at K, is
+    recomputed live (run_id null) — "new since last run" then still compares with the run
+    before the served one, as for a stored list. With `fresh=true`, or for someone without a
+    stored list, it compares with the served run."""
     served = lists.serving(conn)
     rows = lists.participant_list(conn, served.run_id, participant_id) if served and not fresh else []
+    previous = (lists.openings_in_run(conn, served.previous_run_id, participant_id)
+                if served and served.previous_run_id else None)
     if rows:
         ok = still_eligible(settings, [participant_id] * len(rows), [r["opening_id"] for r in rows])
-        previous = (lists.openings_in_run(conn, served.previous_run_id, participant_id)
-                    if served.previous_run_id else None)
         items = _match_items(conn, [r for r, good in zip(rows, ok) if good], kind, limit, lang, previous)
         top_k = _run_top_k(conn, served.run_id)
-        if len(items) >= min(limit, top_k) or len(rows) < top_k:
+        if len(items) >= min(limit, top_k) or (all(ok) and len(rows) < top_k):
             return {"participant_id": participant_id, "run_id": served.run_id,
                     "model_version": run_model_version(conn, served.run_id), "matches": items}
+    elif served:  # fresh=true, or no stored list for them: compare with what is served
+        previous = lists.openings_in_run(conn, served.run_id, participant_id)
     engine, idx = _index(live_engine(settings), settings, "participant", participant_id)
     items = engine.recommend(np.array([idx]), kind, k=limit).get(idx, [])
-    previous = lists.openings_in_run(conn, served.run_id, participant_id) if served else None
     return {"participant_id": participant_id, "run_id": None, "model_version": engine.model.version,
             "matches": _match_items(conn, _scored_rows(items, "opening_id"), kind, limit, lang, previous)}
 
@@ -175,8 +182,8 @@ def opening_candidates(conn: Connection, settings: Settings, principal: Principa
         ok = still_eligible(settings, [r["participant_id"] for r in stored], [opening_id] * len(stored))
         rows = [r for r, good in zip(stored, ok) if good][:limit]
         top_k = _run_top_k(conn, served.run_id)
-        if len(rows) < min(limit, top_k) and len(stored) >= top_k:
-            rows = []  # cut at K and thinned since: compute live
+        if len(rows) < min(limit, top_k) and (not all(ok) or len(stored) >= top_k):
+            rows = []  # thinned since the run: compute live
     if rows:
         run_id, version = served.run_id, run_model_version(conn, served.run_id)
     else:

@@ -157,6 +157,12 @@ def _owner() -> str:
 
 
 def _alive(owner: str | None, heartbeat: dt.datetime | None) -> bool:
+    """Is the lock holder still refreshing? Never this very process (it would not be asking);
+    on this host its pid must exist *and* its heartbeat be recent (pids get reused); on another
+    host only the heartbeat can tell."""
+    if owner == _owner():
+        return False
+    recent = heartbeat is not None and _now() - heartbeat < STALE_AFTER
     host, _, pid = (owner or "").rpartition(":")
     if host == socket.gethostname() and pid.isdigit():
         try:
@@ -164,9 +170,8 @@ def _alive(owner: str | None, heartbeat: dt.datetime | None) -> bool:
         except ProcessLookupError:
             return False
         except PermissionError:
-            return True
-        return True
-    return heartbeat is not None and _now() - heartbeat < STALE_AFTER
+            pass
+    return recent
 
 
 def _acquire(conn: Connection, run_id: str) -> None:
@@ -305,6 +310,8 @@ def refresh(
                 summary.n_participants += res["n_participants"]
                 if task is not None:
                     bar.advance(task, res["n_participants"])
+        with db.begin() as conn:
+            _heartbeat(conn, run_id)
         # Explain only the merged winners, ranked like the live engine: score desc, id asc.
         final = {o: sorted(heap, key=lambda it: (-it[0], world.participants.ids[it[2]])) for o, heap in best.items()}
         o_idx = [o for o, items in final.items() for _ in items]

@@ -125,7 +125,10 @@ def token(
 
     if role not in ROLES:
         raise typer.BadParameter(f"role must be one of {', '.join(ROLES)}", param_hint="--role")
-    print(create_token(sub or f"{role}@dev", role, list(office or []), get_settings(), ttl_minutes=ttl))
+    try:
+        print(create_token(sub or f"{role}@dev", role, list(office or []), get_settings(), ttl_minutes=ttl))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--ttl") from None
 
 
 @app.command()
@@ -144,6 +147,7 @@ def run(
     serve_api: bool = typer.Option(True, "--serve/--no-serve"),
 ) -> None:
     """Everything `make run` does: create the DB, load data, train if no model, refresh, serve."""
+    from matching.batch import RefreshInProgress
     from matching.batch import refresh as run_refresh
     from matching.scoring import ScoringModel
 
@@ -155,7 +159,11 @@ def run(
     except FileNotFoundError:
         console.print("no trained model found; training one from the loaded outcomes")
         train()
-    summary = run_refresh(settings, progress=True)
+    try:
+        summary = run_refresh(settings, progress=True)
+    except RefreshInProgress as exc:
+        print(f"refresh not started: {exc}", file=sys.stderr)
+        raise typer.Exit(code=3) from None
     console.print(f"run {summary.run_id} published: {summary.n_participants} participants, {summary.n_pairs} matches")
     if not serve_api:
         return

@@ -88,7 +88,7 @@ def test_kind_filter_applies_to_stored_lists_and_reranks(pub_client, auth, publi
 
 
 def test_stored_lists_drop_pairs_that_no_longer_qualify(published, model_dir, tmp_path, auth):
-    """An opening filled after the run disappears from served lists at once."""
+    """An opening filled after the run disappears from served lists (once the API snapshot is re-read)."""
     from fastapi.testclient import TestClient
 
     from api.app import create_app
@@ -241,3 +241,42 @@ def test_each_listed_candidate_is_audited_for_the_reader(pub_client, auth, publi
     assert sorted(r["participant_id"] for r in audit["items"]) == sorted(c["participant_id"] for c in listed)
     assert {(r["role"], r["action"], r["opening_id"]) for r in audit["items"]} == {
         ("liaison", "read_candidates", row.opening_id)}
+
+
+def test_a_list_that_lost_entries_since_the_run_is_recomputed(published, model_dir, tmp_path, auth):
+    """A participant who changed goal after the run gets today's list, not an empty stored one."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from matching import runtime
+    from matching.store.load import load_directory
+    from tests.conftest import _copy_db
+
+    path = tmp_path / "goal.db"
+    _copy_db(Path(published.settings.database_url.removeprefix("sqlite:///")), path)
+    settings = settings_for(path, model_dir)
+    pm = t.participant_matches
+    with db_engine(settings).connect() as conn:
+        rows = conn.execute(select(pm.c.participant_id, t.openings.c.kind)
+                            .join(t.openings, t.openings.c.opening_id == pm.c.opening_id)
+                            .where(pm.c.run_id == published.second_run)).all()
+    kinds: dict[str, list] = {}
+    for pid, kind in rows:
+        kinds.setdefault(pid, []).append(kind)
+    # a complete stored list (shorter than K) of one kind: only the constraint check can reveal it is stale
+    pid, kind = next((p, k[0]) for p, k in sorted(kinds.items())
+                     if len(set(k)) == 1 and len(k) < published.settings.top_k)
+    with db_engine(settings).connect() as conn:
+        row = dict(conn.execute(select(t.participants).where(t.participants.c.participant_id == pid)).one()._mapping)
+    row["goal"] = "trial" if kind == "job" else "job"
+    (tmp_path / "upd").mkdir()
+    (tmp_path / "upd" / "participants.csv").write_text(_participant_csv(row, pid), encoding="utf-8")
+    load_directory(db_engine(settings), tmp_path / "upd")
+    runtime.invalidate()  # the API re-reads its snapshot every 30 s; skip the wait
+    client = TestClient(create_app(settings))
+    body = client.get(f"/v1/participants/{pid}/matches", params={"limit": 10}, headers=auth("admin")).json()
+    fresh = client.get(f"/v1/participants/{pid}/matches", params={"limit": 10, "fresh": True},
+                       headers=auth("admin")).json()
+    assert body["run_id"] is None
+    assert [m["opening_id"] for m in body["matches"]] == [m["opening_id"] for m in fresh["matches"]]
+    assert all(m["kind"] == row["goal"] for m in body["matches"])

@@ -173,13 +173,24 @@ def test_a_second_refresh_refuses_while_the_first_is_alive(db):
     served = _serving(engine)
     lock = t.refresh_lock
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    with engine.begin() as conn:  # held by a live process: this one
-        conn.execute(delete(lock))
-        conn.execute(insert(lock).values(id=1, run_id="other-run", owner=f"{socket.gethostname()}:{os.getpid()}",
-                                         heartbeat_at=now))
-    with pytest.raises(RefreshInProgress, match="other-run"):
-        refresh(settings, db=engine)
-    assert _serving(engine) == served
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        with engine.begin() as conn:  # held by another live process with a fresh heartbeat
+            conn.execute(delete(lock))
+            conn.execute(insert(lock).values(id=1, run_id="other-run", owner=f"{socket.gethostname()}:{holder.pid}",
+                                             heartbeat_at=now))
+        with pytest.raises(RefreshInProgress, match="other-run"):
+            refresh(settings, db=engine)
+        assert _serving(engine) == served
+        with engine.begin() as conn:  # same live pid, but silent for an hour: a reused pid, not a refresh
+            conn.execute(lock.update().values(heartbeat_at=now - dt.timedelta(hours=1)))
+        stale = refresh(settings, db=engine)
+        assert _serving(engine).run_id == stale.run_id
+        with engine.begin() as conn:
+            conn.execute(lock.update().values(run_id="other-run", heartbeat_at=now))
+    finally:
+        holder.kill()
+        holder.wait()
 
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     with engine.begin() as conn:  # the holder died (SIGKILL, crash): the lock is taken over

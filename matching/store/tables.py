@@ -42,7 +42,8 @@ class JSONDocument(TypeDecorator):
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
     def process_result_value(self, value, dialect):
-        return None if value is None else json.loads(value)
+        # A column created as native JSON (older PostgreSQL schema) arrives decoded already.
+        return json.loads(value) if isinstance(value, str | bytes | bytearray) else value
 
 offices = Table(
     "offices", metadata,
