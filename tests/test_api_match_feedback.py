@@ -175,3 +175,30 @@ def test_feedback_refusals(client, auth, pair, world):
     assert res.status_code == 422 and res.json()["detail"][0]["loc"] == ["body", "event"]
     res = client.post("/v1/feedback", json={**ok, "actor": "someone-else"}, headers=auth("admin"))
     assert res.status_code == 422 and res.json()["detail"][0]["loc"] == ["body", "actor"]
+
+
+def test_liaison_cannot_record_feedback_about_someone_unrelated_to_the_opening(client, auth, world):
+    """Only participants with history for the opening, or candidates for it today."""
+    from matching import runtime
+
+    engine = runtime.match_engine(world)
+    with db_engine(world).connect() as conn:
+        history = set(conn.execute(select(t.outcomes.c.participant_id, t.outcomes.c.opening_id)).all())
+    openings = [o for o in opening_rows(world) if o["status"] == "open"]
+    people = participant_rows(world)
+    for o in openings:
+        cands = engine.candidates([engine.opening_index(o["opening_id"])], k=10_000)
+        eligible = {s.participant_id for items in cands.values() for s in items}
+        unrelated = next((p for p in people if p["participant_id"] not in eligible
+                          and (p["participant_id"], o["opening_id"]) not in history), None)
+        if eligible and unrelated:
+            break
+    else:
+        pytest.fail("no open opening with both a candidate and an unrelated participant")
+    headers = auth("liaison", o["office_id"])
+    body = {"opening_id": o["opening_id"], "event": "contacted"}
+    res = client.post("/v1/feedback", json=body | {"participant_id": unrelated["participant_id"]}, headers=headers)
+    assert res.status_code == 403 and "not a candidate" in res.json()["detail"]
+    ok = client.post("/v1/feedback", json=body | {"participant_id": sorted(eligible)[0],
+                                                  "occurred_at": "2026-11-16T10:00:00"}, headers=headers)
+    assert ok.status_code == 201, ok.text
