@@ -172,27 +172,22 @@ serving = Table(
     Column("published_at", DateTime, nullable=False),
 )
 
-participant_matches = Table(
-    "participant_matches", metadata,
-    Column("run_id", String(40), ForeignKey("runs.run_id"), primary_key=True),
-    Column("participant_id", String(40), primary_key=True),
-    Column("rank", Integer, primary_key=True),
-    Column("opening_id", String(40), nullable=False),
-    Column("score", Float, nullable=False),
-    Column("raw_score", Float, nullable=False),
-    Column("explanation", JSONDocument, nullable=False),
-)
+def _ranked_list(name: str, subject: str, other: str) -> Table:
+    """One run's top-K list per subject (participant → openings, or opening → participants)."""
+    return Table(
+        name, metadata,
+        Column("run_id", String(40), ForeignKey("runs.run_id"), primary_key=True),
+        Column(subject, String(40), primary_key=True),
+        Column("rank", Integer, primary_key=True),
+        Column(other, String(40), nullable=False),
+        Column("score", Float, nullable=False),
+        Column("raw_score", Float, nullable=False),
+        Column("explanation", JSONDocument, nullable=False),
+    )
 
-opening_candidates = Table(
-    "opening_candidates", metadata,
-    Column("run_id", String(40), ForeignKey("runs.run_id"), primary_key=True),
-    Column("opening_id", String(40), primary_key=True),
-    Column("rank", Integer, primary_key=True),
-    Column("participant_id", String(40), nullable=False),
-    Column("score", Float, nullable=False),
-    Column("raw_score", Float, nullable=False),
-    Column("explanation", JSONDocument, nullable=False),
-)
+
+participant_matches = _ranked_list("participant_matches", "participant_id", "opening_id")
+opening_candidates = _ranked_list("opening_candidates", "opening_id", "participant_id")
 
 audit_log = Table(
     "audit_log", metadata,
