@@ -1,7 +1,7 @@
 """Rebuild matching/reference/occupation_proximity.csv: evidence that two STYRK-08 unit groups
 are related beyond their code prefix.
 
-    python tools/build_occupation_proximity.py [--shared ../shared/data]
+    python tools/build_occupation_proximity.py [--shared ../shared/data] [--out FILE]
 
 Two kinds of evidence, per ordered pair (from = a desired occupation, to = an opening's):
 
@@ -94,6 +94,7 @@ def substitution_evidence(jobtech: Path, units: set[str]) -> pd.DataFrame:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data")
+    ap.add_argument("--out", type=Path, default=OUT / "occupation_proximity.csv")
     args = ap.parse_args()
     styrk = pd.read_csv(OUT / "styrk08.csv", dtype=str)
     units = set(styrk.loc[styrk["level"] == "4", "code"])
@@ -106,7 +107,7 @@ def main() -> None:
     table = table[(table["shared_core"] > 0) | (table["substitute_pct"] > 0)]
     table = table.sort_values(["from_code", "to_code"])
     cols = ["from_code", "to_code", "shared_core", "n_core", "substitute_pct"]
-    table[cols].to_csv(OUT / "occupation_proximity.csv", index=False)
+    table[cols].to_csv(args.out, index=False)
     print(f"{len(table)} code pairs with evidence: {int((table['shared_core'] > 0).sum())} share core skills, "
           f"{int((table['substitute_pct'] > 0).sum())} substitution links")
 

@@ -25,8 +25,9 @@ def _proximity(pairs: Pairs) -> Evaluation:
     return Evaluation(level, {**best, "opening_code": target, "title": pairs.ocol("title")})
 
 
-def _occ_name(code: int) -> str:
-    return occupations.name(f"{int(code):04d}")
+def _occ_name(code: int, lang: str = "nb") -> str:
+    code_s = f"{int(code):04d}"
+    return occupations.name_en(code_s) if lang == "en" else occupations.name(code_s)
 
 
 _HIERARCHY = {  # shared leading STYRK digits → what the pair shares
@@ -54,12 +55,12 @@ def _evidence(v, lang: str) -> list[str]:
 
 
 def _proximity_text(level: int, v, lang: str) -> str:
-    job = f"{v['title']} ({_occ_name(v['opening_code']).lower()})"
+    job = f"{v['title']} ({_occ_name(v['opening_code'], lang).lower()})"
     if level == prox.SAME:
         return f"Desired occupation: {job}" if lang == "en" else f"Ønsket yrke: {job}"
     if level == prox.FAR:
         return f"{job} is far from the desired occupations" if lang == "en" else f"{job} er langt fra ønskede yrker"
-    wanted = _occ_name(v["desired_code"]).lower()
+    wanted = _occ_name(v["desired_code"], lang).lower()
     why = "; ".join(_evidence(v, lang))
     if lang == "en":
         how = {3: "close to", 2: "near", 1: "related to"}[level]
@@ -94,7 +95,7 @@ def _experience(pairs: Pairs) -> Evaluation:
 
 
 def _experience_text(level: int, v, lang: str) -> str:
-    occ = _occ_name(v["opening_code"]).lower()
+    occ = _occ_name(v["opening_code"], lang).lower()
     years = float(v["years"])
     if level == 0:
         return f"No experience in this field ({occ})" if lang == "en" else f"Ingen erfaring innen feltet ({occ})"

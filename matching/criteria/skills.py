@@ -95,7 +95,7 @@ def _evaluate_likely(pairs: Pairs) -> Evaluation:
     if len(quote):
         vocab = np.array(list(w.skill_vocab), dtype=object)
         sub = both[quote]
-        names[quote] = ["|".join(vocab[sub.indices[a:b][:SHOWN]]) for a, b in zip(sub.indptr[:-1], sub.indptr[1:])]
+        names[quote] = ["|".join(vocab[sub.indices[a:b]]) for a, b in zip(sub.indptr[:-1], sub.indptr[1:])]
     level = bin_levels(_coverage(covered, n_req), THRESHOLDS, "increasing")
     return Evaluation(level, {"covered": covered, "required": n_req, "inferred_from": source, "likely": names})
 
@@ -108,16 +108,18 @@ def _likely_text(level: int, v, lang: str) -> str:
         return (f"Has {cov} of {req} required skills (as listed)" if lang == "en"
                 else f"Har {cov} av {req} ferdigheter som kreves (som oppgitt)")
     code = f"{source:04d}"
+    rank = {s: i for i, s in enumerate(taxonomy.inferred_skills(code))}  # most typical first
+    shown = sorted((s for s in str(v["likely"]).split("|") if s), key=lambda s: rank.get(s, len(rank)))[:SHOWN]
     if lang == "en":
         occ = occupations.name_en(code).lower()
         if not cov:
             return f"None of the {req} required skills is typical for {occ} (inferred, none listed)"
-        names = ", ".join(taxonomy.label(s, "en") for s in str(v["likely"]).split("|") if s)
+        names = ", ".join(taxonomy.label(s, "en") for s in shown)
         return f"Likely has: {names} — typical for {occ} (inferred: {cov} of {req} required skills)"
     occ = occupations.name(code).lower()
     if not cov:
         return f"Ingen av de {req} ferdighetene som kreves er typiske for {occ} (utledet, ingen oppgitt)"
-    names = ", ".join(taxonomy.label(s, "nb") for s in str(v["likely"]).split("|") if s)
+    names = ", ".join(taxonomy.label(s, "nb") for s in shown)
     return f"Har trolig: {names} — typisk for {occ} (utledet: {cov} av {req} ferdigheter som kreves)"
 
 
