@@ -36,10 +36,10 @@ RELATED_MIN = 2
 SAME, CLOSE, NEAR, RELATED, FAR = 4, 3, 2, 1, 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ProximityTable:
     codes: tuple[str, ...]  # row/column i ↔ unit group codes[i]; the last row/column is "no code"
-    index: np.ndarray  # int code (0-9999) → row; unknown codes → the "no code" row
+    index: np.ndarray  # int code + 1 (0-9999 → 1-10000) → row; padding/unknown → the "no code" row
     level: np.ndarray  # (n+1, n+1) int8
     shared_digits: np.ndarray  # (n+1, n+1) int8
     shared_core: np.ndarray  # (n+1, n+1) int8: opening's core skills the desired occupation has
@@ -48,9 +48,8 @@ class ProximityTable:
 
     def rows(self, codes: np.ndarray) -> np.ndarray:
         """Table rows of integer codes; -1 (padding) and unknown codes → the "no code" row."""
-        codes = np.asarray(codes, dtype=np.int64)
-        ok = (codes >= 0) & (codes < len(self.index))
-        return np.where(ok, self.index[np.clip(codes, 0, len(self.index) - 1)], len(self.codes))
+        # index[0] and index[-1] are the "no code" row, so one clipped gather handles padding.
+        return self.index.take(np.asarray(codes, dtype=np.int64) + 1, mode="clip")
 
 
 def _digits(codes: list[str]) -> np.ndarray:
@@ -66,8 +65,8 @@ def table() -> ProximityTable:
     codes = tuple(sorted(occupations.unit_groups()))
     n = len(codes)
     pos = {c: i for i, c in enumerate(codes)}
-    index = np.full(10_000, n, dtype=np.int64)
-    index[[int(c) for c in codes]] = np.arange(n)
+    index = np.full(10_002, n, dtype=np.int32)
+    index[[int(c) + 1 for c in codes]] = np.arange(n)
 
     digits = np.zeros((n + 1, n + 1), dtype=np.int8)
     digits[:n, :n] = _digits(list(codes))
@@ -98,29 +97,35 @@ def best_match(desired: np.ndarray, target: np.ndarray) -> dict[str, np.ndarray]
     """For each pair, the desired code (row of ``desired``, -1 padded) closest to ``target``.
 
     Ties on level go to the one with more evidence (shared core skills, then substitution),
-    so the reason quotes the strongest fact. Pure lookups: no per-pair Python.
+    so the reason quotes the strongest fact. Pure lookups into flat tables: one gather for the
+    ranking key over every desired code, then one per quoted value for the chosen code only.
     """
     tab = table()
-    desired = np.asarray(desired, dtype=np.int64).reshape(len(target), -1)
     n = len(target)
+    desired = np.asarray(desired, dtype=np.int64).reshape(n, -1)
     if desired.shape[1] == 0:
         desired = np.full((n, 1), -1, dtype=np.int64)
-    r = tab.rows(desired)
-    c = tab.rows(np.asarray(target))[:, None]
-    level = tab.level[r, c].astype(np.int64)
-    shared = tab.shared_core[r, c].astype(np.int64)
-    subst = tab.substitute_pct[r, c].astype(np.int64)
-    key = level * 10_000 + shared * 100 + subst
-    best = np.argmax(key, axis=1)
+    width = np.int32(len(tab.codes) + 1)
+    c = tab.rows(np.asarray(target))
+    flat = tab.rows(desired) * width + c[:, None]
+    best = np.argmax(_rank_key(tab).take(flat), axis=1)
     rows = np.arange(n)
+    cell = flat[rows, best]
     return {
-        "level": level[rows, best],
+        "level": tab.level.ravel().take(cell).astype(np.int64),
         "desired_code": desired[rows, best],
-        "shared_digits": tab.shared_digits[r, c][rows, best].astype(np.int64),
-        "shared_core": shared[rows, best],
-        "n_core": tab.n_core[c[:, 0]].astype(np.int64),
-        "substitute_pct": subst[rows, best],
+        "shared_digits": tab.shared_digits.ravel().take(cell).astype(np.int64),
+        "shared_core": tab.shared_core.ravel().take(cell).astype(np.int64),
+        "n_core": tab.n_core.take(c).astype(np.int64),
+        "substitute_pct": tab.substitute_pct.ravel().take(cell).astype(np.int64),
     }
+
+
+@lru_cache(maxsize=1)
+def _rank_key(tab: ProximityTable) -> np.ndarray:
+    """Flat level-then-evidence key: level dominates, then shared core skills, then substitution."""
+    key = tab.level.astype(np.int32) * 10_000 + tab.shared_core.astype(np.int32) * 100 + tab.substitute_pct
+    return key.ravel()
 
 
 def proximity(from_code: str, to_code: str) -> dict[str, int]:
