@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from matching.criteria import BY_NAME
 from matching.engine import MatchEngine
@@ -104,6 +106,18 @@ def test_reasons_say_why_an_occupation_is_near(lang):
     quoted = (f"shares {entry['shared_core']} of {entry['n_core']} core skills" if lang == "en"
               else f"deler {entry['shared_core']} av {entry['n_core']} kjerneferdigheter")
     assert quoted in text
+
+
+CODES = [int(c) for c in prox.table().codes]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(CODES), min_size=1, max_size=5), st.sampled_from(CODES), st.sampled_from(CODES))
+def test_wanting_one_more_occupation_never_lowers_the_proximity_level(desired, extra, target):
+    before = prox.best_match(np.array([desired + [-1]]), np.array([target]))["level"][0]
+    after = prox.best_match(np.array([desired + [extra]]), np.array([target]))["level"][0]
+    assert after >= before
+    assert after == max(before, prox.best_match(np.array([[extra]]), np.array([target]))["level"][0])
 
 
 @pytest.mark.skipif(not (SHARED / "jobtech_taxonomy_se").is_dir(), reason="needs ../shared/data to rebuild from")
