@@ -19,6 +19,7 @@ from sqlalchemy import Connection, select
 from matching import schema
 from matching.store import tables as t
 from matching.taxonomy import adaptations
+from matching.taxonomy import skills as skill_taxonomy
 
 NEED_CODES: tuple[str, ...] = tuple(sorted(adaptations.needs()))
 LICENCES: tuple[str, ...] = tuple(sorted(schema.LICENCE_CLASSES))
@@ -43,10 +44,13 @@ def popcount(x: np.ndarray) -> np.ndarray:
 
 
 def _skill_matrix(values: pd.Series, vocab: dict[str, int]) -> sp.csr_matrix:
+    # Free text without an ESCO id may still fuzzily meet an opening's free text (fallback).
+    unknown = {item for items in values for item in (items or ()) if item not in vocab}
+    fallback = skill_taxonomy.match_free_text(unknown, vocab) if unknown else {}
     rows, cols = [], []
     for r, items in enumerate(values):
         for item in set(items or ()):
-            c = vocab.get(item)
+            c = vocab.get(item, vocab.get(fallback.get(item, "")))
             if c is not None:
                 rows.append(r)
                 cols.append(c)
@@ -112,6 +116,26 @@ class Participants:
 
     def skills(self, vocab: dict[str, int]) -> sp.csr_matrix:
         return _skill_matrix(self.frame["skills"], vocab)
+
+    @cached_property
+    def listed_skills(self) -> np.ndarray:
+        return np.array([len(s or ()) for s in self.frame["skills"]], dtype=np.int64)
+
+    @cached_property
+    def inferred_from(self) -> np.ndarray:
+        """The STYRK code whose typical skills stand in for a profile listing none, else -1:
+        the occupation with the most years of experience, else the first desired one."""
+        codes, years = self.experience  # both padded to MAX_CODES columns
+        rows = np.arange(len(codes))
+        most = codes[rows, years.argmax(axis=1)] if len(codes) else np.zeros(0, dtype=np.int64)
+        has_exp = (years > 0).any(axis=1) & (most >= 0)
+        source = np.where(has_exp, most, self.desired_codes[:, 0])
+        return np.where(self.listed_skills == 0, source, -1).astype(np.int64)
+
+    def inferred_skills(self, vocab: dict[str, int]) -> sp.csr_matrix:
+        """Typical skills of ``inferred_from`` (rows of profiles that list skills are empty)."""
+        items = [skill_taxonomy.inferred_skills(f"{c:04d}") if c >= 0 else () for c in self.inferred_from.tolist()]
+        return _skill_matrix(pd.Series(items, dtype=object), vocab)
 
     def col(self, name: str) -> np.ndarray:
         return self.frame[name].to_numpy()
@@ -182,6 +206,11 @@ class World:
     @cached_property
     def participant_skills(self) -> sp.csr_matrix:
         return self.participants.skills(self.skill_vocab)
+
+    @cached_property
+    def likely_skills(self) -> sp.csr_matrix:
+        """Stated skills, or for a profile listing none, the skills typical of its occupation."""
+        return (self.participant_skills + self.participants.inferred_skills(self.skill_vocab)).tocsr()
 
     @cached_property
     def required_skills(self) -> sp.csr_matrix:

@@ -7,6 +7,8 @@ linked to the ESCO occupations in that group: up to 25 essential and 15 optional
 Norway-only codes 2223, 2224 and 3439 borrow from ISCO 2221, 2635 and 3435. skills.csv lists
 every ESCO skill (preferred label), so free text finds skills no occupation links. Skill ids
 are `esco:` + the first 8 hex digits of the ESCO concept UUID (checked unique).
+skill_alt_labels_en.csv holds ESCO's English alternative labels of the skills some occupation
+links (the ones openings ask for), so "forklift driving" finds "operate forklift".
 """
 from __future__ import annotations
 
@@ -30,7 +32,8 @@ def main() -> None:
     esco = args.shared / "esco_v1.1.1_en"
     occ = pd.read_csv(esco / "occupations_en.csv", usecols=["conceptUri", "iscoGroup"], dtype=str)
     occ["occupation_id"] = occ["conceptUri"].str.rsplit("/", n=1).str[-1]
-    skills = pd.read_csv(esco / "skills_en.csv", usecols=["conceptUri", "preferredLabel", "skillType"], dtype=str)
+    skills = pd.read_csv(esco / "skills_en.csv", usecols=["conceptUri", "preferredLabel", "skillType", "altLabels"],
+                         dtype=str)
     skills["uuid"] = skills["conceptUri"].str.rsplit("/", n=1).str[-1]
     skills["skill_id"] = "esco:" + skills["uuid"].str[:8]
     assert skills["skill_id"].is_unique, "8-hex-digit skill ids collide"
@@ -58,6 +61,12 @@ def main() -> None:
     # ("Norwegian", "operate forklift") still finds its id.
     out = skills.rename(columns={"preferredLabel": "label_en", "skillType": "skill_type"})
     out[["skill_id", "label_en", "skill_type"]].sort_values("skill_id").to_csv(OUT / "skills.csv", index=False)
+    alt = (skills[skills["skill_id"].isin(set(table["skill_id"]))]
+           .assign(label_en=skills["altLabels"].fillna("").str.split("\n")).explode("label_en"))
+    alt["label_en"] = alt["label_en"].str.strip()
+    alt = alt[alt["label_en"] != ""].drop_duplicates(["skill_id", "label_en"])
+    alt[["skill_id", "label_en"]].sort_values(["skill_id", "label_en"]).to_csv(OUT / "skill_alt_labels_en.csv", index=False)
+    print(f"{len(alt)} alternative labels")
     print(f"{len(table)} occupation-skill rows over {table['styrk08'].nunique()} codes; {len(out)} skills")
 
 

@@ -1,8 +1,11 @@
-"""Occupation proximity on the STYRK-08 hierarchy, and experience in the opening's field.
+"""Occupation proximity from real structure, and experience in the opening's field.
 
-Proximity is the number of leading STYRK digits the opening's code shares with the closest
-occupation the participant wants (4 = the same occupation); experience counts years in the
-opening's 3-digit minor group, so related work counts, not only the exact title.
+Proximity is the level of the closest occupation the participant wants to the opening's, from
+:mod:`matching.taxonomy.proximity`: the STYRK-08 hierarchy, the ESCO core skills the two
+occupations share and Swedish substitutability data, precomputed as a code × code table so a
+pair costs two array lookups. The reason quotes the evidence that put the pair at its level.
+Experience counts years in the opening's 3-digit minor group, so related work counts, not only
+the exact title.
 """
 from __future__ import annotations
 
@@ -11,51 +14,73 @@ import numpy as np
 from matching.criteria.base import Criterion, Evaluation, bin_levels, num
 from matching.pairs import Pairs
 from matching.taxonomy import occupations
-
-
-def shared_digits(codes: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """Leading STYRK digits shared between target[i] and the best of codes[i, :] (-1 = pad)."""
-    target = target[:, None]
-    valid = codes >= 0
-    digits = np.zeros(codes.shape, dtype=np.int64)
-    for div in (1000, 100, 10, 1):
-        digits += valid & (codes // div == target // div)
-    return digits.max(axis=1) if codes.shape[1] else np.zeros(len(target), dtype=np.int64)
+from matching.taxonomy import proximity as prox
 
 
 def _proximity(pairs: Pairs) -> Evaluation:
     codes = pairs.world.participants.desired_codes[pairs.p]
     target = pairs.world.openings.code[pairs.o]
-    digits = shared_digits(codes, target)
-    return Evaluation(digits, {"shared_digits": digits, "opening_code": target, "title": pairs.ocol("title")})
+    best = prox.best_match(codes, target)
+    level = best.pop("level")
+    return Evaluation(level, {**best, "opening_code": target, "title": pairs.ocol("title")})
 
 
-def _occ_name(code: int) -> str:
-    return occupations.name(f"{int(code):04d}")
+def _occ_name(code: int, lang: str = "nb") -> str:
+    code_s = f"{int(code):04d}"
+    return occupations.name_en(code_s) if lang == "en" else occupations.name(code_s)
+
+
+_HIERARCHY = {  # shared leading STYRK digits → what the pair shares
+    3: {"nb": "samme yrkesgruppe i STYRK-08", "en": "same STYRK-08 minor group"},
+    2: {"nb": "samme undergruppe i STYRK-08", "en": "same STYRK-08 sub-major group"},
+    1: {"nb": "samme hovedgruppe i STYRK-08", "en": "same STYRK-08 major group"},
+}
+
+
+def _evidence(v, lang: str) -> list[str]:
+    """Why the pair is at its level, strongest fact first, quoting the table's values."""
+    out = []
+    shared, core, subst, digits = int(v["shared_core"]), int(v["n_core"]), int(v["substitute_pct"]), int(v["shared_digits"])
+    if shared >= prox.RELATED_MIN or (shared and shared / max(core, 1) >= prox.NEAR_SHARE):
+        out.append(f"shares {shared} of {core} core skills" if lang == "en"
+                   else f"deler {shared} av {core} kjerneferdigheter")
+    if subst:
+        often = subst >= 75
+        out.append(("often" if often else "sometimes") + " a substitute occupation (Swedish labour-market data)"
+                   if lang == "en" else
+                   ("ofte" if often else "av og til") + " et erstatningsyrke (svenske arbeidsmarkedsdata)")
+    if digits in _HIERARCHY:
+        out.append(_HIERARCHY[digits][lang])
+    return out
 
 
 def _proximity_text(level: int, v, lang: str) -> str:
-    job = f"{v['title']} ({_occ_name(v['opening_code']).lower()})"
-    nb = [f"{job} er langt fra ønskede yrker", f"{job} er i samme hovedgruppe som et ønsket yrke",
-          f"{job} er i samme yrkesområde som et ønsket yrke", f"{job} er nært beslektet med et ønsket yrke",
-          f"Ønsket yrke: {job}"]
-    en = [f"{job} is far from the desired occupations", f"{job} is in the same major group as a desired occupation",
-          f"{job} is in the same field as a desired occupation", f"{job} is closely related to a desired occupation",
-          f"Desired occupation: {job}"]
-    return (en if lang == "en" else nb)[level]
+    job = f"{v['title']} ({_occ_name(v['opening_code'], lang).lower()})"
+    if level == prox.SAME:
+        return f"Desired occupation: {job}" if lang == "en" else f"Ønsket yrke: {job}"
+    if level == prox.FAR:
+        return f"{job} is far from the desired occupations" if lang == "en" else f"{job} er langt fra ønskede yrker"
+    wanted = _occ_name(v["desired_code"], lang).lower()
+    why = "; ".join(_evidence(v, lang))
+    if lang == "en":
+        how = {3: "close to", 2: "near", 1: "related to"}[level]
+        return f"{job} is {how} the desired occupation {wanted}: {why}"
+    how = {3: "ligger nært", 2: "ligger nær", 1: "er beslektet med"}[level]
+    return f"{job} {how} ønsket yrke {wanted}: {why}"
+
 
 proximity = Criterion(
     name="occupation",
     levels=(
         {"nb": "ulikt yrkesfelt", "en": "different field"},
-        {"nb": "samme hovedgruppe", "en": "same major group"},
-        {"nb": "samme undergruppe", "en": "same sub-major group"},
-        {"nb": "samme yrkesgruppe", "en": "same minor group"},
+        {"nb": "beslektet felt", "en": "related field"},
+        {"nb": "nær", "en": "near"},
+        {"nb": "nært beslektet", "en": "close"},
         {"nb": "samme yrke", "en": "same occupation"},
     ),
     evaluate=_proximity,
     reason=_proximity_text,
-    description="STYRK-08 digits shared with the closest desired occupation",
+    description="closest desired occupation: STYRK-08 hierarchy, shared ESCO core skills, substitutability",
 )
 
 
@@ -70,7 +95,7 @@ def _experience(pairs: Pairs) -> Evaluation:
 
 
 def _experience_text(level: int, v, lang: str) -> str:
-    occ = _occ_name(v["opening_code"]).lower()
+    occ = _occ_name(v["opening_code"], lang).lower()
     years = float(v["years"])
     if level == 0:
         return f"No experience in this field ({occ})" if lang == "en" else f"Ingen erfaring innen feltet ({occ})"

@@ -1,7 +1,20 @@
 """Skill coverage: the share of the opening's required skills the participant has.
 
-An opening that asks for no particular skill is fully covered; optional skills are quoted
-in the reason but do not move the level (they are wishes, not requirements).
+Two criteria, both over ESCO skill ids (free text without an id falls back to fuzzy matching
+when the snapshot is encoded, see :mod:`matching.world`):
+
+* ``skills`` – coverage by the skills the profile *lists*;
+* ``likely_skills`` – coverage by what the participant has *or very likely has*: the listed
+  skills, or, for a profile that lists none, the ESCO essential skills of the occupation they
+  have most experience in (else the first they want). Those are marked as inferred in the
+  reasons.
+
+A listed skill counts in both criteria, an inferred one only in the second, and every level
+weight is non-negative, so an inferred skill can never count more than a stated one. Adding a
+skill to a profile that lists some never lowers either level; a profile's *first* listed
+skills replace the inferred ones (they are evidence of a different kind), so that step is not
+monotone by design. An opening that asks for no particular skill is fully covered; optional
+skills are quoted in the reason but do not move the level (they are wishes, not requirements).
 """
 from __future__ import annotations
 
@@ -9,10 +22,19 @@ import numpy as np
 
 from matching.criteria.base import Criterion, Evaluation, bin_levels
 from matching.pairs import Pairs
+from matching.taxonomy import occupations
+from matching.taxonomy import skills as taxonomy
+
+THRESHOLDS = [0.25, 0.5, 0.75, 1.0 - 1e-9]
+SHOWN = 3  # inferred skills named in a reason
 
 
 def _rowwise_overlap(a, b) -> np.ndarray:
     return np.asarray(a.multiply(b).sum(axis=1)).ravel()
+
+
+def _coverage(covered: np.ndarray, n_req: np.ndarray) -> np.ndarray:
+    return np.where(n_req > 0, covered / np.maximum(n_req, 1), 1.0)
 
 
 def _evaluate(pairs: Pairs) -> Evaluation:
@@ -22,16 +44,19 @@ def _evaluate(pairs: Pairs) -> Evaluation:
     opt = w.optional_skills[pairs.o]
     n_req = np.asarray(req.sum(axis=1)).ravel()
     covered = _rowwise_overlap(ps, req)
-    coverage = np.where(n_req > 0, covered / np.maximum(n_req, 1), 1.0)
-    level = bin_levels(coverage, [0.25, 0.5, 0.75, 1.0 - 1e-9], "increasing")
+    level = bin_levels(_coverage(covered, n_req), THRESHOLDS, "increasing")
     return Evaluation(level, {"covered": covered, "required": n_req,
-                              "optional_covered": _rowwise_overlap(ps, opt)})
+                              "optional_covered": _rowwise_overlap(ps, opt),
+                              "listed": w.participants.listed_skills[pairs.p]})
 
 
 def _text(level: int, v, lang: str) -> str:
     cov, req, opt = int(v["covered"]), int(v["required"]), int(v["optional_covered"])
     if req == 0:
         base = "No specific skills required" if lang == "en" else "Ingen særskilte krav til ferdigheter"
+    elif int(v.get("listed", 1)) == 0:
+        base = (f"No skills listed in the profile ({req} required)" if lang == "en"
+                else f"Ingen ferdigheter oppgitt i profilen ({req} kreves)")
     elif lang == "en":
         base = f"Has {cov} of {req} required skills"
     else:
@@ -52,7 +77,67 @@ coverage = Criterion(
     ),
     evaluate=_evaluate,
     reason=_text,
-    description="share of required skills covered",
+    description="share of required skills covered by the skills the profile lists",
 )
 
-CRITERIA = [coverage]
+
+def _evaluate_likely(pairs: Pairs) -> Evaluation:
+    w = pairs.world
+    likely = w.likely_skills[pairs.p]
+    req = w.required_skills[pairs.o]
+    n_req = np.asarray(req.sum(axis=1)).ravel()
+    both = likely.multiply(req).tocsr()
+    covered = np.asarray(both.sum(axis=1)).ravel()
+    source = w.participants.inferred_from[pairs.p]
+    # Name the inferred skills only where a reason will quote them (profiles listing none).
+    names = np.full(len(pairs), "", dtype=object)
+    quote = np.flatnonzero((source >= 0) & (covered > 0))
+    if len(quote):
+        vocab = np.array(list(w.skill_vocab), dtype=object)
+        sub = both[quote]
+        names[quote] = ["|".join(vocab[sub.indices[a:b]]) for a, b in zip(sub.indptr[:-1], sub.indptr[1:])]
+    level = bin_levels(_coverage(covered, n_req), THRESHOLDS, "increasing")
+    return Evaluation(level, {"covered": covered, "required": n_req, "inferred_from": source, "likely": names})
+
+
+def _likely_text(level: int, v, lang: str) -> str:
+    cov, req, source = int(v["covered"]), int(v["required"]), int(v["inferred_from"])
+    if req == 0:
+        return "No specific skills required" if lang == "en" else "Ingen særskilte krav til ferdigheter"
+    if source < 0:
+        return (f"Has {cov} of {req} required skills (as listed)" if lang == "en"
+                else f"Har {cov} av {req} ferdigheter som kreves (som oppgitt)")
+    code = f"{source:04d}"
+    rank = {s: i for i, s in enumerate(taxonomy.inferred_skills(code))}  # most typical first
+    shown = sorted((s for s in str(v["likely"]).split("|") if s), key=lambda s: rank.get(s, len(rank)))[:SHOWN]
+    if lang == "en":
+        occ = occupations.name_en(code).lower()
+        if not cov:
+            return f"None of the {req} required skills is typical for {occ} (inferred, none listed)"
+        names = ", ".join(taxonomy.label(s, "en") for s in shown)
+        return f"Likely has: {names} — typical for {occ} (inferred: {cov} of {req} required skills)"
+    occ = occupations.name(code).lower()
+    if not cov:
+        return f"Ingen av de {req} ferdighetene som kreves er typiske for {occ} (utledet, ingen oppgitt)"
+    names = ", ".join(taxonomy.label(s, "nb") for s in shown)
+    return f"Har trolig: {names} — typisk for {occ} (utledet: {cov} av {req} ferdigheter som kreves)"
+
+
+likely = Criterion(
+    name="likely_skills",
+    levels=(
+        {"nb": "under 25 % av kravene", "en": "under 25 % of requirements"},
+        {"nb": "25–50 %", "en": "25–50 %"},
+        {"nb": "50–75 %", "en": "50–75 %"},
+        {"nb": "75–99 %", "en": "75–99 %"},
+        {"nb": "alle krav", "en": "all requirements"},
+    ),
+    evaluate=_evaluate_likely,
+    reason=_likely_text,
+    description="share of required skills covered by listed skills, or by the skills typical of "
+                "the participant's occupation when the profile lists none (inferred)",
+    # Listed skills speak through `skills`; only an inference is news.
+    uninformative=lambda v: int(v["inferred_from"]) < 0 or int(v["required"]) == 0,
+)
+
+CRITERIA = [coverage, likely]

@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Engine, Table, select
 
 from matching import schema
 from matching.store import tables as t
-from matching.taxonomy import places
+from matching.taxonomy import places, skills
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +137,7 @@ def participant_row(profile: schema.ParticipantProfile) -> dict[str, Any]:
     """A validated profile (stored participant or posted to the API) → the stored row shape.
 
     Dates stay dates, desired titles are normalised to STYRK-08 codes when no code was given,
-    and the postal code gives the coordinates. Raises UnrecognisedTitles if codes had to be
+    free-text skills to ESCO ids where recognised, and the postal code gives the coordinates. Raises UnrecognisedTitles if codes had to be
     normalised and none of the titles was recognised.
     """
     row = profile.model_dump(mode="json")
@@ -149,6 +149,7 @@ def participant_row(profile: schema.ParticipantProfile) -> dict[str, Any]:
         if not found:
             raise UnrecognisedTitles("could not recognise any desired title; give desired_styrk08")
         row["desired_styrk08"] = list(dict.fromkeys(found))
+    row["skills"] = skills.normalise_skill_list(profile.skills)
     p = places.lookup(profile.postal_code)
     row.update(lat=p.lat, lon=p.lon)
     return row
@@ -219,7 +220,9 @@ def prepare(conn: Connection, files: dict[str, list[tuple[int, dict[str, Any]]]]
             if code is None:
                 batch.errors.append(RowError("openings.csv", line, "title", r.title,
                                              "could not recognise the job title; give styrk08 explicitly"))
-        row = {**r.model_dump(), "styrk08": code, "styrk08_source": source}
+        row = {**r.model_dump(), "styrk08": code, "styrk08_source": source,
+               "required_skills": skills.normalise_skill_list(r.required_skills),
+               "optional_skills": skills.normalise_skill_list(r.optional_skills)}
         if r.postal_code:
             p = places.lookup(r.postal_code)
             row.update(lat=p.lat, lon=p.lon)

@@ -33,3 +33,15 @@ def is_valid_code(code: str) -> bool:
 def name(code: str) -> str:
     """Bokmål name of a code at any level; the code itself if unknown (display never fails)."""
     return str(styrk_table()["name"].get(code, code))
+
+
+@lru_cache(maxsize=1)
+def _isco_en() -> dict[str, str]:
+    df = pd.read_csv(reference_path("isco08_en.csv"), dtype=str, encoding="utf-8")
+    return dict(zip(df["isco_code"], df["preferred_label_en"]))
+
+
+def name_en(code: str) -> str:
+    """English name: the ISCO-08 label of the same code (STYRK-08 = ISCO-08 for 403 of 407
+    unit groups); the bokmål name for the Norway-only codes, which ISCO does not name."""
+    return _isco_en().get(code) or name(code)

@@ -1,0 +1,57 @@
+"""Time each criterion's evaluation over many pairs of the fixture world (prints seconds and
+pairs per second), to keep feature families cheap next to each other.
+
+    python benchmarks/bench_criteria.py [--repeat 10] [--data data/fixtures]
+
+Every (participant, opening) pair of the fixtures, repeated ``--repeat`` times, is evaluated by
+every criterion once; snapshot encodings (skill matrices, the proximity table) are built before
+timing, as the nightly batch builds them once per run.
+"""
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from matching.criteria import ALL
+from matching.pairs import Pairs
+from matching.store.db import make_engine
+from matching.store.load import load_directory
+from matching.taxonomy import proximity
+from matching.world import load_world
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", type=Path, default=ROOT / "data" / "fixtures")
+    ap.add_argument("--repeat", type=int, default=10)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = make_engine(f"sqlite:///{Path(tmp) / 'bench.db'}")
+        load_directory(engine, args.data)
+        with engine.connect() as conn:
+            world = load_world(conn)
+    n_p, n_o = len(world.participants), len(world.openings)
+    p, o = np.meshgrid(np.arange(n_p), np.arange(n_o), indexing="ij")
+    pairs = Pairs.build(world, np.tile(p.ravel(), args.repeat), np.tile(o.ravel(), args.repeat), 740_000)
+    t0 = time.perf_counter()
+    proximity.table()
+    _ = world.participant_skills, world.likely_skills, world.required_skills, world.optional_skills
+    print(f"{len(pairs):,} pairs; encodings and proximity table built in {time.perf_counter() - t0:.2f} s")
+    total = 0.0
+    for crit in ALL:
+        t = time.perf_counter()
+        crit.evaluate(pairs)
+        dt = time.perf_counter() - t
+        total += dt
+        print(f"  {crit.name:14s} {dt:6.3f} s  {len(pairs) / dt / 1e6:6.2f} M pairs/s")
+    print(f"  {'all':14s} {total:6.3f} s  {len(pairs) / total / 1e6:6.2f} M pairs/s")
+
+
+if __name__ == "__main__":
+    main()

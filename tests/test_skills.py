@@ -1,0 +1,231 @@
+"""Skills: free text → ESCO ids (English, bokmål, typos), fuzzy fallback, inferred skills."""
+from __future__ import annotations
+
+import copy
+import datetime as dt
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from matching.criteria import ALL
+from matching.engine import MatchEngine
+from matching.explain import feature_rows, reasons
+from matching.scoring import ScoringModel
+from matching.taxonomy import occupations, places
+from matching.taxonomy import skills as sk
+from tests.synthetic import AS_OF, build_world, monotone_models
+
+FORKLIFT = sk.canonical_skill("operate forklift")
+
+
+def step_model() -> ScoringModel:
+    """Every better level adds 1: a plain monotone model for reading reasons."""
+    return ScoringModel("t", tuple(c.name for c in ALL), [np.arange(c.n_levels, dtype=float) - 1 for c in ALL], 0.0)
+
+
+def participant_record(pid: str, desired=("4321",), skills=(), experience=()) -> dict:
+    place = places.lookup("7030")
+    return {
+        "participant_id": pid, "office_id": "nav-heimdal", "registered_at": dt.date(2025, 1, 1),
+        "postal_code": "7030", "lat": place.lat, "lon": place.lon, "max_commute_km": 30.0,
+        "desired_titles": ["x"], "desired_styrk08": list(desired), "skills": list(skills),
+        "experience": [{"styrk08": c, "years": y} for c, y in experience],
+        "education_level": "upper_secondary", "norwegian_level": "native", "driving_licences": [],
+        "max_hours_per_week": 37.5, "wants_part_time": False, "available_from": None, "goal": "either",
+        "adaptation_needs": [], "shares_needs_with_employers": False, "preferred_industries": [],
+        "trusted_person": None,
+    }
+
+
+def opening_record(oid: str, code: str = "4321", title: str = "Lagermedarbeider", required=(), optional=()) -> dict:
+    place = places.lookup("7030")
+    return {
+        "opening_id": oid, "orgnr": "974760673", "kind": "job", "title": title, "styrk08": code,
+        "styrk08_source": "given", "required_skills": list(required), "optional_skills": list(optional),
+        "required_licences": [], "min_norwegian": "none", "min_education": "none", "hours_per_week": 37.5,
+        "positions": 1, "postal_code": "7030", "lat": place.lat, "lon": place.lon, "start_date": None,
+        "deadline": None, "status": "open", "adaptations_offered": [], "office_id": "nav-heimdal",
+        "published_at": dt.date(2026, 10, 1), "employer_name": "Test AS", "nace_section": "H",
+        "employer_adaptations": [], "inclusive_workplace_agreement": False, "past_trial_placements": 0,
+        "past_hires_after_trial": 0,
+    }
+
+
+# ------------------------------------------------------------------------------ normalisation
+
+
+@pytest.mark.parametrize("text, label", [
+    ("operate forklift", "operate forklift"),  # English preferred label
+    ("  Operate   FORKLIFT ", "operate forklift"),  # case and spacing
+    ("kjøre truck", "operate forklift"),  # bokmål alias
+    ("Kundeservice", "customer service"),
+    ("lagerstyring", "manage inventory"),
+    ("lagerstyrng", "manage inventory"),  # typo in a bokmål alias
+    ("stock shelfs", "stock shelves"),  # typo in an English label
+    ("products sell", "sell products"),  # word order
+    ("norsk", "Norwegian"),
+])
+def test_free_text_skills_find_their_esco_id(text, label):
+    found = sk.canonical_skill(text)
+    assert found is not None and sk.label(found) == label
+
+
+@pytest.mark.parametrize("text", ["", "   ", "a", "qwxzv plorkt", "cleaning"])
+def test_gibberish_and_fragments_find_nothing(text):
+    assert sk.canonical_skill(text) is None
+
+
+def test_esco_alternative_labels_count_unless_two_skills_share_them():
+    ids, keys, exact = sk._labels()
+    alt = sk._read("skill_alt_labels_en.csv")
+    keyed = alt.assign(key=alt["label_en"].map(sk._key))
+    shared = keyed[keyed["key"].duplicated(keep=False) & ~keyed["key"].isin({sk._key(v) for v in sk.skills().values()})]
+    assert len(shared) and not shared["key"].isin(exact).any()
+    unique = keyed[~keyed["key"].duplicated(keep=False)].iloc[0]
+    assert sk.canonical_skill(unique["label_en"]) in (unique["skill_id"], exact.get(unique["key"]))
+
+
+def test_bokmal_aliases_are_documented_and_point_at_real_skills():
+    df = sk._read("skill_aliases_nb.csv")
+    assert set(df["basis"]) <= {"translation", "term", "certificate"}
+    assert all(sk.is_known(i) for i in df["skill_id"])
+    assert (df["label_en"] == df["skill_id"].map(sk.skills())).all()  # the review column is current
+    assert sk.label(FORKLIFT, "nb") == "kjøre truck" and sk.label(FORKLIFT, "en") == "operate forklift"
+
+
+def test_normalise_skill_list_keeps_unknown_text_and_drops_duplicates():
+    out = sk.normalise_skill_list(["kjøre truck", "Operate forklift", "  MIG-sveising  av rør ", "", FORKLIFT])
+    assert out == [FORKLIFT, "MIG-sveising av rør"]
+
+
+# ------------------------------------------------------------------------------ comparison
+
+
+def _explain(p_records, o_records, lang="en", p=0, o=0):
+    engine = MatchEngine(build_world(p_records, o_records), step_model(), AS_OF)
+    expl = engine.explain_pair(p, o)["explanation"]
+    return {r["feature"]: r for r in feature_rows(expl, lang)}, expl
+
+
+def test_free_text_without_an_id_meets_the_same_words_in_an_opening():
+    rows, _ = _explain([participant_record("P-1", skills=["sveise MIG av rør"])],
+                       [opening_record("O-1", required=["MIG sveise av rør", FORKLIFT])])
+    assert rows["skills"]["values"]["covered"] == 1 and rows["skills"]["values"]["required"] == 2
+
+
+def test_stored_profiles_and_openings_are_normalised_on_load(tmp_path):
+    import csv
+
+    from matching.store.db import make_engine
+    from matching.store.load import load_directory
+    from matching.world import load_world
+    from tests.conftest import DATA
+
+    data = tmp_path / "data"
+    data.mkdir()
+    for name in ("offices.csv", "employers.csv", "openings.csv", "participants.csv"):
+        rows = list(csv.DictReader((DATA / name).open(encoding="utf-8")))
+        if name == "participants.csv":
+            rows[0]["skills"] = "Kjøre truck|operate forklift|lagerstyrng|qwxzv plorkt"
+        if name == "openings.csv":
+            rows[0]["required_skills"] = "Kundeservice|stock shelfs"
+        with (data / name).open("w", encoding="utf-8", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows(rows)
+    engine = make_engine(f"sqlite:///{tmp_path / 'n.db'}")
+    load_directory(engine, data)
+    with engine.connect() as conn:
+        world = load_world(conn)
+    p = world.participants.frame.iloc[0]
+    assert list(p["skills"]) == [FORKLIFT, sk.canonical_skill("manage inventory"), "qwxzv plorkt"]
+    o = world.openings.frame.iloc[0]
+    assert list(o["required_skills"]) == [sk.canonical_skill("customer service"), sk.canonical_skill("stock shelves")]
+
+
+# ------------------------------------------------------------------------------ inferred skills
+
+
+def _typical_opening(code: str, n: int = 4) -> dict:
+    return opening_record("O-1", code, "Lagermedarbeider", required=sk.inferred_skills(code)[:n])
+
+
+@pytest.mark.parametrize("lang", ["nb", "en"])
+def test_a_profile_listing_no_skills_gets_its_occupations_typical_skills_marked_inferred(lang):
+    rows, expl = _explain([participant_record("P-1", desired=["4321"], experience=[("4321", 3.0)])],
+                          [_typical_opening("4321")], lang)
+    likely = rows["likely_skills"]
+    assert likely["level"] == 4 and rows["skills"]["level"] == 0
+    first = sk.label(sk.inferred_skills("4321")[0], lang)
+    if lang == "en":
+        assert likely["text"].startswith(f"Likely has: {first}")
+        assert f"typical for {occupations.name_en('4321').lower()}" in likely["text"] and "inferred" in likely["text"]
+        assert rows["skills"]["text"].startswith("No skills listed in the profile")
+    else:
+        assert likely["text"].startswith(f"Har trolig: {first}")
+        assert f"typisk for {occupations.name('4321').lower()}" in likely["text"] and "utledet" in likely["text"]
+        assert rows["skills"]["text"].startswith("Ingen ferdigheter oppgitt")
+    assert "likely_skills" in {r["feature"] for r in reasons(expl, lang, max_positive=20)}
+
+
+def test_experience_outranks_a_desired_occupation_as_the_source_of_inferred_skills():
+    rows, _ = _explain([participant_record("P-1", desired=["5223"], experience=[("9112", 1.0), ("4321", 4.0)])],
+                       [_typical_opening("4321")])
+    assert rows["likely_skills"]["values"]["inferred_from"] == 4321
+    rows, _ = _explain([participant_record("P-1", desired=["5223", "4321"])], [_typical_opening("4321")])
+    assert rows["likely_skills"]["values"]["inferred_from"] == 5223
+
+
+@pytest.mark.parametrize("lang", ["nb", "en"])
+def test_nothing_is_inferred_for_a_profile_that_lists_skills(lang):
+    rows, expl = _explain([participant_record("P-1", skills=[FORKLIFT], experience=[("4321", 3.0)])],
+                          [_typical_opening("4321")], lang)
+    likely = rows["likely_skills"]
+    assert likely["values"]["inferred_from"] == -1
+    assert likely["level"] == rows["skills"]["level"]
+    assert "Likely" not in likely["text"] and "trolig" not in likely["text"]
+    assert "likely_skills" not in {r["feature"] for r in reasons(expl, lang, max_positive=20, max_negative=20)}
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data(), monotone_models())
+def test_stated_skills_never_count_less_than_inferred_ones_and_adding_one_never_lowers_a_score(data, model):
+    code = data.draw(st.sampled_from(["4321", "5223", "8344", "5321", "9112"]))
+    typical = list(sk.inferred_skills(code))
+    required = data.draw(st.lists(st.sampled_from(typical + [FORKLIFT]), min_size=0, max_size=5, unique=True))
+    inferred = participant_record("P-1", desired=[code], experience=[(code, 2.0)])
+    stated = copy.deepcopy(inferred) | {"participant_id": "P-2", "skills": typical}
+    partial = data.draw(st.lists(st.sampled_from(typical + [FORKLIFT]), min_size=1, max_size=6, unique=True))
+    before = copy.deepcopy(inferred) | {"participant_id": "P-3", "skills": partial}
+    extra = data.draw(st.sampled_from(typical + [FORKLIFT]))
+    after = copy.deepcopy(inferred) | {"participant_id": "P-4", "skills": list(dict.fromkeys(partial + [extra]))}
+    world = build_world([inferred, stated, before, after], [opening_record("O-1", code, "x", required=required)])
+    engine = MatchEngine(world, model, AS_OF)
+    score = [engine.explain_pair(i, 0)["score"] for i in range(4)]
+    assert score[1] >= score[0]  # the same skills, stated rather than inferred
+    assert score[3] >= score[2]  # one more listed skill
+
+
+# ------------------------------------------------------------------------------ over HTTP
+
+
+def test_a_posted_profile_may_name_its_skills_in_english_or_bokmal(client, auth, world):
+    """The same skills written as ESCO ids, as labels/aliases, or with a typo rank alike."""
+    from tests.conftest import participant_rows
+
+    p = next(p for p in participant_rows(world) if any(s in sk.aliases_nb() for s in p["skills"]))
+    body = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in p.items()
+            if k not in ("participant_id", "office_id", "registered_at", "lat", "lon")}
+    written = [sk.label(s, "nb") if s in sk.aliases_nb() else sk.label(s, "en").upper() for s in p["skills"]]
+    typo = [w[:-1] + w[-1] * 2 if len(w) > 12 else w for w in written]  # one doubled letter at the end
+
+    def matches(skills: list[str]) -> list[tuple[str, float]]:
+        res = client.post("/v1/match", params={"limit": 20}, json=body | {"skills": skills}, headers=auth("adviser"))
+        assert res.status_code == 200, res.text
+        return [(m["opening_id"], m["score"]) for m in res.json()["matches"]]
+
+    by_id = matches(p["skills"])
+    assert by_id and matches(written) == by_id and matches(typo) == by_id
+    assert matches([]) != by_id  # skills do move the ranking, so the comparison above can fail
