@@ -178,7 +178,28 @@ def _upsert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """
     if not rows:
         return
-    if conn.dialect.name == "postgresql":
+    sql, order, positional, processors = _upsert_statement(type(conn.dialect), conn.dialect, table)
+    columns = {}
+    for col in table.columns:
+        values = [r.get(col.name) for r in rows]
+        process = processors[col.name]
+        columns[col.name] = [process(v) for v in values] if process else values
+    if positional:
+        params: list[Any] = list(zip(*(columns[name] for name in order)))
+    else:
+        params = [dict(zip(order, values)) for values in zip(*(columns[c] for c in order))]
+    conn.exec_driver_sql(sql, params)
+
+
+_STATEMENTS: dict[tuple[type, str], tuple[str, tuple[str, ...], bool, dict[str, Any]]] = {}
+
+
+def _upsert_statement(kind: type, dialect, table: Table) -> tuple[str, tuple[str, ...], bool, dict[str, Any]]:
+    """The compiled upsert for a table (SQL, parameter order, positional?, bind processors)."""
+    key = (kind, table.name)
+    if key in _STATEMENTS:
+        return _STATEMENTS[key]
+    if dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
@@ -187,17 +208,12 @@ def _upsert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     stmt = insert(table)
     update = {c: stmt.excluded[c] for c in cols if c not in keys}
     stmt = stmt.on_conflict_do_update(index_elements=keys, set_=update) if update else stmt.on_conflict_do_nothing()
-    compiled = stmt.compile(dialect=conn.dialect, column_keys=cols)
-    columns = {}
-    for col in table.columns:
-        values = [r.get(col.name) for r in rows]
-        process = col.type._cached_bind_processor(conn.dialect)  # the same encoding conn.execute applies
-        columns[col.name] = [process(v) for v in values] if process else values
-    if compiled.positional:
-        params: list[Any] = list(zip(*(columns[name] for name in compiled.positiontup)))
-    else:
-        params = [dict(zip(cols, values)) for values in zip(*(columns[c] for c in cols))]
-    conn.exec_driver_sql(compiled.string, params)
+    compiled = stmt.compile(dialect=dialect, column_keys=cols)
+    # the same encoding (JSON, dates, booleans) conn.execute would apply
+    processors = {c.name: c.type._cached_bind_processor(dialect) for c in table.columns}
+    order = tuple(compiled.positiontup) if compiled.positional else tuple(cols)
+    _STATEMENTS[key] = (compiled.string, order, bool(compiled.positional), processors)
+    return _STATEMENTS[key]
 
 
 def read_directory(directory: Path) -> dict[str, Path]:
