@@ -1,6 +1,8 @@
-"""A seeded, reproducible Trondheim-area world: offices, employers, openings, participants and
-two years of outcome history. The fixtures in ``data/fixtures`` and every scale data set come
-from here (``matching generate OUT_DIR``); the same seed gives byte-identical files.
+"""A seeded, reproducible world: offices, employers, openings, participants and two years of
+outcome history, in one of two scopes. ``trondheim`` is the fixtures' nine offices around
+Trondheim (``matching generate data/fixtures --scope trondheim``); ``national`` is all of
+Norway at any size (:mod:`.national`: NAV-office-like units, population-weighted places, NAV's
+occupation frequencies, a history bounded in size). The same seed gives byte-identical files.
 
 Geography, occupations, skills and adaptation codes are real reference data (postal codes
 weighted by 2017 population, STYRK-08 with NAV's titles and 2017 demand survey, ESCO skills,
