@@ -264,3 +264,34 @@ def test_chunk_size_does_not_change_what_is_stored_and_reloading_changes_nothing
         for table in (t.employers, t.openings, t.outcomes):
             order = list(table.primary_key.columns)
             assert a.execute(select(table).order_by(*order)).all() == b.execute(select(table).order_by(*order)).all()
+
+
+def _set(path: Path, line: int, **changes) -> None:
+    """Change fields of the row on a file line (header = line 1)."""
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    rows[line - 2].update(changes)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+
+
+def test_a_rejected_chunked_import_leaves_stored_rows_as_they_were(small, tmp_path):
+    source, _ = small
+    data = tmp_path / "data"
+    shutil.copytree(source, data, ignore=shutil.ignore_patterns("*.db*"))
+    engine = make_engine(f"sqlite:///{tmp_path / 'stored.db'}")
+    load_directory(engine, data)
+    before = _snapshot(engine)
+    _set(data / "participants.csv", 2, max_commute_km="299")  # an update in the first chunk …
+    _set(data / "participants.csv", 250, postal_code="0000")  # … and a bad row in the third
+    with pytest.raises(LoadError) as info:
+        load_directory(engine, data, chunk_rows=100)
+    assert [(e.file, e.line, e.field) for e in info.value.errors if e.file == "participants.csv"] == [
+        ("participants.csv", 250, "postal_code")]
+    assert _snapshot(engine) == before
+    _set(data / "participants.csv", 250, postal_code="0150")
+    load_directory(engine, data, chunk_rows=100)
+    after = _snapshot(engine)
+    assert after["rows"] != before["rows"] and after["participants"] == before["participants"]
