@@ -53,18 +53,25 @@ def load(directory: Annotated[Path, typer.Argument(help="directory with offices/
 
 @app.command()
 def generate(
-    out_dir: Path,
+    out_dir: Annotated[Path, typer.Argument(help="directory to write (or --out)", show_default=False)] = None,
+    out: Annotated[Path, typer.Option("--out", help="directory to write")] = None,
+    scope: str = typer.Option("national", help="national (all of Norway) | trondheim (the fixtures' nine offices)"),
     seed: int = 2013,
-    participants: int = 180,
-    employers: int = 75,
-    openings: int = 420,
+    participants: int = typer.Option(180, min=0),
+    employers: int = typer.Option(None, min=1, help="default: one per 5.6 openings"),
+    openings: int = typer.Option(420, min=0),
     years: float = 2.0,
+    outcomes: bool = typer.Option(True, "--outcomes/--no-outcomes", help="simulate an outcome history"),
 ) -> None:
-    """Write a synthetic, seeded Trondheim-area world (fixtures or scale data) to OUT_DIR."""
-    from matching.generate import generate_world
+    """Write a synthetic, seeded world (national by default; the fixtures are --scope trondheim)."""
+    from matching.generate import SCOPES, generate_world
 
-    counts = generate_world(out_dir, seed=seed, n_participants=participants, n_employers=employers,
-                            n_openings=openings, years=years)
+    if (out_dir is None) == (out is None):
+        raise typer.BadParameter("give the output directory once: OUT_DIR or --out DIR", param_hint="OUT_DIR")
+    if scope not in SCOPES:
+        raise typer.BadParameter(f"scope must be one of {', '.join(SCOPES)}", param_hint="--scope")
+    counts = generate_world(out_dir or out, seed=seed, n_participants=participants, n_employers=employers,
+                            n_openings=openings, years=years, scope=scope, outcomes=outcomes)
     console.print("generated: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 

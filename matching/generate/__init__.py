@@ -1,6 +1,8 @@
-"""A seeded, reproducible Trondheim-area world: offices, employers, openings, participants and
-two years of outcome history. The fixtures in ``data/fixtures`` and every scale data set come
-from here (``matching generate OUT_DIR``); the same seed gives byte-identical files.
+"""A seeded, reproducible world: offices, employers, openings, participants and two years of
+outcome history, in one of two scopes. ``trondheim`` is the fixtures' nine offices around
+Trondheim (``matching generate data/fixtures --scope trondheim``); ``national`` is all of
+Norway at any size (:mod:`.national`: NAV-office-like units, population-weighted places, NAV's
+occupation frequencies, a history bounded in size). The same seed gives byte-identical files.
 
 Geography, occupations, skills and adaptation codes are real reference data (postal codes
 weighted by 2017 population, STYRK-08 with NAV's titles and 2017 demand survey, ESCO skills,
@@ -91,11 +93,17 @@ from matching import schema
 from matching.generate.catalogue import OFFICES
 from matching.generate.outcomes import simulate
 from matching.generate.people import participants
-from matching.generate.world import employers, openings, region_postcodes
+from matching.generate.world import OCC_CODES, employers, openings, region_postcodes
 
-__all__ = ["generate_world", "REFERENCE_DATE"]
+__all__ = ["generate_world", "REFERENCE_DATE", "SCOPES"]
 
 REFERENCE_DATE = dt.date(2026, 11, 15)
+SCOPES = ("trondheim", "national")
+#: Openings per employer when the employer count is not given (the fixtures' 420 / 75).
+OPENINGS_PER_EMPLOYER = 420 / 75
+#: A national history is as large as the full history of this many participants: enough to
+#: train on, bounded at any size (the scale runs need participants and openings, not events).
+HISTORY_PARTICIPANTS = 5_000
 
 
 def _write(df: pd.DataFrame, path: Path, model: type[schema.BaseModel]) -> int:
@@ -115,11 +123,13 @@ def generate_world(
     *,
     seed: int = 2013,
     n_participants: int = 180,
-    n_employers: int = 75,
+    n_employers: int | None = None,
     n_openings: int = 420,
     years: float = 2.0,
     reference_date: dt.date = REFERENCE_DATE,
-    suggestions_per_participant: float = 8.0,
+    suggestions_per_participant: float | None = None,
+    scope: str = "trondheim",
+    outcomes: bool = True,
 ) -> dict[str, int]:
     """Write offices, employers, openings, participants and outcomes (.csv) into `out_dir`.
 
@@ -127,29 +137,56 @@ def generate_world(
     ----------
     out_dir : directory to write into (created if missing; files are overwritten).
     seed : everything random derives from it; the same arguments give byte-identical files.
-    n_participants, n_employers, n_openings : sizes (≥ 1 employer; the first n/10 employers,
-        up to 7, are real public employers of the region).
+    n_participants, n_employers, n_openings : sizes (≥ 1 employer; default one per 5.6
+        openings; in the Trondheim scope the first n/10 employers, up to 7, are real public
+        employers of the region).
     years : length of the history window ending at `reference_date`.
     suggestions_per_participant : mean number of suggestion rounds per participant (each
-        suggests 1–3 openings); the outcome volume scales with it.
+        suggests 1–3 openings); the outcome volume scales with it. Default 8, in the national
+        scope scaled down so the history stays that of ``HISTORY_PARTICIPANTS`` people.
+    scope : "trondheim" (the fixtures' nine offices around Trondheim) or "national" (all of
+        Norway, see :mod:`.national`).
+    outcomes : False writes an empty outcome history (and every past opening filled
+        elsewhere or closed), which is much faster at national scale.
 
     Returns
     -------
     Row counts per file, keyed by the file's stem.
     """
+    if scope not in SCOPES:
+        raise ValueError(f"scope must be one of {SCOPES}, not {scope!r}")
+    if n_employers is None:
+        n_employers = max(1, round(n_openings / OPENINGS_PER_EMPLOYER))
     if n_employers < 1 or n_openings < 0 or n_participants < 0:
         raise ValueError("need at least one employer and non-negative sizes")
+    if suggestions_per_participant is None:
+        suggestions_per_participant = 8.0
+        if scope == "national":
+            suggestions_per_participant *= min(1.0, HISTORY_PARTICIPANTS / max(n_participants, 1))
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     span = int(round(365 * years))
     start = reference_date - dt.timedelta(days=span)
 
-    region = region_postcodes()
-    emps = employers(rng, region, n_employers)
-    opens = openings(rng, emps, region, n_openings, span, start)
-    parts = participants(rng, region, n_participants, span, start)
-    events, accepted = simulate(rng, parts, opens, emps, region, span, start, suggestions_per_participant)
+    if scope == "national":
+        from matching.generate.national import national_region, opening_weights, participant_weights
+
+        nation = national_region()
+        region, office_list = nation.postcodes, nation.offices
+        w_open = opening_weights()
+        emps = employers(rng, region, n_employers, real=(), volume=dict(zip(OCC_CODES, w_open)))
+        opens = openings(rng, emps, region, n_openings, span, start, occupation_weights=w_open)
+        parts = participants(rng, region, n_participants, span, start, occupation_weights=participant_weights())
+    else:
+        region, office_list = region_postcodes(), OFFICES
+        emps = employers(rng, region, n_employers)
+        opens = openings(rng, emps, region, n_openings, span, start)
+        parts = participants(rng, region, n_participants, span, start)
+    if outcomes:
+        events, accepted = simulate(rng, parts, opens, emps, region, span, start, suggestions_per_participant)
+    else:
+        events, accepted = pd.DataFrame(columns=list(schema.Outcome.model_fields)), np.zeros(len(opens), int)
 
     # Status at the reference date: filled through NAV, else still open, else filled elsewhere / closed.
     past = opens["_close"].to_numpy() <= span
@@ -159,7 +196,7 @@ def generate_world(
     opens["status"] = np.where(job_full | (past & ((accepted > 0) | elsewhere)), "filled",
                                np.where(past, "closed", "open"))
 
-    offices = pd.DataFrame([o.__dict__ for o in OFFICES])
+    offices = pd.DataFrame([o.__dict__ for o in office_list])
     return {
         "offices": _write(offices, out_dir / "offices.csv", schema.Office),
         "employers": _write(emps, out_dir / "employers.csv", schema.Employer),

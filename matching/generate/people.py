@@ -51,14 +51,18 @@ def _sections_by_code() -> dict[str, list[str]]:
     return out
 
 
-def participants(rng, region: pd.DataFrame, n: int, span: int, start: dt.date) -> pd.DataFrame:
+def participants(rng, region: pd.DataFrame, n: int, span: int, start: dt.date,
+                 occupation_weights: np.ndarray | None = None) -> pd.DataFrame:
+    """`n` participants; `occupation_weights` (per catalogue occupation) replaces the local
+    estimate of what people seek (e.g. by real job-seeker counts)."""
     home = region.groupby("office_id")["home"].sum()
     office = home.index.to_numpy()[rng.choice(len(home), size=n, p=(home / home.sum()).to_numpy())]
     postal = _sample_places(rng, region, "home", office)
 
     # Desired occupations: a first wish ∝ volume (degree jobs rarer among NAV's participants),
     # further wishes mostly from the same cluster (shop + warehouse, kitchen + cleaning, …).
-    occ_w = np.array([o.base * (0.35 if o.education in ("bachelor", "master") else 1.0) for o in OCCUPATIONS])
+    occ_w = (np.array([o.base * (0.35 if o.education in ("bachelor", "master") else 1.0) for o in OCCUPATIONS])
+             if occupation_weights is None else np.asarray(occupation_weights, dtype=float))
     cluster = np.array([o.cluster for o in OCCUPATIONS])
     first = rng.choice(len(OCCUPATIONS), size=n, p=occ_w / occ_w.sum())
     k = rng.choice([1, 2, 3], size=n, p=[0.45, 0.37, 0.18])

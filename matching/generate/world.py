@@ -8,6 +8,7 @@ Days are counted from the start of the history window (day 0) to the reference d
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,7 @@ from matching.generate.catalogue import (
     OFFICES,
     PUBLIC_EMPLOYERS,
     TRONDHEIM_AREAS,
+    PublicEmployer,
     demand_weight,
     nace_sections,
 )
@@ -37,6 +39,11 @@ STREET = ("Gate-/veg-adresse", "Gateadresser og postboksar")
 OCC_CODES = np.array([o.code for o in OCCUPATIONS])
 OCC_INDEX = {c: i for i, c in enumerate(OCC_CODES)}
 _ASCII = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "é": "e", " ": "", ".": "", "-": "", "&": ""})
+
+
+def _ascii(text: str) -> str:
+    """Drop the accents æøå-translation leaves (ü, á, č, ŋ in national place names)."""
+    return text if text.isascii() else unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
 
 
 def _gumbel_top(rng: np.random.Generator, weights: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -144,18 +151,20 @@ def _quota(rng, weights: np.ndarray, n: int) -> np.ndarray:
     return rng.permutation(np.repeat(np.arange(len(weights)), counts))
 
 
-def _industry_weights() -> np.ndarray:
-    """Each occupation's volume (base × demand) split over the industries that employ it."""
+def _industry_weights(volume: dict[str, float] | None = None) -> np.ndarray:
+    """Each occupation's volume (default base × demand) split over the industries that employ it."""
     share_sum: dict[str, float] = {}
     for ind in INDUSTRIES:
         for code, share in ind.occupations:
             share_sum[code] = share_sum.get(code, 0.0) + share
-    return np.array([sum(OCC_BY_CODE[c].base * demand_weight(c) * s / share_sum[c] for c, s in ind.occupations)
-                     for ind in INDUSTRIES])
+    vol = volume or {c: OCC_BY_CODE[c].base * demand_weight(c) for c in share_sum}
+    return np.array([sum(vol[c] * s / share_sum[c] for c, s in ind.occupations) for ind in INDUSTRIES])
 
 
 def _place_name(row: pd.Series) -> str:
-    """The postal place, or inside Trondheim the nearest neighbourhood."""
+    """The postal place, or inside Trondheim the nearest neighbourhood (or the region's `place`)."""
+    if "place" in row.index:
+        return str(row["place"])
     place = str(row["poststed"])
     if place.casefold() != "trondheim":
         return place
@@ -164,10 +173,12 @@ def _place_name(row: pd.Series) -> str:
     return names[int(haversine_km(row["lat"], row["lon"], pts[:, 0], pts[:, 1]).argmin())]
 
 
-def employers(rng, region: pd.DataFrame, n: int) -> pd.DataFrame:
-    public = PUBLIC_EMPLOYERS[: min(len(PUBLIC_EMPLOYERS), n // 10)]
+def employers(rng, region: pd.DataFrame, n: int, real: tuple[PublicEmployer, ...] = PUBLIC_EMPLOYERS,
+              volume: dict[str, float] | None = None) -> pd.DataFrame:
+    """`n` employers: the first n/10 of the `real` ones, the rest invented by industry ∝ volume."""
+    public = real[: min(len(real), n // 10)]
     m = n - len(public)
-    w = _industry_weights() * np.array([i.invented for i in INDUSTRIES])
+    w = _industry_weights(volume) * np.array([i.invented for i in INDUSTRIES])
     ind = np.array([i.key for i in INDUSTRIES])[_quota(rng, w, m)]
     postal = _place_all(rng, region, "site", m)
     loc = region.set_index("postnummer")
@@ -211,7 +222,8 @@ def employers(rng, region: pd.DataFrame, n: int) -> pd.DataFrame:
     df["past_hires_after_trial"] = hires
     df["contact_name"] = [f"{a} {b}" for a, b in zip(first, last)]
     df["contact_email"] = [f"{a.lower().translate(_ASCII)}.{b.lower().translate(_ASCII)}@"
-                           f"{nm.lower().translate(_ASCII)[:24]}.example.no" for a, b, nm in zip(first, last, df["name"])]
+                           f"{_ascii(nm.lower().translate(_ASCII))[:24]}.example.no"
+                           for a, b, nm in zip(first, last, df["name"])]
     df["_r"] = r
     df["_ia"] = ia
     df["_offers"] = list(offers)
@@ -230,23 +242,68 @@ def _skill_table(codes: np.ndarray, which: int, width: int) -> tuple[np.ndarray,
     return table, table != ""
 
 
-def openings(rng, employers: pd.DataFrame, region: pd.DataFrame, n: int, span: int,
-             start: dt.date) -> pd.DataFrame:
+def _pools(employers: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Per employer, the occupation pool of its industry (municipalities' own extra) as a key."""
+    industry = employers["_industry"].to_numpy()
+    municipal = employers["_public"].to_numpy() & (employers["_industry"] == "municipal").to_numpy()
+    return industry, municipal
+
+
+def _pool(key: str, muni_flag: bool) -> tuple[tuple[str, float], ...]:
+    return IND_BY_KEY[key].occupations + (MUNICIPAL_EXTRA if muni_flag else ())
+
+
+def _employer_first(rng, employers: pd.DataFrame, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Employer ∝ size, then an occupation of its industry ∝ share × demand (the local mix)."""
     n_emp = len(employers)
     size = employers["_size"].to_numpy(float)
     emp = rng.choice(n_emp, size=n, p=size / size.sum())
-    industry = employers["_industry"].to_numpy()[emp]
-    municipal = (employers["_public"].to_numpy() & (employers["_industry"] == "municipal").to_numpy())[emp]
-
+    ind_of, muni_of = _pools(employers)
+    industry, municipal = ind_of[emp], muni_of[emp]
     code = np.empty(n, dtype=object)
     for key in sorted(set(industry)):
         for muni_flag in (False, True):
             mask = (industry == key) & (municipal == muni_flag)
             if not mask.any():
                 continue
-            pool = IND_BY_KEY[key].occupations + (MUNICIPAL_EXTRA if muni_flag else ())
+            pool = _pool(key, muni_flag)
             w = np.array([s * demand_weight(c) for c, s in pool])
             code[mask] = np.array([c for c, _ in pool])[rng.choice(len(pool), size=int(mask.sum()), p=w / w.sum())]
+    return emp, code
+
+
+def _occupation_first(rng, employers: pd.DataFrame, n: int, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Occupation ∝ `weights` (a real national mix), then an employer that has such jobs ∝
+    size × the occupation's share of its industry; so the mix holds exactly at any size."""
+    occ = rng.choice(len(OCCUPATIONS), size=n, p=weights / weights.sum())
+    ind_of, muni_of = _pools(employers)
+    size = employers["_size"].to_numpy(float)
+    fit = np.zeros((len(employers), len(OCCUPATIONS)))
+    for key in sorted(set(ind_of)):
+        for muni_flag in (False, True):
+            rows = np.flatnonzero((ind_of == key) & (muni_of == muni_flag))
+            pool = _pool(key, muni_flag)
+            total = sum(s for _, s in pool)
+            for c, s in pool:
+                fit[rows, OCC_INDEX[c]] += s / total
+    fit *= size[:, None]
+    emp = np.empty(n, dtype=int)
+    for j in np.unique(occ):
+        mask = occ == j
+        w = fit[:, j] if fit[:, j].sum() > 0 else size
+        emp[mask] = rng.choice(len(employers), size=int(mask.sum()), p=w / w.sum())
+    return emp, OCC_CODES[occ].astype(object)
+
+
+def openings(rng, employers: pd.DataFrame, region: pd.DataFrame, n: int, span: int,
+             start: dt.date, occupation_weights: np.ndarray | None = None) -> pd.DataFrame:
+    """`n` openings; with `occupation_weights` (per catalogue occupation) the occupation is
+    drawn first and the employer second, else employer first and its industry's local mix."""
+    n_emp = len(employers)
+    if occupation_weights is None:
+        emp, code = _employer_first(rng, employers, n)
+    else:
+        emp, code = _occupation_first(rng, employers, n, occupation_weights)
     occ = [OCC_BY_CODE[c] for c in code]
     ia = employers["_ia"].to_numpy()[emp]
     trial_ok = np.array([o.trial_ok for o in occ], dtype=bool)

@@ -1,22 +1,31 @@
-"""All-or-nothing import of a data directory.
+"""All-or-nothing bulk import of a data directory.
 
 Every row of every file is validated (pydantic models in `matching.schema`), cross-checked
 against the other files and what is already stored, and normalised (titles → STYRK-08,
-postal codes → coordinates) before anything is written. One invalid row rejects the whole
-import with every error listed; the write itself is one transaction of upserts, so loading
-the same directory twice is a no-op and a failure leaves the database as it was.
+postal codes → coordinates). One invalid row rejects the whole import with every error
+listed; everything happens in one transaction of upserts, so loading the same directory twice
+is a no-op and a failure leaves the database as it was.
+
+Files are streamed in chunks of ``CHUNK_ROWS`` rows in load order (a file only references
+earlier ones), so memory stays bounded at national size (300,000 participants): a chunk is
+validated in one pydantic call, normalised with memoised lookups and upserted with one
+executemany of pre-encoded parameters. Chunks are written as soon as they are valid, inside
+the transaction; after the first error nothing more is written, every remaining row is still
+checked, and the transaction is rolled back.
 """
 from __future__ import annotations
 
 import csv
 import hashlib
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy import Connection, Engine, Table, select
 
 from matching import schema
@@ -24,6 +33,10 @@ from matching.store import tables as t
 from matching.taxonomy import places, skills
 
 log = logging.getLogger(__name__)
+
+#: Rows validated and written per step: large enough that per-call overhead vanishes,
+#: small enough that a chunk of participants stays well under 100 MB.
+CHUNK_ROWS = 20_000
 
 
 @dataclass(frozen=True)
@@ -51,21 +64,6 @@ class LoadError(Exception):
         super().__init__(f"import rejected, nothing was written ({len(errors)} error(s)):\n{shown}{more}")
 
 
-@dataclass
-class Batch:
-    """Validated, normalised rows ready to write, keyed by table name."""
-
-    rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    errors: list[RowError] = field(default_factory=list)
-
-
-def _read_csv(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        for row in reader:
-            yield reader.line_num, row
-
-
 def validation_errors(file: str, line: int, exc: ValidationError, raw: dict[str, Any]) -> list[RowError]:
     """pydantic errors → RowErrors naming the field and the offending value."""
     out = []
@@ -83,32 +81,11 @@ def validation_errors(file: str, line: int, exc: ValidationError, raw: dict[str,
     return out
 
 
-def validate_rows(
-    model: type[BaseModel], rows: Iterable[tuple[int, dict[str, Any]]], file: str
-) -> tuple[list[tuple[int, BaseModel]], list[RowError]]:
-    good, errors = [], []
-    for line, raw in rows:
-        cleaned = {k: v for k, v in raw.items() if k is not None}
-        if None in raw:
-            errors.append(RowError(file, line, "(row)", raw[None], "more values than header columns"))
-            continue
-        # CSV gives "" for empty cells: treat as absent so defaults apply.
-        cleaned = {k: v for k, v in cleaned.items() if v != ""}
-        try:
-            good.append((line, model.model_validate(cleaned)))
-        except ValidationError as exc:
-            errors.extend(validation_errors(file, line, exc, cleaned))
-    return good, errors
-
 
 def outcome_event_id(o: schema.Outcome) -> str:
     """Deterministic id so re-importing the same history does not duplicate events."""
     key = f"{o.participant_id}|{o.opening_id}|{o.event}|{o.occurred_at.isoformat()}"
     return "E-" + hashlib.sha1(key.encode()).hexdigest()[:16]
-
-
-def _existing_ids(conn: Connection, table: Table, column: str) -> set[str]:
-    return set(conn.execute(select(table.c[column])).scalars())
 
 
 _TITLE_CODES: dict[str, str | None] = {}
@@ -155,155 +132,104 @@ def participant_row(profile: schema.ParticipantProfile) -> dict[str, Any]:
     return row
 
 
-def prepare(conn: Connection, files: dict[str, list[tuple[int, dict[str, Any]]]]) -> Batch:
-    """Validate, cross-check and normalise every row; collect every error."""
-    batch = Batch()
-    parsed: dict[str, list[tuple[int, Any]]] = {}
-    for name, model in schema.FILES.items():
-        if name in files:
-            good, errs = validate_rows(model, files[name], name)
-            parsed[name] = good
-            batch.errors.extend(errs)
 
-    def ids(name: str, attr: str, table: Table) -> set[str]:
-        return {getattr(r, attr) for _, r in parsed.get(name, [])} | _existing_ids(conn, table, attr)
+def _read_csv(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        for row in reader:
+            yield reader.line_num, row
 
-    office_ids = ids("offices.csv", "office_id", t.offices)
-    orgnrs = ids("employers.csv", "orgnr", t.employers)
-    opening_ids = ids("openings.csv", "opening_id", t.openings)
-    participant_ids = ids("participants.csv", "participant_id", t.participants)
 
-    def check_ref(file: str, line: int, fld: str, value: str, known: set[str], what: str) -> bool:
-        if value not in known:
-            batch.errors.append(RowError(file, line, fld, value, f"unknown {what} (not in this import or the database)"))
-            return False
-        return True
+@lru_cache(maxsize=8)
+def _list_adapter(model: type[BaseModel]) -> TypeAdapter:
+    return TypeAdapter(list[model])
 
-    def check_unique(file: str, attr: str) -> None:
-        seen: dict[str, int] = {}
-        for line, r in parsed.get(file, []):
-            key = getattr(r, attr)
-            if key in seen:
-                batch.errors.append(RowError(file, line, attr, key, f"duplicate id (also on line {seen[key]})"))
-            seen.setdefault(key, line)
 
-    for file, attr in [("offices.csv", "office_id"), ("employers.csv", "orgnr"),
-                       ("openings.csv", "opening_id"), ("participants.csv", "participant_id")]:
-        check_unique(file, attr)
-
-    out: dict[str, list[dict[str, Any]]] = {}
-    out["offices"] = [r.model_dump() for _, r in parsed.get("offices.csv", [])]
-
-    employer_rows = []
-    for line, r in parsed.get("employers.csv", []):
-        check_ref("employers.csv", line, "office_id", r.office_id, office_ids, "office")
-        p = places.lookup(r.postal_code)
-        employer_rows.append({**r.model_dump(), "lat": p.lat, "lon": p.lon})
-    out["employers"] = employer_rows
-    employer_loc = {e["orgnr"]: (e["postal_code"], e["lat"], e["lon"]) for e in employer_rows}
-    missing = orgnrs - set(employer_loc)
-    if missing:
-        for row in conn.execute(select(t.employers.c.orgnr, t.employers.c.postal_code, t.employers.c.lat,
-                                       t.employers.c.lon).where(t.employers.c.orgnr.in_(missing))):
-            employer_loc[row.orgnr] = (row.postal_code, row.lat, row.lon)
-
-    opening_items = parsed.get("openings.csv", [])
-    blank = [(i, r.title) for i, (_, r) in enumerate(opening_items) if not r.styrk08]
-    codes = dict(zip([i for i, _ in blank], _normalise_codes([title for _, title in blank]))) if blank else {}
-    opening_rows = []
-    for i, (line, r) in enumerate(opening_items):
-        ok = check_ref("openings.csv", line, "orgnr", r.orgnr, orgnrs, "employer organisation number")
-        check_ref("openings.csv", line, "office_id", r.office_id, office_ids, "office")
-        code, source = r.styrk08, "given"
-        if not code:
-            code, source = codes.get(i), "normalised"
-            if code is None:
-                batch.errors.append(RowError("openings.csv", line, "title", r.title,
-                                             "could not recognise the job title; give styrk08 explicitly"))
-        row = {**r.model_dump(), "styrk08": code, "styrk08_source": source,
-               "required_skills": skills.normalise_skill_list(r.required_skills),
-               "optional_skills": skills.normalise_skill_list(r.optional_skills)}
-        if r.postal_code:
-            p = places.lookup(r.postal_code)
-            row.update(lat=p.lat, lon=p.lon)
-        elif ok:
-            row.update(postal_code=employer_loc[r.orgnr][0], lat=employer_loc[r.orgnr][1], lon=employer_loc[r.orgnr][2])
-        opening_rows.append(row)
-    out["openings"] = opening_rows
-
-    participant_rows = []
-    # One batch for every title that needs normalising, instead of one call per row.
-    _normalise_codes([t for _, r in parsed.get("participants.csv", []) if not r.desired_styrk08
-                      for t in r.desired_titles])
-    for line, r in parsed.get("participants.csv", []):
-        check_ref("participants.csv", line, "office_id", r.office_id, office_ids, "office")
+def _validate_chunk(model: type[BaseModel], items: list[tuple[int, dict[str, Any]]],
+                    file: str) -> tuple[list[tuple[int, Any]], list[RowError]]:
+    """Validate a chunk in one pydantic call; only a chunk with errors is redone row by row,
+    to keep its good rows and report each bad one with its line."""
+    lines, cleaned, errors = [], [], []
+    for line, raw in items:
+        if None in raw:
+            errors.append(RowError(file, line, "(row)", raw[None], "more values than header columns"))
+            continue
+        # CSV gives "" for empty cells: treat as absent so defaults apply.
+        cleaned.append({k: v for k, v in raw.items() if v != ""})
+        lines.append(line)
+    try:
+        return list(zip(lines, _list_adapter(model).validate_python(cleaned))), errors
+    except ValidationError:
+        pass
+    good = []
+    for line, row in zip(lines, cleaned):
         try:
-            participant_rows.append(participant_row(r))
-        except UnrecognisedTitles as exc:
-            batch.errors.append(RowError("participants.csv", line, exc.field, "|".join(r.desired_titles), str(exc)))
-    out["participants"] = participant_rows
-
-    outcome_rows = []
-    for line, r in parsed.get("outcomes.csv", []):
-        check_ref("outcomes.csv", line, "participant_id", r.participant_id, participant_ids, "participant")
-        check_ref("outcomes.csv", line, "opening_id", r.opening_id, opening_ids, "opening")
-        row = r.model_dump()
-        row["event_id"] = r.event_id or outcome_event_id(r)
-        outcome_rows.append(row)
-    out["outcomes"] = outcome_rows
-
-    batch.rows = {k: v for k, v in out.items() if v}
-    return batch
+            good.append((line, model.model_validate(row)))
+        except ValidationError as exc:
+            errors.extend(validation_errors(file, line, exc, row))
+    return good, errors
 
 
 def _upsert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    if conn.dialect.name == "postgresql":
+    """Insert-or-update `rows` with one executemany.
+
+    The statement is compiled once and parameters are encoded column by column with the
+    columns' own bind processors (JSON, dates, booleans), then handed to the driver as-is:
+    SQLAlchemy's per-row parameter handling cost more than SQLite's insert itself.
+    """
+    if not rows:
+        return
+    sql, order, positional, processors = _upsert_statement(type(conn.dialect), conn.dialect, table)
+    columns = {}
+    for col in table.columns:
+        values = [r.get(col.name) for r in rows]
+        process = processors[col.name]
+        columns[col.name] = [process(v) for v in values] if process else values
+    if positional:
+        params: list[Any] = list(zip(*(columns[name] for name in order)))
+    else:
+        params = [dict(zip(order, values)) for values in zip(*(columns[c] for c in order))]
+    conn.exec_driver_sql(sql, params)
+
+
+_STATEMENTS: dict[tuple[type, str], tuple[str, tuple[str, ...], bool, dict[str, Any]]] = {}
+
+
+def _upsert_statement(kind: type, dialect, table: Table) -> tuple[str, tuple[str, ...], bool, dict[str, Any]]:
+    """The compiled upsert for a table (SQL, parameter order, positional?, bind processors)."""
+    key = (kind, table.name)
+    if key in _STATEMENTS:
+        return _STATEMENTS[key]
+    if dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
     keys = [c.name for c in table.primary_key.columns]
     cols = [c.name for c in table.columns]
-    rows = [{c: r.get(c) for c in cols} for r in rows]
     stmt = insert(table)
     update = {c: stmt.excluded[c] for c in cols if c not in keys}
     stmt = stmt.on_conflict_do_update(index_elements=keys, set_=update) if update else stmt.on_conflict_do_nothing()
-    for start in range(0, len(rows), 2000):
-        conn.execute(stmt, rows[start:start + 2000])
+    compiled = stmt.compile(dialect=dialect, column_keys=cols)
+    # the same encoding (JSON, dates, booleans) conn.execute would apply
+    processors = {c.name: c.type._cached_bind_processor(dialect) for c in table.columns}
+    order = tuple(compiled.positiontup) if compiled.positional else tuple(cols)
+    _STATEMENTS[key] = (compiled.string, order, bool(compiled.positional), processors)
+    return _STATEMENTS[key]
 
 
-TABLE_ORDER = [("offices", t.offices), ("employers", t.employers), ("openings", t.openings),
-               ("participants", t.participants), ("outcomes", t.outcomes)]
-
-
-def write(conn: Connection, batch: Batch) -> dict[str, int]:
-    counts = {}
-    for name, table in TABLE_ORDER:
-        rows = batch.rows.get(name, [])
-        if rows:
-            _upsert(conn, table, rows)
-        counts[name] = len(rows)
-    return counts
-
-
-def read_directory(directory: Path) -> dict[str, list[tuple[int, dict[str, Any]]]]:
+def read_directory(directory: Path) -> dict[str, Path]:
+    """The data files of a directory by name; a stray or missing file set is an error."""
     directory = Path(directory)
     if not directory.is_dir():
         raise LoadError([RowError(str(directory), 0, "(directory)", str(directory), "not a directory")])
-    files: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+    files: dict[str, Path] = {}
     errors = []
     for path in sorted(directory.glob("*.csv")):
         if path.name not in schema.FILES:
             errors.append(RowError(path.name, 0, "(file)", path.name,
                                    f"unexpected file; expected some of {list(schema.FILES)}"))
-            continue
-        try:
-            files[path.name] = list(_read_csv(path))
-        except UnicodeDecodeError as exc:
-            errors.append(RowError(path.name, 0, "(file)", path.name,
-                                   f"not UTF-8 text (byte {exc.object[exc.start:exc.start + 1]!r} at offset "
-                                   f"{exc.start}); save the file as UTF-8"))
-        except csv.Error as exc:
-            errors.append(RowError(path.name, 0, "(file)", path.name, f"not a readable CSV file: {exc}"))
+        else:
+            files[path.name] = path
     if errors:
         raise LoadError(errors)
     if not files:
@@ -312,13 +238,166 @@ def read_directory(directory: Path) -> dict[str, list[tuple[int, dict[str, Any]]
     return files
 
 
-def load_directory(engine: Engine, directory: Path) -> dict[str, int]:
+@dataclass
+class _Import:
+    """State of one import: ids seen so far, where employers are, every error."""
+
+    conn: Connection
+    errors: list[RowError] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    seen: dict[str, dict[str, int]] = field(default_factory=dict)  # file → id → first line
+    stored: dict[str, set[str]] = field(default_factory=dict)  # table → ids stored before the import
+    employer_loc: dict[str, tuple[str, float, float]] = field(default_factory=dict)
+
+    def known(self, file: str, table: Table, column: str) -> tuple[dict[str, int], set[str]]:
+        if table.name not in self.stored:
+            self.stored[table.name] = set(self.conn.execute(select(table.c[column])).scalars())
+        return self.seen.get(file, {}), self.stored[table.name]
+
+    def check_ref(self, file: str, line: int, fld: str, value: str, what: str,
+                  ref_file: str, table: Table, column: str) -> bool:
+        in_import, in_db = self.known(ref_file, table, column)
+        if value in in_import or value in in_db:
+            return True
+        self.errors.append(RowError(file, line, fld, value, f"unknown {what} (not in this import or the database)"))
+        return False
+
+    def check_unique(self, file: str, attr: str, items: list[tuple[int, Any]]) -> None:
+        seen = self.seen.setdefault(file, {})
+        for line, r in items:
+            key = getattr(r, attr)
+            if key in seen:
+                self.errors.append(RowError(file, line, attr, key, f"duplicate id (also on line {seen[key]})"))
+            else:
+                seen[key] = line
+
+    def locate_employers(self, orgnrs: set[str]) -> None:
+        missing = orgnrs - set(self.employer_loc)
+        if missing:
+            e = t.employers.c
+            for row in self.conn.execute(select(e.orgnr, e.postal_code, e.lat, e.lon).where(e.orgnr.in_(missing))):
+                self.employer_loc[row.orgnr] = (row.postal_code, row.lat, row.lon)
+
+    # -------------------------------------------------------------------- per file: rows to store
+
+    def offices(self, items):
+        self.check_unique("offices.csv", "office_id", items)
+        return [r.model_dump() for _, r in items]
+
+    def employers(self, items):
+        self.check_unique("employers.csv", "orgnr", items)
+        rows = []
+        for line, r in items:
+            self.check_ref("employers.csv", line, "office_id", r.office_id, "office", "offices.csv", t.offices, "office_id")
+            p = places.lookup(r.postal_code)
+            rows.append({**r.model_dump(), "lat": p.lat, "lon": p.lon})
+            self.employer_loc[r.orgnr] = (r.postal_code, p.lat, p.lon)
+        return rows
+
+    def openings(self, items):
+        file = "openings.csv"
+        self.check_unique(file, "opening_id", items)
+        self.locate_employers({r.orgnr for _, r in items if not r.postal_code})
+        blank = [r.title for _, r in items if not r.styrk08]
+        codes = iter(_normalise_codes(blank))
+        rows = []
+        for line, r in items:
+            ok = self.check_ref(file, line, "orgnr", r.orgnr, "employer organisation number",
+                                "employers.csv", t.employers, "orgnr")
+            self.check_ref(file, line, "office_id", r.office_id, "office", "offices.csv", t.offices, "office_id")
+            code, source = r.styrk08, "given"
+            if not code:
+                code, source = next(codes), "normalised"
+                if code is None:
+                    self.errors.append(RowError(file, line, "title", r.title,
+                                                "could not recognise the job title; give styrk08 explicitly"))
+            row = {**r.model_dump(), "styrk08": code, "styrk08_source": source,
+                   "required_skills": skills.normalise_skill_list(r.required_skills),
+                   "optional_skills": skills.normalise_skill_list(r.optional_skills)}
+            if r.postal_code:
+                p = places.lookup(r.postal_code)
+                row.update(lat=p.lat, lon=p.lon)
+            elif ok and r.orgnr in self.employer_loc:
+                postal, lat, lon = self.employer_loc[r.orgnr]
+                row.update(postal_code=postal, lat=lat, lon=lon)
+            rows.append(row)
+        return rows
+
+    def participants(self, items):
+        file = "participants.csv"
+        self.check_unique(file, "participant_id", items)
+        # One batch for every title that needs normalising, instead of one call per row.
+        _normalise_codes([title for _, r in items if not r.desired_styrk08 for title in r.desired_titles])
+        rows = []
+        for line, r in items:
+            self.check_ref(file, line, "office_id", r.office_id, "office", "offices.csv", t.offices, "office_id")
+            try:
+                rows.append(participant_row(r))
+            except UnrecognisedTitles as exc:
+                self.errors.append(RowError(file, line, exc.field, "|".join(r.desired_titles), str(exc)))
+        return rows
+
+    def outcomes(self, items):
+        file = "outcomes.csv"
+        rows = []
+        for line, r in items:
+            self.check_ref(file, line, "participant_id", r.participant_id, "participant",
+                           "participants.csv", t.participants, "participant_id")
+            self.check_ref(file, line, "opening_id", r.opening_id, "opening", "openings.csv", t.openings, "opening_id")
+            row = r.model_dump()
+            row["event_id"] = r.event_id or outcome_event_id(r)
+            rows.append(row)
+        return rows
+
+    def load_file(self, name: str, path: Path, chunk_rows: int) -> None:
+        model, table = schema.FILES[name], TABLES[name]
+        to_rows = getattr(self, table.name)
+        stream = _read_csv(path)
+        count, last_line = 0, 1
+        while True:
+            try:
+                items = list(islice(stream, chunk_rows))
+            except UnicodeDecodeError as exc:
+                self.errors.append(RowError(name, last_line + 1, "(file)", name,
+                                            f"not UTF-8 text (byte {exc.object[exc.start:exc.start + 1]!r} after "
+                                            f"line {last_line}); save the file as UTF-8"))
+                break
+            except csv.Error as exc:
+                self.errors.append(RowError(name, last_line + 1, "(file)", name, f"not a readable CSV file: {exc}"))
+                break
+            if not items:
+                break
+            last_line = items[-1][0]
+            good, errors = _validate_chunk(model, items, name)
+            self.errors.extend(errors)
+            rows = to_rows(good)
+            if not self.errors:  # after the first error only check, never write
+                _upsert(self.conn, table, rows)
+            count += len(rows)
+        self.counts[table.name] = count
+
+
+#: Each file's table, in load order.
+TABLES: dict[str, Table] = {"offices.csv": t.offices, "employers.csv": t.employers, "openings.csv": t.openings,
+                            "participants.csv": t.participants, "outcomes.csv": t.outcomes}
+
+
+def load_directory(engine: Engine, directory: Path, *, chunk_rows: int = CHUNK_ROWS) -> dict[str, int]:
     """Validate and import a directory; raises LoadError (nothing written) on any bad row."""
     files = read_directory(directory)
     with engine.begin() as conn:
-        batch = prepare(conn, files)
-        if batch.errors:
-            raise LoadError(batch.errors)
-        counts = write(conn, batch)
+        job = _Import(conn)
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA cache_size=-262144")  # 256 MB of page cache for index inserts
+        try:
+            for name in schema.FILES:
+                if name in files:
+                    job.load_file(name, files[name], chunk_rows)
+        finally:
+            if conn.dialect.name == "sqlite":
+                conn.exec_driver_sql("PRAGMA cache_size=-2000")
+        if job.errors:
+            raise LoadError(job.errors)
+    counts = {table.name: job.counts.get(table.name, 0) for table in TABLES.values()}
     log.info("loaded %s", counts)
     return counts

@@ -37,8 +37,11 @@ def postal_table() -> pd.DataFrame:
     return df.set_index("postnummer")
 
 
+@lru_cache(maxsize=8192)
 def lookup(postal_code: str) -> Place | None:
-    """The place for a postal code, or None if unknown or without coordinates."""
+    """The place for a postal code, or None if unknown or without coordinates.
+
+    Cached: a bulk load looks up the same few thousand codes hundreds of thousands of times."""
     table = postal_table()
     if postal_code not in table.index:
         return None
