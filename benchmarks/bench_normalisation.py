@@ -97,6 +97,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--C", type=float, default=None)
     ap.add_argument("--beta", type=float, default=None)
     ap.add_argument("--min-score", type=float, default=None, help="override the threshold (0-100)")
+    ap.add_argument("--sweep", action="store_true", help="print acceptance at several thresholds")
     args = ap.parse_args(argv)
 
     train_labels, held = split_labels(args.seed, args.test_frac, args.val_frac, args.n_esco)
@@ -115,6 +116,8 @@ def main(argv: list[str] | None = None) -> None:
         norm = TitleNormaliser.from_frame(train_labels, classifier=clf, **kw)
         if args.cache:
             title_model.save(clf, args.cache, {"training_sha256": sha})
+    if args.beta is not None:
+        clf.beta = args.beta
     print(f"train       {len(train_labels):,} labels (seed {args.seed}); classifier C={clf.C} "
           f"beta={clf.beta} {f'trained in {t_train:.0f} s' if t_train else 'loaded from cache'}; "
           f"evaluating on the {args.split} split")
@@ -131,6 +134,17 @@ def main(argv: list[str] | None = None) -> None:
     accepted = np.mean([m is not None for m in norm.normalise_many(rand)])
     print(f"garbage     {len(rand)} random letter strings: {accepted:.3f} get a code "
           f"(threshold {norm.min_score:g}/100)")
+    if args.sweep:  # threshold choice: real titles kept vs noise accepted, on this split
+        nb = held[args.split]["nb"]
+        real = [r[0] for r in norm.top_many(nb["title"].tolist(), 1)]
+        ok = np.array([c in g for (c, _), g in zip(real, nb["gold"])])
+        real_s = np.array([s for _, s in real])
+        noise_s = np.array([r[0][1] for r in norm.top_many(rand, 1)])
+        for th in (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45):
+            keep = real_s >= th
+            print(f"  threshold {th:.2f}: NAV titles kept {keep.mean():.3f} (right {ok[keep].mean():.3f}, "
+                  f"rejected right {ok[~keep].mean() if (~keep).any() else 0:.3f}); noise accepted "
+                  f"{(noise_s >= th).mean():.3f}")
 
     pool = train_labels.loc[train_labels["source"] == "nav_title", "label"].tolist()
     rng = np.random.default_rng(args.seed)
