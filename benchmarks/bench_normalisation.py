@@ -96,6 +96,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--cache", type=Path, default=None, help="reuse a classifier trained on this split")
     ap.add_argument("--C", type=float, default=None)
     ap.add_argument("--beta", type=float, default=None)
+    ap.add_argument("--weights", default="", help="training weight per source, e.g. jobbert=3,sv=2")
     ap.add_argument("--min-score", type=float, default=None, help="override the threshold (0-100)")
     ap.add_argument("--sweep", action="store_true", help="print acceptance at several thresholds")
     args = ap.parse_args(argv)
@@ -103,8 +104,10 @@ def main(argv: list[str] | None = None) -> None:
     train_labels, held = split_labels(args.seed, args.test_frac, args.val_frac, args.n_esco)
     sha = title_model.frame_sha256(train_labels)
     params = {} if args.C is None else {"C": args.C}
+    if args.weights:
+        params["source_weight"] = {k: float(v) for k, v in (kv.split("=") for kv in args.weights.split(","))}
     clf = title_model.load(args.cache, expected_sha256=sha) if args.cache else None
-    if clf is not None and args.C is not None and clf.C != args.C:
+    if clf is not None and (args.weights or (args.C is not None and clf.C != args.C)):
         clf = None
     kw = {} if args.min_score is None else {"min_score": args.min_score}
     norm = TitleNormaliser.from_frame(train_labels, classifier=clf, **kw)

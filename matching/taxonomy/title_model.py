@@ -137,23 +137,26 @@ class TitleClassifier:
         return sum(g in self.grams_ for g in grams) / len(grams) if grams else 0.0
 
 
-def training_frame(labels: pd.DataFrame) -> pd.DataFrame:
+def training_frame(labels: pd.DataFrame, source_weight: dict[str, float] | None = None
+                   ) -> pd.DataFrame:
     """Label table → ``text, code, weight`` rows the classifier is fitted on.
 
     Identical (folded text, code) rows are merged with summed weight; "0000"
     (unidentifiable) is left out: it must come from an exact label, never from a guess.
     """
     df = labels[labels["code"] != "0000"]
-    weight = df["source"].map(SOURCE_WEIGHT).fillna(1.0) if "source" in df else 1.0
+    weights = {**SOURCE_WEIGHT, **(source_weight or {})}
+    weight = df["source"].map(weights).fillna(1.0) if "source" in df else 1.0
     df = df.assign(key=[surface(t) for t in df["label"].tolist()], w=weight)
     df = df[df["key"] != ""]
     return (df.groupby(["key", "code"], as_index=False, sort=True)
             .agg(text=("label", "first"), weight=("w", "sum"))[["text", "code", "weight"]])
 
 
-def train(labels: pd.DataFrame, **params: float) -> TitleClassifier:
+def train(labels: pd.DataFrame, source_weight: dict[str, float] | None = None,
+          **params: float) -> TitleClassifier:
     """Fit a classifier on a label table (``label, code`` and optional ``source``)."""
-    df = training_frame(labels)
+    df = training_frame(labels, source_weight)
     t0 = time.perf_counter()
     model = TitleClassifier(**params).fit(df["text"].tolist(), df["code"].tolist(),
                                           df["weight"].to_numpy(np.float64))

@@ -353,9 +353,10 @@ class TitleNormaliser:
     def suggest(self, query: str, limit: int = 10) -> list[tuple[str, float]]:
         """Typeahead: codes for a partly typed title ("truckf", "lager"), best first.
 
-        A prefix names few whole labels the classifier knows, so labels that start with the
-        query (or have a word that does) come first, scored 0.6-1.0 by how much of the label
-        is typed; the classifier's ranking of the query fills the rest with its confidence.
+        A prefix names few whole labels the classifier knows, so codes of labels that start
+        with the query (or have a word that does) come first, scored 0.6-1.0 by their share of
+        the matching labels' evidence; the classifier's ranking of the query fills the rest
+        with its confidence (capped at 0.6).
         """
         from matching.taxonomy._title_text import surface
 
@@ -365,14 +366,17 @@ class TitleNormaliser:
         scores: dict[str, float] = {}
         if len(q) >= 2:
             keys = self._prefix_keys
-            hit = keys["key"].str.startswith(q) | keys["key"].str.contains(" " + q, regex=False)
-            cand = keys[hit]
+            start = keys["key"].str.startswith(q)
+            word = keys["key"].str.contains(" " + q, regex=False)
+            cand = keys[start | word]
             if len(cand):
-                s = 0.6 + 0.4 * len(q) / cand["key"].str.len().clip(lower=len(q))
-                cand = cand.assign(s=s.to_numpy()).sort_values(["s", "weight"], ascending=False)
-                for code, sc in zip(cand["code"], cand["s"]):
-                    if code not in scores and code != UNKNOWN_CODE:
-                        scores[code] = round(float(sc), 4)
+                # Evidence per code: weights of the labels the prefix starts (a later word
+                # counts half), so "lager" goes to the code most warehouse titles share.
+                ev = (cand["weight"] * np.where(start[start | word], 1.0, 0.5)).groupby(
+                    cand["code"]).sum().drop(UNKNOWN_CODE, errors="ignore")
+                ev = ev.sort_values(ascending=False, kind="stable")
+                for code, e in ev.items():
+                    scores[str(code)] = round(0.6 + 0.4 * float(e) / float(ev.iloc[0]), 4)
         for code, sc in self.top_many([query], limit)[0]:
             scores.setdefault(code, min(sc, 0.6))
         ranked = sorted(scores.items(), key=lambda kv: -kv[1])
