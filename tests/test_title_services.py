@@ -110,6 +110,12 @@ def test_shipped_title_model_matches_the_reference_labels():
     path = title_model.DEFAULT_PATH
     card = json.loads(path.with_suffix(".json").read_text())
     assert card["training_sha256"] == title_model.frame_sha256(reference_labels())
+    import hashlib
+
+    from matching.taxonomy._files import reference_path
+
+    for name, digest in card["sources"].items():  # the files it names are the shipped ones
+        assert hashlib.sha256(reference_path(name).read_bytes()).hexdigest() == digest, name
     clf = title_model.load(path, expected_sha256=card["training_sha256"])
     assert clf is not None
     assert set(clf.codes_) <= set(occupations.unit_groups())
