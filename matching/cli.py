@@ -139,7 +139,7 @@ def titles(
     """Rank STYRK-08 codes for free-text titles: CSV `title,rank,code,score` on stdout.
 
     Every non-blank line gets exactly --top rows, rank 1 best; score is the 0-1 confidence.
-    Blank lines are skipped. Rank 1 with a score below the acceptance threshold (0.45) is
+    Blank lines are skipped. Rank 1 with a score below the acceptance threshold (0.15) is
     what the engine would treat as unrecognised: a suggestion, not an answer.
     """
     import csv
