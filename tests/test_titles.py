@@ -147,8 +147,8 @@ def test_held_out_accuracy() -> None:
     those. Norwegian sources only, so the classifier trains in seconds (the full figures,
     English included, come from benchmarks/bench_normalisation.py).
 
-    Measured ≈0.53 / 0.63 at 4 / 2 digits (seed 0); the floor sits below so the test only fails
-    when normalisation breaks, not on noise.
+    Measured 0.58 / 0.68 top-1 at 4 / 2 digits and 0.78 top-5 (seed 0); the floors sit below
+    so the test only fails when normalisation breaks, not on noise.
     """
     labels = reference_labels()
     labels = labels[labels["source"].isin(["nav_title", "styrk", "nav_styrk", "sv"])]
@@ -162,11 +162,11 @@ def test_held_out_accuracy() -> None:
     gold = (labels[is_held].assign(t=folded[is_held])
             .sort_values("weight", ascending=False).drop_duplicates("t"))
     ranked = norm.top_many(gold["label"].tolist(), 5)
-    for digits, floor in ((4, 0.42), (2, 0.52)):
+    for digits, floor in ((4, 0.50), (2, 0.60)):
         acc = np.mean([r[0][0][:digits] == c[:digits] for r, c in zip(ranked, gold["code"])])
         assert acc >= floor, f"{digits}-digit held-out top-1 accuracy {acc:.3f} < {floor}"
     top5 = np.mean([any(code == c for code, _ in r) for r, c in zip(ranked, gold["code"])])
-    assert top5 >= 0.6, f"held-out top-5 accuracy {top5:.3f}"
+    assert top5 >= 0.7, f"held-out top-5 accuracy {top5:.3f}"
 
 
 def test_from_frame_requires_label_and_code() -> None:
