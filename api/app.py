@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from api.metrics import Metrics, MetricsMiddleware
-from api.routes import admin, feedback, health, match, openings, participants
+from api.routes import admin, feedback, health, match, openings, participants, taxonomy
 from matching.config import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -90,7 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unexpected_error)
-    for module in (health, participants, openings, match, feedback, admin):
+    for module in (health, participants, openings, match, feedback, admin, taxonomy):
         app.include_router(module.router)
     return app
 

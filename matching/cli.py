@@ -1,4 +1,4 @@
-"""Command line: `matching load | train | refresh | serve | token | generate | run`."""
+"""Command line: `matching load | train | refresh | serve | token | generate | titles | run`."""
 from __future__ import annotations
 
 import logging
@@ -136,6 +136,45 @@ def token(
         print(create_token(sub or f"{role}@dev", role, list(office or []), get_settings(), ttl_minutes=ttl))
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--ttl") from None
+
+
+@app.command()
+def titles(
+    file: Annotated[str, typer.Argument(help="one title per line (UTF-8); - reads stdin")],
+    top: Annotated[int, typer.Option("--top", min=1, max=50, help="codes per title")] = 5,
+) -> None:
+    """Rank STYRK-08 codes for free-text titles: CSV `title,rank,code,score` on stdout.
+
+    Every non-blank line gets exactly --top rows, rank 1 best; score is the 0-1 confidence.
+    Blank lines are skipped. Rank 1 with a score below the acceptance threshold (0.15) is
+    what the engine would treat as unrecognised: a suggestion, not an answer.
+    """
+    import csv
+
+    from matching.taxonomy.titles import top_titles
+
+    try:
+        if file == "-":
+            text = sys.stdin.read()
+        else:
+            text = Path(file).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        print(f"titles: no such file: {file}", file=sys.stderr)
+        raise typer.Exit(code=2) from None
+    except UnicodeDecodeError as exc:
+        print(f"titles: {file} is not UTF-8 text ({exc.reason} at byte {exc.start})", file=sys.stderr)
+        raise typer.Exit(code=2) from None
+    lines = [line.strip() for line in text.splitlines()]
+    lines = [line for line in lines if line]
+    out = csv.writer(sys.stdout, lineterminator="\n")
+    out.writerow(["title", "rank", "code", "score"])
+    chunk = 2000
+    for start in range(0, len(lines), chunk):
+        batch = lines[start:start + chunk]
+        for title, ranked in zip(batch, top_titles(batch, top)):
+            for rank, (code, score) in enumerate(ranked, start=1):
+                out.writerow([title, rank, code, f"{score:.4f}"])
+    sys.stdout.flush()
 
 
 @app.command()

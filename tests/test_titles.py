@@ -80,7 +80,7 @@ def test_word_order_does_not_matter() -> None:
 ])
 def test_typos(title: str, code: str) -> None:
     m = normalise_title(title)
-    assert m is not None and m.code == code and m.method in {"fuzzy", "tfidf"}
+    assert m is not None and m.code == code and m.method in {"fuzzy", "classifier"}
     assert m.score < 100
 
 
@@ -123,7 +123,7 @@ def test_results_are_well_formed(nav_titles: pd.DataFrame) -> None:
             continue
         assert isinstance(m, TitleMatch)
         assert occupations.is_valid_code(m.code)
-        assert m.method in {"exact", "fuzzy", "tfidf"}
+        assert m.method in {"exact", "fuzzy", "classifier"}
         assert 0 <= m.score <= 100
         assert m.code != "0000" or m.method == "exact"  # never guess "unidentifiable"
 
@@ -143,12 +143,15 @@ def test_ambiguous_titles_go_to_the_most_observed_code(nav_titles: pd.DataFrame)
 
 
 def test_held_out_accuracy() -> None:
-    """Index built without 20 % of NAV's titles (by unique title); accuracy on those.
+    """Index and classifier built without 20 % of NAV's titles (by unique title); accuracy on
+    those. Norwegian sources only, so the classifier trains in seconds (the full figures,
+    English included, come from benchmarks/bench_normalisation.py).
 
-    Measured ≈0.51 / 0.56 / 0.61 at 4 / 3 / 2 digits (seed 0); the floor sits well below so the
-    test only fails when normalisation breaks, not on noise.
+    Measured 0.58 / 0.68 top-1 at 4 / 2 digits and 0.78 top-5 (seed 0); the floors sit below
+    so the test only fails when normalisation breaks, not on noise.
     """
     labels = reference_labels()
+    labels = labels[labels["source"].isin(["nav_title", "styrk", "nav_styrk", "sv"])]
     nav = labels["source"] == "nav_title"
     folded = labels["label"].str.casefold()
     uniq = np.array(sorted(folded[nav].unique()))
@@ -158,11 +161,12 @@ def test_held_out_accuracy() -> None:
 
     gold = (labels[is_held].assign(t=folded[is_held])
             .sort_values("weight", ascending=False).drop_duplicates("t"))
-    preds = norm.normalise_many(gold["label"].tolist())
-    for digits, floor in ((4, 0.42), (2, 0.52)):
-        acc = np.mean([m is not None and m.code[:digits] == c[:digits]
-                       for m, c in zip(preds, gold["code"])])
-        assert acc >= floor, f"{digits}-digit held-out accuracy {acc:.3f} < {floor}"
+    ranked = norm.top_many(gold["label"].tolist(), 5)
+    for digits, floor in ((4, 0.50), (2, 0.60)):
+        acc = np.mean([r[0][0][:digits] == c[:digits] for r, c in zip(ranked, gold["code"])])
+        assert acc >= floor, f"{digits}-digit held-out top-1 accuracy {acc:.3f} < {floor}"
+    top5 = np.mean([any(code == c for code, _ in r) for r, c in zip(ranked, gold["code"])])
+    assert top5 >= 0.7, f"held-out top-5 accuracy {top5:.3f}"
 
 
 def test_from_frame_requires_label_and_code() -> None:
@@ -176,23 +180,6 @@ def test_from_frame_small_table_and_invalid_codes() -> None:
     assert norm.normalise("kokker").code == "5120"
     assert norm.normalise("sykepleierske").code == "2223"
     assert norm.normalise("tull") is None  # its only label had an invalid code
-
-
-def test_char_ngrams_match_sklearn() -> None:
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    from matching.taxonomy._ngrams import CharNgramTfidf
-
-    docs = ["butikk medarbeider", "sykepleier", "lager medarbeider lager", "a b", "kokk"]
-    ref = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True,
-                          lowercase=False)
-    ours = CharNgramTfidf((2, 4))
-    a, b = ref.fit_transform(docs), ours.fit_transform(docs)
-    order = [ours.counter_.vocabulary_[g] for g in sorted(ref.vocabulary_, key=ref.vocabulary_.get)]
-    np.testing.assert_allclose(a.toarray(), b.toarray()[:, order], atol=1e-6)
-    q = ["lagermedarbeider butikk", "xyz"]
-    np.testing.assert_allclose(ref.transform(q).toarray(), ours.transform(q).toarray()[:, order],
-                               atol=1e-6)
 
 
 def test_how_a_job_is_offered_does_not_change_the_occupation():
