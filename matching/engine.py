@@ -35,10 +35,13 @@ class UnknownId(KeyError):
 
 
 class MatchEngine:
-    def __init__(self, world: World, model: ScoringModel, as_of: dt.date):
+    def __init__(self, world: World, model: ScoringModel, as_of: dt.date, index: Any = None):
+        """`index`: a prebuilt live_index.LiveIndex for this world's openings (the API's
+        snapshot); without one, candidates are blocked from scratch per call (the batch)."""
         self.world = world
         self.model = model
         self.as_of = as_of
+        self.blocking = index if index is not None else candidates
         self.criteria = tuple(BY_NAME[c] for c in model.criteria)
 
     # ------------------------------------------------------------------ lookups
@@ -105,12 +108,12 @@ class MatchEngine:
     # ------------------------------------------------------------------ both directions
     def recommend(self, p_idx, kind: str = "any", k: int = 10) -> dict[int, list[Scored]]:
         """Participant rows → their top-k openings (only pairs that pass every hard constraint)."""
-        pairs = candidates.for_participants(self.world, p_idx, self.as_of, kind)
+        pairs = self.blocking.for_participants(self.world, p_idx, self.as_of, kind)
         return self._top_k(pairs, pairs.p, self.world.openings.ids[pairs.o], k)
 
     def candidates(self, o_idx, k: int = 10) -> dict[int, list[Scored]]:
         """Opening rows → their top-k participants."""
-        pairs = candidates.for_openings(self.world, o_idx, self.as_of)
+        pairs = self.blocking.for_openings(self.world, o_idx, self.as_of)
         return self._top_k(pairs, pairs.o, self.world.participants.ids[pairs.p], k)
 
     def both_directions(self, p_idx, k: int) -> tuple[dict[int, list[Scored]], dict[int, list[tuple[int, float]]]]:
