@@ -83,6 +83,11 @@ class MatchEngine:
         """Pair indices of the top-k per group value, by score desc then id asc (deterministic ties)."""
         if len(group) == 0:
             return {}
+        if k < len(score) and (group == group[0]).all():
+            # One subject (a live request): sort only what can make the top k, ties at the cut included.
+            kth = np.partition(score, len(score) - k)[len(score) - k]
+            keep = np.flatnonzero(score >= kth)
+            return {int(group[0]): keep[np.lexsort((other_ids[keep], -score[keep]))][:k]}
         order = np.lexsort((other_ids, -score, group))
         g_sorted = group[order]
         starts = np.flatnonzero(np.r_[True, g_sorted[1:] != g_sorted[:-1]])
@@ -94,8 +99,16 @@ class MatchEngine:
         if len(pairs) == 0:
             return {}
         score, raw, fs, contrib = scored if scored is not None else self.score_pairs(pairs)
-        return {g: [self._scored(pairs, i, score, raw, fs, contrib) for i in idx]
-                for g, idx in self.top_k_indices(group, other_ids, score, k).items()}
+        top = self.top_k_indices(group, other_ids, score, k)
+        # Explain the winners only: turning every candidate's values into Python objects cost
+        # more than scoring them.
+        win = np.concatenate(list(top.values()))
+        sub, s, r, f, c = pairs.subset(win), score[win], raw[win], fs.take(win), contrib[win]
+        out, start = {}, 0
+        for g, idx in top.items():
+            out[g] = [self._scored(sub, i, s, r, f, c) for i in range(start, start + len(idx))]
+            start += len(idx)
+        return out
 
     def score_listed(self, p_idx, o_idx) -> list[Scored]:
         """Full explanations for given pairs (in order), e.g. a merged list from the batch."""

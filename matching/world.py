@@ -21,6 +21,7 @@ from matching.store import tables as t
 from matching.taxonomy import adaptations
 
 NEED_CODES: tuple[str, ...] = tuple(sorted(adaptations.needs()))
+SECTIONS: tuple[str, ...] = tuple("ABCDEFGHIJKLMNOPQRSTU")  # NACE (SN2007) sections
 LICENCES: tuple[str, ...] = tuple(sorted(schema.LICENCE_CLASSES))
 MAX_CODES = 6  # desired + experience codes kept per participant
 
@@ -87,6 +88,10 @@ class Participants:
         return bitmask(self.frame["driving_licences"], LICENCES)
 
     @cached_property
+    def industry_mask(self) -> np.ndarray:
+        return bitmask(self.frame["preferred_industries"], SECTIONS)
+
+    @cached_property
     def desired_codes(self) -> np.ndarray:
         return _code_matrix(list(self.frame["desired_styrk08"]))
 
@@ -140,6 +145,12 @@ class Openings:
     @cached_property
     def licence_mask(self) -> np.ndarray:
         return bitmask(self.frame["required_licences"], LICENCES)
+
+    @cached_property
+    def section_index(self) -> np.ndarray:
+        """NACE section as its position in SECTIONS."""
+        pos = {s: i for i, s in enumerate(SECTIONS)}
+        return np.array([pos[s] for s in self.frame["nace_section"]], dtype=np.int64)
 
     @cached_property
     def code(self) -> np.ndarray:
