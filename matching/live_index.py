@@ -9,8 +9,8 @@ same result (the same hard constraints decide; only the radius pre-filter differ
 - participant → openings: one tree over every opening; the open/deadline/kind filter is
   applied to the hits, because the deadline moves with the day and the kind with the query.
 - opening → participants: participants grouped by their commute limit, one tree per group,
-  each queried with the group's largest limit, so a rural participant with a 100 km limit
-  does not widen the search for everyone else.
+  each queried with the group's largest limit and the hits cut to each participant's own, so
+  a rural participant with a 100 km limit does not widen the search for everyone else.
 """
 from __future__ import annotations
 
@@ -24,8 +24,9 @@ from matching.pairs import Pairs
 from matching.taxonomy.places import EARTH_RADIUS_KM
 from matching.world import World
 
-#: Above this many distinct commute limits, participants are grouped by quantile instead.
-MAX_GROUPS = 12
+#: Above this many distinct commute limits, participants are grouped by quantile instead
+#: (each group is one tree query, and sklearn's input checks cost ~1 ms a query).
+MAX_GROUPS = 4
 #: A hair of slack so the exact haversine check in the constraints is the one that decides.
 SLACK = 1.001
 
@@ -54,6 +55,9 @@ class LiveIndex:
         limit = pf["max_commute_km"].to_numpy(float)
         coords = pf[["lat", "lon"]].to_numpy(float)
         self.participant_groups = [(float(limit[rows].max()), rows, _tree(coords[rows])) for rows in _groups(limit)]
+        self.participant_where = np.radians(coords)
+        self.participant_radius = limit / EARTH_RADIUS_KM * SLACK
+        self.opening_where = np.radians(of[["lat", "lon"]].to_numpy(float))
         self._eligible: dict[tuple[int, str], np.ndarray] = {}
 
     def _eligible_openings(self, day: int, kind: str) -> np.ndarray:
@@ -76,9 +80,13 @@ class LiveIndex:
         day = as_of.toordinal()
         if self.opening_tree is None or len(p_idx) == 0:
             return Pairs.build(world, [], [], day)
-        pf = world.participants.frame.iloc[p_idx]
-        radius = pf["max_commute_km"].to_numpy(float) / EARTH_RADIUS_KM * SLACK
-        hits = self.opening_tree.query_radius(np.radians(pf[["lat", "lon"]].to_numpy(float)), r=radius)
+        if world.participants is self.world.participants:
+            where, radius = self.participant_where[p_idx], self.participant_radius[p_idx]
+        else:  # a posted profile
+            pf = world.participants.frame.iloc[p_idx]
+            where = np.radians(pf[["lat", "lon"]].to_numpy(float))
+            radius = pf["max_commute_km"].to_numpy(float) / EARTH_RADIUS_KM * SLACK
+        hits = self.opening_tree.query_radius(where, r=radius)
         counts = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
         ps = np.repeat(p_idx, counts)
         os_ = np.concatenate(hits).astype(np.int64) if counts.sum() else np.array([], dtype=np.int64)
@@ -88,18 +96,20 @@ class LiveIndex:
 
     def for_openings(self, world: World, o_idx, as_of: dt.date) -> Pairs:
         """As candidates.for_openings, searching each commute-limit group within its limit."""
-        if world.participants is not self.world.participants:
+        if world.participants is not self.world.participants or world.openings is not self.world.openings:
             return candidates.for_openings(world, o_idx, as_of)
         o_idx = np.asarray(o_idx, dtype=np.int64)
         day = as_of.toordinal()
         if len(o_idx) == 0 or not self.participant_groups:
             return Pairs.build(world, [], [], day)
-        where = np.radians(world.openings.frame.iloc[o_idx][["lat", "lon"]].to_numpy(float))
+        where = self.opening_where[o_idx]
         ps, os_ = [], []
         for limit, rows, tree in self.participant_groups:
-            hits = tree.query_radius(where, r=limit / EARTH_RADIUS_KM * SLACK)
-            for o, h in zip(o_idx, hits):
-                ps.append(rows[h])
+            hits, dist = tree.query_radius(where, r=limit / EARTH_RADIUS_KM * SLACK, return_distance=True)
+            for o, h, d in zip(o_idx, hits, dist):
+                h = rows[h]
+                h = h[d <= self.participant_radius[h]]  # each within their own limit (with the slack)
+                ps.append(h)
                 os_.append(np.full(len(h), o, dtype=np.int64))
         pairs = Pairs.build(world, np.concatenate(ps), np.concatenate(os_), day)
         return pairs.subset(candidates.passes(pairs))
