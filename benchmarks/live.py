@@ -78,6 +78,21 @@ def machine() -> str:
     return f"{platform.machine()}, {os.cpu_count()} CPUs (nproc), {mem_kib / 1024**2:.1f} GiB RAM, Python {platform.python_version()}"
 
 
+def cpu_seconds(root_pid: int) -> float:
+    """User + system CPU of a process and its children (uvicorn workers), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(stat.parent.name), int(fields[1])
+        if pid == root_pid or ppid == root_pid:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
@@ -89,12 +104,17 @@ class Outcome:
     errors: dict[int, int] = field(default_factory=dict)
     wall: float = 0.0
 
+    server_cpu: float = 0.0
+    client_cpu: float = 0.0
+
     def row(self) -> dict[str, float]:
         ms = np.array(self.latencies) * 1000
         if not len(ms):
             return {"n": 0}
+        n = len(ms) + sum(self.errors.values())
         return {"n": len(ms), "p50": float(np.percentile(ms, 50)), "p95": float(np.percentile(ms, 95)),
-                "p99": float(np.percentile(ms, 99)), "max": float(ms.max()), "rps": len(ms) / self.wall}
+                "p99": float(np.percentile(ms, 99)), "max": float(ms.max()), "rps": len(ms) / self.wall,
+                "server_cpu_ms": 1000 * self.server_cpu / n, "client_cpu_ms": 1000 * self.client_cpu / n}
 
 
 async def closed_loop(base: str, name: str, requests: list[tuple[str, str, dict, dict | None]],
@@ -157,6 +177,32 @@ def sample(db_path: Path, n: int, seed: int) -> tuple[list[tuple[str, str]], lis
     profile["wants_part_time"] = bool(profile["wants_part_time"])
     profile["shares_needs_with_employers"] = bool(profile["shares_needs_with_employers"])
     return people, jobs, profile
+
+
+def brute_force_ms(db_path: Path, people: list[tuple[str, str]], k: int = 50) -> float:
+    """The box's floor for one participant → openings ranking, in-process, no HTTP or DB:
+    every opening scored by a 3-feature linear model (haversine distance, occupation lookup,
+    hours difference) in numpy, top-k by partial sort. Median ms per participant."""
+    with sqlite3.connect(db_path) as conn:
+        o = np.array(conn.execute("SELECT lat, lon, CAST(styrk08 AS INTEGER), hours_per_week FROM openings").fetchall(),
+                     dtype=float)
+        ids = [p for p, _ in people[:200]]
+        rows = conn.execute(f"SELECT lat, lon, desired_styrk08, max_hours_per_week FROM participants "
+                            f"WHERE participant_id IN ({','.join('?' * len(ids))})", ids).fetchall()
+    o_lat, o_lon, o_code, o_hours = np.radians(o[:, 0]), np.radians(o[:, 1]), o[:, 2].astype(int), o[:, 3]
+    times = []
+    for lat, lon, desired, hours in rows:
+        start = time.perf_counter()
+        lat, lon = np.radians(lat), np.radians(lon)
+        a = np.sin((o_lat - lat) / 2) ** 2 + np.cos(lat) * np.cos(o_lat) * np.sin((o_lon - lon) / 2) ** 2
+        km = 2 * 6371.0 * np.arcsin(np.sqrt(a))
+        occupation = np.zeros(10_000)
+        occupation[[int(c) for c in json.loads(desired)]] = 1.0
+        score = -0.05 * km + 2.0 * occupation[o_code] - 0.02 * np.abs(o_hours - hours)
+        top = np.argpartition(-score, min(k, len(score) - 1))[:k]
+        top[np.argsort(-score[top])]
+        times.append(time.perf_counter() - start)
+    return float(np.median(times) * 1000) if times else float("nan")
 
 
 def has_published_run(db_path: Path) -> bool:
@@ -228,6 +274,9 @@ def main() -> None:
 
     settings = Settings(secret_key=secret, environment="benchmark")
     people, jobs, profile = sample(db_path, max(args.requests, 500), args.seed)
+    floor = brute_force_ms(db_path, people)
+    step(f"reference floor (numpy brute force, 3-feature linear score of all {n_o} openings, top-50, "
+         f"in-process, one participant): {floor:.2f} ms median")
     adviser = {o: create_token("bench-adviser", "adviser", [o], settings)
                for o in {office for _, office in people}}
     liaison = {o: create_token("bench-liaison", "liaison", [o], settings) for o in {office for _, office in jobs}}
@@ -269,11 +318,14 @@ def main() -> None:
         for name, reqs in scenarios.items():
             random.Random(args.seed).shuffle(reqs)
             asyncio.run(closed_loop(base, name, reqs[-args.warmup:] or reqs, args.concurrency, args.warmup, args.seconds))
+            cpu0, own0 = cpu_seconds(server.pid), time.process_time()
             outcome = asyncio.run(closed_loop(base, name, reqs, args.concurrency, args.requests, args.seconds))
+            outcome.server_cpu, outcome.client_cpu = cpu_seconds(server.pid) - cpu0, time.process_time() - own0
             rows[name], errors[name] = outcome.row(), outcome.errors
             r = rows[name]
             print(f"{name:36s} n={r['n']:5d}  p50 {r.get('p50', 0):7.1f} ms  p95 {r.get('p95', 0):7.1f} ms  "
-                  f"p99 {r.get('p99', 0):7.1f} ms  {r.get('rps', 0):7.1f} req/s  errors {outcome.errors or 0}", flush=True)
+                  f"p99 {r.get('p99', 0):7.1f} ms  {r.get('rps', 0):7.1f} req/s  server CPU {r.get('server_cpu_ms', 0):.1f} ms/req  "
+                  f"errors {outcome.errors or 0}", flush=True)
     finally:
         server.terminate()
         try:
@@ -290,16 +342,20 @@ def main() -> None:
              f"{args.concurrency} concurrent clients (closed loop, asyncio + httpx on the same box); "
              f"up to {args.requests} requests or {args.seconds:.0f} s per scenario after {args.warmup} warm-up requests; "
              f"{args.workers} uvicorn worker(s); SQLite",
-             *[f"- {s}" for s in steps[1:]],
+             *[f"- {s}" for s in steps[1:] if not s.startswith("sizes:")],
              "",
-             "| scenario | requests | p50 ms | p95 ms | p99 ms | max ms | req/s | errors |",
-             "|---|---:|---:|---:|---:|---:|---:|---|"]
+             "",
+             "Server CPU = user+system CPU of the uvicorn process(es) per request during the scenario (less "
+             "sensitive to other load on the box than wall-clock latency); client CPU = the load generator's.",
+             "",
+             "| scenario | requests | p50 ms | p95 ms | p99 ms | max ms | req/s | server CPU ms/req | client CPU ms/req | errors |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for name, r in rows.items():
         if r["n"]:
             lines.append(f"| {name} | {r['n']} | {r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} | {r['max']:.1f} | "
-                         f"{r['rps']:.1f} | {errors[name] or 'none'} |")
+                         f"{r['rps']:.1f} | {r['server_cpu_ms']:.1f} | {r['client_cpu_ms']:.1f} | {errors[name] or 'none'} |")
         else:
-            lines.append(f"| {name} | 0 | | | | | | {errors[name]} |")
+            lines.append(f"| {name} | 0 | | | | | | | | {errors[name]} |")
     text = "\n".join(lines)
     print("\n" + text)
     if args.write:
