@@ -213,14 +213,25 @@ def has_published_run(db_path: Path) -> bool:
             return False
 
 
-def write_results(text: str) -> None:
-    """Replace this benchmark's section of RESULTS.md, keeping every other section."""
+def write_results(heading: str, text: str) -> None:
+    """Put this run under "## Live ranking" in RESULTS.md as its own "### heading" (replacing a
+    run of the same sizes and workers), keeping every other section and run."""
     current = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    start = current.find(SECTION)
-    if start >= 0:
-        end = current.find("\n## ", start + len(SECTION))
-        current = current[:start].rstrip() + ("\n\n" + current[end + 1:] if end >= 0 else "\n")
-    RESULTS.write_text(current.rstrip() + "\n\n" + text.rstrip() + "\n", encoding="utf-8")
+    start = current.find(SECTION + "\n")
+    if start < 0:
+        current, start = current.rstrip() + "\n\n" + SECTION + "\n\n" + INTRO + "\n", len(current.rstrip()) + 2
+    end = current.find("\n## ", start + len(SECTION))
+    end = len(current) if end < 0 else end + 1
+    section = current[start:end]
+    runs = section.split("\n### ")
+    kept = [r for r in runs[1:] if not r.startswith(heading + "\n")]
+    section = "\n### ".join([runs[0].rstrip() + "\n", *[r.rstrip() + "\n" for r in kept], text.rstrip() + "\n"])
+    RESULTS.write_text(current[:start] + section + ("\n" + current[end:] if end < len(current) else ""), encoding="utf-8")
+
+
+INTRO = ("Written by `benchmarks/live.py` (one subsection per size and worker count; rerun to replace). "
+         "The machine is shared with other helpers' work: wall-clock latencies depend on the load average "
+         "printed with each run; server CPU per request does much less.")
 
 
 def main() -> None:
@@ -334,7 +345,8 @@ def main() -> None:
             server.kill()
 
     command = "python benchmarks/live.py " + shlex.join(sys.argv[1:])
-    lines = [SECTION, "",
+    heading = f"{n_p} participants × {n_o} openings, {args.workers} worker(s), {args.concurrency} concurrent"
+    lines = [heading, "",
              f"- date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; machine: {machine()}",
              f"- load average when done: {load_average()} (shared machine: other work was running)",
              f"- command: `{command}`",
@@ -357,9 +369,9 @@ def main() -> None:
         else:
             lines.append(f"| {name} | 0 | | | | | | | | {errors[name]} |")
     text = "\n".join(lines)
-    print("\n" + text)
+    print("\n### " + text)
     if args.write:
-        write_results(text)
+        write_results(heading, text)
         print(f"\nwritten to {RESULTS}")
     if any(errors.values()):
         sys.exit(1)
