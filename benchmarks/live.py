@@ -32,6 +32,7 @@ import platform
 import random
 import secrets
 import shlex
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -267,7 +268,7 @@ def main() -> None:
         print(text, flush=True)
 
     step(f"machine: {machine()}; load average at start {load_average()}")
-    if not (data / "participants.csv").exists():
+    if not db_path.exists() and not (data / "participants.csv").exists():
         secs = cli("generate", str(data), "--participants", str(args.participants), "--openings", str(args.openings),
                    "--employers", str(args.employers or max(60, args.openings // 10)), "--seed", str(args.seed), env=env)
         step(f"generate: {secs:.1f} s → {data}")
@@ -343,6 +344,7 @@ def main() -> None:
             server.wait(timeout=20)
         except subprocess.TimeoutExpired:
             server.kill()
+        shutil.rmtree(tmp, ignore_errors=True)  # only what this run generated (--data/--db live elsewhere)
 
     command = "python benchmarks/live.py " + shlex.join(sys.argv[1:])
     heading = f"{n_p} participants × {n_o} openings, {args.workers} worker(s), {args.concurrency} concurrent"

@@ -58,6 +58,12 @@ class LiveIndex:
         self.participant_where = np.radians(coords)
         self.participant_radius = limit / EARTH_RADIUS_KM * SLACK
         self.opening_where = np.radians(of[["lat", "lon"]].to_numpy(float))
+        # Cheap numeric pre-filters for the kind and licence constraints, so the exact checks
+        # (candidates.passes) and the scoring run on fewer pairs. They only drop pairs the
+        # exact checks would drop too.
+        goal = pf["goal"].to_numpy()
+        self.wants = {kind: (goal == kind) | (goal == "either") for kind in ("job", "trial")}
+        self.opening_kind = of["kind"].to_numpy()
         self._eligible: dict[tuple[int, str], np.ndarray] = {}
 
     def _eligible_openings(self, day: int, kind: str) -> np.ndarray:
@@ -91,6 +97,11 @@ class LiveIndex:
         ps = np.repeat(p_idx, counts)
         os_ = np.concatenate(hits).astype(np.int64) if counts.sum() else np.array([], dtype=np.int64)
         keep = self._eligible_openings(day, kind)[os_]
+        ps, os_ = ps[keep], os_[keep]
+        keep = (world.openings.licence_mask[os_] & ~world.participants.licence_mask[ps]) == 0
+        if world.participants is self.world.participants:
+            job = self.opening_kind[os_[keep]] == "job"
+            keep[keep] = np.where(job, self.wants["job"][ps[keep]], self.wants["trial"][ps[keep]])
         pairs = Pairs.build(world, ps[keep], os_[keep], day)
         return pairs.subset(candidates.passes(pairs))
 
@@ -109,6 +120,8 @@ class LiveIndex:
             for o, h, d in zip(o_idx, hits, dist):
                 h = rows[h]
                 h = h[d <= self.participant_radius[h]]  # each within their own limit (with the slack)
+                h = h[self.wants[self.opening_kind[o]][h]]
+                h = h[(world.openings.licence_mask[o] & ~world.participants.licence_mask[h]) == 0]
                 ps.append(h)
                 os_.append(np.full(len(h), o, dtype=np.int64))
         pairs = Pairs.build(world, np.concatenate(ps), np.concatenate(os_), day)
