@@ -249,6 +249,7 @@ def main() -> None:
     ap.add_argument("--warmup", type=int, default=50, help="requests per scenario before measuring")
     ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     ap.add_argument("--limit", type=int, default=10, help="list length asked for")
+    ap.add_argument("--note", default="", help="a line for RESULTS.md, e.g. how a reused --db was made")
     ap.add_argument("--stored", default=True, action=argparse.BooleanOptionalAction,
                     help="also measure the stored-list read (runs `matching refresh` if no run is published)")
     ap.add_argument("--write", default=True, action=argparse.BooleanOptionalAction,
@@ -357,7 +358,7 @@ def main() -> None:
              f"up to {args.requests} requests or {args.seconds:.0f} s per scenario after {args.warmup} warm-up requests; "
              f"{args.workers} uvicorn worker(s); SQLite",
              *[f"- {s}" for s in steps[1:] if not s.startswith("sizes:")],
-             "",
+             *([f"- note: {args.note}"] if args.note else []),
              "",
              "Server CPU = user+system CPU of the uvicorn process(es) per request during the scenario (less "
              "sensitive to other load on the box than wall-clock latency); client CPU = the load generator's.",

@@ -30,11 +30,6 @@ class Scored:
     explanation: dict[str, Any]
 
 
-#: Criteria a single subject's ranking evaluates last, only on pairs that can still reach its
-#: top k (the costliest: sparse skill rows and code matrices).
-DEFERRED = frozenset({"occupation", "experience", "skills"})
-
-
 class UnknownId(KeyError):
     """An id that is not in the current snapshot."""
 
@@ -123,39 +118,15 @@ class MatchEngine:
         score, raw, fs, contrib = self.score_pairs(pairs)
         return [self._scored(pairs, i, score, raw, fs, contrib) for i in range(len(pairs))]
 
-    def _reachable(self, pairs: Pairs, k: int) -> Pairs:
-        """One subject's pairs that can still be in its top k — exact branch and bound.
-
-        The cheap criteria give each pair a partial score; the deferred ones can add at most
-        `hi` and at least `lo`. The k best partial scores guarantee k pairs at or above
-        kth + lo, so a pair whose best case stays below that cannot make the list. The
-        survivors are then scored in full, exactly as without pruning."""
-        first = [j for j, c in enumerate(self.criteria) if c.name not in DEFERRED]
-        later = [j for j, c in enumerate(self.criteria) if c.name in DEFERRED]
-        if len(pairs) <= k or not first or not later:
-            return pairs
-        levels = evaluate(pairs, tuple(self.criteria[j] for j in first)).levels
-        w = self.model.level_weights
-        partial = np.zeros(len(pairs))
-        for i, j in enumerate(first):
-            partial += w[j][levels[:, i]]
-        lo, hi = sum(float(w[j].min()) for j in later), sum(float(w[j].max()) for j in later)
-        kth = np.partition(partial, len(partial) - k)[len(partial) - k]
-        return pairs.subset(partial + hi >= kth + lo - 1e-9)
-
     # ------------------------------------------------------------------ both directions
     def recommend(self, p_idx, kind: str = "any", k: int = 10) -> dict[int, list[Scored]]:
         """Participant rows → their top-k openings (only pairs that pass every hard constraint)."""
         pairs = self.blocking.for_participants(self.world, p_idx, self.as_of, kind)
-        if len(np.unique(p_idx)) == 1:  # a live request: score only what can make the list
-            pairs = self._reachable(pairs, k)
         return self._top_k(pairs, pairs.p, self.world.openings.ids[pairs.o], k)
 
     def candidates(self, o_idx, k: int = 10) -> dict[int, list[Scored]]:
         """Opening rows → their top-k participants."""
         pairs = self.blocking.for_openings(self.world, o_idx, self.as_of)
-        if len(np.unique(o_idx)) == 1:
-            pairs = self._reachable(pairs, k)
         return self._top_k(pairs, pairs.o, self.world.participants.ids[pairs.p], k)
 
     def both_directions(self, p_idx, k: int) -> tuple[dict[int, list[Scored]], dict[int, list[tuple[int, float]]]]:

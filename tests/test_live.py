@@ -190,19 +190,3 @@ def test_a_row_newer_than_the_snapshot_waits_for_the_rebuild(own_db, auth, tmp_p
     ids = _fresh_ids(client, auth, "P-LIVE-NEW")
     assert ids == _fresh_ids(client, auth, target["p"].participant_id)
 
-
-@FAST
-@given(varied_worlds(), monotone_models(), st.integers(1, 4))
-def test_a_single_subject_list_is_the_same_with_branch_and_bound(world, model, k):
-    """One participant (or opening) at a time prunes pairs that cannot reach the top k; the
-    list must equal the one from a call for everyone, which scores every pair."""
-    engine = MatchEngine(world, model, AS_OF, index=LiveIndex(world))
-    everyone, every_opening = np.arange(len(world.participants)), np.arange(len(world.openings))
-    together, each = engine.recommend(everyone, k=k), {}
-    for p in everyone:
-        each.update(engine.recommend([p], k=k))
-    assert each == together
-    together, each = engine.candidates(every_opening, k=k), {}
-    for o in every_opening:
-        each.update(engine.candidates([o], k=k))
-    assert each == together
