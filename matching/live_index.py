@@ -63,7 +63,7 @@ class LiveIndex:
         # exact checks would drop too.
         goal = pf["goal"].to_numpy()
         self.wants = {kind: (goal == kind) | (goal == "either") for kind in ("job", "trial")}
-        self.opening_kind = of["kind"].to_numpy()
+        self.opening_is_job = (of["kind"] == "job").to_numpy(bool)  # strings compared once, not per request
         self._eligible: dict[tuple[int, str], np.ndarray] = {}
 
     def _eligible_openings(self, day: int, kind: str) -> np.ndarray:
@@ -100,7 +100,7 @@ class LiveIndex:
         ps, os_ = ps[keep], os_[keep]
         keep = (world.openings.licence_mask[os_] & ~world.participants.licence_mask[ps]) == 0
         if world.participants is self.world.participants:
-            job = self.opening_kind[os_[keep]] == "job"
+            job = self.opening_is_job[os_[keep]]
             keep[keep] = np.where(job, self.wants["job"][ps[keep]], self.wants["trial"][ps[keep]])
         pairs = Pairs.build(world, ps[keep], os_[keep], day)
         return pairs.subset(candidates.passes(pairs))
@@ -120,7 +120,7 @@ class LiveIndex:
             for o, h, d in zip(o_idx, hits, dist):
                 h = rows[h]
                 h = h[d <= self.participant_radius[h]]  # each within their own limit (with the slack)
-                h = h[self.wants[self.opening_kind[o]][h]]
+                h = h[self.wants["job" if self.opening_is_job[o] else "trial"][h]]
                 h = h[(world.openings.licence_mask[o] & ~world.participants.licence_mask[h]) == 0]
                 ps.append(h)
                 os_.append(np.full(len(h), o, dtype=np.int64))
