@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import math
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,6 +16,7 @@ from fastapi.responses import JSONResponse
 
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import admin, feedback, health, match, openings, participants, taxonomy
+from matching import runtime
 from matching.config import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -83,8 +85,18 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     settings.resolved_secret()  # refuse a missing/weak secret now, not on the first request
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        # Build the live snapshot in the background now, so the first fresh request does not pay for it.
+        try:
+            runtime.warm(settings)
+        except Exception as exc:  # noqa: BLE001 - the API still serves stored lists and health
+            log.error("could not start building the live snapshot: %s", exc)
+        yield
+
     app = FastAPI(title="NAV employer matching", version="1", description=DESCRIPTION,
-                  docs_url="/docs", openapi_url="/openapi.json")
+                  docs_url="/docs", openapi_url="/openapi.json", lifespan=lifespan)
     app.state.settings = settings
     app.state.metrics = Metrics()
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)

@@ -33,9 +33,11 @@ from matching.store import tables as t
 from matching.world import participants_from_records
 
 
-def live_engine(settings: Settings) -> MatchEngine:
+def live_engine(settings: Settings, *, caught_up: bool = False) -> MatchEngine:
+    """`caught_up`: wait for a snapshot at the database's current version however long the
+    rebuild takes (a row the served snapshot lacks was asked for)."""
     try:
-        return runtime.match_engine(settings)
+        return runtime.match_engine(settings, wait=runtime.FOREVER if caught_up else None)
     except FileNotFoundError as exc:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
                             detail=f"no trained model available ({exc})") from None
@@ -58,9 +60,8 @@ def _index(engine: MatchEngine, settings: Settings, what: str, key: str) -> tupl
     lookup = engine.participant_index if what == "participant" else engine.opening_index
     try:
         return engine, lookup(key)
-    except UnknownId:
-        runtime.invalidate()
-        engine = live_engine(settings)
+    except UnknownId:  # stored after the snapshot was built
+        engine = live_engine(settings, caught_up=True)
         lookup = engine.participant_index if what == "participant" else engine.opening_index
         try:
             return engine, lookup(key)
@@ -104,8 +105,7 @@ def still_eligible(settings: Settings, participant_ids: list[str], opening_ids: 
     engine = live_engine(settings)
     pi, oi = engine.world.participants.index, engine.world.openings.index
     if any(p not in pi for p in participant_ids) or any(o not in oi for o in opening_ids):
-        runtime.invalidate()  # stored after the snapshot was taken
-        engine = live_engine(settings)
+        engine = live_engine(settings, caught_up=True)  # stored after the snapshot was built
         pi, oi = engine.world.participants.index, engine.world.openings.index
     known = [k for k, (p, o) in enumerate(zip(participant_ids, opening_ids)) if p in pi and o in oi]
     out = [False] * len(participant_ids)
@@ -155,7 +155,8 @@ def profile_matches(conn: Connection, settings: Settings, row: dict[str, Any], *
     """Matches for a profile that is not stored: the same engine on a one-participant world."""
     engine = live_engine(settings)
     world = engine.world.with_participants(participants_from_records([row]))
-    items = MatchEngine(world, engine.model, engine.as_of).recommend(np.array([0]), kind, k=limit).get(0, [])
+    profile = MatchEngine(world, engine.model, engine.as_of, index=engine.blocking)  # same openings, same index
+    items = profile.recommend(np.array([0]), kind, k=limit).get(0, [])
     return {"participant_id": None, "run_id": None, "model_version": engine.model.version,
             "matches": _match_items(conn, _scored_rows(items, "opening_id"), kind, limit, lang, None)}
 

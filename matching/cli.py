@@ -178,13 +178,14 @@ def titles(
 
 
 @app.command()
-def serve(host: str = typer.Option(None), port: int = typer.Option(None)) -> None:
+def serve(host: str = typer.Option(None), port: int = typer.Option(None),
+          workers: int = typer.Option(1, min=1, help="uvicorn worker processes (each holds its own live snapshot)")) -> None:
     """Serve the HTTP API with uvicorn."""
     import uvicorn
 
     settings = get_settings()
     uvicorn.run("api.app:create_app", factory=True, host=host or settings.host, port=port or settings.port,
-                log_level="info")
+                workers=workers, log_level="info")
 
 
 @app.command()
@@ -226,7 +227,7 @@ def run(
     console.print("Try:")
     print(f"  curl -s -H {shlex.quote('Authorization: Bearer ' + tok)} '{base}/v1/participants/{pid}/matches?limit=5&lang=en'\n",
           flush=True)
-    serve(host=None, port=None)
+    serve(host=None, port=None, workers=1)
 
 
 if __name__ == "__main__":

@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     top_k: int = 50
     keep_runs: int = 5
     today: dt.date | None = Field(default=None, description="pin 'today' (tests, replays)")
+    snapshot_wait: float = Field(default=2.0, ge=0, description="seconds a live request waits for the "
+                                 "snapshot to catch up with a data change before using the previous one")
     dask_scheduler: str | None = Field(default=None, description="tcp://host:port → refresh on Dask")
 
     def as_of(self) -> dt.date:

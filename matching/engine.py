@@ -35,10 +35,13 @@ class UnknownId(KeyError):
 
 
 class MatchEngine:
-    def __init__(self, world: World, model: ScoringModel, as_of: dt.date):
+    def __init__(self, world: World, model: ScoringModel, as_of: dt.date, index: Any = None):
+        """`index`: a prebuilt live_index.LiveIndex for this world's openings (the API's
+        snapshot); without one, candidates are blocked from scratch per call (the batch)."""
         self.world = world
         self.model = model
         self.as_of = as_of
+        self.blocking = index if index is not None else candidates
         self.criteria = tuple(BY_NAME[c] for c in model.criteria)
 
     # ------------------------------------------------------------------ lookups
@@ -80,6 +83,11 @@ class MatchEngine:
         """Pair indices of the top-k per group value, by score desc then id asc (deterministic ties)."""
         if len(group) == 0:
             return {}
+        if k < len(score) and (group == group[0]).all():
+            # One subject (a live request): sort only what can make the top k, ties at the cut included.
+            kth = np.partition(score, len(score) - k)[len(score) - k]
+            keep = np.flatnonzero(score >= kth)
+            return {int(group[0]): keep[np.lexsort((other_ids[keep], -score[keep]))][:k]}
         order = np.lexsort((other_ids, -score, group))
         g_sorted = group[order]
         starts = np.flatnonzero(np.r_[True, g_sorted[1:] != g_sorted[:-1]])
@@ -91,8 +99,16 @@ class MatchEngine:
         if len(pairs) == 0:
             return {}
         score, raw, fs, contrib = scored if scored is not None else self.score_pairs(pairs)
-        return {g: [self._scored(pairs, i, score, raw, fs, contrib) for i in idx]
-                for g, idx in self.top_k_indices(group, other_ids, score, k).items()}
+        top = self.top_k_indices(group, other_ids, score, k)
+        # Explain the winners only: turning every candidate's values into Python objects cost
+        # more than scoring them.
+        win = np.concatenate(list(top.values()))
+        sub, s, r, f, c = pairs.subset(win), score[win], raw[win], fs.take(win), contrib[win]
+        out, start = {}, 0
+        for g, idx in top.items():
+            out[g] = [self._scored(sub, i, s, r, f, c) for i in range(start, start + len(idx))]
+            start += len(idx)
+        return out
 
     def score_listed(self, p_idx, o_idx) -> list[Scored]:
         """Full explanations for given pairs (in order), e.g. a merged list from the batch."""
@@ -105,12 +121,12 @@ class MatchEngine:
     # ------------------------------------------------------------------ both directions
     def recommend(self, p_idx, kind: str = "any", k: int = 10) -> dict[int, list[Scored]]:
         """Participant rows → their top-k openings (only pairs that pass every hard constraint)."""
-        pairs = candidates.for_participants(self.world, p_idx, self.as_of, kind)
+        pairs = self.blocking.for_participants(self.world, p_idx, self.as_of, kind)
         return self._top_k(pairs, pairs.p, self.world.openings.ids[pairs.o], k)
 
     def candidates(self, o_idx, k: int = 10) -> dict[int, list[Scored]]:
         """Opening rows → their top-k participants."""
-        pairs = candidates.for_openings(self.world, o_idx, self.as_of)
+        pairs = self.blocking.for_openings(self.world, o_idx, self.as_of)
         return self._top_k(pairs, pairs.o, self.world.participants.ids[pairs.p], k)
 
     def both_directions(self, p_idx, k: int) -> tuple[dict[int, list[Scored]], dict[int, list[tuple[int, float]]]]:

@@ -19,6 +19,11 @@ class FeatureSet:
     def __len__(self) -> int:
         return self.levels.shape[0]
 
+    def take(self, idx: np.ndarray) -> FeatureSet:
+        """These pairs only: a ranked list explains its top k, not every candidate scored."""
+        return FeatureSet(self.criteria, self.levels[idx],
+                          {c: {k: np.asarray(v)[idx] for k, v in vals.items()} for c, vals in self.values.items()})
+
     def values_at(self, i: int) -> dict[str, dict]:
         """Plain-Python template values of pair i (JSON-ready)."""
         lists = self._plain()

@@ -28,7 +28,10 @@ class Pairs:
         return cls(world, p, o, as_of_arr)
 
     def subset(self, mask: np.ndarray) -> Pairs:
-        return Pairs(self.world, self.p[mask], self.o[mask], self.as_of[mask])
+        out = Pairs(self.world, self.p[mask], self.o[mask], self.as_of[mask])
+        if "distance_km" in self.__dict__:  # computed for the commute constraint: reuse it in scoring
+            out.__dict__["distance_km"] = self.__dict__["distance_km"][mask]
+        return out
 
     def pcol(self, name: str) -> np.ndarray:
         return self.world.participants.col(name)[self.p]

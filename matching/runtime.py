@@ -1,27 +1,66 @@
-"""Process-wide handles: the database engine, the trained model and a fresh-enough snapshot.
+"""Process-wide handles: the database engine, the trained model and a current snapshot.
 
-The snapshot (World) is rebuilt at most every SNAPSHOT_TTL seconds, or at once after this
-process wrote data (`invalidate()`), so a live request never scores against stale
-participants for long while a busy API does not reload the tables on every call.
+The snapshot (World + its spatial index) is what every live ranking scores against. It is
+tied to the database's data version (a counter triggers bump on every write to
+participants, openings or employers, see store/versioning.py), not to a timer:
+
+- each request reads the version (one single-row query) and uses the snapshot as long as it
+  matches — at national scale a rebuild reads 300,000 rows and must not happen per request
+  or on a clock;
+- when the version has moved, one background thread rebuilds (single flight) and the
+  request waits up to `settings.snapshot_wait` seconds for it. A small world is rebuilt in
+  that time, so a `matching load` is visible to the next request; a national one keeps being
+  served from the previous snapshot until the new one is ready, instead of stalling every
+  request for the length of a rebuild;
+- a request that needs a row the snapshot lacks (registered since) waits for the rebuild.
+
+Nothing is built at import; `warm()` (called when the API starts) builds in the background.
 """
 from __future__ import annotations
 
+import concurrent.futures as cf
+import logging
 import threading
 import time
+from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
 from sqlalchemy import Engine
 
 from matching.config import Settings, get_settings
+from matching.criteria import ALL
 from matching.engine import MatchEngine
+from matching.features import evaluate
+from matching.live_index import LiveIndex
 from matching.scoring import ScoringModel
+from matching.store import versioning
 from matching.store.db import engine_for
 from matching.world import World, load_world
 
-SNAPSHOT_TTL = 30.0
+log = logging.getLogger(__name__)
+
+FOREVER = float("inf")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    version: int
+    world: World
+    index: LiveIndex
+    seconds: float  # build time
+
+
+class _Slot:
+    """One database URL's current snapshot and its in-flight rebuild, if any."""
+
+    def __init__(self) -> None:
+        self.snapshot: Snapshot | None = None
+        self.pending: cf.Future[Snapshot] | None = None
+
 
 _lock = threading.Lock()
-_cache: dict[str, tuple[float, World]] = {}
+_slots: dict[str, _Slot] = {}
 
 
 def db(settings: Settings | None = None) -> Engine:
@@ -43,25 +82,105 @@ def model(settings: Settings | None = None) -> ScoringModel:
     return _model(str(settings.model_dir), key)
 
 
-def world(settings: Settings | None = None) -> World:
-    settings = settings or get_settings()
-    url = settings.database_url
-    with _lock:
-        hit = _cache.get(url)
-        if hit and time.monotonic() - hit[0] < SNAPSHOT_TTL:
-            return hit[1]
+def data_version(settings: Settings) -> int:
     with db(settings).connect() as conn:
-        snapshot = load_world(conn)
+        return versioning.current(conn)
+
+
+def _warm(world: World, index: LiveIndex, as_of) -> None:
+    """Fill the World's lazily cached encodings now, not in the first request that needs them."""
+    for pairs in (index.for_participants(world, np.arange(min(1, len(world.participants))), as_of),
+                  index.for_openings(world, np.arange(min(1, len(world.openings))), as_of)):
+        evaluate(pairs, ALL)
+    world.participants.index, world.openings.index  # noqa: B018 - cached lookups
+
+
+def _build(settings: Settings) -> Snapshot:
+    start = time.perf_counter()
+    engine = db(settings)
+    with engine.connect() as conn:
+        # Read before the tables: a write landing mid-read makes this snapshot newer than its
+        # version says, so the next check rebuilds once more — never the other way round.
+        version = versioning.current(conn)
+        world = load_world(conn)
+    index = LiveIndex(world)
+    _warm(world, index, settings.as_of())
+    snap = Snapshot(version, world, index, time.perf_counter() - start)
+    log.info("snapshot v%d built in %.2f s: %d participants, %d openings", version, snap.seconds,
+             len(world.participants), len(world.openings))
+    return snap
+
+
+def _start_build(slot: _Slot, settings: Settings) -> cf.Future[Snapshot]:
+    """Caller holds _lock. The finished build replaces the slot's snapshot if it is newer."""
+    future: cf.Future[Snapshot] = cf.Future()
+
+    def work() -> None:
+        try:
+            snap = _build(settings)
+        except BaseException as exc:  # handed to every waiter; the next request retries
+            log.exception("snapshot build failed")
+            with _lock:
+                slot.pending = None
+            future.set_exception(exc)
+            return
+        with _lock:
+            if slot.snapshot is None or snap.version >= slot.snapshot.version:
+                slot.snapshot = snap
+            slot.pending = None
+        future.set_result(snap)
+
+    slot.pending = future
+    threading.Thread(target=work, name="snapshot-build", daemon=True).start()
+    return future
+
+
+def snapshot(settings: Settings | None = None, *, wait: float | None = None) -> Snapshot:
+    """The snapshot at the database's current data version, or — if a rebuild takes longer
+    than `wait` seconds (default settings.snapshot_wait) — the previous one."""
+    settings = settings or get_settings()
+    wait = settings.snapshot_wait if wait is None else wait
+    version = data_version(settings)
+    deadline = time.monotonic() + wait
+    while True:
+        with _lock:
+            slot = _slots.setdefault(settings.database_url, _Slot())
+            current = slot.snapshot
+            if current is not None and current.version >= version:
+                return current
+            future = slot.pending or _start_build(slot, settings)
+        left = None if current is None or wait == FOREVER else deadline - time.monotonic()
+        try:
+            built = future.result(timeout=None if left is None else max(left, 0.0))
+        except cf.TimeoutError:
+            log.warning("serving snapshot v%d while v%d is being built", current.version, version)
+            return current
+        if built.version >= version:
+            return built
+        # that build had started before the latest write: go round for a newer one
+
+
+def world(settings: Settings | None = None) -> World:
+    return snapshot(settings).world
+
+
+def warm(settings: Settings | None = None) -> None:
+    """Start building the snapshot in the background (the API calls this at start-up)."""
+    settings = settings or get_settings()
     with _lock:
-        _cache[url] = (time.monotonic(), snapshot)
-    return snapshot
+        slot = _slots.setdefault(settings.database_url, _Slot())
+        if slot.snapshot is None and slot.pending is None:
+            _start_build(slot, settings)
 
 
 def invalidate() -> None:
+    """Forget every snapshot: the next request rebuilds and waits for it."""
     with _lock:
-        _cache.clear()
+        for slot in _slots.values():
+            slot.snapshot = None
 
 
-def match_engine(settings: Settings | None = None) -> MatchEngine:
+def match_engine(settings: Settings | None = None, *, wait: float | None = None) -> MatchEngine:
     settings = settings or get_settings()
-    return MatchEngine(world(settings), model(settings), settings.as_of())
+    snap = snapshot(settings, wait=wait)
+    return MatchEngine(snap.world, model(settings), settings.as_of(), index=snap.index)

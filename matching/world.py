@@ -22,6 +22,7 @@ from matching.taxonomy import adaptations
 from matching.taxonomy import skills as skill_taxonomy
 
 NEED_CODES: tuple[str, ...] = tuple(sorted(adaptations.needs()))
+SECTIONS: tuple[str, ...] = tuple("ABCDEFGHIJKLMNOPQRSTU")  # NACE (SN2007) sections
 LICENCES: tuple[str, ...] = tuple(sorted(schema.LICENCE_CLASSES))
 MAX_CODES = 6  # desired + experience codes kept per participant
 
@@ -89,6 +90,10 @@ class Participants:
     @cached_property
     def licence_mask(self) -> np.ndarray:
         return bitmask(self.frame["driving_licences"], LICENCES)
+
+    @cached_property
+    def industry_mask(self) -> np.ndarray:
+        return bitmask(self.frame["preferred_industries"], SECTIONS)
 
     @cached_property
     def desired_codes(self) -> np.ndarray:
@@ -166,6 +171,12 @@ class Openings:
         return bitmask(self.frame["required_licences"], LICENCES)
 
     @cached_property
+    def section_index(self) -> np.ndarray:
+        """NACE section as its position in SECTIONS."""
+        pos = {s: i for i, s in enumerate(SECTIONS)}
+        return np.array([pos[s] for s in self.frame["nace_section"]], dtype=np.int64)
+
+    @cached_property
     def code(self) -> np.ndarray:
         return self.frame["styrk08"].astype(int).to_numpy()
 
@@ -222,7 +233,11 @@ class World:
 
     def with_participants(self, participants: Participants) -> World:
         """Same openings (and their cached encodings), other participants."""
-        return World(participants, self.openings, self.skill_vocab)
+        world = World(participants, self.openings, self.skill_vocab)
+        for name in ("required_skills", "optional_skills"):  # openings-only: rebuilding cost 3 s at 50k
+            if name in self.__dict__:
+                world.__dict__[name] = self.__dict__[name]
+        return world
 
 
 def _vocab(*series: pd.Series) -> dict[str, int]:

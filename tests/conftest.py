@@ -48,7 +48,8 @@ def model_dir() -> Path:
 
 def settings_for(db_path: Path, model_dir: Path) -> Settings:
     return Settings(database_url=f"sqlite:///{db_path}", today=TODAY, model_dir=model_dir, secret_key=SECRET,
-                    top_k=10, environment="test")
+                    top_k=10, environment="test",
+                    snapshot_wait=60)  # a data change is always seen, however slow the shared box is
 
 
 def _copy_db(src: Path, dst: Path) -> None:

@@ -97,7 +97,6 @@ def test_stored_lists_drop_pairs_that_no_longer_qualify(published, model_dir, tm
     from fastapi.testclient import TestClient
 
     from api.app import create_app
-    from matching import runtime
     from matching.store.load import load_directory
     from tests.conftest import _copy_db, settings_for
 
@@ -119,7 +118,6 @@ def test_stored_lists_drop_pairs_that_no_longer_qualify(published, model_dir, tm
     (data / "openings.csv").write_text(",".join(cols) + "\n" + ",".join(
         "filled" if c == "status" else str(opening[c]) for c in cols) + "\n", encoding="utf-8")
     load_directory(db_engine(settings), data)
-    runtime.invalidate()
     body = client.get(url, params={"limit": 1000}, headers=auth("admin")).json()
     assert oid not in [m["opening_id"] for m in body["matches"]]
     _check_ranking(body["matches"])
@@ -253,7 +251,6 @@ def test_a_list_that_lost_entries_since_the_run_is_recomputed(published, model_d
     from fastapi.testclient import TestClient
 
     from api.app import create_app
-    from matching import runtime
     from matching.store.load import load_directory
     from tests.conftest import _copy_db
 
@@ -277,7 +274,6 @@ def test_a_list_that_lost_entries_since_the_run_is_recomputed(published, model_d
     (tmp_path / "upd").mkdir()
     (tmp_path / "upd" / "participants.csv").write_text(_participant_csv(row, pid), encoding="utf-8")
     load_directory(db_engine(settings), tmp_path / "upd")
-    runtime.invalidate()  # the API re-reads its snapshot every 30 s; skip the wait
     client = TestClient(create_app(settings))
     body = client.get(f"/v1/participants/{pid}/matches", params={"limit": 10}, headers=auth("admin")).json()
     fresh = client.get(f"/v1/participants/{pid}/matches", params={"limit": 10, "fresh": True},

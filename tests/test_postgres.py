@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from matching.config import Settings
 from matching.store import tables as t
+from matching.store import versioning
 from matching.store.db import make_engine
 from matching.store.load import LoadError, load_directory
 
@@ -69,7 +70,12 @@ def test_load_refresh_and_serve_on_postgres(pg_url, tmp_path):
     settings = Settings(database_url=pg_url, today=dt.date(2026, 11, 16), model_dir=ROOT / "models",
                         secret_key="p" * 48, top_k=10, environment="test")
     engine = make_engine(pg_url)
+    make_engine(pg_url).dispose()  # the data-version triggers install idempotently
+    with engine.connect() as conn:
+        before = versioning.current(conn)
     load_directory(engine, FIXTURES)
+    with engine.connect() as conn:
+        assert versioning.current(conn) > before  # statement-level triggers on PostgreSQL
     load_directory(engine, FIXTURES)  # idempotent on PostgreSQL's upsert too
 
     bad = tmp_path / "bad"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 
+from matching.store import versioning
 from matching.store.tables import metadata
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ def make_engine(url: str) -> Engine:
                 "install the extra: pip install 'nav-matching[postgres]'"
             ) from exc
     metadata.create_all(engine)
+    versioning.install(engine)
     return engine
 
 

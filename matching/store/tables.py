@@ -189,6 +189,15 @@ def _ranked_list(name: str, subject: str, other: str) -> Table:
 participant_matches = _ranked_list("participant_matches", "participant_id", "opening_id")
 opening_candidates = _ranked_list("opening_candidates", "opening_id", "participant_id")
 
+#: Exactly one row (id = 1): a counter that database triggers bump on every write to
+#: participants, openings or employers, whichever process or tool writes (see versioning.py).
+#: The API compares it with its snapshot's instead of re-reading the tables on a timer.
+data_version = Table(
+    "data_version", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", Integer, nullable=False),
+)
+
 audit_log = Table(
     "audit_log", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),

@@ -1,0 +1,384 @@
+"""Live ranking through the real HTTP API under concurrent load: p50/p95/p99 and requests/s.
+
+    .venv/bin/python benchmarks/live.py --participants 10000 --openings 50000 \
+        [--data DIR] [--db FILE] [--concurrency 10] [--requests 2000] [--seconds 60] [--workers 1]
+
+Steps (each printed with its wall time):
+1. data: `matching generate` (the CLI, so whichever generator the project ships is used) into
+   a temporary directory, or an existing directory given with --data;
+2. database: `matching load` into a temporary SQLite file, or an already loaded one (--db);
+3. a stored run for the comparison read: `matching refresh` unless one is published
+   (--no-stored skips the stored-list scenario and the refresh);
+4. the server: `matching serve --workers W` as a subprocess, signed JWTs (advisers of each
+   participant's office, liaisons of each opening's office);
+5. warm-up until the snapshot is built, then a closed-loop load generator (asyncio + httpx,
+   N clients, each sending its next request as soon as the previous answer arrived), bounded
+   by --requests per scenario and --seconds per scenario.
+
+Scenarios: participant → openings `fresh=true` (the adviser's live list against all
+openings), opening → participants `fresh=true` (against all participants), the stored list
+of the published run, and a posted profile (POST /v1/match). Only 200 responses count;
+errors are reported. The load generator runs on the same 2 cores as the server, so the
+figures include its cost. Results are appended to benchmarks/RESULTS.md under "## Live ranking".
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import platform
+import random
+import secrets
+import shlex
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from api.auth import create_token  # noqa: E402
+from matching.config import Settings  # noqa: E402
+from matching.generate import REFERENCE_DATE  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "RESULTS.md"
+SECTION = "## Live ranking"
+TODAY = REFERENCE_DATE + dt.timedelta(days=1)
+
+
+def cli(*args: str, env: dict[str, str]) -> float:
+    """Run `matching ARGS` and return its wall time; a failure stops the benchmark."""
+    cmd = [sys.executable, "-m", "matching.cli", *args]
+    start = time.perf_counter()
+    done = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"{shlex.join(cmd)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    return time.perf_counter() - start
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def machine() -> str:
+    mem_kib = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                   if line.startswith("MemTotal"))
+    return f"{platform.machine()}, {os.cpu_count()} CPUs (nproc), {mem_kib / 1024**2:.1f} GiB RAM, Python {platform.python_version()}"
+
+
+def cpu_seconds(root_pid: int) -> float:
+    """User + system CPU of a process and its children (uvicorn workers), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(stat.parent.name), int(fields[1])
+        if pid == root_pid or ppid == root_pid:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+@dataclass
+class Outcome:
+    name: str
+    latencies: list[float] = field(default_factory=list)
+    errors: dict[int, int] = field(default_factory=dict)
+    wall: float = 0.0
+
+    server_cpu: float = 0.0
+    client_cpu: float = 0.0
+
+    def row(self) -> dict[str, float]:
+        ms = np.array(self.latencies) * 1000
+        if not len(ms):
+            return {"n": 0}
+        n = len(ms) + sum(self.errors.values())
+        return {"n": len(ms), "p50": float(np.percentile(ms, 50)), "p95": float(np.percentile(ms, 95)),
+                "p99": float(np.percentile(ms, 99)), "max": float(ms.max()), "rps": len(ms) / self.wall,
+                "server_cpu_ms": 1000 * self.server_cpu / n, "client_cpu_ms": 1000 * self.client_cpu / n}
+
+
+async def closed_loop(base: str, name: str, requests: list[tuple[str, str, dict, dict | None]],
+                      concurrency: int, max_requests: int, max_seconds: float) -> Outcome:
+    """N clients; each sends its next request when its previous answer is in."""
+    out = Outcome(name)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    next_i = 0
+    stop_at = time.perf_counter() + max_seconds
+
+    async def client(http: httpx.AsyncClient) -> None:
+        nonlocal next_i
+        while next_i < max_requests and time.perf_counter() < stop_at:
+            method, url, headers, body = requests[next_i % len(requests)]
+            next_i += 1
+            start = time.perf_counter()
+            res = await http.request(method, url, headers=headers, json=body)
+            elapsed = time.perf_counter() - start
+            if res.status_code == 200:
+                out.latencies.append(elapsed)
+            else:
+                out.errors[res.status_code] = out.errors.get(res.status_code, 0) + 1
+
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=120) as http:
+        start = time.perf_counter()
+        await asyncio.gather(*(client(http) for _ in range(concurrency)))
+        out.wall = time.perf_counter() - start
+    return out
+
+
+def wait_for_server(base: str, proc: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            sys.exit(f"server exited with code {proc.returncode}")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    sys.exit("server did not become healthy")
+
+
+def sample(db_path: Path, n: int, seed: int) -> tuple[list[tuple[str, str]], list[tuple[str, str]], dict]:
+    """Random participants and open openings (with their offices), and one stored profile."""
+    with sqlite3.connect(db_path) as conn:
+        people = conn.execute("SELECT participant_id, office_id FROM participants ORDER BY random() LIMIT ?",
+                              (n,)).fetchall()
+        jobs = conn.execute("SELECT opening_id, office_id FROM openings WHERE status = 'open' "
+                            "ORDER BY random() LIMIT ?", (n,)).fetchall()
+        cols = ["postal_code", "max_commute_km", "desired_titles", "desired_styrk08", "skills", "experience",
+                "education_level", "norwegian_level", "driving_licences", "max_hours_per_week", "wants_part_time",
+                "goal", "adaptation_needs", "shares_needs_with_employers", "preferred_industries"]
+        row = conn.execute(f"SELECT {', '.join(cols)} FROM participants LIMIT 1").fetchone()
+    profile = dict(zip(cols, row))
+    for c in ("desired_titles", "desired_styrk08", "skills", "experience", "driving_licences", "adaptation_needs",
+              "preferred_industries"):
+        profile[c] = json.loads(profile[c])
+    profile["wants_part_time"] = bool(profile["wants_part_time"])
+    profile["shares_needs_with_employers"] = bool(profile["shares_needs_with_employers"])
+    return people, jobs, profile
+
+
+def brute_force_ms(db_path: Path, people: list[tuple[str, str]], k: int = 50) -> float:
+    """The box's floor for one participant → openings ranking, in-process, no HTTP or DB:
+    every opening scored by a 3-feature linear model (haversine distance, occupation lookup,
+    hours difference) in numpy, top-k by partial sort. Median ms per participant."""
+    with sqlite3.connect(db_path) as conn:
+        o = np.array(conn.execute("SELECT lat, lon, CAST(styrk08 AS INTEGER), hours_per_week FROM openings").fetchall(),
+                     dtype=float)
+        ids = [p for p, _ in people[:200]]
+        rows = conn.execute(f"SELECT lat, lon, desired_styrk08, max_hours_per_week FROM participants "
+                            f"WHERE participant_id IN ({','.join('?' * len(ids))})", ids).fetchall()
+    o_lat, o_lon, o_code, o_hours = np.radians(o[:, 0]), np.radians(o[:, 1]), o[:, 2].astype(int), o[:, 3]
+    times = []
+    for lat, lon, desired, hours in rows:
+        start = time.process_time()  # CPU, like the server figure: wall time depends on the box's load
+        lat, lon = np.radians(lat), np.radians(lon)
+        a = np.sin((o_lat - lat) / 2) ** 2 + np.cos(lat) * np.cos(o_lat) * np.sin((o_lon - lon) / 2) ** 2
+        km = 2 * 6371.0 * np.arcsin(np.sqrt(a))
+        occupation = np.zeros(10_000)
+        occupation[[int(c) for c in json.loads(desired)]] = 1.0
+        score = -0.05 * km + 2.0 * occupation[o_code] - 0.02 * np.abs(o_hours - hours)
+        top = np.argpartition(-score, min(k, len(score) - 1))[:k]
+        top[np.argsort(-score[top])]
+        times.append(time.process_time() - start)
+    return float(np.median(times) * 1000) if times else float("nan")
+
+
+def has_published_run(db_path: Path) -> bool:
+    with sqlite3.connect(db_path) as conn:
+        try:
+            return conn.execute("SELECT count(*) FROM serving").fetchone()[0] > 0
+        except sqlite3.OperationalError:
+            return False
+
+
+def write_results(heading: str, text: str) -> None:
+    """Put this run under "## Live ranking" in RESULTS.md as its own "### heading" (replacing a
+    run of the same sizes and workers), keeping every other section and run."""
+    current = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
+    start = current.find(SECTION + "\n")
+    if start < 0:
+        current, start = current.rstrip() + "\n\n" + SECTION + "\n\n" + INTRO + "\n", len(current.rstrip()) + 2
+    end = current.find("\n## ", start + len(SECTION))
+    end = len(current) if end < 0 else end + 1
+    section = current[start:end]
+    runs = section.split("\n### ")
+    kept = [r for r in runs[1:] if not r.startswith(heading + "\n")]
+    section = "\n### ".join([runs[0].rstrip() + "\n", *[r.rstrip() + "\n" for r in kept], text.rstrip() + "\n"])
+    RESULTS.write_text(current[:start] + section + ("\n" + current[end:] if end < len(current) else ""), encoding="utf-8")
+
+
+INTRO = ("Written by `benchmarks/live.py` (one subsection per size and worker count; rerun to replace). "
+         "The machine is shared with other helpers' work: wall-clock latencies depend on the load average "
+         "printed with each run; server CPU per request does much less.")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--participants", type=int, default=10_000)
+    ap.add_argument("--openings", type=int, default=50_000)
+    ap.add_argument("--employers", type=int, default=None, help="default: openings / 10")
+    ap.add_argument("--seed", type=int, default=2013)
+    ap.add_argument("--data", type=Path, help="reuse this generated directory (generated there if empty)")
+    ap.add_argument("--db", type=Path, help="reuse this SQLite file (loaded there if missing)")
+    ap.add_argument("--concurrency", type=int, default=10)
+    ap.add_argument("--requests", type=int, default=2000, help="per scenario")
+    ap.add_argument("--seconds", type=float, default=60, help="per scenario")
+    ap.add_argument("--warmup", type=int, default=50, help="requests per scenario before measuring")
+    ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    ap.add_argument("--limit", type=int, default=10, help="list length asked for")
+    ap.add_argument("--note", default="", help="a line for RESULTS.md, e.g. how a reused --db was made")
+    ap.add_argument("--stored", default=True, action=argparse.BooleanOptionalAction,
+                    help="also measure the stored-list read (runs `matching refresh` if no run is published)")
+    ap.add_argument("--write", default=True, action=argparse.BooleanOptionalAction,
+                    help=f"write the figures to {RESULTS.relative_to(ROOT)}")
+    args = ap.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-live-"))
+    data = args.data or tmp / "data"
+    db_path = args.db or tmp / "live.db"
+    secret = secrets.token_urlsafe(48)
+    env = {**os.environ, "MATCHING_DATABASE_URL": f"sqlite:///{db_path}", "MATCHING_SECRET_KEY": secret,
+           "MATCHING_ENVIRONMENT": "benchmark", "MATCHING_TODAY": TODAY.isoformat()}
+    steps: list[str] = []
+
+    def step(text: str) -> None:
+        steps.append(text)
+        print(text, flush=True)
+
+    step(f"machine: {machine()}; load average at start {load_average()}")
+    if not db_path.exists() and not (data / "participants.csv").exists():
+        secs = cli("generate", str(data), "--participants", str(args.participants), "--openings", str(args.openings),
+                   "--employers", str(args.employers or max(60, args.openings // 10)), "--seed", str(args.seed), env=env)
+        step(f"generate: {secs:.1f} s → {data}")
+    if not db_path.exists():
+        secs = cli("load", str(data), env=env)
+        step(f"load (SQLite): {secs:.1f} s → {db_path}")
+    with sqlite3.connect(db_path) as conn:
+        n_p, n_o, n_open = (conn.execute(q).fetchone()[0] for q in (
+            "SELECT count(*) FROM participants", "SELECT count(*) FROM openings",
+            "SELECT count(*) FROM openings WHERE status = 'open'"))
+    step(f"sizes: {n_p} participants, {n_o} openings ({n_open} open)")
+    if args.stored and not has_published_run(db_path):
+        secs = cli("refresh", "--no-progress", env=env)
+        step(f"refresh (for the stored-list read): {secs:.1f} s")
+
+    settings = Settings(secret_key=secret, environment="benchmark")
+    people, jobs, profile = sample(db_path, max(args.requests, 500), args.seed)
+    floor = brute_force_ms(db_path, people)
+    step(f"reference floor (numpy brute force, 3-feature linear score of all {n_o} openings, top-50, "
+         f"in-process, one participant): {floor:.2f} ms CPU median")
+    adviser = {o: create_token("bench-adviser", "adviser", [o], settings)
+               for o in {office for _, office in people}}
+    liaison = {o: create_token("bench-liaison", "liaison", [o], settings) for o in {office for _, office in jobs}}
+    any_adviser = next(iter(adviser.values()))
+    lim = args.limit
+    scenarios = {
+        "participant → openings, fresh": [
+            ("GET", f"/v1/participants/{p}/matches?fresh=true&limit={lim}", {"Authorization": f"Bearer {adviser[o]}"}, None)
+            for p, o in people],
+        "opening → participants, fresh": [
+            ("GET", f"/v1/openings/{j}/candidates?fresh=true&limit={lim}", {"Authorization": f"Bearer {liaison[o]}"}, None)
+            for j, o in jobs],
+        "posted profile (POST /v1/match)": [
+            ("POST", f"/v1/match?limit={lim}", {"Authorization": f"Bearer {any_adviser}"}, profile)],
+    }
+    if args.stored:
+        scenarios["participant → openings, stored run"] = [
+            ("GET", f"/v1/participants/{p}/matches?limit={lim}", {"Authorization": f"Bearer {adviser[o]}"}, None)
+            for p, o in people]
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    serve = [sys.executable, "-m", "matching.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+             "--workers", str(args.workers)]
+    server = subprocess.Popen(serve, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    rows: dict[str, dict] = {}
+    errors: dict[str, dict] = {}
+    try:
+        start = time.perf_counter()
+        wait_for_server(base, server)
+        # The first fresh request waits for the snapshot; with several workers each builds its own.
+        first = scenarios["participant → openings, fresh"]
+        for i in range(args.workers * 4):
+            method, url, headers, body = first[i % len(first)]
+            res = httpx.request(method, base + url, headers=headers, json=body, timeout=600)
+            if res.status_code != 200:
+                sys.exit(f"warm-up request failed: {res.status_code} {res.text[:300]}")
+        step(f"server up and snapshot built: {time.perf_counter() - start:.1f} s ({args.workers} uvicorn worker(s))")
+        for name, reqs in scenarios.items():
+            random.Random(args.seed).shuffle(reqs)
+            asyncio.run(closed_loop(base, name, reqs[-args.warmup:] or reqs, args.concurrency, args.warmup, args.seconds))
+            cpu0, own0 = cpu_seconds(server.pid), time.process_time()
+            outcome = asyncio.run(closed_loop(base, name, reqs, args.concurrency, args.requests, args.seconds))
+            outcome.server_cpu, outcome.client_cpu = cpu_seconds(server.pid) - cpu0, time.process_time() - own0
+            rows[name], errors[name] = outcome.row(), outcome.errors
+            r = rows[name]
+            print(f"{name:36s} n={r['n']:5d}  p50 {r.get('p50', 0):7.1f} ms  p95 {r.get('p95', 0):7.1f} ms  "
+                  f"p99 {r.get('p99', 0):7.1f} ms  {r.get('rps', 0):7.1f} req/s  server CPU {r.get('server_cpu_ms', 0):.1f} ms/req  "
+                  f"errors {outcome.errors or 0}", flush=True)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        shutil.rmtree(tmp, ignore_errors=True)  # only what this run generated (--data/--db live elsewhere)
+
+    command = "python benchmarks/live.py " + shlex.join(sys.argv[1:])
+    heading = f"{n_p} participants × {n_o} openings, {args.workers} worker(s), {args.concurrency} concurrent"
+    lines = [heading, "",
+             f"- date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; machine: {machine()}",
+             f"- load average when done: {load_average()} (shared machine: other work was running)",
+             f"- command: `{command}`",
+             f"- sizes: {n_p} participants, {n_o} openings ({n_open} open); limit={lim}; "
+             f"{args.concurrency} concurrent clients (closed loop, asyncio + httpx on the same box); "
+             f"up to {args.requests} requests or {args.seconds:.0f} s per scenario after {args.warmup} warm-up requests; "
+             f"{args.workers} uvicorn worker(s); SQLite",
+             *[f"- {s}" for s in steps[1:] if not s.startswith("sizes:")],
+             *([f"- note: {args.note}"] if args.note else []),
+             "",
+             "Server CPU = user+system CPU of the uvicorn process(es) per request during the scenario (less "
+             "sensitive to other load on the box than wall-clock latency); client CPU = the load generator's.",
+             "",
+             "| scenario | requests | p50 ms | p95 ms | p99 ms | max ms | req/s | server CPU ms/req | client CPU ms/req | errors |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for name, r in rows.items():
+        if r["n"]:
+            lines.append(f"| {name} | {r['n']} | {r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} | {r['max']:.1f} | "
+                         f"{r['rps']:.1f} | {r['server_cpu_ms']:.1f} | {r['client_cpu_ms']:.1f} | {errors[name] or 'none'} |")
+        else:
+            lines.append(f"| {name} | 0 | | | | | | | | {errors[name]} |")
+    text = "\n".join(lines)
+    print("\n### " + text)
+    if args.write:
+        write_results(heading, text)
+        print(f"\nwritten to {RESULTS}")
+    if any(errors.values()):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,192 @@
+"""The live path: the per-snapshot spatial index and the data-versioned snapshot cache.
+
+The index must give exactly the candidates the batch's blocking gives (same pairs, same
+ranked lists); the snapshot must follow the database's data version — a load from another
+process or a hand-written UPDATE is seen by the next request, nothing else forces a reload.
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from api.app import create_app
+from matching import candidates, runtime
+from matching.engine import MatchEngine
+from matching.live_index import MAX_GROUPS, LiveIndex
+from matching.store import tables as t
+from matching.store import versioning
+from matching.world import World
+from tests.conftest import ROOT, TODAY, _copy_db, db_engine, settings_for
+from tests.synthetic import AS_OF, build_world, monotone_models, opening, participant
+
+FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _pair_set(pairs) -> set[tuple[int, int]]:
+    return set(zip(pairs.p.tolist(), pairs.o.tolist()))
+
+
+@st.composite
+def varied_worlds(draw) -> World:
+    """Synthetic worlds whose commute limits are sometimes all distinct (more than MAX_GROUPS)."""
+    n_p, n_o = draw(st.integers(1, 2 * MAX_GROUPS + 4)), draw(st.integers(1, 14))
+    ps = [draw(participant(f"P-{i:03d}")) for i in range(n_p)]
+    if draw(st.booleans()):
+        for p in ps:
+            p["max_commute_km"] = draw(st.floats(0.5, 80, allow_nan=False))
+    return build_world(ps, [draw(opening(f"O-{i:03d}")) for i in range(n_o)])
+
+
+@FAST
+@given(varied_worlds(), st.sampled_from(["any", "job", "trial"]))
+def test_the_index_finds_exactly_the_batch_candidates(world, kind):
+    index = LiveIndex(world)
+    everyone, every_opening = np.arange(len(world.participants)), np.arange(len(world.openings))
+    assert _pair_set(index.for_participants(world, everyone, AS_OF, kind)) == \
+           _pair_set(candidates.for_participants(world, everyone, AS_OF, kind))
+    one = everyone[-1:]
+    assert _pair_set(index.for_participants(world, one, AS_OF, kind)) == \
+           _pair_set(candidates.for_participants(world, one, AS_OF, kind))
+    assert _pair_set(index.for_openings(world, every_opening, AS_OF)) == \
+           _pair_set(candidates.for_openings(world, every_opening, AS_OF))
+
+
+@FAST
+@given(varied_worlds(), monotone_models())
+def test_ranked_lists_are_the_same_with_and_without_the_index(world, model):
+    plain, indexed = MatchEngine(world, model, AS_OF), MatchEngine(world, model, AS_OF, index=LiveIndex(world))
+    everyone, every_opening = np.arange(len(world.participants)), np.arange(len(world.openings))
+    assert indexed.recommend(everyone, k=5) == plain.recommend(everyone, k=5)
+    assert indexed.candidates(every_opening, k=5) == plain.candidates(every_opening, k=5)
+
+
+def test_the_index_is_not_used_for_a_world_with_other_openings(world):
+    """A posted profile's world shares the openings; any other world falls back to blocking."""
+    snap = runtime.snapshot(world)
+    other = World(snap.world.participants, type(snap.world.openings)(snap.world.openings.frame.iloc[:5].reset_index(drop=True)),
+                  snap.world.skill_vocab)
+    p = np.arange(len(other.participants))
+    assert _pair_set(snap.index.for_participants(other, p, TODAY)) == _pair_set(candidates.for_participants(other, p, TODAY))
+
+
+# ----------------------------------------------------------------------------- snapshot cache
+
+
+@pytest.fixture
+def own_db(base_db, model_dir, tmp_path):
+    """A private copy of the loaded fixtures (these tests write to it)."""
+    path = tmp_path / "own.db"
+    _copy_db(base_db, path)
+    return settings_for(path, model_dir)
+
+
+def _version(settings) -> int:
+    with db_engine(settings).connect() as conn:
+        return versioning.current(conn)
+
+
+def _target(settings) -> dict:
+    """A participant who wants a job, and a free orgnr."""
+    with db_engine(settings).connect() as conn:
+        p = conn.execute(select(t.participants).where(t.participants.c.goal != "trial")
+                         .order_by(t.participants.c.participant_id)).first()
+        orgnr = conn.execute(select(t.employers.c.orgnr).order_by(t.employers.c.orgnr)).scalar()
+    return {"p": p, "orgnr": orgnr}
+
+
+def _opening_csv(directory: Path, opening_id: str, target: dict) -> Path:
+    p = target["p"]
+    directory.mkdir()
+    (directory / "openings.csv").write_text(
+        "opening_id,orgnr,kind,title,styrk08,hours_per_week,postal_code,status,office_id,published_at\n"
+        f"{opening_id},{target['orgnr']},job,Ny stilling,{p.desired_styrk08[0]},20,{p.postal_code},open,"
+        f"{p.office_id},{TODAY}\n", encoding="utf-8")
+    return directory
+
+
+def _fresh_ids(client, auth, pid: str) -> list[str]:
+    res = client.get(f"/v1/participants/{pid}/matches", params={"fresh": True, "limit": 1000}, headers=auth("admin"))
+    assert res.status_code == 200, res.text
+    return [m["opening_id"] for m in res.json()["matches"]]
+
+
+@pytest.mark.slow
+def test_a_load_by_another_process_is_seen_by_the_next_fresh_request(own_db, auth, tmp_path):
+    client = TestClient(create_app(own_db))
+    target = _target(own_db)
+    pid = target["p"].participant_id
+    assert "O-LIVE-1" not in _fresh_ids(client, auth, pid)
+    before = _version(own_db)
+
+    env = {**os.environ, "MATCHING_DATABASE_URL": own_db.database_url}
+    done = subprocess.run([sys.executable, "-m", "matching.cli", "load", str(_opening_csv(tmp_path / "new", "O-LIVE-1", target))],
+                          env=env, cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert _version(own_db) > before
+    assert "O-LIVE-1" in _fresh_ids(client, auth, pid)  # no wait, no invalidate()
+
+
+def test_a_write_by_any_tool_moves_the_version_and_the_live_list(own_db, auth):
+    client = TestClient(create_app(own_db))
+    pid = _target(own_db)["p"].participant_id
+    top = _fresh_ids(client, auth, pid)[0]
+    before = _version(own_db)
+    with sqlite3.connect(own_db.database_url.removeprefix("sqlite:///")) as conn:
+        conn.execute("UPDATE openings SET status = 'filled' WHERE opening_id = ?", (top,))
+    assert _version(own_db) == before + 1
+    assert top not in _fresh_ids(client, auth, pid)
+
+
+def test_unchanged_data_keeps_the_snapshot_even_for_unknown_ids(own_db, auth):
+    """Nothing written → no reload, whatever is asked (an unknown id cannot force one)."""
+    client = TestClient(create_app(own_db))
+    pid = _target(own_db)["p"].participant_id
+    _fresh_ids(client, auth, pid)
+    first = runtime.snapshot(own_db)
+    assert client.get("/v1/participants/P-NOPE/matches", params={"fresh": True}, headers=auth("admin")).status_code == 404
+    _fresh_ids(client, auth, pid)
+    assert runtime.snapshot(own_db) is first
+
+
+def test_a_slow_rebuild_serves_the_previous_snapshot_then_the_new_one(own_db, tmp_path):
+    from matching.store.load import load_directory
+
+    old = runtime.snapshot(own_db)
+    target = _target(own_db)
+    load_directory(db_engine(own_db), _opening_csv(tmp_path / "new", "O-LIVE-2", target))
+    stale = runtime.snapshot(own_db, wait=0)  # the rebuild has only just started
+    assert stale is old and "O-LIVE-2" not in stale.world.openings.index
+    new = runtime.snapshot(own_db, wait=runtime.FOREVER)
+    assert new.version == _version(own_db) > old.version
+    assert "O-LIVE-2" in new.world.openings.index
+
+
+def test_a_row_newer_than_the_snapshot_waits_for_the_rebuild(own_db, auth, tmp_path):
+    """Even with no waiting allowed, a participant the snapshot lacks is found, not 404."""
+    from matching.store.load import load_directory
+
+    slow = own_db.model_copy(update={"snapshot_wait": 0.0})
+    client = TestClient(create_app(slow))
+    target = _target(slow)
+    _fresh_ids(client, auth, target["p"].participant_id)
+    with db_engine(slow).connect() as conn:
+        row = dict(conn.execute(select(t.participants).where(
+            t.participants.c.participant_id == target["p"].participant_id)).one()._mapping)
+    from tests.test_api_lists import _participant_csv
+
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "participants.csv").write_text(_participant_csv(row, "P-LIVE-NEW"), encoding="utf-8")
+    load_directory(db_engine(slow), tmp_path / "p")
+    ids = _fresh_ids(client, auth, "P-LIVE-NEW")
+    assert ids == _fresh_ids(client, auth, target["p"].participant_id)
+
