@@ -18,6 +18,7 @@ from matching.criteria import BY_NAME
 from matching.features import FeatureSet, evaluate
 from matching.pairs import Pairs
 from matching.scoring import ScoringModel
+from matching.topk import Ranked, top_k
 from matching.world import World
 
 
@@ -59,7 +60,7 @@ class MatchEngine:
         fs = evaluate(pairs, self.criteria)
         contrib = self.model.contributions(fs.levels)
         raw = self.model.intercept + contrib.sum(axis=1)
-        return 1.0 / (1.0 + np.exp(-raw)), raw, fs, contrib
+        return ScoringModel.sigmoid(raw), raw, fs, contrib
 
     def _scored(self, pairs: Pairs, i: int, score, raw, fs: FeatureSet, contrib) -> Scored:
         values = fs.values_at(i)
@@ -94,14 +95,6 @@ class MatchEngine:
         return {g: [self._scored(pairs, i, score, raw, fs, contrib) for i in idx]
                 for g, idx in self.top_k_indices(group, other_ids, score, k).items()}
 
-    def score_listed(self, p_idx, o_idx) -> list[Scored]:
-        """Full explanations for given pairs (in order), e.g. a merged list from the batch."""
-        pairs = Pairs.build(self.world, p_idx, o_idx, self.as_of.toordinal())
-        if len(pairs) == 0:
-            return []
-        score, raw, fs, contrib = self.score_pairs(pairs)
-        return [self._scored(pairs, i, score, raw, fs, contrib) for i in range(len(pairs))]
-
     # ------------------------------------------------------------------ both directions
     def recommend(self, p_idx, kind: str = "any", k: int = 10) -> dict[int, list[Scored]]:
         """Participant rows → their top-k openings (only pairs that pass every hard constraint)."""
@@ -113,20 +106,41 @@ class MatchEngine:
         pairs = candidates.for_openings(self.world, o_idx, self.as_of)
         return self._top_k(pairs, pairs.o, self.world.participants.ids[pairs.p], k)
 
-    def both_directions(self, p_idx, k: int) -> tuple[dict[int, list[Scored]], dict[int, list[tuple[int, float]]]]:
+    def both_directions(self, p_idx, k: int) -> tuple[Ranked, Ranked, int]:
         """One shard of the batch: the candidate pairs of these participants, ranked both ways.
 
-        The participant side is final and explained. The opening side is a partial top-k of
-        (participant row, score) only: the caller merges shards and explains just the
-        winners, instead of building explanations for every shard's runners-up."""
+        Plain arrays, no per-pair Python: the participant side is final, the opening side a
+        partial top-k the caller merges across shards. Reasons are not rendered here; the
+        stored levels are enough to render them when a list is read (`explanations`). The
+        third value is the number of candidate pairs scored."""
         pairs = candidates.for_participants(self.world, p_idx, self.as_of, "any")
         if len(pairs) == 0:
-            return {}, {}
-        scored = self.score_pairs(pairs)
-        p2o = self._top_k(pairs, pairs.p, self.world.openings.ids[pairs.o], k, scored)
-        top = self.top_k_indices(pairs.o, self.world.participants.ids[pairs.p], scored[0], k)
-        o2p = {o: [(int(pairs.p[i]), float(scored[0][i])) for i in idx] for o, idx in top.items()}
-        return p2o, o2p
+            return Ranked.empty(len(self.criteria)), Ranked.empty(len(self.criteria)), 0
+        fs = evaluate(pairs, self.criteria)
+        score = self.model.score_levels(fs.levels)
+        levels = fs.levels.astype(np.uint8)
+        w = self.world
+        p_sel = top_k(pairs.p, score, w.openings.id_rank[pairs.o], k)
+        o_sel = top_k(pairs.o, score, w.participants.id_rank[pairs.p], k)
+        return (Ranked(pairs.p[p_sel], pairs.o[p_sel], score[p_sel], levels[p_sel]),
+                Ranked(pairs.o[o_sel], pairs.p[o_sel], score[o_sel], levels[o_sel]), len(pairs))
+
+    def explanations(self, p_idx, o_idx, levels: np.ndarray, model: ScoringModel | None = None) -> list[dict[str, Any]]:
+        """Explanations of stored pairs: the levels (and so the contributions) the run scored,
+        with the values the reasons quote taken from today's data."""
+        model = model or self.model
+        criteria = tuple(BY_NAME[c] for c in model.criteria)
+        pairs = Pairs.build(self.world, p_idx, o_idx, self.as_of.toordinal())
+        if len(pairs) == 0:
+            return []
+        values = evaluate(pairs, criteria).values_at
+        levels = np.asarray(levels, dtype=np.int64)
+        contrib = model.contributions(levels)
+        return [{"intercept": model.intercept,
+                 "features": {c.name: {"level": int(levels[i, j]), "contribution": float(contrib[i, j]),
+                                       "values": vals[c.name]}
+                              for j, c in enumerate(criteria)}}
+                for i, vals in ((i, values(i)) for i in range(len(pairs)))]
 
     def explain_pair(self, p: int, o: int, lang: str = "nb") -> dict[str, Any]:
         """Every feature's level and contribution for one pair, and any hard constraint it fails."""

@@ -41,6 +41,14 @@ class ScoringModel:
             out[:, j] = w[levels[:, j]]
         return out
 
+    def score_levels(self, levels: np.ndarray) -> np.ndarray:
+        """Scores exactly as the live engine computes them (same operations, same bits)."""
+        return self.sigmoid(self.intercept + self.contributions(levels).sum(axis=1))
+
+    @staticmethod
+    def sigmoid(raw: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-raw))
+
     def raw(self, levels: np.ndarray) -> np.ndarray:
         return self.intercept + self.contributions(levels).sum(axis=1)
 

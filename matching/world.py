@@ -23,6 +23,13 @@ from matching.taxonomy import adaptations
 NEED_CODES: tuple[str, ...] = tuple(sorted(adaptations.needs()))
 LICENCES: tuple[str, ...] = tuple(sorted(schema.LICENCE_CLASSES))
 MAX_CODES = 6  # desired + experience codes kept per participant
+NACE_SECTIONS: tuple[str, ...] = tuple("ABCDEFGHIJKLMNOPQRSTU")
+
+
+def _id_rank(ids: np.ndarray) -> np.ndarray:
+    rank = np.empty(len(ids), dtype=np.int64)
+    rank[np.argsort(ids.astype(str), kind="stable")] = np.arange(len(ids))
+    return rank
 
 
 def bitmask(values: pd.Series, vocabulary: tuple[str, ...]) -> np.ndarray:
@@ -110,6 +117,16 @@ class Participants:
     def education_rank(self) -> np.ndarray:
         return self.frame["education_level"].map(schema.EDUCATION_LEVELS.index).to_numpy()
 
+    @cached_property
+    def industry_mask(self) -> np.ndarray:
+        """Preferred NACE sections as a bitmask (encoded once, not once per scored shard)."""
+        return bitmask(self.frame["preferred_industries"], NACE_SECTIONS)
+
+    @cached_property
+    def id_rank(self) -> np.ndarray:
+        """Position of each id in sorted order: the tie-break key, as an int."""
+        return _id_rank(self.ids)
+
     def skills(self, vocab: dict[str, int]) -> sp.csr_matrix:
         return _skill_matrix(self.frame["skills"], vocab)
 
@@ -165,6 +182,16 @@ class Openings:
     @cached_property
     def is_trial(self) -> np.ndarray:
         return (self.frame["kind"] == schema.Kind.trial.value).to_numpy()
+
+    @cached_property
+    def section_index(self) -> np.ndarray:
+        """NACE section as its index in NACE_SECTIONS."""
+        pos = {s: i for i, s in enumerate(NACE_SECTIONS)}
+        return np.array([pos[s] for s in self.frame["nace_section"]], dtype=np.int64)
+
+    @cached_property
+    def id_rank(self) -> np.ndarray:
+        return _id_rank(self.ids)
 
     def skills(self, vocab: dict[str, int], column: str = "required_skills") -> sp.csr_matrix:
         return _skill_matrix(self.frame[column], vocab)

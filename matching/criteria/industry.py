@@ -5,9 +5,9 @@ import numpy as np
 
 from matching.criteria.base import Criterion, Evaluation
 from matching.pairs import Pairs
-from matching.world import bitmask
+from matching.world import NACE_SECTIONS
 
-SECTIONS = tuple("ABCDEFGHIJKLMNOPQRSTU")
+SECTIONS = NACE_SECTIONS
 #: SN2007 section names (SSB, CC BY 4.0), bokmål and English.
 SECTION_NAMES = {
     "A": ("jordbruk, skogbruk og fiske", "agriculture, forestry and fishing"),
@@ -35,11 +35,10 @@ SECTION_NAMES = {
 
 
 def _evaluate(pairs: Pairs) -> Evaluation:
-    prefs = bitmask(pairs.world.participants.frame["preferred_industries"], SECTIONS)[pairs.p]
-    sec = pairs.ocol("nace_section")
-    bit = np.array([1 << SECTIONS.index(s) for s in sec], dtype=np.int64)
-    level = np.where(prefs == 0, 1, np.where(prefs & bit, 2, 0))
-    return Evaluation(level, {"section": np.array([SECTIONS.index(s) for s in sec]), "prefs": prefs})
+    prefs = pairs.world.participants.industry_mask[pairs.p]
+    section = pairs.world.openings.section_index[pairs.o]
+    level = np.where(prefs == 0, 1, np.where(prefs & (1 << section), 2, 0))
+    return Evaluation(level, {"section": section, "prefs": prefs})
 
 
 def _text(level: int, v, lang: str) -> str:
