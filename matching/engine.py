@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from matching import candidates
+from matching import candidates, topk
 from matching.candidates import CONSTRAINTS
 from matching.criteria import BY_NAME
 from matching.features import FeatureSet, evaluate
@@ -20,6 +20,9 @@ from matching.pairs import Pairs
 from matching.scoring import ScoringModel
 from matching.topk import Ranked, top_k
 from matching.world import World
+
+#: The costly criteria, evaluated last and only for pairs that can still make a list.
+PRUNE_ORDER = ("occupation", "skills", "experience")
 
 
 @dataclass(frozen=True)
@@ -59,8 +62,8 @@ class MatchEngine:
     def score_pairs(self, pairs: Pairs) -> tuple[np.ndarray, np.ndarray, FeatureSet, np.ndarray]:
         fs = evaluate(pairs, self.criteria)
         contrib = self.model.contributions(fs.levels)
-        raw = self.model.intercept + contrib.sum(axis=1)
-        return ScoringModel.sigmoid(raw), raw, fs, contrib
+        raw = self.model.raw_from(contrib)
+        return self.model.sigmoid(raw), raw, fs, contrib
 
     def _scored(self, pairs: Pairs, i: int, score, raw, fs: FeatureSet, contrib) -> Scored:
         values = fs.values_at(i)
@@ -114,16 +117,45 @@ class MatchEngine:
         stored levels are enough to render them when a list is read (`explanations`). The
         third value is the number of candidate pairs scored."""
         pairs = candidates.for_participants(self.world, p_idx, self.as_of, "any")
-        if len(pairs) == 0:
+        n_scored = len(pairs)
+        if n_scored == 0:
             return Ranked.empty(len(self.criteria)), Ranked.empty(len(self.criteria)), 0
-        fs = evaluate(pairs, self.criteria)
-        score = self.model.score_levels(fs.levels)
-        levels = fs.levels.astype(np.uint8)
+        pairs, levels = self._pruned_levels(pairs, k)
+        score = self.model.score(levels)
+        levels = np.ascontiguousarray(levels)
         w = self.world
         p_sel = top_k(pairs.p, score, w.openings.id_rank[pairs.o], k)
         o_sel = top_k(pairs.o, score, w.participants.id_rank[pairs.p], k)
         return (Ranked(pairs.p[p_sel], pairs.o[p_sel], score[p_sel], levels[p_sel]),
-                Ranked(pairs.o[o_sel], pairs.p[o_sel], score[o_sel], levels[o_sel]), len(pairs))
+                Ranked(pairs.o[o_sel], pairs.p[o_sel], score[o_sel], levels[o_sel]), n_scored)
+
+    def _pruned_levels(self, pairs: Pairs, k: int) -> tuple[Pairs, np.ndarray]:
+        """Levels of every pair that can still enter a top-k list, without evaluating the
+        costly criteria for pairs that cannot (an exact branch-and-bound).
+
+        The cheap criteria are evaluated for all pairs first; each costly one (in
+        PRUNE_ORDER) is then evaluated only for pairs whose raw-score upper bound (the levels
+        known so far, the best level of every criterion still unknown) reaches the k-th best
+        lower bound of their participant or of their opening among these pairs. A pruned
+        pair scores below k others on both sides, so the lists equal full evaluation (tested)."""
+        crit, weights = self.criteria, self.model.level_weights
+        levels = np.zeros((len(pairs), len(crit)), dtype=np.uint8, order="F")
+        later = [j for name in PRUNE_ORDER for j, c in enumerate(crit) if c.name == name]
+        known = np.full(len(pairs), self.model.intercept)
+        for j, c in enumerate(crit):
+            if j not in later:
+                levels[:, j] = c.evaluate(pairs).level
+                known += weights[j][levels[:, j]]
+        for step, j in enumerate(later):
+            rest = later[step:]
+            hi = known + sum(float(weights[r].max()) for r in rest) + 1e-9
+            lo = known + sum(float(weights[r].min()) for r in rest) - 1e-9
+            keep = (hi >= topk.kth_floor(pairs.p, lo, k)) | (hi >= topk.kth_floor(pairs.o, lo, k))
+            if not keep.all():
+                pairs, levels, known = pairs.subset(keep), levels[keep], known[keep]
+            levels[:, j] = crit[j].evaluate(pairs).level
+            known += weights[j][levels[:, j]]
+        return pairs, levels
 
     def explanations(self, p_idx, o_idx, levels: np.ndarray, model: ScoringModel | None = None) -> list[dict[str, Any]]:
         """Explanations of stored pairs: the levels (and so the contributions) the run scored,

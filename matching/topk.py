@@ -9,17 +9,67 @@ from dataclasses import dataclass
 
 import numpy as np
 
+#: Below this many pairs a plain sort is cheaper than the bucket prefilter.
+PREFILTER_MIN = 20_000
+BUCKETS = 32
+
 
 def top_k(group: np.ndarray, score: np.ndarray, tie: np.ndarray, k: int) -> np.ndarray:
     """Indices of each group's best k pairs, ordered by group, then rank."""
     n = len(group)
     if n == 0 or k <= 0:
         return np.zeros(0, dtype=np.int64)
+    if n < PREFILTER_MIN:
+        return _sorted_top_k(group, score, tie, k)
+    idx = np.flatnonzero(_may_enter(group, score, k))
+    return idx[_sorted_top_k(group[idx], score[idx], tie[idx], k)]
+
+
+def _sorted_top_k(group: np.ndarray, score: np.ndarray, tie: np.ndarray, k: int) -> np.ndarray:
+    n = len(group)
     order = np.lexsort((tie, -score, group))
     g = group[order]
     starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
     pos = np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
     return order[pos < k]
+
+
+def _buckets(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Quantile bucket edges of the values and each value's bucket (non-decreasing in value)."""
+    sample = values[:: max(1, len(values) // 4096)]
+    edges = np.unique(np.quantile(sample, np.linspace(0.0, 1.0, BUCKETS + 1)[1:-1]))
+    return edges, np.searchsorted(edges, values, side="right")
+
+
+def _cut(group: np.ndarray, bucket: np.ndarray, nb: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair: its group (compacted), and per group the best bucket that, with the buckets
+    above it, holds at least k pairs (0 when the group has fewer than k)."""
+    present = np.bincount(group) > 0
+    compact = (np.cumsum(present) - 1)[group]
+    counts = np.bincount(compact * nb + bucket, minlength=int(present.sum()) * nb).reshape(-1, nb)
+    at_least = counts[:, ::-1].cumsum(axis=1)[:, ::-1]  # pairs in this bucket or better
+    return compact, np.maximum((at_least >= k).sum(axis=1) - 1, 0)
+
+
+def _may_enter(group: np.ndarray, score: np.ndarray, k: int) -> np.ndarray:
+    """An exact prefilter, linear time: pairs whose score bucket is below the bucket that
+    holds a group's k-th best score are strictly worse than k others, ties included, so
+    only the rest (about k per group plus one bucket) needs sorting."""
+    edges, bucket = _buckets(score)
+    compact, cut = _cut(group, bucket, len(edges) + 1, k)
+    return bucket >= cut[compact]
+
+
+def kth_floor(group: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
+    """Per pair, a value its group's k-th largest value is sure to reach (-inf when the group
+    has fewer than k pairs): the lower edge of the bucket holding that k-th value. Linear
+    time; used to prune pairs whose upper bound cannot reach it."""
+    if len(group) == 0:
+        return np.zeros(0)
+    edges, bucket = _buckets(values)
+    compact, cut = _cut(group, bucket, len(edges) + 1, k)
+    floor = np.r_[-np.inf, edges][cut]
+    return floor[compact]
 
 
 @dataclass

@@ -26,6 +26,13 @@ MAX_CODES = 6  # desired + experience codes kept per participant
 NACE_SECTIONS: tuple[str, ...] = tuple("ABCDEFGHIJKLMNOPQRSTU")
 
 
+GOALS: tuple[str, ...] = (schema.Kind.job.value, schema.Kind.trial.value, schema.Goal.either.value)
+
+
+def _goal_code(values: pd.Series) -> np.ndarray:
+    return values.map({g: i for i, g in enumerate(GOALS)}).to_numpy(dtype=np.int8)
+
+
 def _id_rank(ids: np.ndarray) -> np.ndarray:
     rank = np.empty(len(ids), dtype=np.int64)
     rank[np.argsort(ids.astype(str), kind="stable")] = np.arange(len(ids))
@@ -62,8 +69,8 @@ def _skill_matrix(values: pd.Series, vocab: dict[str, int]) -> sp.csr_matrix:
 
 
 def _code_matrix(values: list[list[str]], width: int = MAX_CODES) -> np.ndarray:
-    """Codes as int, padded with -1 (never matches a real code)."""
-    out = np.full((len(values), width), -1, dtype=np.int64)
+    """Codes as int32 (halves the batch's gathers and divisions), padded with -1 (never a real code)."""
+    out = np.full((len(values), width), -1, dtype=np.int32)
     for r, codes in enumerate(values):
         for c, code in enumerate(list(dict.fromkeys(codes))[:width]):
             out[r, c] = int(code)
@@ -101,7 +108,7 @@ class Participants:
     def experience(self) -> tuple[np.ndarray, np.ndarray]:
         """(codes, years) padded matrices."""
         exp = list(self.frame["experience"])
-        codes = np.full((len(exp), MAX_CODES), -1, dtype=np.int64)
+        codes = np.full((len(exp), MAX_CODES), -1, dtype=np.int32)
         years = np.zeros((len(exp), MAX_CODES), dtype=float)
         for r, items in enumerate(exp):
             for c, item in enumerate((items or [])[:MAX_CODES]):
@@ -116,6 +123,35 @@ class Participants:
     @cached_property
     def education_rank(self) -> np.ndarray:
         return self.frame["education_level"].map(schema.EDUCATION_LEVELS.index).to_numpy()
+
+    @cached_property
+    def lat(self) -> np.ndarray:
+        return self.frame["lat"].to_numpy(float)
+
+    @cached_property
+    def lon(self) -> np.ndarray:
+        return self.frame["lon"].to_numpy(float)
+
+    @cached_property
+    def rad_lat(self) -> np.ndarray:
+        return np.radians(self.lat)
+
+    @cached_property
+    def rad_lon(self) -> np.ndarray:
+        return np.radians(self.lon)
+
+    @cached_property
+    def cos_lat(self) -> np.ndarray:
+        return np.cos(self.rad_lat)
+
+    @cached_property
+    def max_commute_km(self) -> np.ndarray:
+        return self.frame["max_commute_km"].to_numpy(float)
+
+    @cached_property
+    def goal_code(self) -> np.ndarray:
+        """Goal as an int: 0 job, 1 trial placement, 2 either (compared per pair in blocking)."""
+        return _goal_code(self.frame["goal"])
 
     @cached_property
     def industry_mask(self) -> np.ndarray:
@@ -160,7 +196,7 @@ class Openings:
 
     @cached_property
     def code(self) -> np.ndarray:
-        return self.frame["styrk08"].astype(int).to_numpy()
+        return self.frame["styrk08"].astype(np.int32).to_numpy()
 
     @cached_property
     def norwegian_rank(self) -> np.ndarray:
@@ -182,6 +218,31 @@ class Openings:
     @cached_property
     def is_trial(self) -> np.ndarray:
         return (self.frame["kind"] == schema.Kind.trial.value).to_numpy()
+
+    @cached_property
+    def lat(self) -> np.ndarray:
+        return self.frame["lat"].to_numpy(float)
+
+    @cached_property
+    def lon(self) -> np.ndarray:
+        return self.frame["lon"].to_numpy(float)
+
+    @cached_property
+    def rad_lat(self) -> np.ndarray:
+        return np.radians(self.lat)
+
+    @cached_property
+    def rad_lon(self) -> np.ndarray:
+        return np.radians(self.lon)
+
+    @cached_property
+    def cos_lat(self) -> np.ndarray:
+        return np.cos(self.rad_lat)
+
+    @cached_property
+    def kind_code(self) -> np.ndarray:
+        """Kind as an int: 0 job, 1 trial placement (the participants' goal_code scale)."""
+        return _goal_code(self.frame["kind"])
 
     @cached_property
     def section_index(self) -> np.ndarray:
