@@ -125,7 +125,7 @@ def _run_local(world: World, model: dict, as_of, parts, k, n_jobs) -> Iterator[d
         yield from parallel(joblib.delayed(score_shard)(path, model, as_of, p, k) for p in parts)
 
 
-def _run_dask(world: World, model: dict, as_of, parts, k, scheduler: str | None) -> Iterator[dict]:
+def _run_dask(world: World, model: dict, as_of, parts, k, scheduler: str | None, n_workers: int = 2) -> Iterator[dict]:
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError as exc:  # pragma: no cover - depends on extras
@@ -134,13 +134,17 @@ def _run_dask(world: World, model: dict, as_of, parts, k, scheduler: str | None)
     if scheduler:
         client = Client(scheduler)
     else:
-        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+        cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(cluster)
     try:
         world_f = client.scatter(world, broadcast=True)
         futures = [client.submit(score_shard, world_f, model, as_of, p, k, pure=False) for p in parts]
-        for fut in as_completed(futures):
-            yield fut.result()
+        done = as_completed(futures)
+        futures.clear()  # each result is dropped from the cluster once consumed: memory stays flat
+        for fut in done:
+            res = fut.result()
+            fut.release()
+            yield res
     finally:
         client.close()
         if cluster is not None:
@@ -271,8 +275,12 @@ def refresh(
     model: ScoringModel | None = None,
     db: Engine | None = None,
     shard_size: int = MAX_SHARD,
+    dask_workers: int = 2,
 ) -> RunSummary:
-    """Compute and publish a new run; on any error the serving run stays as it was."""
+    """Compute and publish a new run; on any error the serving run stays as it was.
+
+    backend "dask" (or a scheduler address in settings) runs the shards on that Dask
+    scheduler, or on a LocalCluster of `dask_workers` processes when there is none."""
     import time
 
     started = time.perf_counter()
@@ -294,7 +302,8 @@ def refresh(
     try:
         parts = shards(world, shard_size)
         model_dict = model.to_dict()
-        results = (_run_dask(world, model_dict, as_of, parts, k, settings.dask_scheduler) if backend_name == "dask"
+        results = (_run_dask(world, model_dict, as_of, parts, k, settings.dask_scheduler, dask_workers)
+                   if backend_name == "dask"
                    else _run_local(world, model_dict, as_of, parts, k, n_jobs))
         pending: list[Ranked] = []  # opening side: partial top-k lists from the shards
         n_pending = 0

@@ -11,7 +11,7 @@ import numpy as np
 
 #: Below this many pairs a plain sort is cheaper than the bucket prefilter.
 PREFILTER_MIN = 20_000
-BUCKETS = 32
+BUCKETS = 64
 
 
 def top_k(group: np.ndarray, score: np.ndarray, tie: np.ndarray, k: int) -> np.ndarray:
@@ -35,10 +35,17 @@ def _sorted_top_k(group: np.ndarray, score: np.ndarray, tie: np.ndarray, k: int)
 
 
 def _buckets(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Quantile bucket edges of the values and each value's bucket (non-decreasing in value)."""
-    sample = values[:: max(1, len(values) // 4096)]
-    edges = np.unique(np.quantile(sample, np.linspace(0.0, 1.0, BUCKETS + 1)[1:-1]))
-    return edges, np.searchsorted(edges, values, side="right")
+    """Equal-width buckets over the value range: each value's bucket (non-decreasing in the
+    value, as the arithmetic is monotone) and a lower edge per bucket that no value in it is
+    below (the nominal edge, less a margin for rounding)."""
+    lo, hi = float(values.min()), float(values.max())
+    width = (hi - lo) / BUCKETS
+    if not width > 0:
+        return np.full(1, -np.inf), np.zeros(len(values), dtype=np.int64)
+    bucket = np.minimum(((values - lo) * (1.0 / width)).astype(np.int64), BUCKETS - 1)
+    edges = lo + width * np.arange(BUCKETS) - 1e-9 * max(1.0, abs(lo), abs(hi))
+    edges[0] = -np.inf
+    return edges, bucket
 
 
 def _cut(group: np.ndarray, bucket: np.ndarray, nb: int, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -56,7 +63,7 @@ def _may_enter(group: np.ndarray, score: np.ndarray, k: int) -> np.ndarray:
     holds a group's k-th best score are strictly worse than k others, ties included, so
     only the rest (about k per group plus one bucket) needs sorting."""
     edges, bucket = _buckets(score)
-    compact, cut = _cut(group, bucket, len(edges) + 1, k)
+    compact, cut = _cut(group, bucket, len(edges), k)
     return bucket >= cut[compact]
 
 
@@ -67,9 +74,8 @@ def kth_floor(group: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
     if len(group) == 0:
         return np.zeros(0)
     edges, bucket = _buckets(values)
-    compact, cut = _cut(group, bucket, len(edges) + 1, k)
-    floor = np.r_[-np.inf, edges][cut]
-    return floor[compact]
+    compact, cut = _cut(group, bucket, len(edges), k)
+    return edges[cut][compact]
 
 
 @dataclass
