@@ -28,7 +28,7 @@ import numpy as np
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from matching import topk
+from matching import candidates, topk
 from matching.config import Settings
 from matching.engine import MatchEngine
 from matching.scoring import ScoringModel
@@ -300,6 +300,8 @@ def refresh(
         world = load_world(conn)
     summary = RunSummary(run_id, "running", backend=backend_name)
     try:
+        world.prepared()
+        candidates.for_participants(world, [], as_of)  # the opening index, built once for every worker
         parts = shards(world, shard_size)
         model_dict = model.to_dict()
         results = (_run_dask(world, model_dict, as_of, parts, k, settings.dask_scheduler, dask_workers)

@@ -129,7 +129,7 @@ def for_participants(world: World, p_idx, as_of: dt.date, kind: str = "any") -> 
     """Candidate pairs for the given participants, from a radius search then every constraint."""
     p_idx = np.asarray(p_idx, dtype=np.int64)
     day = as_of.toordinal()
-    eligible, tree = _tree(world, day, kind)
+    eligible, tree = _tree(world, day, kind)  # built on the first call of a day, even for no participants
     if len(eligible) == 0 or len(p_idx) == 0:
         return Pairs.build(world, [], [], day)
     pw = world.participants

@@ -279,6 +279,15 @@ class World:
     def optional_skills(self) -> sp.csr_matrix:
         return self.openings.skills(self.skill_vocab, "optional_skills")
 
+    def prepared(self) -> World:
+        """Every cached encoding computed now (this snapshot's own and its tables'), so batch
+        workers receive them with the snapshot instead of each recomputing them."""
+        for obj in (self, self.participants, self.openings):
+            for name, attr in vars(type(obj)).items():
+                if isinstance(attr, cached_property):
+                    getattr(obj, name)
+        return self
+
     def with_participants(self, participants: Participants) -> World:
         """Same openings (and their cached encodings), other participants."""
         return World(participants, self.openings, self.skill_vocab)
