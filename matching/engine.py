@@ -23,6 +23,8 @@ from matching.world import World
 
 #: The costly criteria, evaluated last and only for pairs that can still make a list.
 PRUNE_ORDER = ("occupation", "skills", "experience")
+#: Candidate pairs scored at once by the batch (memory ~200 B a pair at the peak).
+MAX_PAIRS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -109,17 +111,32 @@ class MatchEngine:
         pairs = candidates.for_openings(self.world, o_idx, self.as_of)
         return self._top_k(pairs, pairs.o, self.world.participants.ids[pairs.p], k)
 
-    def both_directions(self, p_idx, k: int) -> tuple[Ranked, Ranked, int]:
+    def both_directions(self, p_idx, k: int, max_pairs: int = MAX_PAIRS) -> tuple[Ranked, Ranked, int]:
         """One shard of the batch: the candidate pairs of these participants, ranked both ways.
 
         Plain arrays, no per-pair Python: the participant side is final, the opening side a
         partial top-k the caller merges across shards. Reasons are not rendered here; the
         stored levels are enough to render them when a list is read (`explanations`). The
-        third value is the number of candidate pairs scored."""
+        third value is the number of candidate pairs scored. Pairs are scored in chunks of
+        whole participants of at most about `max_pairs`, which bounds memory (~200 B a pair)
+        however dense the area."""
         pairs = candidates.for_participants(self.world, p_idx, self.as_of, "any")
         n_scored = len(pairs)
+        empty = Ranked.empty(len(self.criteria))
         if n_scored == 0:
-            return Ranked.empty(len(self.criteria)), Ranked.empty(len(self.criteria)), 0
+            return empty, empty, 0
+        starts = np.flatnonzero(np.r_[True, pairs.p[1:] != pairs.p[:-1]])  # pairs come grouped by participant
+        cuts = np.unique(starts[np.searchsorted(starts, np.arange(0, n_scored, max_pairs), side="right") - 1])
+        p_parts, o_parts = [], []
+        for a, b in zip(cuts, np.r_[cuts[1:], n_scored]):
+            p2o, o2p = self._rank_chunk(pairs.subset(slice(a, b)), k)
+            p_parts.append(p2o)
+            o_parts.append(o2p)
+        if len(p_parts) == 1:
+            return p_parts[0], o_parts[0], n_scored
+        return Ranked.concat(p_parts), Ranked.concat(o_parts), n_scored
+
+    def _rank_chunk(self, pairs: Pairs, k: int) -> tuple[Ranked, Ranked]:
         pairs, levels = self._pruned_levels(pairs, k)
         score = self.model.score(levels)
         levels = np.ascontiguousarray(levels)
@@ -127,7 +144,7 @@ class MatchEngine:
         p_sel = top_k(pairs.p, score, w.openings.id_rank[pairs.o], k)
         o_sel = top_k(pairs.o, score, w.participants.id_rank[pairs.p], k)
         return (Ranked(pairs.p[p_sel], pairs.o[p_sel], score[p_sel], levels[p_sel]),
-                Ranked(pairs.o[o_sel], pairs.p[o_sel], score[o_sel], levels[o_sel]), n_scored)
+                Ranked(pairs.o[o_sel], pairs.p[o_sel], score[o_sel], levels[o_sel]))
 
     def _pruned_levels(self, pairs: Pairs, k: int) -> tuple[Pairs, np.ndarray]:
         """Levels of every pair that can still enter a top-k list, without evaluating the

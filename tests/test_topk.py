@@ -12,6 +12,7 @@ from matching.engine import MatchEngine
 from tests.synthetic import AS_OF, monotone_models, worlds
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+WORLDS = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _naive(group, score, tie, k):
@@ -68,7 +69,7 @@ def test_empty_inputs():
     assert len(topk.kth_floor(z, np.zeros(0), 5)) == 0
 
 
-@FAST
+@WORLDS
 @given(worlds(), monotone_models(), st.integers(1, 12))
 def test_branch_and_bound_lists_equal_full_evaluation(world, model, k):
     engine = MatchEngine(world, model, AS_OF)
@@ -84,3 +85,17 @@ def test_branch_and_bound_lists_equal_full_evaluation(world, model, k):
     assert p2o.score.tolist() == score[ps].tolist() and o2p.score.tolist() == score[os_].tolist()
     full = engine.score_pairs(pairs)[2].levels
     assert p2o.levels.tolist() == full[ps].tolist()
+
+
+@WORLDS
+@given(worlds(), monotone_models(), st.integers(1, 12), st.integers(1, 40))
+def test_chunked_scoring_gives_the_same_lists(world, model, k, max_pairs):
+    engine = MatchEngine(world, model, AS_OF)
+    p_idx = np.arange(len(world.participants))
+    p2o, o2p, n = engine.both_directions(p_idx, k)
+    c_p2o, c_o2p, c_n = engine.both_directions(p_idx, k, max_pairs=max_pairs)
+    assert c_n == n
+    assert c_p2o.group.tolist() == p2o.group.tolist() and c_p2o.other.tolist() == p2o.other.tolist()
+    merged = topk.best(c_o2p, world.participants.id_rank, k)
+    assert merged.group.tolist() == o2p.group.tolist() and merged.other.tolist() == o2p.other.tolist()
+    assert merged.score.tolist() == o2p.score.tolist() and merged.levels.tolist() == o2p.levels.tolist()
