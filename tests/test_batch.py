@@ -105,21 +105,20 @@ def test_a_failing_run_leaves_the_served_run_untouched(db):
 
 @pytest.mark.slow
 def test_dask_backend_gives_the_same_lists_as_local(db):
-    """Both Dask paths: a LocalCluster the refresh starts itself, and an existing cluster
-    reached by its scheduler address (as in production)."""
+    """An existing cluster reached by its scheduler address (as in production) against local
+    worker processes."""
     from dask.distributed import LocalCluster
 
     settings, engine = db
     local = refresh(settings, db=engine, shard_size=40, n_jobs=2)
-    own = refresh(settings, db=engine, backend="dask", shard_size=40, dask_workers=1)
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         remote = refresh(settings.model_copy(update={"dask_scheduler": cluster.scheduler_address}), db=engine,
                          shard_size=40)
-    assert own.backend == remote.backend == "dask"
+    assert remote.backend == "dask"
     for side in ("participant", "opening"):
         expected = _lists(engine, local.run_id, side)
-        assert expected and _lists(engine, own.run_id, side) == expected == _lists(engine, remote.run_id, side)
-    assert own.extra["scored_pairs"] == remote.extra["scored_pairs"] == local.extra["scored_pairs"] > 0
+        assert expected and _lists(engine, remote.run_id, side) == expected
+    assert remote.extra["scored_pairs"] == local.extra["scored_pairs"] > 0
 
 
 @pytest.mark.slow
