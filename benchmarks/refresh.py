@@ -60,12 +60,12 @@ class TreeMonitor:
     """Samples this process and all its children: peak summed resident memory, and CPU
     seconds per process (the last sample of each, so workers that exit still count)."""
 
-    def __init__(self, every: float = 0.1):
+    def __init__(self, every: float = 0.1, pid: int | None = None):
         import psutil
 
-        self.proc, self.every, self.peak = psutil.Process(), every, 0
+        self.proc, self.every, self.peak = psutil.Process(pid), every, 0
         self.cpu: dict[int, float] = {}
-        self._start = sum(self.proc.cpu_times()[:2])
+        self._start = sum(self.proc.cpu_times()[:2]) if pid is None else 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -73,7 +73,11 @@ class TreeMonitor:
         import psutil
 
         total = 0
-        for p in [self.proc, *self.proc.children(recursive=True)]:
+        try:
+            tree = [self.proc, *self.proc.children(recursive=True)]
+        except psutil.Error:  # the watched process has ended
+            return 0
+        for p in tree:
             try:
                 with p.oneshot():
                     total += p.memory_info().rss
@@ -195,6 +199,57 @@ def record(row: dict[str, str]) -> None:
     RESULTS.write_text(text, encoding="utf-8")
 
 
+def capped_refresh(engine, env: dict[str, str], args) -> None:
+    """A refresh too long to wait for: run it, watch memory and progress, kill it (SIGKILL)
+    at the cap, project the full time, and check that the served run is untouched."""
+    import signal
+
+    from sqlalchemy import func, select
+
+    from matching.store import tables as t
+
+    with engine.connect() as conn:
+        served = lists.serving(conn)
+        n_participants = conn.execute(select(func.count()).select_from(t.participants)).scalar()
+    cmd = [sys.executable, "-m", "matching.cli", "refresh", "--no-progress", "--jobs", str(args.jobs)]
+    env = {**env, "MATCHING_TOP_K": str(args.top_k), "MATCHING_MODEL_DIR": str(ROOT / "models")}
+    progress: list[tuple[float, int]] = []
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT)
+    t0 = time.perf_counter()
+    with TreeMonitor(pid=proc.pid) as mon:
+        while time.perf_counter() - t0 < args.max_refresh_seconds and proc.poll() is None:
+            time.sleep(5)
+            with engine.connect() as conn:
+                run = conn.execute(select(t.runs.c.run_id).where(t.runs.c.status == "running")).scalar()
+                done = run and conn.execute(select(func.count()).select_from(t.participant_lists)
+                                            .where(t.participant_lists.c.run_id == run)).scalar()
+            progress.append((time.perf_counter() - t0, done or 0))
+            print(f"  {progress[-1][0]:6.0f} s  {done or 0:,} participant lists written, "
+                  f"tree RSS now {mon._sample() / 2**20:,.0f} MiB, peak {mon.peak / 2**20:,.0f} MiB", flush=True)
+        killed = proc.poll() is None
+        if killed:
+            for child in mon.proc.children(recursive=True):  # its workers too, as an OOM kill would
+                child.send_signal(signal.SIGKILL)
+            proc.send_signal(signal.SIGKILL)
+            print("  refresh SIGKILLed", flush=True)
+        proc.wait()
+    elapsed = time.perf_counter() - t0
+    with engine.connect() as conn:
+        after = lists.serving(conn)
+    first = next(((s, d) for s, d in progress if d), None)
+    last = progress[-1] if progress else (elapsed, 0)
+    print(f"sizes        {n_participants:,} participants, top-{args.top_k}, jobs={args.jobs}; "
+          f"load avg {os.getloadavg()[0]:.1f}")
+    print(f"peak RSS     {mon.peak / 2**20:8.0f} MiB (refresh process + workers), CPU {mon.cpu_seconds:,.0f} s")
+    if first and last[1] > first[1]:
+        rate = (last[1] - first[1]) / (last[0] - first[0])
+        print(f"progress     {last[1]:,} of {n_participants:,} participant lists in {last[0]:.0f} s "
+              f"(first after {first[0]:.0f} s); {rate:,.0f} participants/s → full run ≈ "
+              f"{first[0] + (n_participants - first[1]) / rate:,.0f} s")
+    print(f"killed       {killed} after {elapsed:.0f} s; served run before {served and served.run_id}, "
+          f"after {after and after.run_id}: {'unchanged' if served == after else 'CHANGED'}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--participants", type=int, default=20000)
@@ -210,6 +265,9 @@ def main() -> None:
     ap.add_argument("--naive-sample", type=int, default=20, help="participants scored pair by pair")
     ap.add_argument("--bound-sample", type=int, default=20000, help="participants for the brute-force bound")
     ap.add_argument("--record", action="store_true", help="append a row to benchmarks/RESULTS.md")
+    ap.add_argument("--max-refresh-seconds", type=float, default=None,
+                    help="run `matching refresh` as a process and SIGKILL it after this long: prints memory, "
+                         "progress, a projection, and checks the served run did not change")
     args = ap.parse_args()
 
     load_before = os.getloadavg()
@@ -230,6 +288,8 @@ def main() -> None:
 
     settings = Settings(database_url=url, today=TODAY, top_k=args.top_k, model_dir=ROOT / "models", secret_key="x" * 48)
     engine = make_engine(url)
+    if args.max_refresh_seconds:
+        return capped_refresh(engine, env, args)
     extra = {"shard_size": args.shard_size} if args.shard_size else {}
     if args.backend == "dask":
         extra["dask_workers"] = args.jobs
