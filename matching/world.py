@@ -305,6 +305,14 @@ def participants_from_records(records: list[dict[str, Any]]) -> Participants:
     return Participants(frame.reset_index(drop=True))
 
 
+def _frame(conn: Connection, stmt) -> pd.DataFrame:
+    """Rows straight into columns (a dict per row cost as much as decoding the JSON)."""
+    result = conn.execute(stmt)
+    cols = list(result.keys())
+    rows = result.all()
+    return pd.DataFrame.from_records(rows, columns=cols) if rows else pd.DataFrame()
+
+
 def openings_frame(conn: Connection) -> pd.DataFrame:
     o, e = t.openings, t.employers
     stmt = select(
@@ -316,7 +324,7 @@ def openings_frame(conn: Connection) -> pd.DataFrame:
         e.c.past_trial_placements,
         e.c.past_hires_after_trial,
     ).join(e, e.c.orgnr == o.c.orgnr).order_by(o.c.opening_id)
-    frame = pd.DataFrame([dict(r._mapping) for r in conn.execute(stmt)])
+    frame = _frame(conn, stmt)
     if frame.empty:
         cols = [c.name for c in o.columns] + ["employer_name", "nace_section", "employer_adaptations",
                                                "inclusive_workplace_agreement", "past_trial_placements",
@@ -332,8 +340,10 @@ def participants_frame(conn: Connection, participant_ids: list[str] | None = Non
     stmt = select(t.participants).order_by(t.participants.c.participant_id)
     if participant_ids is not None:
         stmt = stmt.where(t.participants.c.participant_id.in_(participant_ids))
-    rows = [dict(r._mapping) for r in conn.execute(stmt)]
-    return participants_from_records(rows).frame
+    frame = _frame(conn, stmt)
+    if frame.empty:
+        return participants_from_records([]).frame
+    return frame.reset_index(drop=True)
 
 
 def load_world(conn: Connection) -> World:
