@@ -300,7 +300,7 @@ def refresh(
         world = load_world(conn)
     summary = RunSummary(run_id, "running", backend=backend_name)
     try:
-        world.prepared()
+        world = world.slim()
         candidates.for_participants(world, [], as_of)  # the opening index, built once for every worker
         parts = shards(world, shard_size)
         model_dict = model.to_dict()

@@ -25,6 +25,8 @@ from matching.world import World
 PRUNE_ORDER = ("occupation", "skills", "experience")
 #: Candidate pairs scored at once by the batch (memory ~200 B a pair at the peak).
 MAX_PAIRS = 1_000_000
+#: Participants whose candidates are generated at once (then gathered up to MAX_PAIRS).
+CANDIDATE_BATCH = 50
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,8 @@ class MatchEngine:
         pairs = candidates.for_openings(self.world, o_idx, self.as_of)
         return self._top_k(pairs, pairs.o, self.world.participants.ids[pairs.p], k)
 
-    def both_directions(self, p_idx, k: int, max_pairs: int = MAX_PAIRS) -> tuple[Ranked, Ranked, int]:
+    def both_directions(self, p_idx, k: int, max_pairs: int = MAX_PAIRS,
+                        candidate_batch: int = CANDIDATE_BATCH) -> tuple[Ranked, Ranked, int]:
         """One shard of the batch: the candidate pairs of these participants, ranked both ways.
 
         Plain arrays, no per-pair Python: the participant side is final, the opening side a
@@ -120,18 +123,28 @@ class MatchEngine:
         third value is the number of candidate pairs scored. Pairs are scored in chunks of
         whole participants of at most about `max_pairs`, which bounds memory (~200 B a pair)
         however dense the area."""
-        pairs = candidates.for_participants(self.world, p_idx, self.as_of, "any")
-        n_scored = len(pairs)
-        empty = Ranked.empty(len(self.criteria))
-        if n_scored == 0:
+        p_idx = np.asarray(p_idx, dtype=np.int64)
+        p_parts, o_parts, buffer, n_scored = [], [], [], 0
+
+        def flush() -> None:
+            if buffer:
+                p2o, o2p = self._rank_chunk(Pairs.concat(buffer) if len(buffer) > 1 else buffer[0], k)
+                p_parts.append(p2o)
+                o_parts.append(o2p)
+                buffer.clear()
+
+        # Candidates for a few participants at a time: a dense area yields thousands of pairs each.
+        for a in range(0, len(p_idx), candidate_batch):
+            pairs = candidates.for_participants(self.world, p_idx[a:a + candidate_batch], self.as_of, "any")
+            if sum(map(len, buffer)) + len(pairs) > max_pairs:
+                flush()
+            if len(pairs):
+                buffer.append(pairs)
+                n_scored += len(pairs)
+        flush()
+        if not p_parts:
+            empty = Ranked.empty(len(self.criteria))
             return empty, empty, 0
-        starts = np.flatnonzero(np.r_[True, pairs.p[1:] != pairs.p[:-1]])  # pairs come grouped by participant
-        cuts = np.unique(starts[np.searchsorted(starts, np.arange(0, n_scored, max_pairs), side="right") - 1])
-        p_parts, o_parts = [], []
-        for a, b in zip(cuts, np.r_[cuts[1:], n_scored]):
-            p2o, o2p = self._rank_chunk(pairs.subset(slice(a, b)), k)
-            p_parts.append(p2o)
-            o_parts.append(o2p)
         if len(p_parts) == 1:
             return p_parts[0], o_parts[0], n_scored
         return Ranked.concat(p_parts), Ranked.concat(o_parts), n_scored

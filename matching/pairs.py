@@ -27,6 +27,13 @@ class Pairs:
         as_of_arr = np.broadcast_to(np.asarray(as_of, dtype=np.int64), p.shape).copy()
         return cls(world, p, o, as_of_arr)
 
+    @classmethod
+    def concat(cls, parts: list[Pairs]) -> Pairs:
+        out = cls(parts[0].world, *(np.concatenate([getattr(x, f) for x in parts]) for f in ("p", "o", "as_of")))
+        if all("distance_km" in x.__dict__ for x in parts):
+            out.__dict__["distance_km"] = np.concatenate([x.distance_km for x in parts])
+        return out
+
     def subset(self, mask: np.ndarray) -> Pairs:
         out = Pairs(self.world, self.p[mask], self.o[mask], self.as_of[mask])
         if "distance_km" in self.__dict__:  # computed for blocking already: keep it for scoring

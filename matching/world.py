@@ -288,9 +288,29 @@ class World:
                     getattr(obj, name)
         return self
 
+    def slim(self) -> World:
+        """The batch's copy: every encoding prepared, then the list-valued columns (already
+        encoded) and the id → row dicts dropped. Those Python objects are most of a national
+        snapshot's memory, and the parent and each worker hold a copy. Scoring reads only
+        scalar columns and encodings; a criterion that reads a list column per pair would
+        fail here loudly (KeyError), and the batch-vs-live tests would catch it."""
+        self.prepared()
+        out = World(_strip(self.participants), _strip(self.openings), self.skill_vocab)
+        out.__dict__.update({k: v for k, v in self.__dict__.items() if k not in ("participants", "openings")})
+        return out
+
     def with_participants(self, participants: Participants) -> World:
         """Same openings (and their cached encodings), other participants."""
         return World(participants, self.openings, self.skill_vocab)
+
+
+def _strip(table):
+    frame = table.frame
+    keep = [c for c in frame.columns
+            if not (frame[c].dtype == object and any(isinstance(v, list | dict) for v in frame[c].head(50)))]
+    out = type(table)(frame[keep])
+    out.__dict__.update({k: v for k, v in table.__dict__.items() if k not in ("frame", "index")})
+    return out
 
 
 def _vocab(*series: pd.Series) -> dict[str, int]:

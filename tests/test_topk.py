@@ -88,14 +88,15 @@ def test_branch_and_bound_lists_equal_full_evaluation(world, model, k):
 
 
 @WORLDS
-@given(worlds(), monotone_models(), st.integers(1, 12), st.integers(1, 40))
-def test_chunked_scoring_gives_the_same_lists(world, model, k, max_pairs):
+@given(worlds(), monotone_models(), st.integers(1, 12), st.integers(1, 40), st.integers(1, 4))
+def test_chunked_scoring_gives_the_same_lists(world, model, k, max_pairs, batch):
     engine = MatchEngine(world, model, AS_OF)
     p_idx = np.arange(len(world.participants))
     p2o, o2p, n = engine.both_directions(p_idx, k)
-    c_p2o, c_o2p, c_n = engine.both_directions(p_idx, k, max_pairs=max_pairs)
+    c_p2o, c_o2p, c_n = engine.both_directions(p_idx, k, max_pairs=max_pairs, candidate_batch=batch)
     assert c_n == n
     assert c_p2o.group.tolist() == p2o.group.tolist() and c_p2o.other.tolist() == p2o.other.tolist()
+    assert c_p2o.score.tolist() == p2o.score.tolist() and c_p2o.levels.tolist() == p2o.levels.tolist()
     merged = topk.best(c_o2p, world.participants.id_rank, k)
     assert merged.group.tolist() == o2p.group.tolist() and merged.other.tolist() == o2p.other.tolist()
     assert merged.score.tolist() == o2p.score.tolist() and merged.levels.tolist() == o2p.levels.tolist()
