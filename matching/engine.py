@@ -132,6 +132,8 @@ class MatchEngine:
                 p_parts.append(p2o)
                 o_parts.append(o2p)
                 buffer.clear()
+                if sum(map(len, o_parts)) > max_pairs:  # the opening side, merged as it grows
+                    o_parts[:] = [topk.best(Ranked.concat(o_parts), self.world.participants.id_rank, k)]
 
         # Candidates for a few participants at a time: a dense area yields thousands of pairs each.
         for a in range(0, len(p_idx), candidate_batch):
