@@ -22,11 +22,13 @@ benchmarks/RESULTS.md.
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime as dt
 import heapq
 import os
 import platform
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -272,6 +274,7 @@ def main() -> None:
 
     load_before = os.getloadavg()
     tmp = Path(tempfile.mkdtemp(prefix="bench-refresh-"))
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)  # --data / --db keep theirs elsewhere
     data = args.data or tmp / "data"
     db_path = args.db or tmp / "bench.db"
     url = f"sqlite:///{db_path}"
