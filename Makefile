@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
+BSTAMP := $(VENV)/.installed-bench
 
 .PHONY: run test lint install install-test serve clean bench
 
@@ -19,6 +20,10 @@ $(TSTAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $@ $(STAMP)
 
+$(BSTAMP): pyproject.toml $(TSTAMP)
+	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
+	touch $@
+
 install: $(STAMP)
 install-test: $(TSTAMP)
 
@@ -32,8 +37,8 @@ test: $(TSTAMP)
 lint: $(TSTAMP)
 	$(BIN)/ruff check matching api tests benchmarks tools
 
-bench: $(TSTAMP)
-	$(BIN)/python benchmarks/bench_refresh.py --participants 2000 --openings 800
+bench: $(BSTAMP)
+	$(BIN)/python benchmarks/refresh.py --participants 2000 --openings 800 --jobs 2
 
 clean:
 	rm -rf $(VENV) var

@@ -16,6 +16,8 @@ Decisions (documented in the API description too):
 """
 from __future__ import annotations
 
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,6 +30,7 @@ from matching import candidates, explain, runtime
 from matching.config import Settings
 from matching.engine import MatchEngine, Scored, UnknownId
 from matching.pairs import Pairs
+from matching.scoring import ScoringModel
 from matching.store import lists
 from matching.store import tables as t
 from matching.world import participants_from_records
@@ -102,6 +105,44 @@ def _match_items(conn: Connection, rows: list[dict[str, Any]], kind: str, limit:
 def still_eligible(settings: Settings, participant_ids: list[str], opening_ids: list[str]) -> list[bool]:
     """Do stored pairs still pass every hard constraint on today's data? (An opening filled
     or past its deadline since the run, a participant who changed goal or licences.)"""
+    return _eligibility(settings, participant_ids, opening_ids)[1]
+
+
+@lru_cache(maxsize=8)
+def _model_version(model_dir: str, version: str) -> ScoringModel:
+    return ScoringModel.load(Path(model_dir), version)
+
+
+def run_model(conn: Connection, settings: Settings, run_id: str) -> ScoringModel | None:
+    """The model a run scored with (its levels → contributions), or None if it is gone."""
+    try:
+        return _model_version(str(settings.model_dir), run_model_version(conn, run_id))
+    except FileNotFoundError:
+        return None
+
+
+def stored_rows(conn: Connection, settings: Settings, run_id: str, rows: list[dict[str, Any]], other: str,
+                participant_id: str | None = None, opening_id: str | None = None) -> list[dict[str, Any]] | None:
+    """The stored rows that still pass every hard constraint, each with its explanation
+    rendered from the run's levels and model and today's values. None when the run's model
+    is gone (the caller then computes the list live)."""
+    model = run_model(conn, settings, run_id)
+    if model is None:
+        return None
+    pids = [participant_id or r[other] for r in rows]
+    oids = [opening_id or r[other] for r in rows]
+    engine, ok = _eligibility(settings, pids, oids)
+    keep = [k for k, good in enumerate(ok) if good]
+    if keep:
+        pi, oi = engine.world.participants.index, engine.world.openings.index
+        explained = engine.explanations([pi[pids[k]] for k in keep], [oi[oids[k]] for k in keep],
+                                        np.stack([rows[k]["levels"] for k in keep]), model)
+        for k, e in zip(keep, explained):
+            rows[k]["explanation"] = e
+    return [rows[k] for k in keep]
+
+
+def _eligibility(settings: Settings, participant_ids: list[str], opening_ids: list[str]) -> tuple[MatchEngine, list[bool]]:
     engine = live_engine(settings)
     pi, oi = engine.world.participants.index, engine.world.openings.index
     if any(p not in pi for p in participant_ids) or any(o not in oi for o in opening_ids):
@@ -114,7 +155,7 @@ def still_eligible(settings: Settings, participant_ids: list[str], opening_ids: 
                             [oi[opening_ids[k]] for k in known], engine.as_of.toordinal())
         for k, ok in zip(known, candidates.passes(pairs)):
             out[k] = bool(ok)
-    return out
+    return engine, out
 
 
 def _run_top_k(conn: Connection, run_id: str) -> int:
@@ -135,14 +176,14 @@ def participant_matches(conn: Connection, settings: Settings, participant_id: st
     rows = lists.participant_list(conn, served.run_id, participant_id) if served and not fresh else []
     previous = (lists.openings_in_run(conn, served.previous_run_id, participant_id)
                 if served and served.previous_run_id else None)
-    if rows:
-        ok = still_eligible(settings, [participant_id] * len(rows), [r["opening_id"] for r in rows])
-        items = _match_items(conn, [r for r, good in zip(rows, ok) if good], kind, limit, lang, previous)
+    eligible = stored_rows(conn, settings, served.run_id, rows, "opening_id", participant_id=participant_id) if rows else None
+    if eligible is not None:
+        items = _match_items(conn, eligible, kind, limit, lang, previous)
         top_k = _run_top_k(conn, served.run_id)
-        if len(items) >= min(limit, top_k) or (all(ok) and len(rows) < top_k):
+        if len(items) >= min(limit, top_k) or (len(eligible) == len(rows) and len(rows) < top_k):
             return {"participant_id": participant_id, "run_id": served.run_id,
                     "model_version": run_model_version(conn, served.run_id), "matches": items}
-    elif served:  # fresh=true, or no stored list for them: compare with what is served
+    elif served and not rows:  # fresh=true, or no stored list for them: compare with what is served
         previous = lists.openings_in_run(conn, served.run_id, participant_id)
     engine, idx = _index(live_engine(settings), settings, "participant", participant_id)
     items = engine.recommend(np.array([idx]), kind, k=limit).get(idx, [])
@@ -179,11 +220,11 @@ def opening_candidates(conn: Connection, settings: Settings, principal: Principa
     served = lists.serving(conn)
     stored = lists.opening_list(conn, served.run_id, opening_id) if served and not fresh else []
     rows = []
-    if stored:
-        ok = still_eligible(settings, [r["participant_id"] for r in stored], [opening_id] * len(stored))
-        rows = [r for r, good in zip(stored, ok) if good][:limit]
+    eligible = stored_rows(conn, settings, served.run_id, stored, "participant_id", opening_id=opening_id) if stored else None
+    if eligible is not None:
+        rows = eligible[:limit]
         top_k = _run_top_k(conn, served.run_id)
-        if len(rows) < min(limit, top_k) and (not all(ok) or len(stored) >= top_k):
+        if len(rows) < min(limit, top_k) and (len(eligible) < len(stored) or len(stored) >= top_k):
             rows = []  # thinned since the run: compute live
     if rows:
         run_id, version = served.run_id, run_model_version(conn, served.run_id)

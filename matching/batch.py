@@ -13,8 +13,6 @@ to start while that process lives, and otherwise discards the dead run's leftove
 from __future__ import annotations
 
 import datetime as dt
-import heapq
-import json
 import logging
 import os
 import socket
@@ -30,11 +28,14 @@ import numpy as np
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from matching import candidates, topk
 from matching.config import Settings
 from matching.engine import MatchEngine
 from matching.scoring import ScoringModel
+from matching.store import lists
 from matching.store import tables as t
 from matching.store.db import engine_for
+from matching.topk import Ranked
 from matching.world import World, load_world
 
 log = logging.getLogger(__name__)
@@ -86,25 +87,26 @@ def _resolve_world(world_ref: World | str) -> World:
     return _WORLD_CACHE[world_ref]
 
 
-def _json(doc: dict) -> str:
-    """Serialised where the row is made (in the worker), so the writer only inserts text."""
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+def _packed_lists(ranked: Ranked, subject_ids: np.ndarray, other_ids: np.ndarray) -> list[tuple]:
+    """(subject id, others, scores, levels) per list, packed where the lists are made."""
+    starts, ends = ranked.segments()
+    return [(str(subject_ids[ranked.group[a]]),
+             *lists.pack(other_ids[ranked.other[a:b]], ranked.score[a:b], ranked.levels[a:b]))
+            for a, b in zip(starts, ends)]
 
 
 def score_shard(world_ref: World | str, model: dict, as_of: dt.date, p_idx: np.ndarray, k: int) -> dict[str, Any]:
-    """The unit of batch work, identical on every backend. Returns plain rows."""
+    """The unit of batch work, identical on every backend: the shard's participant lists,
+    packed for storage, and its partial opening-side top-k as arrays."""
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(1):
         engine = MatchEngine(_resolve_world(world_ref), ScoringModel.from_dict(model), as_of)
-        p2o, o2p = engine.both_directions(p_idx, k)
-
-    p2o_rows = [(s.participant_id, rank, s.opening_id, s.score, s.raw_score, _json(s.explanation))
-                for items in p2o.values() for rank, s in enumerate(items, start=1)]
-    ids = engine.world.participants.ids
-    # Opening side: (opening row, participant row, participant id, score) — explained after the merge.
-    o2p_rows = [(o, p, str(ids[p]), score) for o, items in o2p.items() for p, score in items]
-    return {"p2o": p2o_rows, "o2p": o2p_rows, "n_participants": len(p_idx)}
+        p2o, o2p, n_scored = engine.both_directions(p_idx, k)
+        w = engine.world
+        packed = _packed_lists(p2o, w.participants.ids, w.openings.ids)
+    return {"p_lists": packed, "n_listed": len(p2o), "o2p": o2p, "n_scored": n_scored,
+            "n_participants": len(p_idx)}
 
 
 # ---------------------------------------------------------------------------- backends
@@ -123,7 +125,7 @@ def _run_local(world: World, model: dict, as_of, parts, k, n_jobs) -> Iterator[d
         yield from parallel(joblib.delayed(score_shard)(path, model, as_of, p, k) for p in parts)
 
 
-def _run_dask(world: World, model: dict, as_of, parts, k, scheduler: str | None) -> Iterator[dict]:
+def _run_dask(world: World, model: dict, as_of, parts, k, scheduler: str | None, n_workers: int = 2) -> Iterator[dict]:
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError as exc:  # pragma: no cover - depends on extras
@@ -132,13 +134,17 @@ def _run_dask(world: World, model: dict, as_of, parts, k, scheduler: str | None)
     if scheduler:
         client = Client(scheduler)
     else:
-        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+        cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(cluster)
     try:
         world_f = client.scatter(world, broadcast=True)
         futures = [client.submit(score_shard, world_f, model, as_of, p, k, pure=False) for p in parts]
-        for fut in as_completed(futures):
-            yield fut.result()
+        done = as_completed(futures)
+        futures.clear()  # each result is dropped from the cluster once consumed: memory stays flat
+        for fut in done:
+            res = fut.result()
+            fut.release()
+            yield res
     finally:
         client.close()
         if cluster is not None:
@@ -206,8 +212,8 @@ def _heartbeat(conn: Connection, run_id: str) -> None:
 
 
 def _delete_lists(conn: Connection, run_id: str) -> None:
-    conn.execute(delete(t.participant_matches).where(t.participant_matches.c.run_id == run_id))
-    conn.execute(delete(t.opening_candidates).where(t.opening_candidates.c.run_id == run_id))
+    conn.execute(delete(t.participant_lists).where(t.participant_lists.c.run_id == run_id))
+    conn.execute(delete(t.opening_lists).where(t.opening_lists.c.run_id == run_id))
 
 
 def _abandon_unfinished(conn: Connection) -> list[str]:
@@ -219,9 +225,14 @@ def _abandon_unfinished(conn: Connection) -> list[str]:
     return stale
 
 
-def _rows(run_id: str, rows: list[tuple], key: str, other: str) -> list[dict]:
-    return [{"run_id": run_id, key: a, "rank": r, other: b, "score": s, "raw_score": raw, "explanation": e}
-            for a, r, b, s, raw, e in rows]
+def _rows(run_id: str, rows: list[tuple], key: str, others: str) -> list[dict]:
+    return [{"run_id": run_id, key: a, others: b, "scores": s, "levels": lv} for a, b, s, lv in rows]
+
+
+#: Merge the opening side's partial lists once this many entries are waiting.
+MERGE_AT = 2_000_000
+#: Lists per INSERT batch.
+WRITE_BATCH = 5000
 
 
 def _publish(conn: Connection, run_id: str) -> None:
@@ -264,8 +275,12 @@ def refresh(
     model: ScoringModel | None = None,
     db: Engine | None = None,
     shard_size: int = MAX_SHARD,
+    dask_workers: int = 2,
 ) -> RunSummary:
-    """Compute and publish a new run; on any error the serving run stays as it was."""
+    """Compute and publish a new run; on any error the serving run stays as it was.
+
+    backend "dask" (or a scheduler address in settings) runs the shards on that Dask
+    scheduler, or on a LocalCluster of `dask_workers` processes when there is none."""
     import time
 
     started = time.perf_counter()
@@ -285,49 +300,46 @@ def refresh(
         world = load_world(conn)
     summary = RunSummary(run_id, "running", backend=backend_name)
     try:
+        world = world.slim()
+        candidates.for_participants(world, [], as_of)  # the opening index, built once for every worker
         parts = shards(world, shard_size)
         model_dict = model.to_dict()
-        results = (_run_dask(world, model_dict, as_of, parts, k, settings.dask_scheduler) if backend_name == "dask"
+        results = (_run_dask(world, model_dict, as_of, parts, k, settings.dask_scheduler, dask_workers)
+                   if backend_name == "dask"
                    else _run_local(world, model_dict, as_of, parts, k, n_jobs))
-        best: dict[int, list[tuple]] = {}  # opening row → heap of its best k candidates so far
+        pending: list[Ranked] = []  # opening side: partial top-k lists from the shards
+        n_pending = 0
+        id_rank = world.participants.id_rank
         bar = _progress(progress, len(world.participants))
         with bar:
             task = bar.add_task("refresh", total=len(world.participants)) if progress else None
             for res in results:
                 with db.begin() as conn:
                     _heartbeat(conn, run_id)
-                    if res["p2o"]:
-                        conn.execute(insert(t.participant_matches),
-                                     _rows(run_id, res["p2o"], "participant_id", "opening_id"))
-                summary.n_pairs += len(res["p2o"])
-                for o, p, pid, score in res["o2p"]:
-                    heap = best.setdefault(o, [])
-                    item = (score, _neg_key(pid), p)
-                    if len(heap) < k:
-                        heapq.heappush(heap, item)
-                    elif item > heap[0]:
-                        heapq.heapreplace(heap, item)
+                    if res["p_lists"]:
+                        conn.execute(insert(t.participant_lists),
+                                     _rows(run_id, res["p_lists"], "participant_id", "opening_ids"))
+                summary.n_pairs += res["n_listed"]
+                summary.extra["scored_pairs"] = summary.extra.get("scored_pairs", 0) + res["n_scored"]
+                pending.append(res["o2p"])
+                n_pending += len(res["o2p"])
+                if n_pending > MERGE_AT:
+                    pending = [topk.best(Ranked.concat(pending), id_rank, k)]
+                    n_pending = len(pending[0])
                 summary.n_participants += res["n_participants"]
                 if task is not None:
                     bar.advance(task, res["n_participants"])
         with db.begin() as conn:
             _heartbeat(conn, run_id)
-        # Explain only the merged winners, ranked like the live engine: score desc, id asc.
-        final = {o: sorted(heap, key=lambda it: (-it[0], world.participants.ids[it[2]])) for o, heap in best.items()}
-        o_idx = [o for o, items in final.items() for _ in items]
-        p_idx = [p for items in final.values() for _, _, p in items]
-        explained = MatchEngine(world, model, as_of).score_listed(p_idx, o_idx)
-        o_rows, pos = [], 0
-        for items in final.values():
-            for rank in range(1, len(items) + 1):
-                s = explained[pos]
-                o_rows.append((s.opening_id, rank, s.participant_id, s.score, s.raw_score, _json(s.explanation)))
-                pos += 1
+        n_criteria = len(model.criteria)
+        o2p = topk.best(Ranked.concat(pending), id_rank, k) if pending else Ranked.empty(n_criteria)
+        del pending
+        o_rows = _packed_lists(o2p, world.openings.ids, world.participants.ids)
         with db.begin() as conn:
-            for i in range(0, len(o_rows), 5000):
-                conn.execute(insert(t.opening_candidates),
-                             _rows(run_id, o_rows[i:i + 5000], "opening_id", "participant_id"))
-            summary.n_openings = len(best)
+            for i in range(0, len(o_rows), WRITE_BATCH):
+                conn.execute(insert(t.opening_lists),
+                             _rows(run_id, o_rows[i:i + WRITE_BATCH], "opening_id", "participant_ids"))
+            summary.n_openings = len(o_rows)
             conn.execute(update(t.runs).where(t.runs.c.run_id == run_id).values(
                 n_participants=summary.n_participants, n_openings=summary.n_openings, n_pairs=summary.n_pairs))
             _publish(conn, run_id)
@@ -343,11 +355,6 @@ def refresh(
     summary.status = "published"
     summary.seconds = time.perf_counter() - started
     return summary
-
-
-def _neg_key(participant_id: str) -> tuple:
-    """Heap order: higher score first, then the smaller id wins ties (as in live ranking)."""
-    return (*(-ord(ch) for ch in participant_id), 0)
 
 
 class _NoBar:

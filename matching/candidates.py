@@ -16,7 +16,7 @@ from sklearn.neighbors import BallTree
 from matching import schema
 from matching.pairs import Pairs
 from matching.taxonomy.places import EARTH_RADIUS_KM
-from matching.world import LICENCES, World
+from matching.world import GOALS, LICENCES, World
 
 
 @dataclass(frozen=True)
@@ -41,9 +41,12 @@ def _open_reason(pairs: Pairs, i: int, lang: str) -> str:
     return f"The application deadline has passed ({deadline})" if lang == "en" else f"Søknadsfristen er passert ({deadline})"
 
 
+EITHER = GOALS.index(schema.Goal.either.value)
+
+
 def _kind(pairs: Pairs) -> np.ndarray:
-    goal = pairs.pcol("goal")
-    return (goal == schema.Goal.either.value) | (goal == pairs.ocol("kind"))
+    goal = pairs.world.participants.goal_code[pairs.p]
+    return (goal == EITHER) | (goal == pairs.world.openings.kind_code[pairs.o])
 
 
 def _kind_reason(pairs: Pairs, i: int, lang: str) -> str:
@@ -55,7 +58,7 @@ def _kind_reason(pairs: Pairs, i: int, lang: str) -> str:
 
 
 def _commute(pairs: Pairs) -> np.ndarray:
-    return pairs.distance_km <= pairs.pcol("max_commute_km").astype(float)
+    return pairs.distance_km <= pairs.world.participants.max_commute_km[pairs.p]
 
 
 def _commute_reason(pairs: Pairs, i: int, lang: str) -> str:
@@ -106,20 +109,33 @@ def kind_mask(world: World, kind: str) -> np.ndarray:
     return (world.openings.frame["kind"] == kind).to_numpy()
 
 
+def _tree(world: World, day: int, kind: str) -> tuple[np.ndarray, BallTree | None]:
+    """Eligible openings and their BallTree, built once per snapshot, day and kind (a batch
+    asks for it once per shard; a live request once per call)."""
+    o = world.openings
+    hit = o.__dict__.get("_trees", {}).get((day, kind))
+    if hit is None:
+        eligible = np.flatnonzero(o.is_open & (o.deadline_ord >= day) & kind_mask(world, kind))
+        tree = (BallTree(np.radians(np.column_stack([o.lat[eligible], o.lon[eligible]])), metric="haversine")
+                if len(eligible) else None)
+        hit = (eligible, tree)
+        # Replaced whole (threads may read it), keeping the latest day's trees only.
+        trees = {key: v for key, v in o.__dict__.get("_trees", {}).items() if key[0] == day}
+        o.__dict__["_trees"] = {**trees, (day, kind): hit}
+    return hit
+
+
 def for_participants(world: World, p_idx, as_of: dt.date, kind: str = "any") -> Pairs:
     """Candidate pairs for the given participants, from a radius search then every constraint."""
     p_idx = np.asarray(p_idx, dtype=np.int64)
     day = as_of.toordinal()
-    o = world.openings
-    eligible = np.flatnonzero(o.is_open & (o.deadline_ord >= day) & kind_mask(world, kind))
+    eligible, tree = _tree(world, day, kind)  # built on the first call of a day, even for no participants
     if len(eligible) == 0 or len(p_idx) == 0:
         return Pairs.build(world, [], [], day)
-    of = o.frame.iloc[eligible]
-    tree = BallTree(np.radians(of[["lat", "lon"]].to_numpy(float)), metric="haversine")
-    pf = world.participants.frame.iloc[p_idx]
+    pw = world.participants
     # A hair of slack so the exact haversine check below is the one that decides.
-    radius = pf["max_commute_km"].to_numpy(float) / EARTH_RADIUS_KM * 1.001
-    hits = tree.query_radius(np.radians(pf[["lat", "lon"]].to_numpy(float)), r=radius)
+    radius = pw.max_commute_km[p_idx] / EARTH_RADIUS_KM * 1.001
+    hits = tree.query_radius(np.radians(np.column_stack([pw.lat[p_idx], pw.lon[p_idx]])), r=radius)
     counts = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
     ps = np.repeat(p_idx, counts)
     os_ = eligible[np.concatenate(hits).astype(np.int64)] if counts.sum() else np.array([], dtype=np.int64)

@@ -99,6 +99,7 @@ def refresh(
     backend: str = typer.Option("local", help="local | dask"),
     jobs: int = typer.Option(1, min=1, help="local worker processes"),
     scheduler: str = typer.Option(None, help="Dask scheduler address, e.g. tcp://10.0.0.5:8786"),
+    workers: int = typer.Option(None, min=1, help="run on a Dask LocalCluster with this many worker processes"),
     progress: bool = typer.Option(True, "--progress/--no-progress"),
 ) -> None:
     """Recompute every top-K list in both directions and publish the run atomically."""
@@ -110,8 +111,13 @@ def refresh(
         settings = settings.model_copy(update={"dask_scheduler": scheduler})
     if backend not in ("local", "dask"):
         raise typer.BadParameter("backend must be local or dask", param_hint="--backend")
+    if workers and settings.dask_scheduler:
+        raise typer.BadParameter("give either --workers (a local Dask cluster) or a scheduler, not both",
+                                 param_hint="--workers")
+    if workers:
+        backend = "dask"
     try:
-        summary = run_refresh(settings, backend=backend, n_jobs=jobs, progress=progress)
+        summary = run_refresh(settings, backend=backend, n_jobs=jobs, progress=progress, dask_workers=workers or 2)
     except RefreshInProgress as exc:
         print(f"refresh not started: {exc}", file=sys.stderr)
         raise typer.Exit(code=3) from None

@@ -12,13 +12,21 @@ from typing import Any
 
 import numpy as np
 
-from matching import candidates
+from matching import candidates, topk
 from matching.candidates import CONSTRAINTS
 from matching.criteria import BY_NAME
 from matching.features import FeatureSet, evaluate
 from matching.pairs import Pairs
 from matching.scoring import ScoringModel
+from matching.topk import Ranked, top_k
 from matching.world import World
+
+#: The costly criteria, evaluated last and only for pairs that can still make a list.
+PRUNE_ORDER = ("occupation", "skills", "experience")
+#: Candidate pairs scored at once by the batch (memory ~200 B a pair at the peak).
+MAX_PAIRS = 1_000_000
+#: Participants whose candidates are generated at once (then gathered up to MAX_PAIRS).
+CANDIDATE_BATCH = 50
 
 
 @dataclass(frozen=True)
@@ -61,8 +69,8 @@ class MatchEngine:
     def score_pairs(self, pairs: Pairs) -> tuple[np.ndarray, np.ndarray, FeatureSet, np.ndarray]:
         fs = evaluate(pairs, self.criteria)
         contrib = self.model.contributions(fs.levels)
-        raw = self.model.intercept + contrib.sum(axis=1)
-        return 1.0 / (1.0 + np.exp(-raw)), raw, fs, contrib
+        raw = self.model.raw_from(contrib)
+        return self.model.sigmoid(raw), raw, fs, contrib
 
     def _scored(self, pairs: Pairs, i: int, score, raw, fs: FeatureSet, contrib) -> Scored:
         values = fs.values_at(i)
@@ -110,14 +118,6 @@ class MatchEngine:
             start += len(idx)
         return out
 
-    def score_listed(self, p_idx, o_idx) -> list[Scored]:
-        """Full explanations for given pairs (in order), e.g. a merged list from the batch."""
-        pairs = Pairs.build(self.world, p_idx, o_idx, self.as_of.toordinal())
-        if len(pairs) == 0:
-            return []
-        score, raw, fs, contrib = self.score_pairs(pairs)
-        return [self._scored(pairs, i, score, raw, fs, contrib) for i in range(len(pairs))]
-
     # ------------------------------------------------------------------ both directions
     def recommend(self, p_idx, kind: str = "any", k: int = 10) -> dict[int, list[Scored]]:
         """Participant rows → their top-k openings (only pairs that pass every hard constraint)."""
@@ -129,20 +129,98 @@ class MatchEngine:
         pairs = self.blocking.for_openings(self.world, o_idx, self.as_of)
         return self._top_k(pairs, pairs.o, self.world.participants.ids[pairs.p], k)
 
-    def both_directions(self, p_idx, k: int) -> tuple[dict[int, list[Scored]], dict[int, list[tuple[int, float]]]]:
+    def both_directions(self, p_idx, k: int, max_pairs: int = MAX_PAIRS,
+                        candidate_batch: int = CANDIDATE_BATCH) -> tuple[Ranked, Ranked, int]:
         """One shard of the batch: the candidate pairs of these participants, ranked both ways.
 
-        The participant side is final and explained. The opening side is a partial top-k of
-        (participant row, score) only: the caller merges shards and explains just the
-        winners, instead of building explanations for every shard's runners-up."""
-        pairs = candidates.for_participants(self.world, p_idx, self.as_of, "any")
+        Plain arrays, no per-pair Python: the participant side is final, the opening side a
+        partial top-k the caller merges across shards. Reasons are not rendered here; the
+        stored levels are enough to render them when a list is read (`explanations`). The
+        third value is the number of candidate pairs scored. Pairs are scored in chunks of
+        whole participants of at most about `max_pairs`, which bounds memory (~200 B a pair)
+        however dense the area."""
+        p_idx = np.asarray(p_idx, dtype=np.int64)
+        p_parts, o_parts, buffer, n_scored = [], [], [], 0
+
+        def flush() -> None:
+            if buffer:
+                p2o, o2p = self._rank_chunk(Pairs.concat(buffer) if len(buffer) > 1 else buffer[0], k)
+                p_parts.append(p2o)
+                o_parts.append(o2p)
+                buffer.clear()
+                if sum(map(len, o_parts)) > max_pairs:  # the opening side, merged as it grows
+                    o_parts[:] = [topk.best(Ranked.concat(o_parts), self.world.participants.id_rank, k)]
+
+        # Candidates for a few participants at a time: a dense area yields thousands of pairs each.
+        for a in range(0, len(p_idx), candidate_batch):
+            pairs = candidates.for_participants(self.world, p_idx[a:a + candidate_batch], self.as_of, "any")
+            if sum(map(len, buffer)) + len(pairs) > max_pairs:
+                flush()
+            if len(pairs):
+                buffer.append(pairs)
+                n_scored += len(pairs)
+        flush()
+        if not p_parts:
+            empty = Ranked.empty(len(self.criteria))
+            return empty, empty, 0
+        if len(p_parts) == 1:
+            return p_parts[0], o_parts[0], n_scored
+        return Ranked.concat(p_parts), Ranked.concat(o_parts), n_scored
+
+    def _rank_chunk(self, pairs: Pairs, k: int) -> tuple[Ranked, Ranked]:
+        pairs, levels = self._pruned_levels(pairs, k)
+        score = self.model.score(levels)
+        levels = np.ascontiguousarray(levels)
+        w = self.world
+        p_sel = top_k(pairs.p, score, w.openings.id_rank[pairs.o], k)
+        o_sel = top_k(pairs.o, score, w.participants.id_rank[pairs.p], k)
+        return (Ranked(pairs.p[p_sel], pairs.o[p_sel], score[p_sel], levels[p_sel]),
+                Ranked(pairs.o[o_sel], pairs.p[o_sel], score[o_sel], levels[o_sel]))
+
+    def _pruned_levels(self, pairs: Pairs, k: int) -> tuple[Pairs, np.ndarray]:
+        """Levels of every pair that can still enter a top-k list, without evaluating the
+        costly criteria for pairs that cannot (an exact branch-and-bound).
+
+        The cheap criteria are evaluated for all pairs first; each costly one (in
+        PRUNE_ORDER) is then evaluated only for pairs whose raw-score upper bound (the levels
+        known so far, the best level of every criterion still unknown) reaches the k-th best
+        lower bound of their participant or of their opening among these pairs. A pruned
+        pair scores below k others on both sides, so the lists equal full evaluation (tested)."""
+        crit, weights = self.criteria, self.model.level_weights
+        levels = np.zeros((len(pairs), len(crit)), dtype=np.uint8, order="F")
+        later = [j for name in PRUNE_ORDER for j, c in enumerate(crit) if c.name == name]
+        known = np.full(len(pairs), self.model.intercept)
+        for j, c in enumerate(crit):
+            if j not in later:
+                levels[:, j] = c.evaluate(pairs).level
+                known += weights[j][levels[:, j]]
+        for step, j in enumerate(later):
+            rest = later[step:]
+            hi = known + sum(float(weights[r].max()) for r in rest) + 1e-9
+            lo = known + sum(float(weights[r].min()) for r in rest) - 1e-9
+            keep = (hi >= topk.kth_floor(pairs.p, lo, k)) | (hi >= topk.kth_floor(pairs.o, lo, k))
+            if not keep.all():
+                pairs, levels, known = pairs.subset(keep), levels[keep], known[keep]
+            levels[:, j] = crit[j].evaluate(pairs).level
+            known += weights[j][levels[:, j]]
+        return pairs, levels
+
+    def explanations(self, p_idx, o_idx, levels: np.ndarray, model: ScoringModel | None = None) -> list[dict[str, Any]]:
+        """Explanations of stored pairs: the levels (and so the contributions) the run scored,
+        with the values the reasons quote taken from today's data."""
+        model = model or self.model
+        criteria = tuple(BY_NAME[c] for c in model.criteria)
+        pairs = Pairs.build(self.world, p_idx, o_idx, self.as_of.toordinal())
         if len(pairs) == 0:
-            return {}, {}
-        scored = self.score_pairs(pairs)
-        p2o = self._top_k(pairs, pairs.p, self.world.openings.ids[pairs.o], k, scored)
-        top = self.top_k_indices(pairs.o, self.world.participants.ids[pairs.p], scored[0], k)
-        o2p = {o: [(int(pairs.p[i]), float(scored[0][i])) for i in idx] for o, idx in top.items()}
-        return p2o, o2p
+            return []
+        values = evaluate(pairs, criteria).values_at
+        levels = np.asarray(levels, dtype=np.int64)
+        contrib = model.contributions(levels)
+        return [{"intercept": model.intercept,
+                 "features": {c.name: {"level": int(levels[i, j]), "contribution": float(contrib[i, j]),
+                                       "values": vals[c.name]}
+                              for j, c in enumerate(criteria)}}
+                for i, vals in ((i, values(i)) for i in range(len(pairs)))]
 
     def explain_pair(self, p: int, o: int, lang: str = "nb") -> dict[str, Any]:
         """Every feature's level and contribution for one pair, and any hard constraint it fails."""

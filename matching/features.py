@@ -12,7 +12,7 @@ from matching.pairs import Pairs
 @dataclass
 class FeatureSet:
     criteria: tuple[Criterion, ...]
-    levels: np.ndarray  # (n_pairs, n_criteria) int
+    levels: np.ndarray  # (n_pairs, n_criteria) uint8, column-major (one criterion = one contiguous column)
     values: dict[str, dict[str, np.ndarray]]  # criterion → template values
     _lists: dict[str, dict[str, list]] | None = field(default=None, repr=False)
 
@@ -44,7 +44,7 @@ def _plain_list(arr: np.ndarray) -> list:
 
 
 def evaluate(pairs: Pairs, criteria: tuple[Criterion, ...] = ALL) -> FeatureSet:
-    levels = np.zeros((len(pairs), len(criteria)), dtype=np.int64)
+    levels = np.zeros((len(pairs), len(criteria)), dtype=np.uint8, order="F")
     values = {}
     for j, crit in enumerate(criteria):
         ev = crit.evaluate(pairs)

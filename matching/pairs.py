@@ -6,7 +6,7 @@ from functools import cached_property
 
 import numpy as np
 
-from matching.taxonomy.places import haversine_km
+from matching.taxonomy.places import EARTH_RADIUS_KM
 from matching.world import World
 
 
@@ -27,10 +27,17 @@ class Pairs:
         as_of_arr = np.broadcast_to(np.asarray(as_of, dtype=np.int64), p.shape).copy()
         return cls(world, p, o, as_of_arr)
 
+    @classmethod
+    def concat(cls, parts: list[Pairs]) -> Pairs:
+        out = cls(parts[0].world, *(np.concatenate([getattr(x, f) for x in parts]) for f in ("p", "o", "as_of")))
+        if all("distance_km" in x.__dict__ for x in parts):
+            out.__dict__["distance_km"] = np.concatenate([x.distance_km for x in parts])
+        return out
+
     def subset(self, mask: np.ndarray) -> Pairs:
         out = Pairs(self.world, self.p[mask], self.o[mask], self.as_of[mask])
-        if "distance_km" in self.__dict__:  # computed for the commute constraint: reuse it in scoring
-            out.__dict__["distance_km"] = self.__dict__["distance_km"][mask]
+        if "distance_km" in self.__dict__:  # computed for blocking already: keep it for scoring
+            out.__dict__["distance_km"] = self.distance_km[mask]
         return out
 
     def pcol(self, name: str) -> np.ndarray:
@@ -41,8 +48,10 @@ class Pairs:
 
     @cached_property
     def distance_km(self) -> np.ndarray:
-        pw, ow = self.world.participants.frame, self.world.openings.frame
-        return haversine_km(
-            pw["lat"].to_numpy(float)[self.p], pw["lon"].to_numpy(float)[self.p],
-            ow["lat"].to_numpy(float)[self.o], ow["lon"].to_numpy(float)[self.o],
-        )
+        """`haversine_km`, term for term (the same bits), with the per-entity radians and
+        cosines computed once per snapshot instead of once per pair."""
+        pw, ow = self.world.participants, self.world.openings
+        p, o = self.p, self.o
+        a = (np.sin((ow.rad_lat[o] - pw.rad_lat[p]) / 2) ** 2
+             + pw.cos_lat[p] * ow.cos_lat[o] * np.sin((ow.rad_lon[o] - pw.rad_lon[p]) / 2) ** 2)
+        return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))

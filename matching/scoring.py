@@ -36,16 +36,31 @@ class ScoringModel:
 
     def contributions(self, levels: np.ndarray) -> np.ndarray:
         """(n_pairs, n_criteria) contribution of each criterion's active level."""
-        out = np.empty(levels.shape, dtype=float)
+        out = np.empty(levels.shape, dtype=float, order="F")
         for j, w in enumerate(self.level_weights):
             out[:, j] = w[levels[:, j]]
         return out
 
+    def raw_from(self, contributions: np.ndarray) -> np.ndarray:
+        """intercept + Σ contributions, added criterion by criterion in a fixed order, so the
+        batch (which never builds the contribution matrix) and a live request get the same bits."""
+        total = np.zeros(len(contributions))
+        for j in range(contributions.shape[1]):
+            total += contributions[:, j]
+        return self.intercept + total
+
     def raw(self, levels: np.ndarray) -> np.ndarray:
-        return self.intercept + self.contributions(levels).sum(axis=1)
+        total = np.zeros(len(levels))
+        for j, w in enumerate(self.level_weights):
+            total += w[levels[:, j]]
+        return self.intercept + total
 
     def score(self, levels: np.ndarray) -> np.ndarray:
-        return expit(self.raw(levels))
+        return self.sigmoid(self.raw(levels))
+
+    @staticmethod
+    def sigmoid(raw: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-raw))
 
     # ---------------------------------------------------------------- persistence
     def to_dict(self) -> dict[str, Any]:

@@ -105,7 +105,7 @@ def _metrics(ts: TrainingSet, mask: np.ndarray, scores: dict[str, np.ndarray]) -
 
 def data_hash(ts: TrainingSet) -> str:
     h = hashlib.sha256()
-    h.update(np.ascontiguousarray(ts.levels).tobytes())
+    h.update(np.ascontiguousarray(ts.levels, dtype=np.int64).tobytes())  # the digest predates uint8 levels
     h.update(np.ascontiguousarray(ts.grade).tobytes())
     h.update(np.ascontiguousarray(ts.time.astype("datetime64[s]").astype(np.int64)).tobytes())
     h.update("|".join(map(str, ts.world.participants.ids[ts.pairs.p])).encode())

@@ -22,9 +22,22 @@ from matching.taxonomy import adaptations
 from matching.taxonomy import skills as skill_taxonomy
 
 NEED_CODES: tuple[str, ...] = tuple(sorted(adaptations.needs()))
-SECTIONS: tuple[str, ...] = tuple("ABCDEFGHIJKLMNOPQRSTU")  # NACE (SN2007) sections
 LICENCES: tuple[str, ...] = tuple(sorted(schema.LICENCE_CLASSES))
 MAX_CODES = 6  # desired + experience codes kept per participant
+NACE_SECTIONS: tuple[str, ...] = tuple("ABCDEFGHIJKLMNOPQRSTU")
+
+
+GOALS: tuple[str, ...] = (schema.Kind.job.value, schema.Kind.trial.value, schema.Goal.either.value)
+
+
+def _goal_code(values: pd.Series) -> np.ndarray:
+    return values.map({g: i for i, g in enumerate(GOALS)}).to_numpy(dtype=np.int8)
+
+
+def _id_rank(ids: np.ndarray) -> np.ndarray:
+    rank = np.empty(len(ids), dtype=np.int64)
+    rank[np.argsort(ids.astype(str), kind="stable")] = np.arange(len(ids))
+    return rank
 
 
 def bitmask(values: pd.Series, vocabulary: tuple[str, ...]) -> np.ndarray:
@@ -60,8 +73,8 @@ def _skill_matrix(values: pd.Series, vocab: dict[str, int]) -> sp.csr_matrix:
 
 
 def _code_matrix(values: list[list[str]], width: int = MAX_CODES) -> np.ndarray:
-    """Codes as int, padded with -1 (never matches a real code)."""
-    out = np.full((len(values), width), -1, dtype=np.int64)
+    """Codes as int32 (halves the batch's gathers and divisions), padded with -1 (never a real code)."""
+    out = np.full((len(values), width), -1, dtype=np.int32)
     for r, codes in enumerate(values):
         for c, code in enumerate(list(dict.fromkeys(codes))[:width]):
             out[r, c] = int(code)
@@ -92,10 +105,6 @@ class Participants:
         return bitmask(self.frame["driving_licences"], LICENCES)
 
     @cached_property
-    def industry_mask(self) -> np.ndarray:
-        return bitmask(self.frame["preferred_industries"], SECTIONS)
-
-    @cached_property
     def desired_codes(self) -> np.ndarray:
         return _code_matrix(list(self.frame["desired_styrk08"]))
 
@@ -103,7 +112,7 @@ class Participants:
     def experience(self) -> tuple[np.ndarray, np.ndarray]:
         """(codes, years) padded matrices."""
         exp = list(self.frame["experience"])
-        codes = np.full((len(exp), MAX_CODES), -1, dtype=np.int64)
+        codes = np.full((len(exp), MAX_CODES), -1, dtype=np.int32)
         years = np.zeros((len(exp), MAX_CODES), dtype=float)
         for r, items in enumerate(exp):
             for c, item in enumerate((items or [])[:MAX_CODES]):
@@ -118,6 +127,45 @@ class Participants:
     @cached_property
     def education_rank(self) -> np.ndarray:
         return self.frame["education_level"].map(schema.EDUCATION_LEVELS.index).to_numpy()
+
+    @cached_property
+    def lat(self) -> np.ndarray:
+        return self.frame["lat"].to_numpy(float)
+
+    @cached_property
+    def lon(self) -> np.ndarray:
+        return self.frame["lon"].to_numpy(float)
+
+    @cached_property
+    def rad_lat(self) -> np.ndarray:
+        return np.radians(self.lat)
+
+    @cached_property
+    def rad_lon(self) -> np.ndarray:
+        return np.radians(self.lon)
+
+    @cached_property
+    def cos_lat(self) -> np.ndarray:
+        return np.cos(self.rad_lat)
+
+    @cached_property
+    def max_commute_km(self) -> np.ndarray:
+        return self.frame["max_commute_km"].to_numpy(float)
+
+    @cached_property
+    def goal_code(self) -> np.ndarray:
+        """Goal as an int: 0 job, 1 trial placement, 2 either (compared per pair in blocking)."""
+        return _goal_code(self.frame["goal"])
+
+    @cached_property
+    def industry_mask(self) -> np.ndarray:
+        """Preferred NACE sections as a bitmask (encoded once, not once per scored shard)."""
+        return bitmask(self.frame["preferred_industries"], NACE_SECTIONS)
+
+    @cached_property
+    def id_rank(self) -> np.ndarray:
+        """Position of each id in sorted order: the tie-break key, as an int."""
+        return _id_rank(self.ids)
 
     def skills(self, vocab: dict[str, int]) -> sp.csr_matrix:
         return _skill_matrix(self.frame["skills"], vocab)
@@ -171,14 +219,8 @@ class Openings:
         return bitmask(self.frame["required_licences"], LICENCES)
 
     @cached_property
-    def section_index(self) -> np.ndarray:
-        """NACE section as its position in SECTIONS."""
-        pos = {s: i for i, s in enumerate(SECTIONS)}
-        return np.array([pos[s] for s in self.frame["nace_section"]], dtype=np.int64)
-
-    @cached_property
     def code(self) -> np.ndarray:
-        return self.frame["styrk08"].astype(int).to_numpy()
+        return self.frame["styrk08"].astype(np.int32).to_numpy()
 
     @cached_property
     def norwegian_rank(self) -> np.ndarray:
@@ -200,6 +242,41 @@ class Openings:
     @cached_property
     def is_trial(self) -> np.ndarray:
         return (self.frame["kind"] == schema.Kind.trial.value).to_numpy()
+
+    @cached_property
+    def lat(self) -> np.ndarray:
+        return self.frame["lat"].to_numpy(float)
+
+    @cached_property
+    def lon(self) -> np.ndarray:
+        return self.frame["lon"].to_numpy(float)
+
+    @cached_property
+    def rad_lat(self) -> np.ndarray:
+        return np.radians(self.lat)
+
+    @cached_property
+    def rad_lon(self) -> np.ndarray:
+        return np.radians(self.lon)
+
+    @cached_property
+    def cos_lat(self) -> np.ndarray:
+        return np.cos(self.rad_lat)
+
+    @cached_property
+    def kind_code(self) -> np.ndarray:
+        """Kind as an int: 0 job, 1 trial placement (the participants' goal_code scale)."""
+        return _goal_code(self.frame["kind"])
+
+    @cached_property
+    def section_index(self) -> np.ndarray:
+        """NACE section as its index in NACE_SECTIONS."""
+        pos = {s: i for i, s in enumerate(NACE_SECTIONS)}
+        return np.array([pos[s] for s in self.frame["nace_section"]], dtype=np.int64)
+
+    @cached_property
+    def id_rank(self) -> np.ndarray:
+        return _id_rank(self.ids)
 
     def skills(self, vocab: dict[str, int], column: str = "required_skills") -> sp.csr_matrix:
         return _skill_matrix(self.frame[column], vocab)
@@ -231,6 +308,26 @@ class World:
     def optional_skills(self) -> sp.csr_matrix:
         return self.openings.skills(self.skill_vocab, "optional_skills")
 
+    def prepared(self) -> World:
+        """Every cached encoding computed now (this snapshot's own and its tables'), so batch
+        workers receive them with the snapshot instead of each recomputing them."""
+        for obj in (self, self.participants, self.openings):
+            for name, attr in vars(type(obj)).items():
+                if isinstance(attr, cached_property):
+                    getattr(obj, name)
+        return self
+
+    def slim(self) -> World:
+        """The batch's copy: every encoding prepared, then the list-valued columns (already
+        encoded) and the id → row dicts dropped. Those Python objects are most of a national
+        snapshot's memory, and the parent and each worker hold a copy. Scoring reads only
+        scalar columns and encodings; a criterion that reads a list column per pair would
+        fail here loudly (KeyError), and the batch-vs-live tests would catch it."""
+        self.prepared()
+        out = World(_strip(self.participants), _strip(self.openings), self.skill_vocab)
+        out.__dict__.update({k: v for k, v in self.__dict__.items() if k not in ("participants", "openings")})
+        return out
+
     def with_participants(self, participants: Participants) -> World:
         """Same openings (and their cached encodings), other participants."""
         world = World(participants, self.openings, self.skill_vocab)
@@ -238,6 +335,15 @@ class World:
             if name in self.__dict__:
                 world.__dict__[name] = self.__dict__[name]
         return world
+
+
+def _strip(table):
+    frame = table.frame
+    keep = [c for c in frame.columns
+            if not (frame[c].dtype == object and any(isinstance(v, list | dict) for v in frame[c].head(50)))]
+    out = type(table)(frame[keep])
+    out.__dict__.update({k: v for k, v in table.__dict__.items() if k not in ("frame", "index")})
+    return out
 
 
 def _vocab(*series: pd.Series) -> dict[str, int]:
@@ -252,6 +358,14 @@ def participants_from_records(records: list[dict[str, Any]]) -> Participants:
     return Participants(frame.reset_index(drop=True))
 
 
+def _frame(conn: Connection, stmt) -> pd.DataFrame:
+    """Rows straight into columns (a dict per row cost as much as decoding the JSON)."""
+    result = conn.execute(stmt)
+    cols = list(result.keys())
+    rows = result.all()
+    return pd.DataFrame.from_records(rows, columns=cols) if rows else pd.DataFrame()
+
+
 def openings_frame(conn: Connection) -> pd.DataFrame:
     o, e = t.openings, t.employers
     stmt = select(
@@ -263,7 +377,7 @@ def openings_frame(conn: Connection) -> pd.DataFrame:
         e.c.past_trial_placements,
         e.c.past_hires_after_trial,
     ).join(e, e.c.orgnr == o.c.orgnr).order_by(o.c.opening_id)
-    frame = pd.DataFrame([dict(r._mapping) for r in conn.execute(stmt)])
+    frame = _frame(conn, stmt)
     if frame.empty:
         cols = [c.name for c in o.columns] + ["employer_name", "nace_section", "employer_adaptations",
                                                "inclusive_workplace_agreement", "past_trial_placements",
@@ -279,8 +393,10 @@ def participants_frame(conn: Connection, participant_ids: list[str] | None = Non
     stmt = select(t.participants).order_by(t.participants.c.participant_id)
     if participant_ids is not None:
         stmt = stmt.where(t.participants.c.participant_id.in_(participant_ids))
-    rows = [dict(r._mapping) for r in conn.execute(stmt)]
-    return participants_from_records(rows).frame
+    frame = _frame(conn, stmt)
+    if frame.empty:
+        return participants_from_records([]).frame
+    return frame.reset_index(drop=True)
 
 
 def load_world(conn: Connection) -> World:

@@ -7,16 +7,33 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from matching.store import lists
 from matching.store import tables as t
 from tests.conftest import db_engine, settings_for
 
 
-def _stored(settings, table, key: str, value: str, run_id: str) -> list[tuple]:
-    other = "opening_id" if key == "participant_id" else "participant_id"
+def _run_lists(settings, run_id: str, side: str = "participant") -> dict[str, list[tuple]]:
     with db_engine(settings).connect() as conn:
-        rows = conn.execute(select(table.c[other], table.c.score)
-                            .where(table.c.run_id == run_id, table.c[key] == value).order_by(table.c.rank)).all()
-    return [(r[0], r[1]) for r in rows]
+        return lists.run_lists(conn, run_id, side)
+
+
+def _stored(settings, side: str, value: str, run_id: str) -> list[tuple]:
+    return [(other, score) for _, other, score in _run_lists(settings, run_id, side).get(value, [])]
+
+
+def _office(settings, table, key: str, value: str) -> str:
+    with db_engine(settings).connect() as conn:
+        return conn.execute(select(table.c.office_id).where(table.c[key] == value)).scalar_one()
+
+
+def _opening_with(published, n: int):
+    """(opening_id, office_id) of the first opening with at least n stored candidates."""
+    from types import SimpleNamespace
+
+    listed = _run_lists(published.settings, published.second_run, "opening")
+    oid = next((o for o, items in listed.items() if len(items) >= n), None)
+    assert oid is not None, f"no opening has {n} candidates"
+    return SimpleNamespace(opening_id=oid, office_id=_office(published.settings, t.openings, "opening_id", oid))
 
 
 def _same(got: list[tuple], expected: list[tuple]) -> None:
@@ -33,14 +50,10 @@ def _check_ranking(items: list[dict]) -> None:
 @pytest.fixture(scope="module")
 def with_new(published):
     """(participant_id, office) of someone whose second-run list has the opening added between runs."""
-    pm = t.participant_matches
-    with db_engine(published.settings).connect() as conn:
-        row = conn.execute(select(pm.c.participant_id, t.participants.c.office_id)
-                           .join(t.participants, t.participants.c.participant_id == pm.c.participant_id)
-                           .where(pm.c.run_id == published.second_run, pm.c.opening_id == published.new_opening)
-                           ).first()
-    assert row is not None, "the opening added between the runs is on nobody's list"
-    return row.participant_id, row.office_id
+    listed = _run_lists(published.settings, published.second_run)
+    pid = next((p for p, items in listed.items() if published.new_opening in [o for _, o, _ in items]), None)
+    assert pid is not None, "the opening added between the runs is on nobody's list"
+    return pid, _office(published.settings, t.participants, "participant_id", pid)
 
 
 def test_matches_are_the_served_run_list(pub_client, auth, published, with_new):
@@ -49,7 +62,7 @@ def test_matches_are_the_served_run_list(pub_client, auth, published, with_new):
     assert res.status_code == 200
     body = res.json()
     assert body["run_id"] == published.second_run and body["model_version"]
-    stored = _stored(published.settings, t.participant_matches, "participant_id", pid, published.second_run)
+    stored = _stored(published.settings, "participant", pid, published.second_run)
     _same([(m["opening_id"], m["score"]) for m in body["matches"]], stored)
     _check_ranking(body["matches"])
     top3 = pub_client.get(f"/v1/participants/{pid}/matches", params={"limit": 3}, headers=auth("admin")).json()
@@ -58,8 +71,7 @@ def test_matches_are_the_served_run_list(pub_client, auth, published, with_new):
 
 def test_new_since_last_run_marks_what_the_previous_run_did_not_list(pub_client, auth, published, with_new):
     pid, _ = with_new
-    before = {o for o, _ in _stored(published.settings, t.participant_matches, "participant_id", pid,
-                                    published.first_run)}
+    before = {o for o, _ in _stored(published.settings, "participant", pid, published.first_run)}
     matches = pub_client.get(f"/v1/participants/{pid}/matches", params={"limit": 1000},
                              headers=auth("admin")).json()["matches"]
     flags = {m["opening_id"]: m["new_since_last_run"] for m in matches}
@@ -103,10 +115,9 @@ def test_stored_lists_drop_pairs_that_no_longer_qualify(published, model_dir, tm
     path = tmp_path / "copy.db"
     _copy_db(Path(published.settings.database_url.removeprefix("sqlite:///")), path)
     settings = settings_for(path, model_dir)
-    pm = t.participant_matches
+    pid, items = next(iter(_run_lists(settings, published.second_run).items()))
+    oid = items[0][1]
     with db_engine(settings).connect() as conn:
-        pid, oid = conn.execute(select(pm.c.participant_id, pm.c.opening_id)
-                                .where(pm.c.run_id == published.second_run, pm.c.rank == 1)).first()
         opening = dict(conn.execute(select(t.openings).where(t.openings.c.opening_id == oid)).one()._mapping)
     client = TestClient(create_app(settings))
     url = f"/v1/participants/{pid}/matches"
@@ -139,18 +150,13 @@ def test_fresh_lists_are_live_and_compare_with_the_served_run(pub_client, auth, 
 
 
 def test_candidates_are_the_served_run_list(pub_client, auth, published):
-    oc = t.opening_candidates
-    with db_engine(published.settings).connect() as conn:
-        row = conn.execute(select(oc.c.opening_id, t.openings.c.office_id)
-                           .join(t.openings, t.openings.c.opening_id == oc.c.opening_id)
-                           .where(oc.c.run_id == published.second_run, oc.c.rank == 3)).first()
-    assert row is not None, "no opening has three candidates"
+    row = _opening_with(published, 3)
     res = pub_client.get(f"/v1/openings/{row.opening_id}/candidates", params={"limit": 1000},
                          headers=auth("liaison", row.office_id))
     assert res.status_code == 200
     body = res.json()
     assert body["run_id"] == published.second_run and body["opening_id"] == row.opening_id
-    stored = _stored(published.settings, oc, "opening_id", row.opening_id, published.second_run)
+    stored = _stored(published.settings, "opening", row.opening_id, published.second_run)
     _same([(c["participant_id"], c["score"]) for c in body["candidates"]], stored)
     _check_ranking(body["candidates"])
     fresh = pub_client.get(f"/v1/openings/{row.opening_id}/candidates", params={"fresh": True, "limit": 2},
@@ -208,9 +214,7 @@ def test_first_run_has_nothing_new_and_later_arrivals_are_computed_live(base_db,
     _copy_db(base_db, path)
     settings = settings_for(path, model_dir)
     run_id = refresh(settings, db=db_engine(settings)).run_id
-    pm = t.participant_matches
-    with db_engine(settings).connect() as conn:
-        pid = conn.execute(select(pm.c.participant_id).where(pm.c.run_id == run_id)).scalar()
+    pid = next(iter(_run_lists(settings, run_id)))
     client = TestClient(create_app(settings))
     body = client.get(f"/v1/participants/{pid}/matches", headers=auth("admin")).json()
     assert body["run_id"] == run_id and body["matches"]
@@ -230,11 +234,7 @@ def test_first_run_has_nothing_new_and_later_arrivals_are_computed_live(base_db,
 def test_each_listed_candidate_is_audited_for_the_reader(pub_client, auth, published):
     import uuid
 
-    oc = t.opening_candidates
-    with db_engine(published.settings).connect() as conn:
-        row = conn.execute(select(oc.c.opening_id, t.openings.c.office_id)
-                           .join(t.openings, t.openings.c.opening_id == oc.c.opening_id)
-                           .where(oc.c.run_id == published.second_run, oc.c.rank == 2)).first()
+    row = _opening_with(published, 2)
     sub = f"liaison-{uuid.uuid4().hex[:8]}"
     listed = pub_client.get(f"/v1/openings/{row.opening_id}/candidates", params={"limit": 5},
                             headers=auth("liaison", row.office_id, sub=sub)).json()["candidates"]
@@ -257,14 +257,9 @@ def test_a_list_that_lost_entries_since_the_run_is_recomputed(published, model_d
     path = tmp_path / "goal.db"
     _copy_db(Path(published.settings.database_url.removeprefix("sqlite:///")), path)
     settings = settings_for(path, model_dir)
-    pm = t.participant_matches
     with db_engine(settings).connect() as conn:
-        rows = conn.execute(select(pm.c.participant_id, t.openings.c.kind)
-                            .join(t.openings, t.openings.c.opening_id == pm.c.opening_id)
-                            .where(pm.c.run_id == published.second_run)).all()
-    kinds: dict[str, list] = {}
-    for pid, kind in rows:
-        kinds.setdefault(pid, []).append(kind)
+        kind_of = dict(conn.execute(select(t.openings.c.opening_id, t.openings.c.kind)).all())
+    kinds = {pid: [kind_of[o] for _, o, _ in items] for pid, items in _run_lists(settings, published.second_run).items()}
     # a complete stored list (shorter than K) of one kind: only the constraint check can reveal it is stale
     pid, kind = next((p, k[0]) for p, k in sorted(kinds.items())
                      if len(set(k)) == 1 and len(k) < published.settings.top_k)

@@ -43,11 +43,11 @@ def test_a_posted_profile_matches_like_the_stored_participant(client, auth, worl
 
 
 def test_posted_profile_is_never_stored_anywhere(client, auth, world, profile):
-    counts = {tb.name: _count(world, tb) for tb in (t.participants, t.outcomes, t.participant_matches)}
+    counts = {tb.name: _count(world, tb) for tb in (t.participants, t.outcomes, t.participant_lists)}
     marker = f"Trusted {uuid.uuid4().hex}"
     res = client.post("/v1/match", json=_body(profile, trusted_person=marker), headers=auth("adviser"))
     assert res.status_code == 200
-    assert {tb.name: _count(world, tb) for tb in (t.participants, t.outcomes, t.participant_matches)} == counts
+    assert {tb.name: _count(world, tb) for tb in (t.participants, t.outcomes, t.participant_lists)} == counts
     with db_engine(world).connect() as conn:
         details = conn.execute(select(t.audit_log.c.detail)).scalars().all()
     assert not any(marker in (d or "") for d in details)

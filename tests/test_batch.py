@@ -18,6 +18,7 @@ from matching.batch import refresh
 from matching.config import Settings
 from matching.engine import MatchEngine
 from matching.scoring import ScoringModel
+from matching.store import lists
 from matching.store import tables as t
 from matching.store.db import make_engine
 from matching.store.load import load_directory
@@ -46,13 +47,9 @@ def _serving(engine):
         return conn.execute(select(t.serving.c.run_id, t.serving.c.previous_run_id)).one_or_none()
 
 
-def _lists(engine, run_id, table, key, other):
+def _lists(engine, run_id, side="participant"):
     with engine.connect() as conn:
-        rows = conn.execute(select(table).where(table.c.run_id == run_id).order_by(table.c[key], table.c.rank)).all()
-    out: dict[str, list] = {}
-    for r in rows:
-        out.setdefault(r._mapping[key], []).append((r.rank, r._mapping[other], r.score))
-    return out
+        return lists.run_lists(conn, run_id, side)
 
 
 def test_published_lists_equal_the_live_engine_in_both_directions(db):
@@ -63,14 +60,14 @@ def test_published_lists_equal_the_live_engine_in_both_directions(db):
         world = load_world(conn)
     live = MatchEngine(world, ScoringModel.load(settings.model_dir), TODAY)
 
-    stored = _lists(engine, summary.run_id, t.participant_matches, "participant_id", "opening_id")
+    stored = _lists(engine, summary.run_id)
     fresh = live.recommend(np.arange(len(world.participants)), k=settings.top_k)
     expected = {world.participants.ids[p]: [(i, s.opening_id, s.score) for i, s in enumerate(items, 1)]
                 for p, items in fresh.items()}
     assert stored == expected
     assert sum(map(len, stored.values())) == summary.n_pairs > 0
 
-    stored_o = _lists(engine, summary.run_id, t.opening_candidates, "opening_id", "participant_id")
+    stored_o = _lists(engine, summary.run_id, "opening")
     fresh_o = live.candidates(np.flatnonzero(world.openings.is_open), k=settings.top_k)
     expected_o = {world.openings.ids[o]: [(i, s.participant_id, s.score) for i, s in enumerate(items, 1)]
                   for o, items in fresh_o.items()}
@@ -86,7 +83,7 @@ def test_next_run_keeps_the_previous_and_old_runs_are_pruned(db):
     third = refresh(small, db=engine).run_id
     with engine.connect() as conn:
         status = dict(conn.execute(select(t.runs.c.run_id, t.runs.c.status)).all())
-        kept = set(conn.execute(select(t.participant_matches.c.run_id).distinct()).scalars())
+        kept = set(conn.execute(select(t.participant_lists.c.run_id).distinct()).scalars())
     assert status[first] == "pruned" and first not in kept
     assert {second, third} <= kept
 
@@ -101,20 +98,27 @@ def test_a_failing_run_leaves_the_served_run_untouched(db):
     assert _serving(engine) == served
     with engine.connect() as conn:
         failed = conn.execute(select(t.runs.c.run_id).where(t.runs.c.status == "failed")).scalars().all()
-        leftovers = conn.execute(select(func.count()).select_from(t.participant_matches)
-                                 .where(t.participant_matches.c.run_id.in_(failed))).scalar()
+        leftovers = conn.execute(select(func.count()).select_from(t.participant_lists)
+                                 .where(t.participant_lists.c.run_id.in_(failed))).scalar()
     assert failed and leftovers == 0
 
 
 @pytest.mark.slow
 def test_dask_backend_gives_the_same_lists_as_local(db):
+    """An existing cluster reached by its scheduler address (as in production) against local
+    worker processes."""
+    from dask.distributed import LocalCluster
+
     settings, engine = db
-    local = refresh(settings, db=engine, shard_size=40)
-    distributed = refresh(settings, db=engine, backend="dask", shard_size=40)
-    assert distributed.backend == "dask"
-    for table, key, other in ((t.participant_matches, "participant_id", "opening_id"),
-                              (t.opening_candidates, "opening_id", "participant_id")):
-        assert _lists(engine, local.run_id, table, key, other) == _lists(engine, distributed.run_id, table, key, other)
+    local = refresh(settings, db=engine, shard_size=40, n_jobs=2)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        remote = refresh(settings.model_copy(update={"dask_scheduler": cluster.scheduler_address}), db=engine,
+                         shard_size=40)
+    assert remote.backend == "dask"
+    for side in ("participant", "opening"):
+        expected = _lists(engine, local.run_id, side)
+        assert expected and _lists(engine, remote.run_id, side) == expected
+    assert remote.extra["scored_pairs"] == local.extra["scored_pairs"] > 0
 
 
 @pytest.mark.slow
@@ -128,7 +132,7 @@ def test_sigkill_mid_run_leaves_the_previous_run_served(tmp_path):
     engine = make_engine(settings.database_url)
     load_directory(engine, data)
     served = refresh(settings, db=engine).run_id
-    before = _lists(engine, served, t.participant_matches, "participant_id", "opening_id")
+    before = _lists(engine, served)
 
     env = {**os.environ, "MATCHING_DATABASE_URL": settings.database_url, "MATCHING_TODAY": TODAY.isoformat(),
            "MATCHING_TOP_K": "10", "MATCHING_SECRET_KEY": "t" * 48}
@@ -139,8 +143,8 @@ def test_sigkill_mid_run_leaves_the_previous_run_served(tmp_path):
     while time.monotonic() < deadline and proc.poll() is None:
         with engine.connect() as conn:
             running = conn.execute(select(t.runs.c.run_id).where(t.runs.c.status == "running")).scalar()
-            written = running and conn.execute(select(func.count()).select_from(t.participant_matches)
-                                               .where(t.participant_matches.c.run_id == running)).scalar()
+            written = running and conn.execute(select(func.count()).select_from(t.participant_lists)
+                                               .where(t.participant_lists.c.run_id == running)).scalar()
         if written:
             killed_run = running
             os.kill(proc.pid, signal.SIGKILL)
@@ -151,14 +155,14 @@ def test_sigkill_mid_run_leaves_the_previous_run_served(tmp_path):
     assert proc.returncode == -signal.SIGKILL
 
     assert _serving(engine).run_id == served
-    assert _lists(engine, served, t.participant_matches, "participant_id", "opening_id") == before
+    assert _lists(engine, served) == before
 
     after = refresh(settings, db=engine)
     assert tuple(_serving(engine)) == (after.run_id, served)
     with engine.connect() as conn:
         status = conn.execute(select(t.runs.c.status).where(t.runs.c.run_id == killed_run)).scalar()
-        leftovers = conn.execute(select(func.count()).select_from(t.participant_matches)
-                                 .where(t.participant_matches.c.run_id == killed_run)).scalar()
+        leftovers = conn.execute(select(func.count()).select_from(t.participant_lists)
+                                 .where(t.participant_lists.c.run_id == killed_run)).scalar()
     assert status == "abandoned" and leftovers == 0
 
 

@@ -59,3 +59,9 @@ def test_bad_directory_exits_2_and_lists_errors(tmp_path):
     assert res.returncode == 2
     assert "employers.csv:2: orgnr='123456780'" in res.stderr
     assert "nothing was written" in res.stderr
+
+
+def test_refresh_refuses_both_a_local_cluster_and_a_scheduler(tmp_path):
+    res = _run(tmp_path, "refresh", "--no-progress", "--workers", "2", "--scheduler", "tcp://127.0.0.1:1")
+    assert res.returncode == 2
+    assert "--workers" in res.stderr and "scheduler" in res.stderr

@@ -88,9 +88,9 @@ def test_load_refresh_and_serve_on_postgres(pg_url, tmp_path):
     summary = refresh(settings, db=engine)
     with engine.connect() as conn:
         assert conn.execute(select(t.serving.c.run_id)).scalar() == summary.run_id
-        pid, office = conn.execute(select(t.participant_matches.c.participant_id, t.participants.c.office_id)
+        pid, office = conn.execute(select(t.participant_lists.c.participant_id, t.participants.c.office_id)
                                    .join(t.participants, t.participants.c.participant_id
-                                         == t.participant_matches.c.participant_id).limit(1)).one()
+                                         == t.participant_lists.c.participant_id).limit(1)).one()
         assert conn.execute(select(func.count()).select_from(t.offices)
                             .where(t.offices.c.office_id == "nav-x")).scalar() == 0
 

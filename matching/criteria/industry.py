@@ -5,8 +5,9 @@ import numpy as np
 
 from matching.criteria.base import Criterion, Evaluation
 from matching.pairs import Pairs
-from matching.world import SECTIONS
+from matching.world import NACE_SECTIONS
 
+SECTIONS = NACE_SECTIONS
 #: SN2007 section names (SSB, CC BY 4.0), bokmål and English.
 SECTION_NAMES = {
     "A": ("jordbruk, skogbruk og fiske", "agriculture, forestry and fishing"),
@@ -34,10 +35,9 @@ SECTION_NAMES = {
 
 
 def _evaluate(pairs: Pairs) -> Evaluation:
-    # Encoded once per snapshot: per call, this was a Python loop over every participant.
     prefs = pairs.world.participants.industry_mask[pairs.p]
     section = pairs.world.openings.section_index[pairs.o]
-    level = np.where(prefs == 0, 1, np.where(prefs & (np.int64(1) << section), 2, 0))
+    level = np.where(prefs == 0, 1, np.where(prefs & (1 << section), 2, 0))
     return Evaluation(level, {"section": section, "prefs": prefs})
 
 

@@ -1,14 +1,21 @@
-"""Read side of the published match lists (the batch in `matching.batch` writes them).
+"""Match lists of a run, packed one row per list (the batch in `matching.batch` writes them).
 
-A list row is one ranked pair of a run: `rank` (1-based), the other side's id, `score`,
-`raw_score` and the JSON `explanation` the reasons are rendered from. Only the run the
-`serving` pointer names is served; the previous one is kept for "new since last run".
+A list row holds a subject's whole top-K: the other side's ids in rank order (JSON), the scores
+(float64, exact) and every pair's criteria levels (uint8, in the run model's criteria order).
+No rendered explanation is stored: the reasons are rendered when a list is read, from the
+stored levels (so the contributions are the ones the run scored) and today's values. That
+keeps a national run at ~350k small rows instead of ~17M rows with 1.5 KB of JSON each.
+
+Only the run the `serving` pointer names is served; the previous one is kept for "new since
+last run".
 """
 from __future__ import annotations
 
+import json
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, select
+import numpy as np
+from sqlalchemy import Connection, Table, select
 
 from matching.store import tables as t
 
@@ -18,30 +25,70 @@ class Serving(NamedTuple):
     previous_run_id: str | None
 
 
+class Packed(NamedTuple):
+    others: str
+    scores: bytes
+    levels: bytes
+
+
+def pack(other_ids: list[str] | np.ndarray, scores: np.ndarray, levels: np.ndarray) -> Packed:
+    """One list as stored (ids as a JSON array: any character in an id survives)."""
+    ids = other_ids.tolist() if isinstance(other_ids, np.ndarray) else list(other_ids)
+    return Packed(json.dumps(ids, ensure_ascii=False, separators=(",", ":")), np.ascontiguousarray(scores, dtype="<f8").tobytes(),
+                  np.ascontiguousarray(levels, dtype=np.uint8).tobytes())
+
+
+def unpack(others: str, scores: bytes, levels: bytes) -> tuple[list[str], np.ndarray, np.ndarray]:
+    ids = json.loads(others)
+    s = np.frombuffer(scores, dtype="<f8").astype(float)
+    lv = np.frombuffer(levels, dtype=np.uint8)
+    return ids, s, lv.reshape(len(ids), -1) if ids else lv.reshape(0, 0)
+
+
 def serving(conn: Connection) -> Serving | None:
     """The served run and the one it replaced, or None before the first published run."""
     row = conn.execute(select(t.serving.c.run_id, t.serving.c.previous_run_id).where(t.serving.c.id == 1)).first()
     return None if row is None else Serving(row.run_id, row.previous_run_id)
 
 
+def _read(conn: Connection, table: Table, subject: str, others: str, run_id: str, key: str) -> list[dict[str, Any]]:
+    row = conn.execute(select(table.c[others], table.c.scores, table.c.levels)
+                       .where(table.c.run_id == run_id, table.c[subject] == key)).first()
+    if row is None:
+        return []
+    ids, scores, levels = unpack(*row)
+    other = others[:-1]  # opening_ids → opening_id
+    return [{"rank": r, other: i, "score": float(s), "levels": lv}
+            for r, (i, s, lv) in enumerate(zip(ids, scores, levels), start=1)]
+
+
 def participant_list(conn: Connection, run_id: str, participant_id: str) -> list[dict[str, Any]]:
-    """A participant's ranked openings in a run, best first."""
-    pm = t.participant_matches
-    stmt = (select(pm.c.rank, pm.c.opening_id, pm.c.score, pm.c.raw_score, pm.c.explanation)
-            .where(pm.c.run_id == run_id, pm.c.participant_id == participant_id).order_by(pm.c.rank))
-    return [dict(r._mapping) for r in conn.execute(stmt)]
+    """A participant's ranked openings in a run, best first: rank, opening_id, score, levels."""
+    return _read(conn, t.participant_lists, "participant_id", "opening_ids", run_id, participant_id)
 
 
 def opening_list(conn: Connection, run_id: str, opening_id: str) -> list[dict[str, Any]]:
-    """An opening's ranked participants in a run, best first."""
-    oc = t.opening_candidates
-    stmt = (select(oc.c.rank, oc.c.participant_id, oc.c.score, oc.c.raw_score, oc.c.explanation)
-            .where(oc.c.run_id == run_id, oc.c.opening_id == opening_id).order_by(oc.c.rank))
-    return [dict(r._mapping) for r in conn.execute(stmt)]
+    """An opening's ranked participants in a run, best first: rank, participant_id, score, levels."""
+    return _read(conn, t.opening_lists, "opening_id", "participant_ids", run_id, opening_id)
 
 
 def openings_in_run(conn: Connection, run_id: str, participant_id: str) -> set[str]:
     """The openings on a participant's list in a run (empty if the participant had none)."""
-    pm = t.participant_matches
-    stmt = select(pm.c.opening_id).where(pm.c.run_id == run_id, pm.c.participant_id == participant_id)
-    return set(conn.execute(stmt).scalars())
+    pl = t.participant_lists
+    others = conn.execute(select(pl.c.opening_ids).where(pl.c.run_id == run_id, pl.c.participant_id == participant_id)
+                          ).scalar()
+    return set(json.loads(others)) if others else set()
+
+
+def run_lists(conn: Connection, run_id: str, side: str = "participant") -> dict[str, list[tuple[int, str, float]]]:
+    """Every list of one side of a run as {subject id: [(rank, other id, score), …]}, for
+    comparisons and exports (side: "participant" → openings, "opening" → participants)."""
+    table, subject, others = ((t.participant_lists, "participant_id", "opening_ids") if side == "participant"
+                              else (t.opening_lists, "opening_id", "participant_ids"))
+    stmt = (select(table.c[subject], table.c[others], table.c.scores, table.c.levels)
+            .where(table.c.run_id == run_id).order_by(table.c[subject]))
+    out = {}
+    for key, *packed in conn.execute(stmt):
+        ids, scores, _ = unpack(*packed)
+        out[key] = [(r, i, float(s)) for r, (i, s) in enumerate(zip(ids, scores), start=1)]
+    return out

@@ -5,8 +5,6 @@ queried element-wise, and JSON keeps one schema for both backends.
 """
 from __future__ import annotations
 
-import json
-
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -17,33 +15,15 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
     Text,
-    TypeDecorator,
 )
 
 metadata = MetaData()
 
-
-class JSONDocument(TypeDecorator):
-    """JSON kept as text, accepting text that is already JSON.
-
-    The batch serialises explanations in its worker processes; with the plain JSON type the
-    single writing process would encode every row again (it dominated a refresh)."""
-
-    impl = Text
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is None or isinstance(value, str):
-            return value
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-    def process_result_value(self, value, dialect):
-        # A column created as native JSON (older PostgreSQL schema) arrives decoded already.
-        return json.loads(value) if isinstance(value, str | bytes | bytearray) else value
 
 offices = Table(
     "offices", metadata,
@@ -172,22 +152,25 @@ serving = Table(
     Column("published_at", DateTime, nullable=False),
 )
 
-def _ranked_list(name: str, subject: str, other: str) -> Table:
-    """One run's top-K list per subject (participant → openings, or opening → participants)."""
+def _ranked_list(name: str, subject: str, others: str) -> Table:
+    """One run's whole top-K list of one subject in one row (participant → openings, or
+    opening → participants): the other side's ids in rank order, newline-separated; the
+    scores as little-endian float64; each pair's criteria levels as uint8, one row of
+    bytes per pair in the run model's criteria order. Reasons are rendered from the levels
+    when a list is read. One row per list, not per pair: a national run writes ~350k rows
+    instead of ~17M (see matching/store/lists.py)."""
     return Table(
         name, metadata,
         Column("run_id", String(40), ForeignKey("runs.run_id"), primary_key=True),
         Column(subject, String(40), primary_key=True),
-        Column("rank", Integer, primary_key=True),
-        Column(other, String(40), nullable=False),
-        Column("score", Float, nullable=False),
-        Column("raw_score", Float, nullable=False),
-        Column("explanation", JSONDocument, nullable=False),
+        Column(others, Text, nullable=False),
+        Column("scores", LargeBinary, nullable=False),
+        Column("levels", LargeBinary, nullable=False),
     )
 
 
-participant_matches = _ranked_list("participant_matches", "participant_id", "opening_id")
-opening_candidates = _ranked_list("opening_candidates", "opening_id", "participant_id")
+participant_lists = _ranked_list("participant_lists", "participant_id", "opening_ids")
+opening_lists = _ranked_list("opening_lists", "opening_id", "participant_ids")
 
 #: Exactly one row (id = 1): a counter that database triggers bump on every write to
 #: participants, openings or employers, whichever process or tool writes (see versioning.py).

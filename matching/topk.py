@@ -1,0 +1,116 @@
+"""Top-k per group over flat pair arrays, without a Python loop per group.
+
+Used by the batch on millions of pairs: the order is score descending, then the other
+side's id ascending (as an integer rank), so ties resolve exactly as in live ranking.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Below this many pairs a plain sort is cheaper than the bucket prefilter.
+PREFILTER_MIN = 20_000
+BUCKETS = 64
+
+
+def top_k(group: np.ndarray, score: np.ndarray, tie: np.ndarray, k: int) -> np.ndarray:
+    """Indices of each group's best k pairs, ordered by group, then rank."""
+    n = len(group)
+    if n == 0 or k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    if n < PREFILTER_MIN:
+        return _sorted_top_k(group, score, tie, k)
+    idx = np.flatnonzero(_may_enter(group, score, k))
+    return idx[_sorted_top_k(group[idx], score[idx], tie[idx], k)]
+
+
+def _sorted_top_k(group: np.ndarray, score: np.ndarray, tie: np.ndarray, k: int) -> np.ndarray:
+    n = len(group)
+    order = np.lexsort((tie, -score, group))
+    g = group[order]
+    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    pos = np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
+    return order[pos < k]
+
+
+def _buckets(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Equal-width buckets over the value range: each value's bucket (non-decreasing in the
+    value, as the arithmetic is monotone) and a lower edge per bucket that no value in it is
+    below (the nominal edge, less a margin for rounding)."""
+    lo, hi = float(values.min()), float(values.max())
+    width = (hi - lo) / BUCKETS
+    if not width > 0:
+        return np.full(1, -np.inf), np.zeros(len(values), dtype=np.int64)
+    bucket = np.minimum(((values - lo) * (1.0 / width)).astype(np.int64), BUCKETS - 1)
+    edges = lo + width * np.arange(BUCKETS) - 1e-9 * max(1.0, abs(lo), abs(hi))
+    edges[0] = -np.inf
+    return edges, bucket
+
+
+def _cut(group: np.ndarray, bucket: np.ndarray, nb: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair: its group (compacted), and per group the best bucket that, with the buckets
+    above it, holds at least k pairs (0 when the group has fewer than k)."""
+    present = np.bincount(group) > 0
+    compact = (np.cumsum(present) - 1)[group]
+    counts = np.bincount(compact * nb + bucket, minlength=int(present.sum()) * nb).reshape(-1, nb)
+    at_least = counts[:, ::-1].cumsum(axis=1)[:, ::-1]  # pairs in this bucket or better
+    return compact, np.maximum((at_least >= k).sum(axis=1) - 1, 0)
+
+
+def _may_enter(group: np.ndarray, score: np.ndarray, k: int) -> np.ndarray:
+    """An exact prefilter, linear time: pairs whose score bucket is below the bucket that
+    holds a group's k-th best score are strictly worse than k others, ties included, so
+    only the rest (about k per group plus one bucket) needs sorting."""
+    edges, bucket = _buckets(score)
+    compact, cut = _cut(group, bucket, len(edges), k)
+    return bucket >= cut[compact]
+
+
+def kth_floor(group: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
+    """Per pair, a value its group's k-th largest value is sure to reach (-inf when the group
+    has fewer than k pairs): the lower edge of the bucket holding that k-th value. Linear
+    time; used to prune pairs whose upper bound cannot reach it."""
+    if len(group) == 0:
+        return np.zeros(0)
+    edges, bucket = _buckets(values)
+    compact, cut = _cut(group, bucket, len(edges), k)
+    return edges[cut][compact]
+
+
+@dataclass
+class Ranked:
+    """Ranked lists as parallel arrays: rows of one group are contiguous, best first."""
+
+    group: np.ndarray  # subject row (participant or opening)
+    other: np.ndarray  # the listed row on the other side
+    score: np.ndarray  # float64
+    levels: np.ndarray  # (n, n_criteria) uint8
+
+    def __len__(self) -> int:
+        return len(self.group)
+
+    def take(self, idx: np.ndarray) -> Ranked:
+        return Ranked(self.group[idx], self.other[idx], self.score[idx], self.levels[idx])
+
+    @classmethod
+    def empty(cls, n_criteria: int) -> Ranked:
+        z = np.zeros(0, dtype=np.int64)
+        return cls(z, z.copy(), np.zeros(0), np.zeros((0, n_criteria), dtype=np.uint8))
+
+    @classmethod
+    def concat(cls, parts: list[Ranked]) -> Ranked:
+        return cls(*(np.concatenate([getattr(p, f) for p in parts])
+                     for f in ("group", "other", "score", "levels")))
+
+    def segments(self) -> tuple[np.ndarray, np.ndarray]:
+        """(start, end) of each group's rows."""
+        if len(self) == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        starts = np.flatnonzero(np.r_[True, self.group[1:] != self.group[:-1]])
+        return starts, np.r_[starts[1:], len(self)]
+
+
+def best(ranked: Ranked, tie_rank: np.ndarray, k: int) -> Ranked:
+    """The best k of each group of (possibly unsorted, partial) lists: merging shards."""
+    return ranked.take(top_k(ranked.group, ranked.score, tie_rank[ranked.other], k))

@@ -1,0 +1,102 @@
+"""The batch's ranking shortcuts are exact: the bucket prefilter, the k-th value floor and the
+branch-and-bound that skips costly criteria give the very lists a full sort of fully scored
+pairs gives, ties included."""
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from matching import candidates, topk
+from matching.engine import MatchEngine
+from tests.synthetic import AS_OF, monotone_models, worlds
+
+FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+WORLDS = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _naive(group, score, tie, k):
+    order = sorted(range(len(group)), key=lambda i: (group[i], -score[i], tie[i]))
+    out, seen = [], {}
+    for i in order:
+        seen[group[i]] = seen.get(group[i], 0) + 1
+        if seen[group[i]] <= k:
+            out.append(i)
+    return out
+
+
+def _arrays(seed: int, n: int, n_groups: int, n_values: int):
+    rng = np.random.default_rng(seed)
+    group = rng.integers(0, n_groups, n)
+    score = rng.integers(0, n_values, n) / n_values  # few distinct values: many ties
+    tie = rng.permutation(n)
+    return group, score, tie
+
+
+@FAST
+@given(st.integers(0, 2**32 - 1), st.integers(1, 3000), st.integers(1, 200), st.integers(1, 60), st.integers(1, 80))
+def test_top_k_equals_a_full_sort(seed, n, n_groups, n_values, k):
+    group, score, tie = _arrays(seed, n, n_groups, n_values)
+    assert topk.top_k(group, score, tie, k).tolist() == _naive(group, score, tie, k)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 400), st.integers(2, 500), st.integers(1, 60))
+def test_prefiltered_top_k_on_large_inputs_equals_a_full_sort(seed, n_groups, n_values, k):
+    group, score, tie = _arrays(seed, topk.PREFILTER_MIN + 5000, n_groups, n_values)
+    expected = np.lexsort((tie, -score, group))
+    g = group[expected]
+    first = np.r_[True, g[1:] != g[:-1]]
+    pos = np.arange(len(g)) - np.maximum.accumulate(np.where(first, np.arange(len(g)), 0))
+    assert topk.top_k(group, score, tie, k).tolist() == expected[pos < k].tolist()
+
+
+@FAST
+@given(st.integers(0, 2**32 - 1), st.integers(1, 3000), st.integers(1, 100), st.integers(1, 80))
+def test_kth_floor_never_exceeds_the_kth_largest_value(seed, n, n_groups, k):
+    group, score, _ = _arrays(seed, n, n_groups, 1000)
+    floor = topk.kth_floor(group, score, k)
+    for g in np.unique(group):
+        mine = np.sort(score[group == g])[::-1]
+        kth = mine[k - 1] if len(mine) >= k else -np.inf
+        assert np.all(floor[group == g] <= kth)
+        assert len(set(floor[group == g])) == 1
+
+
+def test_empty_inputs():
+    z = np.zeros(0, dtype=np.int64)
+    assert len(topk.top_k(z, np.zeros(0), z, 5)) == 0
+    assert len(topk.kth_floor(z, np.zeros(0), 5)) == 0
+
+
+@WORLDS
+@given(worlds(), monotone_models(), st.integers(1, 12))
+def test_branch_and_bound_lists_equal_full_evaluation(world, model, k):
+    engine = MatchEngine(world, model, AS_OF)
+    p_idx = np.arange(len(world.participants))
+    p2o, o2p, n_scored = engine.both_directions(p_idx, k)
+    pairs = candidates.for_participants(world, p_idx, AS_OF)
+    score = engine.score_pairs(pairs)[0]
+    assert n_scored == len(pairs)
+    ps = topk.top_k(pairs.p, score, world.openings.id_rank[pairs.o], k)
+    os_ = topk.top_k(pairs.o, score, world.participants.id_rank[pairs.p], k)
+    assert p2o.group.tolist() == pairs.p[ps].tolist() and p2o.other.tolist() == pairs.o[ps].tolist()
+    assert o2p.group.tolist() == pairs.o[os_].tolist() and o2p.other.tolist() == pairs.p[os_].tolist()
+    assert p2o.score.tolist() == score[ps].tolist() and o2p.score.tolist() == score[os_].tolist()
+    full = engine.score_pairs(pairs)[2].levels
+    assert p2o.levels.tolist() == full[ps].tolist()
+
+
+@WORLDS
+@given(worlds(), monotone_models(), st.integers(1, 12), st.integers(1, 40), st.integers(1, 4))
+def test_chunked_scoring_gives_the_same_lists(world, model, k, max_pairs, batch):
+    engine = MatchEngine(world, model, AS_OF)
+    p_idx = np.arange(len(world.participants))
+    p2o, o2p, n = engine.both_directions(p_idx, k)
+    c_p2o, c_o2p, c_n = engine.both_directions(p_idx, k, max_pairs=max_pairs, candidate_batch=batch)
+    assert c_n == n
+    assert c_p2o.group.tolist() == p2o.group.tolist() and c_p2o.other.tolist() == p2o.other.tolist()
+    assert c_p2o.score.tolist() == p2o.score.tolist() and c_p2o.levels.tolist() == p2o.levels.tolist()
+    merged = topk.best(c_o2p, world.participants.id_rank, k)
+    assert merged.group.tolist() == o2p.group.tolist() and merged.other.tolist() == o2p.other.tolist()
+    assert merged.score.tolist() == o2p.score.tolist() and merged.levels.tolist() == o2p.levels.tolist()
