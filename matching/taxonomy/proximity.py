@@ -102,7 +102,9 @@ def best_match(desired: np.ndarray, target: np.ndarray) -> dict[str, np.ndarray]
     """
     tab = table()
     n = len(target)
-    desired = np.asarray(desired, dtype=np.int64).reshape(n, -1)
+    desired = np.asarray(desired, dtype=np.int64)
+    if desired.ndim != 2:  # reshape(0, -1) is ambiguous: an empty pair set keeps its 2-D shape
+        desired = desired.reshape(n, -1) if n else np.empty((0, 0), dtype=np.int64)
     if desired.shape[1] == 0:
         desired = np.full((n, 1), -1, dtype=np.int64)
     width = np.int32(len(tab.codes) + 1)
