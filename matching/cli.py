@@ -170,7 +170,11 @@ def titles(
     except UnicodeDecodeError as exc:
         print(f"titles: {file} is not UTF-8 text ({exc.reason} at byte {exc.start})", file=sys.stderr)
         raise typer.Exit(code=2) from None
-    lines = [line.strip() for line in text.splitlines()]
+    except OSError as exc:  # a directory, no permission, …
+        print(f"titles: cannot read {file}: {exc.strerror or exc}", file=sys.stderr)
+        raise typer.Exit(code=2) from None
+    # One title per *line*: split on newlines only (str.splitlines also splits on U+2028 etc.).
+    lines = [line.strip() for line in text.split("\n")]
     lines = [line for line in lines if line]
     out = csv.writer(sys.stdout, lineterminator="\n")
     out.writerow(["title", "rank", "code", "score"])

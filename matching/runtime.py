@@ -112,7 +112,7 @@ def _build(settings: Settings) -> Snapshot:
 
 
 def _start_build(slot: _Slot, settings: Settings) -> cf.Future[Snapshot]:
-    """Caller holds _lock. The finished build replaces the slot's snapshot if it is newer."""
+    """Caller holds _lock. The finished build replaces the slot's snapshot."""
     future: cf.Future[Snapshot] = cf.Future()
 
     def work() -> None:
@@ -125,8 +125,9 @@ def _start_build(slot: _Slot, settings: Settings) -> cf.Future[Snapshot]:
             future.set_exception(exc)
             return
         with _lock:
-            if slot.snapshot is None or snap.version >= slot.snapshot.version:
-                slot.snapshot = snap
+            # Builds are single flight, so the one finishing is the last one started: install it
+            # even if its version is lower (a database restored from a backup goes backwards).
+            slot.snapshot = snap
             slot.pending = None
         future.set_result(snap)
 
@@ -146,7 +147,7 @@ def snapshot(settings: Settings | None = None, *, wait: float | None = None) -> 
         with _lock:
             slot = _slots.setdefault(settings.database_url, _Slot())
             current = slot.snapshot
-            if current is not None and current.version >= version:
+            if current is not None and current.version == version:
                 return current
             future = slot.pending or _start_build(slot, settings)
         left = None if current is None or wait == FOREVER else deadline - time.monotonic()
@@ -155,7 +156,7 @@ def snapshot(settings: Settings | None = None, *, wait: float | None = None) -> 
         except cf.TimeoutError:
             log.warning("serving snapshot v%d while v%d is being built", current.version, version)
             return current
-        if built.version >= version:
+        if built.version == version:
             return built
         # that build had started before the latest write: go round for a newer one
 

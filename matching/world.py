@@ -176,17 +176,18 @@ class Participants:
 
     @cached_property
     def inferred_from(self) -> np.ndarray:
-        """The STYRK code whose typical skills stand in for a profile listing none, else -1:
-        the occupation with the most years of experience, else the first desired one."""
+        """The STYRK code whose typical skills the participant very likely has (-1: none):
+        the occupation with the most years of experience, else the first desired one. Set
+        for every profile, listing skills or not, so a listed skill only ever adds to what
+        is inferred (listing a first skill must not lower a score)."""
         codes, years = self.experience  # both padded to MAX_CODES columns
         rows = np.arange(len(codes))
         most = codes[rows, years.argmax(axis=1)] if len(codes) else np.zeros(0, dtype=np.int64)
         has_exp = (years > 0).any(axis=1) & (most >= 0)
-        source = np.where(has_exp, most, self.desired_codes[:, 0])
-        return np.where(self.listed_skills == 0, source, -1).astype(np.int64)
+        return np.where(has_exp, most, self.desired_codes[:, 0]).astype(np.int64)
 
     def inferred_skills(self, vocab: dict[str, int]) -> sp.csr_matrix:
-        """Typical skills of ``inferred_from`` (rows of profiles that list skills are empty)."""
+        """Typical skills of ``inferred_from``."""
         items = [skill_taxonomy.inferred_skills(f"{c:04d}") if c >= 0 else () for c in self.inferred_from.tolist()]
         return _skill_matrix(pd.Series(items, dtype=object), vocab)
 
@@ -297,8 +298,11 @@ class World:
 
     @cached_property
     def likely_skills(self) -> sp.csr_matrix:
-        """Stated skills, or for a profile listing none, the skills typical of its occupation."""
-        return (self.participant_skills + self.participants.inferred_skills(self.skill_vocab)).tocsr()
+        """Stated skills together with the skills typical of the participant's occupation (a
+        0/1 union, so a stated skill that is also typical counts once)."""
+        union = self.participant_skills + self.participants.inferred_skills(self.skill_vocab)
+        union.data[:] = 1.0
+        return union.tocsr()
 
     @cached_property
     def required_skills(self) -> sp.csr_matrix:

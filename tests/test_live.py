@@ -190,3 +190,23 @@ def test_a_row_newer_than_the_snapshot_waits_for_the_rebuild(own_db, auth, tmp_p
     ids = _fresh_ids(client, auth, "P-LIVE-NEW")
     assert ids == _fresh_ids(client, auth, target["p"].participant_id)
 
+
+
+def test_a_database_restored_from_a_backup_is_served_although_its_version_is_lower(own_db, tmp_path):
+    """Review finding: a snapshot newer than the database (restored backup) was served until
+    writes pushed the counter past it. Any version change, up or down, rebuilds."""
+    path = own_db.database_url.removeprefix("sqlite:///")
+    backup = tmp_path / "backup.db"
+    with sqlite3.connect(path) as src, sqlite3.connect(backup) as dst:
+        src.backup(dst)
+    opening = next(iter(runtime.snapshot(own_db).world.openings.index))
+    with sqlite3.connect(path) as conn:
+        conn.execute("DELETE FROM openings WHERE opening_id = ?", (opening,))
+    after_delete = runtime.snapshot(own_db, wait=runtime.FOREVER)
+    assert opening not in after_delete.world.openings.index
+    db_engine(own_db).dispose()
+    with sqlite3.connect(backup) as src, sqlite3.connect(path) as dst:
+        src.backup(dst)
+    assert _version(own_db) < after_delete.version
+    restored = runtime.snapshot(own_db, wait=runtime.FOREVER)
+    assert restored.version == _version(own_db) and opening in restored.world.openings.index

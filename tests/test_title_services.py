@@ -188,6 +188,15 @@ def test_cli_titles_errors(tmp_path):
     assert res.returncode == 2 and "UTF-8" in res.stderr
     res = _cli("--top", "0", "-", stdin="kokk\n")
     assert res.returncode != 0 and "--top" in res.stderr
+    res = _cli(str(tmp_path))  # a directory (review finding: was a traceback, exit 1)
+    assert res.returncode == 2 and "cannot read" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_cli_titles_one_title_per_line_even_with_unicode_line_separators():
+    res = _cli("--top", "1", "-", stdin="kokk\u2028servitør\nsykepleier\r\n")
+    assert res.returncode == 0, res.stderr
+    rows = list(csv.DictReader(io.StringIO(res.stdout)))
+    assert [r["title"] for r in rows] == ["kokk\u2028servitør", "sykepleier"]
 
 
 # -- HTTP ------------------------------------------------------------------------------------------

@@ -5,15 +5,14 @@ when the snapshot is encoded, see :mod:`matching.world`):
 
 * ``skills`` – coverage by the skills the profile *lists*;
 * ``likely_skills`` – coverage by what the participant has *or very likely has*: the listed
-  skills, or, for a profile that lists none, the ESCO essential skills of the occupation they
-  have most experience in (else the first they want). Those are marked as inferred in the
-  reasons.
+  skills together with the ESCO essential skills of the occupation they have most experience
+  in (else the first they want). Skills that count only because they are typical are marked
+  as inferred in the reasons.
 
 A listed skill counts in both criteria, an inferred one only in the second, and every level
-weight is non-negative, so an inferred skill can never count more than a stated one. Adding a
-skill to a profile that lists some never lowers either level; a profile's *first* listed
-skills replace the inferred ones (they are evidence of a different kind), so that step is not
-monotone by design. An opening that asks for no particular skill is fully covered; optional
+weight is non-negative, so an inferred skill can never count more than a stated one, and
+adding a skill to a profile (its first one included) never lowers either level.
+An opening that asks for no particular skill is fully covered; optional
 skills are quoted in the reason but do not move the level (they are wishes, not requirements).
 """
 from __future__ import annotations
@@ -88,13 +87,16 @@ def _evaluate_likely(pairs: Pairs) -> Evaluation:
     n_req = np.asarray(req.sum(axis=1)).ravel()
     both = likely.multiply(req).tocsr()
     covered = np.asarray(both.sum(axis=1)).ravel()
-    source = w.participants.inferred_from[pairs.p]
-    # Name the inferred skills only where a reason will quote them (profiles listing none).
+    stated = _rowwise_overlap(w.participant_skills[pairs.p], req)
+    # Only inference is news here: quote the occupation and the skills that count because they
+    # are typical, not listed (-1: nothing inferred counts, the `skills` reason says it all).
+    source = np.where(covered > stated, w.participants.inferred_from[pairs.p], -1)
     names = np.full(len(pairs), "", dtype=object)
-    quote = np.flatnonzero((source >= 0) & (covered > 0))
+    quote = np.flatnonzero(source >= 0)
     if len(quote):
         vocab = np.array(list(w.skill_vocab), dtype=object)
-        sub = both[quote]
+        sub = (both - both.multiply(w.participant_skills[pairs.p])).tocsr()[quote]
+        sub.eliminate_zeros()
         names[quote] = ["|".join(vocab[sub.indices[a:b]]) for a, b in zip(sub.indptr[:-1], sub.indptr[1:])]
     level = bin_levels(_coverage(covered, n_req), THRESHOLDS, "increasing")
     return Evaluation(level, {"covered": covered, "required": n_req, "inferred_from": source, "likely": names})
@@ -112,15 +114,11 @@ def _likely_text(level: int, v, lang: str) -> str:
     shown = sorted((s for s in str(v["likely"]).split("|") if s), key=lambda s: rank.get(s, len(rank)))[:SHOWN]
     if lang == "en":
         occ = occupations.name_en(code).lower()
-        if not cov:
-            return f"None of the {req} required skills is typical for {occ} (inferred, none listed)"
         names = ", ".join(taxonomy.label(s, "en") for s in shown)
-        return f"Likely has: {names} — typical for {occ} (inferred: {cov} of {req} required skills)"
+        return f"Likely has: {names} — typical for {occ} (inferred from occupation; {cov} of {req} required skills with these)"
     occ = occupations.name(code).lower()
-    if not cov:
-        return f"Ingen av de {req} ferdighetene som kreves er typiske for {occ} (utledet, ingen oppgitt)"
     names = ", ".join(taxonomy.label(s, "nb") for s in shown)
-    return f"Har trolig: {names} — typisk for {occ} (utledet: {cov} av {req} ferdigheter som kreves)"
+    return f"Har trolig: {names} — typisk for {occ} (utledet fra yrket; {cov} av {req} ferdigheter som kreves med disse)"
 
 
 likely = Criterion(
@@ -134,9 +132,9 @@ likely = Criterion(
     ),
     evaluate=_evaluate_likely,
     reason=_likely_text,
-    description="share of required skills covered by listed skills, or by the skills typical of "
-                "the participant's occupation when the profile lists none (inferred)",
-    # Listed skills speak through `skills`; only an inference is news.
+    description="share of required skills covered by the listed skills together with the skills "
+                "typical of the participant's occupation (inferred)",
+    # Listed skills speak through `skills`; only an inference that counts is news.
     uninformative=lambda v: int(v["inferred_from"]) < 0 or int(v["required"]) == 0,
 )
 

@@ -95,13 +95,14 @@ def _normalise_codes(titles: list[str]) -> list[str | None]:
     """Titles → STYRK codes, batched and memoised (the same titles recur across rows)."""
     from matching.taxonomy.titles import normalise_titles
 
-    missing = list(dict.fromkeys(t for t in titles if t not in _TITLE_CODES))
+    known = {t: _TITLE_CODES[t] for t in titles if t in _TITLE_CODES}
+    missing = list(dict.fromkeys(t for t in titles if t not in known))
     if missing:
-        if len(_TITLE_CODES) > 200_000:
+        if len(_TITLE_CODES) > 200_000:  # bounded memo; this call's answers are kept in `known`
             _TITLE_CODES.clear()
         for title, m in zip(missing, normalise_titles(missing)):
-            _TITLE_CODES[title] = m.code if m is not None else None
-    return [_TITLE_CODES[t] for t in titles]
+            known[title] = _TITLE_CODES[title] = m.code if m is not None else None
+    return [known[t] for t in titles]
 
 
 class UnrecognisedTitles(ValueError):
