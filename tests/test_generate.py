@@ -145,13 +145,7 @@ def test_catalogue_codes_and_titles_are_real():
     titles = [(o.code, t) for o in OCCUPATIONS for t in o.titles]
     found = normalise_titles([t for _, t in titles])
     wrong = [(c, t, m.code if m else None) for (c, t), m in zip(titles, found) if m is None or m.code != c]
-    # Two catalogue titles are not NAV titles and the reference data does not single out the
-    # catalogue's code for them ("rengjør*" labels are mostly 9129, bare "Utvikler" spreads
-    # over 2511-2519/3514); the trained title classifier picks another code. They still must
-    # get *a* code. To be replaced by unambiguous titles when the fixtures are regenerated.
-    not_decided_by_data = {"Rengjøringsassistent", "Utvikler"}
-    assert all(m is not None for m in found)
-    assert [w for w in wrong if w[1] not in not_decided_by_data] == []
+    assert wrong == []
 
 
 # ------------------------------------------------------------------------------ sizes and varieties
