@@ -33,6 +33,8 @@ CONTEXTS: dict[str, tuple[str, ...]] = {
 #: Heads of Norwegian compounds a title may be split before ("lager medarbeider").
 HEADS = ("medarbeider", "arbeider", "assistent", "sjåfør", "fører", "selger", "pleier", "hjelp",
          "betjent", "ekspeditør", "montør", "operatør", "kokk", "vert", "terapeut", "utvikler")
+#: Distinct typos per title: bounds the unique strings a national world sends to the normaliser.
+TYPO_POSITIONS = 8
 #: Share of typed titles by source: catalogue title, other NAV title, STYRK name, ESCO English, Swedish.
 SOURCE_P = np.array([0.55, 0.2, 0.1, 0.08, 0.07])
 #: Share of spellings: as written, lower case, typo, split / joined compound, context.
@@ -54,8 +56,8 @@ def title_sources() -> dict[str, tuple[tuple[str, ...], ...]]:
         years=lambda d: d["years_observed"].str.count(r"\|"))
     nav = nav.sort_values(["code", "years", "title"], ascending=[True, False, True], kind="stable")
     out: dict[str, list[tuple[str, ...]]] = {}
-    by_source = {s: g for s, g in labels.groupby("source", sort=False)}
-    codes = set(labels["code"])
+    by_source = dict(list(labels.groupby("source", sort=False)))
+    codes = sorted(set(labels["code"]))
     for code in codes:
         out[code] = [tuple(nav.loc[nav["code"] == code, "title"].head(12))]
     for source in ("styrk", "esco_preferred", "sv"):
@@ -94,7 +96,7 @@ def spell(text: str, u: float, i: int, cluster: str) -> str:
     if kind == 1:
         return text.lower()
     if kind == 2:
-        return _typo(text, i)
+        return _typo(text, i % TYPO_POSITIONS)
     if kind == 3:
         return _compound(text)
     if kind == 4 and "(" not in text and cluster in CONTEXTS:
