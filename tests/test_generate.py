@@ -145,13 +145,7 @@ def test_catalogue_codes_and_titles_are_real():
     titles = [(o.code, t) for o in OCCUPATIONS for t in o.titles]
     found = normalise_titles([t for _, t in titles])
     wrong = [(c, t, m.code if m else None) for (c, t), m in zip(titles, found) if m is None or m.code != c]
-    # Two catalogue titles are not NAV titles and the reference data does not single out the
-    # catalogue's code for them ("rengjør*" labels are mostly 9129, bare "Utvikler" spreads
-    # over 2511-2519/3514); the trained title classifier picks another code. They still must
-    # get *a* code. To be replaced by unambiguous titles when the fixtures are regenerated.
-    not_decided_by_data = {"Rengjøringsassistent", "Utvikler"}
-    assert all(m is not None for m in found)
-    assert [w for w in wrong if w[1] not in not_decided_by_data] == []
+    assert wrong == []
 
 
 # ------------------------------------------------------------------------------ sizes and varieties
@@ -335,3 +329,65 @@ def test_canonical_skill(text, expected):
     assert (skills.label(found) if found else None) == expected
     sid = skills.canonical_skill("sell products")
     assert skills.canonical_skill(sid) == sid
+
+
+# ------------------------------------------------------------------------------ what people type
+
+
+def test_typed_titles_map_to_their_occupation_or_one_near_it(world):
+    """Rows with registered codes pair each typed title with its code: every title must lead
+    the normaliser to that code or to one the proximity table puts near or closer."""
+    from matching.taxonomy import proximity
+    from matching.taxonomy.titles import normalise_titles
+
+    parts = world["participants.csv"]
+    pairs = [(t, c) for ts, cs in zip(parts["desired_titles"], parts["desired_styrk08"]) if cs
+             for t, c in zip(_split(ts), _split(cs)) if len(_split(ts)) == len(_split(cs))]
+    assert len(pairs) >= 100
+    found = normalise_titles([t for t, _ in pairs])
+    bad = [(t, c, m.code if m else None) for (t, c), m in zip(pairs, found)
+           if m is None or (m.code != c and proximity.proximity(c, m.code)["level"] < proximity.NEAR)]
+    assert bad == []
+
+
+def test_typed_titles_and_skills_vary_like_real_profiles(world):
+    from matching.generate.catalogue import OCCUPATIONS
+    from matching.taxonomy.skills import aliases_nb, canonical_skill
+
+    parts = world["participants.csv"]
+    titles = [t for ts in parts["desired_titles"] for t in _split(ts)]
+    catalogue = {t for o in OCCUPATIONS for t in o.titles}
+    assert sum(t not in catalogue for t in titles) / len(titles) > 0.5
+    assert any(t == t.lower() and t not in catalogue for t in titles)  # lower case
+    assert any(t.endswith(")") and t not in catalogue for t in titles)  # context added
+    assert any(t.isascii() and " " in t and t[0].islower() for t in titles)  # e.g. English labels
+    assert 0.05 < (parts["skills"] == "").mean() < 0.3  # some list none: their skills are inferred
+    listed = [s for x in parts["skills"] for s in _split(x)]
+    text = [s for s in listed if not skills.is_known(s)]
+    assert 0.2 < len(text) / len(listed) < 0.7
+    assert all(canonical_skill(s) is not None for s in text)  # free text the loader recognises
+    nb = {a for aliases in aliases_nb().values() for a in aliases}
+    assert any(s in nb for s in text)
+
+
+def test_variants_are_kept_only_when_recognisable():
+    from matching.generate import typed
+
+    assert typed.recognisable([("Lager medarbeider", "4321"), ("truckförare", "8344"),
+                               ("Sykepleier", "8344"), ("qzxv wplk", "4321")]) == [True, True, False, False]
+    assert typed.spell("Lagermedarbeider", 0.8, 0, "warehouse") == "Lager medarbeider"
+    assert typed.spell("Lagermedarbeider", 0.99, 0, "warehouse") == "Lagermedarbeider (lager)"
+    assert typed.spell("Lagermedarbeider", 0.5, 0, "warehouse") == "lagermedarbeider"
+
+
+def test_outcome_simulation_reads_occupational_fit_from_the_proximity_table():
+    """Truck driver → warehouse worker share no STYRK digit yet are near; the simulation must
+    see that (and see nurse → bus driver as far)."""
+    from matching.generate.outcomes import _code_match
+    from matching.taxonomy import proximity
+
+    got = _code_match(np.array([4321, 8331, 4321]), np.array([[8344, -1], [2223, -1], [4321, 8344]]))
+    assert got[0] >= proximity.NEAR
+    assert got[0] == proximity.proximity("8344", "4321")["level"]
+    assert got[1] <= proximity.RELATED
+    assert got[2] == proximity.SAME

@@ -22,7 +22,7 @@ factors the engine never sees, and noise:
    at up to 36 openings open that day (12 jobs and 6 trial placements of the participant's
    office, 6 + 3 from anywhere, 9 in the occupation searched for this round, one of the
    wishes) and picks 1–3 (40/35/25 %) by a weighted draw without replacement, weight =
-   exp(−km/15) × {6, 3, 1.5, 1} (opening shares the unit / minor / sub-major group with a
+   exp(−km/15) × {6, 3, 1.5, 1} (opening's occupation is the same as / close / near to a
    wish, else) × 0.25 (trial for someone who wants a job; 0.5 the reverse) × 0.1 (required
    licence missing) × (1 + covered share of needs) × lognormal(0, 0.6). A pair is suggested
    once; most suggestions fail, so there are plenty of negatives.
@@ -35,12 +35,14 @@ factors the engine never sees, and noise:
 3. **True commute** in minutes: road km = 1.3·km + 1; by car 8 + road at 50 km/h; without a
    driving licence 12 + road at 22 km/h, × 1.6 unless both ends are in Trondheim. Travel cost
    T = 0.035·max(0, min − 10) + 1.2·σ((min − tolerance)/5).
-4. **Occupational fit** on STYRK digits. The participant's wish W: +1.2 same unit group as a
-   wish, +0.6 same minor group (3 digits), +0.1 same sub-major group (2), −0.9 otherwise.
-   The employer's view of competence C: 0.5·log1p(years in the unit group) + 0.25·log1p(years
-   elsewhere in the minor group) + 0.1·log1p(years elsewhere in the sub-major group) + 0.3 if
-   a wish shares the minor group − 0.5 if neither a wish nor any experience is within the
-   sub-major group. Skills S: share of the required skills held − 0.3 (+0.2 when none are
+4. **Occupational fit** on the occupation structure: the level of
+   :mod:`matching.taxonomy.proximity` (same unit group / close / near / related / far, from
+   the STYRK hierarchy, shared ESCO core skills and Swedish substitutability). The
+   participant's wish W: +1.2 same unit group as a wish, +0.6 close, +0.1 near, −0.9
+   otherwise. The employer's view of competence C: 0.5·log1p(years in the unit group) +
+   0.25·log1p(years in close occupations) + 0.1·log1p(years in near ones) + 0.3 if a wish is
+   close or the same − 0.5 if neither a wish is near or closer nor any experience is near or
+   closer. Skills S: share of the required skills held − 0.3 (+0.2 when none are
    required).
 5. **Adaptations.** Each need neither the employer nor the opening offers costs a penalty by
    code (N = their sum): universal design 3.0 (deal-breaker); heavy lifting 2.5 in physically

@@ -16,6 +16,7 @@ import scipy.sparse as sp
 from matching import schema
 from matching.generate.catalogue import OCC_BY_CODE
 from matching.generate.world import NEED_CATEGORY, NEED_CODES, _gumbel_top
+from matching.taxonomy import proximity
 from matching.taxonomy.places import haversine_km
 
 # Event codes per chain slot (0 = no event).
@@ -101,13 +102,13 @@ def _candidates(rng, parts: pd.DataFrame, opens: pd.DataFrame, p_of_round: np.nd
 
 
 def _code_match(o_code: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    """Closest STYRK level shared with any wanted code: 4 (same unit group) … 1 (major group), 0 none."""
-    wanted = np.where(wanted < 0, -10_000, wanted)
-    level = np.zeros(o_code.shape, dtype=int)
-    for digits, div in ((1, 1000), (2, 100), (3, 10), (4, 1)):
-        hit = ((o_code[..., None] // div) == (wanted // div)).any(axis=-1)
-        level = np.where(hit, digits, level)
-    return level
+    """Closest occupational proximity of any wanted code to the opening's: 4 same unit group,
+    3 close, 2 near, 1 related, 0 none (:mod:`matching.taxonomy.proximity`: STYRK hierarchy,
+    shared ESCO core skills, Swedish substitutability). ``wanted`` is -1 padded and
+    broadcasts against ``o_code`` with one extra trailing axis."""
+    wanted = np.broadcast_to(wanted, (*o_code.shape, wanted.shape[-1]))
+    level = proximity.best_match(wanted.reshape(-1, wanted.shape[-1]), o_code.ravel())["level"]
+    return level.reshape(o_code.shape)
 
 
 def simulate(rng, parts: pd.DataFrame, opens: pd.DataFrame, emps: pd.DataFrame, region: pd.DataFrame,
@@ -201,14 +202,15 @@ def simulate(rng, parts: pd.DataFrame, opens: pd.DataFrame, emps: pd.DataFrame, 
         for j, (code, years) in enumerate(items[:2]):
             exp_code[i, j], exp_years[i, j] = int(code), years
     ec, ey = exp_code[p_], exp_years[p_]
-    same4 = (ec == o_code[o_, None]) * ey
-    same3 = ((ec // 10) == (o_code[o_, None] // 10)) * ey - same4
-    same2 = ((ec // 100) == (o_code[o_, None] // 100)) * ey - same4 - same3
+    exp_level = _code_match(np.repeat(o_code[o_, None], 2, axis=1), ec[..., None])
+    same4 = (exp_level == proximity.SAME) * ey
+    same3 = (exp_level == proximity.CLOSE) * ey
+    same2 = (exp_level == proximity.NEAR) * ey
     competence = (0.5 * np.log1p(same4.sum(1)) + 0.25 * np.log1p(same3.sum(1)) + 0.1 * np.log1p(same2.sum(1))
                   + np.where(wish >= 3, 0.3, 0.0) - np.where((wish < 2) & (same2.sum(1) + same3.sum(1)
                                                                           + same4.sum(1) == 0), 0.5, 0.0))
     vocab: dict[str, int] = {}
-    ps = _skill_matrix(parts["skills"].tolist(), vocab)
+    ps = _skill_matrix(parts["_skills"].tolist(), vocab)
     orq = _skill_matrix(opens["required_skills"].tolist(), vocab)
     n_req = np.asarray(orq.sum(axis=1)).ravel()[o_]
     held = np.asarray(ps[p_].multiply(orq[o_]).sum(axis=1)).ravel()

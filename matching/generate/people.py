@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from matching import schema
+from matching.generate import typed
 from matching.generate.catalogue import INDUSTRIES, OCCUPATIONS, TRUSTED, nace_sections
 from matching.generate.world import (
     NEED_CATEGORY,
@@ -23,21 +24,6 @@ from matching.generate.world import (
     _sample_places,
     _skill_table,
 )
-
-
-def _variant(rng_u: float, rng_i: int, title: str) -> str:
-    """A typed variant of a title: lower case, plural, a dropped or swapped letter."""
-    if rng_u < 0.25:
-        return title.lower()
-    if rng_u < 0.40 and " " not in title and "(" not in title:
-        return title + ("e" if title.endswith("er") else "er")
-    if rng_u < 0.50 and len(title) > 6:
-        i = 1 + rng_i % (len(title) - 2)
-        return title[:i] + title[i + 1:]
-    if rng_u < 0.58 and len(title) > 6:
-        i = 1 + rng_i % (len(title) - 3)
-        return title[:i] + title[i + 1] + title[i] + title[i + 2:]
-    return title
 
 
 def _sections_by_code() -> dict[str, list[str]]:
@@ -75,25 +61,31 @@ def participants(rng, region: pd.DataFrame, n: int, span: int, start: dt.date,
         pick = _gumbel_top(rng, w, np.ones(n, dtype=int)).argmax(axis=1)
         wishes[:, j] = np.where(k > j, pick, -1)
 
+    # Typed titles: a real name of each wished occupation in a typed spelling (see .typed),
+    # checked against the normaliser in one batch; unrecognisable ones fall back below.
     codes_given = rng.random(n) < 0.5
     u_title, u_var, i_var = rng.random((n, 3)), rng.random((n, 3)), rng.integers(0, 1000, (n, 3))
+    u_src = rng.random((n, 3))
+    canonical, typed_titles = {}, {}
+    for i in range(n):
+        for j in range(3):
+            if wishes[i, j] < 0:
+                break
+            o = OCCUPATIONS[wishes[i, j]]
+            plain = [x for x in o.titles if "(" not in x] or list(o.titles)
+            canonical[i, j] = plain[int(u_title[i, j] * len(plain))]
+            name = typed.pick_title(o.code, o.titles, u_src[i, j], u_title[i, j])
+            typed_titles[i, j] = typed.spell(name, u_var[i, j], int(i_var[i, j]), o.cluster)
+    keys = list(typed_titles)
+    ok = dict(zip(keys, typed.recognisable([(typed_titles[key], OCC_CODES[wishes[key]]) for key in keys])))
     desired_titles, desired_codes = [], []
     for i in range(n):
         row, codes = [], []
         for j in range(3):
             if wishes[i, j] < 0:
                 break
-            o = OCCUPATIONS[wishes[i, j]]
-            typed = [x for x in o.titles if "(" not in x] or list(o.titles)  # people rarely type qualifiers
-            t = typed[int(u_title[i, j] * len(typed))]
-            # Without registered codes the first title stays recognisable (the loader needs
-            # one): only lower case there; any variant elsewhere.
-            if j == 0 and not codes_given[i]:
-                t = t.lower() if u_var[i, j] < 0.25 else t
-            else:
-                t = _variant(u_var[i, j], int(i_var[i, j]), t)
-            row.append(t)
-            codes.append(o.code)
+            row.append(typed_titles[i, j] if ok[i, j] else canonical[i, j])
+            codes.append(OCCUPATIONS[wishes[i, j]].code)
         desired_titles.append("|".join(dict.fromkeys(row)))
         desired_codes.append(codes)
 
@@ -116,7 +108,11 @@ def participants(rng, region: pd.DataFrame, n: int, span: int, start: dt.date,
     ess, ess_ok = _skill_table(codes_u, 0, 12)
     share = rng.beta(2.0, 3.0, n) + 0.15 * has_exp
     held = ess_ok[idx] & (rng.random((n, 12)) < share[:, None])
-    skill_lists = ["|".join(sorted(ess[ci][m])) for ci, m in zip(idx, held)]
+    skill_ids = [sorted(ess[ci][m]) for ci, m in zip(idx, held)]
+    # Some list none (their likely skills are inferred); the rest write some as free text.
+    lists_none = rng.random(n) < 0.15
+    skill_lists = typed.written_skills(skill_ids, rng.random((n, 12)), rng.integers(0, 1000, (n, 12)))
+    skill_lists = ["" if none else s for s, none in zip(skill_lists, lists_none)]
 
     limited = rng.random(n) < 0.2
     levels = np.array(schema.NORWEGIAN_LEVELS)
@@ -180,6 +176,7 @@ def participants(rng, region: pd.DataFrame, n: int, span: int, start: dt.date,
         "shares_needs_with_employers": np.where(shares, "true", "false"),
         "preferred_industries": prefs,
         "trusted_person": trusted,
+        "_skills": ["|".join(x) for x in skill_ids],
         "_wishes": list(np.where(wishes >= 0, OCC_CODES[np.maximum(wishes, 0)].astype(int), -1)),
         "_exp": exp_struct,
         "_reg": reg,
