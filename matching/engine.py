@@ -192,7 +192,7 @@ class MatchEngine:
         known = np.full(len(pairs), self.model.intercept)
         for j, c in enumerate(crit):
             if j not in later:
-                levels[:, j] = c.evaluate(pairs).level
+                levels[:, j] = c.level_of(pairs)
                 known += weights[j][levels[:, j]]
         for step, j in enumerate(later):
             rest = later[step:]
@@ -201,7 +201,7 @@ class MatchEngine:
             keep = (hi >= topk.kth_floor(pairs.p, lo, k)) | (hi >= topk.kth_floor(pairs.o, lo, k))
             if not keep.all():
                 pairs, levels, known = pairs.subset(keep), levels[keep], known[keep]
-            levels[:, j] = crit[j].evaluate(pairs).level
+            levels[:, j] = crit[j].level_of(pairs)
             known += weights[j][levels[:, j]]
         return pairs, levels
 

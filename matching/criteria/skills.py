@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from matching.criteria import by_key
 from matching.criteria.base import Criterion, Evaluation, bin_levels
 from matching.pairs import Pairs
 from matching.taxonomy import occupations
@@ -35,6 +36,10 @@ def _rowwise_overlap(a, b) -> np.ndarray:
 
 def _coverage(covered: np.ndarray, n_req: np.ndarray) -> np.ndarray:
     return np.where(n_req > 0, covered / np.maximum(n_req, 1), 1.0)
+
+
+def _level(covered: np.ndarray, n_req: np.ndarray) -> np.ndarray:
+    return bin_levels(_coverage(covered, n_req), THRESHOLDS, "increasing")
 
 
 def _evaluate(pairs: Pairs) -> Evaluation:
@@ -77,6 +82,7 @@ coverage = Criterion(
     ),
     evaluate=_evaluate,
     reason=_text,
+    fast_level=lambda pairs: _level(*by_key.coverage(pairs, pairs.world.participant_skills)),
     description="share of required skills covered by the skills the profile lists",
 )
 
@@ -134,6 +140,7 @@ likely = Criterion(
     ),
     evaluate=_evaluate_likely,
     reason=_likely_text,
+    fast_level=lambda pairs: _level(*by_key.coverage(pairs, pairs.world.likely_skills)),
     description="share of required skills covered by listed skills, or by the skills typical of "
                 "the participant's occupation when the profile lists none (inferred)",
     # Listed skills speak through `skills`; only an inference is news.
