@@ -187,7 +187,9 @@ class Participants:
 
     def inferred_skills(self, vocab: dict[str, int]) -> sp.csr_matrix:
         """Typical skills of ``inferred_from`` (rows of profiles that list skills are empty)."""
-        items = [skill_taxonomy.inferred_skills(f"{c:04d}") if c >= 0 else () for c in self.inferred_from.tolist()]
+        codes = self.inferred_from.tolist()
+        by_code = {c: skill_taxonomy.inferred_skills(f"{c:04d}") for c in set(codes) if c >= 0}  # a lookup per code, not per row
+        items = [by_code[c] if c >= 0 else () for c in codes]
         return _skill_matrix(pd.Series(items, dtype=object), vocab)
 
     def col(self, name: str) -> np.ndarray:
