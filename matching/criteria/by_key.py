@@ -75,25 +75,32 @@ def experience_years(pairs: Pairs) -> np.ndarray:
     return table[key]
 
 
-def coverage(pairs: Pairs, have) -> tuple[np.ndarray, np.ndarray]:
-    """(covered, required) per pair, as ``have[p].multiply(required[o]).sum(1)`` and
-    ``required[o].sum(1)``: the chunk's participant rows made dense once, then one gather per
-    (pair, required skill) instead of a sparse row product per pair."""
+def _keys(w, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted participant × skill keys, their values) of a participant skill matrix, once per
+    snapshot: membership of a (participant, skill) is then one binary search."""
+    def build():
+        m = getattr(w, name).tocsr()
+        m.sort_indices()
+        rows = np.repeat(np.arange(m.shape[0], dtype=np.int64), np.diff(m.indptr))
+        return rows * m.shape[1] + m.indices, m.data
+    return _cache(w, f"_keys_{name}", build)
+
+
+def coverage(pairs: Pairs, have: str) -> tuple[np.ndarray, np.ndarray]:
+    """(covered, required) per pair, as ``w.<have>[p].multiply(required[o]).sum(1)`` and
+    ``required[o].sum(1)``: one binary search per (pair, required skill) into the
+    participant's skills instead of a sparse row product per pair."""
     w = pairs.world
     req = w.required_skills
-    n_req_all = _cache(w.openings, "_n_required", lambda: np.asarray(req.sum(axis=1)).ravel())
-    n_req = n_req_all[pairs.o]
-    if len(pairs) == 0:
-        return np.zeros(0), n_req
-    rows, pl = compact(pairs.p, have.shape[0])
-    dense = have[rows].toarray()
-    starts, lens = req.indptr[pairs.o], np.diff(req.indptr)[pairs.o]
+    n_req = _cache(w.openings, "_n_required", lambda: np.asarray(req.sum(axis=1)).ravel())[pairs.o]
+    lens = np.diff(req.indptr)[pairs.o]
     total = int(lens.sum())
     if total == 0:
-        return np.zeros(len(pairs), dtype=dense.dtype), n_req
+        return np.zeros(len(pairs)), n_req
+    keys, values = _keys(w, have)
     pair_of = np.repeat(np.arange(len(pairs)), lens)
-    offset = np.arange(total) - np.repeat(np.cumsum(lens) - lens, lens)
-    at = np.repeat(starts, lens) + offset
-    got = dense[pl[pair_of], req.indices[at]] * req.data[at]
-    covered = np.bincount(pair_of, weights=got, minlength=len(pairs))
-    return covered, n_req
+    at = np.repeat(req.indptr[pairs.o] - (np.cumsum(lens) - lens), lens) + np.arange(total)
+    want = pairs.p[pair_of] * req.shape[1] + req.indices[at]
+    pos = np.minimum(np.searchsorted(keys, want), max(len(keys) - 1, 0))
+    got = np.where(keys[pos] == want, values[pos], 0) * req.data[at] if len(keys) else np.zeros(total)
+    return np.bincount(pair_of, weights=got, minlength=len(pairs)), n_req
