@@ -104,3 +104,19 @@ def coverage(pairs: Pairs, have: str) -> tuple[np.ndarray, np.ndarray]:
     pos = np.minimum(np.searchsorted(keys, want), max(len(keys) - 1, 0))
     got = np.where(keys[pos] == want, values[pos], 0) * req.data[at] if len(keys) else np.zeros(total)
     return np.bincount(pair_of, weights=got, minlength=len(pairs)), n_req
+
+
+def likely_coverage(pairs: Pairs) -> tuple[np.ndarray, np.ndarray]:
+    """``coverage`` by the likely skills, kept on the pairs: the listed-skills coverage is
+    read from it (`listed_coverage`)."""
+    hit = pairs.__dict__.get("_likely_coverage")
+    if hit is None:
+        hit = pairs.__dict__["_likely_coverage"] = coverage(pairs, "likely_skills")
+    return hit
+
+
+def listed_coverage(pairs: Pairs) -> tuple[np.ndarray, np.ndarray]:
+    """``coverage`` by the listed skills, from the likely one: a profile that lists skills has
+    no inferred ones (its likely row is its listed row), one that lists none covers nothing."""
+    covered, n_req = likely_coverage(pairs)
+    return np.where(pairs.world.participants.listed_skills[pairs.p] > 0, covered, 0.0), n_req

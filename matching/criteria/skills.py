@@ -82,7 +82,7 @@ coverage = Criterion(
     ),
     evaluate=_evaluate,
     reason=_text,
-    fast_level=lambda pairs: _level(*by_key.coverage(pairs, "participant_skills")),
+    fast_level=lambda pairs: _level(*by_key.listed_coverage(pairs)),
     description="share of required skills covered by the skills the profile lists",
 )
 
@@ -140,7 +140,7 @@ likely = Criterion(
     ),
     evaluate=_evaluate_likely,
     reason=_likely_text,
-    fast_level=lambda pairs: _level(*by_key.coverage(pairs, "likely_skills")),
+    fast_level=lambda pairs: _level(*by_key.likely_coverage(pairs)),
     description="share of required skills covered by listed skills, or by the skills typical of "
                 "the participant's occupation when the profile lists none (inferred)",
     # Listed skills speak through `skills`; only an inference is news.
