@@ -30,7 +30,7 @@ COSTLY = ("occupation", "skills", "experience")
 #: Candidate pairs scored at once by the batch (memory ~200 B a pair at the peak).
 MAX_PAIRS = 1_000_000
 #: Participants whose candidates are generated at once (then gathered up to MAX_PAIRS).
-CANDIDATE_BATCH = 50
+CANDIDATE_BATCH = 128
 
 
 @dataclass(frozen=True)
