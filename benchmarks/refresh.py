@@ -197,7 +197,14 @@ def record(row: dict[str, str]) -> None:
     else:
         head, _, tail = text.partition(SECTION)
         body, sep, rest = tail.partition("\n## ")
-        text = head + SECTION + body.rstrip("\n") + "\n" + line + "\n" + (("\n## " + rest) if sep else "")
+        lines = body.split("\n")
+        rows = [i for i, x in enumerate(lines) if x.startswith("| 20")]  # the table's last row, not the prose after it
+        if rows:
+            lines.insert(rows[-1] + 1, line)
+            body = "\n".join(lines)
+        else:
+            body = body.rstrip("\n") + "\n" + line + "\n"
+        text = head + SECTION + body + (("\n## " + rest) if sep else "")
     RESULTS.write_text(text, encoding="utf-8")
 
 
