@@ -310,6 +310,7 @@ def refresh(
         world = world.slim()
         candidates.for_participants(world, [], as_of)  # the opening index, built once for every worker
         parts = shards(world, shard_size)
+        summary.extra["snapshot_seconds"] = round(time.perf_counter() - started, 2)  # read + encoded, before any shard
         model_dict = model.to_dict()
         results = (_run_dask(world, model_dict, as_of, parts, k, settings.dask_scheduler, dask_workers)
                    if backend_name == "dask"
@@ -336,6 +337,7 @@ def refresh(
                 summary.n_participants += res["n_participants"]
                 if task is not None:
                     bar.advance(task, res["n_participants"])
+        summary.extra["shards_done_seconds"] = round(time.perf_counter() - started, 2)
         with db.begin() as conn:
             _heartbeat(conn, run_id)
         n_criteria = len(model.criteria)
