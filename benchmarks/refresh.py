@@ -197,7 +197,14 @@ def record(row: dict[str, str]) -> None:
     else:
         head, _, tail = text.partition(SECTION)
         body, sep, rest = tail.partition("\n## ")
-        text = head + SECTION + body.rstrip("\n") + "\n" + line + "\n" + (("\n## " + rest) if sep else "")
+        lines = body.split("\n")
+        rows = [i for i, x in enumerate(lines) if x.startswith("| 20")]  # the table's last row, not the prose after it
+        if rows:
+            lines.insert(rows[-1] + 1, line)
+            body = "\n".join(lines)
+        else:
+            body = body.rstrip("\n") + "\n" + line + "\n"
+        text = head + SECTION + body + (("\n## " + rest) if sep else "")
     RESULTS.write_text(text, encoding="utf-8")
 
 
@@ -328,6 +335,9 @@ def main() -> None:
         print(f"generate     {t_gen:8.1f} s    load {t_load:8.1f} s (command line)")
     print(f"refresh      {wall:8.1f} s wall  backend={summary.backend} jobs={args.jobs}  "
           f"{summary.n_participants:,} participant lists, {summary.n_openings:,} opening lists")
+    if "snapshot_seconds" in summary.extra:
+        print(f"phases       snapshot read + encoded at {summary.extra['snapshot_seconds']:.1f} s, "
+              f"last shard stored at {summary.extra['shards_done_seconds']:.1f} s, published at {wall:.1f} s")
     print(f"scored       {scored:,} candidate pairs ({scored / max(all_pairs, 1):.1%} of all pairs), "
           f"{scored / wall:,.0f} pairs/s, {ns_core:,.0f} ns/pair/core (wall × cores), "
           f"{ns_cpu:,.0f} ns CPU/pair ({rss.cpu_seconds:,.1f} CPU s)")

@@ -4,15 +4,18 @@ pairs gives, ties included."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from matching import candidates, topk
+from matching import engine as engine_module
 from matching.engine import MatchEngine
 from tests.synthetic import AS_OF, monotone_models, worlds
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-WORLDS = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+WORLDS = settings(max_examples=20, deadline=None,
+                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 
 def _naive(group, score, tie, k):
@@ -69,9 +72,15 @@ def test_empty_inputs():
     assert len(topk.kth_floor(z, np.zeros(0), 5)) == 0
 
 
+@pytest.fixture(params=[(), "costly"], ids=["no pruning", "pruning"])
+def prune_order(request, monkeypatch):
+    """Both the default (no pruning) and the branch-and-bound over the costly criteria."""
+    monkeypatch.setattr(engine_module, "PRUNE_ORDER", engine_module.COSTLY if request.param else ())
+
+
 @WORLDS
 @given(worlds(), monotone_models(), st.integers(1, 12))
-def test_branch_and_bound_lists_equal_full_evaluation(world, model, k):
+def test_branch_and_bound_lists_equal_full_evaluation(prune_order, world, model, k):
     engine = MatchEngine(world, model, AS_OF)
     p_idx = np.arange(len(world.participants))
     p2o, o2p, n_scored = engine.both_directions(p_idx, k)
@@ -89,7 +98,7 @@ def test_branch_and_bound_lists_equal_full_evaluation(world, model, k):
 
 @WORLDS
 @given(worlds(), monotone_models(), st.integers(1, 12), st.integers(1, 40), st.integers(1, 4))
-def test_chunked_scoring_gives_the_same_lists(world, model, k, max_pairs, batch):
+def test_chunked_scoring_gives_the_same_lists(prune_order, world, model, k, max_pairs, batch):
     engine = MatchEngine(world, model, AS_OF)
     p_idx = np.arange(len(world.participants))
     p2o, o2p, n = engine.both_directions(p_idx, k)

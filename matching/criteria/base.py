@@ -40,10 +40,15 @@ class Criterion:
     #: True where the pair's values say nothing about fit (e.g. no needs registered): the
     #: criterion still scores and shows in the full explanation, but is not a headline reason.
     uninformative: Callable[[Mapping[str, Any]], bool] | None = field(default=None)
+    #: Levels only, the same as ``evaluate(pairs).level`` but cheaper (the batch needs no values).
+    fast_level: Callable[[Pairs], np.ndarray] | None = field(default=None)
 
     @property
     def n_levels(self) -> int:
         return len(self.levels)
+
+    def level_of(self, pairs: Pairs) -> np.ndarray:
+        return self.fast_level(pairs) if self.fast_level is not None else self.evaluate(pairs).level
 
     def level_label(self, level: int, lang: str) -> str:
         return self.levels[level][lang]

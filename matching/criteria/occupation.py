@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from matching.criteria import by_key
 from matching.criteria.base import Criterion, Evaluation, bin_levels, num
 from matching.pairs import Pairs
 from matching.taxonomy import occupations
@@ -80,8 +81,12 @@ proximity = Criterion(
     ),
     evaluate=_proximity,
     reason=_proximity_text,
+    fast_level=by_key.occupation_level,
     description="closest desired occupation: STYRK-08 hierarchy, shared ESCO core skills, substitutability",
 )
+
+
+EXPERIENCE_BINS = [0.01, 1.0, 3.0]
 
 
 def _experience(pairs: Pairs) -> Evaluation:
@@ -90,7 +95,7 @@ def _experience(pairs: Pairs) -> Evaluation:
     target = pairs.world.openings.code[pairs.o][:, None]
     in_group = (codes >= 0) & (codes // 10 == target // 10)
     total = (years * in_group).sum(axis=1) if codes.shape[1] else np.zeros(len(pairs))
-    return Evaluation(bin_levels(total, [0.01, 1.0, 3.0], "increasing"),
+    return Evaluation(bin_levels(total, EXPERIENCE_BINS, "increasing"),
                       {"years": total, "opening_code": target[:, 0]})
 
 
@@ -113,6 +118,7 @@ experience = Criterion(
     ),
     evaluate=_experience,
     reason=_experience_text,
+    fast_level=lambda pairs: bin_levels(by_key.experience_years(pairs), EXPERIENCE_BINS, "increasing"),
     description="years of experience in the opening's STYRK-08 minor group",
 )
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from matching.criteria import by_key
 from matching.criteria.base import Criterion, Evaluation, bin_levels
 from matching.pairs import Pairs
 from matching.taxonomy import occupations
@@ -34,6 +35,10 @@ def _rowwise_overlap(a, b) -> np.ndarray:
 
 def _coverage(covered: np.ndarray, n_req: np.ndarray) -> np.ndarray:
     return np.where(n_req > 0, covered / np.maximum(n_req, 1), 1.0)
+
+
+def _level(covered: np.ndarray, n_req: np.ndarray) -> np.ndarray:
+    return bin_levels(_coverage(covered, n_req), THRESHOLDS, "increasing")
 
 
 def _evaluate(pairs: Pairs) -> Evaluation:
@@ -76,6 +81,7 @@ coverage = Criterion(
     ),
     evaluate=_evaluate,
     reason=_text,
+    fast_level=lambda pairs: _level(*by_key.listed_coverage(pairs)),
     description="share of required skills covered by the skills the profile lists",
 )
 
@@ -132,6 +138,7 @@ likely = Criterion(
     ),
     evaluate=_evaluate_likely,
     reason=_likely_text,
+    fast_level=lambda pairs: _level(*by_key.likely_coverage(pairs)),
     description="share of required skills covered by the listed skills together with the skills "
                 "typical of the participant's occupation (inferred)",
     # Listed skills speak through `skills`; only an inference that counts is news.
