@@ -142,13 +142,14 @@ class Employer(_Row):
     nace: str = Field(pattern=r"^\d{2}\.\d{3}$", description="SN2007 subclass, e.g. 47.111")
     nace_section: str = Field(pattern=r"^[A-U]$")
     postal_code: str
-    office_id: str = Field(min_length=1, description="office whose liaison staff own the relation")
+    office_id: str = Field(min_length=1, max_length=40, description="office whose liaison staff own the relation")
     adaptations_offered: StrList = Field(default_factory=list)
     inclusive_workplace_agreement: bool = False
     past_trial_placements: int = Field(default=0, ge=0)
     past_hires_after_trial: int = Field(default=0, ge=0)
-    contact_name: OptStr = None
-    contact_email: OptStr = None
+    # Lengths are the table columns' (PostgreSQL refuses longer text; SQLite would not).
+    contact_name: OptStr = Field(default=None, max_length=200)
+    contact_email: OptStr = Field(default=None, max_length=200)
 
     @field_validator("orgnr")
     @classmethod
@@ -185,7 +186,7 @@ class Opening(_Row):
     deadline: OptDate = None
     status: OpeningStatus = OpeningStatus.open
     adaptations_offered: StrList = Field(default_factory=list, description="on top of the employer's")
-    office_id: str = Field(min_length=1)
+    office_id: str = Field(min_length=1, max_length=40)
     published_at: dt.date
 
     @field_validator("styrk08")
@@ -257,7 +258,7 @@ class ParticipantProfile(_Row):
     adaptation_needs: StrList = Field(default_factory=list)
     shares_needs_with_employers: bool = False
     preferred_industries: StrList = Field(default_factory=list, description="NACE sections A-U")
-    trusted_person: OptStr = None
+    trusted_person: OptStr = Field(default=None, max_length=200)
 
     _postal = field_validator("postal_code")(classmethod(lambda cls, v: _check_postal(v)))
     _needs = field_validator("adaptation_needs")(classmethod(lambda cls, v: _check_needs(v)))
@@ -295,18 +296,18 @@ class ParticipantProfile(_Row):
 
 class Participant(ParticipantProfile):
     participant_id: str = Field(min_length=1, max_length=40)
-    office_id: str = Field(min_length=1)
+    office_id: str = Field(min_length=1, max_length=40)
     registered_at: dt.date
 
 
 class Outcome(_Row):
-    event_id: OptStr = Field(default=None, description="blank → assigned on insert")
-    participant_id: str = Field(min_length=1)
-    opening_id: str = Field(min_length=1)
+    event_id: OptStr = Field(default=None, max_length=64, description="blank → assigned on insert")
+    participant_id: str = Field(min_length=1, max_length=40)
+    opening_id: str = Field(min_length=1, max_length=40)
     event: Event
     reason: OptStr = None
     occurred_at: dt.datetime
-    actor: str = Field(default="import", min_length=1)
+    actor: str = Field(default="import", min_length=1, max_length=200)
 
 
 #: File name → row model, in load order (later files reference earlier ones).

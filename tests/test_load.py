@@ -137,3 +137,20 @@ def test_a_file_that_is_not_utf8_is_a_listed_error(tmp_path):
     with pytest.raises(LoadError) as info:
         load_directory(engine, data)
     assert any(e.file == "offices.csv" and "UTF-8" in e.message for e in info.value.errors)
+
+
+def test_text_longer_than_its_column_is_a_listed_error_on_every_backend(loaded):
+    """PostgreSQL refuses text longer than the column (a traceback, no row named) while SQLite
+    stores it: the schema checks the column lengths itself (review finding)."""
+    engine, data = loaded
+    before = _snapshot(engine)
+    _edit(data / "outcomes.csv", 2, actor="x" * 201)
+    _edit(data / "participants.csv", 3, trusted_person="y" * 201)
+    _edit(data / "employers.csv", 4, contact_email="z" * 190 + "@example.no")
+    with pytest.raises(LoadError) as exc:
+        load_directory(engine, data)
+    text = str(exc.value)
+    for where in ("outcomes.csv:2: actor", "participants.csv:3: trusted_person", "employers.csv:4: contact_email"):
+        assert where in text
+    assert "200 characters" in text
+    assert _snapshot(engine) == before
