@@ -187,3 +187,24 @@ def test_how_a_job_is_offered_does_not_change_the_occupation():
         plain = normalise_title(title)
         for variant in (f"{title} (arbeidstrening)", f"{title} deltid", f"Arbeidstrening: {title}"):
             assert normalise_title(variant).code == plain.code, variant
+
+
+def test_crowd_labelled_ad_titles_train_the_classifier_but_name_no_exact_code() -> None:
+    """A JobBERT ad title is one ad's filing; another ad files the same title elsewhere, so an
+    exact hit on it must not override the classifier, which weighs all of them."""
+    norm = TitleNormaliser.from_frame(pd.DataFrame({
+        "label": ["Kokk", "Sykepleier", "HR Admin Assistant", "Admin Assistant HR"],
+        "code": ["5120", "2223", "4416", "4416"],
+        "source": ["styrk", "styrk", "jobbert", "jobbert"]}))
+    m = norm.normalise("hr admin assistant")
+    assert m is None or m.method == "classifier"
+    assert norm.normalise("Kokk").method == "exact"
+    assert "HR Admin Assistant" in set(norm.labels["label"])  # still a training label
+
+
+def test_word_features_mark_pairs_head_and_context() -> None:
+    from matching.taxonomy.title_model import word_features
+
+    f = word_features("Sales Manager (retail)")
+    assert {"sal", "manag", "b:sal_manag", "l:manag", "c:retail"} <= set(f)
+    assert "l:sal" not in f and not any(x.startswith("b:") for x in word_features("Kokk"))
