@@ -126,3 +126,41 @@ def test_the_shipped_table_is_what_the_build_script_produces(tmp_path):
     subprocess.run([sys.executable, str(ROOT / "tools" / "build_occupation_proximity.py"), "--shared", str(SHARED),
                     "--out", str(out)], check=True, capture_output=True)
     assert out.read_bytes() == (ROOT / "matching" / "reference" / "occupation_proximity.csv").read_bytes()
+
+
+def _experience_row(experience: list[tuple[str, float]], opening_code: str, lang: str = "en") -> dict:
+    from tests.test_skills import _explain, opening_record, participant_record
+
+    rows, _ = _explain([participant_record("P-1", experience=experience)],
+                       [opening_record("O-1", opening_code)], lang)
+    return rows["experience"]
+
+
+@pytest.mark.parametrize("lang", ["nb", "en"])
+def test_experience_in_a_near_occupation_counts_half_and_the_reason_says_so(lang):
+    # truck driver → warehouse worker is near (substitutable): 4 years count as 2.
+    row = _experience_row([("8344", 4.0)], "4321", lang)
+    assert row["level"] == 2 and row["values"]["years"] == pytest.approx(2.0)
+    assert ("4 years of experience in related work, counted half" if lang == "en"
+            else "4 års erfaring i beslektet arbeid, teller halvt") in row["text"]
+    # the same unit group and a close one (car → lorry driver) count in full, the near one half
+    row = _experience_row([("4321", 1.0), ("8344", 2.0)], "4321", lang)
+    assert row["level"] == 2 and row["values"]["years"] == pytest.approx(2.0)
+    assert ("1 years of experience in the field" if lang == "en" else "1 års erfaring innen feltet") in row["text"]
+    assert ("and 2 in related work" if lang == "en" else "og 2 i beslektet arbeid") in row["text"]
+    assert _experience_row([("8322", 3.0)], "8332", lang)["level"] == 3
+
+
+def test_experience_in_a_far_occupation_counts_nothing():
+    row = _experience_row([("2223", 10.0)], "7212")  # nurse → welder
+    assert row["level"] == 0 and row["values"]["years"] == 0
+    assert row["text"].startswith("No experience in this field")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(CODES), st.sampled_from([0.5, 2.0, 6.0])), max_size=3),
+       st.sampled_from(CODES), st.sampled_from([0.5, 2.0, 6.0]), st.sampled_from(CODES))
+def test_more_experience_never_lowers_the_experience_level(experience, code, years, target):
+    before = [(f"{c:04d}", y) for c, y in experience]
+    after = before + [(f"{code:04d}", years)]
+    assert _experience_row(after, f"{target:04d}")["level"] >= _experience_row(before, f"{target:04d}")["level"]

@@ -3,7 +3,7 @@
 The nightly batch needs nothing but each pair's level (reasons are rendered from stored
 levels when a list is read), and the costly levels depend on far less than the pair:
 occupation proximity on (participant, opening STYRK code), experience on (participant,
-opening minor group), skill coverage on (participant, opening's required skills). So the
+opening STYRK code), skill coverage on (participant, opening's required skills). So the
 participants of a chunk are compacted to a few hundred or thousand rows, a small table is
 built per (participant, key), and pairs gather from it. Every function here returns exactly
 the level its criterion's ``evaluate`` gives (same arithmetic, same order of additions);
@@ -52,24 +52,26 @@ def occupation_level(pairs: Pairs) -> np.ndarray:
 
 
 def experience_years(pairs: Pairs) -> np.ndarray:
-    """Years in the opening's minor group, summed over the participant's entries in column
-    order as ``_experience`` does, once per distinct (participant, minor group)."""
+    """Credited years (see ``occupation._experience``), summed over the participant's entries
+    in column order as ``_experience`` does, once per distinct (participant, opening code)."""
+    from matching.criteria.occupation import EXPERIENCE_CREDIT
+
     n = len(pairs)
     if n == 0:
         return np.zeros(0)
-    w = pairs.world
+    w, tab = pairs.world, prox.table()
     codes, years = w.participants.experience
-    group = _cache(w.openings, "_minor_group", lambda: (np.asarray(w.openings.code, dtype=np.int64) // 10))[pairs.o]
+    target = _cache(w.openings, "_styrk_rows", lambda: tab.rows(w.openings.code))[pairs.o]
     rows, pl = compact(pairs.p, len(w.participants))
-    width = int(group.max()) + 1
-    key = pl * width + group
+    width = len(tab.codes) + 1
+    key = pl * width + target
     mark = np.zeros(len(rows) * width, dtype=bool)
     mark[key] = True
     need = np.flatnonzero(mark)
-    kp, kg = rows[need // width], need % width
+    kp, kt = rows[need // width], need % width
     c, y = codes[kp], years[kp]
-    hit = (c >= 0) & (c // 10 == kg[:, None])
-    total = (y * hit).sum(axis=1) if c.shape[1] else np.zeros(len(need))
+    level = tab.level.ravel().take(tab.rows(c).astype(np.int64) * width + kt[:, None]).astype(np.int64)
+    total = (y * EXPERIENCE_CREDIT[level]).sum(axis=1) if c.shape[1] else np.zeros(len(need))
     table = np.zeros(len(mark))
     table[need] = total
     return table[key]

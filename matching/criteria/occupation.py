@@ -4,8 +4,10 @@ Proximity is the level of the closest occupation the participant wants to the op
 :mod:`matching.taxonomy.proximity`: the STYRK-08 hierarchy, the ESCO core skills the two
 occupations share and Swedish substitutability data, precomputed as a code × code table so a
 pair costs two array lookups. The reason quotes the evidence that put the pair at its level.
-Experience counts years in the opening's 3-digit minor group, so related work counts, not only
-the exact title.
+Experience counts years in occupations the same table puts close to the opening's (same unit
+group, same minor group, most core skills shared, or substitutable by the Swedish data) in full
+and years in near ones at half (``EXPERIENCE_CREDIT``): eight years as a truck driver say
+something about a warehouse job, whatever the code prefix. The reason separates the two.
 """
 from __future__ import annotations
 
@@ -87,25 +89,37 @@ proximity = Criterion(
 
 
 EXPERIENCE_BINS = [0.01, 1.0, 3.0]
+#: Share of a year of experience that counts, by the proximity level of the occupation it was
+#: in to the opening's (index = level: far, related, near, close, same).
+EXPERIENCE_CREDIT = np.array([0.0, 0.0, 0.5, 1.0, 1.0])
 
 
 def _experience(pairs: Pairs) -> Evaluation:
     codes, years = pairs.world.participants.experience
     codes, years = codes[pairs.p], years[pairs.p]
-    target = pairs.world.openings.code[pairs.o][:, None]
-    in_group = (codes >= 0) & (codes // 10 == target // 10)
-    total = (years * in_group).sum(axis=1) if codes.shape[1] else np.zeros(len(pairs))
+    target = pairs.world.openings.code[pairs.o]
+    level = prox.level_matrix(codes, target)
+    total = (years * EXPERIENCE_CREDIT[level]).sum(axis=1) if codes.shape[1] else np.zeros(len(pairs))
+    close = (years * (level >= prox.CLOSE)).sum(axis=1) if codes.shape[1] else np.zeros(len(pairs))
     return Evaluation(bin_levels(total, EXPERIENCE_BINS, "increasing"),
-                      {"years": total, "opening_code": target[:, 0]})
+                      {"years": total, "years_close": close, "years_near": total - close,
+                       "opening_code": target})
 
 
 def _experience_text(level: int, v, lang: str) -> str:
     occ = _occ_name(v["opening_code"], lang).lower()
-    years = float(v["years"])
+    close, near = float(v["years_close"]), 2 * float(v["years_near"])
     if level == 0:
         return f"No experience in this field ({occ})" if lang == "en" else f"Ingen erfaring innen feltet ({occ})"
-    yrs = num(years, lang)
-    return f"{yrs} years of experience in the field ({occ})" if lang == "en" else f"{yrs} års erfaring innen feltet ({occ})"
+    if close <= 0:
+        return (f"{num(near, lang)} years of experience in related work, counted half ({occ})" if lang == "en"
+                else f"{num(near, lang)} års erfaring i beslektet arbeid, teller halvt ({occ})")
+    text = (f"{num(close, lang)} years of experience in the field ({occ})" if lang == "en"
+            else f"{num(close, lang)} års erfaring innen feltet ({occ})")
+    if near > 0:
+        text += (f", and {num(near, lang)} in related work (counted half)" if lang == "en"
+                 else f", og {num(near, lang)} i beslektet arbeid (teller halvt)")
+    return text
 
 
 experience = Criterion(
@@ -119,7 +133,7 @@ experience = Criterion(
     evaluate=_experience,
     reason=_experience_text,
     fast_level=lambda pairs: bin_levels(by_key.experience_years(pairs), EXPERIENCE_BINS, "increasing"),
-    description="years of experience in the opening's STYRK-08 minor group",
+    description="years of experience in occupations close to the opening's (near ones count half)",
 )
 
 CRITERIA = [proximity, experience]

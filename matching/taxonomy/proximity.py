@@ -123,6 +123,15 @@ def best_match(desired: np.ndarray, target: np.ndarray) -> dict[str, np.ndarray]
     }
 
 
+def level_matrix(codes: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Level from each code in a row of ``codes`` (-1 padded) to that row's ``target`` code."""
+    tab = table()
+    codes = np.asarray(codes, dtype=np.int64)
+    width = np.int64(len(tab.codes) + 1)
+    flat = tab.rows(codes).astype(np.int64) * width + tab.rows(np.asarray(target))[:, None]
+    return tab.level.ravel().take(flat).astype(np.int64)
+
+
 @lru_cache(maxsize=1)
 def _rank_key(tab: ProximityTable) -> np.ndarray:
     """Flat level-then-evidence key: level dominates, then shared core skills, then substitution."""
