@@ -146,7 +146,7 @@ def test_experience_in_a_near_occupation_counts_half_and_the_reason_says_so(lang
     # the same unit group and a close one (car → lorry driver) count in full, the near one half
     row = _experience_row([("4321", 1.0), ("8344", 2.0)], "4321", lang)
     assert row["level"] == 2 and row["values"]["years"] == pytest.approx(2.0)
-    assert ("1 years of experience in the field" if lang == "en" else "1 års erfaring innen feltet") in row["text"]
+    assert ("1 year of experience in the field" if lang == "en" else "1 års erfaring innen feltet") in row["text"]
     assert ("and 2 in related work" if lang == "en" else "og 2 i beslektet arbeid") in row["text"]
     assert _experience_row([("8322", 3.0)], "8332", lang)["level"] == 3
 

@@ -106,15 +106,19 @@ def _experience(pairs: Pairs) -> Evaluation:
                        "opening_code": target})
 
 
+def _years_en(years: float) -> str:
+    return f"{num(years, 'en')} year" + ("" if years == 1 else "s")
+
+
 def _experience_text(level: int, v, lang: str) -> str:
     occ = _occ_name(v["opening_code"], lang).lower()
     close, near = float(v["years_close"]), 2 * float(v["years_near"])
     if level == 0:
         return f"No experience in this field ({occ})" if lang == "en" else f"Ingen erfaring innen feltet ({occ})"
     if close <= 0:
-        return (f"{num(near, lang)} years of experience in related work, counted half ({occ})" if lang == "en"
+        return (f"{_years_en(near)} of experience in related work, counted half ({occ})" if lang == "en"
                 else f"{num(near, lang)} års erfaring i beslektet arbeid, teller halvt ({occ})")
-    text = (f"{num(close, lang)} years of experience in the field ({occ})" if lang == "en"
+    text = (f"{_years_en(close)} of experience in the field ({occ})" if lang == "en"
             else f"{num(close, lang)} års erfaring innen feltet ({occ})")
     if near > 0:
         text += (f", and {num(near, lang)} in related work (counted half)" if lang == "en"
