@@ -138,17 +138,31 @@ def _experience_row(experience: list[tuple[str, float]], opening_code: str, lang
 
 @pytest.mark.parametrize("lang", ["nb", "en"])
 def test_experience_in_a_near_occupation_counts_half_and_the_reason_says_so(lang):
+    name = occupations.name_en if lang == "en" else occupations.name
     # truck driver → warehouse worker is near (substitutable): 4 years count as 2.
     row = _experience_row([("8344", 4.0)], "4321", lang)
     assert row["level"] == 2 and row["values"]["years"] == pytest.approx(2.0)
-    assert ("4 years of experience in related work, counted half" if lang == "en"
-            else "4 års erfaring i beslektet arbeid, teller halvt") in row["text"]
-    # the same unit group and a close one (car → lorry driver) count in full, the near one half
+    assert (f"4 years in a related occupation ({name('8344').lower()}), counted half" if lang == "en"
+            else f"4 år i et beslektet yrke ({name('8344').lower()}), teller halvt") == row["text"]
+    # the same unit group counts in full and is "the field"; the near one counts half
     row = _experience_row([("4321", 1.0), ("8344", 2.0)], "4321", lang)
     assert row["level"] == 2 and row["values"]["years"] == pytest.approx(2.0)
-    assert ("1 year of experience in the field" if lang == "en" else "1 års erfaring innen feltet") in row["text"]
-    assert ("and 2 in related work" if lang == "en" else "og 2 i beslektet arbeid") in row["text"]
-    assert _experience_row([("8322", 3.0)], "8332", lang)["level"] == 3
+    assert (f"1 year of experience in the field ({name('4321').lower()})" if lang == "en"
+            else f"1 års erfaring innen feltet ({name('4321').lower()})") in row["text"]
+    assert ("2 years in a related occupation" if lang == "en" else "2 år i et beslektet yrke") in row["text"]
+    # a close occupation (car → lorry driver) counts in full, but is named as what it was
+    row = _experience_row([("8322", 3.0)], "8332", lang)
+    assert row["level"] == 3
+    assert (f"3 years in a closely related occupation ({name('8322').lower()})" if lang == "en"
+            else f"3 år i et nært beslektet yrke ({name('8322').lower()})") == row["text"]
+    assert name("8332").lower() not in row["text"]
+
+
+def test_a_few_days_of_experience_do_not_read_as_zero_years():
+    row = _experience_row([("4321", 0.02)], "4321")
+    assert row["level"] == 1 and "0 year" not in row["text"] and row["text"].startswith("Less than a month")
+    row = _experience_row([("4321", 0.02), ("8344", 3.0)], "4321")
+    assert row["text"] == f"3 years in a related occupation ({occupations.name_en('8344').lower()}), counted half"
 
 
 def test_experience_in_a_far_occupation_counts_nothing():

@@ -5,9 +5,10 @@ Proximity is the level of the closest occupation the participant wants to the op
 occupations share and Swedish substitutability data, precomputed as a code × code table so a
 pair costs two array lookups. The reason quotes the evidence that put the pair at its level.
 Experience counts years in occupations the same table puts close to the opening's (same unit
-group, same minor group, most core skills shared, or substitutable by the Swedish data) in full
-and years in near ones at half (``EXPERIENCE_CREDIT``): eight years as a truck driver say
-something about a warehouse job, whatever the code prefix. The reason separates the two.
+group, same minor group, at least ``CLOSE_SHARE`` of the opening's core skills, or a usual
+substitute in the Swedish data) in full, and years in near ones at half (``EXPERIENCE_CREDIT``):
+eight years as a truck driver say something about a warehouse job, whatever the code prefix.
+The reason keeps the three apart and names the occupation the years were in.
 """
 from __future__ import annotations
 
@@ -99,31 +100,56 @@ def _experience(pairs: Pairs) -> Evaluation:
     codes, years = codes[pairs.p], years[pairs.p]
     target = pairs.world.openings.code[pairs.o]
     level = prox.level_matrix(codes, target)
-    total = (years * EXPERIENCE_CREDIT[level]).sum(axis=1) if codes.shape[1] else np.zeros(len(pairs))
-    close = (years * (level >= prox.CLOSE)).sum(axis=1) if codes.shape[1] else np.zeros(len(pairs))
-    return Evaluation(bin_levels(total, EXPERIENCE_BINS, "increasing"),
-                      {"years": total, "years_close": close, "years_near": total - close,
-                       "opening_code": target})
+    if not codes.shape[1]:
+        zero = np.zeros(len(pairs))
+        return Evaluation(np.zeros(len(pairs), dtype=np.int64),
+                          {"years": zero, "years_same": zero, "years_close": zero, "years_near": zero,
+                           "close_code": zero - 1, "near_code": zero - 1, "opening_code": target})
+    total = (years * EXPERIENCE_CREDIT[level]).sum(axis=1)  # the level; by_key sums the same way
+    values = {"years": total, "opening_code": target}
+    rows = np.arange(len(pairs))
+    for name, lv in (("same", prox.SAME), ("close", prox.CLOSE), ("near", prox.NEAR)):
+        y = years * (level == lv)
+        values[f"years_{name}"] = y.sum(axis=1)
+        if name != "same":  # the participant's occupation with the most such years, for the reason
+            best = y.argmax(axis=1)
+            values[f"{name}_code"] = np.where(y[rows, best] > 0, codes[rows, best], -1)
+    return Evaluation(bin_levels(total, EXPERIENCE_BINS, "increasing"), values)
 
 
-def _years_en(years: float) -> str:
-    return f"{num(years, 'en')} year" + ("" if years == 1 else "s")
+def _years(years: float, lang: str) -> str:
+    text = num(years, lang)
+    return text + (" år" if lang != "en" else " year" if years == 1 else " years")
 
 
 def _experience_text(level: int, v, lang: str) -> str:
+    """Years in the opening's own unit group are "in the field"; years elsewhere name the
+    participant's occupation, never the opening's: three years as a car driver are not
+    lorry-driving experience, however close the table puts the two."""
+    en = lang == "en"
     occ = _occ_name(v["opening_code"], lang).lower()
-    close, near = float(v["years_close"]), 2 * float(v["years_near"])
     if level == 0:
-        return f"No experience in this field ({occ})" if lang == "en" else f"Ingen erfaring innen feltet ({occ})"
-    if close <= 0:
-        return (f"{_years_en(near)} of experience in related work, counted half ({occ})" if lang == "en"
-                else f"{num(near, lang)} års erfaring i beslektet arbeid, teller halvt ({occ})")
-    text = (f"{_years_en(close)} of experience in the field ({occ})" if lang == "en"
-            else f"{num(close, lang)} års erfaring innen feltet ({occ})")
-    if near > 0:
-        text += (f", and {num(near, lang)} in related work (counted half)" if lang == "en"
-                 else f", og {num(near, lang)} i beslektet arbeid (teller halvt)")
-    return text
+        return f"No experience in this field ({occ})" if en else f"Ingen erfaring innen feltet ({occ})"
+    parts = []
+    if num(v["years_same"], lang) != "0":
+        y = float(v["years_same"])
+        parts.append(f"{_years(y, lang)} of experience in the field ({occ})" if en
+                     else f"{num(y, lang)} års erfaring innen feltet ({occ})")
+    if num(v["years_close"], lang) != "0":
+        own = _occ_name(v["close_code"], lang).lower()
+        parts.append(f"{_years(float(v['years_close']), lang)} in a closely related occupation ({own})" if en
+                     else f"{_years(float(v['years_close']), lang)} i et nært beslektet yrke ({own})")
+    if num(v["years_near"], lang) != "0":
+        own = _occ_name(v["near_code"], lang).lower()
+        share = EXPERIENCE_CREDIT[prox.NEAR]
+        counted = ("counted half" if en else "teller halvt") if share == 0.5 else \
+            (f"counted at {share:.0%}" if en else f"teller {num(share * 100, lang)} %")
+        parts.append(f"{_years(float(v['years_near']), lang)} in a related occupation ({own}), {counted}" if en
+                     else f"{_years(float(v['years_near']), lang)} i et beslektet yrke ({own}), {counted}")
+    if not parts:
+        return (f"Less than a month of experience in the field or related work ({occ})" if en
+                else f"Under en måned erfaring innen feltet eller beslektet arbeid ({occ})")
+    return "; ".join(parts)
 
 
 experience = Criterion(

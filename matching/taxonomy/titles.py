@@ -198,7 +198,10 @@ class TitleNormaliser:
 
     @property
     def labels(self) -> pd.DataFrame:
-        """The validated label table (``label, code, weight, source``) the index holds."""
+        """The validated label table (``label, code, weight, source``): what the classifier is
+        trained on and typeahead searches. The exact and fuzzy index leave out
+        ``_NOT_INDEXED`` sources; typeahead keeps them at their small evidence weight, where
+        a crowd label only adds a suggestion, never a verdict."""
         return self._classifier_labels
 
     @property
