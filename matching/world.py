@@ -176,22 +176,42 @@ class Participants:
         return np.array([len(s or ()) for s in self.frame["skills"]], dtype=np.int64)
 
     @cached_property
-    def inferred_from(self) -> np.ndarray:
-        """The STYRK code whose typical skills the participant very likely has (-1: none):
-        the occupation with the most years of experience, else the first desired one. Set
-        for every profile, listing skills or not, so a listed skill only ever adds to what
-        is inferred (listing a first skill must not lower a score)."""
+    def inferred_sources(self) -> np.ndarray:
+        """STYRK codes whose typical skills the participant very likely has, -1 padded: every
+        occupation with experience, most years first; with no experience, the first desired
+        one. All of them, not only the longest, so that adding experience (a longer job
+        elsewhere included) only ever adds skills. Set for every profile, listing skills or
+        not, so a listed skill only ever adds to what is inferred (listing a first skill must
+        not lower a score)."""
         codes, years = self.experience  # both padded to MAX_CODES columns
-        rows = np.arange(len(codes))
-        most = codes[rows, years.argmax(axis=1)] if len(codes) else np.zeros(0, dtype=np.int64)
-        has_exp = (years > 0).any(axis=1) & (most >= 0)
-        return np.where(has_exp, most, self.desired_codes[:, 0]).astype(np.int64)
+        order = np.argsort(-years, axis=1, kind="stable")
+        codes = np.take_along_axis(codes, order, axis=1).astype(np.int64)
+        years = np.take_along_axis(years, order, axis=1)
+        codes = np.where((years > 0) & (codes >= 0), codes, -1)
+        has_exp = (codes >= 0).any(axis=1)
+        wish = np.full_like(codes, -1)
+        if codes.shape[1] and self.desired_codes.shape[1]:
+            wish[:, 0] = self.desired_codes[:, 0]
+        return np.where(has_exp[:, None], codes, wish)
+
+    @cached_property
+    def inferred_from(self) -> np.ndarray:
+        """The first of ``inferred_sources`` (-1: none): the reasons' main source."""
+        src = self.inferred_sources
+        return src[:, 0] if src.shape[1] else np.full(len(src), -1, dtype=np.int64)
+
+    @cached_property
+    def inferred_sources_text(self) -> np.ndarray:
+        """``inferred_sources`` as "4321|8344" per participant, for the reasons."""
+        return np.array(["|".join(str(c) for c in row if c >= 0) for row in self.inferred_sources.tolist()],
+                        dtype=object)
 
     def inferred_skills(self, vocab: dict[str, int]) -> sp.csr_matrix:
-        """Typical skills of ``inferred_from``."""
-        codes = self.inferred_from.tolist()
-        by_code = {c: skill_taxonomy.inferred_skills(f"{c:04d}") for c in set(codes) if c >= 0}  # a lookup per code, not per row
-        items = [by_code[c] if c >= 0 else () for c in codes]
+        """Union of the typical skills of ``inferred_sources``."""
+        rows = self.inferred_sources.tolist()
+        # a lookup per code, not per row
+        by_code = {c: skill_taxonomy.inferred_skills(f"{c:04d}") for row in rows for c in set(row) if c >= 0}
+        items = [tuple(dict.fromkeys(s for c in row if c >= 0 for s in by_code[c])) for row in rows]
         return _skill_matrix(pd.Series(items, dtype=object), vocab)
 
     def col(self, name: str) -> np.ndarray:

@@ -178,6 +178,48 @@ def test_experience_outranks_a_desired_occupation_as_the_source_of_inferred_skil
     assert world.participants.inferred_from.tolist() == [5223]
 
 
+def test_a_longer_job_elsewhere_never_takes_inferred_skills_away():
+    """Review finding: the skills were inferred from the longest job only, so adding a longer
+    job in another occupation swapped them and could lower the score."""
+    opening = opening_record("O-1", "4321", "Lagermedarbeider",
+                             required=list(sk.inferred_skills("4321")[:2]) + list(sk.inferred_skills("8344")[:2]))
+    before = participant_record("P-1", experience=[("4321", 2.0)])
+    after = participant_record("P-2", experience=[("4321", 2.0), ("9112", 8.0)])
+    both = participant_record("P-3", experience=[("4321", 2.0), ("8344", 8.0)])
+    world = build_world([before, after, both], [opening])
+    engine = MatchEngine(world, step_model(), AS_OF)
+    level = [engine.explain_pair(p, 0)["explanation"]["features"]["likely_skills"]["level"] for p in range(3)]
+    assert level[1] == level[0] == 2 and level[2] == 4
+    assert world.participants.inferred_from.tolist() == [4321, 9112, 8344]  # most years first
+
+
+@pytest.mark.parametrize("lang", ["nb", "en"])
+def test_inferred_skills_name_every_occupation_they_are_typical_for(lang):
+    opening = opening_record("O-1", "4321", "Lagermedarbeider",
+                             required=list(sk.inferred_skills("4321")[:2]) + list(sk.inferred_skills("8344")[:2]))
+    rows, _ = _explain([participant_record("P-1", experience=[("4321", 2.0), ("8344", 8.0), ("9112", 1.0)])],
+                       [opening], lang)
+    text = rows["likely_skills"]["text"]
+    name = occupations.name_en if lang == "en" else occupations.name
+    joined = "and" if lang == "en" else "og"
+    assert f"{name('8344').lower()} {joined} {name('4321').lower()}" in text  # longest first
+    assert name("9112").lower() not in text  # its skills are not among the quoted ones
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["4321", "8344", "9112", "5223", "7212"]), st.sampled_from([0.5, 3.0, 9.0])),
+                min_size=1, max_size=3),
+       st.sampled_from(["4321", "8344", "9112", "5223", "7212"]), st.sampled_from([0.5, 3.0, 9.0]))
+def test_adding_experience_never_lowers_likely_skills(experience, code, years):
+    required = [s for c in ("4321", "8344", "5223") for s in sk.inferred_skills(c)[:2]]
+    world = build_world([participant_record("P-1", experience=experience),
+                         participant_record("P-2", experience=experience + [(code, years)])],
+                        [opening_record("O-1", "4321", "x", required=required)])
+    engine = MatchEngine(world, step_model(), AS_OF)
+    level = [engine.explain_pair(p, 0)["explanation"]["features"]["likely_skills"]["level"] for p in range(2)]
+    assert level[1] >= level[0]
+
+
 @pytest.mark.parametrize("lang", ["nb", "en"])
 def test_nothing_is_quoted_as_inferred_when_listed_skills_cover_the_requirements(lang):
     required = list(sk.inferred_skills("4321")[:4])

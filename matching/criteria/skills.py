@@ -5,13 +5,14 @@ when the snapshot is encoded, see :mod:`matching.world`):
 
 * ``skills`` – coverage by the skills the profile *lists*;
 * ``likely_skills`` – coverage by what the participant has *or very likely has*: the listed
-  skills together with the ESCO essential skills of the occupation they have most experience
-  in (else the first they want). Skills that count only because they are typical are marked
-  as inferred in the reasons.
+  skills together with the ESCO essential skills of every occupation they have experience in
+  (with none, of the first they want). Skills that count only because they are typical are
+  marked as inferred in the reasons, which name the occupations they are typical for.
 
 A listed skill counts in both criteria, an inferred one only in the second, and every level
 weight is non-negative, so an inferred skill can never count more than a stated one, and
-adding a skill to a profile (its first one included) never lowers either level.
+adding a skill to a profile (its first one included) never lowers either level; nor does
+adding experience to a profile that has some.
 An opening that asks for no particular skill is fully covered; optional
 skills are quoted in the reason but do not move the level (they are wishes, not requirements).
 """
@@ -105,7 +106,13 @@ def _evaluate_likely(pairs: Pairs) -> Evaluation:
         sub.eliminate_zeros()
         names[quote] = ["|".join(vocab[sub.indices[a:b]]) for a, b in zip(sub.indptr[:-1], sub.indptr[1:])]
     level = bin_levels(_coverage(covered, n_req), THRESHOLDS, "increasing")
-    return Evaluation(level, {"covered": covered, "required": n_req, "inferred_from": source, "likely": names})
+    sources = w.participants.inferred_sources_text[pairs.p]
+    return Evaluation(level, {"covered": covered, "required": n_req, "inferred_from": source, "likely": names,
+                              "sources": np.where(source >= 0, sources, "")})
+
+
+def _and(items: list[str], lang: str) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {'and' if lang == 'en' else 'og'} {items[-1]}"
 
 
 def _likely_text(level: int, v, lang: str) -> str:
@@ -115,15 +122,20 @@ def _likely_text(level: int, v, lang: str) -> str:
     if source < 0:
         return (f"Has {cov} of {req} required skills (as listed)" if lang == "en"
                 else f"Har {cov} av {req} ferdigheter som kreves (som oppgitt)")
-    code = f"{source:04d}"
-    rank = {s: i for i, s in enumerate(taxonomy.inferred_skills(code))}  # most typical first
+    codes = [f"{int(c):04d}" for c in str(v.get("sources") or source).split("|") if c]
+    typical = {c: taxonomy.inferred_skills(c) for c in codes}
+    rank = {}  # most typical first, over every source occupation
+    for c in codes:
+        for i, s in enumerate(typical[c]):
+            rank[s] = min(rank.get(s, i), i)
     shown = sorted((s for s in str(v["likely"]).split("|") if s), key=lambda s: rank.get(s, len(rank)))[:SHOWN]
+    # name only the occupations the quoted skills are typical for
+    named = [c for c in codes if set(shown) & set(typical[c])] or codes[:1]
+    name = occupations.name_en if lang == "en" else occupations.name
+    occ = _and([name(c).lower() for c in named], lang)
+    names = ", ".join(taxonomy.label(s, lang) for s in shown)
     if lang == "en":
-        occ = occupations.name_en(code).lower()
-        names = ", ".join(taxonomy.label(s, "en") for s in shown)
         return f"Likely has: {names} — typical for {occ} (inferred from occupation; {cov} of {req} required skills with these)"
-    occ = occupations.name(code).lower()
-    names = ", ".join(taxonomy.label(s, "nb") for s in shown)
     return f"Har trolig: {names} — typisk for {occ} (utledet fra yrket; {cov} av {req} ferdigheter som kreves med disse)"
 
 
