@@ -73,6 +73,16 @@ def main() -> None:
             _show("Forklift driver → warehouse opening: occupation proximity", engine, hit[2])
             break
 
+    def related_experience(expl):
+        f = expl["features"]["experience"]["values"]
+        return f["years_same"] == 0 and (f["years_close"] > 0 or f["years_near"] > 0)
+
+    for p in range(len(parts)):
+        hit = _best(engine, p, open_idx[:200], related_experience)
+        if hit:
+            _show("Experience in a related occupation: credited by proximity", engine, hit[2], ("experience",))
+            break
+
 
 if __name__ == "__main__":
     main()
