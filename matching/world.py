@@ -111,14 +111,19 @@ class Participants:
 
     @cached_property
     def experience(self) -> tuple[np.ndarray, np.ndarray]:
-        """(codes, years) padded matrices."""
+        """(codes, years) padded matrices, one column per distinct code (years of repeated
+        entries summed, in order of first appearance), so reasons never name a code twice."""
         exp = list(self.frame["experience"])
         codes = np.full((len(exp), MAX_CODES), -1, dtype=np.int32)
         years = np.zeros((len(exp), MAX_CODES), dtype=float)
         for r, items in enumerate(exp):
-            for c, item in enumerate((items or [])[:MAX_CODES]):
-                codes[r, c] = int(item["styrk08"])
-                years[r, c] = float(item["years"])
+            per_code: dict[int, float] = {}
+            for item in items or []:
+                code = int(item["styrk08"])
+                per_code[code] = per_code.get(code, 0.0) + float(item["years"])
+            for c, (code, y) in enumerate(list(per_code.items())[:MAX_CODES]):
+                codes[r, c] = code
+                years[r, c] = y
         return codes, years
 
     @cached_property
@@ -200,19 +205,26 @@ class Participants:
         src = self.inferred_sources
         return src[:, 0] if src.shape[1] else np.full(len(src), -1, dtype=np.int64)
 
-    @cached_property
-    def inferred_sources_text(self) -> np.ndarray:
-        """``inferred_sources`` as "4321|8344" per participant, for the reasons."""
-        return np.array(["|".join(str(c) for c in row if c >= 0) for row in self.inferred_sources.tolist()],
-                        dtype=object)
+    def inferred_sources_text(self, rows: np.ndarray) -> np.ndarray:
+        """``inferred_sources`` of some participants as "4321|8344", for the reasons (only the
+        rows a reason quotes: at national scale a string per participant is seconds of work
+        and memory every batch worker would receive for nothing)."""
+        src = self.inferred_sources[np.asarray(rows, dtype=np.int64)]
+        return np.array(["|".join(str(c) for c in row if c >= 0) for row in src.tolist()], dtype=object)
 
     def inferred_skills(self, vocab: dict[str, int]) -> sp.csr_matrix:
-        """Union of the typical skills of ``inferred_sources``."""
-        rows = self.inferred_sources.tolist()
-        # a lookup per code, not per row
-        by_code = {c: skill_taxonomy.inferred_skills(f"{c:04d}") for row in rows for c in set(row) if c >= 0}
-        items = [tuple(dict.fromkeys(s for c in row if c >= 0 for s in by_code[c])) for row in rows]
-        return _skill_matrix(pd.Series(items, dtype=object), vocab)
+        """Union of the typical skills of ``inferred_sources``: (participant × code) indicator
+        times (code × skill) typical skills, so the work is per distinct code, not per row."""
+        src = self.inferred_sources
+        codes = np.unique(src[src >= 0])
+        typical = _skill_matrix(pd.Series([skill_taxonomy.inferred_skills(f"{c:04d}") for c in codes.tolist()],
+                                          dtype=object), vocab)
+        r, c = np.nonzero(src >= 0)
+        who = sp.csr_matrix((np.ones(len(r), dtype=np.float32), (r, np.searchsorted(codes, src[r, c]))),
+                            shape=(len(src), len(codes)))
+        out = (who @ typical).tocsr()
+        out.data[:] = 1.0
+        return out
 
     def col(self, name: str) -> np.ndarray:
         return self.frame[name].to_numpy()
@@ -321,7 +333,7 @@ class World:
 
     @cached_property
     def likely_skills(self) -> sp.csr_matrix:
-        """Stated skills together with the skills typical of the participant's occupation (a
+        """Stated skills together with the skills typical of the participant's occupations (a
         0/1 union, so a stated skill that is also typical counts once)."""
         union = self.participant_skills + self.participants.inferred_skills(self.skill_vocab)
         union.data[:] = 1.0

@@ -158,6 +158,17 @@ def test_experience_in_a_near_occupation_counts_half_and_the_reason_says_so(lang
     assert name("8332").lower() not in row["text"]
 
 
+@pytest.mark.parametrize("lang", ["nb", "en"])
+def test_several_related_jobs_are_each_named_with_their_own_years(lang):
+    # car (8322) and bus drivers (8331) → lorry driver (8332): both close
+    assert prox.proximity("8331", "8332")["level"] == prox.CLOSE
+    row = _experience_row([("8331", 2.0), ("8322", 3.0)], "8332", lang)
+    name = occupations.name_en if lang == "en" else occupations.name
+    car, bus = name("8322").lower(), name("8331").lower()
+    assert row["text"] == (f'5 years in closely related occupations ("{car}": 3, "{bus}": 2)' if lang == "en"
+                           else f"5 år i nært beslektede yrker («{car}»: 3, «{bus}»: 2)")
+
+
 def test_a_few_days_of_experience_do_not_read_as_zero_years():
     row = _experience_row([("4321", 0.02)], "4321")
     assert row["level"] == 1 and "0 year" not in row["text"] and row["text"].startswith("Less than a month")

@@ -201,9 +201,20 @@ def test_inferred_skills_name_every_occupation_they_are_typical_for(lang):
                        [opening], lang)
     text = rows["likely_skills"]["text"]
     name = occupations.name_en if lang == "en" else occupations.name
-    joined = "and" if lang == "en" else "og"
-    assert f"{name('8344').lower()} {joined} {name('4321').lower()}" in text  # longest first
+    a, b = name("8344").lower(), name("4321").lower()
+    assert (f'"{a}" and "{b}"' if lang == "en" else f"«{a}» og «{b}»") in text  # longest first, quoted
     assert name("9112").lower() not in text  # its skills are not among the quoted ones
+
+
+def test_a_job_listed_twice_is_one_occupation_with_the_years_summed():
+    opening = opening_record("O-1", "4321", "Lagermedarbeider", required=list(sk.inferred_skills("4321")[:2]))
+    world = build_world([participant_record("P-1", experience=[("4321", 2.0), ("9112", 1.0), ("4321", 3.0)])],
+                        [opening])
+    codes, years = world.participants.experience
+    assert codes[0, :2].tolist() == [4321, 9112] and years[0, :2].tolist() == [5.0, 1.0] and (codes[0, 2:] == -1).all()
+    rows, _ = _explain([participant_record("P-1", experience=[("4321", 2.0), ("4321", 3.0)])], [opening])
+    assert rows["experience"]["text"].startswith("5 years of experience in the field")
+    assert rows["experience"]["text"].count(occupations.name_en("4321").lower()) == 1
 
 
 @settings(max_examples=40, deadline=None)

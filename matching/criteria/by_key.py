@@ -109,7 +109,7 @@ def coverage(pairs: Pairs, have: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def likely_coverage(pairs: Pairs) -> tuple[np.ndarray, np.ndarray]:
-    """``coverage`` by the likely skills (listed ∪ typical of the occupation)."""
+    """``coverage`` by the likely skills (listed ∪ typical of every occupation with experience)."""
     return coverage(pairs, "likely_skills")
 
 

@@ -8,7 +8,7 @@ Experience counts years in occupations the same table puts close to the opening'
 group, same minor group, at least ``CLOSE_SHARE`` of the opening's core skills, or a usual
 substitute in the Swedish data) in full, and years in near ones at half (``EXPERIENCE_CREDIT``):
 eight years as a truck driver say something about a warehouse job, whatever the code prefix.
-The reason keeps the three apart and names the occupation the years were in.
+The reason keeps the three apart and names each occupation the years were in.
 """
 from __future__ import annotations
 
@@ -104,16 +104,18 @@ def _experience(pairs: Pairs) -> Evaluation:
         zero = np.zeros(len(pairs))
         return Evaluation(np.zeros(len(pairs), dtype=np.int64),
                           {"years": zero, "years_same": zero, "years_close": zero, "years_near": zero,
-                           "close_code": zero - 1, "near_code": zero - 1, "opening_code": target})
+                           "detail": np.full(len(pairs), "", dtype=object), "opening_code": target})
     total = (years * EXPERIENCE_CREDIT[level]).sum(axis=1)  # the level; by_key sums the same way
     values = {"years": total, "opening_code": target}
-    rows = np.arange(len(pairs))
     for name, lv in (("same", prox.SAME), ("close", prox.CLOSE), ("near", prox.NEAR)):
-        y = years * (level == lv)
-        values[f"years_{name}"] = y.sum(axis=1)
-        if name != "same":  # the participant's occupation with the most such years, for the reason
-            best = y.argmax(axis=1)
-            values[f"{name}_code"] = np.where(y[rows, best] > 0, codes[rows, best], -1)
+        values[f"years_{name}"] = (years * (level == lv)).sum(axis=1)
+    # Each job as "code:years", for the reason to name every related occupation with its own
+    # years; built once per distinct participant (one for a participant's list).
+    uniq, inv = np.unique(pairs.p, return_inverse=True)
+    c_u, y_u = pairs.world.participants.experience
+    detail = ["|".join(f"{c}:{y:g}" for c, y in zip(cr, yr) if c >= 0 and y > 0)
+              for cr, yr in zip(c_u[uniq].tolist(), y_u[uniq].tolist())]
+    values["detail"] = np.array(detail, dtype=object)[inv] if len(uniq) else np.full(0, "", dtype=object)
     return Evaluation(bin_levels(total, EXPERIENCE_BINS, "increasing"), values)
 
 
@@ -122,30 +124,51 @@ def _years(years: float, lang: str) -> str:
     return text + (" år" if lang != "en" else " year" if years == 1 else " years")
 
 
+def _related(jobs: list[tuple[str, float]], total: float, close: bool, lang: str) -> str:
+    """"3 years in a closely related occupation (X)", or with several, each with its years."""
+    en = lang == "en"
+    name = occupations.name_en if en else occupations.name
+    if len(jobs) == 1:
+        kind = ("a closely related occupation" if close else "a related occupation") if en else \
+            ("et nært beslektet yrke" if close else "et beslektet yrke")
+        return f"{_years(total, lang)} {'in' if en else 'i'} {kind} ({name(jobs[0][0]).lower()})"
+    kind = ("closely related occupations" if close else "related occupations") if en else \
+        ("nært beslektede yrker" if close else "beslektede yrker")
+    q = ('"{}"' if en else "«{}»")
+    each = ", ".join(f"{q.format(name(c).lower())}: {num(y, lang)}" for c, y in jobs)
+    return f"{_years(total, lang)} {'in' if en else 'i'} {kind} ({each})"
+
+
 def _experience_text(level: int, v, lang: str) -> str:
     """Years in the opening's own unit group are "in the field"; years elsewhere name the
-    participant's occupation, never the opening's: three years as a car driver are not
-    lorry-driving experience, however close the table puts the two."""
+    participant's own occupations, each with its years, never the opening's: three years as
+    a car driver are not lorry-driving experience, however close the table puts the two."""
     en = lang == "en"
+    opening = f"{int(v['opening_code']):04d}"
     occ = _occ_name(v["opening_code"], lang).lower()
     if level == 0:
         return f"No experience in this field ({occ})" if en else f"Ingen erfaring innen feltet ({occ})"
+    jobs = {prox.CLOSE: [], prox.NEAR: []}
+    for item in str(v.get("detail") or "").split("|"):
+        if item:
+            code, years = item.split(":")
+            code = f"{int(code):04d}"
+            lv = prox.proximity(code, opening)["level"]
+            if lv in jobs:
+                jobs[lv].append((code, float(years)))
     parts = []
     if num(v["years_same"], lang) != "0":
         y = float(v["years_same"])
         parts.append(f"{_years(y, lang)} of experience in the field ({occ})" if en
                      else f"{num(y, lang)} års erfaring innen feltet ({occ})")
-    if num(v["years_close"], lang) != "0":
-        own = _occ_name(v["close_code"], lang).lower()
-        parts.append(f"{_years(float(v['years_close']), lang)} in a closely related occupation ({own})" if en
-                     else f"{_years(float(v['years_close']), lang)} i et nært beslektet yrke ({own})")
-    if num(v["years_near"], lang) != "0":
-        own = _occ_name(v["near_code"], lang).lower()
+    if num(v["years_close"], lang) != "0" and jobs[prox.CLOSE]:
+        parts.append(_related(sorted(jobs[prox.CLOSE], key=lambda j: -j[1]), float(v["years_close"]), True, lang))
+    if num(v["years_near"], lang) != "0" and jobs[prox.NEAR]:
         share = EXPERIENCE_CREDIT[prox.NEAR]
         counted = ("counted half" if en else "teller halvt") if share == 0.5 else \
             (f"counted at {share:.0%}" if en else f"teller {num(share * 100, lang)} %")
-        parts.append(f"{_years(float(v['years_near']), lang)} in a related occupation ({own}), {counted}" if en
-                     else f"{_years(float(v['years_near']), lang)} i et beslektet yrke ({own}), {counted}")
+        parts.append(f"{_related(sorted(jobs[prox.NEAR], key=lambda j: -j[1]), float(v['years_near']), False, lang)}"
+                     f", {counted}")
     if not parts:
         return (f"Less than a month of experience in the field or related work ({occ})" if en
                 else f"Under en måned erfaring innen feltet eller beslektet arbeid ({occ})")

@@ -95,7 +95,7 @@ def _evaluate_likely(pairs: Pairs) -> Evaluation:
     both = likely.multiply(req).tocsr()
     covered = np.asarray(both.sum(axis=1)).ravel()
     stated = _rowwise_overlap(w.participant_skills[pairs.p], req)
-    # Only inference is news here: quote the occupation and the skills that count because they
+    # Only inference is news here: quote the occupations and the skills that count because they
     # are typical, not listed (-1: nothing inferred counts, the `skills` reason says it all).
     source = np.where(covered > stated, w.participants.inferred_from[pairs.p], -1)
     names = np.full(len(pairs), "", dtype=object)
@@ -106,13 +106,19 @@ def _evaluate_likely(pairs: Pairs) -> Evaluation:
         sub.eliminate_zeros()
         names[quote] = ["|".join(vocab[sub.indices[a:b]]) for a, b in zip(sub.indptr[:-1], sub.indptr[1:])]
     level = bin_levels(_coverage(covered, n_req), THRESHOLDS, "increasing")
-    sources = w.participants.inferred_sources_text[pairs.p]
+    sources = np.full(len(pairs), "", dtype=object)
+    if len(quote):
+        sources[quote] = w.participants.inferred_sources_text(pairs.p[quote])
     return Evaluation(level, {"covered": covered, "required": n_req, "inferred_from": source, "likely": names,
-                              "sources": np.where(source >= 0, sources, "")})
+                              "sources": sources})
 
 
 def _and(items: list[str], lang: str) -> str:
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {'and' if lang == 'en' else 'og'} {items[-1]}"
+    """"a" and "b": occupation names contain "og" and commas themselves, so several are quoted."""
+    if len(items) == 1:
+        return items[0]
+    q = [f"«{x}»" if lang != "en" else f'"{x}"' for x in items]
+    return f"{', '.join(q[:-1])} {'and' if lang == 'en' else 'og'} {q[-1]}"
 
 
 def _likely_text(level: int, v, lang: str) -> str:
@@ -152,7 +158,7 @@ likely = Criterion(
     reason=_likely_text,
     fast_level=lambda pairs: _level(*by_key.likely_coverage(pairs)),
     description="share of required skills covered by the listed skills together with the skills "
-                "typical of the participant's occupation (inferred)",
+                "typical of the occupations they have experience in, else of their first wish (inferred)",
     # Listed skills speak through `skills`; only an inference that counts is news.
     uninformative=lambda v: int(v["inferred_from"]) < 0 or int(v["required"]) == 0,
 )
