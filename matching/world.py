@@ -195,15 +195,13 @@ class Participants:
         codes = np.where((years > 0) & (codes >= 0), codes, -1)
         has_exp = (codes >= 0).any(axis=1)
         wish = np.full_like(codes, -1)
-        if codes.shape[1] and self.desired_codes.shape[1]:
-            wish[:, 0] = self.desired_codes[:, 0]
+        wish[:, 0] = self.desired_codes[:, 0]
         return np.where(has_exp[:, None], codes, wish)
 
     @cached_property
     def inferred_from(self) -> np.ndarray:
         """The first of ``inferred_sources`` (-1: none): the reasons' main source."""
-        src = self.inferred_sources
-        return src[:, 0] if src.shape[1] else np.full(len(src), -1, dtype=np.int64)
+        return self.inferred_sources[:, 0]
 
     def inferred_sources_text(self, rows: np.ndarray) -> np.ndarray:
         """``inferred_sources`` of some participants as "4321|8344", for the reasons (only the

@@ -70,8 +70,7 @@ def experience_years(pairs: Pairs) -> np.ndarray:
     need = np.flatnonzero(mark)
     kp, kt = rows[need // width], need % width
     c, y = codes[kp], years[kp]
-    level = tab.level.ravel().take(tab.rows(c).astype(np.int64) * width + kt[:, None]).astype(np.int64)
-    total = (y * EXPERIENCE_CREDIT[level]).sum(axis=1) if c.shape[1] else np.zeros(len(need))
+    total = (y * EXPERIENCE_CREDIT[prox.level_of_rows(tab.rows(c), kt)]).sum(axis=1)
     table = np.zeros(len(mark))
     table[need] = total
     return table[key]

@@ -96,15 +96,10 @@ EXPERIENCE_CREDIT = np.array([0.0, 0.0, 0.5, 1.0, 1.0])
 
 
 def _experience(pairs: Pairs) -> Evaluation:
-    codes, years = pairs.world.participants.experience
-    codes, years = codes[pairs.p], years[pairs.p]
+    all_codes, all_years = pairs.world.participants.experience  # MAX_CODES columns, -1 padded
+    codes, years = all_codes[pairs.p], all_years[pairs.p]
     target = pairs.world.openings.code[pairs.o]
     level = prox.level_matrix(codes, target)
-    if not codes.shape[1]:
-        zero = np.zeros(len(pairs))
-        return Evaluation(np.zeros(len(pairs), dtype=np.int64),
-                          {"years": zero, "years_same": zero, "years_close": zero, "years_near": zero,
-                           "detail": np.full(len(pairs), "", dtype=object), "opening_code": target})
     total = (years * EXPERIENCE_CREDIT[level]).sum(axis=1)  # the level; by_key sums the same way
     values = {"years": total, "opening_code": target}
     for name, lv in (("same", prox.SAME), ("close", prox.CLOSE), ("near", prox.NEAR)):
@@ -112,10 +107,9 @@ def _experience(pairs: Pairs) -> Evaluation:
     # Each job as "code:years", for the reason to name every related occupation with its own
     # years; built once per distinct participant (one for a participant's list).
     uniq, inv = np.unique(pairs.p, return_inverse=True)
-    c_u, y_u = pairs.world.participants.experience
     detail = ["|".join(f"{c}:{y:g}" for c, y in zip(cr, yr) if c >= 0 and y > 0)
-              for cr, yr in zip(c_u[uniq].tolist(), y_u[uniq].tolist())]
-    values["detail"] = np.array(detail, dtype=object)[inv] if len(uniq) else np.full(0, "", dtype=object)
+              for cr, yr in zip(all_codes[uniq].tolist(), all_years[uniq].tolist())]
+    values["detail"] = np.array(detail, dtype=object)[inv]
     return Evaluation(bin_levels(total, EXPERIENCE_BINS, "increasing"), values)
 
 

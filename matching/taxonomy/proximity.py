@@ -126,9 +126,14 @@ def best_match(desired: np.ndarray, target: np.ndarray) -> dict[str, np.ndarray]
 def level_matrix(codes: np.ndarray, target: np.ndarray) -> np.ndarray:
     """Level from each code in a row of ``codes`` (-1 padded) to that row's ``target`` code."""
     tab = table()
-    codes = np.asarray(codes, dtype=np.int64)
+    return level_of_rows(tab.rows(np.asarray(codes, dtype=np.int64)), tab.rows(np.asarray(target)))
+
+
+def level_of_rows(from_rows: np.ndarray, to_rows: np.ndarray) -> np.ndarray:
+    """:func:`level_matrix` on table rows (callers that hold rows already skip the lookup)."""
+    tab = table()
     width = np.int64(len(tab.codes) + 1)
-    flat = tab.rows(codes).astype(np.int64) * width + tab.rows(np.asarray(target))[:, None]
+    flat = np.asarray(from_rows, dtype=np.int64) * width + np.asarray(to_rows, dtype=np.int64)[:, None]
     return tab.level.ravel().take(flat).astype(np.int64)
 
 
