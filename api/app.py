@@ -13,7 +13,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api import refusals
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import admin, feedback, health, match, openings, participants, taxonomy
 from matching import runtime
@@ -101,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = Metrics()
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, refusals.audited_http_exception)
     app.add_exception_handler(Exception, _unexpected_error)
     for module in (health, participants, openings, match, feedback, admin, taxonomy):
         app.include_router(module.router)

@@ -1,8 +1,16 @@
 """Request dependencies as `Annotated` aliases: settings, a DB connection, the caller, and
 the role and office checks every route declares in its signature.
 
-Order of checks on a scoped resource: token (401) → role (403) → the resource exists (404)
-→ the caller's offices cover it (403).
+Order of checks: token (401) → role (403) → the resource.
+
+- A participant outside the caller's offices answers exactly like one that does not exist:
+  404 with the same body ("participant 'X' not found"). Participant ids are personal data,
+  so an adviser must not be able to probe which ids exist in other offices.
+- Openings are public to every role, so an opening of another office is a 403 (its
+  existence is no secret) and an unknown one a 404.
+
+Every refusal (403, and a 404 for participant data) is written to the audit log by
+`api.refusals`, from the principal this module leaves on `request.state`.
 """
 from __future__ import annotations
 
@@ -10,7 +18,7 @@ import logging
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, HTTPException, Query, Request, status
+from fastapi import Depends, HTTPException, Path, Query, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -52,14 +60,17 @@ def _unauthorised(detail: str) -> HTTPException:
 
 
 def current_principal(
-    settings: SettingsDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    request: Request, settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None:
         raise _unauthorised("not authenticated: send 'Authorization: Bearer <token>'")
     try:
-        return decode_token(credentials.credentials, settings)
+        principal = decode_token(credentials.credentials, settings)
     except InvalidToken as exc:
         raise _unauthorised(str(exc)) from None
+    request.state.principal = principal  # for auditing a refusal (api.refusals)
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
@@ -90,11 +101,26 @@ def ensure_office(principal: Principal, office_id: str, what: str) -> None:
                             detail=f"this {what} is outside the offices your token covers")
 
 
+def participant_not_found(participant_id: str) -> HTTPException:
+    """The one answer for a participant id the caller may not know about, whether it exists
+    or not (same status, same body)."""
+    return HTTPException(status.HTTP_404_NOT_FOUND, detail=f"participant {participant_id!r} not found")
+
+
 def participant_or_404(conn: Connection, participant_id: str) -> dict[str, Any]:
     row = conn.execute(select(t.participants).where(t.participants.c.participant_id == participant_id)).first()
     if row is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"participant {participant_id!r} not found")
+        raise participant_not_found(participant_id)
     return dict(row._mapping)
+
+
+def participant_in_scope(conn: Connection, principal: Principal, participant_id: str) -> dict[str, Any]:
+    """The participant row if it exists and the caller's offices cover it; otherwise the
+    same 404 either way."""
+    row = participant_or_404(conn, participant_id)
+    if not principal.covers(row["office_id"]):
+        raise participant_not_found(participant_id)
+    return row
 
 
 def opening_or_404(conn: Connection, opening_id: str) -> dict[str, Any]:
@@ -107,11 +133,13 @@ def opening_or_404(conn: Connection, opening_id: str) -> dict[str, Any]:
     return dict(row._mapping)
 
 
-def adviser_participant(participant_id: str, principal: AdviserOrAdmin, conn: ConnDep) -> dict[str, Any]:
-    """The participant row, if the caller is an adviser of its office (or an admin)."""
-    row = participant_or_404(conn, participant_id)
-    ensure_office(principal, row["office_id"], "participant")
-    return row
+ParticipantId = Annotated[str, Path(description="pseudonymous participant id", min_length=1, max_length=40)]
+
+
+def adviser_participant(participant_id: ParticipantId, principal: AdviserOrAdmin, conn: ConnDep) -> dict[str, Any]:
+    """The participant row, if the caller is an adviser of its office (or an admin); 404
+    otherwise, the same for another office's participant as for an unknown id."""
+    return participant_in_scope(conn, principal, participant_id)
 
 
 def liaison_opening(opening_id: str, principal: LiaisonOrAdmin, conn: ConnDep) -> dict[str, Any]:

@@ -25,9 +25,9 @@ from fastapi import HTTPException, status
 from sqlalchemy import Connection, select
 
 from api import views
-from api.auth import Principal
 from matching import candidates, explain, runtime
 from matching.config import Settings
+from matching.criteria import BY_NAME
 from matching.engine import MatchEngine, Scored, UnknownId
 from matching.pairs import Pairs
 from matching.scoring import ScoringModel
@@ -97,15 +97,9 @@ def _match_items(conn: Connection, rows: list[dict[str, Any]], kind: str, limit:
             "rank": rank, "opening_id": r["opening_id"], "kind": o["kind"], "title": o["title"],
             "employer_name": o["employer_name"], "distance_km": explain.distance_km(r["explanation"]),
             "score": r["score"], "new_since_last_run": previous is not None and r["opening_id"] not in previous,
-            "reasons": views.reasons(r["explanation"], lang, redact=False),
+            "reasons": views.reasons(r["explanation"], lang),
         })
     return out
-
-
-def still_eligible(settings: Settings, participant_ids: list[str], opening_ids: list[str]) -> list[bool]:
-    """Do stored pairs still pass every hard constraint on today's data? (An opening filled
-    or past its deadline since the run, a participant who changed goal or licences.)"""
-    return _eligibility(settings, participant_ids, opening_ids)[1]
 
 
 @lru_cache(maxsize=8)
@@ -125,29 +119,55 @@ def stored_rows(conn: Connection, settings: Settings, run_id: str, rows: list[di
                 participant_id: str | None = None, opening_id: str | None = None) -> list[dict[str, Any]] | None:
     """The stored rows that still pass every hard constraint, each with its explanation
     rendered from the run's levels and model and today's values. None when the run's model
-    is gone (the caller then computes the list live)."""
+    is gone, or when an opening's stored list weighs the needs of someone who does not (or
+    no longer) consent to share them (the caller then computes the list live).
+
+    An opening's list (`opening_id` given) is employer-facing: checked and explained on the
+    employer view, like the batch that ranked it."""
     model = run_model(conn, settings, run_id)
     if model is None:
         return None
+    employer = opening_id is not None
     pids = [participant_id or r[other] for r in rows]
     oids = [opening_id or r[other] for r in rows]
-    engine, ok = _eligibility(settings, pids, oids)
+    engine, ok = _eligibility(settings, pids, oids, employer=employer)
     keep = [k for k, good in enumerate(ok) if good]
     if keep:
         pi, oi = engine.world.participants.index, engine.world.openings.index
-        explained = engine.explanations([pi[pids[k]] for k in keep], [oi[oids[k]] for k in keep],
-                                        np.stack([rows[k]["levels"] for k in keep]), model)
+        p_rows = [pi[pids[k]] for k in keep]
+        levels = np.stack([rows[k]["levels"] for k in keep])
+        if employer and not _needs_withheld(engine, model, p_rows, levels):
+            return None
+        explained = engine.explanations(p_rows, [oi[oids[k]] for k in keep], levels, model)
         for k, e in zip(keep, explained):
             rows[k]["explanation"] = e
     return [rows[k] for k in keep]
 
 
-def _eligibility(settings: Settings, participant_ids: list[str], opening_ids: list[str]) -> tuple[MatchEngine, list[bool]]:
+def _needs_withheld(engine: MatchEngine, model: ScoringModel, p_rows: list[int], levels: np.ndarray) -> bool:
+    """Every participant whose needs today's employer view may not weigh has the adaptation
+    criterion not assessed in these stored levels (false for a list from before consent was
+    withdrawn, or from a run that predates the employer view)."""
+    if "adaptation" not in model.criteria:
+        return True
+    crit = BY_NAME["adaptation"]
+    j = model.criteria.index("adaptation")
+    withheld = ~engine.world.participants.needs_assessed[np.asarray(p_rows, dtype=np.int64)]
+    return bool((levels[withheld, j] == crit.not_assessed_level).all())
+
+
+def _eligibility(settings: Settings, participant_ids: list[str], opening_ids: list[str],
+                 employer: bool = False) -> tuple[MatchEngine, list[bool]]:
+    """The engine (the employer-facing one if `employer`) and, per pair, whether it passes
+    every hard constraint on today's data (an opening filled or past its deadline since the
+    run, a participant who changed goal or licences)."""
     engine = live_engine(settings)
     pi, oi = engine.world.participants.index, engine.world.openings.index
     if any(p not in pi for p in participant_ids) or any(o not in oi for o in opening_ids):
         engine = live_engine(settings, caught_up=True)  # stored after the snapshot was built
-        pi, oi = engine.world.participants.index, engine.world.openings.index
+    if employer:
+        engine = engine.employer
+    pi, oi = engine.world.participants.index, engine.world.openings.index
     known = [k for k, (p, o) in enumerate(zip(participant_ids, opening_ids)) if p in pi and o in oi]
     out = [False] * len(participant_ids)
     if known:
@@ -215,8 +235,11 @@ def pair_explanation(settings: Settings, participant_id: str, opening_id: str, l
     }
 
 
-def opening_candidates(conn: Connection, settings: Settings, principal: Principal, opening_id: str, *,
+def opening_candidates(conn: Connection, settings: Settings, opening_id: str, *,
                        limit: int, lang: str, fresh: bool) -> dict[str, Any]:
+    """An opening's ranked candidates: employer-facing for every role (the batch ranked them
+    on the employer view; a live list is ranked on it too). Advisers and admins read a
+    participant's needs and exact distances through the participant endpoints."""
     served = lists.serving(conn)
     stored = lists.opening_list(conn, served.run_id, opening_id) if served and not fresh else []
     rows = []
@@ -232,13 +255,9 @@ def opening_candidates(conn: Connection, settings: Settings, principal: Principa
         engine, idx = _index(live_engine(settings), settings, "opening", opening_id)
         rows = _scored_rows(engine.candidates(np.array([idx]), k=limit).get(idx, []), "participant_id")
         run_id, version = None, engine.model.version
-    ids = [r["participant_id"] for r in rows]
-    consent = dict(conn.execute(select(t.participants.c.participant_id, t.participants.c.shares_needs_with_employers)
-                                .where(t.participants.c.participant_id.in_(ids))).all()) if ids else {}
     candidates = [
         {"rank": rank, "participant_id": r["participant_id"], "score": r["score"],
-         "reasons": views.reasons(r["explanation"], lang,
-                                  redact=views.must_redact(principal, bool(consent.get(r["participant_id"]))))}
+         "reasons": views.reasons(r["explanation"], lang)}
         for rank, r in enumerate(rows, start=1)
     ]
     return {"opening_id": opening_id, "run_id": run_id, "model_version": version, "candidates": candidates}

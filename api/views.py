@@ -1,31 +1,24 @@
 """Role-based views: what each role may see of a participant's data.
 
 Adaptation needs are health data. Advisers (of the participant's office, enforced in
-`api.deps`) and admins see them. Everyone else - in practice liaison staff reading an
-opening's candidates - sees reasons rendered with `redact=True`, which say only how well the
-workplace's offer fits, unless the participant consented to share needs with employers.
+`api.deps`) and admins see them through the participant endpoints. An opening's candidates
+are employer-facing for everyone: they are computed on `World.employer_view`, which holds no
+need of a participant who did not consent and no location finer than a home area, so there
+is nothing left to redact from their text — privacy by what is computed, not by rewording.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from api.auth import Principal
 from matching import explain
 from matching.criteria.adaptation import codes_in
-
-SEES_HEALTH_DATA = frozenset({"adviser", "admin"})
 
 SUMMARY_FIELDS = ("participant_id", "office_id", "registered_at", "postal_code", "goal", "desired_titles",
                   "desired_styrk08", "max_commute_km", "available_from")
 
 
-def must_redact(principal: Principal, consented: bool) -> bool:
-    """Whether this caller must not see this participant's adaptation needs."""
-    return principal.role not in SEES_HEALTH_DATA and not consented
-
-
-def reasons(explanation: dict[str, Any], lang: str, redact: bool) -> list[dict[str, Any]]:
-    return explain.reasons(explanation, lang, redact=redact)
+def reasons(explanation: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+    return explain.reasons(explanation, lang)
 
 
 def participant_summary(row: dict[str, Any]) -> dict[str, Any]:

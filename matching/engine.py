@@ -1,8 +1,15 @@
 """The matching facade: candidates → features → scores → top-K, in both directions.
 
 Batch-first (implicit's shape): every call takes arrays of participant or opening rows, so
-the nightly batch, a live request and a posted profile run the very same code, and a pair
-scores identically whichever side asks.
+the nightly batch, a live request and a posted profile run the very same code.
+
+Two views of one snapshot. A participant's list (adviser-facing) is scored on the World as
+it is. An opening's candidates (employer-facing: liaison staff) are scored on
+`World.employer_view`, where participants stand at the centre of their home area and the
+adaptation criterion is not assessed for those who did not consent to share their needs.
+A pair therefore scores the same from both sides when the participant consented and lives
+at their area's centre; otherwise the employer-facing score is, by construction, the one
+that cannot reveal needs or pin down a home.
 """
 from __future__ import annotations
 
@@ -47,14 +54,27 @@ class UnknownId(KeyError):
 
 
 class MatchEngine:
-    def __init__(self, world: World, model: ScoringModel, as_of: dt.date, index: Any = None):
-        """`index`: a prebuilt live_index.LiveIndex for this world's openings (the API's
-        snapshot); without one, candidates are blocked from scratch per call (the batch)."""
+    def __init__(self, world: World, model: ScoringModel, as_of: dt.date, index: Any = None,
+                 employer_index: Any = None):
+        """`index`, `employer_index`: prebuilt live_index.LiveIndex objects for this world and
+        for its employer view (the API's snapshot); without them, candidates are blocked from
+        scratch per call (the batch)."""
         self.world = world
         self.model = model
         self.as_of = as_of
         self.blocking = index if index is not None else candidates
+        self.employer_blocking = employer_index if employer_index is not None else candidates
         self.criteria = tuple(BY_NAME[c] for c in model.criteria)
+
+    @property
+    def employer(self) -> MatchEngine:
+        """The same engine on the employer-facing view (opening → candidates)."""
+        view = self.__dict__.get("_employer")
+        if view is None:
+            view = MatchEngine(self.world.employer_view, self.model, self.as_of, index=self.employer_blocking)
+            view.__dict__["_employer"] = view
+            self.__dict__["_employer"] = view
+        return view
 
     # ------------------------------------------------------------------ lookups
     def participant_index(self, participant_id: str) -> int:
@@ -129,57 +149,60 @@ class MatchEngine:
         return self._top_k(pairs, pairs.p, self.world.openings.ids[pairs.o], k)
 
     def candidates(self, o_idx, k: int = 10) -> dict[int, list[Scored]]:
-        """Opening rows → their top-k participants."""
-        pairs = self.blocking.for_openings(self.world, o_idx, self.as_of)
-        return self._top_k(pairs, pairs.o, self.world.participants.ids[pairs.p], k)
+        """Opening rows → their top-k participants, scored on the employer-facing view."""
+        emp = self.employer
+        pairs = emp.blocking.for_openings(emp.world, o_idx, self.as_of)
+        return emp._top_k(pairs, pairs.o, emp.world.participants.ids[pairs.p], k)
 
     def both_directions(self, p_idx, k: int, max_pairs: int = MAX_PAIRS,
                         candidate_batch: int = CANDIDATE_BATCH) -> tuple[Ranked, Ranked, int]:
-        """One shard of the batch: the candidate pairs of these participants, ranked both ways.
+        """One shard of the batch: these participants' candidate pairs, ranked both ways.
 
-        Plain arrays, no per-pair Python: the participant side is final, the opening side a
-        partial top-k the caller merges across shards. Reasons are not rendered here; the
-        stored levels are enough to render them when a list is read (`explanations`). The
-        third value is the number of candidate pairs scored. Pairs are scored in chunks of
-        whole participants of at most about `max_pairs`, which bounds memory (~200 B a pair)
-        however dense the area."""
+        Plain arrays, no per-pair Python: the participant side (scored on the World) is final,
+        the opening side (scored on the employer view, see the module docstring) a partial
+        top-k the caller merges across shards. Reasons are not rendered here; the stored
+        levels are enough to render them when a list is read (`explanations`). The third
+        value is the number of candidate pairs scored for the participant side. Pairs are
+        scored in chunks of whole participants of at most about `max_pairs`, which bounds
+        memory (~200 B a pair) however dense the area."""
+        p2o, n_scored = self._ranked_side(p_idx, k, max_pairs, candidate_batch, by_opening=False)
+        o2p, _ = self.employer._ranked_side(p_idx, k, max_pairs, candidate_batch, by_opening=True)
+        return p2o, o2p, n_scored
+
+    def _ranked_side(self, p_idx, k: int, max_pairs: int, candidate_batch: int, by_opening: bool) -> tuple[Ranked, int]:
+        """Top-k lists of one side over these participants' candidate pairs: per participant
+        (final) or per opening (partial, merged as it grows)."""
         p_idx = np.asarray(p_idx, dtype=np.int64)
-        p_parts, o_parts, buffer, n_scored = [], [], [], 0
+        parts, buffer, n_scored = [], [], 0
+        w = self.world
 
         def flush() -> None:
             if buffer:
-                p2o, o2p = self._rank_chunk(Pairs.concat(buffer) if len(buffer) > 1 else buffer[0], k)
-                p_parts.append(p2o)
-                o_parts.append(o2p)
+                pairs, levels = self._pruned_levels(Pairs.concat(buffer) if len(buffer) > 1 else buffer[0], k)
                 buffer.clear()
-                if sum(map(len, o_parts)) > max_pairs:  # the opening side, merged as it grows
-                    o_parts[:] = [topk.best(Ranked.concat(o_parts), self.world.participants.id_rank, k)]
+                score = self.model.score(levels)
+                levels = np.ascontiguousarray(levels)
+                if by_opening:
+                    sel = top_k(pairs.o, score, w.participants.id_rank[pairs.p], k)
+                    parts.append(Ranked(pairs.o[sel], pairs.p[sel], score[sel], levels[sel]))
+                    if sum(map(len, parts)) > max_pairs:  # merged as it grows
+                        parts[:] = [topk.best(Ranked.concat(parts), w.participants.id_rank, k)]
+                else:
+                    sel = top_k(pairs.p, score, w.openings.id_rank[pairs.o], k)
+                    parts.append(Ranked(pairs.p[sel], pairs.o[sel], score[sel], levels[sel]))
 
         # Candidates for a few participants at a time: a dense area yields thousands of pairs each.
         for a in range(0, len(p_idx), candidate_batch):
-            pairs = candidates.for_participants(self.world, p_idx[a:a + candidate_batch], self.as_of, "any")
+            pairs = candidates.for_participants(w, p_idx[a:a + candidate_batch], self.as_of, "any")
             if sum(map(len, buffer)) + len(pairs) > max_pairs:
                 flush()
             if len(pairs):
                 buffer.append(pairs)
                 n_scored += len(pairs)
         flush()
-        if not p_parts:
-            empty = Ranked.empty(len(self.criteria))
-            return empty, empty, 0
-        if len(p_parts) == 1:
-            return p_parts[0], o_parts[0], n_scored
-        return Ranked.concat(p_parts), Ranked.concat(o_parts), n_scored
-
-    def _rank_chunk(self, pairs: Pairs, k: int) -> tuple[Ranked, Ranked]:
-        pairs, levels = self._pruned_levels(pairs, k)
-        score = self.model.score(levels)
-        levels = np.ascontiguousarray(levels)
-        w = self.world
-        p_sel = top_k(pairs.p, score, w.openings.id_rank[pairs.o], k)
-        o_sel = top_k(pairs.o, score, w.participants.id_rank[pairs.p], k)
-        return (Ranked(pairs.p[p_sel], pairs.o[p_sel], score[p_sel], levels[p_sel]),
-                Ranked(pairs.o[o_sel], pairs.p[o_sel], score[o_sel], levels[o_sel]))
+        if not parts:
+            return Ranked.empty(len(self.criteria)), 0
+        return (parts[0] if len(parts) == 1 else Ranked.concat(parts)), n_scored
 
     def _pruned_levels(self, pairs: Pairs, k: int) -> tuple[Pairs, np.ndarray]:
         """Levels of every pair that can still enter a top-k list, without evaluating the
@@ -190,7 +213,7 @@ class MatchEngine:
         known so far, the best level of every criterion still unknown) reaches the k-th best
         lower bound of their participant or of their opening among these pairs. A pruned
         pair scores below k others on both sides, so the lists equal full evaluation (tested)."""
-        crit, weights = self.criteria, self.model.level_weights
+        crit, weights = self.criteria, self.model.lookup
         levels = np.zeros((len(pairs), len(crit)), dtype=np.uint8, order="F")
         later = [j for name in PRUNE_ORDER for j, c in enumerate(crit) if c.name == name]
         known = np.full(len(pairs), self.model.intercept)

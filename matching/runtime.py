@@ -48,6 +48,7 @@ class Snapshot:
     version: int
     world: World
     index: LiveIndex
+    employer_index: LiveIndex  # over world.employer_view (opening → candidates)
     seconds: float  # build time
 
 
@@ -104,8 +105,10 @@ def _build(settings: Settings) -> Snapshot:
         version = versioning.current(conn)
         world = load_world(conn)
     index = LiveIndex(world)
+    employer_index = index.for_view(world.employer_view)
     _warm(world, index, settings.as_of())
-    snap = Snapshot(version, world, index, time.perf_counter() - start)
+    _warm(world.employer_view, employer_index, settings.as_of())
+    snap = Snapshot(version, world, index, employer_index, time.perf_counter() - start)
     log.info("snapshot v%d built in %.2f s: %d participants, %d openings", version, snap.seconds,
              len(world.participants), len(world.openings))
     return snap
@@ -184,4 +187,5 @@ def invalidate() -> None:
 def match_engine(settings: Settings | None = None, *, wait: float | None = None) -> MatchEngine:
     settings = settings or get_settings()
     snap = snapshot(settings, wait=wait)
-    return MatchEngine(snap.world, model(settings), settings.as_of(), index=snap.index)
+    return MatchEngine(snap.world, model(settings), settings.as_of(), index=snap.index,
+                       employer_index=snap.employer_index)

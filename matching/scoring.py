@@ -34,10 +34,20 @@ class ScoringModel:
     intercept: float
     card: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def lookup(self) -> list[np.ndarray]:
+        """Per criterion, the contribution of each level index: the learned levels, then 0 for
+        `Criterion.not_assessed_level` (a pair scored as if the criterion did not exist)."""
+        cached = self.__dict__.get("_lookup")
+        if cached is None or len(cached) != len(self.level_weights):
+            cached = [np.append(np.asarray(w, dtype=float), 0.0) for w in self.level_weights]
+            self.__dict__["_lookup"] = cached
+        return cached
+
     def contributions(self, levels: np.ndarray) -> np.ndarray:
         """(n_pairs, n_criteria) contribution of each criterion's active level."""
         out = np.empty(levels.shape, dtype=float, order="F")
-        for j, w in enumerate(self.level_weights):
+        for j, w in enumerate(self.lookup):
             out[:, j] = w[levels[:, j]]
         return out
 
@@ -51,7 +61,7 @@ class ScoringModel:
 
     def raw(self, levels: np.ndarray) -> np.ndarray:
         total = np.zeros(len(levels))
-        for j, w in enumerate(self.level_weights):
+        for j, w in enumerate(self.lookup):
             total += w[levels[:, j]]
         return self.intercept + total
 

@@ -19,7 +19,7 @@ from sqlalchemy import JSON, Connection, Text, cast, select
 
 from matching import schema
 from matching.store import tables as t
-from matching.taxonomy import adaptations
+from matching.taxonomy import adaptations, areas
 from matching.taxonomy import skills as skill_taxonomy
 
 NEED_CODES: tuple[str, ...] = tuple(sorted(adaptations.needs()))
@@ -100,6 +100,15 @@ class Participants:
     @cached_property
     def need_mask(self) -> np.ndarray:
         return bitmask(self.frame["adaptation_needs"], NEED_CODES)
+
+    @cached_property
+    def needs_assessed(self) -> np.ndarray:
+        """Whose adaptation needs may be weighed: everyone's in the adviser's view; in the
+        employer-facing view only those who consented to share them (see `employer_view`)."""
+        return np.ones(len(self.frame), dtype=bool)
+
+    #: Employer-facing view: distances are scored and quoted from the home area's centre.
+    located_by_area: bool = False
 
     @cached_property
     def licence_mask(self) -> np.ndarray:
@@ -227,6 +236,42 @@ class Participants:
     def col(self, name: str) -> np.ndarray:
         return self.frame[name].to_numpy()
 
+    @cached_property
+    def area_lat(self) -> np.ndarray:
+        """Latitude of the centre of each participant's home area (matching/taxonomy/areas.py);
+        the home itself where the postal code has no area."""
+        lat, _ = areas.centres(self.frame["postal_code"].to_numpy(dtype=str))
+        return np.where(np.isfinite(lat), lat, self.lat)
+
+    @cached_property
+    def area_lon(self) -> np.ndarray:
+        _, lon = areas.centres(self.frame["postal_code"].to_numpy(dtype=str))
+        return np.where(np.isfinite(lon), lon, self.lon)
+
+    def employer_view(self) -> Participants:
+        """The same participants as employer-facing ranking may see them (issue 9):
+
+        - distances are quoted and scored from the centre of the home area, not the home, so
+          no distance, level or band can narrow a home below an area of >= 10 postal codes
+          (the hard constraints still use the home: nobody is listed beyond their limit);
+        - adaptation needs only for those who consented to share them; for the others the
+          adaptation criterion is not assessed (and their needs are not in this view at all).
+
+        Every other encoding is shared with this object (no recomputation)."""
+        consent = self.frame["shares_needs_with_employers"].to_numpy(dtype=bool)
+        frame = self.frame
+        if "adaptation_needs" in frame:
+            frame = frame.copy(deep=False)
+            frame["adaptation_needs"] = [list(v or ()) if c else [] for v, c in zip(frame["adaptation_needs"], consent)]
+        view = Participants(frame)
+        view.__dict__.update({k: v for k, v in self.__dict__.items()
+                              if k not in ("frame", "need_mask", "needs_assessed", "located_by_area")})
+        view.__dict__["need_mask"] = np.where(consent, self.need_mask, 0)
+        view.__dict__["needs_assessed"] = consent
+        view.area_lat, view.area_lon  # noqa: B018 - computed once here, shared by every pair
+        view.located_by_area = True
+        return view
+
 
 @dataclass
 class Openings:
@@ -350,7 +395,7 @@ class World:
         workers receive them with the snapshot instead of each recomputing them."""
         for obj in (self, self.participants, self.openings):
             for name, attr in vars(type(obj)).items():
-                if isinstance(attr, cached_property):
+                if isinstance(attr, cached_property) and name not in _DERIVED_VIEWS:
                     getattr(obj, name)
         return self
 
@@ -362,8 +407,19 @@ class World:
         fail here loudly (KeyError), and the batch-vs-live tests would catch it."""
         self.prepared()
         out = World(_strip(self.participants), _strip(self.openings), self.skill_vocab)
-        out.__dict__.update({k: v for k, v in self.__dict__.items() if k not in ("participants", "openings")})
+        out.__dict__.update({k: v for k, v in self.__dict__.items()
+                             if k not in ("participants", "openings", *_DERIVED_VIEWS)})
         return out
+
+    @cached_property
+    def employer_view(self) -> World:
+        """This snapshot as employer-facing ranking (opening → candidates) sees it: the same
+        openings, participants as in `Participants.employer_view` (built once per snapshot)."""
+        view = World(self.participants.employer_view(), self.openings, self.skill_vocab)
+        # Encodings of skills and openings are the same in both views: share, don't rebuild.
+        view.__dict__.update({k: v for k, v in self.__dict__.items()
+                              if k not in ("participants", "openings", *_DERIVED_VIEWS)})
+        return view
 
     def with_participants(self, participants: Participants) -> World:
         """Same openings (and their cached encodings), other participants."""
@@ -372,6 +428,11 @@ class World:
             if name in self.__dict__:
                 world.__dict__[name] = self.__dict__[name]
         return world
+
+
+#: World attributes that are views of the snapshot, not encodings of it: built on demand
+#: (each batch worker derives its own from the slim snapshot it receives).
+_DERIVED_VIEWS = ("employer_view",)
 
 
 def _strip(table):

@@ -80,16 +80,23 @@ def test_adding_a_covered_need_never_lowers_the_score(data, model):
 @FAST
 @given(worlds(), monotone_models())
 def test_a_pair_scores_the_same_from_both_sides(world, model):
+    """Within one view, both directions agree on every pair. An opening's candidates are
+    employer-facing, so they agree with participant lists ranked on the employer view."""
     engine = MatchEngine(world, model, AS_OF)
     forward = {(s.participant_id, s.opening_id): s.score
-               for items in engine.recommend(np.arange(len(world.participants)), k=10_000).values() for s in items}
+               for items in engine.employer.recommend(np.arange(len(world.participants)), k=10_000).values()
+               for s in items}
     backward = {(s.participant_id, s.opening_id): s.score
                 for items in engine.candidates(np.arange(len(world.openings)), k=10_000).values() for s in items}
     assert forward.keys() == backward.keys()
     for key, score in forward.items():
         assert backward[key] == score
         p, o = world.participants.index[key[0]], world.openings.index[key[1]]
-        assert engine.explain_pair(p, o)["score"] == score
+        assert engine.employer.explain_pair(p, o)["score"] == score
+    # The adviser's view lists the very same pairs (the hard constraints use the home in both).
+    adviser = {(s.participant_id, s.opening_id)
+               for items in engine.recommend(np.arange(len(world.participants)), k=10_000).values() for s in items}
+    assert adviser == forward.keys()
 
 
 @FAST

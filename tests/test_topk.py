@@ -87,13 +87,17 @@ def test_branch_and_bound_lists_equal_full_evaluation(prune_order, world, model,
     pairs = candidates.for_participants(world, p_idx, AS_OF)
     score = engine.score_pairs(pairs)[0]
     assert n_scored == len(pairs)
+    # The opening side is employer-facing: the same pairs, scored on the employer view.
+    epairs = candidates.for_participants(world.employer_view, p_idx, AS_OF)
+    escore = engine.employer.score_pairs(epairs)[0]
     ps = topk.top_k(pairs.p, score, world.openings.id_rank[pairs.o], k)
-    os_ = topk.top_k(pairs.o, score, world.participants.id_rank[pairs.p], k)
+    os_ = topk.top_k(epairs.o, escore, world.participants.id_rank[epairs.p], k)
     assert p2o.group.tolist() == pairs.p[ps].tolist() and p2o.other.tolist() == pairs.o[ps].tolist()
-    assert o2p.group.tolist() == pairs.o[os_].tolist() and o2p.other.tolist() == pairs.p[os_].tolist()
-    assert p2o.score.tolist() == score[ps].tolist() and o2p.score.tolist() == score[os_].tolist()
+    assert o2p.group.tolist() == epairs.o[os_].tolist() and o2p.other.tolist() == epairs.p[os_].tolist()
+    assert p2o.score.tolist() == score[ps].tolist() and o2p.score.tolist() == escore[os_].tolist()
     full = engine.score_pairs(pairs)[2].levels
     assert p2o.levels.tolist() == full[ps].tolist()
+    assert o2p.levels.tolist() == engine.employer.score_pairs(epairs)[2].levels[os_].tolist()
 
 
 @WORLDS

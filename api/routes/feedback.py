@@ -3,14 +3,23 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import ValidationError
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from api.deps import ConnDep, FeedbackRole, SettingsDep, ensure_office, opening_or_404, participant_or_404
+from api import service
+from api.deps import (
+    ConnDep,
+    FeedbackRole,
+    SettingsDep,
+    ensure_office,
+    opening_or_404,
+    participant_in_scope,
+    participant_not_found,
+    participant_or_404,
+)
 from api.schemas import FeedbackIn, FeedbackOut
-from api.service import still_eligible
 from matching.schema import Outcome
 from matching.store import tables as t
 from matching.store.load import outcome_event_id
@@ -25,23 +34,27 @@ def _utc_naive(value: dt.datetime) -> dt.datetime:
 
 
 @router.post("", response_model=FeedbackOut, status_code=status.HTTP_201_CREATED, summary="Record an outcome")
-def record_feedback(body: FeedbackIn, principal: FeedbackRole, conn: ConnDep, settings: SettingsDep):
+def record_feedback(body: FeedbackIn, principal: FeedbackRole, conn: ConnDep, settings: SettingsDep, request: Request):
     """Advisers record outcomes for participants of their offices, liaison staff for openings
-    of their offices, admins for any. A liaison may only speak of a participant who is
-    already in that opening's history or is a candidate for it today (not of anyone in the
-    region). The actor is the token's `sub`; `occurred_at` defaults to now (UTC). Posting the
-    very same event (pair, event, time) twice is a 409."""
-    participant = participant_or_404(conn, body.participant_id)
+    of their offices, admins for any. The actor is the token's `sub`; `occurred_at` defaults
+    to now (UTC). Posting the very same event (pair, event, time) twice is a 409.
+
+    A liaison may only speak of a participant listed among that opening's candidates (what
+    `GET /v1/openings/{id}/candidates` shows, up to the run's K) or already in the opening's
+    outcome history. Anyone else — another office's participant, someone not listed, an id
+    that does not exist — gets the same 404, so the endpoint tells a liaison nothing they
+    could not read already (it is no oracle for "is X a candidate here" or "does X exist").
+    An adviser's participant outside their offices is the same 404 as an unknown id."""
+    request.state.audit_participant, request.state.audit_opening = body.participant_id, body.opening_id
     opening = opening_or_404(conn, body.opening_id)
-    if principal.role == "adviser":
-        ensure_office(principal, participant["office_id"], "participant")
-    elif principal.role == "liaison":
+    if principal.role == "liaison":
         ensure_office(principal, opening["office_id"], "opening")
-        known = conn.execute(select(t.outcomes.c.event_id).where(
-            t.outcomes.c.participant_id == body.participant_id, t.outcomes.c.opening_id == body.opening_id).limit(1)).first()
-        if known is None and not still_eligible(settings, [body.participant_id], [body.opening_id])[0]:
-            raise HTTPException(status.HTTP_403_FORBIDDEN,
-                                detail="this participant is not a candidate for this opening and has no history with it")
+        if not _liaison_may_record(conn, settings, body.participant_id, body.opening_id):
+            raise participant_not_found(body.participant_id)
+    elif principal.role == "adviser":
+        participant_in_scope(conn, principal, body.participant_id)
+    else:
+        participant_or_404(conn, body.participant_id)
     occurred = _utc_naive(body.occurred_at) if body.occurred_at else dt.datetime.now(dt.UTC).replace(tzinfo=None)
     try:
         outcome = Outcome(participant_id=body.participant_id, opening_id=body.opening_id, event=body.event,
@@ -56,3 +69,12 @@ def record_feedback(body: FeedbackIn, principal: FeedbackRole, conn: ConnDep, se
         conn.rollback()
         raise HTTPException(status.HTTP_409_CONFLICT, detail="this event is already recorded") from None
     return row
+
+
+def _liaison_may_record(conn: ConnDep, settings: SettingsDep, participant_id: str, opening_id: str) -> bool:
+    known = conn.execute(select(t.outcomes.c.event_id).where(
+        t.outcomes.c.participant_id == participant_id, t.outcomes.c.opening_id == opening_id).limit(1)).first()
+    if known is not None:
+        return True
+    listed = service.opening_candidates(conn, settings, opening_id, limit=settings.top_k, lang="nb", fresh=False)
+    return any(c["participant_id"] == participant_id for c in listed["candidates"])

@@ -57,10 +57,12 @@ def opening_candidates(
     opening: OpeningForLiaison, principal: LiaisonOrAdmin, conn: ConnDep, settings: SettingsDep,
     limit: Limit = 10, lang: Lang = "nb", fresh: Fresh = False,
 ):
-    """Participants are pseudonymous. For liaison staff, reasons name no adaptation need (only
-    how well the workplace's offer fits) unless the participant consented to share needs."""
+    """Participants are pseudonymous, and the list is employer-facing for every role: ranked
+    and explained with each participant at the centre of their home area (distances as bands)
+    and, unless they consented to share them, without their adaptation needs — nothing in it
+    depends on a non-consenting participant's needs or on anyone's exact home."""
     oid = opening["opening_id"]
-    out = service.opening_candidates(conn, settings, principal, oid, limit=limit, lang=lang, fresh=fresh)
+    out = service.opening_candidates(conn, settings, oid, limit=limit, lang=lang, fresh=fresh)
     ids = [c["participant_id"] for c in out["candidates"]]
     if ids:
         audit.record(conn, principal, "read_candidates", ids, opening_id=oid)

@@ -2,8 +2,13 @@
 
 Depends only on coverage, never on how many needs someone has; a participant with no needs
 has coverage 1, the same level as one whose every need is covered. Adding a need the
-opening covers therefore never lowers a score. The reason names needs, which is health
-data: the liaison view gets `redacted_reason`, which says only whether needs are covered.
+opening covers therefore never lowers a score.
+
+The reason names needs, which is health data. In the employer-facing view (an opening's
+candidates) a participant who has not consented to share needs is *not assessed* on this
+criterion: level `not_assessed_level`, contribution 0, and a reason that says only that
+needs are not shared — computed without their needs (which that view does not hold), so no
+score, rank or text an employer-facing reader sees can depend on them.
 """
 from __future__ import annotations
 
@@ -20,9 +25,14 @@ def _evaluate(pairs: Pairs) -> Evaluation:
     offered = pairs.world.openings.offered_mask[pairs.o]
     covered = needs & offered
     n_needs, n_cov = popcount(needs), popcount(covered)
-    coverage = np.where(n_needs > 0, n_cov / np.maximum(n_needs, 1), 1.0)
-    return Evaluation(bin_levels(coverage, [0.5, 1.0 - 1e-9], "increasing"),
-                      {"needs_mask": needs, "covered_mask": covered})
+    share = np.where(n_needs > 0, n_cov / np.maximum(n_needs, 1), 1.0)
+    level = bin_levels(share, [0.5, 1.0 - 1e-9], "increasing")
+    assessed = pairs.world.participants.needs_assessed[pairs.p]
+    if not assessed.all():
+        level = np.where(assessed, level, coverage.not_assessed_level)
+        needs, covered = np.where(assessed, needs, 0), np.where(assessed, covered, 0)
+    return Evaluation(level, {"needs_mask": needs, "covered_mask": covered})
+
 
 
 def codes_in(mask: int) -> list[str]:
@@ -43,14 +53,6 @@ def _text(level: int, v, lang: str) -> str:
     return f"Tilbyr {len(covered)} av {len(needs)} behov for tilrettelegging; mangler: {names(missing)}"
 
 
-def _redacted(level: int, lang: str) -> str:
-    en = ["The workplace's adaptation offer fits poorly", "The workplace's adaptation offer fits in part",
-          "The workplace's adaptation offer fits"]
-    nb = ["Arbeidsplassens tilretteleggingstilbud passer i liten grad",
-          "Arbeidsplassens tilretteleggingstilbud passer delvis", "Arbeidsplassens tilretteleggingstilbud passer"]
-    return (en if lang == "en" else nb)[level]
-
-
 coverage = Criterion(
     name="adaptation",
     levels=(
@@ -62,7 +64,8 @@ coverage = Criterion(
     reason=_text,
     description="share of adaptation needs the employer/opening offers (no needs = 1)",
     sensitive=True,
-    redacted_reason=_redacted,
+    not_assessed={"nb": "Behov for tilrettelegging er ikke delt med arbeidsgivere og inngår ikke i vurderingen",
+                  "en": "Adaptation needs are not shared with employers and are not part of this assessment"},
     uninformative=lambda v: int(v["needs_mask"]) == 0,
 )
 

@@ -34,9 +34,11 @@ class Criterion:
     reason: Callable[[int, Mapping[str, Any], str], str]  # (level, values, lang) → text
     direction: Literal["increasing", "decreasing"] = "increasing"
     description: str = ""
-    #: Health-related: the reason names adaptation needs, so the liaison view redacts it.
+    #: Health-related (GDPR art. 9): an employer-facing view weighs it only with consent.
     sensitive: bool = False
-    redacted_reason: Callable[[int, str], str] | None = field(default=None)
+    #: The reason for a pair the criterion was deliberately not assessed on (level
+    #: `not_assessed_level`, contribution 0): e.g. needs not shared with employers.
+    not_assessed: Texts | None = field(default=None)
     #: True where the pair's values say nothing about fit (e.g. no needs registered): the
     #: criterion still scores and shows in the full explanation, but is not a headline reason.
     uninformative: Callable[[Mapping[str, Any]], bool] | None = field(default=None)
@@ -47,16 +49,28 @@ class Criterion:
     def n_levels(self) -> int:
         return len(self.levels)
 
+    @property
+    def not_assessed_level(self) -> int:
+        """The level index that means "not assessed": one past the learned levels. The model
+        gives it contribution 0 (the training mean), so the pair scores as if the criterion
+        did not exist, whatever the data behind it."""
+        return len(self.levels)
+
     def level_of(self, pairs: Pairs) -> np.ndarray:
         return self.fast_level(pairs) if self.fast_level is not None else self.evaluate(pairs).level
 
     def level_label(self, level: int, lang: str) -> str:
+        if level == self.not_assessed_level:
+            return NOT_ASSESSED_LABEL[lang]
         return self.levels[level][lang]
 
-    def text(self, level: int, values: Mapping[str, Any], lang: str, redact: bool = False) -> str:
-        if redact and self.sensitive and self.redacted_reason is not None:
-            return self.redacted_reason(level, lang)
+    def text(self, level: int, values: Mapping[str, Any], lang: str) -> str:
+        if level == self.not_assessed_level:
+            return (self.not_assessed or NOT_ASSESSED_LABEL)[lang]
         return self.reason(level, values, lang)
+
+
+NOT_ASSESSED_LABEL: Texts = {"nb": "ikke vurdert", "en": "not assessed"}
 
 
 def bin_levels(value: np.ndarray, thresholds: list[float], direction: str) -> np.ndarray:

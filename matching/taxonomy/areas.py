@@ -1,0 +1,95 @@
+"""Home areas: groups of at least `MIN_CODES` residential postal codes, the finest location
+an employer-facing view may depend on.
+
+Liaison staff see candidates for openings whose addresses are public. Anything they read that
+depends on a candidate's exact home (a distance, a distance level, being inside the commute
+radius) can be intersected across openings to pin the home down. The employer-facing view
+therefore places every participant at the centre of their *home area* instead of their home:
+all homes in one area give that view the very same answers, so no inference — however many
+openings are compared — narrows a home below its area.
+
+Areas are built from the reference postal codes alone (deterministic, no participant data):
+the residential codes (street addresses, not post-office boxes) are split by recursive
+median bisection along the wider side until a group would fall below `MIN_CODES`, giving
+compact groups of `MIN_CODES` … 2·`MIN_CODES` − 1 codes (a few km across in a city, tens of
+km in sparse districts). Every other code (post boxes, company codes) joins the area of the
+nearest residential code. Post-box codes sharing one point are not counted, so an area's
+size is real places, not aliases of one.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from matching.taxonomy import places
+
+#: No area has fewer residential postal codes than this (issue 9: "fewer than 10 postal codes").
+MIN_CODES = 10
+#: Reference categories of codes people live at (bruksområde in the postal register).
+RESIDENTIAL = frozenset({"Gate-/veg-adresse", "Gateadresser og postboksar", "Fleire bruksområde"})
+
+
+def _bisect(codes: np.ndarray, x: np.ndarray, y: np.ndarray, out: list[np.ndarray]) -> None:
+    """Split the points at the median of the wider side until a half would be too small."""
+    stack = [np.arange(len(codes))]
+    while stack:
+        rows = stack.pop()
+        if len(rows) < 2 * MIN_CODES:
+            out.append(rows)
+            continue
+        wide = x if np.ptp(x[rows]) >= np.ptp(y[rows]) else y
+        order = rows[np.lexsort((codes[rows], wide[rows]))]  # ties by code: deterministic
+        half = len(order) // 2
+        stack.extend((order[half:], order[:half]))
+
+
+@lru_cache(maxsize=1)
+def table() -> pd.DataFrame:
+    """One row per postal code with coordinates: `area` (int id), `residential`, and the area's
+    centre `area_lat`, `area_lon` (the mean of its residential codes' points)."""
+    pt = places.postal_table()
+    codes = pt.index.to_numpy(dtype=str)
+    lat, lon = pt["lat"].to_numpy(float), pt["lon"].to_numpy(float)
+    residential = pt["bruksomrade_2017"].isin(RESIDENTIAL).to_numpy() if "bruksomrade_2017" in pt else np.ones(len(pt), bool)
+    res = np.flatnonzero(residential)
+    # An equirectangular projection is plenty for deciding which side of a group is wider.
+    x = np.radians(lon[res]) * np.cos(np.radians(lat[res])) * places.EARTH_RADIUS_KM
+    y = np.radians(lat[res]) * places.EARTH_RADIUS_KM
+    groups: list[np.ndarray] = []
+    _bisect(codes[res], x, y, groups)
+    # Number areas in the order of their smallest postal code (stable across rebuilds).
+    groups.sort(key=lambda g: min(codes[res][g]))
+    area = np.full(len(codes), -1, dtype=np.int64)
+    for a, g in enumerate(groups):
+        area[res[g]] = a
+    other = np.flatnonzero(~residential)
+    if len(other):
+        d = places.haversine_km(lat[other][:, None], lon[other][:, None], lat[res][None, :], lon[res][None, :])
+        area[other] = area[res[np.argmin(d, axis=1)]]
+    frame = pd.DataFrame({"area": area, "residential": residential, "lat": lat, "lon": lon}, index=pt.index)
+    centre = frame[frame["residential"]].groupby("area")[["lat", "lon"]].mean()
+    frame["area_lat"] = centre["lat"].reindex(frame["area"]).to_numpy()
+    frame["area_lon"] = centre["lon"].reindex(frame["area"]).to_numpy()
+    return frame
+
+
+def centres(postal_codes) -> tuple[np.ndarray, np.ndarray]:
+    """(lat, lon) of the home-area centre of each postal code; NaN for an unknown code."""
+    t = table()
+    codes = pd.Index(np.asarray(postal_codes, dtype=str))
+    pos = t.index.get_indexer(codes)
+    lat = np.where(pos >= 0, t["area_lat"].to_numpy()[pos], np.nan)
+    lon = np.where(pos >= 0, t["area_lon"].to_numpy()[pos], np.nan)
+    return lat, lon
+
+
+def area_of(postal_code: str) -> int | None:
+    t = table()
+    return int(t.at[postal_code, "area"]) if postal_code in t.index else None
+
+
+def residential_codes(area: int) -> list[str]:
+    t = table()
+    return sorted(t.index[(t["area"] == area) & t["residential"]])

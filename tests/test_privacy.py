@@ -1,0 +1,140 @@
+"""What a liaison officer can read must not depend on what they may not know (issue 9).
+
+An opening's candidates are employer-facing: ranked and explained on `World.employer_view`.
+These properties change the hidden thing and check that nothing employer-facing moves:
+
+- a non-consenting participant's adaptation needs (none, covered, not covered, any codes);
+- an opening's offered adaptations, for every non-consenting candidate;
+- where in their home area a participant lives (the hard constraints aside).
+"""
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from matching.engine import MatchEngine
+from matching.explain import reasons
+from matching.taxonomy import areas, places
+from tests.synthetic import AS_OF, NEEDS, build_world, monotone_models, opening, participant, subset
+
+FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _records(world) -> tuple[list[dict], list[dict]]:
+    ps = [dict(r) for r in world.participants.frame.to_dict("records")]
+    os_ = [dict(r) for r in world.openings.frame.drop(columns=["adaptations_all"]).to_dict("records")]
+    return ps, os_
+
+
+def liaison_view(world, model, only: set[str] | None = None) -> dict[str, list]:
+    """Every opening's whole candidate list as a liaison reads it (ids, ranks, scores and the
+    reasons in both languages), optionally only the entries of some participants."""
+    engine = MatchEngine(world, model, AS_OF)
+    out = {}
+    for o, items in engine.candidates(np.arange(len(world.openings)), k=10_000).items():
+        out[str(world.openings.ids[o])] = [
+            (s.participant_id, s.score, reasons(s.explanation, "nb"), reasons(s.explanation, "en"))
+            for s in items if only is None or s.participant_id in only]
+    return out
+
+
+@st.composite
+def mixed_worlds(draw):
+    """Small worlds where at least one participant did not consent to share needs."""
+    n_p, n_o = draw(st.integers(1, 5)), draw(st.integers(1, 8))
+    ps = [draw(participant(f"P-{i:03d}")) for i in range(n_p)]
+    ps[0]["shares_needs_with_employers"] = False
+    os_ = [draw(opening(f"O-{i:03d}")) for i in range(n_o)]
+    return ps, os_
+
+
+@FAST
+@given(mixed_worlds(), monotone_models(), st.data())
+def test_nothing_a_liaison_sees_depends_on_a_non_consenting_participants_needs(world_records, model, data):
+    ps, os_ = world_records
+    before = liaison_view(build_world(ps, os_), model)
+    changed = copy.deepcopy(ps)
+    for p in changed:
+        if not p["shares_needs_with_employers"]:
+            p["adaptation_needs"] = sorted(data.draw(subset(NEEDS, 6)))
+    assert liaison_view(build_world(changed, os_), model) == before
+
+
+@FAST
+@given(mixed_worlds(), monotone_models(), st.data())
+def test_nor_on_what_openings_offer_for_those_who_did_not_consent(world_records, model, data):
+    """Scores, reasons and their relative order among non-consenting candidates stay put
+    (consenting candidates may move: their needs are weighed, as they agreed)."""
+    ps, os_ = world_records
+    hidden = {p["participant_id"] for p in ps if not p["shares_needs_with_employers"]}
+    before = liaison_view(build_world(ps, os_), model, only=hidden)
+    changed = copy.deepcopy(os_)
+    for o in changed:
+        o["adaptations_offered"] = sorted(data.draw(subset(NEEDS, 6)))
+        o["employer_adaptations"] = sorted(data.draw(subset(NEEDS, 6)))
+    assert liaison_view(build_world(ps, changed), model, only=hidden) == before
+
+
+@FAST
+@given(mixed_worlds(), monotone_models())
+def test_having_needs_is_not_visible_either(world_records, model):
+    """No needs, every need covered and nothing covered read the same to a liaison when the
+    participant did not consent: the adaptation criterion is simply not assessed."""
+    ps, os_ = world_records
+    views = []
+    for needs in ([], sorted(NEEDS[:3])):
+        variant = copy.deepcopy(ps)
+        variant[0]["adaptation_needs"] = needs
+        for covered in (False, True):
+            offers = copy.deepcopy(os_)
+            for o in offers:
+                o["adaptations_offered"] = sorted(needs) if covered else []
+                o["employer_adaptations"] = []
+            views.append(liaison_view(build_world(variant, offers), model, only={"P-000"}))
+    assert all(v == views[0] for v in views)
+
+
+def _same_area_codes() -> list[tuple[str, str]]:
+    """Pairs of residential postal codes in one home area, around Trondheim."""
+    t = areas.table()
+    near = t[t["residential"] & t.index.str.startswith("70")]
+    pairs = []
+    for _, group in near.groupby("area"):
+        codes = sorted(group.index)
+        if len(codes) >= 2:
+            pairs.append((codes[0], codes[-1]))
+    return pairs
+
+
+SAME_AREA = _same_area_codes()
+
+
+@FAST
+@given(mixed_worlds(), monotone_models(), st.sampled_from(SAME_AREA))
+def test_where_in_the_home_area_someone_lives_changes_no_score_or_text(world_records, model, codes):
+    """Moving a participant within their home area changes nothing a liaison reads about any
+    pair that stays a candidate (only the hard constraints, on the real home, may add or
+    drop a pair: nobody is listed beyond their own limit)."""
+    ps, os_ = world_records
+    worlds = []
+    for code in codes:
+        variant = copy.deepcopy(ps)
+        place = places.lookup(code)
+        variant[0].update(postal_code=code, lat=place.lat, lon=place.lon)
+        worlds.append(liaison_view(build_world(variant, os_), model, only={"P-000"}))
+    a, b = worlds
+    for oid in a:
+        if a[oid] and b[oid]:
+            assert a[oid] == b[oid]
+
+
+def test_same_area_pairs_exist_and_areas_are_large_enough():
+    assert len(SAME_AREA) >= 5
+    t = areas.table()
+    sizes = t[t["residential"]].groupby("area").size()
+    assert sizes.min() >= areas.MIN_CODES
+    # every postal code with coordinates belongs to an area with a centre
+    assert (t["area"] >= 0).all() and t["area_lat"].notna().all()
