@@ -51,7 +51,9 @@ def _json_safe(value: Any, depth: int = 0) -> Any:
     if isinstance(value, bytes):
         value = value.decode("utf-8", errors="replace")
     if isinstance(value, str):
-        return value if len(value) <= 200 else value[:200] + "…"
+        value = value if len(value) <= 200 else value[:200] + "…"
+        # a lone surrogate cannot be encoded as UTF-8: echo it escaped ("\\ud800")
+        return value.encode("utf-8", errors="backslashreplace").decode("utf-8")
     if depth > 3:
         return "…"
     if isinstance(value, dict):
@@ -66,7 +68,7 @@ def _json_safe(value: Any, depth: int = 0) -> Any:
 def _clean_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for err in errors:
-        item: dict[str, Any] = {"loc": [str(p) if not isinstance(p, int) else p for p in err.get("loc", ())],
+        item: dict[str, Any] = {"loc": [_json_safe(str(p)) if not isinstance(p, int) else p for p in err.get("loc", ())],
                                 "msg": str(err.get("msg", "")).removeprefix("Value error, "),
                                 "type": str(err.get("type", ""))}
         if "input" in err:

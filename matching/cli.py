@@ -38,7 +38,7 @@ def _load_or_exit(settings: Settings, directory: Path) -> dict[str, int]:
     from matching.store.load import LoadError, load_directory
 
     try:
-        return load_directory(_db(settings), directory)
+        return load_directory(_db(settings), directory, today=settings.as_of())
     except LoadError as exc:
         print(str(exc), file=sys.stderr)
         raise typer.Exit(code=2) from None
@@ -157,6 +157,7 @@ def titles(
     """
     import csv
 
+    from matching.csvsafe import safe_cell
     from matching.taxonomy.titles import top_titles
 
     try:
@@ -183,7 +184,7 @@ def titles(
         batch = lines[start:start + chunk]
         for title, ranked in zip(batch, top_titles(batch, top)):
             for rank, (code, score) in enumerate(ranked, start=1):
-                out.writerow([title, rank, code, f"{score:.4f}"])
+                out.writerow([safe_cell(title), rank, code, f"{score:.4f}"])
     sys.stdout.flush()
 
 

@@ -3,6 +3,12 @@
 The same models validate fixture files (`matching load`), API write bodies and generator
 output, so an error is reported the same way wherever bad data enters. List-valued fields
 arrive from CSV as `|`-separated strings; experience is `STYRK:years|STYRK:years`.
+
+Every bound is declared here, once, so it shows in the OpenAPI schema (`maxLength`,
+`maxItems`, `pattern`): text is free of NUL and other control characters and lone surrogates
+(`Text`), every string and every list has a size no real profile or opening reaches, and dates
+must fall in a plausible window around "today" (`MATCHING_TODAY` when set, see
+`matching.config.Settings.as_of`).
 """
 from __future__ import annotations
 
@@ -11,7 +17,18 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from matching.taxonomy import adaptations, occupations, places
 
@@ -56,7 +73,61 @@ LICENCE_CLASSES: frozenset[str] = frozenset(
 NACE_SECTIONS: frozenset[str] = frozenset("ABCDEFGHIJKLMNOPQRSTU")
 HOURS_FULL_TIME = 37.5
 
+# --------------------------------------------------------------------------- bounds
+
+#: Plausible dates. Anything before EARLIEST_DATE is a typo or a placeholder (0001-01-01).
+EARLIEST_DATE = dt.date(2000, 1, 1)
+#: What has happened (registered_at, published_at, occurred_at) is at most this far after
+#: today (time zones, a clock a little ahead); later is the future, i.e. wrong.
+HAPPENED_TOLERANCE = dt.timedelta(days=1)
+#: What is planned (deadline, start_date, available_from) is at most this far after today;
+#: later is a placeholder such as 9999-12-31.
+PLANNING_HORIZON = dt.timedelta(days=3 * 366)
+
+#: Sizes no real profile or opening reaches, so a posted profile cannot hog the server.
+MAX_TEXT = 200  # a name, title, skill, contact, trusted person, actor
+MAX_REASON = 2000  # an outcome's free-text reason
+MAX_CODE = 40  # an adaptation code, licence class, NACE section (as list items)
+MAX_TITLES = 20  # desired titles, desired STYRK-08 codes
+MAX_SKILLS = 50  # a participant's skills; an opening's required / optional skills
+MAX_EXPERIENCE = 30  # experience entries
+MAX_CODES = 30  # driving licences, adaptation needs / offers, preferred industries
+
+#: Formats (checked as `pattern`, so they are in the OpenAPI schema too).
+ID_PATTERN = r"^[A-Za-z0-9._-]{1,40}$"  # participant_id, opening_id
+OFFICE_ID_PATTERN = r"^[a-z0-9-]{1,40}$"
+EVENT_ID_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
+POSTAL_PATTERN = r"^\d{4}$"
+STYRK_PATTERN = r"^\d{4}$"  # STYRK-08 unit group
+ORGNR_PATTERN = r"^\d{9}$"
+
 # --------------------------------------------------------------------------- field helpers
+
+#: C0 controls except tab, newline and carriage return; DEL and C1 controls; lone surrogates.
+_BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _check_text(value: str) -> str:
+    """Refuse NUL, control characters and lone surrogates: they cannot be stored (PostgreSQL
+    refuses NUL), encoded as UTF-8 (a surrogate crashes the encoder) or shown."""
+    m = _BAD_CHARS.search(value)
+    if m:
+        ch = m.group()
+        what = ("a NUL character" if ch == "\x00" else
+                "a lone surrogate" if "\ud800" <= ch <= "\udfff" else "a control character")
+        raise ValueError(f"contains {what} (U+{ord(ch):04X} at position {m.start() + 1}); "
+                         "text must be printable Unicode")
+    return value
+
+
+def text(max_length: int = MAX_TEXT, *, min_length: int | None = None, pattern: str | None = None) -> Any:
+    """A bounded string type free of NUL, control characters and lone surrogates."""
+    return Annotated[str, StringConstraints(min_length=min_length, max_length=max_length, pattern=pattern),
+                     AfterValidator(_check_text)]
+
+
+#: Any text field (at most MAX_TEXT characters).
+Text = text()
 
 
 def _split_list(value: Any) -> Any:
@@ -74,9 +145,59 @@ def _blank_to_none(value: Any) -> Any:
     return value
 
 
-StrList = Annotated[list[str], BeforeValidator(_split_list)]
+#: `|`-separated (CSV) or a JSON list; bound the number of items with Field(max_length=...).
+StrList = Annotated[list[Text], BeforeValidator(_split_list)]
+CodeList = Annotated[list[text(MAX_CODE)], BeforeValidator(_split_list)]
+StyrkList = Annotated[list[text(4, pattern=STYRK_PATTERN)], BeforeValidator(_split_list)]
 OptDate = Annotated[dt.date | None, BeforeValidator(_blank_to_none)]
-OptStr = Annotated[str | None, BeforeValidator(_blank_to_none)]
+OptStr = Annotated[Text | None, BeforeValidator(_blank_to_none)]
+
+Id = text(40, pattern=ID_PATTERN)
+OfficeId = text(40, pattern=OFFICE_ID_PATTERN)
+PostalCode = text(4, pattern=POSTAL_PATTERN)
+Orgnr = text(9, pattern=ORGNR_PATTERN)
+Level = text(MAX_CODE)  # an education / Norwegian level, checked against its scale
+
+
+def today(info: ValidationInfo | None = None) -> dt.date:
+    """The date validation is relative to: the context's ``today`` (the loader passes it
+    once per import), else the settings' (``MATCHING_TODAY`` when set, else the clock)."""
+    ctx = info.context if info is not None else None
+    if isinstance(ctx, dict) and isinstance(ctx.get("today"), dt.date):
+        return ctx["today"]
+    from matching.config import get_settings
+
+    return get_settings().as_of()
+
+
+def _as_date(value: dt.date | dt.datetime) -> dt.date:
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.UTC)
+        return value.date()
+    return value
+
+
+def _happened(value: Any, info: ValidationInfo) -> Any:
+    """A date that has happened: from EARLIEST_DATE to today + HAPPENED_TOLERANCE."""
+    if value is None:
+        return value
+    latest = today(info) + HAPPENED_TOLERANCE
+    if not EARLIEST_DATE <= _as_date(value) <= latest:
+        raise ValueError(f"implausible date: must be between {EARLIEST_DATE} and {latest} "
+                         "(not in the future)")
+    return value
+
+
+def _planned(value: Any, info: ValidationInfo) -> Any:
+    """A planned date: from EARLIEST_DATE to today + PLANNING_HORIZON."""
+    if value is None:
+        return value
+    latest = today(info) + PLANNING_HORIZON
+    if not EARLIEST_DATE <= _as_date(value) <= latest:
+        raise ValueError(f"implausible date: must be between {EARLIEST_DATE} and {latest} "
+                         f"(at most {PLANNING_HORIZON.days // 366} years ahead)")
+    return value
 
 
 def orgnr_is_valid(orgnr: str) -> bool:
@@ -91,7 +212,7 @@ def orgnr_is_valid(orgnr: str) -> bool:
 
 def _check_postal(code: str) -> str:
     code = code.strip()
-    if not re.fullmatch(r"\d{4}", code):
+    if not re.fullmatch(POSTAL_PATTERN, code):
         raise ValueError("must be a 4-digit Norwegian postal code")
     if not places.is_known(code):
         raise ValueError(f"unknown postal code {code!r} (not in the postal code register with coordinates)")
@@ -128,28 +249,28 @@ class _Row(BaseModel):
 
 
 class Office(_Row):
-    office_id: str = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9-]+$")
-    name: str = Field(min_length=1, max_length=200)
-    municipality_code: str = Field(pattern=r"^\d{4}$")
-    postal_code: str
+    office_id: OfficeId
+    name: Text = Field(min_length=1)
+    municipality_code: text(4, pattern=r"^\d{4}$")
+    postal_code: PostalCode
 
     _postal = field_validator("postal_code")(classmethod(lambda cls, v: _check_postal(v)))
 
 
 class Employer(_Row):
-    orgnr: str
-    name: str = Field(min_length=1, max_length=200)
-    nace: str = Field(pattern=r"^\d{2}\.\d{3}$", description="SN2007 subclass, e.g. 47.111")
-    nace_section: str = Field(pattern=r"^[A-U]$")
-    postal_code: str
-    office_id: str = Field(min_length=1, max_length=40, description="office whose liaison staff own the relation")
-    adaptations_offered: StrList = Field(default_factory=list)
+    orgnr: Orgnr
+    name: Text = Field(min_length=1)
+    nace: text(6, pattern=r"^\d{2}\.\d{3}$") = Field(description="SN2007 subclass, e.g. 47.111")
+    nace_section: text(1, pattern=r"^[A-U]$")
+    postal_code: PostalCode
+    office_id: OfficeId = Field(description="office whose liaison staff own the relation")
+    adaptations_offered: CodeList = Field(default_factory=list, max_length=MAX_CODES)
     inclusive_workplace_agreement: bool = False
     past_trial_placements: int = Field(default=0, ge=0)
     past_hires_after_trial: int = Field(default=0, ge=0)
     # Lengths are the table columns' (PostgreSQL refuses longer text; SQLite would not).
-    contact_name: OptStr = Field(default=None, max_length=200)
-    contact_email: OptStr = Field(default=None, max_length=200)
+    contact_name: OptStr = None
+    contact_email: OptStr = None
 
     @field_validator("orgnr")
     @classmethod
@@ -169,25 +290,40 @@ class Employer(_Row):
 
 
 class Opening(_Row):
-    opening_id: str = Field(min_length=1, max_length=40)
-    orgnr: str
+    opening_id: Id
+    orgnr: Orgnr
     kind: Kind
-    title: str = Field(min_length=2, max_length=200)
-    styrk08: OptStr = Field(default=None, description="blank → normalised from the title")
-    required_skills: StrList = Field(default_factory=list)
-    optional_skills: StrList = Field(default_factory=list)
-    required_licences: StrList = Field(default_factory=list)
-    min_norwegian: str = "none"
-    min_education: str = "none"
+    title: Text = Field(min_length=2)
+    styrk08: Annotated[text(4, pattern=STYRK_PATTERN) | None, BeforeValidator(_blank_to_none)] = Field(
+        default=None, description="blank → normalised from the title")
+    required_skills: StrList = Field(default_factory=list, max_length=MAX_SKILLS)
+    optional_skills: StrList = Field(default_factory=list, max_length=MAX_SKILLS)
+    required_licences: CodeList = Field(default_factory=list, max_length=MAX_CODES)
+    min_norwegian: Level = "none"
+    min_education: Level = "none"
     hours_per_week: float = Field(gt=0, le=60)
     positions: int = Field(default=1, ge=1, le=500)
-    postal_code: OptStr = Field(default=None, description="blank → the employer's")
+    postal_code: Annotated[PostalCode | None, BeforeValidator(_blank_to_none)] = Field(
+        default=None, description="blank → the employer's")
     start_date: OptDate = None
     deadline: OptDate = None
     status: OpeningStatus = OpeningStatus.open
-    adaptations_offered: StrList = Field(default_factory=list, description="on top of the employer's")
-    office_id: str = Field(min_length=1, max_length=40)
+    adaptations_offered: CodeList = Field(default_factory=list, max_length=MAX_CODES,
+                                          description="on top of the employer's")
+    office_id: OfficeId
     published_at: dt.date
+
+    _published = field_validator("published_at")(classmethod(lambda cls, v, info: _happened(v, info)))
+    _planned_dates = field_validator("start_date", "deadline")(classmethod(lambda cls, v, info: _planned(v, info)))
+
+    @model_validator(mode="after")
+    def _deadline_after_publication(self) -> Opening:
+        if self.deadline is not None and self.deadline < self.published_at:
+            raise PydanticCustomError(
+                "date_order", "deadline {deadline} is before published_at {published_at}",
+                {"field": "deadline", "deadline": self.deadline.isoformat(),
+                 "published_at": self.published_at.isoformat()})
+        return self
 
     @field_validator("styrk08")
     @classmethod
@@ -218,7 +354,7 @@ class Opening(_Row):
 
 
 class Experience(BaseModel):
-    styrk08: str
+    styrk08: text(4, pattern=STYRK_PATTERN)
     years: float = Field(ge=0, le=60)
 
 
@@ -242,23 +378,28 @@ def _parse_experience(value: Any) -> Any:
 class ParticipantProfile(_Row):
     """What an adviser knows about a participant; also the body of POST /v1/match."""
 
-    postal_code: str
+    postal_code: PostalCode
     max_commute_km: float = Field(gt=0, le=300)
-    desired_titles: StrList = Field(min_length=1)
-    desired_styrk08: StrList = Field(default_factory=list, description="blank → normalised from titles")
-    skills: StrList = Field(default_factory=list)
-    experience: Annotated[list[Experience], BeforeValidator(_parse_experience)] = Field(default_factory=list)
-    education_level: str = "none"
-    norwegian_level: str = "none"
-    driving_licences: StrList = Field(default_factory=list)
+    desired_titles: StrList = Field(min_length=1, max_length=MAX_TITLES)
+    desired_styrk08: StyrkList = Field(default_factory=list, max_length=MAX_TITLES,
+                                       description="blank → normalised from titles")
+    skills: StrList = Field(default_factory=list, max_length=MAX_SKILLS)
+    experience: Annotated[list[Experience], BeforeValidator(_parse_experience)] = Field(
+        default_factory=list, max_length=MAX_EXPERIENCE)
+    education_level: Level = "none"
+    norwegian_level: Level = "none"
+    driving_licences: CodeList = Field(default_factory=list, max_length=MAX_CODES)
     max_hours_per_week: float = Field(default=HOURS_FULL_TIME, gt=0, le=60)
     wants_part_time: bool = False
     available_from: OptDate = None
     goal: Goal = Goal.either
-    adaptation_needs: StrList = Field(default_factory=list)
+    adaptation_needs: CodeList = Field(default_factory=list, max_length=MAX_CODES)
     shares_needs_with_employers: bool = False
-    preferred_industries: StrList = Field(default_factory=list, description="NACE sections A-U")
-    trusted_person: OptStr = Field(default=None, max_length=200)
+    preferred_industries: CodeList = Field(default_factory=list, max_length=MAX_CODES,
+                                           description="NACE sections A-U")
+    trusted_person: OptStr = None
+
+    _available = field_validator("available_from")(classmethod(lambda cls, v, info: _planned(v, info)))
 
     _postal = field_validator("postal_code")(classmethod(lambda cls, v: _check_postal(v)))
     _needs = field_validator("adaptation_needs")(classmethod(lambda cls, v: _check_needs(v)))
@@ -295,19 +436,24 @@ class ParticipantProfile(_Row):
 
 
 class Participant(ParticipantProfile):
-    participant_id: str = Field(min_length=1, max_length=40)
-    office_id: str = Field(min_length=1, max_length=40)
+    participant_id: Id
+    office_id: OfficeId
     registered_at: dt.date
+
+    _registered = field_validator("registered_at")(classmethod(lambda cls, v, info: _happened(v, info)))
 
 
 class Outcome(_Row):
-    event_id: OptStr = Field(default=None, max_length=64, description="blank → assigned on insert")
-    participant_id: str = Field(min_length=1, max_length=40)
-    opening_id: str = Field(min_length=1, max_length=40)
+    event_id: Annotated[text(64, pattern=EVENT_ID_PATTERN) | None, BeforeValidator(_blank_to_none)] = Field(
+        default=None, description="blank → assigned on insert")
+    participant_id: Id
+    opening_id: Id
     event: Event
-    reason: OptStr = None
+    reason: Annotated[text(MAX_REASON) | None, BeforeValidator(_blank_to_none)] = None
     occurred_at: dt.datetime
-    actor: str = Field(default="import", min_length=1, max_length=200)
+    actor: Text = Field(default="import", min_length=1)
+
+    _occurred = field_validator("occurred_at")(classmethod(lambda cls, v, info: _happened(v, info)))
 
 
 #: File name → row model, in load order (later files reference earlier ones).

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from matching.csvsafe import safe_frame
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from build_reference_skills import NORWAY_ONLY  # noqa: E402  (sibling script, not a package)
 
@@ -107,7 +109,7 @@ def main() -> None:
     table = table[(table["shared_core"] > 0) | (table["substitute_pct"] > 0)]
     table = table.sort_values(["from_code", "to_code"])
     cols = ["from_code", "to_code", "shared_core", "n_core", "substitute_pct"]
-    table[cols].to_csv(args.out, index=False)
+    safe_frame(table[cols]).to_csv(args.out, index=False)
     print(f"{len(table)} code pairs with evidence: {int((table['shared_core'] > 0).sum())} share core skills, "
           f"{int((table['substitute_pct'] > 0).sum())} substitution links")
 

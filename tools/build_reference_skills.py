@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from matching.csvsafe import safe_frame
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "matching" / "reference"
 #: Norway-only STYRK-08 code → ISCO-08 group whose ESCO skills it takes: general nurses (ESCO
@@ -56,16 +58,16 @@ def main() -> None:
     table = (keep.rename(columns={"iscoGroup": "styrk08", "relationType": "relation"})
                  [["styrk08", "skill_id", "relation", "n"]].sort_values(["styrk08", "relation", "n", "skill_id"],
                                                                         ascending=[True, True, False, True]))
-    table[["styrk08", "skill_id", "relation"]].to_csv(OUT / "occupation_skills.csv", index=False)
+    safe_frame(table[["styrk08", "skill_id", "relation"]]).to_csv(OUT / "occupation_skills.csv", index=False)
     # Every ESCO skill, not only those linked above, so free text an adviser types
     # ("Norwegian", "operate forklift") still finds its id.
     out = skills.rename(columns={"preferredLabel": "label_en", "skillType": "skill_type"})
-    out[["skill_id", "label_en", "skill_type"]].sort_values("skill_id").to_csv(OUT / "skills.csv", index=False)
+    safe_frame(out[["skill_id", "label_en", "skill_type"]].sort_values("skill_id")).to_csv(OUT / "skills.csv", index=False)
     alt = (skills[skills["skill_id"].isin(set(table["skill_id"]))]
            .assign(label_en=skills["altLabels"].fillna("").str.split("\n")).explode("label_en"))
     alt["label_en"] = alt["label_en"].str.strip()
     alt = alt[alt["label_en"] != ""].drop_duplicates(["skill_id", "label_en"])
-    alt[["skill_id", "label_en"]].sort_values(["skill_id", "label_en"]).to_csv(OUT / "skill_alt_labels_en.csv", index=False)
+    safe_frame(alt[["skill_id", "label_en"]].sort_values(["skill_id", "label_en"])).to_csv(OUT / "skill_alt_labels_en.csv", index=False)
     print(f"{len(alt)} alternative labels")
     print(f"{len(table)} occupation-skill rows over {table['styrk08'].nunique()} codes; {len(out)} skills")
 

@@ -92,6 +92,7 @@ import numpy as np
 import pandas as pd
 
 from matching import schema
+from matching.csvsafe import safe_frame
 from matching.generate.catalogue import OFFICES
 from matching.generate.outcomes import simulate
 from matching.generate.people import participants
@@ -112,10 +113,10 @@ def _write(df: pd.DataFrame, path: Path, model: type[schema.BaseModel]) -> int:
     """CSV in the contract's column order: UTF-8, header, `\\n` line ends, floats without noise."""
     cols = list(model.model_fields)
     out = df.reindex(columns=cols)
-    for col in cols:
-        if out[col].dtype.kind == "f":
-            out[col] = [f"{v:g}" for v in out[col]]
-    out = out.fillna("")
+    floats = tuple(col for col in cols if out[col].dtype.kind == "f")
+    for col in floats:
+        out[col] = [f"{v:g}" for v in out[col]]
+    out = safe_frame(out.fillna(""), numeric=floats)  # no text cell a spreadsheet would run
     out.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
     return len(out)
 

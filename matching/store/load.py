@@ -12,10 +12,17 @@ validated in one pydantic call, normalised with memoised lookups and upserted wi
 executemany of pre-encoded parameters. Chunks are written as soon as they are valid, inside
 the transaction; after the first error nothing more is written, every remaining row is still
 checked, and the transaction is rolled back.
+
+Errors name the file's physical line: files are read as bytes and decoded line by line (a bad
+byte is reported on its own line), a record spanning several lines (a quoted newline) is
+reported on the line it starts. A file that is empty or has a wrong header is one error for
+the file, not one per row.
 """
 from __future__ import annotations
 
+import codecs
 import csv
+import datetime as dt
 import hashlib
 import logging
 from collections.abc import Iterator
@@ -69,6 +76,8 @@ def validation_errors(file: str, line: int, exc: ValidationError, raw: dict[str,
     out = []
     for err in exc.errors():
         loc = [str(p) for p in err["loc"]]
+        if not loc and isinstance(err.get("ctx"), dict) and err["ctx"].get("field"):
+            loc = [str(err["ctx"]["field"])]  # a check across fields that names the one to fix
         fld = ".".join(loc) if loc else "(row)"
         value = raw.get(loc[0]) if loc else None
         if err["type"] == "extra_forbidden":
@@ -134,11 +143,84 @@ def participant_row(profile: schema.ParticipantProfile) -> dict[str, Any]:
 
 
 
-def _read_csv(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        for row in reader:
-            yield reader.line_num, row
+class _BadFile(Exception):
+    """The rest of a file cannot be read (not UTF-8, not CSV); `line` is the physical line."""
+
+    def __init__(self, line: int, message: str):
+        super().__init__(message)
+        self.line, self.message = line, message
+
+
+def _decoded_lines(fh) -> Iterator[str]:
+    """A binary file's lines decoded one by one, so a bad byte is reported on its own line."""
+    for number, raw in enumerate(fh, start=1):
+        if number == 1 and raw.startswith(codecs.BOM_UTF8):
+            raw = raw[len(codecs.BOM_UTF8):]
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise _BadFile(number, f"not UTF-8 text (byte {raw[exc.start:exc.start + 1]!r} at column "
+                                   f"{exc.start + 1}); save the file as UTF-8") from None
+
+
+class _CsvFile:
+    """A CSV data file: its header, then (line, row) pairs where `line` is the physical line
+    the record starts on. Blank lines are skipped."""
+
+    def __init__(self, fh):
+        self._reader = csv.reader(_decoded_lines(fh))
+        self.header: list[str] | None = None
+        self.header_line = 0
+
+    def _next(self) -> tuple[int, list[str]] | None:
+        reader = self._reader
+        while True:
+            start = reader.line_num + 1
+            try:
+                record = next(reader)
+            except StopIteration:
+                return None
+            except csv.Error as exc:
+                raise _BadFile(start, f"not a readable CSV file: {exc}") from None
+            if record:
+                return start, record
+
+    def read_header(self) -> list[str] | None:
+        found = self._next()
+        if found is not None:
+            self.header_line, self.header = found
+        return self.header
+
+    def rows(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        header = self.header or []
+        n = len(header)
+        while (found := self._next()) is not None:
+            line, record = found
+            row: dict[Any, Any] = dict(zip(header, record))
+            if len(record) > n:
+                row[None] = record[n:]
+            elif len(record) < n:
+                row[None] = None  # marks a short row
+            yield line, row
+
+
+def header_errors(file: str, model: type[BaseModel], header: list[str], line: int) -> list[RowError]:
+    """One error for a header with unknown, duplicate or missing columns (else none)."""
+    fields = model.model_fields
+    unknown = [c for c in header if c not in fields]
+    duplicate = sorted({c for c in header if header.count(c) > 1})
+    missing = [name for name, f in fields.items() if f.is_required() and name not in header]
+    problems = []
+    if unknown:
+        problems.append(f"unknown column(s) {unknown}")
+    if duplicate:
+        problems.append(f"duplicate column(s) {duplicate}")
+    if missing:
+        problems.append(f"missing required column(s) {missing}")
+    if not problems:
+        return []
+    return [RowError(file, line, "(header)", ",".join(header),
+                     "; ".join(problems) + f"; expected columns: {','.join(fields)}")]
 
 
 @lru_cache(maxsize=8)
@@ -147,25 +229,34 @@ def _list_adapter(model: type[BaseModel]) -> TypeAdapter:
 
 
 def _validate_chunk(model: type[BaseModel], items: list[tuple[int, dict[str, Any]]],
-                    file: str) -> tuple[list[tuple[int, Any]], list[RowError]]:
+                    file: str, context: dict[str, Any] | None = None) -> tuple[list[tuple[int, Any]], list[RowError]]:
     """Validate a chunk in one pydantic call; only a chunk with errors is redone row by row,
     to keep its good rows and report each bad one with its line."""
     lines, cleaned, errors = [], [], []
     for line, raw in items:
         if None in raw:
-            errors.append(RowError(file, line, "(row)", raw[None], "more values than header columns"))
+            extra = raw.pop(None)
+            if extra is None:
+                errors.append(RowError(file, line, "(row)", list(raw.values()), "fewer values than header columns"))
+            else:
+                errors.append(RowError(file, line, "(row)", extra, "more values than header columns"))
+            continue
+        nul = [(k, v) for k, v in raw.items() if "\x00" in v]
+        if nul:
+            errors.extend(RowError(file, line, k, v, "contains a NUL byte (\\x00); text must not contain control "
+                                   "characters") for k, v in nul)
             continue
         # CSV gives "" for empty cells: treat as absent so defaults apply.
         cleaned.append({k: v for k, v in raw.items() if v != ""})
         lines.append(line)
     try:
-        return list(zip(lines, _list_adapter(model).validate_python(cleaned))), errors
+        return list(zip(lines, _list_adapter(model).validate_python(cleaned, context=context))), errors
     except ValidationError:
         pass
     good = []
     for line, row in zip(lines, cleaned):
         try:
-            good.append((line, model.model_validate(row)))
+            good.append((line, model.model_validate(row, context=context)))
         except ValidationError as exc:
             errors.extend(validation_errors(file, line, exc, row))
     return good, errors
@@ -244,6 +335,7 @@ class _Import:
     """State of one import: ids seen so far, where employers are, every error."""
 
     conn: Connection
+    today: dt.date
     errors: list[RowError] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     seen: dict[str, dict[str, int]] = field(default_factory=dict)  # file → id → first line
@@ -353,28 +445,42 @@ class _Import:
     def load_file(self, name: str, path: Path, chunk_rows: int) -> None:
         model, table = schema.FILES[name], TABLES[name]
         to_rows = getattr(self, table.name)
-        stream = _read_csv(path)
-        count, last_line = 0, 1
-        while True:
+        context = {"today": self.today}
+        count = 0
+        with path.open("rb") as fh:
+            data = _CsvFile(fh)
             try:
-                items = list(islice(stream, chunk_rows))
-            except UnicodeDecodeError as exc:
-                self.errors.append(RowError(name, last_line + 1, "(file)", name,
-                                            f"not UTF-8 text (byte {exc.object[exc.start:exc.start + 1]!r} after "
-                                            f"line {last_line}); save the file as UTF-8"))
-                break
-            except csv.Error as exc:
-                self.errors.append(RowError(name, last_line + 1, "(file)", name, f"not a readable CSV file: {exc}"))
-                break
-            if not items:
-                break
-            last_line = items[-1][0]
-            good, errors = _validate_chunk(model, items, name)
-            self.errors.extend(errors)
-            rows = to_rows(good)
-            if not self.errors:  # after the first error only check, never write
-                _upsert(self.conn, table, rows)
-            count += len(rows)
+                header = data.read_header()
+            except _BadFile as exc:
+                self.errors.append(RowError(name, exc.line, "(file)", name, exc.message))
+                header = None
+                self.counts[table.name] = 0
+                return
+            if header is None:
+                size = path.stat().st_size
+                what = "empty file (0 bytes)" if size == 0 else "no header line (only blank lines)"
+                self.errors.append(RowError(name, 1, "(file)", name,
+                                            f"{what}; expected a header line: {','.join(model.model_fields)}"))
+            else:
+                bad_header = header_errors(name, model, header, data.header_line)
+                self.errors.extend(bad_header)
+                if bad_header:  # every row would repeat it: one error for the file
+                    header = None
+            stream = data.rows() if header is not None else iter(())
+            while True:
+                try:
+                    items = list(islice(stream, chunk_rows))
+                except _BadFile as exc:
+                    self.errors.append(RowError(name, exc.line, "(file)", name, exc.message))
+                    break
+                if not items:
+                    break
+                good, errors = _validate_chunk(model, items, name, context)
+                self.errors.extend(errors)
+                rows = to_rows(good)
+                if not self.errors:  # after the first error only check, never write
+                    _upsert(self.conn, table, rows)
+                count += len(rows)
         self.counts[table.name] = count
 
 
@@ -383,11 +489,18 @@ TABLES: dict[str, Table] = {"offices.csv": t.offices, "employers.csv": t.employe
                             "participants.csv": t.participants, "outcomes.csv": t.outcomes}
 
 
-def load_directory(engine: Engine, directory: Path, *, chunk_rows: int = CHUNK_ROWS) -> dict[str, int]:
-    """Validate and import a directory; raises LoadError (nothing written) on any bad row."""
+def load_directory(engine: Engine, directory: Path, *, chunk_rows: int = CHUNK_ROWS,
+                   today: dt.date | None = None) -> dict[str, int]:
+    """Validate and import a directory; raises LoadError (nothing written) on any bad row.
+
+    Dates are checked against `today` (default: the settings' — ``MATCHING_TODAY`` when set)."""
+    if today is None:
+        from matching.config import get_settings
+
+        today = get_settings().as_of()
     files = read_directory(directory)
     with engine.begin() as conn:
-        job = _Import(conn)
+        job = _Import(conn, today)
         if conn.dialect.name == "sqlite":
             conn.exec_driver_sql("PRAGMA cache_size=-262144")  # 256 MB of page cache for index inserts
         try:
