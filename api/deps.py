@@ -16,6 +16,7 @@ from sqlalchemy import Connection, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.auth import InvalidToken, Principal, decode_token
+from api.schemas import OpeningIdPath, ParticipantIdPath
 from matching import runtime
 from matching.config import Settings
 from matching.store import tables as t
@@ -107,14 +108,14 @@ def opening_or_404(conn: Connection, opening_id: str) -> dict[str, Any]:
     return dict(row._mapping)
 
 
-def adviser_participant(participant_id: str, principal: AdviserOrAdmin, conn: ConnDep) -> dict[str, Any]:
+def adviser_participant(participant_id: ParticipantIdPath, principal: AdviserOrAdmin, conn: ConnDep) -> dict[str, Any]:
     """The participant row, if the caller is an adviser of its office (or an admin)."""
     row = participant_or_404(conn, participant_id)
     ensure_office(principal, row["office_id"], "participant")
     return row
 
 
-def liaison_opening(opening_id: str, principal: LiaisonOrAdmin, conn: ConnDep) -> dict[str, Any]:
+def liaison_opening(opening_id: OpeningIdPath, principal: LiaisonOrAdmin, conn: ConnDep) -> dict[str, Any]:
     """The opening row, if the caller is a liaison of its office (or an admin)."""
     row = opening_or_404(conn, opening_id)
     ensure_office(principal, row["office_id"], "opening")
