@@ -72,9 +72,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, unexpected_error)
-    for module in (health, participants, openings, match, feedback, admin, taxonomy):
-        app.include_router(module.router)
-    openapi.install(app)
+    routers = [module.router for module in (health, participants, openings, match, feedback, admin, taxonomy)]
+    for router in routers:
+        app.include_router(router)
+    openapi.install(app, routers)
     return app
 
 

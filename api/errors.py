@@ -19,6 +19,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
 
+_UNPARSABLE_BODY = "There was an error parsing the body"  # FastAPI's 400 when a body cannot be decoded
+
 
 class SafeJSONResponse(JSONResponse):
     """`JSONResponse` that renders text UTF-8 cannot carry (lone surrogates) as `\\uXXXX`
@@ -92,5 +94,9 @@ async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
     if exc.status_code in (204, 304):
         return Response(status_code=exc.status_code, headers=exc.headers)
     detail = exc.detail
+    if exc.status_code == 400 and detail == _UNPARSABLE_BODY:
+        # A body JSON cannot decode at all (e.g. not UTF-8) is invalid input like any other.
+        return SafeJSONResponse({"detail": [{"loc": ["body"], "msg": "the body is not valid JSON in UTF-8",
+                                             "type": "json_invalid"}]}, status_code=422)
     detail = safe_text(detail) if isinstance(detail, str) else json_safe(detail)
     return SafeJSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)

@@ -13,14 +13,14 @@ limits), so they are added here, derived from each route itself:
 | 413 | request body over `MATCHING_MAX_BODY_BYTES` | operations with a request body |
 | 422 | invalid input, `detail` a list naming each field | operations with parameters or a body |
 | 429 | over the caller's rate limit (`Retry-After`) | every `/v1` operation |
-| 503 | database unavailable, no trained model | every `/v1` operation |
+| 503 | database unavailable, no trained model | operations that use the database (`api.deps.get_conn`) |
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
@@ -77,6 +77,12 @@ def _checks_role(route: APIRoute) -> bool:
     return any(getattr(call, "__qualname__", "").startswith("require_role.") for call in _calls(route.dependant))
 
 
+def _uses_database(route: APIRoute) -> bool:
+    """Needs a connection (503 when the database is unreachable; live matching's 503 for a
+    missing model is on such routes too)."""
+    return any(getattr(call, "__qualname__", "") == "get_conn" for call in _calls(route.dependant))
+
+
 def _error_response(code: int, description: str) -> dict[str, Any]:
     model = "ValidationErrors" if code == 422 else "Error"
     response: dict[str, Any] = {"description": description,
@@ -89,17 +95,18 @@ def _error_response(code: int, description: str) -> dict[str, Any]:
     return response
 
 
-def complete(app: FastAPI, document: dict[str, Any]) -> dict[str, Any]:
-    """Add the error statuses and their schemas to a generated document (in place)."""
+def complete(routers: Iterable[APIRouter], document: dict[str, Any]) -> dict[str, Any]:
+    """Add the error statuses and their schemas to a generated document (in place). `routers`:
+    those the app includes without a further prefix (their routes' paths are the document's)."""
     _, defs = models_json_schema([(m, "serialization") for m in (Error, ValidationErrors)], ref_template=REF)
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     schemas.update(defs.get("$defs", {}))
-    routes = {(method.lower(), route.path_format): route for route in app.routes
+    routes = {(method.lower(), route.path_format): route for router in routers for route in router.routes
               if isinstance(route, APIRoute) for method in route.methods}
     for path, item in document.get("paths", {}).items():
         for method, operation in item.items():
             route = routes.get((method, path))
-            if route is None:
+            if route is None:  # /healthz declares its own 503; /docs, /metrics are not in the document
                 continue
             codes: dict[int, str] = {}
             if operation.get("security"):
@@ -115,20 +122,20 @@ def complete(app: FastAPI, document: dict[str, Any]) -> dict[str, Any]:
                 codes[422] = _DESCRIPTIONS[422]
             if path.startswith("/v1/"):
                 codes[429] = _DESCRIPTIONS[429]
+            if _uses_database(route):
                 codes[503] = _DESCRIPTIONS[503]
             responses = operation.setdefault("responses", {})
             for code, description in sorted(codes.items()):
                 if code == 422 or str(code) not in responses:
                     responses[str(code)] = _error_response(code, description)
     # FastAPI's own 422 schemas are replaced everywhere by ValidationErrors.
-    text_refs = repr(document["paths"])
-    for unused in ("HTTPValidationError", "ValidationError"):
-        if REF.format(model=unused) not in text_refs:
-            schemas.pop(unused, None)
+    if REF.format(model="HTTPValidationError") not in repr(document["paths"]):
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)  # referenced only by HTTPValidationError
     return document
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, routers: Iterable[APIRouter]) -> None:
     """Make `app.openapi()` return the completed document (built once, then cached)."""
 
     def openapi() -> dict[str, Any]:
@@ -136,7 +143,7 @@ def install(app: FastAPI) -> None:
             document = get_openapi(title=app.title, version=app.version, openapi_version=app.openapi_version,
                                    summary=app.summary, description=app.description, routes=app.routes,
                                    tags=app.openapi_tags, servers=app.servers)
-            app.openapi_schema = complete(app, document)
+            app.openapi_schema = complete(routers, document)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

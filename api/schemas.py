@@ -33,8 +33,8 @@ Styrk08 = Annotated[str, Field(pattern=STYRK08_PATTERN, description="STYRK-08 un
 Orgnr = Annotated[str, Field(pattern=ORGNR_PATTERN, description="organisation number", examples=["942110464"])]
 
 #: Path parameters, validated the same way (422 naming the parameter otherwise).
-ParticipantIdPath = Annotated[str, Path(pattern=ID_PATTERN, description="participant id, e.g. P-000001")]
-OpeningIdPath = Annotated[str, Path(pattern=ID_PATTERN, description="opening id, e.g. O-00001")]
+ParticipantIdPath = Annotated[str, Path(pattern=ID_PATTERN, description="participant id", examples=["P-000001"])]
+OpeningIdPath = Annotated[str, Path(pattern=ID_PATTERN, description="opening id", examples=["O-00001"])]
 
 
 def _assume_utc(value: Any) -> Any:
@@ -210,7 +210,9 @@ class Candidates(BaseModel):
 
 
 class FeedbackIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra={
+        "examples": [{"participant_id": "P-000001", "opening_id": "O-00001", "event": "contacted",
+                      "reason": "called the employer"}]})
 
     participant_id: str = Field(pattern=ID_PATTERN, max_length=40, examples=["P-000001"])
     opening_id: str = Field(pattern=ID_PATTERN, max_length=40, examples=["O-00001"])
