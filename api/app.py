@@ -6,16 +6,17 @@ a temporary database. `api.app.app` is built on first access from the environmen
 from __future__ import annotations
 
 import logging
-import math
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api import refusals
+from api import openapi, refusals
+from api.errors import SafeJSONResponse, unexpected_error, validation_error
+from api.limits import BodySizeLimit, RateLimit
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import admin, feedback, health, match, openings, participants, taxonomy
 from matching import runtime
@@ -43,49 +44,6 @@ Every read of a participant's data is written to the audit log (`GET /v1/audit`,
 """
 
 
-def _json_safe(value: Any, depth: int = 0) -> Any:
-    """The offending input, echoed back only as far as JSON can carry it (NaN, bytes, deep
-    nesting and huge strings would otherwise turn a 422 into a 500 or a flood)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, bytes):
-        value = value.decode("utf-8", errors="replace")
-    if isinstance(value, str):
-        value = value if len(value) <= 200 else value[:200] + "…"
-        # a lone surrogate cannot be encoded as UTF-8: echo it escaped ("\\ud800")
-        return value.encode("utf-8", errors="backslashreplace").decode("utf-8")
-    if depth > 3:
-        return "…"
-    if isinstance(value, dict):
-        return {str(k)[:100]: _json_safe(v, depth + 1) for k, v in list(value.items())[:50]}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v, depth + 1) for v in value[:50]]
-    if value is None or isinstance(value, bool | int | float):
-        return value
-    return str(value)[:200]
-
-
-def _clean_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    out = []
-    for err in errors:
-        item: dict[str, Any] = {"loc": [_json_safe(str(p)) if not isinstance(p, int) else p for p in err.get("loc", ())],
-                                "msg": str(err.get("msg", "")).removeprefix("Value error, "),
-                                "type": str(err.get("type", ""))}
-        if "input" in err:
-            item["input"] = _json_safe(err["input"])
-        out.append(item)
-    return out
-
-
-async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-    return JSONResponse(status_code=422, content={"detail": _clean_errors(list(exc.errors()))})
-
-
-async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return JSONResponse(status_code=500, content={"detail": "internal server error"})
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     settings.resolved_secret()  # refuse a missing/weak secret now, not on the first request
@@ -99,16 +57,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             log.error("could not start building the live snapshot: %s", exc)
         yield
 
-    app = FastAPI(title="NAV employer matching", version="1", description=DESCRIPTION,
-                  docs_url="/docs", openapi_url="/openapi.json", lifespan=lifespan)
+    # /docs and /redoc with their JavaScript and CSS served from the fastapi-offline package
+    # (under /static-offline-docs), not from a CDN: the docs work on a machine without internet.
+    app = FastAPIOffline(title="NAV employer matching", version="1", description=DESCRIPTION,
+                         docs_url="/docs", redoc_url="/redoc", openapi_url="/openapi.json", lifespan=lifespan,
+                         default_response_class=SafeJSONResponse)
     app.state.settings = settings
     app.state.metrics = Metrics()
+    # Outermost last: metrics see every answer (413 and 429 too), the rate limit refuses before
+    # any body is read, and the body limit guards the parsing inside.
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RateLimit, settings=settings)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
-    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, refusals.audited_http_exception)
-    app.add_exception_handler(Exception, _unexpected_error)
-    for module in (health, participants, openings, match, feedback, admin, taxonomy):
-        app.include_router(module.router)
+    app.add_exception_handler(Exception, unexpected_error)
+    routers = [module.router for module in (health, participants, openings, match, feedback, admin, taxonomy)]
+    for router in routers:
+        app.include_router(router)
+    openapi.install(app, routers)
     return app
 
 

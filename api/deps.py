@@ -18,12 +18,13 @@ import logging
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, HTTPException, Path, Query, Request, status
+from fastapi import Depends, HTTPException, Query, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.auth import InvalidToken, Principal, decode_token
+from api.schemas import OpeningIdPath, ParticipantIdPath
 from matching import runtime
 from matching.config import Settings
 from matching.store import tables as t
@@ -133,16 +134,13 @@ def opening_or_404(conn: Connection, opening_id: str) -> dict[str, Any]:
     return dict(row._mapping)
 
 
-ParticipantId = Annotated[str, Path(description="pseudonymous participant id", min_length=1, max_length=40)]
-
-
-def adviser_participant(participant_id: ParticipantId, principal: AdviserOrAdmin, conn: ConnDep) -> dict[str, Any]:
+def adviser_participant(participant_id: ParticipantIdPath, principal: AdviserOrAdmin, conn: ConnDep) -> dict[str, Any]:
     """The participant row, if the caller is an adviser of its office (or an admin); 404
     otherwise, the same for another office's participant as for an unknown id."""
     return participant_in_scope(conn, principal, participant_id)
 
 
-def liaison_opening(opening_id: str, principal: LiaisonOrAdmin, conn: ConnDep) -> dict[str, Any]:
+def liaison_opening(opening_id: OpeningIdPath, principal: LiaisonOrAdmin, conn: ConnDep) -> dict[str, Any]:
     """The opening row, if the caller is a liaison of its office (or an admin)."""
     row = opening_or_404(conn, opening_id)
     ensure_office(principal, row["office_id"], "opening")

@@ -13,9 +13,9 @@ from __future__ import annotations
 import logging
 
 from fastapi import Request
-from fastapi.exception_handlers import http_exception_handler
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.errors import http_error
 from matching import runtime
 from matching.store import audit
 
@@ -49,4 +49,4 @@ async def audited_http_exception(request: Request, exc: StarletteHTTPException):
                              opening_id=opening_id, detail=f"{exc.status_code}: {exc.detail}"[:500])
         except Exception:  # noqa: BLE001 - the refusal stands even if the log is unreachable
             log.exception("could not audit a refused request to %s", request.url.path)
-    return await http_exception_handler(request, exc)
+    return await http_error(request, exc)

@@ -6,13 +6,46 @@ exact and nothing outside them (e.g. a stored column added later) leaks into a r
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from fastapi import Path
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from matching.schema import Event
 
 T = TypeVar("T")
+
+# ----------------------------------------------------------------------------- field formats
+
+#: Participant and opening ids as stored ("P-000001", "O-00001"): an ASCII letter or digit, then
+#: letters, digits, '.', '_', '-'; at most 40 characters (the column width).
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$"
+POSTAL_CODE_PATTERN = r"^[0-9]{4}$"
+STYRK08_PATTERN = r"^[0-9]{4}$"
+OFFICE_ID_PATTERN = r"^[a-z0-9-]{1,40}$"
+ORGNR_PATTERN = r"^[0-9]{9}$"
+
+ParticipantId = Annotated[str, Field(pattern=ID_PATTERN, examples=["P-000001"])]
+OpeningId = Annotated[str, Field(pattern=ID_PATTERN, examples=["O-00001"])]
+OfficeId = Annotated[str, Field(pattern=OFFICE_ID_PATTERN, examples=["nav-heimdal"])]
+PostalCode = Annotated[str, Field(pattern=POSTAL_CODE_PATTERN, examples=["7030"])]
+Styrk08 = Annotated[str, Field(pattern=STYRK08_PATTERN, description="STYRK-08 unit group", examples=["5223"])]
+Orgnr = Annotated[str, Field(pattern=ORGNR_PATTERN, description="organisation number", examples=["942110464"])]
+
+#: Path parameters, validated the same way (422 naming the parameter otherwise).
+ParticipantIdPath = Annotated[str, Path(pattern=ID_PATTERN, description="participant id", examples=["P-000001"])]
+OpeningIdPath = Annotated[str, Path(pattern=ID_PATTERN, description="opening id", examples=["O-00001"])]
+
+
+def _assume_utc(value: Any) -> Any:
+    """Times are stored as naive UTC; in a response they say so (`…Z`)."""
+    if isinstance(value, dt.datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value
+
+
+#: A date-time in a response: always with a time zone (UTC).
+UtcDateTime = Annotated[AwareDatetime, BeforeValidator(_assume_utc)]
 
 
 class Page(BaseModel, Generic[T]):
@@ -31,20 +64,20 @@ class Health(BaseModel):
 
 
 class Experience(BaseModel):
-    styrk08: str
+    styrk08: Styrk08
     years: float
 
 
 class ParticipantSummary(BaseModel):
     """What a list shows: no adaptation needs, no trusted person."""
 
-    participant_id: str
-    office_id: str
+    participant_id: ParticipantId
+    office_id: OfficeId
     registered_at: dt.date
-    postal_code: str
-    goal: str
+    postal_code: PostalCode
+    goal: Literal["job", "trial", "either"]
     desired_titles: list[str]
-    desired_styrk08: list[str]
+    desired_styrk08: list[Styrk08]
     max_commute_km: float
     available_from: dt.date | None
 
@@ -61,7 +94,7 @@ class ParticipantDetail(ParticipantSummary):
     wants_part_time: bool
     adaptation_needs: list[str] = Field(description="adaptation-need codes (health-related)")
     shares_needs_with_employers: bool
-    preferred_industries: list[str]
+    preferred_industries: list[Annotated[str, Field(pattern=r"^[A-U]$")]] = Field(description="NACE sections")
     trusted_person: str | None
 
 
@@ -77,8 +110,8 @@ class Reason(BaseModel):
 
 class Match(BaseModel):
     rank: int = Field(ge=1)
-    opening_id: str
-    kind: str
+    opening_id: OpeningId
+    kind: Literal["job", "trial"]
     title: str
     employer_name: str
     distance_km: float | None
@@ -88,7 +121,7 @@ class Match(BaseModel):
 
 
 class Matches(BaseModel):
-    participant_id: str | None
+    participant_id: ParticipantId | None
     run_id: str | None = Field(description="the published batch run read; null when computed live")
     model_version: str
     matches: list[Match]
@@ -116,8 +149,8 @@ class ConstraintInfo(BaseModel):
 
 
 class PairExplanation(BaseModel):
-    participant_id: str
-    opening_id: str
+    participant_id: ParticipantId
+    opening_id: OpeningId
     model_version: str
     eligible: bool = Field(description="passes every hard constraint (would be listed)")
     failed_constraints: list[FailedConstraint]
@@ -132,15 +165,15 @@ class PairExplanation(BaseModel):
 
 
 class OpeningSummary(BaseModel):
-    opening_id: str
-    orgnr: str
+    opening_id: OpeningId
+    orgnr: Orgnr
     employer_name: str
     title: str
-    kind: str
-    styrk08: str
-    status: str
-    office_id: str
-    postal_code: str
+    kind: Literal["job", "trial"]
+    styrk08: Styrk08
+    status: Literal["open", "filled", "closed"]
+    office_id: OfficeId
+    postal_code: PostalCode
     hours_per_week: float
     positions: int
     deadline: dt.date | None
@@ -148,7 +181,7 @@ class OpeningSummary(BaseModel):
 
 
 class OpeningDetail(OpeningSummary):
-    styrk08_source: str
+    styrk08_source: Literal["given", "normalised"]
     required_skills: list[str]
     optional_skills: list[str]
     required_licences: list[str]
@@ -161,13 +194,13 @@ class OpeningDetail(OpeningSummary):
 
 class Candidate(BaseModel):
     rank: int = Field(ge=1)
-    participant_id: str
+    participant_id: ParticipantId
     score: float = Field(ge=0, le=1)
     reasons: list[Reason]
 
 
 class Candidates(BaseModel):
-    opening_id: str
+    opening_id: OpeningId
     run_id: str | None
     model_version: str
     candidates: list[Candidate]
@@ -177,10 +210,12 @@ class Candidates(BaseModel):
 
 
 class FeedbackIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra={
+        "examples": [{"participant_id": "P-000001", "opening_id": "O-00001", "event": "contacted",
+                      "reason": "called the employer"}]})
 
-    participant_id: str = Field(min_length=1, max_length=40)
-    opening_id: str = Field(min_length=1, max_length=40)
+    participant_id: str = Field(pattern=ID_PATTERN, max_length=40, examples=["P-000001"])
+    opening_id: str = Field(pattern=ID_PATTERN, max_length=40, examples=["O-00001"])
     event: Event
     reason: str | None = Field(default=None, max_length=2000)
     occurred_at: dt.datetime | None = Field(default=None, description="default: now (UTC); 2000-01-01 … tomorrow")
@@ -200,30 +235,30 @@ class FeedbackIn(BaseModel):
 
 class FeedbackOut(BaseModel):
     event_id: str
-    participant_id: str
-    opening_id: str
-    event: str
+    participant_id: ParticipantId
+    opening_id: OpeningId
+    event: Event
     reason: str | None
-    occurred_at: dt.datetime
+    occurred_at: UtcDateTime = Field(description="UTC")
     actor: str
 
 
 class AuditEntry(BaseModel):
     id: int
-    at: dt.datetime
+    at: UtcDateTime
     sub: str
     role: str
     action: str
-    participant_id: str | None
-    opening_id: str | None
+    participant_id: ParticipantId | None
+    opening_id: OpeningId | None
     detail: str | None
 
 
 class Run(BaseModel):
     run_id: str
     status: str
-    started_at: dt.datetime
-    finished_at: dt.datetime | None
+    started_at: UtcDateTime
+    finished_at: UtcDateTime | None
     as_of: dt.date
     model_version: str
     backend: str

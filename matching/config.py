@@ -11,7 +11,7 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +37,21 @@ class Settings(BaseSettings):
     snapshot_wait: float = Field(default=2.0, ge=0, description="seconds a live request waits for the "
                                  "snapshot to catch up with a data change before using the previous one")
     dask_scheduler: str | None = Field(default=None, description="tcp://host:port → refresh on Dask")
+    # Request limits (api/limits.py): one caller must not be able to hog the server.
+    max_body_bytes: int = Field(default=64 * 1024, ge=0, description="largest request body accepted (413 above)")
+    rate_limit: str = Field(default="600/minute", description="requests per token `sub` (client IP without a "
+                            "valid token) to /v1 endpoints, per server process; e.g. '600/minute;20/second'")
+    rate_limit_live: str = Field(default="60/minute", description="of which live computations: POST /v1/match, "
+                                 "?fresh=true on matches and candidates")
+    rate_limit_enabled: bool = True
+
+    @field_validator("rate_limit", "rate_limit_live")
+    @classmethod
+    def _rate_limit(cls, v: str) -> str:
+        from limits import parse_many
+
+        parse_many(v)  # ValueError on nonsense, at start-up rather than on the first request
+        return v
 
     def as_of(self) -> dt.date:
         return self.today or dt.date.today()

@@ -48,7 +48,7 @@ def model_dir() -> Path:
 
 def settings_for(db_path: Path, model_dir: Path) -> Settings:
     return Settings(database_url=f"sqlite:///{db_path}", today=TODAY, model_dir=model_dir, secret_key=SECRET,
-                    top_k=10, environment="test",
+                    top_k=10, environment="test", rate_limit="100000/minute", rate_limit_live="100000/minute",
                     snapshot_wait=60)  # a data change is always seen, however slow the shared box is
 
 

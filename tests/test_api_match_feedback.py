@@ -134,7 +134,8 @@ def test_feedback_records_an_outcome_with_the_token_subject(client, auth, world,
     event = res.json()
     assert event["actor"] == sub and event["event"] == "contacted" and event["event_id"]
     occurred = dt.datetime.fromisoformat(event["occurred_at"])
-    assert abs(occurred - dt.datetime.now(dt.UTC).replace(tzinfo=None)) < dt.timedelta(minutes=1)
+    assert occurred.utcoffset() == dt.timedelta(0)  # responses carry the zone: UTC
+    assert abs(occurred - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=1)
     assert _count(world, t.outcomes) == before + 1
     with db_engine(world).connect() as conn:
         row = conn.execute(select(t.outcomes).where(t.outcomes.c.event_id == event["event_id"])).one()
@@ -148,7 +149,7 @@ def test_feedback_keeps_a_given_time_and_refuses_the_same_event_twice(client, au
             "occurred_at": "2026-11-10T09:30:00+01:00"}
     first = client.post("/v1/feedback", json=body, headers=auth("admin"))
     assert first.status_code == 201
-    assert first.json()["occurred_at"] == "2026-11-10T08:30:00"  # stored in UTC
+    assert first.json()["occurred_at"] == "2026-11-10T08:30:00Z"  # stored in UTC, answered as UTC
     assert client.post("/v1/feedback", json=body, headers=auth("admin")).status_code == 409
 
 

@@ -1,7 +1,9 @@
 """Matches for a profile posted in the body: scored like a stored participant, never stored."""
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, status
+from typing import Annotated
+
+from fastapi import APIRouter, Body, HTTPException, status
 
 from api import service
 from api.deps import AdviserOrAdmin, ConnDep, KindFilter, Lang, Limit, SettingsDep
@@ -12,10 +14,15 @@ from matching.store.load import UnrecognisedTitles, participant_row
 
 router = APIRouter(prefix="/v1/match", tags=["matches"])
 
+PROFILE_EXAMPLE = {"postal_code": "7030", "max_commute_km": 15, "desired_titles": ["Butikkmedarbeider"],
+                   "desired_styrk08": ["5223"], "skills": ["kassearbeid"], "goal": "either"}
+PROFILE_EXAMPLES = {"profile": {"summary": "a participant in Trondheim", "value": PROFILE_EXAMPLE}}
+
 
 @router.post("", response_model=Matches, summary="Ranked openings for a profile that is not stored")
 def match_profile(
-    profile: ParticipantProfile, principal: AdviserOrAdmin, conn: ConnDep, settings: SettingsDep,
+    profile: Annotated[ParticipantProfile, Body(openapi_examples=PROFILE_EXAMPLES)],
+    principal: AdviserOrAdmin, conn: ConnDep, settings: SettingsDep,
     kind: KindFilter = "any", limit: Limit = 10, lang: Lang = "nb",
 ):
     """The body is a participant profile (the fields of GET /v1/participants/{id} without

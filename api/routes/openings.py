@@ -19,7 +19,7 @@ from api.deps import (
     SettingsDep,
     opening_or_404,
 )
-from api.schemas import Candidates, OpeningDetail, OpeningSummary, Page
+from api.schemas import Candidates, OpeningDetail, OpeningIdPath, OpeningSummary, Page
 from matching.store import audit
 from matching.store import tables as t
 
@@ -48,7 +48,7 @@ def list_openings(
 
 
 @router.get("/{opening_id}", response_model=OpeningDetail, summary="One opening")
-def get_opening(opening_id: str, principal: CurrentPrincipal, conn: ConnDep):
+def get_opening(opening_id: OpeningIdPath, principal: CurrentPrincipal, conn: ConnDep):
     return opening_or_404(conn, opening_id)
 
 

@@ -18,7 +18,7 @@ from api.deps import (
     SettingsDep,
     opening_or_404,
 )
-from api.schemas import Matches, Page, PairExplanation, ParticipantDetail, ParticipantSummary
+from api.schemas import Matches, OpeningIdPath, Page, PairExplanation, ParticipantDetail, ParticipantSummary
 from matching.store import audit
 from matching.store import tables as t
 
@@ -76,7 +76,7 @@ def participant_matches(
             summary="One pair: every feature, and any hard constraint it fails")
 def explain_pair(
     participant: ParticipantForAdviser, principal: AdviserOrAdmin, conn: ConnDep, settings: SettingsDep,
-    opening_id: str, lang: Lang = "nb",
+    opening_id: OpeningIdPath, lang: Lang = "nb",
 ):
     opening_or_404(conn, opening_id)
     pid = participant["participant_id"]
