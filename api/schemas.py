@@ -249,8 +249,8 @@ class AuditEntry(BaseModel):
     sub: str
     role: str
     action: str
-    participant_id: ParticipantId | None
-    opening_id: OpeningId | None
+    participant_id: str | None = Field(description="the participant read — or, for a refused request, asked for")
+    opening_id: str | None
     detail: str | None
 
 

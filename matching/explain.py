@@ -61,6 +61,6 @@ def _hidden(name: str, feature: dict[str, Any]) -> bool:
 def distance_km(explanation: dict[str, Any]) -> float | None:
     """The exact distance, for the adviser's view only (None in an employer-facing one)."""
     f = explanation["features"].get("distance")
-    if f is None or f["values"].get("area"):
+    if f is None or "band_lo" in f["values"]:
         return None
     return round(float(f["values"]["km"]), 1)

@@ -66,16 +66,6 @@ class LiveIndex:
         self.opening_is_job = (of["kind"] == "job").to_numpy(bool)  # strings compared once, not per request
         self._eligible: dict[tuple[int, str], np.ndarray] = {}
 
-    def for_view(self, world: World) -> LiveIndex:
-        """This index for another view of the same snapshot (`World.employer_view`: the same
-        openings and participant locations), sharing the trees instead of rebuilding them."""
-        if len(world.participants) != len(self.world.participants) or world.openings is not self.world.openings:
-            raise ValueError("not a view of this index's snapshot")
-        view = object.__new__(LiveIndex)
-        view.__dict__.update(self.__dict__)
-        view.world = world
-        return view
-
     def _eligible_openings(self, day: int, kind: str) -> np.ndarray:
         key = (day, kind)
         mask = self._eligible.get(key)

@@ -6,7 +6,7 @@ from functools import cached_property
 
 import numpy as np
 
-from matching.taxonomy.places import EARTH_RADIUS_KM, haversine_km
+from matching.taxonomy.places import EARTH_RADIUS_KM
 from matching.world import World
 
 
@@ -45,12 +45,6 @@ class Pairs:
 
     def ocol(self, name: str) -> np.ndarray:
         return self.world.openings.col(name)[self.o]
-
-    @cached_property
-    def area_distance_km(self) -> np.ndarray:
-        """Distance from the centre of the participant's home area (employer-facing view)."""
-        pw, ow = self.world.participants, self.world.openings
-        return haversine_km(pw.area_lat[self.p], pw.area_lon[self.p], ow.lat[self.o], ow.lon[self.o])
 
     @cached_property
     def distance_km(self) -> np.ndarray:

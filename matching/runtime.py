@@ -105,7 +105,7 @@ def _build(settings: Settings) -> Snapshot:
         version = versioning.current(conn)
         world = load_world(conn)
     index = LiveIndex(world)
-    employer_index = index.for_view(world.employer_view)
+    employer_index = LiveIndex(world.employer_view)  # participants at their areas' centres
     _warm(world, index, settings.as_of())
     _warm(world.employer_view, employer_index, settings.as_of())
     snap = Snapshot(version, world, index, employer_index, time.perf_counter() - start)

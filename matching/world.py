@@ -107,7 +107,7 @@ class Participants:
         employer-facing view only those who consented to share them (see `employer_view`)."""
         return np.ones(len(self.frame), dtype=bool)
 
-    #: Employer-facing view: distances are scored and quoted from the home area's centre.
+    #: Employer-facing view: placed at the centre of the home area (see `employer_view`).
     located_by_area: bool = False
 
     @cached_property
@@ -237,40 +237,41 @@ class Participants:
         return self.frame[name].to_numpy()
 
     @cached_property
-    def area_lat(self) -> np.ndarray:
-        """Latitude of the centre of each participant's home area (matching/taxonomy/areas.py);
-        the home itself where the postal code has no area."""
-        lat, _ = areas.centres(self.frame["postal_code"].to_numpy(dtype=str))
-        return np.where(np.isfinite(lat), lat, self.lat)
-
-    @cached_property
-    def area_lon(self) -> np.ndarray:
-        _, lon = areas.centres(self.frame["postal_code"].to_numpy(dtype=str))
-        return np.where(np.isfinite(lon), lon, self.lon)
+    def area_radius_km(self) -> np.ndarray:
+        """Radius of each participant's home area (matching/taxonomy/areas.py): every home in
+        it lies within this distance of its centre. 0 for a postal code without an area."""
+        _, _, radius = areas.centres(self.frame["postal_code"].to_numpy(dtype=str))
+        return np.where(np.isfinite(radius), radius, 0.0)
 
     def employer_view(self) -> Participants:
         """The same participants as employer-facing ranking may see them (issue 9):
 
-        - distances are quoted and scored from the centre of the home area, not the home, so
-          no distance, level or band can narrow a home below an area of >= 10 postal codes
-          (the hard constraints still use the home: nobody is listed beyond their limit);
+        - placed at the centre of their home area (>= 10 residential postal codes), for the
+          commute constraint, the distance level and the quoted band alike, so nothing an
+          employer-facing reader sees depends on where in that area someone lives;
         - adaptation needs only for those who consented to share them; for the others the
           adaptation criterion is not assessed (and their needs are not in this view at all).
 
         Every other encoding is shared with this object (no recomputation)."""
         consent = self.frame["shares_needs_with_employers"].to_numpy(dtype=bool)
-        frame = self.frame
+        lat, lon, _ = areas.centres(self.frame["postal_code"].to_numpy(dtype=str))
+        known = np.isfinite(lat)  # a code without an area (not in the reference) is its own area
+        frame = self.frame.copy(deep=False)
+        frame["lat"], frame["lon"] = np.where(known, lat, self.lat), np.where(known, lon, self.lon)
         if "adaptation_needs" in frame:
-            frame = frame.copy(deep=False)
             frame["adaptation_needs"] = [list(v or ()) if c else [] for v, c in zip(frame["adaptation_needs"], consent)]
         view = Participants(frame)
-        view.__dict__.update({k: v for k, v in self.__dict__.items()
-                              if k not in ("frame", "need_mask", "needs_assessed", "located_by_area")})
+        view.__dict__.update({k: v for k, v in self.__dict__.items() if k not in _LOCATED | {
+            "frame", "need_mask", "needs_assessed", "located_by_area"}})
         view.__dict__["need_mask"] = np.where(consent, self.need_mask, 0)
         view.__dict__["needs_assessed"] = consent
-        view.area_lat, view.area_lon  # noqa: B018 - computed once here, shared by every pair
+        view.area_radius_km  # noqa: B018 - computed once here, shared by every pair
         view.located_by_area = True
         return view
+
+
+#: Participant encodings that depend on where they are placed (recomputed for a view).
+_LOCATED = frozenset({"lat", "lon", "rad_lat", "rad_lon", "cos_lat", "area_radius_km"})
 
 
 @dataclass

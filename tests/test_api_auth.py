@@ -122,15 +122,18 @@ def _other_office(world, office: str) -> str:
 
 @pytest.mark.parametrize("path", ["/v1/participants/{pid}", "/v1/participants/{pid}/matches",
                                   "/v1/participants/{pid}/matches/{oid}"])
-def test_adviser_of_another_office_is_403(client, auth, world, ids, path):
-    res = client.get(path.format(**ids), headers=auth("adviser", _other_office(world, ids["p_office"])))
-    assert res.status_code == 403
-    assert "outside the offices your token covers" in res.json()["detail"]
+def test_another_offices_participant_looks_exactly_like_an_unknown_id(client, auth, world, ids, path):
+    """No probing which participant ids exist elsewhere: the same 404, the same body."""
+    headers = auth("adviser", _other_office(world, ids["p_office"]))
+    res = client.get(path.format(**ids), headers=headers)
+    unknown = client.get(path.format(**{**ids, "pid": "P-999999"}).replace(ids["pid"], "P-999999"), headers=headers)
+    assert res.status_code == unknown.status_code == 404
+    assert res.json()["detail"].replace(ids["pid"], "X") == unknown.json()["detail"].replace("P-999999", "X")
     assert ids["p_office"] not in res.json()["detail"]  # says nothing about where the participant belongs
 
 
 def test_adviser_without_offices_sees_nobody(client, auth, ids):
-    assert client.get(f"/v1/participants/{ids['pid']}", headers=auth("adviser")).status_code == 403
+    assert client.get(f"/v1/participants/{ids['pid']}", headers=auth("adviser")).status_code == 404
     assert client.get("/v1/participants", headers=auth("adviser")).json() == {"items": [], "total": 0}
 
 

@@ -166,7 +166,8 @@ def test_feedback_refusals(client, auth, pair, world):
     p, o = pair
     ok = {"participant_id": p["participant_id"], "opening_id": o["opening_id"], "event": "hired"}
     other_office = next(x["office_id"] for x in participant_rows(world) if x["office_id"] != p["office_id"])
-    assert client.post("/v1/feedback", json=ok, headers=auth("adviser", other_office)).status_code == 403
+    res = client.post("/v1/feedback", json=ok, headers=auth("adviser", other_office))
+    assert res.status_code == 404 and res.json()["detail"] == f"participant {p['participant_id']!r} not found"
     assert client.post("/v1/feedback", json=ok, headers=auth("batch")).status_code == 403
     res = client.post("/v1/feedback", json={**ok, "participant_id": "P-NOPE"}, headers=auth("admin"))
     assert res.status_code == 404 and "P-NOPE" in res.json()["detail"]
@@ -179,17 +180,17 @@ def test_feedback_refusals(client, auth, pair, world):
 
 
 def test_liaison_cannot_record_feedback_about_someone_unrelated_to_the_opening(client, auth, world):
-    """Only participants with history for the opening, or candidates for it today."""
-    from matching import runtime
-
-    engine = runtime.match_engine(world)
+    """Only participants with history for the opening, or listed among its candidates (the
+    list a liaison reads, K long). Anyone else gets the same 404 as an id that does not
+    exist: the endpoint is no oracle for "is X a candidate here" or "does X exist"."""
     with db_engine(world).connect() as conn:
         history = set(conn.execute(select(t.outcomes.c.participant_id, t.outcomes.c.opening_id)).all())
     openings = [o for o in opening_rows(world) if o["status"] == "open"]
     people = participant_rows(world)
     for o in openings:
-        cands = engine.candidates([engine.opening_index(o["opening_id"])], k=10_000)
-        eligible = {s.participant_id for items in cands.values() for s in items}
+        listed = client.get(f"/v1/openings/{o['opening_id']}/candidates", params={"limit": world.top_k},
+                            headers=auth("admin")).json()["candidates"]
+        eligible = {c["participant_id"] for c in listed}
         unrelated = next((p for p in people if p["participant_id"] not in eligible
                           and (p["participant_id"], o["opening_id"]) not in history), None)
         if eligible and unrelated:
@@ -199,7 +200,9 @@ def test_liaison_cannot_record_feedback_about_someone_unrelated_to_the_opening(c
     headers = auth("liaison", o["office_id"])
     body = {"opening_id": o["opening_id"], "event": "contacted"}
     res = client.post("/v1/feedback", json=body | {"participant_id": unrelated["participant_id"]}, headers=headers)
-    assert res.status_code == 403 and "not a candidate" in res.json()["detail"]
+    nobody = client.post("/v1/feedback", json=body | {"participant_id": "P-999999"}, headers=headers)
+    assert res.status_code == nobody.status_code == 404
+    assert res.json()["detail"].replace(unrelated["participant_id"], "X") == nobody.json()["detail"].replace("P-999999", "X")
     ok = client.post("/v1/feedback", json=body | {"participant_id": sorted(eligible)[0],
                                                   "occurred_at": "2026-11-16T10:00:00"}, headers=headers)
     assert ok.status_code == 201, ok.text

@@ -241,11 +241,18 @@ def test_every_participant_read_is_audited_with_the_token_subject(client, auth, 
         r["id"] for r in rows if r["participant_id"] == pid}
 
 
-def test_refused_reads_are_not_audited_as_reads(client, auth, world, pid, office):
+def test_refused_reads_are_audited_as_refusals(client, auth, world, pid, office):
+    """Who tried what: a refused read is in the log, marked as refused, never as a read."""
     sub = _sub()
     other = next(p["office_id"] for p in participant_rows(world) if p["office_id"] != office)
-    assert client.get(f"/v1/participants/{pid}", headers=auth("adviser", other, sub=sub)).status_code == 403
-    assert _audit(client, auth, sub=sub) == []
+    assert client.get(f"/v1/participants/{pid}", headers=auth("adviser", other, sub=sub)).status_code == 404
+    assert client.get(f"/v1/participants/{pid}/matches", headers=auth("liaison", office, sub=sub)).status_code == 403
+    rows = _audit(client, auth, sub=sub)
+    assert [(r["action"], r["participant_id"], r["detail"][:3]) for r in rows] == [
+        ("refused GET /v1/participants/{participant_id}/matches", pid, "403"),
+        ("refused GET /v1/participants/{participant_id}", pid, "404"),
+    ]
+    assert {r["role"] for r in rows} == {"adviser", "liaison"}
 
 
 def test_audit_is_admin_only_and_pages(client, auth):

@@ -38,9 +38,11 @@ def test_no_listed_match_breaks_a_hard_constraint(world, model):
     for items in engine.recommend(np.arange(len(world.participants)), k=50).values():
         for s in items:
             assert _violations(world, s.participant_id, s.opening_id) == []
+    # Employer-facing lists place everyone at the centre of their home area (issue 9): the
+    # constraints hold there, for the location that view has.
     for items in engine.candidates(np.arange(len(world.openings)), k=50).values():
         for s in items:
-            assert _violations(world, s.participant_id, s.opening_id) == []
+            assert _violations(world.employer_view, s.participant_id, s.opening_id) == []
 
 
 @FAST
@@ -93,10 +95,6 @@ def test_a_pair_scores_the_same_from_both_sides(world, model):
         assert backward[key] == score
         p, o = world.participants.index[key[0]], world.openings.index[key[1]]
         assert engine.employer.explain_pair(p, o)["score"] == score
-    # The adviser's view lists the very same pairs (the hard constraints use the home in both).
-    adviser = {(s.participant_id, s.opening_id)
-               for items in engine.recommend(np.arange(len(world.participants)), k=10_000).values() for s in items}
-    assert adviser == forward.keys()
 
 
 @FAST

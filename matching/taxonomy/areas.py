@@ -72,17 +72,19 @@ def table() -> pd.DataFrame:
     centre = frame[frame["residential"]].groupby("area")[["lat", "lon"]].mean()
     frame["area_lat"] = centre["lat"].reindex(frame["area"]).to_numpy()
     frame["area_lon"] = centre["lon"].reindex(frame["area"]).to_numpy()
+    # Radius: the farthest point of any code in the area (post boxes included) from its centre,
+    # so "centre ± radius" holds every home in the area.
+    spread = places.haversine_km(frame["lat"], frame["lon"], frame["area_lat"], frame["area_lon"])
+    frame["area_radius_km"] = pd.Series(spread, index=frame.index).groupby(frame["area"]).transform("max").to_numpy()
     return frame
 
 
-def centres(postal_codes) -> tuple[np.ndarray, np.ndarray]:
-    """(lat, lon) of the home-area centre of each postal code; NaN for an unknown code."""
+def centres(postal_codes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(lat, lon, radius km) of the home area of each postal code; NaN for an unknown code."""
     t = table()
     codes = pd.Index(np.asarray(postal_codes, dtype=str))
     pos = t.index.get_indexer(codes)
-    lat = np.where(pos >= 0, t["area_lat"].to_numpy()[pos], np.nan)
-    lon = np.where(pos >= 0, t["area_lon"].to_numpy()[pos], np.nan)
-    return lat, lon
+    return tuple(np.where(pos >= 0, t[c].to_numpy()[pos], np.nan) for c in ("area_lat", "area_lon", "area_radius_km"))
 
 
 def area_of(postal_code: str) -> int | None:
