@@ -49,6 +49,21 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, detail=f"request body too large: at most {limit} bytes")
 
 
+#: Oversized bodies up to this size are read to their end before the 413 (see BodySizeLimit).
+DRAIN_MAX = 1 << 20
+
+
+async def _drain(receive: Receive, budget: int) -> None:
+    """Read and discard what is left of a request body, at most `budget` bytes."""
+    while budget > 0:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        budget -= len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
+
+
 class BodySizeLimit:
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -61,6 +76,10 @@ class BodySizeLimit:
         limit = self.max_bytes
         declared = Headers(scope=scope).get("content-length")
         if declared is not None and declared.strip().isdigit() and int(declared) > limit:
+            # Read (and drop) a moderately oversized body first, so the client, still sending,
+            # gets the 413 instead of a reset connection; a huge one is cut off at once.
+            if int(declared) <= DRAIN_MAX:
+                await _drain(receive, DRAIN_MAX)
             await _send_json(send, 413, BodyTooLarge(limit).detail, {"Connection": "close"})
             return
         received = 0
@@ -86,6 +105,7 @@ class BodySizeLimit:
         except BodyTooLarge as exc:  # read outside FastAPI's body parsing: answer here
             if started:
                 raise
+            await _drain(receive, DRAIN_MAX - received)
             await _send_json(send, 413, exc.detail, {"Connection": "close"})
 
 

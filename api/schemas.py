@@ -11,7 +11,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from fastapi import Path
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from matching.schema import Event
+from matching.schema import ID_PATTERN, OFFICE_ID_PATTERN, ORGNR_PATTERN, POSTAL_PATTERN, STYRK_PATTERN, Event
 
 T = TypeVar("T")
 
@@ -19,11 +19,8 @@ T = TypeVar("T")
 
 #: Participant and opening ids as stored ("P-000001", "O-00001"): an ASCII letter or digit, then
 #: letters, digits, '.', '_', '-'; at most 40 characters (the column width).
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$"
-POSTAL_CODE_PATTERN = r"^[0-9]{4}$"
-STYRK08_PATTERN = r"^[0-9]{4}$"
-OFFICE_ID_PATTERN = r"^[a-z0-9-]{1,40}$"
-ORGNR_PATTERN = r"^[0-9]{9}$"
+# One set of formats: the data contract's (what the loader accepts is what the API accepts).
+POSTAL_CODE_PATTERN, STYRK08_PATTERN = POSTAL_PATTERN, STYRK_PATTERN
 
 ParticipantId = Annotated[str, Field(pattern=ID_PATTERN, examples=["P-000001"])]
 OpeningId = Annotated[str, Field(pattern=ID_PATTERN, examples=["O-00001"])]

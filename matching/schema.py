@@ -94,12 +94,12 @@ MAX_EXPERIENCE = 30  # experience entries
 MAX_CODES = 30  # driving licences, adaptation needs / offers, preferred industries
 
 #: Formats (checked as `pattern`, so they are in the OpenAPI schema too).
-ID_PATTERN = r"^[A-Za-z0-9._-]{1,40}$"  # participant_id, opening_id
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$"  # participant_id, opening_id (also the API's path ids)
 OFFICE_ID_PATTERN = r"^[a-z0-9-]{1,40}$"
 EVENT_ID_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
-POSTAL_PATTERN = r"^\d{4}$"
-STYRK_PATTERN = r"^\d{4}$"  # STYRK-08 unit group
-ORGNR_PATTERN = r"^\d{9}$"
+POSTAL_PATTERN = r"^[0-9]{4}$"
+STYRK_PATTERN = r"^[0-9]{4}$"  # STYRK-08 unit group
+ORGNR_PATTERN = r"^[0-9]{9}$"
 
 # --------------------------------------------------------------------------- field helpers
 

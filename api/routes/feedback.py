@@ -57,10 +57,14 @@ def record_feedback(body: FeedbackIn, principal: FeedbackRole, conn: ConnDep, se
         participant_or_404(conn, body.participant_id)
     occurred = _utc_naive(body.occurred_at) if body.occurred_at else dt.datetime.now(dt.UTC).replace(tzinfo=None)
     try:
-        outcome = Outcome(participant_id=body.participant_id, opening_id=body.opening_id, event=body.event,
-                          reason=body.reason, occurred_at=occurred, actor=principal.sub)
-    except ValidationError as exc:  # pragma: no cover - FeedbackIn already enforces the same rules
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=exc.errors(include_url=False)) from None
+        # An event recorded now happened now, even on a server whose "today" is pinned to the past.
+        today = max(settings.as_of(), dt.datetime.now(dt.UTC).date())
+        outcome = Outcome.model_validate(
+            {"participant_id": body.participant_id, "opening_id": body.opening_id, "event": body.event,
+             "reason": body.reason, "occurred_at": occurred, "actor": principal.sub}, context={"today": today})
+    except ValidationError as exc:
+        errors = [{"loc": ["body", *map(str, e["loc"])], "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=errors) from None
     row = {**outcome.model_dump(), "event_id": outcome_event_id(outcome)}
     try:
         conn.execute(insert(t.outcomes).values(**row))
