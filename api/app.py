@@ -29,8 +29,11 @@ Which local employers and openings fit this participant, and why - and who fits 
 
 **Auth.** Every endpoint except `/healthz` and `/metrics` needs `Authorization: Bearer <JWT>`
 (HS256; claims `sub`, `role` ∈ adviser | liaison | batch | admin, `offices`, `exp`); get one
-with `matching token --role ROLE --office ID`. Missing/invalid/expired token → 401, wrong role
-or office → 403, unknown id → 404, invalid input → 422 with a `detail` naming the field.
+with `matching token --role ROLE --office ID`. Checks in this order: token (401) → role (403)
+→ the resource. A participant outside your offices answers exactly like one that does not
+exist (404, same body), so ids in other offices cannot be probed; an opening of another
+office is a 403 (openings are public). Invalid input → 422 with a `detail` naming the field;
+a body over the size limit → 413; too many requests → 429 with `Retry-After`.
 
 **Lists.** Ranked lists come from the published nightly run (`run_id`); `fresh=true` computes
 them live (`run_id` null), as does any request before the first run is published or for a
@@ -38,9 +41,14 @@ participant/opening without a list in the served run (e.g. registered since).
 `new_since_last_run` is true when the opening was not on the participant's list in the previous
 published run; with no previous run it is false.
 
-**Health data.** Adaptation needs are shown to advisers of the participant's office and admins.
-Liaison staff see candidates' reasons without any need named, unless the participant consented.
-Every read of a participant's data is written to the audit log (`GET /v1/audit`, admin).
+**Privacy.** Adaptation needs (health data) and exact distances are shown to advisers of the
+participant's office and admins, through the participant endpoints. An opening's candidates
+are employer-facing for every role: ranked and explained with each participant placed at the
+centre of their home area (at least 10 residential postal codes) and distances given as bands
+true of every home in it, and — unless the participant consented to share needs — without the
+adaptation criterion (not assessed, contribution 0). Nothing in a candidate list depends on a
+non-consenting participant's needs or on where in their area anyone lives. Every read of a
+participant's data, and every refused attempt, is written to the audit log (`GET /v1/audit`).
 """
 
 
