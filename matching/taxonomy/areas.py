@@ -9,12 +9,12 @@ all homes in one area give that view the very same answers, so no inference — 
 openings are compared — narrows a home below its area.
 
 Areas are built from the reference postal codes alone (deterministic, no participant data):
-the residential codes (street addresses, not post-office boxes) are split by recursive
-median bisection along the wider side until a group would fall below `MIN_CODES`, giving
-compact groups of `MIN_CODES` … 2·`MIN_CODES` − 1 codes (a few km across in a city, tens of
-km in sparse districts). Every other code (post boxes, company codes) joins the area of the
+the residential codes (street addresses, not post-office boxes) are split in two, again and
+again, along x or y wherever the two sides are most compact, until a side would fall below
+`MIN_CODES`: groups of `MIN_CODES` … 2·`MIN_CODES` − 1 codes (a few km across in a city,
+tens of km in sparse districts, where ten postal codes cover that much). Every other code (post boxes, company codes) joins the area of the
 nearest residential code. Post-box codes sharing one point are not counted, so an area's
-size is real places, not aliases of one.
+size is real places, not aliases of one; nor are street-address codes where nobody lived.
 """
 from __future__ import annotations
 
@@ -31,18 +31,46 @@ MIN_CODES = 10
 RESIDENTIAL = frozenset({"Gate-/veg-adresse", "Gateadresser og postboksar", "Fleire bruksområde"})
 
 
+def _cummin_max(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return np.minimum.accumulate(v), np.maximum.accumulate(v)
+
+
+def _split_cost(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """For every cut k (first k points | the rest, in this order), the points-weighted
+    bounding-box diagonal of the two sides: small when both sides are compact."""
+    n = len(x)
+    lo_x, hi_x = _cummin_max(x)
+    lo_y, hi_y = _cummin_max(y)
+    rlo_x, rhi_x = (a[::-1] for a in _cummin_max(x[::-1]))
+    rlo_y, rhi_y = (a[::-1] for a in _cummin_max(y[::-1]))
+    k = np.arange(1, n)  # left = [0, k), right = [k, n)
+    left = np.hypot(hi_x[k - 1] - lo_x[k - 1], hi_y[k - 1] - lo_y[k - 1])
+    right = np.hypot(rhi_x[k] - rlo_x[k], rhi_y[k] - rlo_y[k])
+    return np.r_[np.inf, left * k + right * (n - k)]
+
+
 def _bisect(codes: np.ndarray, x: np.ndarray, y: np.ndarray, out: list[np.ndarray]) -> None:
-    """Split the points at the median of the wider side until a half would be too small."""
+    """Split the points in two along x or y, where the two sides are most compact, until a
+    side would fall below MIN_CODES (a cut through a gap — a fjord, a stretch of forest —
+    beats a cut through a town)."""
     stack = [np.arange(len(codes))]
     while stack:
         rows = stack.pop()
-        if len(rows) < 2 * MIN_CODES:
+        n = len(rows)
+        if n < 2 * MIN_CODES:
             out.append(rows)
             continue
-        wide = x if np.ptp(x[rows]) >= np.ptp(y[rows]) else y
-        order = rows[np.lexsort((codes[rows], wide[rows]))]  # ties by code: deterministic
-        half = len(order) // 2
-        stack.extend((order[half:], order[:half]))
+        best = None
+        for axis in (x, y):
+            order = rows[np.lexsort((codes[rows], axis[rows]))]  # ties by code: deterministic
+            cost = _split_cost(x[order], y[order])
+            cost[:MIN_CODES] = np.inf
+            cost[n - MIN_CODES + 1:] = np.inf
+            k = int(np.argmin(cost))
+            if best is None or cost[k] < best[0]:
+                best = (cost[k], order, k)
+        _, order, k = best
+        stack.extend((order[k:], order[:k]))
 
 
 @lru_cache(maxsize=1)
@@ -52,7 +80,10 @@ def table() -> pd.DataFrame:
     pt = places.postal_table()
     codes = pt.index.to_numpy(dtype=str)
     lat, lon = pt["lat"].to_numpy(float), pt["lon"].to_numpy(float)
-    residential = pt["bruksomrade_2017"].isin(RESIDENTIAL).to_numpy() if "bruksomrade_2017" in pt else np.ones(len(pt), bool)
+    residential = (pt["bruksomrade_2017"].isin(RESIDENTIAL).to_numpy() if "bruksomrade_2017" in pt
+                   else np.ones(len(pt), bool)).copy()
+    if "folketal_2017" in pt:  # a street-address code where nobody lived (2017) hides no one
+        residential &= pd.to_numeric(pt["folketal_2017"], errors="coerce").fillna(1).to_numpy() > 0
     res = np.flatnonzero(residential)
     # An equirectangular projection is plenty for deciding which side of a group is wider.
     x = np.radians(lon[res]) * np.cos(np.radians(lat[res])) * places.EARTH_RADIUS_KM
