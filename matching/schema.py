@@ -178,26 +178,24 @@ def _as_date(value: dt.date | dt.datetime) -> dt.date:
     return value
 
 
-def _happened(value: Any, info: ValidationInfo) -> Any:
-    """A date that has happened: from EARLIEST_DATE to today + HAPPENED_TOLERANCE."""
+def _plausible(value: Any, info: ValidationInfo, ahead: dt.timedelta, why: str) -> Any:
+    """A date from EARLIEST_DATE to today + ahead (None passes)."""
     if value is None:
         return value
-    latest = today(info) + HAPPENED_TOLERANCE
+    latest = today(info) + ahead
     if not EARLIEST_DATE <= _as_date(value) <= latest:
-        raise ValueError(f"implausible date: must be between {EARLIEST_DATE} and {latest} "
-                         "(not in the future)")
+        raise ValueError(f"implausible date: must be between {EARLIEST_DATE} and {latest} ({why})")
     return value
+
+
+def _happened(value: Any, info: ValidationInfo) -> Any:
+    """A date that has happened: from EARLIEST_DATE to today + HAPPENED_TOLERANCE."""
+    return _plausible(value, info, HAPPENED_TOLERANCE, "not in the future")
 
 
 def _planned(value: Any, info: ValidationInfo) -> Any:
     """A planned date: from EARLIEST_DATE to today + PLANNING_HORIZON."""
-    if value is None:
-        return value
-    latest = today(info) + PLANNING_HORIZON
-    if not EARLIEST_DATE <= _as_date(value) <= latest:
-        raise ValueError(f"implausible date: must be between {EARLIEST_DATE} and {latest} "
-                         f"(at most {PLANNING_HORIZON.days // 366} years ahead)")
-    return value
+    return _plausible(value, info, PLANNING_HORIZON, f"at most {PLANNING_HORIZON.days // 366} years ahead")
 
 
 def orgnr_is_valid(orgnr: str) -> bool:
