@@ -224,8 +224,11 @@ class FeedbackIn(BaseModel):
         (and near those limits a time-zone conversion overflows)."""
         if v is None:
             return v
-        naive = v.replace(tzinfo=None)
-        if not dt.datetime(2000, 1, 1) <= naive <= dt.datetime.now() + dt.timedelta(days=1):
+        try:  # compared in UTC, as it is stored (near year 1 or 9999 the conversion overflows)
+            utc = v.astimezone(dt.UTC).replace(tzinfo=None) if v.tzinfo is not None else v
+        except (OverflowError, ValueError):
+            raise ValueError("must be between 2000-01-01 and tomorrow") from None
+        if not dt.datetime(2000, 1, 1) <= utc <= dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(days=1):
             raise ValueError("must be between 2000-01-01 and tomorrow")
         return v
 

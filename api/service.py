@@ -27,20 +27,21 @@ from sqlalchemy import Connection, select
 from api import views
 from matching import candidates, explain, runtime
 from matching.config import Settings
-from matching.criteria import BY_NAME
 from matching.engine import MatchEngine, Scored, UnknownId
 from matching.pairs import Pairs
 from matching.scoring import ScoringModel
 from matching.store import lists
 from matching.store import tables as t
+from matching.taxonomy import areas
 from matching.world import participants_from_records
 
 
-def live_engine(settings: Settings, *, caught_up: bool = False) -> MatchEngine:
+def live_engine(settings: Settings, *, caught_up: bool = False, employer: bool = False) -> MatchEngine:
     """`caught_up`: wait for a snapshot at the database's current version however long the
-    rebuild takes (a row the served snapshot lacks was asked for)."""
+    rebuild takes (a row the served snapshot lacks was asked for). `employer`: the engine
+    for an employer-facing answer, never from a snapshot that predates a withdrawn consent."""
     try:
-        return runtime.match_engine(settings, wait=runtime.FOREVER if caught_up else None)
+        return runtime.match_engine(settings, wait=runtime.FOREVER if caught_up else None, consent_current=employer)
     except FileNotFoundError as exc:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
                             detail=f"no trained model available ({exc})") from None
@@ -119,8 +120,8 @@ def stored_rows(conn: Connection, settings: Settings, run_id: str, rows: list[di
                 participant_id: str | None = None, opening_id: str | None = None) -> list[dict[str, Any]] | None:
     """The stored rows that still pass every hard constraint, each with its explanation
     rendered from the run's levels and model and today's values. None when the run's model
-    is gone, or when an opening's stored list weighs the needs of someone who does not (or
-    no longer) consent to share them (the caller then computes the list live).
+    is gone, or when an opening's stored list may no longer be shown (`_employer_view_holds`);
+    the caller then computes the list live.
 
     An opening's list (`opening_id` given) is employer-facing: checked and explained on the
     employer view, like the batch that ranked it."""
@@ -131,29 +132,36 @@ def stored_rows(conn: Connection, settings: Settings, run_id: str, rows: list[di
     pids = [participant_id or r[other] for r in rows]
     oids = [opening_id or r[other] for r in rows]
     engine, ok = _eligibility(settings, pids, oids, employer=employer)
+    if employer and not _employer_view_holds(conn, run_id, engine):
+        return None
     keep = [k for k, good in enumerate(ok) if good]
     if keep:
         pi, oi = engine.world.participants.index, engine.world.openings.index
-        p_rows = [pi[pids[k]] for k in keep]
-        levels = np.stack([rows[k]["levels"] for k in keep])
-        if employer and not _needs_withheld(engine, model, p_rows, levels):
-            return None
-        explained = engine.explanations(p_rows, [oi[oids[k]] for k in keep], levels, model)
+        explained = engine.explanations([pi[pids[k]] for k in keep], [oi[oids[k]] for k in keep],
+                                        np.stack([rows[k]["levels"] for k in keep]), model)
         for k, e in zip(keep, explained):
             rows[k]["explanation"] = e
     return [rows[k] for k in keep]
 
 
-def _needs_withheld(engine: MatchEngine, model: ScoringModel, p_rows: list[int], levels: np.ndarray) -> bool:
-    """Every participant whose needs today's employer view may not weigh has the adaptation
-    criterion not assessed in these stored levels (false for a list from before consent was
-    withdrawn, or from a run that predates the employer view)."""
-    if "adaptation" not in model.criteria:
-        return True
-    crit = BY_NAME["adaptation"]
-    j = model.criteria.index("adaptation")
-    withheld = ~engine.world.participants.needs_assessed[np.asarray(p_rows, dtype=np.int64)]
-    return bool((levels[withheld, j] == crit.not_assessed_level).all())
+def _employer_view_holds(conn: Connection, run_id: str, engine: MatchEngine) -> bool:
+    """May the run's opening lists still be shown? Only if they were computed on today's home
+    areas, and if everyone whose needs they weighed still consents to that — checked for the
+    whole run, not per list, so which lists fall back to live reveals nothing about anyone. A
+    run from before this was recorded never qualifies. Cached per run on the snapshot."""
+    cache = engine.world.__dict__.setdefault("_view_holds", {})
+    hit = cache.get(run_id)
+    if hit is None:
+        recorded = lists.employer_view_of(conn, run_id)
+        if recorded is None:
+            hit = False
+        else:
+            fingerprint, weighed = recorded
+            view = engine.world.participants
+            now = set(view.ids[view.needs_assessed].tolist())
+            hit = fingerprint == areas.fingerprint() and weighed <= now
+        cache[run_id] = hit
+    return hit
 
 
 def _eligibility(settings: Settings, participant_ids: list[str], opening_ids: list[str],
@@ -161,7 +169,7 @@ def _eligibility(settings: Settings, participant_ids: list[str], opening_ids: li
     """The engine (the employer-facing one if `employer`) and, per pair, whether it passes
     every hard constraint on today's data (an opening filled or past its deadline since the
     run, a participant who changed goal or licences)."""
-    engine = live_engine(settings)
+    engine = live_engine(settings, employer=employer)
     pi, oi = engine.world.participants.index, engine.world.openings.index
     if any(p not in pi for p in participant_ids) or any(o not in oi for o in opening_ids):
         engine = live_engine(settings, caught_up=True)  # stored after the snapshot was built
@@ -252,7 +260,7 @@ def opening_candidates(conn: Connection, settings: Settings, opening_id: str, *,
     if rows:
         run_id, version = served.run_id, run_model_version(conn, served.run_id)
     else:
-        engine, idx = _index(live_engine(settings), settings, "opening", opening_id)
+        engine, idx = _index(live_engine(settings, employer=True), settings, "opening", opening_id)
         rows = _scored_rows(engine.candidates(np.array([idx]), k=limit).get(idx, []), "participant_id")
         run_id, version = None, engine.model.version
     candidates = [

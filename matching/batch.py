@@ -221,6 +221,7 @@ def _heartbeat(conn: Connection, run_id: str) -> None:
 def _delete_lists(conn: Connection, run_id: str) -> None:
     conn.execute(delete(t.participant_lists).where(t.participant_lists.c.run_id == run_id))
     conn.execute(delete(t.opening_lists).where(t.opening_lists.c.run_id == run_id))
+    conn.execute(delete(t.run_employer_views).where(t.run_employer_views.c.run_id == run_id))
 
 
 def _abandon_unfinished(conn: Connection) -> list[str]:
@@ -349,6 +350,7 @@ def refresh(
                 conn.execute(insert(t.opening_lists),
                              _rows(run_id, o_rows[i:i + WRITE_BATCH], "opening_id", "participant_ids"))
             summary.n_openings = len(o_rows)
+            conn.execute(insert(t.run_employer_views).values(run_id=run_id, **lists.employer_view_record(world)))
             conn.execute(update(t.runs).where(t.runs.c.run_id == run_id).values(
                 n_participants=summary.n_participants, n_openings=summary.n_openings, n_pairs=summary.n_pairs))
             _publish(conn, run_id)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from matching.config import Settings, get_settings
 from matching.criteria import ALL
@@ -34,6 +34,7 @@ from matching.engine import MatchEngine
 from matching.features import evaluate
 from matching.live_index import LiveIndex
 from matching.scoring import ScoringModel
+from matching.store import tables as t
 from matching.store import versioning
 from matching.store.db import engine_for
 from matching.world import World, load_world
@@ -184,8 +185,26 @@ def invalidate() -> None:
             slot.snapshot = None
 
 
-def match_engine(settings: Settings | None = None, *, wait: float | None = None) -> MatchEngine:
+def _consent_withdrawn(settings: Settings, world: World) -> bool:
+    """Has anyone whose needs this snapshot's employer view weighs withdrawn consent since?"""
+    view = world.employer_view.participants
+    weighed = set(view.ids[view.needs_assessed].tolist())
+    if not weighed:
+        return False
+    p = t.participants
+    with db(settings).connect() as conn:
+        now = set(conn.execute(select(p.c.participant_id).where(p.c.shares_needs_with_employers.is_(True))).scalars())
+    return bool(weighed - now)
+
+
+def match_engine(settings: Settings | None = None, *, wait: float | None = None,
+                 consent_current: bool = False) -> MatchEngine:
+    """An engine on the current snapshot (see `snapshot`). `consent_current`: for
+    employer-facing answers, never one from a snapshot that still weighs the needs of someone
+    who has withdrawn consent since — then wait for the rebuild, however long it takes."""
     settings = settings or get_settings()
     snap = snapshot(settings, wait=wait)
+    if consent_current and snap.version != data_version(settings) and _consent_withdrawn(settings, snap.world):
+        snap = snapshot(settings, wait=FOREVER)
     return MatchEngine(snap.world, model(settings), settings.as_of(), index=snap.index,
                        employer_index=snap.employer_index)

@@ -237,11 +237,14 @@ class Participants:
         return self.frame[name].to_numpy()
 
     @cached_property
+    def home_area(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(lat, lon, radius km) of each participant's home area (matching/taxonomy/areas.py):
+        every home in it lies within the radius of the centre."""
+        return areas.locate(self.frame["postal_code"].to_numpy(dtype=str), self.lat, self.lon)
+
+    @cached_property
     def area_radius_km(self) -> np.ndarray:
-        """Radius of each participant's home area (matching/taxonomy/areas.py): every home in
-        it lies within this distance of its centre. 0 for a postal code without an area."""
-        _, _, radius = areas.centres(self.frame["postal_code"].to_numpy(dtype=str))
-        return np.where(np.isfinite(radius), radius, 0.0)
+        return self.home_area[2]
 
     def employer_view(self) -> Participants:
         """The same participants as employer-facing ranking may see them (issue 9):
@@ -254,10 +257,9 @@ class Participants:
 
         Every other encoding is shared with this object (no recomputation)."""
         consent = self.frame["shares_needs_with_employers"].to_numpy(dtype=bool)
-        lat, lon, _ = areas.centres(self.frame["postal_code"].to_numpy(dtype=str))
-        known = np.isfinite(lat)  # a code without an area (not in the reference) is its own area
+        lat, lon, _ = self.home_area
         frame = self.frame.copy(deep=False)
-        frame["lat"], frame["lon"] = np.where(known, lat, self.lat), np.where(known, lon, self.lon)
+        frame["lat"], frame["lon"] = lat, lon
         if "adaptation_needs" in frame:
             frame["adaptation_needs"] = [list(v or ()) if c else [] for v, c in zip(frame["adaptation_needs"], consent)]
         view = Participants(frame)
@@ -265,13 +267,12 @@ class Participants:
             "frame", "need_mask", "needs_assessed", "located_by_area"}})
         view.__dict__["need_mask"] = np.where(consent, self.need_mask, 0)
         view.__dict__["needs_assessed"] = consent
-        view.area_radius_km  # noqa: B018 - computed once here, shared by every pair
         view.located_by_area = True
         return view
 
 
 #: Participant encodings that depend on where they are placed (recomputed for a view).
-_LOCATED = frozenset({"lat", "lon", "rad_lat", "rad_lon", "cos_lat", "area_radius_km"})
+_LOCATED = frozenset({"lat", "lon", "rad_lat", "rad_lon", "cos_lat"})
 
 
 @dataclass
@@ -433,7 +434,7 @@ class World:
 
 #: World attributes that are views of the snapshot, not encodings of it: built on demand
 #: (each batch worker derives its own from the slim snapshot it receives).
-_DERIVED_VIEWS = ("employer_view",)
+_DERIVED_VIEWS = ("employer_view", "_view_holds")
 
 
 def _strip(table):

@@ -153,13 +153,39 @@ def test_feedback_keeps_a_given_time_and_refuses_the_same_event_twice(client, au
     assert client.post("/v1/feedback", json=body, headers=auth("admin")).status_code == 409
 
 
-def test_liaison_records_feedback_for_openings_of_their_office(client, auth, pair, world):
-    p, o = pair
-    body = {"participant_id": p["participant_id"], "opening_id": o["opening_id"], "event": "declined_by_employer"}
-    assert client.post("/v1/feedback", json=body, headers=auth("liaison", o["office_id"])).status_code == 201
+def test_liaison_records_feedback_for_openings_of_their_office(client, auth, world):
+    """For a candidate they were shown; later events follow their own, even once the
+    opening is filled (its list is empty then); others' history gives them nothing."""
+    o = next(o for o in opening_rows(world) if o["status"] == "open" and client.get(
+        f"/v1/openings/{o['opening_id']}/candidates", headers=auth("admin")).json()["candidates"])
+    shown = client.get(f"/v1/openings/{o['opening_id']}/candidates", headers=auth("admin")).json()["candidates"]
+    pid = shown[0]["participant_id"]
+    me = auth("liaison", o["office_id"], sub=f"liaison-{uuid.uuid4().hex[:6]}")
+    body = {"participant_id": pid, "opening_id": o["opening_id"], "event": "contacted"}
+    assert client.post("/v1/feedback", json=body, headers=me).status_code == 201
     other = next(x for x in opening_rows(world) if x["office_id"] != o["office_id"])
-    body = {**body, "opening_id": other["opening_id"]}
-    assert client.post("/v1/feedback", json=body, headers=auth("liaison", o["office_id"])).status_code == 403
+    assert client.post("/v1/feedback", json={**body, "opening_id": other["opening_id"]}, headers=me).status_code == 403
+    # An event recorded by someone else for a pair this liaison was never shown opens nothing.
+    with db_engine(world).connect() as conn:
+        theirs = conn.execute(select(t.outcomes.c.participant_id, t.outcomes.c.opening_id)
+                              .join(t.openings, t.openings.c.opening_id == t.outcomes.c.opening_id)
+                              .where(t.openings.c.status != "open")).first()
+    office = next(x["office_id"] for x in opening_rows(world) if x["opening_id"] == theirs.opening_id)
+    res = client.post("/v1/feedback", json={"participant_id": theirs.participant_id, "opening_id": theirs.opening_id,
+                                            "event": "hired"}, headers=auth("liaison", office))
+    assert res.status_code == 404
+    # The same liaison's own history carries on after the opening is filled.
+    from sqlalchemy import update
+
+    with db_engine(world).begin() as conn:
+        conn.execute(update(t.openings).where(t.openings.c.opening_id == o["opening_id"]).values(status="filled"))
+    try:
+        assert client.get(f"/v1/openings/{o['opening_id']}/candidates", headers=me).json()["candidates"] == []
+        res = client.post("/v1/feedback", json={**body, "event": "hired"}, headers=me)
+        assert res.status_code == 201, res.text
+    finally:
+        with db_engine(world).begin() as conn:
+            conn.execute(update(t.openings).where(t.openings.c.opening_id == o["opening_id"]).values(status="open"))
 
 
 def test_feedback_refusals(client, auth, pair, world):

@@ -134,3 +134,11 @@ def test_same_area_pairs_exist_and_areas_are_large_enough():
     assert sizes.min() >= areas.MIN_CODES
     # every postal code with coordinates belongs to an area with a centre
     assert (t["area"] >= 0).all() and t["area_lat"].notna().all()
+
+
+def test_a_postal_code_the_reference_no_longer_knows_joins_the_nearest_area():
+    """Fail closed: a discontinued code is placed in an area like any other, never alone."""
+    t = areas.table()
+    known = t[t["residential"]].index[0]
+    lat, lon, radius = areas.locate(["0000", known], [t.at[known, "lat"]] * 2, [t.at[known, "lon"]] * 2)
+    assert lat[0] == lat[1] and lon[0] == lon[1] and radius[0] == radius[1] > 0

@@ -12,6 +12,7 @@ last run".
 from __future__ import annotations
 
 import json
+import zlib
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -92,3 +93,22 @@ def run_lists(conn: Connection, run_id: str, side: str = "participant") -> dict[
         ids, scores, _ = unpack(*packed)
         out[key] = [(r, i, float(s)) for r, (i, s) in enumerate(zip(ids, scores), start=1)]
     return out
+
+
+def employer_view_record(world) -> dict[str, Any]:
+    """What a run's opening lists are computed with (see tables.run_employer_views)."""
+    from matching.taxonomy import areas
+
+    view = world.employer_view.participants
+    weighed = view.ids[view.needs_assessed] if len(view) else []
+    return {"areas": areas.fingerprint(), "needs_weighed": zlib.compress("\n".join(sorted(map(str, weighed))).encode())}
+
+
+def employer_view_of(conn: Connection, run_id: str) -> tuple[str, frozenset[str]] | None:
+    """The run's areas fingerprint and the ids whose needs its opening lists weighed; None
+    for a run published before this was recorded."""
+    row = conn.execute(select(t.run_employer_views).where(t.run_employer_views.c.run_id == run_id)).first()
+    if row is None:
+        return None
+    text = zlib.decompress(row.needs_weighed).decode()
+    return row.areas, frozenset(text.split("\n")) if text else frozenset()

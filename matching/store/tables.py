@@ -172,6 +172,18 @@ def _ranked_list(name: str, subject: str, others: str) -> Table:
 participant_lists = _ranked_list("participant_lists", "participant_id", "opening_ids")
 opening_lists = _ranked_list("opening_lists", "opening_id", "participant_ids")
 
+#: What a run's opening lists (employer-facing) were computed with, so they are served only
+#: while that still holds (api/service.py): the home-area partition's fingerprint, and the
+#: participants whose adaptation needs were weighed (zlib-compressed, newline-separated ids).
+#: A new table, so `metadata.create_all` adds it to an existing database; a run without a row
+#: (published before it existed) has its opening lists recomputed live.
+run_employer_views = Table(
+    "run_employer_views", metadata,
+    Column("run_id", String(40), ForeignKey("runs.run_id"), primary_key=True),
+    Column("areas", String(64), nullable=False),
+    Column("needs_weighed", LargeBinary, nullable=False),
+)
+
 #: Exactly one row (id = 1): a counter that database triggers bump on every write to
 #: participants, openings or employers, whichever process or tool writes (see versioning.py).
 #: The API compares it with its snapshot's instead of re-reading the tables on a timer.

@@ -18,6 +18,7 @@ size is real places, not aliases of one; nor are street-address codes where nobo
 """
 from __future__ import annotations
 
+import hashlib
 from functools import lru_cache
 
 import numpy as np
@@ -110,12 +111,31 @@ def table() -> pd.DataFrame:
     return frame
 
 
-def centres(postal_codes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(lat, lon, radius km) of the home area of each postal code; NaN for an unknown code."""
+def locate(postal_codes, lat, lon) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(lat, lon, radius km) of the home area of each postal code. A code the reference no
+    longer knows (discontinued since the row was stored) joins the area of the residential
+    code nearest to its stored point: it never stands alone (fail closed)."""
     t = table()
     codes = pd.Index(np.asarray(postal_codes, dtype=str))
     pos = t.index.get_indexer(codes)
-    return tuple(np.where(pos >= 0, t[c].to_numpy()[pos], np.nan) for c in ("area_lat", "area_lon", "area_radius_km"))
+    unknown = np.flatnonzero(pos < 0)
+    if len(unknown):
+        res = np.flatnonzero(t["residential"].to_numpy())
+        lat, lon = np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
+        d = places.haversine_km(lat[unknown][:, None], lon[unknown][:, None],
+                                t["lat"].to_numpy()[res][None, :], t["lon"].to_numpy()[res][None, :])
+        pos = pos.copy()
+        pos[unknown] = res[np.argmin(d, axis=1)]
+    return tuple(t[c].to_numpy()[pos] for c in ("area_lat", "area_lon", "area_radius_km"))
+
+
+@lru_cache(maxsize=1)
+def fingerprint() -> str:
+    """Identifies the partition: a run stores it, and its employer-facing lists are served
+    only under the same one (lists from two partitions could be intersected)."""
+    t = table()
+    text = f"{MIN_CODES}\n" + "\n".join(f"{c} {a}" for c, a in zip(t.index, t["area"]))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def area_of(postal_code: str) -> int | None:
