@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 BSTAMP := $(VENV)/.installed-bench
 
-.PHONY: run test lint install install-test serve clean bench
+.PHONY: run test test-fast lint install install-test serve clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ run: $(STAMP)
 test: $(TSTAMP)
 	$(BIN)/ruff check matching api tests benchmarks tools
 	$(BIN)/python -m pytest -q
+
+# Everything but the tests marked slow (subprocess servers, SIGKILL, the Schemathesis run).
+test-fast: $(TSTAMP)
+	$(BIN)/ruff check matching api tests benchmarks tools
+	$(BIN)/python -m pytest -q -m "not slow"
 
 lint: $(TSTAMP)
 	$(BIN)/ruff check matching api tests benchmarks tools
