@@ -189,12 +189,22 @@ def titles(
 
 
 @app.command()
+def migrate() -> None:
+    """Bring the database schema up to date (every command does this on start) and say where it is."""
+    from matching.store.db import current_revision, head_revision
+
+    engine = _db(get_settings())  # runs the pending migrations
+    Console().print(f"schema at revision {current_revision(engine)} (head {head_revision()})")
+
+
+@app.command()
 def serve(host: str = typer.Option(None), port: int = typer.Option(None),
           workers: int = typer.Option(1, min=1, help="uvicorn worker processes (each holds its own live snapshot)")) -> None:
     """Serve the HTTP API with uvicorn."""
     import uvicorn
 
     settings = get_settings()
+    _db(settings)  # pending schema migrations run here, once, before any worker starts
     uvicorn.run("api.app:create_app", factory=True, host=host or settings.host, port=port or settings.port,
                 workers=workers, log_level="info")
 

@@ -104,3 +104,35 @@ def test_load_refresh_and_serve_on_postgres(pg_url, tmp_path):
     assert [(m["opening_id"], m["score"]) for m in fresh["matches"]] == \
            [(m["opening_id"], m["score"]) for m in body["matches"]]
     engine.dispose()
+
+
+def test_a_release_database_is_migrated_on_postgres(pg_url):
+    """A database with the release-before-migrations schema and rows (no alembic_version) is
+    stamped, upgraded to the head revision on start, keeps its rows, and ends up with exactly
+    the code's schema."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import create_engine, insert, text
+
+    from matching.store.db import current_revision, head_revision
+    from matching.store.migrations import release_2026_11_23 as release
+
+    host = pg_url.split("host=")[1].split("&")[0]
+    subprocess.run(["psql", "-h", host, "-p", str(PORT), "-U", "postgres", "-c", "CREATE DATABASE release"],
+                   check=True, capture_output=True)
+    url = pg_url.replace("/matching?", "/release?")
+    old = create_engine(url)
+    release.metadata.create_all(old)
+    with old.begin() as conn:
+        conn.execute(insert(release.offices).values(office_id="nav-x", name="NAV X", municipality_code="5001",
+                                                    postal_code="7030"))
+        conn.execute(insert(release.audit_log).values(at=dt.datetime(2026, 11, 20, 9), sub="kari", role="adviser",
+                                                      action="read_profile", participant_id="P-1"))
+    old.dispose()
+    engine = make_engine(url)
+    assert current_revision(engine) == head_revision()
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM offices")).scalar() == 1
+        assert conn.execute(text("SELECT sub FROM audit_log")).scalar() == "kari"
+        assert compare_metadata(MigrationContext.configure(conn), t.metadata) == []
+    engine.dispose()

@@ -6,12 +6,17 @@ import logging
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, inspect
 
 from matching.store import versioning
-from matching.store.tables import metadata
 
 log = logging.getLogger(__name__)
+# Alembic narrates every step at INFO; what was migrated is logged once below instead.
+logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -39,9 +44,48 @@ def make_engine(url: str) -> Engine:
                 f"the database driver for {url.split(':', 1)[0]!r} is not installed; "
                 "install the extra: pip install 'nav-matching[postgres]'"
             ) from exc
-    metadata.create_all(engine)
+    migrate(engine)
     versioning.install(engine)
     return engine
+
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+#: The revision that is the schema of the last release before migrations existed.
+RELEASE_BEFORE_MIGRATIONS = "0001"
+
+
+def _alembic() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+def head_revision() -> str:
+    return ScriptDirectory.from_config(_alembic()).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def migrate(engine: Engine) -> tuple[str | None, str]:
+    """Run the pending schema migrations (Alembic, in one transaction); returns the revision
+    before and after. A database made by the release before migrations (tables, no
+    `alembic_version`) is first stamped as that release's schema, then upgraded."""
+    cfg = _alembic()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        before = MigrationContext.configure(conn).get_current_revision()
+        if before is None and "participants" in inspect(conn).get_table_names():
+            command.stamp(cfg, RELEASE_BEFORE_MIGRATIONS)
+            before = RELEASE_BEFORE_MIGRATIONS
+            log.info("database from before migrations: stamped at %s", before)
+        command.upgrade(cfg, "head")
+        after = MigrationContext.configure(conn).get_current_revision()
+    if before != after:
+        log.info("database schema migrated from %s to %s", before or "empty", after)
+    return before, after
 
 
 @lru_cache(maxsize=8)

@@ -1,5 +1,9 @@
 """SQLAlchemy Core tables: one metadata for SQLite (default) and PostgreSQL.
 
+The schema is created and changed by the Alembic migrations in `store/migrations/` (run by
+`store.db.make_engine`); a change here needs a migration there (tests/test_migrations.py
+checks that the migrated schema equals this metadata).
+
 List-valued attributes are JSON columns: they are read whole by the feature pipeline, never
 queried element-wise, and JSON keeps one schema for both backends.
 """
@@ -175,8 +179,8 @@ opening_lists = _ranked_list("opening_lists", "opening_id", "participant_ids")
 #: What a run's opening lists (employer-facing) were computed with, so they are served only
 #: while that still holds (api/service.py): the home-area partition's fingerprint, and the
 #: participants whose adaptation needs were weighed (zlib-compressed, newline-separated ids).
-#: A new table, so `metadata.create_all` adds it to an existing database; a run without a row
-#: (published before it existed) has its opening lists recomputed live.
+#: Added by migration 0002; a run without a row (published before it existed) has its opening
+#: lists recomputed live.
 run_employer_views = Table(
     "run_employer_views", metadata,
     Column("run_id", String(40), ForeignKey("runs.run_id"), primary_key=True),

@@ -1,0 +1,1 @@
+"""Schema migrations (Alembic): `matching.store.db.make_engine` runs the pending ones."""

@@ -1,0 +1,199 @@
+"""FROZEN: the schema of the release before migrations (main at 1d6c845, 2026-11-23),
+exactly as that release's `matching/store/tables.py` created it. Migration 0001 creates it;
+never edit this file (change the schema with a new migration instead).
+
+SQLAlchemy Core tables: one metadata for SQLite (default) and PostgreSQL.
+
+List-valued attributes are JSON columns: they are read whole by the feature pipeline, never
+queried element-wise, and JSON keeps one schema for both backends.
+"""
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+
+offices = Table(
+    "offices", metadata,
+    Column("office_id", String(40), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("municipality_code", String(4), nullable=False),
+    Column("postal_code", String(4), nullable=False),
+)
+
+employers = Table(
+    "employers", metadata,
+    Column("orgnr", String(9), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("nace", String(6), nullable=False),
+    Column("nace_section", String(1), nullable=False),
+    Column("postal_code", String(4), nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("office_id", String(40), ForeignKey("offices.office_id"), nullable=False),
+    Column("adaptations_offered", JSON, nullable=False),
+    Column("inclusive_workplace_agreement", Boolean, nullable=False),
+    Column("past_trial_placements", Integer, nullable=False),
+    Column("past_hires_after_trial", Integer, nullable=False),
+    Column("contact_name", String(200)),
+    Column("contact_email", String(200)),
+)
+
+openings = Table(
+    "openings", metadata,
+    Column("opening_id", String(40), primary_key=True),
+    Column("orgnr", String(9), ForeignKey("employers.orgnr"), nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("styrk08", String(4), nullable=False),
+    Column("styrk08_source", String(12), nullable=False),  # given | normalised
+    Column("required_skills", JSON, nullable=False),
+    Column("optional_skills", JSON, nullable=False),
+    Column("required_licences", JSON, nullable=False),
+    Column("min_norwegian", String(12), nullable=False),
+    Column("min_education", String(20), nullable=False),
+    Column("hours_per_week", Float, nullable=False),
+    Column("positions", Integer, nullable=False),
+    Column("postal_code", String(4), nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("start_date", Date),
+    Column("deadline", Date),
+    Column("status", String(8), nullable=False),
+    Column("adaptations_offered", JSON, nullable=False),
+    Column("office_id", String(40), ForeignKey("offices.office_id"), nullable=False),
+    Column("published_at", Date, nullable=False),
+    Index("ix_openings_office", "office_id"),
+)
+
+participants = Table(
+    "participants", metadata,
+    Column("participant_id", String(40), primary_key=True),
+    Column("office_id", String(40), ForeignKey("offices.office_id"), nullable=False),
+    Column("registered_at", Date, nullable=False),
+    Column("postal_code", String(4), nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("max_commute_km", Float, nullable=False),
+    Column("desired_titles", JSON, nullable=False),
+    Column("desired_styrk08", JSON, nullable=False),
+    Column("skills", JSON, nullable=False),
+    Column("experience", JSON, nullable=False),
+    Column("education_level", String(20), nullable=False),
+    Column("norwegian_level", String(12), nullable=False),
+    Column("driving_licences", JSON, nullable=False),
+    Column("max_hours_per_week", Float, nullable=False),
+    Column("wants_part_time", Boolean, nullable=False),
+    Column("available_from", Date),
+    Column("goal", String(8), nullable=False),
+    Column("adaptation_needs", JSON, nullable=False),
+    Column("shares_needs_with_employers", Boolean, nullable=False),
+    Column("preferred_industries", JSON, nullable=False),
+    Column("trusted_person", String(200)),
+    Index("ix_participants_office", "office_id"),
+)
+
+outcomes = Table(
+    "outcomes", metadata,
+    Column("event_id", String(64), primary_key=True),
+    Column("participant_id", String(40), ForeignKey("participants.participant_id"), nullable=False),
+    Column("opening_id", String(40), ForeignKey("openings.opening_id"), nullable=False),
+    Column("event", String(32), nullable=False),
+    Column("reason", Text),
+    Column("occurred_at", DateTime, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Index("ix_outcomes_pair", "participant_id", "opening_id"),
+)
+
+runs = Table(
+    "runs", metadata,
+    Column("run_id", String(40), primary_key=True),
+    Column("status", String(12), nullable=False),  # running | published | failed
+    Column("started_at", DateTime, nullable=False),
+    Column("finished_at", DateTime),
+    Column("as_of", Date, nullable=False),
+    Column("model_version", String(40), nullable=False),
+    Column("backend", String(20), nullable=False),
+    Column("top_k", Integer, nullable=False),
+    Column("n_participants", Integer),
+    Column("n_openings", Integer),
+    Column("n_pairs", Integer),
+    Column("error", Text),
+)
+
+#: At most one row (id = 1): which refresh holds the right to write a run, and whether its
+#: process is still alive (same host: pid check; other host: heartbeat age).
+refresh_lock = Table(
+    "refresh_lock", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("run_id", String(40)),  # NULL = free
+    Column("owner", String(200)),  # host:pid
+    Column("heartbeat_at", DateTime),
+)
+
+#: Exactly one row (id = 1): the run the API serves, and the one before it (for "new" flags).
+serving = Table(
+    "serving", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("run_id", String(40), ForeignKey("runs.run_id"), nullable=False),
+    Column("previous_run_id", String(40), ForeignKey("runs.run_id")),
+    Column("published_at", DateTime, nullable=False),
+)
+
+def _ranked_list(name: str, subject: str, others: str) -> Table:
+    """One run's whole top-K list of one subject in one row (participant → openings, or
+    opening → participants): the other side's ids in rank order, newline-separated; the
+    scores as little-endian float64; each pair's criteria levels as uint8, one row of
+    bytes per pair in the run model's criteria order. Reasons are rendered from the levels
+    when a list is read. One row per list, not per pair: a national run writes ~350k rows
+    instead of ~17M (see matching/store/lists.py)."""
+    return Table(
+        name, metadata,
+        Column("run_id", String(40), ForeignKey("runs.run_id"), primary_key=True),
+        Column(subject, String(40), primary_key=True),
+        Column(others, Text, nullable=False),
+        Column("scores", LargeBinary, nullable=False),
+        Column("levels", LargeBinary, nullable=False),
+    )
+
+
+participant_lists = _ranked_list("participant_lists", "participant_id", "opening_ids")
+opening_lists = _ranked_list("opening_lists", "opening_id", "participant_ids")
+
+#: Exactly one row (id = 1): a counter that database triggers bump on every write to
+#: participants, openings or employers, whichever process or tool writes (see versioning.py).
+#: The API compares it with its snapshot's instead of re-reading the tables on a timer.
+data_version = Table(
+    "data_version", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", Integer, nullable=False),
+)
+
+audit_log = Table(
+    "audit_log", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime, nullable=False),
+    Column("sub", String(200), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("action", String(60), nullable=False),
+    Column("participant_id", String(40)),
+    Column("opening_id", String(40)),
+    Column("detail", Text),
+    Index("ix_audit_participant", "participant_id"),
+)
