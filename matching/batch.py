@@ -321,7 +321,7 @@ def refresh(
         id_rank = world.participants.id_rank
         bar = _progress(progress, len(world.participants))
         with bar:
-            task = bar.add_task("refresh", total=len(world.participants)) if progress else None
+            task = bar.add_task("refresh", total=len(world.participants))
             for res in results:
                 with db.begin() as conn:
                     _heartbeat(conn, run_id)
@@ -336,8 +336,7 @@ def refresh(
                     pending = [topk.best(Ranked.concat(pending), id_rank, k)]
                     n_pending = len(pending[0])
                 summary.n_participants += res["n_participants"]
-                if task is not None:
-                    bar.advance(task, res["n_participants"])
+                bar.advance(task, res["n_participants"])
         summary.extra["shards_done_seconds"] = round(time.perf_counter() - started, 2)
         with db.begin() as conn:
             _heartbeat(conn, run_id)
@@ -368,23 +367,8 @@ def refresh(
     return summary
 
 
-class _NoBar:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def add_task(self, *a, **kw):
-        return None
-
-    def advance(self, *a, **kw):
-        return None
-
-
 def _progress(enabled: bool, total: int):
-    if not enabled:
-        return _NoBar()
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    disable=not enabled)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -97,7 +98,7 @@ def train(
 @app.command()
 def refresh(
     backend: str = typer.Option("local", help="local | dask"),
-    jobs: int = typer.Option(1, min=1, help="local worker processes"),
+    jobs: int = typer.Option(None, min=1, help="local worker processes (default: every core this process may use)"),
     scheduler: str = typer.Option(None, help="Dask scheduler address, e.g. tcp://10.0.0.5:8786"),
     workers: int = typer.Option(None, min=1, help="run on a Dask LocalCluster with this many worker processes"),
     progress: bool = typer.Option(True, "--progress/--no-progress"),
@@ -116,6 +117,8 @@ def refresh(
                                  param_hint="--workers")
     if workers:
         backend = "dask"
+    if jobs is None:
+        jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     try:
         summary = run_refresh(settings, backend=backend, n_jobs=jobs, progress=progress, dask_workers=workers or 2)
     except RefreshInProgress as exc:
