@@ -1,7 +1,8 @@
 """Bearer tokens: HS256 JWTs with `sub`, `role`, `offices` and `exp`.
 
-The secret is `Settings.resolved_secret()` (generated and kept beside the development
-database; required and strong elsewhere). `create_token` is what `matching token` prints.
+The secret is `Settings.resolved_secret()` (a `SecretStr` in the settings, so it never shows in
+a repr or a log; generated and kept beside the development database; required and strong
+elsewhere). `create_token` is what `matching token` prints.
 """
 from __future__ import annotations
 

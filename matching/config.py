@@ -11,7 +11,7 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -26,7 +26,9 @@ class Settings(BaseSettings):
 
     environment: str = Field(default="development", description="development | production")
     database_url: str = Field(default=f"sqlite:///{DEFAULT_DB_PATH}")
-    secret_key: str | None = None
+    # SecretStr: the signing key shows as '**********' in a repr, a log line or model_dump();
+    # only resolved_secret() hands out the value.
+    secret_key: SecretStr | None = None
     token_ttl_minutes: int = 8 * 60
     host: str = "127.0.0.1"
     port: int = 8000
@@ -63,14 +65,14 @@ class Settings(BaseSettings):
         return None
 
     def resolved_secret(self) -> str:
-        """The JWT signing secret; generated and persisted beside the DB in development only."""
-        if self.secret_key:
-            if self.secret_key.lower() in WEAK_SECRETS or (
-                self.environment != "development" and len(self.secret_key) < 32
-            ):
+        """The JWT signing secret as a plain string (for signing and verifying only; never log it);
+        generated and persisted beside the DB in development only."""
+        key = self.secret_key.get_secret_value() if self.secret_key is not None else ""
+        if key:
+            if key.lower() in WEAK_SECRETS or (self.environment != "development" and len(key) < 32):
                 raise RuntimeError("MATCHING_SECRET_KEY is too weak (a known default, or under 32 characters "
                                    "outside development)")
-            return self.secret_key
+            return key
         if self.environment != "development":
             raise RuntimeError("MATCHING_SECRET_KEY must be set outside development")
         db_path = self.sqlite_path()

@@ -5,6 +5,7 @@ import datetime as dt
 
 import jwt
 import pytest
+from pydantic import SecretStr
 
 from api.auth import InvalidToken, create_token, decode_token
 from tests.conftest import SECRET, opening_rows, participant_rows
@@ -153,3 +154,18 @@ def test_liaison_for_another_office_opening_is_403(client, auth, world, ids):
 def test_admin_covers_every_office(client, auth, ids):
     assert client.get(f"/v1/participants/{ids['pid']}", headers=auth("admin")).status_code == 200
     assert client.get(f"/v1/openings/{ids['oid']}/candidates", headers=auth("admin")).status_code == 200
+
+
+def test_signing_key_never_shows_in_repr_or_dump(world):
+    settings = world
+    """The key is a SecretStr: a repr, a log line or a dump of the settings does not carry it."""
+    assert SECRET not in repr(settings) and SECRET not in str(settings)
+    assert SECRET not in repr(settings.model_dump()) and SECRET not in settings.model_dump_json()
+    assert settings.resolved_secret() == SECRET  # signing still gets the real value
+
+
+@pytest.mark.parametrize("key,environment", [("changeme", "development"), ("short-but-not-weak", "production")])
+def test_weak_signing_key_is_refused(world, key, environment):
+    weak = world.model_copy(update={"secret_key": SecretStr(key), "environment": environment})
+    with pytest.raises(RuntimeError, match="too weak"):
+        weak.resolved_secret()
