@@ -11,7 +11,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from fastapi import Path
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from matching.schema import ID_PATTERN, OFFICE_ID_PATTERN, ORGNR_PATTERN, POSTAL_PATTERN, STYRK_PATTERN, Event
+from matching.schema import ID_PATTERN, OFFICE_ID_PATTERN, ORGNR_PATTERN, POSTAL_PATTERN, STYRK_PATTERN, Event, RunStatus
 
 T = TypeVar("T")
 
@@ -256,7 +256,8 @@ class AuditEntry(BaseModel):
 
 class Run(BaseModel):
     run_id: str
-    status: str
+    status: RunStatus = Field(description="running → publishing → published (later pruned); or failed, or abandoned "
+                              "(the process died; found by the next refresh)")
     started_at: UtcDateTime
     finished_at: UtcDateTime | None
     as_of: dt.date

@@ -47,6 +47,7 @@ from matching.config import Settings  # noqa: E402
 from matching.engine import MatchEngine  # noqa: E402
 from matching.features import evaluate  # noqa: E402
 from matching.pairs import Pairs  # noqa: E402
+from matching.schema import RunStatus  # noqa: E402
 from matching.scoring import ScoringModel  # noqa: E402
 from matching.store import lists  # noqa: E402
 from matching.store.db import make_engine  # noqa: E402
@@ -229,7 +230,7 @@ def capped_refresh(engine, env: dict[str, str], args) -> None:
         while time.perf_counter() - t0 < args.max_refresh_seconds and proc.poll() is None:
             time.sleep(5)
             with engine.connect() as conn:
-                run = conn.execute(select(t.runs.c.run_id).where(t.runs.c.status == "running")).scalar()
+                run = conn.execute(select(t.runs.c.run_id).where(t.runs.c.status == RunStatus.running)).scalar()
                 done = run and conn.execute(select(func.count()).select_from(t.participant_lists)
                                             .where(t.participant_lists.c.run_id == run)).scalar()
             progress.append((time.perf_counter() - t0, done or 0))

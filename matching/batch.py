@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from matching import candidates, topk
 from matching.config import Settings
 from matching.engine import MatchEngine
+from matching.schema import RunStatus
 from matching.scoring import ScoringModel
 from matching.store import lists
 from matching.store import tables as t
@@ -53,7 +54,7 @@ class RefreshInProgress(RuntimeError):
 @dataclass
 class RunSummary:
     run_id: str
-    status: str
+    status: RunStatus
     n_participants: int = 0
     n_openings: int = 0
     n_pairs: int = 0
@@ -225,11 +226,11 @@ def _delete_lists(conn: Connection, run_id: str) -> None:
 
 
 def _abandon_unfinished(conn: Connection) -> list[str]:
-    stale = list(conn.execute(select(t.runs.c.run_id).where(t.runs.c.status == "running")).scalars())
+    stale = list(conn.execute(select(t.runs.c.run_id).where(t.runs.c.status == RunStatus.running)).scalars())
     for run_id in stale:
         _delete_lists(conn, run_id)
         conn.execute(update(t.runs).where(t.runs.c.run_id == run_id)
-                     .values(status="abandoned", error="did not finish (killed or crashed)"))
+                     .values(status=RunStatus.abandoned, error="did not finish (killed or crashed)"))
     return stale
 
 
@@ -245,8 +246,8 @@ WRITE_BATCH = 5000
 
 def _publish(conn: Connection, run_id: str) -> None:
     """The only step that makes a run visible: one pointer, one transaction."""
-    mine = conn.execute(update(t.runs).where(t.runs.c.run_id == run_id, t.runs.c.status == "running")
-                        .values(status="publishing"))
+    mine = conn.execute(update(t.runs).where(t.runs.c.run_id == run_id, t.runs.c.status == RunStatus.running)
+                        .values(status=RunStatus.publishing))
     if mine.rowcount != 1:
         raise RuntimeError(f"run {run_id} is no longer running (abandoned by another refresh?); not publishing it")
     current = conn.execute(select(t.serving.c.run_id).where(t.serving.c.id == 1)).scalar()
@@ -256,18 +257,18 @@ def _publish(conn: Connection, run_id: str) -> None:
     else:
         conn.execute(update(t.serving).where(t.serving.c.id == 1)
                      .values(run_id=run_id, previous_run_id=current, published_at=now))
-    conn.execute(update(t.runs).where(t.runs.c.run_id == run_id).values(status="published", finished_at=now))
+    conn.execute(update(t.runs).where(t.runs.c.run_id == run_id).values(status=RunStatus.published, finished_at=now))
 
 
 def _prune(conn: Connection, keep: int) -> None:
-    published = list(conn.execute(select(t.runs.c.run_id).where(t.runs.c.status == "published")
+    published = list(conn.execute(select(t.runs.c.run_id).where(t.runs.c.status == RunStatus.published)
                                   .order_by(t.runs.c.started_at.desc())).scalars())
     pinned = set(conn.execute(select(t.serving.c.run_id, t.serving.c.previous_run_id)).one())
     for run_id in published[max(keep, 2):]:
         if run_id in pinned:
             continue
         _delete_lists(conn, run_id)
-        conn.execute(update(t.runs).where(t.runs.c.run_id == run_id).values(status="pruned"))
+        conn.execute(update(t.runs).where(t.runs.c.run_id == run_id).values(status=RunStatus.pruned))
 
 
 def new_run_id() -> str:
@@ -303,10 +304,10 @@ def refresh(
         if stale:
             log.warning("discarded unfinished run(s): %s", ", ".join(stale))
         conn.execute(insert(t.runs).values(
-            run_id=run_id, status="running", started_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            run_id=run_id, status=RunStatus.running, started_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
             as_of=as_of, model_version=model.version, backend=backend_name, top_k=k))
         world = load_world(conn)
-    summary = RunSummary(run_id, "running", backend=backend_name)
+    summary = RunSummary(run_id, RunStatus.running, backend=backend_name)
     try:
         world = world.slim()
         candidates.for_participants(world, [], as_of)  # the opening index, built once for every worker
@@ -359,10 +360,10 @@ def refresh(
         with db.begin() as conn:
             _delete_lists(conn, run_id)
             conn.execute(update(t.runs).where(t.runs.c.run_id == run_id)
-                         .values(status="failed", error=f"{type(exc).__name__}: {exc}"[:2000]))
+                         .values(status=RunStatus.failed, error=f"{type(exc).__name__}: {exc}"[:2000]))
             _release(conn, run_id)
         raise
-    summary.status = "published"
+    summary.status = RunStatus.published
     summary.seconds = time.perf_counter() - started
     return summary
 

@@ -52,6 +52,18 @@ class OpeningStatus(StrEnum):
     closed = "closed"
 
 
+class RunStatus(StrEnum):
+    """A batch run's life (`runs.status`): running → publishing → published, later pruned once
+    older than the runs kept; or failed (an error), or abandoned (killed, found by the next refresh)."""
+
+    running = "running"
+    publishing = "publishing"
+    published = "published"
+    failed = "failed"
+    abandoned = "abandoned"
+    pruned = "pruned"
+
+
 class Event(StrEnum):
     suggested = "suggested"
     contacted = "contacted"

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from matching.batch import refresh
 from matching.config import Settings
 from matching.engine import MatchEngine
+from matching.schema import RunStatus
 from matching.scoring import ScoringModel
 from matching.store import lists
 from matching.store import tables as t
@@ -84,7 +85,7 @@ def test_next_run_keeps_the_previous_and_old_runs_are_pruned(db):
     with engine.connect() as conn:
         status = dict(conn.execute(select(t.runs.c.run_id, t.runs.c.status)).all())
         kept = set(conn.execute(select(t.participant_lists.c.run_id).distinct()).scalars())
-    assert status[first] == "pruned" and first not in kept
+    assert status[first] == RunStatus.pruned and first not in kept
     assert {second, third} <= kept
 
 
@@ -97,7 +98,7 @@ def test_a_failing_run_leaves_the_served_run_untouched(db):
         refresh(settings, db=engine, model=broken)
     assert _serving(engine) == served
     with engine.connect() as conn:
-        failed = conn.execute(select(t.runs.c.run_id).where(t.runs.c.status == "failed")).scalars().all()
+        failed = conn.execute(select(t.runs.c.run_id).where(t.runs.c.status == RunStatus.failed)).scalars().all()
         leftovers = conn.execute(select(func.count()).select_from(t.participant_lists)
                                  .where(t.participant_lists.c.run_id.in_(failed))).scalar()
     assert failed and leftovers == 0
@@ -142,7 +143,7 @@ def test_sigkill_mid_run_leaves_the_previous_run_served(tmp_path):
     killed_run = None
     while time.monotonic() < deadline and proc.poll() is None:
         with engine.connect() as conn:
-            running = conn.execute(select(t.runs.c.run_id).where(t.runs.c.status == "running")).scalar()
+            running = conn.execute(select(t.runs.c.run_id).where(t.runs.c.status == RunStatus.running)).scalar()
             written = running and conn.execute(select(func.count()).select_from(t.participant_lists)
                                                .where(t.participant_lists.c.run_id == running)).scalar()
         if written:
@@ -163,7 +164,7 @@ def test_sigkill_mid_run_leaves_the_previous_run_served(tmp_path):
         status = conn.execute(select(t.runs.c.status).where(t.runs.c.run_id == killed_run)).scalar()
         leftovers = conn.execute(select(func.count()).select_from(t.participant_lists)
                                  .where(t.participant_lists.c.run_id == killed_run)).scalar()
-    assert status == "abandoned" and leftovers == 0
+    assert status == RunStatus.abandoned and leftovers == 0
 
 
 def test_a_second_refresh_refuses_while_the_first_is_alive(db):

@@ -124,7 +124,7 @@ outcomes = Table(
 runs = Table(
     "runs", metadata,
     Column("run_id", String(40), primary_key=True),
-    Column("status", String(12), nullable=False),  # running | published | failed
+    Column("status", String(12), nullable=False),  # matching.schema.RunStatus
     Column("started_at", DateTime, nullable=False),
     Column("finished_at", DateTime),
     Column("as_of", Date, nullable=False),
