@@ -1,44 +1,61 @@
-"""Request counters in the Prometheus text exposition format (no client library needed).
+"""HTTP metrics with prometheus-client: request counts and latency histograms.
 
-Labelled by route template (`/v1/participants/{participant_id}`), never the raw path, so no
-id ends up in a metric.
+Labelled by method, route template (`/v1/participants/{participant_id}`, never the raw path,
+so no id ends up in a metric) and status. Series:
+
+- `matching_http_requests_total{method,route,status}` (counter)
+- `matching_http_request_duration_seconds{method,route}` (histogram: `_bucket`, `_sum`, `_count`)
+
+One process (`matching serve`, the default): each app counts in its own registry. Several
+worker processes (`matching serve --workers N`, which sets `PROMETHEUS_MULTIPROC_DIR` to a
+fresh directory; or any server started with that variable set): every worker writes its
+samples there and `/metrics`, whichever worker answers, adds up all of them. The variable must
+be set before `prometheus_client` is first imported — prometheus-client decides then.
 """
 from __future__ import annotations
 
-import threading
+import os
 import time
-from collections import defaultdict
 
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+#: Anything else counts as "other", so a client cannot mint label values.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+#: Latency buckets (seconds) around the service goals (50 ms stored read, 100-150 ms live).
+BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+
+def multiprocess_dir() -> str | None:
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
 
 
 class Metrics:
+    """The metrics of one app; `render()` is the `/metrics` body."""
+
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.requests: dict[tuple[str, str, str], int] = defaultdict(int)
-        self.seconds: dict[tuple[str, str], float] = defaultdict(float)
-        self.counts: dict[tuple[str, str], int] = defaultdict(int)
+        self.multiprocess = multiprocess_dir() is not None
+        # The metrics live in a registry of their own, so two apps in one process (tests) do not
+        # collide; in multiprocess mode their values go to files in the shared directory anyway.
+        own = CollectorRegistry(auto_describe=True)
+        self.requests = Counter("matching_http_requests", "HTTP requests by method, route and status.",
+                                ["method", "route", "status"], registry=own)
+        self.latency = Histogram("matching_http_request_duration_seconds", "Time spent answering requests.",
+                                 ["method", "route"], buckets=BUCKETS, registry=own)
+        if self.multiprocess:
+            self.registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(self.registry)  # reads every worker's files on each scrape
+        else:
+            self.registry = own
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        with self._lock:
-            self.requests[(method, route, str(status))] += 1
-            self.seconds[(method, route)] += seconds
-            self.counts[(method, route)] += 1
+        method = method if method in METHODS else "other"
+        self.requests.labels(method, route, str(status)).inc()
+        self.latency.labels(method, route).observe(seconds)
 
-    def render(self) -> str:
-        esc = lambda v: v.replace("\\", "\\\\").replace('"', '\\"')  # noqa: E731
-        lines = ["# HELP matching_http_requests_total HTTP requests by method, route and status.",
-                 "# TYPE matching_http_requests_total counter"]
-        with self._lock:
-            for (m, r, s), n in sorted(self.requests.items()):
-                lines.append(f'matching_http_requests_total{{method="{m}",route="{esc(r)}",status="{s}"}} {n}')
-            lines += ["# HELP matching_http_request_duration_seconds Time spent answering requests.",
-                      "# TYPE matching_http_request_duration_seconds summary"]
-            for (m, r), total in sorted(self.seconds.items()):
-                labels = f'method="{m}",route="{esc(r)}"'
-                lines.append(f"matching_http_request_duration_seconds_sum{{{labels}}} {total:.6f}")
-                lines.append(f"matching_http_request_duration_seconds_count{{{labels}}} {self.counts[(m, r)]}")
-        return "\n".join(lines) + "\n"
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
 
 
 class MetricsMiddleware:

@@ -4,7 +4,9 @@ from __future__ import annotations
 import logging
 import os
 import shlex
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -202,14 +204,26 @@ def migrate() -> None:
 
 @app.command()
 def serve(host: str = typer.Option(None), port: int = typer.Option(None),
-          workers: int = typer.Option(1, min=1, help="uvicorn worker processes (each holds its own live snapshot)")) -> None:
+          workers: int = typer.Option(1, min=1, help="uvicorn worker processes (each holds its own live snapshot; "
+                                      "/metrics adds up all of them)")) -> None:
     """Serve the HTTP API with uvicorn."""
     import uvicorn
 
     settings = get_settings()
     _db(settings)  # pending schema migrations run here, once, before any worker starts
-    uvicorn.run("api.app:create_app", factory=True, host=host or settings.host, port=port or settings.port,
-                workers=workers, log_level="info")
+    metrics_dir = None
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Workers write their metrics here and /metrics adds them all up (api/metrics.py); a fresh,
+        # empty directory per server, removed when it stops. Set before any worker imports prometheus_client.
+        metrics_dir = tempfile.mkdtemp(prefix="matching-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    try:
+        uvicorn.run("api.app:create_app", factory=True, host=host or settings.host, port=port or settings.port,
+                    workers=workers, log_level="info")
+    finally:
+        if metrics_dir:
+            del os.environ["PROMETHEUS_MULTIPROC_DIR"]
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 @app.command()

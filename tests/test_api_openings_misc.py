@@ -46,13 +46,77 @@ def test_openapi_and_docs(client):
     assert client.get("/docs").status_code == 200
 
 
+def test_openapi_lists_every_run_status(client):
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    status = schemas["Run"]["properties"]["status"]
+    status = schemas[status["$ref"].rsplit("/", 1)[1]] if "$ref" in status else status
+    assert set(status["enum"]) == {"running", "publishing", "published", "failed", "abandoned", "pruned"}
+
+
+def _sample(text: str, name: str, **labels: str) -> float:
+    """The value of one sample in a Prometheus text body (0 when absent)."""
+    want = {f'{k}="{v}"' for k, v in labels.items()}
+    for line in text.splitlines():
+        if line.startswith(f"{name}{{") and want <= set(line[len(name) + 1:line.rindex("}")].split(",")):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
 def test_metrics_count_requests_by_route_template(client, auth, world):
     pid = "P-METRICS-PROBE"
-    client.get(f"/v1/participants/{pid}", headers=auth("admin"))
-    text = client.get("/metrics").text
+    route = "/v1/participants/{participant_id}"
+    before = client.get("/metrics").text
+    for _ in range(3):
+        client.get(f"/v1/participants/{pid}", headers=auth("admin"))
+    client.request("BREW", "/healthz")  # an odd method is "other", not a new label value
+    res = client.get("/metrics")
+    text = res.text
+    assert res.status_code == 200 and res.headers["content-type"].startswith("text/plain")
     assert "# TYPE matching_http_requests_total counter" in text
-    assert 'route="/v1/participants/{participant_id}",status="404"' in text
-    assert pid not in text
+    assert "# TYPE matching_http_request_duration_seconds histogram" in text
+    count = {"method": "GET", "route": route, "status": "404"}
+    assert _sample(text, "matching_http_requests_total", **count) == _sample(before, "matching_http_requests_total", **count) + 3
+    latency = {"method": "GET", "route": route}
+    n = _sample(text, "matching_http_request_duration_seconds_count", **latency)
+    assert n == _sample(before, "matching_http_request_duration_seconds_count", **latency) + 3
+    assert _sample(text, "matching_http_request_duration_seconds_bucket", le="+Inf", **latency) == n
+    assert _sample(text, "matching_http_request_duration_seconds_sum", **latency) > 0
+    assert 'method="other"' in text and "BREW" not in text
+    assert pid not in text  # the route template, never the path with the id
+
+
+# One app in a process of its own, with the multiprocess directory set before prometheus_client
+# is imported: what each worker of `matching serve --workers N` does.
+WORKER = """
+import sys
+from fastapi.testclient import TestClient
+from api.app import create_app
+from matching.config import Settings
+
+app = create_app(Settings(database_url=sys.argv[1], secret_key="m" * 48, environment="test"))
+client = TestClient(app)
+for _ in range(int(sys.argv[2])):
+    assert client.get("/v2/nothing").status_code == 404
+print(client.get("/metrics").text)
+"""
+
+
+def test_metrics_add_up_every_worker_process(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    metrics_dir = tmp_path / "metrics"
+    metrics_dir.mkdir()
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+    url = f"sqlite:///{tmp_path / 'unused.db'}"
+    outputs = [subprocess.run([sys.executable, "-c", WORKER, url, str(n)], env=env, capture_output=True, text=True,
+                              check=True, timeout=120).stdout for n in (2, 3)]
+    labels = {"method": "GET", "route": "(unmatched)", "status": "404"}
+    assert _sample(outputs[0], "matching_http_requests_total", **labels) == 2
+    assert _sample(outputs[1], "matching_http_requests_total", **labels) == 5  # both processes
+    assert _sample(outputs[1], "matching_http_request_duration_seconds_count", method="GET", route="(unmatched)") == 5
+    assert _sample(outputs[1], "matching_http_requests_total", method="GET", route="/metrics", status="200") == 1
 
 
 def test_unknown_route_is_a_json_404(client):

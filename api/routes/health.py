@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy import text
 
 from api.deps import SettingsDep
+from api.metrics import CONTENT_TYPE
 from api.schemas import Health
 from matching import runtime
 from matching.store import lists
@@ -38,5 +39,6 @@ def healthz(settings: SettingsDep):
 
 
 @router.get("/metrics", response_class=PlainTextResponse, include_in_schema=False)
-def metrics(request: Request) -> str:
-    return request.app.state.metrics.render()
+def metrics(request: Request) -> Response:
+    """Prometheus text format (api/metrics.py): counts and latencies by route template."""
+    return Response(request.app.state.metrics.render(), media_type=CONTENT_TYPE)
