@@ -32,15 +32,18 @@ run: $(STAMP)
 
 test: $(TSTAMP)
 	$(BIN)/ruff check matching api tests benchmarks tools
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 # Everything but the tests marked slow (subprocess servers, SIGKILL, the Schemathesis run).
 test-fast: $(TSTAMP)
 	$(BIN)/ruff check matching api tests benchmarks tools
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -m "not slow"
 
 lint: $(TSTAMP)
 	$(BIN)/ruff check matching api tests benchmarks tools
+	$(BIN)/mypy
 
 bench: $(BSTAMP)
 	$(BIN)/python benchmarks/refresh.py --participants 2000 --openings 800 --jobs 2

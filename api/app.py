@@ -23,6 +23,7 @@ from matching import runtime
 from matching.config import Settings, get_settings
 
 log = logging.getLogger(__name__)
+app: FastAPI  # `api.app.app`: built by __getattr__ on first access
 
 DESCRIPTION = """
 Which local employers and openings fit this participant, and why - and who fits this opening.
@@ -77,8 +78,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RateLimit, settings=settings)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
-    app.add_exception_handler(RequestValidationError, validation_error)
-    app.add_exception_handler(StarletteHTTPException, refusals.audited_http_exception)
+    # Starlette types a handler as taking any Exception, so one for a narrower class does not match.
+    app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, refusals.audited_http_exception)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, unexpected_error)
     routers = [module.router for module in (health, participants, openings, match, feedback, admin, taxonomy)]
     for router in routers:

@@ -102,7 +102,7 @@ def complete(routers: Iterable[APIRouter], document: dict[str, Any]) -> dict[str
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     schemas.update(defs.get("$defs", {}))
     routes = {(method.lower(), route.path_format): route for router in routers for route in router.routes
-              if isinstance(route, APIRoute) for method in route.methods}
+              if isinstance(route, APIRoute) for method in route.methods or ()}
     for path, item in document.get("paths", {}).items():
         for method, operation in item.items():
             route = routes.get((method, path))

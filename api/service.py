@@ -201,22 +201,23 @@ def participant_matches(conn: Connection, settings: Settings, participant_id: st
     before the served one, as for a stored list. With `fresh=true`, or for someone without a
     stored list, it compares with the served run."""
     served = lists.serving(conn)
-    rows = lists.participant_list(conn, served.run_id, participant_id) if served and not fresh else []
+    run_id = served.run_id if served else ""  # rows is empty, so unused, when nothing is served
+    rows = lists.participant_list(conn, run_id, participant_id) if served and not fresh else []
     previous = (lists.openings_in_run(conn, served.previous_run_id, participant_id)
                 if served and served.previous_run_id else None)
-    eligible = stored_rows(conn, settings, served.run_id, rows, "opening_id", participant_id=participant_id) if rows else None
+    eligible = stored_rows(conn, settings, run_id, rows, "opening_id", participant_id=participant_id) if rows else None
     if eligible is not None:
         items = _match_items(conn, eligible, kind, limit, lang, previous)
-        top_k = _run_top_k(conn, served.run_id)
+        top_k = _run_top_k(conn, run_id)
         if len(items) >= min(limit, top_k) or (len(eligible) == len(rows) and len(rows) < top_k):
-            return {"participant_id": participant_id, "run_id": served.run_id,
-                    "model_version": run_model_version(conn, served.run_id), "matches": items}
+            return {"participant_id": participant_id, "run_id": run_id,
+                    "model_version": run_model_version(conn, run_id), "matches": items}
     elif served and not rows:  # fresh=true, or no stored list for them: compare with what is served
-        previous = lists.openings_in_run(conn, served.run_id, participant_id)
+        previous = lists.openings_in_run(conn, run_id, participant_id)
     engine, idx = _index(live_engine(settings), settings, "participant", participant_id)
-    items = engine.recommend(np.array([idx]), kind, k=limit).get(idx, [])
+    scored = engine.recommend(np.array([idx]), kind, k=limit).get(idx, [])
     return {"participant_id": participant_id, "run_id": None, "model_version": engine.model.version,
-            "matches": _match_items(conn, _scored_rows(items, "opening_id"), kind, limit, lang, previous)}
+            "matches": _match_items(conn, _scored_rows(scored, "opening_id"), kind, limit, lang, previous)}
 
 
 def profile_matches(conn: Connection, settings: Settings, row: dict[str, Any], *, kind: str, limit: int,
@@ -249,16 +250,17 @@ def opening_candidates(conn: Connection, settings: Settings, opening_id: str, *,
     on the employer view; a live list is ranked on it too). Advisers and admins read a
     participant's needs and exact distances through the participant endpoints."""
     served = lists.serving(conn)
-    stored = lists.opening_list(conn, served.run_id, opening_id) if served and not fresh else []
+    served_id = served.run_id if served else ""  # stored is empty, so unused, when nothing is served
+    stored = lists.opening_list(conn, served_id, opening_id) if served and not fresh else []
     rows = []
-    eligible = stored_rows(conn, settings, served.run_id, stored, "participant_id", opening_id=opening_id) if stored else None
+    eligible = stored_rows(conn, settings, served_id, stored, "participant_id", opening_id=opening_id) if stored else None
     if eligible is not None:
         rows = eligible[:limit]
-        top_k = _run_top_k(conn, served.run_id)
+        top_k = _run_top_k(conn, served_id)
         if len(rows) < min(limit, top_k) and (len(eligible) < len(stored) or len(stored) >= top_k):
             rows = []  # thinned since the run: compute live
     if rows:
-        run_id, version = served.run_id, run_model_version(conn, served.run_id)
+        run_id, version = served_id, run_model_version(conn, served_id)
     else:
         engine, idx = _index(live_engine(settings, employer=True), settings, "opening", opening_id)
         rows = _scored_rows(engine.candidates(np.array([idx]), k=limit).get(idx, []), "participant_id")

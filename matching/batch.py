@@ -69,7 +69,7 @@ class RunSummary:
 def shards(world: World, max_size: int = MAX_SHARD) -> list[np.ndarray]:
     """Participant row indices grouped by office, each group cut to at most max_size."""
     frame = world.participants.frame
-    out = []
+    out: list[np.ndarray] = []
     for _, rows in sorted(frame.groupby("office_id").indices.items()):
         rows = np.sort(rows)
         out.extend(rows[i:i + max_size] for i in range(0, len(rows), max_size))

@@ -56,8 +56,8 @@ def load(directory: Annotated[Path, typer.Argument(help="directory with offices/
 
 @app.command()
 def generate(
-    out_dir: Annotated[Path, typer.Argument(help="directory to write (or --out)", show_default=False)] = None,
-    out: Annotated[Path, typer.Option("--out", help="directory to write")] = None,
+    out_dir: Annotated[Path | None, typer.Argument(help="directory to write (or --out)", show_default=False)] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="directory to write")] = None,
     scope: str = typer.Option("national", help="national (all of Norway) | trondheim (the fixtures' nine offices)"),
     seed: int = 2013,
     participants: int = typer.Option(180, min=0),
@@ -73,7 +73,9 @@ def generate(
         raise typer.BadParameter("give the output directory once: OUT_DIR or --out DIR", param_hint="OUT_DIR")
     if scope not in SCOPES:
         raise typer.BadParameter(f"scope must be one of {', '.join(SCOPES)}", param_hint="--scope")
-    counts = generate_world(out_dir or out, seed=seed, n_participants=participants, n_employers=employers,
+    directory = out_dir or out
+    assert directory is not None  # exactly one of them, checked above
+    counts = generate_world(directory, seed=seed, n_participants=participants, n_employers=employers,
                             n_openings=openings, years=years, scope=scope, outcomes=outcomes)
     console.print("generated: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
@@ -134,7 +136,7 @@ def refresh(
 @app.command()
 def token(
     role: str = typer.Option(..., help="adviser | liaison | batch | admin"),
-    office: Annotated[list[str], typer.Option("--office", help="office id; repeat for several")] = None,
+    office: Annotated[list[str] | None, typer.Option("--office", help="office id; repeat for several")] = None,
     sub: str = typer.Option(None, help="who the token is for (audit log); default role@dev"),
     ttl: int = typer.Option(None, help="minutes until expiry"),
 ) -> None:
@@ -203,7 +205,7 @@ def migrate() -> None:
 
 
 @app.command()
-def serve(host: str = typer.Option(None), port: int = typer.Option(None),
+def serve(host: str | None = typer.Option(None), port: int | None = typer.Option(None),
           workers: int = typer.Option(1, min=1, help="uvicorn worker processes (each holds its own live snapshot; "
                                       "/metrics adds up all of them)")) -> None:
     """Serve the HTTP API with uvicorn."""

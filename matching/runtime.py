@@ -158,6 +158,7 @@ def snapshot(settings: Settings | None = None, *, wait: float | None = None) -> 
         try:
             built = future.result(timeout=None if left is None else max(left, 0.0))
         except cf.TimeoutError:
+            assert current is not None  # without a snapshot to fall back on there is no timeout (left is None)
             log.warning("serving snapshot v%d while v%d is being built", current.version, version)
             return current
         if built.version == version:

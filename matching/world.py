@@ -202,7 +202,7 @@ class Participants:
         codes = np.take_along_axis(codes, order, axis=1).astype(np.int64)
         years = np.take_along_axis(years, order, axis=1)
         codes = np.where((years > 0) & (codes >= 0), codes, -1)
-        has_exp = (codes >= 0).any(axis=1)
+        has_exp = np.asarray((codes >= 0).any(axis=1))
         wish = np.full_like(codes, -1)
         wish[:, 0] = self.desired_codes[:, 0]
         return np.where(has_exp[:, None], codes, wish)

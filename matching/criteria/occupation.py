@@ -142,7 +142,7 @@ def _experience_text(level: int, v, lang: str) -> str:
     occ = _occ_name(v["opening_code"], lang).lower()
     if level == 0:
         return f"No experience in this field ({occ})" if en else f"Ingen erfaring innen feltet ({occ})"
-    jobs = {prox.CLOSE: [], prox.NEAR: []}
+    jobs: dict[int, list[tuple[str, float]]] = {prox.CLOSE: [], prox.NEAR: []}
     for item in str(v.get("detail") or "").split("|"):
         if item:
             code, years = item.split(":")

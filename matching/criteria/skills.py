@@ -130,7 +130,7 @@ def _likely_text(level: int, v, lang: str) -> str:
                 else f"Har {cov} av {req} ferdigheter som kreves (som oppgitt)")
     codes = [f"{int(c):04d}" for c in str(v.get("sources") or source).split("|") if c]
     typical = {c: taxonomy.inferred_skills(c) for c in codes}
-    rank = {}  # most typical first, over every source occupation
+    rank: dict[str, int] = {}  # most typical first, over every source occupation
     for c in codes:
         for i, s in enumerate(typical[c]):
             rank[s] = min(rank.get(s, i), i)

@@ -336,9 +336,9 @@ def simulate(rng, parts: pd.DataFrame, opens: pd.DataFrame, emps: pd.DataFrame, 
         later[:, 0] = False
         has = later.any(axis=1)
         first_later = np.where(has, later.argmax(axis=1), 0)
-        day = np.where(has, slot_day[np.arange(n_pairs), first_later], np.iinfo(np.int64).max)
-        sooner = has & (day < cut_day)
-        cut_day[sooner], cut_ev[sooner], cut_reason[sooner] = day[sooner], ev, why
+        later_day = np.where(has, slot_day[np.arange(n_pairs), first_later], np.iinfo(np.int64).max)
+        sooner = has & (later_day < cut_day)
+        cut_day[sooner], cut_ev[sooner], cut_reason[sooner] = later_day[sooner], ev, why
     cut = cut_day < np.iinfo(np.int64).max
     at = (slot_day == cut_day[:, None]) & cut[:, None]
     at[:, 0] = False

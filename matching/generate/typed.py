@@ -122,7 +122,7 @@ def recognisable(pairs: list[tuple[str, str]]) -> list[bool]:
 
     unique = list(dict.fromkeys(t for t, _ in pairs))
     found = dict(zip(unique, normalise_titles(unique)))
-    got = np.array([int(found[t].code) if found[t] is not None else -1 for t, _ in pairs], dtype=np.int64)
+    got = np.array([int(m.code) if (m := found[t]) is not None else -1 for t, _ in pairs], dtype=np.int64)
     want = np.array([int(c) for _, c in pairs], dtype=np.int64)
     if not len(pairs):
         return []

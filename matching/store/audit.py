@@ -18,8 +18,10 @@ from matching.store import tables as t
 class Actor(Protocol):
     """Whoever is reading: the API's token principal satisfies this."""
 
-    sub: str
-    role: str
+    @property
+    def sub(self) -> str: ...
+    @property
+    def role(self) -> str: ...
 
 
 def _now() -> dt.datetime:

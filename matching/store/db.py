@@ -61,7 +61,9 @@ def _alembic() -> Config:
 
 
 def head_revision() -> str:
-    return ScriptDirectory.from_config(_alembic()).get_current_head()
+    head = ScriptDirectory.from_config(_alembic()).get_current_head()
+    assert head is not None  # the package ships its migrations
+    return head
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -69,7 +71,7 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def migrate(engine: Engine) -> tuple[str | None, str]:
+def migrate(engine: Engine) -> tuple[str | None, str | None]:
     """Run the pending schema migrations (Alembic, in one transaction); returns the revision
     before and after. A database made by the release before migrations (tables, no
     `alembic_version`) is first stamped as that release's schema, then upgraded."""

@@ -138,6 +138,7 @@ def participant_row(profile: schema.ParticipantProfile) -> dict[str, Any]:
         row["desired_styrk08"] = list(dict.fromkeys(found))
     row["skills"] = skills.normalise_skill_list(profile.skills)
     p = places.lookup(profile.postal_code)
+    assert p is not None  # the contract accepts only known postal codes
     row.update(lat=p.lat, lon=p.lon)
     return row
 
@@ -225,7 +226,7 @@ def header_errors(file: str, model: type[BaseModel], header: list[str], line: in
 
 @lru_cache(maxsize=8)
 def _list_adapter(model: type[BaseModel]) -> TypeAdapter:
-    return TypeAdapter(list[model])
+    return TypeAdapter(list[model])  # type: ignore[valid-type]  # the row model is chosen at run time
 
 
 def _validate_chunk(model: type[BaseModel], items: list[tuple[int, dict[str, Any]]],
@@ -235,7 +236,7 @@ def _validate_chunk(model: type[BaseModel], items: list[tuple[int, dict[str, Any
     lines, cleaned, errors = [], [], []
     for line, raw in items:
         if None in raw:
-            extra = raw.pop(None)
+            extra = raw.pop(None)  # type: ignore[call-overload]  # csv.DictReader's key for surplus values
             if extra is None:
                 errors.append(RowError(file, line, "(row)", list(raw.values()), "fewer values than header columns"))
             else:
@@ -292,10 +293,10 @@ def _upsert_statement(kind: type, dialect, table: Table) -> tuple[str, tuple[str
     key = (kind, table.name)
     if key in _STATEMENTS:
         return _STATEMENTS[key]
-    if dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    insert = pg_insert if dialect.name == "postgresql" else sqlite_insert
     keys = [c.name for c in table.primary_key.columns]
     cols = [c.name for c in table.columns]
     stmt = insert(table)
@@ -304,7 +305,7 @@ def _upsert_statement(kind: type, dialect, table: Table) -> tuple[str, tuple[str
     compiled = stmt.compile(dialect=dialect, column_keys=cols)
     # the same encoding (JSON, dates, booleans) conn.execute would apply
     processors = {c.name: c.type._cached_bind_processor(dialect) for c in table.columns}
-    order = tuple(compiled.positiontup) if compiled.positional else tuple(cols)
+    order = tuple(compiled.positiontup or ()) if compiled.positional else tuple(cols)
     _STATEMENTS[key] = (compiled.string, order, bool(compiled.positional), processors)
     return _STATEMENTS[key]
 

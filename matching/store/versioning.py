@@ -8,7 +8,7 @@ microsecond each); PostgreSQL bumps it once per statement.
 """
 from __future__ import annotations
 
-from sqlalchemy import Connection, Engine, select, text
+from sqlalchemy import Connection, Engine, Insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -52,6 +52,7 @@ def install(engine: Engine) -> None:
     if ddl is None:  # pragma: no cover - only the two supported backends
         raise RuntimeError(f"no data-version triggers for database {engine.dialect.name!r}")
     with engine.begin() as conn:
+        first: Insert
         if engine.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(74310001)"))  # two processes starting at once
             first = pg_insert(t.data_version).values(id=1, version=0).on_conflict_do_nothing()
