@@ -310,7 +310,7 @@ def refresh(
     summary = RunSummary(run_id, RunStatus.running, backend=backend_name)
     try:
         world = world.slim()
-        candidates.for_participants(world, [], as_of)  # the opening index, built once for every worker
+        candidates.index(world).for_participants([], as_of)  # the opening tree, built once for every worker
         parts = shards(world, shard_size)
         summary.extra["snapshot_seconds"] = round(time.perf_counter() - started, 2)  # read + encoded, before any shard
         model_dict = model.to_dict()

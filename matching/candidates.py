@@ -1,14 +1,20 @@
-"""Blocking: declared hard constraints cut the pair space before anything is scored.
+"""Blocking, the one implementation: declared hard constraints cut the pair space before
+anything is scored, for the nightly batch, a live request and a posted profile alike.
 
 Each constraint is data (name, vectorised check, reason text), so the same list both
 generates candidates and explains, for one pair, why an opening was excluded. Adaptation
 needs are deliberately absent: having needs must never exclude anyone.
+
+`Index` (one per World, `index(world)`) answers both "participant → candidate openings" and
+"opening → candidate participants" with radius searches that only pre-filter; the
+constraints decide.
 """
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from sklearn.neighbors import BallTree
@@ -103,51 +109,127 @@ def failures(pairs: Pairs, i: int, lang: str) -> list[dict[str, str]]:
     return [{"constraint": c.name, "reason": c.reason(one, 0, lang)} for c in CONSTRAINTS if not c.check(one)[0]]
 
 
-def kind_mask(world: World, kind: str) -> np.ndarray:
-    if kind == "any":
-        return np.ones(len(world.openings), dtype=bool)
-    return (world.openings.frame["kind"] == kind).to_numpy()
+# ---------------------------------------------------------------------------- the index
+
+#: Above this many distinct commute limits, participants are grouped by quantile instead
+#: (each group is one tree query, and sklearn's input checks cost ~1 ms a query).
+MAX_GROUPS = 4
+#: A hair of slack on every radius, so the exact haversine check of `within_commute` (in
+#: `passes`) is the one that decides.
+SLACK = 1.001
 
 
-def _tree(world: World, day: int, kind: str) -> tuple[np.ndarray, BallTree | None]:
-    """Eligible openings and their BallTree, built once per snapshot, day and kind (a batch
-    asks for it once per shard; a live request once per call)."""
+def _tree(lat_deg: np.ndarray, lon_deg: np.ndarray) -> BallTree:
+    return BallTree(np.radians(np.column_stack([lat_deg, lon_deg])), metric="haversine")
+
+
+def _groups(limit_km: np.ndarray) -> list[np.ndarray]:
+    """Row groups by commute limit: one per distinct value, or quantile bands if many."""
+    values = np.unique(limit_km)
+    if len(values) <= MAX_GROUPS:
+        return [np.flatnonzero(limit_km == v) for v in values]
+    edges = np.unique(np.quantile(limit_km, np.linspace(0, 1, MAX_GROUPS + 1)[1:-1]))
+    band = np.searchsorted(edges, limit_km, side="left")
+    return [rows for b in np.unique(band) if len(rows := np.flatnonzero(band == b))]
+
+
+def _opening_tree(world: World, day: int) -> tuple[np.ndarray, BallTree | None]:
+    """Openings eligible on `day` (open, deadline not passed) and their BallTree. Kept on the
+    Openings object, so a World, its employer view and a posted profile's World (which share
+    their openings) build it once, and batch workers receive it with the snapshot."""
     o = world.openings
-    hit = o.__dict__.get("_trees", {}).get((day, kind))
+    hit = o.__dict__.get("_trees", {}).get(day)
     if hit is None:
-        eligible = np.flatnonzero(o.is_open & (o.deadline_ord >= day) & kind_mask(world, kind))
-        tree = (BallTree(np.radians(np.column_stack([o.lat[eligible], o.lon[eligible]])), metric="haversine")
-                if len(eligible) else None)
-        hit = (eligible, tree)
-        # Replaced whole (threads may read it), keeping the latest day's trees only.
-        trees = {key: v for key, v in o.__dict__.get("_trees", {}).items() if key[0] == day}
-        o.__dict__["_trees"] = {**trees, (day, kind): hit}
+        eligible = np.flatnonzero(o.is_open & (o.deadline_ord >= day))
+        hit = (eligible, _tree(o.lat[eligible], o.lon[eligible]) if len(eligible) else None)
+        # Replaced whole (threads may read it), keeping the latest day's tree only.
+        o.__dict__["_trees"] = {day: hit}
     return hit
 
 
+class Index:
+    """Blocking for one World, in both directions: every candidate pair passes every
+    constraint in CONSTRAINTS, and every pair that passes them is a candidate.
+
+    - participant → openings: one BallTree over the openings eligible that day (open, deadline
+      not passed), queried with each participant's own commute limit; the kind is filtered on
+      the hits.
+    - opening → participants: participants grouped by their commute limit, one tree per group
+      (built on first use: the batch never asks), each queried with the group's largest limit
+      and the hits cut to each participant's own, so a rural participant with a 100 km limit
+      does not widen the search for everyone else.
+
+    The radius searches only pre-filter; `passes` decides. Get it with `index(world)`: built
+    once per World and reused by every batch shard and live request on it."""
+
+    def __init__(self, world: World):
+        self.world = world
+
+    def for_participants(self, p_idx, as_of: dt.date, kind: str = "any") -> Pairs:
+        """Candidate pairs of these participants (kind: "any", "job" or "trial")."""
+        world, day = self.world, as_of.toordinal()
+        p_idx = np.asarray(p_idx, dtype=np.int64)
+        eligible, tree = _opening_tree(world, day)  # built on the first call of a day, even for no participants
+        if tree is None or len(p_idx) == 0:
+            return Pairs.build(world, [], [], day)
+        pw = world.participants
+        radius = pw.max_commute_km[p_idx] / EARTH_RADIUS_KM * SLACK
+        hits = tree.query_radius(np.radians(np.column_stack([pw.lat[p_idx], pw.lon[p_idx]])), r=radius)
+        counts = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
+        ps = np.repeat(p_idx, counts)
+        os_ = eligible[np.concatenate(hits).astype(np.int64)] if counts.sum() else np.array([], dtype=np.int64)
+        if kind != "any":
+            keep = world.openings.kind_code[os_] == GOALS.index(kind)
+            ps, os_ = ps[keep], os_[keep]
+        pairs = Pairs.build(world, ps, os_, day)
+        return pairs.subset(passes(pairs))
+
+    @cached_property
+    def _participant_groups(self) -> list[tuple[float, np.ndarray, BallTree]]:
+        pw = self.world.participants
+        limit = pw.max_commute_km
+        return [(float(limit[rows].max()), rows, _tree(pw.lat[rows], pw.lon[rows])) for rows in _groups(limit)]
+
+    def for_openings(self, o_idx, as_of: dt.date) -> Pairs:
+        """Candidate pairs of these openings."""
+        world, day = self.world, as_of.toordinal()
+        o_idx = np.asarray(o_idx, dtype=np.int64)
+        if len(o_idx) == 0 or len(world.participants) == 0:
+            return Pairs.build(world, [], [], day)
+        pw, ow = world.participants, world.openings
+        where = np.column_stack([ow.rad_lat[o_idx], ow.rad_lon[o_idx]])
+        radius = pw.max_commute_km / EARTH_RADIUS_KM * SLACK
+        ps, os_ = [], []
+        for limit, rows, tree in self._participant_groups:
+            hits, dist = tree.query_radius(where, r=limit / EARTH_RADIUS_KM * SLACK, return_distance=True)
+            for o, h, d in zip(o_idx, hits, dist):
+                h = rows[h]
+                h = h[d <= radius[h]]  # each within their own limit (with the slack)
+                ps.append(h)
+                os_.append(np.full(len(h), o, dtype=np.int64))
+        pairs = Pairs.build(world, np.concatenate(ps), np.concatenate(os_), day)
+        return pairs.subset(passes(pairs))
+
+    def warm(self, as_of: dt.date) -> None:
+        """Build the trees now (a snapshot's), not in the first request that needs them."""
+        _opening_tree(self.world, as_of.toordinal())
+        self._participant_groups  # noqa: B018 - cached
+
+
+def index(world: World) -> Index:
+    """The World's blocking index (one per World; a view or another World has its own, sharing
+    the openings' tree when it shares the openings)."""
+    found = world.__dict__.get("_blocking")
+    if found is None:
+        found = world.__dict__["_blocking"] = Index(world)
+    return found
+
+
 def for_participants(world: World, p_idx, as_of: dt.date, kind: str = "any") -> Pairs:
-    """Candidate pairs for the given participants, from a radius search then every constraint."""
-    p_idx = np.asarray(p_idx, dtype=np.int64)
-    day = as_of.toordinal()
-    eligible, tree = _tree(world, day, kind)  # built on the first call of a day, even for no participants
-    if len(eligible) == 0 or len(p_idx) == 0:
-        return Pairs.build(world, [], [], day)
-    pw = world.participants
-    # A hair of slack so the exact haversine check below is the one that decides.
-    radius = pw.max_commute_km[p_idx] / EARTH_RADIUS_KM * 1.001
-    hits = tree.query_radius(np.radians(np.column_stack([pw.lat[p_idx], pw.lon[p_idx]])), r=radius)
-    counts = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
-    ps = np.repeat(p_idx, counts)
-    os_ = eligible[np.concatenate(hits).astype(np.int64)] if counts.sum() else np.array([], dtype=np.int64)
-    pairs = Pairs.build(world, ps, os_, day)
-    return pairs.subset(passes(pairs))
+    """`index(world).for_participants`."""
+    return index(world).for_participants(p_idx, as_of, kind)
 
 
 def for_openings(world: World, o_idx, as_of: dt.date) -> Pairs:
-    """Candidate pairs for the given openings against every participant."""
-    o_idx = np.asarray(o_idx, dtype=np.int64)
-    n_p = len(world.participants)
-    ps = np.tile(np.arange(n_p, dtype=np.int64), len(o_idx))
-    os_ = np.repeat(o_idx, n_p)
-    pairs = Pairs.build(world, ps, os_, as_of.toordinal())
-    return pairs.subset(passes(pairs))
+    """`index(world).for_openings`."""
+    return index(world).for_openings(o_idx, as_of)

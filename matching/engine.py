@@ -54,16 +54,14 @@ class UnknownId(KeyError):
 
 
 class MatchEngine:
-    def __init__(self, world: World, model: ScoringModel, as_of: dt.date, index: Any = None,
-                 employer_index: Any = None):
-        """`index`, `employer_index`: prebuilt live_index.LiveIndex objects for this world and
-        for its employer view (the API's snapshot); without them, candidates are blocked from
-        scratch per call (the batch)."""
+    def __init__(self, world: World, model: ScoringModel, as_of: dt.date, index: candidates.Index | None = None):
+        """`index`: a prebuilt candidates.Index (the API's snapshot); used when it is this
+        world's, otherwise this world's own is (`candidates.index`: a posted profile's world
+        shares the snapshot's openings, and with them their tree)."""
         self.world = world
         self.model = model
         self.as_of = as_of
-        self.blocking = index if index is not None else candidates
-        self.employer_blocking = employer_index if employer_index is not None else candidates
+        self.blocking = index if index is not None and index.world is world else candidates.index(world)
         self.criteria = tuple(BY_NAME[c] for c in model.criteria)
 
     @property
@@ -71,7 +69,7 @@ class MatchEngine:
         """The same engine on the employer-facing view (opening → candidates)."""
         view = self.__dict__.get("_employer")
         if view is None:
-            view = MatchEngine(self.world.employer_view, self.model, self.as_of, index=self.employer_blocking)
+            view = MatchEngine(self.world.employer_view, self.model, self.as_of)
             view.__dict__["_employer"] = view
             self.__dict__["_employer"] = view
         return view
@@ -110,49 +108,31 @@ class MatchEngine:
             float(score[i]), float(raw[i]), explanation,
         )
 
-    @staticmethod
-    def top_k_indices(group: np.ndarray, other_ids: np.ndarray, score: np.ndarray, k: int) -> dict[int, np.ndarray]:
-        """Pair indices of the top-k per group value, by score desc then id asc (deterministic ties)."""
-        if len(group) == 0:
-            return {}
-        if k < len(score) and (group == group[0]).all():
-            # One subject (a live request): sort only what can make the top k, ties at the cut included.
-            kth = np.partition(score, len(score) - k)[len(score) - k]
-            keep = np.flatnonzero(score >= kth)
-            return {int(group[0]): keep[np.lexsort((other_ids[keep], -score[keep]))][:k]}
-        order = np.lexsort((other_ids, -score, group))
-        g_sorted = group[order]
-        starts = np.flatnonzero(np.r_[True, g_sorted[1:] != g_sorted[:-1]])
-        ends = np.r_[starts[1:], len(order)]
-        return {int(g_sorted[s]): order[s:min(e, s + k)] for s, e in zip(starts, ends)}
-
-    def _top_k(self, pairs: Pairs, group: np.ndarray, other_ids: np.ndarray, k: int,
-               scored: tuple | None = None) -> dict[int, list[Scored]]:
+    def _top_k(self, pairs: Pairs, group: np.ndarray, tie: np.ndarray, k: int) -> dict[int, list[Scored]]:
+        """Each group's best k pairs (topk.top_k: score desc, then the other side's id asc), explained."""
         if len(pairs) == 0:
             return {}
-        score, raw, fs, contrib = scored if scored is not None else self.score_pairs(pairs)
-        top = self.top_k_indices(group, other_ids, score, k)
+        score, raw, fs, contrib = self.score_pairs(pairs)
+        win = top_k(group, score, tie, k)
         # Explain the winners only: turning every candidate's values into Python objects cost
         # more than scoring them.
-        win = np.concatenate(list(top.values()))
         sub, s, r, f, c = pairs.subset(win), score[win], raw[win], fs.take(win), contrib[win]
-        out, start = {}, 0
-        for g, idx in top.items():
-            out[g] = [self._scored(sub, i, s, r, f, c) for i in range(start, start + len(idx))]
-            start += len(idx)
-        return out
+        g = group[win]
+        starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+        return {int(g[a]): [self._scored(sub, i, s, r, f, c) for i in range(a, b)]
+                for a, b in zip(starts, np.r_[starts[1:], len(win)])}
 
     # ------------------------------------------------------------------ both directions
     def recommend(self, p_idx, kind: str = "any", k: int = 10) -> dict[int, list[Scored]]:
         """Participant rows → their top-k openings (only pairs that pass every hard constraint)."""
-        pairs = self.blocking.for_participants(self.world, p_idx, self.as_of, kind)
-        return self._top_k(pairs, pairs.p, self.world.openings.ids[pairs.o], k)
+        pairs = self.blocking.for_participants(p_idx, self.as_of, kind)
+        return self._top_k(pairs, pairs.p, self.world.openings.id_rank[pairs.o], k)
 
     def candidates(self, o_idx, k: int = 10) -> dict[int, list[Scored]]:
         """Opening rows → their top-k participants, scored on the employer-facing view."""
         emp = self.employer
-        pairs = emp.blocking.for_openings(emp.world, o_idx, self.as_of)
-        return emp._top_k(pairs, pairs.o, emp.world.participants.ids[pairs.p], k)
+        pairs = emp.blocking.for_openings(o_idx, self.as_of)
+        return emp._top_k(pairs, pairs.o, emp.world.participants.id_rank[pairs.p], k)
 
     def both_directions(self, p_idx, k: int, max_pairs: int = MAX_PAIRS,
                         candidate_batch: int = CANDIDATE_BATCH) -> tuple[Ranked, Ranked, int]:
@@ -193,7 +173,7 @@ class MatchEngine:
 
         # Candidates for a few participants at a time: a dense area yields thousands of pairs each.
         for a in range(0, len(p_idx), candidate_batch):
-            pairs = candidates.for_participants(w, p_idx[a:a + candidate_batch], self.as_of, "any")
+            pairs = self.blocking.for_participants(p_idx[a:a + candidate_batch], self.as_of, "any")
             if sum(map(len, buffer)) + len(pairs) > max_pairs:
                 flush()
             if len(pairs):

@@ -1,6 +1,6 @@
 """Process-wide handles: the database engine, the trained model and a current snapshot.
 
-The snapshot (World + its spatial index) is what every live ranking scores against. It is
+The snapshot (World + its blocking index, candidates.Index) is what every live ranking scores against. It is
 tied to the database's data version (a counter triggers bump on every write to
 participants, openings or employers, see store/versioning.py), not to a timer:
 
@@ -28,11 +28,11 @@ from functools import lru_cache
 import numpy as np
 from sqlalchemy import Engine, select
 
+from matching import candidates
 from matching.config import Settings, get_settings
 from matching.criteria import ALL
 from matching.engine import MatchEngine
 from matching.features import evaluate
-from matching.live_index import LiveIndex
 from matching.scoring import ScoringModel
 from matching.store import tables as t
 from matching.store import versioning
@@ -48,8 +48,7 @@ FOREVER = float("inf")
 class Snapshot:
     version: int
     world: World
-    index: LiveIndex
-    employer_index: LiveIndex  # over world.employer_view (opening → candidates)
+    index: candidates.Index  # the World's; its employer view has its own (candidates.index)
     seconds: float  # build time
 
 
@@ -89,12 +88,17 @@ def data_version(settings: Settings) -> int:
         return versioning.current(conn)
 
 
-def _warm(world: World, index: LiveIndex, as_of) -> None:
-    """Fill the World's lazily cached encodings now, not in the first request that needs them."""
-    for pairs in (index.for_participants(world, np.arange(min(1, len(world.participants))), as_of),
-                  index.for_openings(world, np.arange(min(1, len(world.openings))), as_of)):
+def _warm(world: World, as_of) -> candidates.Index:
+    """Build the World's blocking index and fill its lazily cached encodings now, not in the
+    first request that needs them."""
+    index = candidates.index(world)
+    index.warm(as_of)
+    for pairs in (index.for_participants(np.arange(min(1, len(world.participants))), as_of),
+                  index.for_openings(np.arange(min(1, len(world.openings))), as_of)):
         evaluate(pairs, ALL)
     world.participants.index, world.openings.index  # noqa: B018 - cached lookups
+    world.participants.id_rank, world.openings.id_rank  # noqa: B018 - the top-k tie-break
+    return index
 
 
 def _build(settings: Settings) -> Snapshot:
@@ -105,11 +109,9 @@ def _build(settings: Settings) -> Snapshot:
         # version says, so the next check rebuilds once more — never the other way round.
         version = versioning.current(conn)
         world = load_world(conn)
-    index = LiveIndex(world)
-    employer_index = LiveIndex(world.employer_view)  # participants at their areas' centres
-    _warm(world, index, settings.as_of())
-    _warm(world.employer_view, employer_index, settings.as_of())
-    snap = Snapshot(version, world, index, employer_index, time.perf_counter() - start)
+    index = _warm(world, settings.as_of())
+    _warm(world.employer_view, settings.as_of())  # participants at their areas' centres
+    snap = Snapshot(version, world, index, time.perf_counter() - start)
     log.info("snapshot v%d built in %.2f s: %d participants, %d openings", version, snap.seconds,
              len(world.participants), len(world.openings))
     return snap
@@ -207,5 +209,4 @@ def match_engine(settings: Settings | None = None, *, wait: float | None = None,
     snap = snapshot(settings, wait=wait)
     if consent_current and snap.version != data_version(settings) and _consent_withdrawn(settings, snap.world):
         snap = snapshot(settings, wait=FOREVER)
-    return MatchEngine(snap.world, model(settings), settings.as_of(), index=snap.index,
-                       employer_index=snap.employer_index)
+    return MatchEngine(snap.world, model(settings), settings.as_of(), index=snap.index)

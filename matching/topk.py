@@ -1,7 +1,9 @@
-"""Top-k per group over flat pair arrays, without a Python loop per group.
+"""Top-k, the one implementation: per group over flat pair arrays, without a Python loop
+per group.
 
-Used by the batch on millions of pairs: the order is score descending, then the other
-side's id ascending (as an integer rank), so ties resolve exactly as in live ranking.
+Used by the batch on millions of pairs and by every live request (one group: one subject)
+alike: the order is score descending, then the other side's id ascending (as an integer
+rank: `id_rank`), so ties resolve the same way everywhere.
 """
 from __future__ import annotations
 
@@ -15,10 +17,16 @@ BUCKETS = 64
 
 
 def top_k(group: np.ndarray, score: np.ndarray, tie: np.ndarray, k: int) -> np.ndarray:
-    """Indices of each group's best k pairs, ordered by group, then rank."""
+    """Indices of each group's best k pairs, ordered by group, then rank (score descending,
+    then `tie` ascending)."""
     n = len(group)
     if n == 0 or k <= 0:
         return np.zeros(0, dtype=np.int64)
+    if k < n and group[0] == group[-1] and (group == group[0]).all():
+        # One subject (a live request): sort only what can make the top k, ties at the cut included.
+        kth = np.partition(score, n - k)[n - k]
+        keep = np.flatnonzero(score >= kth)
+        return keep[np.lexsort((tie[keep], -score[keep]))][:k]
     if n < PREFILTER_MIN:
         return _sorted_top_k(group, score, tie, k)
     idx = np.flatnonzero(_may_enter(group, score, k))

@@ -433,8 +433,9 @@ class World:
 
 
 #: World attributes that are views of the snapshot, not encodings of it: built on demand
-#: (each batch worker derives its own from the slim snapshot it receives).
-_DERIVED_VIEWS = ("employer_view", "_view_holds")
+#: (each batch worker derives its own from the slim snapshot it receives), and its blocking
+#: index (candidates.index), which belongs to this very World and is never copied to another.
+_DERIVED_VIEWS = ("employer_view", "_view_holds", "_blocking")
 
 
 def _strip(table):

@@ -1,6 +1,7 @@
 """The live path: the per-snapshot spatial index and the data-versioned snapshot cache.
 
-The index must give exactly the candidates the batch's blocking gives (same pairs, same
+The blocking index (built once per snapshot, used by the batch and the live path alike) must
+give exactly the pairs that pass every hard constraint among all pairs (same pairs, same
 ranked lists); the snapshot must follow the database's data version — a load from another
 process or a hand-written UPDATE is seen by the next request, nothing else forces a reload.
 """
@@ -21,8 +22,9 @@ from sqlalchemy import select
 
 from api.app import create_app
 from matching import candidates, runtime
+from matching.candidates import MAX_GROUPS
 from matching.engine import MatchEngine
-from matching.live_index import MAX_GROUPS, LiveIndex
+from matching.pairs import Pairs
 from matching.store import tables as t
 from matching.store import versioning
 from matching.world import World
@@ -34,6 +36,15 @@ FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthChe
 
 def _pair_set(pairs) -> set[tuple[int, int]]:
     return set(zip(pairs.p.tolist(), pairs.o.tolist()))
+
+
+def _every_pair(world, p_idx, o_idx, as_of, kind: str = "any") -> Pairs:
+    """The reference blocking: every pair of these rows, kept if it passes every constraint."""
+    p_idx, o_idx = np.asarray(p_idx, dtype=np.int64), np.asarray(o_idx, dtype=np.int64)
+    if kind != "any":
+        o_idx = o_idx[(world.openings.frame["kind"].to_numpy()[o_idx] == kind)]
+    pairs = Pairs.build(world, np.repeat(p_idx, len(o_idx)), np.tile(o_idx, len(p_idx)), as_of.toordinal())
+    return pairs.subset(candidates.passes(pairs))
 
 
 @st.composite
@@ -50,33 +61,35 @@ def varied_worlds(draw) -> World:
 @FAST
 @given(varied_worlds(), st.sampled_from(["any", "job", "trial"]))
 def test_the_index_finds_exactly_the_batch_candidates(world, kind):
-    index = LiveIndex(world)
+    index = candidates.index(world)
     everyone, every_opening = np.arange(len(world.participants)), np.arange(len(world.openings))
-    assert _pair_set(index.for_participants(world, everyone, AS_OF, kind)) == \
-           _pair_set(candidates.for_participants(world, everyone, AS_OF, kind))
+    assert _pair_set(index.for_participants(everyone, AS_OF, kind)) == \
+           _pair_set(_every_pair(world, everyone, every_opening, AS_OF, kind))
     one = everyone[-1:]
-    assert _pair_set(index.for_participants(world, one, AS_OF, kind)) == \
-           _pair_set(candidates.for_participants(world, one, AS_OF, kind))
-    assert _pair_set(index.for_openings(world, every_opening, AS_OF)) == \
-           _pair_set(candidates.for_openings(world, every_opening, AS_OF))
+    assert _pair_set(index.for_participants(one, AS_OF, kind)) == \
+           _pair_set(_every_pair(world, one, every_opening, AS_OF, kind))
+    assert _pair_set(index.for_openings(every_opening, AS_OF)) == \
+           _pair_set(_every_pair(world, everyone, every_opening, AS_OF))
 
 
 @FAST
 @given(varied_worlds(), monotone_models())
 def test_ranked_lists_are_the_same_with_and_without_the_index(world, model):
-    plain, indexed = MatchEngine(world, model, AS_OF), MatchEngine(world, model, AS_OF, index=LiveIndex(world))
+    plain, indexed = MatchEngine(world, model, AS_OF), MatchEngine(world, model, AS_OF, index=candidates.Index(world))
     everyone, every_opening = np.arange(len(world.participants)), np.arange(len(world.openings))
     assert indexed.recommend(everyone, k=5) == plain.recommend(everyone, k=5)
     assert indexed.candidates(every_opening, k=5) == plain.candidates(every_opening, k=5)
 
 
 def test_the_index_is_not_used_for_a_world_with_other_openings(world):
-    """A posted profile's world shares the openings; any other world falls back to blocking."""
+    """A posted profile's world shares the openings; any other world gets its own index."""
     snap = runtime.snapshot(world)
     other = World(snap.world.participants, type(snap.world.openings)(snap.world.openings.frame.iloc[:5].reset_index(drop=True)),
                   snap.world.skill_vocab)
     p = np.arange(len(other.participants))
-    assert _pair_set(snap.index.for_participants(other, p, TODAY)) == _pair_set(candidates.for_participants(other, p, TODAY))
+    engine = MatchEngine(other, runtime.model(world), TODAY, index=snap.index)
+    assert _pair_set(engine.blocking.for_participants(p, TODAY)) == \
+           _pair_set(_every_pair(other, p, np.arange(len(other.openings)), TODAY))
 
 
 # ----------------------------------------------------------------------------- snapshot cache

@@ -1,6 +1,6 @@
-"""The batch's ranking shortcuts are exact: the bucket prefilter, the k-th value floor and the
-branch-and-bound that skips costly criteria give the very lists a full sort of fully scored
-pairs gives, ties included."""
+"""The ranking shortcuts of the batch and the live path are exact: the one-subject partition,
+the bucket prefilter, the k-th value floor and the branch-and-bound that skips costly criteria
+give the very lists a full sort of fully scored pairs gives, ties included."""
 from __future__ import annotations
 
 import numpy as np
@@ -41,6 +41,15 @@ def _arrays(seed: int, n: int, n_groups: int, n_values: int):
 def test_top_k_equals_a_full_sort(seed, n, n_groups, n_values, k):
     group, score, tie = _arrays(seed, n, n_groups, n_values)
     assert topk.top_k(group, score, tie, k).tolist() == _naive(group, score, tie, k)
+
+
+@FAST
+@given(st.integers(0, 2**32 - 1), st.integers(1, topk.PREFILTER_MIN + 5000), st.integers(1, 60), st.integers(1, 80))
+def test_one_subject_top_k_equals_a_full_sort(seed, n, n_values, k):
+    """A live request ranks one subject: the partition shortcut keeps every tie at the cut."""
+    group, score, tie = _arrays(seed, n, 1, n_values)
+    group += 7
+    assert topk.top_k(group, score, tie, k).tolist() == np.lexsort((tie, -score))[:k].tolist()
 
 
 @settings(max_examples=15, deadline=None)
