@@ -153,7 +153,9 @@ class MatchEngine:
         """Top-k lists of one side over these participants' candidate pairs: per participant
         (final) or per opening (partial, merged as it grows)."""
         p_idx = np.asarray(p_idx, dtype=np.int64)
-        parts, buffer, n_scored = [], [], 0
+        parts: list[Ranked] = []
+        buffer: list[Pairs] = []
+        n_scored = 0
         w = self.world
 
         def flush() -> None:
@@ -165,7 +167,7 @@ class MatchEngine:
                 if by_opening:
                     sel = top_k(pairs.o, score, w.participants.id_rank[pairs.p], k)
                     parts.append(Ranked(pairs.o[sel], pairs.p[sel], score[sel], levels[sel]))
-                    if sum(map(len, parts)) > max_pairs:  # merged as it grows
+                    if sum(len(r) for r in parts) > max_pairs:  # merged as it grows
                         parts[:] = [topk.best(Ranked.concat(parts), w.participants.id_rank, k)]
                 else:
                     sel = top_k(pairs.p, score, w.openings.id_rank[pairs.o], k)
@@ -174,7 +176,7 @@ class MatchEngine:
         # Candidates for a few participants at a time: a dense area yields thousands of pairs each.
         for a in range(0, len(p_idx), candidate_batch):
             pairs = self.blocking.for_participants(p_idx[a:a + candidate_batch], self.as_of, "any")
-            if sum(map(len, buffer)) + len(pairs) > max_pairs:
+            if sum(len(b) for b in buffer) + len(pairs) > max_pairs:
                 flush()
             if len(pairs):
                 buffer.append(pairs)
