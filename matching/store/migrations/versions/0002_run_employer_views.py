@@ -16,6 +16,10 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # A database made by main between this table's introduction and the first migration has it
+    # already (created by `metadata.create_all` then): nothing to do there.
+    if sa.inspect(op.get_bind()).has_table("run_employer_views"):
+        return
     op.create_table(
         "run_employer_views",
         sa.Column("run_id", sa.String(40), sa.ForeignKey("runs.run_id"), primary_key=True),
