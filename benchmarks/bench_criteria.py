@@ -20,8 +20,8 @@ from matching.criteria import ALL
 from matching.pairs import Pairs
 from matching.store.db import make_engine
 from matching.store.load import load_directory
+from matching.store.snapshot import load_world
 from matching.taxonomy import proximity
-from matching.world import load_world
 
 ROOT = Path(__file__).resolve().parent.parent
 

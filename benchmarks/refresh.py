@@ -51,8 +51,8 @@ from matching.schema import RunStatus  # noqa: E402
 from matching.scoring import ScoringModel  # noqa: E402
 from matching.store import lists  # noqa: E402
 from matching.store.db import make_engine  # noqa: E402
+from matching.store.snapshot import load_world  # noqa: E402
 from matching.taxonomy.places import EARTH_RADIUS_KM  # noqa: E402
-from matching.world import load_world  # noqa: E402
 
 TODAY = dt.date(2026, 11, 16)
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"

@@ -37,8 +37,9 @@ from matching.scoring import ScoringModel
 from matching.store import lists
 from matching.store import tables as t
 from matching.store.db import engine_for
+from matching.store.snapshot import load_world
 from matching.topk import Ranked
-from matching.world import World, load_world
+from matching.world import World
 
 log = logging.getLogger(__name__)
 

@@ -37,7 +37,8 @@ from matching.scoring import ScoringModel
 from matching.store import tables as t
 from matching.store import versioning
 from matching.store.db import engine_for
-from matching.world import World, load_world
+from matching.store.snapshot import load_world
+from matching.world import World
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,8 @@ from matching.features import evaluate
 from matching.pairs import Pairs
 from matching.scoring import ScoringModel, fit
 from matching.store import tables as t
-from matching.world import World, load_world
+from matching.store.snapshot import load_world
+from matching.world import World
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,6 @@ same code serves the nightly batch, a live request and a profile that is not sto
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -15,10 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from sqlalchemy import JSON, Connection, Text, cast, select
 
 from matching import schema
-from matching.store import tables as t
 from matching.taxonomy import adaptations, areas
 from matching.taxonomy import skills as skill_taxonomy
 
@@ -452,77 +449,15 @@ def _vocab(*series: pd.Series) -> dict[str, int]:
     return {s: i for i, s in enumerate(values)}
 
 
+#: A participant row as the snapshot holds it: the data contract's fields and the coordinates.
+PARTICIPANT_COLUMNS: list[str] = [*schema.Participant.model_fields, "lat", "lon"]
+
+
 def participants_from_records(records: list[dict[str, Any]]) -> Participants:
     frame = pd.DataFrame.from_records(records)
     if frame.empty:
-        frame = pd.DataFrame(columns=[c.name for c in t.participants.columns])
+        frame = pd.DataFrame(columns=PARTICIPANT_COLUMNS)
     return Participants(frame.reset_index(drop=True))
-
-
-def _frame(conn: Connection, stmt) -> pd.DataFrame:
-    """Rows straight into columns (a dict per row cost as much as decoding the JSON).
-
-    JSON columns are read as text and decoded a whole column per ``json.loads`` call: one
-    call per value (the JSON type's result processor) was most of a 300k snapshot's load."""
-    as_text = [c.name for c in stmt.selected_columns if isinstance(c.type, JSON)]
-    stmt = stmt.with_only_columns(*(cast(c, Text).label(c.name) if isinstance(c.type, JSON) else c
-                                    for c in stmt.selected_columns))
-    result = conn.execute(stmt)
-    cols = list(result.keys())
-    rows = result.all()
-    if not rows:
-        return pd.DataFrame()
-    frame = pd.DataFrame.from_records(rows, columns=cols)
-    for name in as_text:
-        frame[name] = pd.Series(_decode_column(frame[name].tolist()), index=frame.index, dtype=object)
-    return frame
-
-
-def _decode_column(texts: list) -> list:
-    """Many JSON texts decoded in one call; an already decoded value (a driver that parses JSON
-    itself) is kept as it is."""
-    if all(isinstance(x, str) for x in texts):
-        return json.loads("[" + ",".join(texts) + "]")
-    return [json.loads(x) if isinstance(x, str) else x for x in texts]
-
-
-def openings_frame(conn: Connection) -> pd.DataFrame:
-    o, e = t.openings, t.employers
-    stmt = select(
-        o,
-        e.c.name.label("employer_name"),
-        e.c.nace_section,
-        e.c.adaptations_offered.label("employer_adaptations"),
-        e.c.inclusive_workplace_agreement,
-        e.c.past_trial_placements,
-        e.c.past_hires_after_trial,
-    ).join(e, e.c.orgnr == o.c.orgnr).order_by(o.c.opening_id)
-    frame = _frame(conn, stmt)
-    if frame.empty:
-        cols = [c.name for c in o.columns] + ["employer_name", "nace_section", "employer_adaptations",
-                                               "inclusive_workplace_agreement", "past_trial_placements",
-                                               "past_hires_after_trial"]
-        frame = pd.DataFrame(columns=cols)
-    frame["adaptations_all"] = [
-        sorted(set(a or []) | set(b or [])) for a, b in zip(frame["adaptations_offered"], frame["employer_adaptations"])
-    ]
-    return frame
-
-
-def participants_frame(conn: Connection, participant_ids: list[str] | None = None) -> pd.DataFrame:
-    stmt = select(t.participants).order_by(t.participants.c.participant_id)
-    if participant_ids is not None:
-        stmt = stmt.where(t.participants.c.participant_id.in_(participant_ids))
-    frame = _frame(conn, stmt)
-    if frame.empty:
-        return participants_from_records([]).frame
-    return frame.reset_index(drop=True)
-
-
-def load_world(conn: Connection) -> World:
-    participants = Participants(participants_frame(conn))
-    openings = Openings(openings_frame(conn))
-    return World(participants, openings, skill_vocabulary(openings.frame))
 
 
 def skill_vocabulary(openings: pd.DataFrame) -> dict[str, int]:

@@ -23,7 +23,7 @@ from matching.store import lists
 from matching.store import tables as t
 from matching.store.db import make_engine
 from matching.store.load import load_directory
-from matching.world import load_world
+from matching.store.snapshot import load_world
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "data" / "fixtures"

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from matching.criteria import ALL
 from matching.pairs import Pairs
 from matching.store.db import engine_for
-from matching.world import load_world
+from matching.store.snapshot import load_world
 from tests.synthetic import AS_OF, worlds
 
 FAST = [c for c in ALL if c.fast_level is not None]

@@ -120,7 +120,7 @@ def test_stored_profiles_and_openings_are_normalised_on_load(tmp_path):
 
     from matching.store.db import make_engine
     from matching.store.load import load_directory
-    from matching.world import load_world
+    from matching.store.snapshot import load_world
     from tests.conftest import DATA
 
     data = tmp_path / "data"

@@ -1,0 +1,78 @@
+"""Reading a snapshot (`World`) from the database: the one place the domain core's data
+comes from SQL. The domain modules (world, criteria, scoring, engine, candidates) import no
+SQLAlchemy (tests/test_layers.py)."""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+from sqlalchemy import JSON, Connection, Text, cast, select
+
+from matching.store import tables as t
+from matching.world import Openings, Participants, World, participants_from_records, skill_vocabulary
+
+
+def _frame(conn: Connection, stmt) -> pd.DataFrame:
+    """Rows straight into columns (a dict per row cost as much as decoding the JSON).
+
+    JSON columns are read as text and decoded a whole column per ``json.loads`` call: one
+    call per value (the JSON type's result processor) was most of a 300k snapshot's load."""
+    as_text = [c.name for c in stmt.selected_columns if isinstance(c.type, JSON)]
+    stmt = stmt.with_only_columns(*(cast(c, Text).label(c.name) if isinstance(c.type, JSON) else c
+                                    for c in stmt.selected_columns))
+    result = conn.execute(stmt)
+    cols = list(result.keys())
+    rows = result.all()
+    if not rows:
+        return pd.DataFrame()
+    frame = pd.DataFrame.from_records(rows, columns=cols)
+    for name in as_text:
+        frame[name] = pd.Series(_decode_column(frame[name].tolist()), index=frame.index, dtype=object)
+    return frame
+
+
+def _decode_column(texts: list) -> list:
+    """Many JSON texts decoded in one call; an already decoded value (a driver that parses JSON
+    itself) is kept as it is."""
+    if all(isinstance(x, str) for x in texts):
+        return json.loads("[" + ",".join(texts) + "]")
+    return [json.loads(x) if isinstance(x, str) else x for x in texts]
+
+
+def openings_frame(conn: Connection) -> pd.DataFrame:
+    o, e = t.openings, t.employers
+    stmt = select(
+        o,
+        e.c.name.label("employer_name"),
+        e.c.nace_section,
+        e.c.adaptations_offered.label("employer_adaptations"),
+        e.c.inclusive_workplace_agreement,
+        e.c.past_trial_placements,
+        e.c.past_hires_after_trial,
+    ).join(e, e.c.orgnr == o.c.orgnr).order_by(o.c.opening_id)
+    frame = _frame(conn, stmt)
+    if frame.empty:
+        cols = [c.name for c in o.columns] + ["employer_name", "nace_section", "employer_adaptations",
+                                               "inclusive_workplace_agreement", "past_trial_placements",
+                                               "past_hires_after_trial"]
+        frame = pd.DataFrame(columns=cols)
+    frame["adaptations_all"] = [
+        sorted(set(a or []) | set(b or [])) for a, b in zip(frame["adaptations_offered"], frame["employer_adaptations"])
+    ]
+    return frame
+
+
+def participants_frame(conn: Connection, participant_ids: list[str] | None = None) -> pd.DataFrame:
+    stmt = select(t.participants).order_by(t.participants.c.participant_id)
+    if participant_ids is not None:
+        stmt = stmt.where(t.participants.c.participant_id.in_(participant_ids))
+    frame = _frame(conn, stmt)
+    if frame.empty:
+        return participants_from_records([]).frame
+    return frame.reset_index(drop=True)
+
+
+def load_world(conn: Connection) -> World:
+    participants = Participants(participants_frame(conn))
+    openings = Openings(openings_frame(conn))
+    return World(participants, openings, skill_vocabulary(openings.frame))
