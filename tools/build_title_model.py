@@ -26,7 +26,8 @@ from matching.taxonomy.titles import TitleNormaliser, reference_labels  # noqa: 
 
 SOURCE_FILES = ("styrk08.csv", "nav_styrk_titles.csv", "nav_job_titles.csv",
                 "esco_occupation_labels_en.csv", "jobbert_titles_en.csv",
-                "swedish_occupation_names.csv")
+                "swedish_occupation_names.csv", "esco_no_labels_styrk08.csv",
+                "utdanning_no_titles.csv")
 
 
 def main() -> None:

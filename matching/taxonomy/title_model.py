@@ -37,7 +37,8 @@ DEFAULT_PATH = Path(__file__).resolve().parents[2] / "models" / "title_classifie
 PRUNE = 0.02
 #: Training weight per label source: NAV's own titles are the domain the model serves.
 SOURCE_WEIGHT = {"nav_title": 3.0, "styrk": 2.0, "nav_styrk": 2.0, "esco_preferred": 1.0,
-                 "esco_alt": 1.0, "jobbert": 1.0, "sv": 1.0}
+                 "esco_alt": 1.0, "jobbert": 1.0, "sv": 1.0,
+                 "esco_no_preferred": 2.0, "esco_no_alt": 1.5, "utdanning": 2.0}
 #: Version of the feature recipe; a model with another version is rebuilt, not trusted.
 FEATURES_VERSION = 2
 

@@ -59,7 +59,14 @@ UNKNOWN_CODE = "0000"
 
 # Evidence weight per source, used only to break ties between codes sharing a label.
 _SOURCE_WEIGHT = {"styrk": 2.0, "nav_styrk": 2.0, "esco_preferred": 1.0, "esco_alt": 0.5,
-                  "sv": 0.5, "jobbert": 0.25}
+                  "sv": 0.5, "jobbert": 0.25, "esco_no_preferred": 1.0, "esco_no_alt": 0.75,
+                  "utdanning": 1.5}
+#: Sources that yield to NAV's own filing: a label of theirs that is (folded) also a NAV
+#: job-seeker title under another code is dropped, so NAV's convention wins ("barnehagelærer":
+#: the ESCO mapping says 5311, NAV files it under 2342). Applied to whatever label table a
+#: normaliser is built from, so a benchmark that holds NAV titles out does not let them
+#: decide (and leak into) the other sources' rows.
+_YIELD_TO_NAV = frozenset({"esco_no_preferred", "esco_no_alt", "utdanning"})
 _ENGLISH_SOURCES = frozenset({"esco_preferred", "esco_alt", "jobbert"})
 #: Sources that train the classifier but do not name codes in the exact and fuzzy index.
 #: JobBERT's ad titles are crowd labels: one ad title is filed under different codes by
@@ -129,6 +136,7 @@ def reference_labels(include_english: bool = True) -> pd.DataFrame:
         "source": "nav_title",
     }))
     frames.append(_swedish_labels())
+    frames += _norwegian_labels()
     if include_english:
         esco = pd.read_csv(reference_path("esco_occupation_labels_en.csv"), dtype=str,
                            keep_default_na=False)
@@ -157,6 +165,52 @@ def _swedish_labels() -> pd.DataFrame:
     sv = sv.assign(code=codes, weight=_SOURCE_WEIGHT["sv"] / codes.str.len()).explode("code")
     return pd.DataFrame({"label": sv["title"], "code": sv["code"], "weight": sv["weight"],
                          "source": "sv"}).reset_index(drop=True)
+
+
+def _norwegian_labels() -> list[pd.DataFrame]:
+    """Norwegian ESCO labels (official ESCO → STYRK-08 mapping) and utdanning.no titles.
+
+    An ESCO occupation or utdanning.no title filed under n codes gives each 1/n of its
+    evidence ("Adjunkt" 2341|2330|2320).
+    """
+    esco = pd.read_csv(reference_path("esco_no_labels_styrk08.csv"), dtype=str,
+                       keep_default_na=False)
+    n_codes = esco.groupby("esco_id")["code"].transform("nunique")
+    source = np.where(esco["label_type"] == "preferred", "esco_no_preferred", "esco_no_alt")
+    no = pd.DataFrame({"label": esco["label"], "code": esco["code"],
+                       "weight": pd.Series(source).map(_SOURCE_WEIGHT).to_numpy() / n_codes,
+                       "source": source})
+    ut = pd.read_csv(reference_path("utdanning_no_titles.csv"), dtype=str, keep_default_na=False)
+    codes = ut["codes"].str.split("|")
+    ut = ut.assign(code=codes, weight=_SOURCE_WEIGHT["utdanning"] / codes.str.len()).explode("code")
+    ut = pd.DataFrame({"label": ut["title"], "code": ut["code"], "weight": ut["weight"],
+                       "source": "utdanning"})
+    return [no.reset_index(drop=True), ut.reset_index(drop=True)]
+
+
+def nav_wins(df: pd.DataFrame) -> pd.DataFrame:
+    """Drop rows of :data:`_YIELD_TO_NAV` sources that NAV files under another code.
+
+    A row is dropped when its folded label is also a ``nav_title`` label and its code is
+    not one NAV uses for that title.
+    """
+    from matching.taxonomy._title_text import surface
+
+    if "source" not in df:
+        return df
+    nav = df[df["source"] == "nav_title"]
+    if nav.empty:
+        return df
+    nav_pairs = set(zip([surface(t) for t in nav["label"].tolist()], nav["code"]))
+    nav_keys = {k for k, _ in nav_pairs}
+    yields = df["source"].isin(_YIELD_TO_NAV).to_numpy()
+    keys = [surface(t) if y else "" for t, y in zip(df["label"].tolist(), yields)]
+    drop = [y and k in nav_keys and (k, c) not in nav_pairs
+            for y, k, c in zip(yields, keys, df["code"].tolist())]
+    if any(drop):
+        log.debug("NAV's filing wins over %d labels of other sources", sum(drop))
+        df = df[~np.asarray(drop)]
+    return df
 
 
 class TitleNormaliser:
@@ -225,7 +279,7 @@ class TitleNormaliser:
         if not valid.all():
             log.info("dropping %d labels with codes outside STYRK-08", int((~valid).sum()))
             df = df[valid]
-        df = df[df["label"].str.strip() != ""].reset_index(drop=True)
+        df = nav_wins(df[df["label"].str.strip() != ""]).reset_index(drop=True)
         self._names = occupations.unit_groups()
         self._build_exact(df)
         self._classifier_labels = df
