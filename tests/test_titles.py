@@ -208,3 +208,37 @@ def test_word_features_mark_pairs_head_and_context() -> None:
     f = word_features("Sales Manager (retail)")
     assert {"sal", "manag", "b:sal_manag", "l:manag", "c:retail"} <= set(f)
     assert "l:sal" not in f and not any(x.startswith("b:") for x in word_features("Kokk"))
+
+
+def test_nav_filing_wins_over_other_norwegian_sources() -> None:
+    """ESCO's Norwegian mapping files "barnehagelærer" under 5311; NAV files it under 2342.
+    Where NAV has the title, its code wins; where NAV lacks it, the ESCO label stands."""
+    labels = pd.DataFrame({
+        "label": ["Barnehagelærer", "barnehagelærer", "barnehagelærer", "Kokk", "helsefagarbeider"],
+        "code": ["2342", "5311", "2342", "5120", "5321"],
+        "source": ["nav_title", "esco_no_preferred", "utdanning", "styrk", "esco_no_alt"]})
+    norm = TitleNormaliser.from_frame(labels)
+    kept = set(zip(norm.labels["label"], norm.labels["code"]))
+    assert ("barnehagelærer", "5311") not in kept and ("barnehagelærer", "2342") in kept
+    assert ("helsefagarbeider", "5321") in kept
+    assert norm.normalise("barnehagelærer").code == "2342"
+
+
+def test_norwegian_esco_and_utdanning_labels_are_shipped_sources() -> None:
+    labels = reference_labels()
+    sources = set(labels["source"])
+    assert {"esco_no_preferred", "esco_no_alt", "utdanning"} <= sources
+    no = labels[labels["source"].str.startswith("esco_no")]
+    assert no["code"].map(occupations.is_valid_code).mean() > 0.99  # 10 rows say 4120: dropped
+    assert ("helsefagarbeider", "5321") in set(zip(no["label"], no["code"]))
+
+
+def test_compound_split_uses_ordbank_lemmas_and_linking_letters() -> None:
+    from matching.taxonomy.title_model import split_compound
+
+    heads = frozenset({"medarbeider", "utvikler", "leder", "lege"})
+    assert split_compound("lagermedarbeider", heads) == ("lager", "medarbeider")
+    assert split_compound("webutvikler", heads) == ("web", "utvikler")
+    assert split_compound("avdelingsleder", heads) == ("avdeling", "leder")  # linking -s-
+    assert split_compound("barnelege", heads) == ("barn", "lege")  # linking -e-
+    assert split_compound("kokk", heads) is None

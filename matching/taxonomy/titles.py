@@ -3,9 +3,12 @@
 Participants and openings arrive with titles typed by people ("butikkmedarbeider",
 "Sykepleiere", "lagerassistent", "warehouse worker"); every criterion downstream works on
 STYRK-08 codes. The normaliser is a label index over public reference lists (STYRK-08 names,
-NAV's short titles, NAV's observed job-seeker titles, Swedish occupation names, ESCO English
-labels, English ad titles (JobBERT, classifier stage only); see
-``reference/SOURCES.md``) queried in three stages, cheapest first:
+NAV's short titles, NAV's observed job-seeker titles, Norwegian ESCO labels with the official
+ESCO → STYRK-08 mapping, utdanning.no's occupation titles, Swedish occupation names, ESCO
+English labels, English ad titles (JobBERT, classifier stage only); see
+``reference/SOURCES.md``) queried in three stages, cheapest first. Where the Norwegian ESCO
+labels or utdanning.no file a title NAV also has under another code, NAV's code wins
+(:func:`nav_wins`).
 
 1. **exact** – the title's order-free, stemmed key (:mod:`._title_text`) names a label
    (score 100); or does so after swapping a synonymous head noun or gluing a two-word title
@@ -75,6 +78,7 @@ _ENGLISH_SOURCES = frozenset({"esco_preferred", "esco_alt", "jobbert"})
 #: unseen English ad titles by 0.4-0.8 points and changed nothing on NAV titles (benchmark
 #: validation and test splits).
 _NOT_INDEXED = frozenset({"jobbert"})
+_PAREN = re.compile(r"\([^()]*\)?")
 _SPLIT_NAME = re.compile(r",\s*|\s+og\s+|\s*/\s*")
 
 
@@ -170,8 +174,8 @@ def _swedish_labels() -> pd.DataFrame:
 def _norwegian_labels() -> list[pd.DataFrame]:
     """Norwegian ESCO labels (official ESCO → STYRK-08 mapping) and utdanning.no titles.
 
-    An ESCO occupation or utdanning.no title filed under n codes gives each 1/n of its
-    evidence ("Adjunkt" 2341|2330|2320).
+    An ESCO occupation filed under n codes gives each 1/n of its evidence; a utdanning.no
+    title with n codes gives its first (main) code 2/(n+1) and each other 1/(n+1).
     """
     esco = pd.read_csv(reference_path("esco_no_labels_styrk08.csv"), dtype=str,
                        keep_default_na=False)
@@ -182,17 +186,23 @@ def _norwegian_labels() -> list[pd.DataFrame]:
                        "source": source})
     ut = pd.read_csv(reference_path("utdanning_no_titles.csv"), dtype=str, keep_default_na=False)
     codes = ut["codes"].str.split("|")
-    ut = ut.assign(code=codes, weight=_SOURCE_WEIGHT["utdanning"] / codes.str.len()).explode("code")
-    ut = pd.DataFrame({"label": ut["title"], "code": ut["code"], "weight": ut["weight"],
-                       "source": "utdanning"})
+    ut = ut.assign(code=codes, n=codes.str.len()).explode("code")
+    # utdanning.no lists the main code first ("Kantinemedarbeider" 9412|5120): it gets twice
+    # the share of each other code, the title's evidence still summing to the source weight.
+    first = ~ut.index.duplicated(keep="first")
+    share = np.where(first, 2.0, 1.0) / (ut["n"].to_numpy() + 1.0)
+    ut = pd.DataFrame({"label": ut["title"], "code": ut["code"],
+                       "weight": _SOURCE_WEIGHT["utdanning"] * share, "source": "utdanning"})
     return [no.reset_index(drop=True), ut.reset_index(drop=True)]
 
 
 def nav_wins(df: pd.DataFrame) -> pd.DataFrame:
     """Drop rows of :data:`_YIELD_TO_NAV` sources that NAV files under another code.
 
-    A row is dropped when its folded label is also a ``nav_title`` label and its code is
-    not one NAV uses for that title.
+    A row is dropped when its folded label is a ``nav_title`` label, or such a label without
+    its parenthetical qualifier, and its code is not one NAV uses for it: "Personlig
+    assistent (syke- og helsevern)" is 5322 at NAV, so the ESCO rows filing "personlig
+    assistent" under 5169 and 3412 go.
     """
     from matching.taxonomy._title_text import surface
 
@@ -201,7 +211,9 @@ def nav_wins(df: pd.DataFrame) -> pd.DataFrame:
     nav = df[df["source"] == "nav_title"]
     if nav.empty:
         return df
-    nav_pairs = set(zip([surface(t) for t in nav["label"].tolist()], nav["code"]))
+    nav_labels = nav["label"].tolist()
+    nav_pairs = set(zip([surface(t) for t in nav_labels], nav["code"]))
+    nav_pairs |= set(zip([surface(_PAREN.sub(" ", t)) for t in nav_labels], nav["code"]))
     nav_keys = {k for k, _ in nav_pairs}
     yields = df["source"].isin(_YIELD_TO_NAV).to_numpy()
     keys = [surface(t) if y else "" for t, y in zip(df["label"].tolist(), yields)]
