@@ -62,8 +62,11 @@ UNKNOWN_CODE = "0000"
 
 # Evidence weight per source, used only to break ties between codes sharing a label.
 _SOURCE_WEIGHT = {"styrk": 2.0, "nav_styrk": 2.0, "esco_preferred": 1.0, "esco_alt": 0.5,
-                  "sv": 0.5, "jobbert": 0.25, "esco_no_preferred": 1.0, "esco_no_alt": 0.75,
+                  "sv": 0.5, "jobbert": 0.25, "esco_no_preferred": 1.0, "esco_no_alt": 0.4,
                   "utdanning": 1.5}
+#: An ESCO alternative label (0.4) weighs less than a preferred one even when the preferred
+#: one's occupation is split over two codes (0.5 each): "lagerarbeider" is the preferred
+#: label of a 4321/9333 occupation and only an alternative label of forklift drivers (8344).
 #: Sources that yield to NAV's own filing: a label of theirs that is (folded) also a NAV
 #: job-seeker title under another code is dropped, so NAV's convention wins ("barnehagelærer":
 #: the ESCO mapping says 5311, NAV files it under 2342). Applied to whatever label table a
