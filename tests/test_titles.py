@@ -242,3 +242,20 @@ def test_compound_split_uses_ordbank_lemmas_and_linking_letters() -> None:
     assert split_compound("avdelingsleder", heads) == ("avdeling", "leder")  # linking -s-
     assert split_compound("barnelege", heads) == ("barn", "lege")  # linking -e-
     assert split_compound("kokk", heads) is None
+
+
+def test_new_norwegian_sources_train_the_classifier_but_name_no_exact_code() -> None:
+    """Norwegian ESCO / utdanning.no labels are not NAV's filing: they teach the classifier
+    and typeahead, while the exact index stays NAV's, SSB's and ESCO English's."""
+    norm = TitleNormaliser.from_frame(pd.DataFrame({
+        "label": ["Kokk", "Sykepleier", "varebilsjåfør", "Bil-, drosje- og varebilførere"],
+        "code": ["5120", "2223", "8332", "8322"],
+        "source": ["styrk", "styrk", "esco_no_alt", "styrk"]}))
+    m = norm.normalise("varebilsjåfør")
+    assert m is None or m.method != "exact"
+    assert "varebilsjåfør" in set(norm.labels["label"])
+
+
+def test_a_glued_title_is_tried_split_at_its_compound_head() -> None:
+    m = normalise_title("nurseassistant")
+    assert m is not None and m.code == "5321" and m.method == "exact"
