@@ -259,3 +259,12 @@ def test_new_norwegian_sources_train_the_classifier_but_name_no_exact_code() -> 
 def test_a_glued_title_is_tried_split_at_its_compound_head() -> None:
     m = normalise_title("nurseassistant")
     assert m is not None and m.code == "5321" and m.method == "exact"
+
+
+def test_an_isco_code_styrk_lacks_names_the_styrk_code_to_use() -> None:
+    from matching import schema
+
+    assert occupations.styrk_for_isco("5412") == ["3355"]  # police officers
+    assert occupations.styrk_for_isco("5223") == [] and occupations.styrk_for_isco("9999") == []
+    with pytest.raises(ValueError, match="5412 is an ISCO-08 code; STYRK-08 files it as 3355"):
+        schema._check_styrk(["5412"])
