@@ -240,7 +240,10 @@ def _check_needs(codes: list[str]) -> list[str]:
 def _check_styrk(codes: list[str]) -> list[str]:
     bad = [c for c in codes if not occupations.is_valid_code(c)]
     if bad:
-        raise ValueError(f"unknown STYRK-08 code(s) {bad} (need 4-digit unit-group codes)")
+        hints = [f"{c} is an ISCO-08 code; STYRK-08 files it as {' or '.join(alt[:3])}"
+                 for c in bad if (alt := occupations.styrk_for_isco(c))]
+        hint = "; " + "; ".join(hints) if hints else ""
+        raise ValueError(f"unknown STYRK-08 code(s) {bad} (need 4-digit unit-group codes{hint})")
     return codes
 
 

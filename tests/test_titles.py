@@ -208,3 +208,63 @@ def test_word_features_mark_pairs_head_and_context() -> None:
     f = word_features("Sales Manager (retail)")
     assert {"sal", "manag", "b:sal_manag", "l:manag", "c:retail"} <= set(f)
     assert "l:sal" not in f and not any(x.startswith("b:") for x in word_features("Kokk"))
+
+
+def test_nav_filing_wins_over_other_norwegian_sources() -> None:
+    """ESCO's Norwegian mapping files "barnehagelærer" under 5311; NAV files it under 2342.
+    Where NAV has the title, its code wins; where NAV lacks it, the ESCO label stands."""
+    labels = pd.DataFrame({
+        "label": ["Barnehagelærer", "barnehagelærer", "barnehagelærer", "Kokk", "helsefagarbeider"],
+        "code": ["2342", "5311", "2342", "5120", "5321"],
+        "source": ["nav_title", "esco_no_preferred", "utdanning", "styrk", "esco_no_alt"]})
+    norm = TitleNormaliser.from_frame(labels)
+    kept = set(zip(norm.labels["label"], norm.labels["code"]))
+    assert ("barnehagelærer", "5311") not in kept and ("barnehagelærer", "2342") in kept
+    assert ("helsefagarbeider", "5321") in kept
+    assert norm.normalise("barnehagelærer").code == "2342"
+
+
+def test_norwegian_esco_and_utdanning_labels_are_shipped_sources() -> None:
+    labels = reference_labels()
+    sources = set(labels["source"])
+    assert {"esco_no_preferred", "esco_no_alt", "utdanning"} <= sources
+    no = labels[labels["source"].str.startswith("esco_no")]
+    assert no["code"].map(occupations.is_valid_code).mean() > 0.99  # 10 rows say 4120: dropped
+    assert ("helsefagarbeider", "5321") in set(zip(no["label"], no["code"]))
+
+
+def test_compound_split_uses_ordbank_lemmas_and_linking_letters() -> None:
+    from matching.taxonomy.title_model import split_compound
+
+    heads = frozenset({"medarbeider", "utvikler", "leder", "lege"})
+    assert split_compound("lagermedarbeider", heads) == ("lager", "medarbeider")
+    assert split_compound("webutvikler", heads) == ("web", "utvikler")
+    assert split_compound("avdelingsleder", heads) == ("avdeling", "leder")  # linking -s-
+    assert split_compound("barnelege", heads) == ("barn", "lege")  # linking -e-
+    assert split_compound("kokk", heads) is None
+
+
+def test_new_norwegian_sources_train_the_classifier_but_name_no_exact_code() -> None:
+    """Norwegian ESCO / utdanning.no labels are not NAV's filing: they teach the classifier
+    and typeahead, while the exact index stays NAV's, SSB's and ESCO English's."""
+    norm = TitleNormaliser.from_frame(pd.DataFrame({
+        "label": ["Kokk", "Sykepleier", "varebilsjåfør", "Bil-, drosje- og varebilførere"],
+        "code": ["5120", "2223", "8332", "8322"],
+        "source": ["styrk", "styrk", "esco_no_alt", "styrk"]}))
+    m = norm.normalise("varebilsjåfør")
+    assert m is None or m.method != "exact"
+    assert "varebilsjåfør" in set(norm.labels["label"])
+
+
+def test_a_glued_title_is_tried_split_at_its_compound_head() -> None:
+    m = normalise_title("nurseassistant")
+    assert m is not None and m.code == "5321" and m.method == "exact"
+
+
+def test_an_isco_code_styrk_lacks_names_the_styrk_code_to_use() -> None:
+    from matching import schema
+
+    assert occupations.styrk_for_isco("5412") == ["3355"]  # police officers
+    assert occupations.styrk_for_isco("5223") == [] and occupations.styrk_for_isco("9999") == []
+    with pytest.raises(ValueError, match="5412 is an ISCO-08 code; STYRK-08 files it as 3355"):
+        schema._check_styrk(["5412"])

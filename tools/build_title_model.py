@@ -26,7 +26,8 @@ from matching.taxonomy.titles import TitleNormaliser, reference_labels  # noqa: 
 
 SOURCE_FILES = ("styrk08.csv", "nav_styrk_titles.csv", "nav_job_titles.csv",
                 "esco_occupation_labels_en.csv", "jobbert_titles_en.csv",
-                "swedish_occupation_names.csv")
+                "swedish_occupation_names.csv", "esco_no_labels_styrk08.csv",
+                "utdanning_no_titles.csv", "ordbank_lemmas_nb.txt")
 
 
 def main() -> None:
@@ -48,7 +49,8 @@ def main() -> None:
     card = {
         "model": "title_classifier",
         "features_version": title_model.FEATURES_VERSION,
-        "estimator": f"LinearSVC(C={clf.C}) over char_wb{list(clf.ngram_range)} + word TF-IDF",
+        "estimator": f"LinearSVC(C={clf.C}) over char_wb{list(clf.ngram_range)} + word TF-IDF"
+                     + (" + compound head/modifier (Norsk Ordbank lemmas)" if clf.compounds else ""),
         "softmax_beta": clf.beta, "prune": clf.prune,
         "n_codes": int(len(clf.codes_)), "n_weights": int(clf.coef_.nnz),
         "training_sha256": title_model.frame_sha256(labels),

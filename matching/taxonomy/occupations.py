@@ -45,3 +45,29 @@ def name_en(code: str) -> str:
     """English name: the ISCO-08 label of the same code (STYRK-08 = ISCO-08 for 403 of 407
     unit groups); the bokmål name for the Norway-only codes, which ISCO does not name."""
     return _isco_en().get(code) or name(code)
+
+
+@lru_cache(maxsize=1)
+def _isco_to_styrk() -> dict[str, list[str]]:
+    """ISCO-08 unit groups STYRK-08 lacks → the STYRK-08 code(s) Norway files them under.
+
+    From the official ESCO → STYRK-08 mapping (``esco_no_labels_styrk08.csv``: the code most
+    of the group's ESCO occupations map to, then the others), else the project's crosswalk in
+    ``esco_occupation_labels_en.csv`` ("5412" police officers → "3355").
+    """
+    out: dict[str, list[str]] = {}
+    for name_, isco_col in (("esco_no_labels_styrk08.csv", "isco08"),
+                            ("esco_occupation_labels_en.csv", "isco08")):
+        df = pd.read_csv(reference_path(name_), dtype=str, keep_default_na=False,
+                         usecols=[isco_col, "code"])
+        df = df[(df[isco_col] != df["code"]) & ~df[isco_col].isin(unit_groups())
+                & df["code"].isin(unit_groups()) & df[isco_col].str.fullmatch(r"\d{4}")]
+        for isco, codes in df.groupby(isco_col)["code"]:
+            out.setdefault(str(isco), list(codes.value_counts().index))
+    return out
+
+
+def styrk_for_isco(code: str) -> list[str]:
+    """STYRK-08 code(s) to use for an ISCO-08 unit group that is not a STYRK-08 code, most
+    common first; empty when ``code`` is a STYRK-08 code or no mapping names it."""
+    return [] if is_valid_code(code) else _isco_to_styrk().get(code, [])
