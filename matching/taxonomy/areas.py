@@ -61,7 +61,7 @@ def _bisect(codes: np.ndarray, x: np.ndarray, y: np.ndarray, out: list[np.ndarra
         if n < 2 * MIN_CODES:
             out.append(rows)
             continue
-        best = None
+        best: tuple[float, np.ndarray, int] | None = None
         for axis in (x, y):
             order = rows[np.lexsort((codes[rows], axis[rows]))]  # ties by code: deterministic
             cost = _split_cost(x[order], y[order])
@@ -70,6 +70,7 @@ def _bisect(codes: np.ndarray, x: np.ndarray, y: np.ndarray, out: list[np.ndarra
             k = int(np.argmin(cost))
             if best is None or cost[k] < best[0]:
                 best = (cost[k], order, k)
+        assert best is not None  # n >= 2 * MIN_CODES leaves at least one finite cut
         _, order, k = best
         stack.extend((order[k:], order[:k]))
 
