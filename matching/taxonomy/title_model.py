@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -146,7 +147,7 @@ class TitleClassifier:
     prune: float = PRUNE
     beta: float = 8.0
     compounds: bool = True
-    codes_: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
+    codes_: np.ndarray = field(default=None, repr=False)  # type: ignore[arg-type]  # set by fit
 
     def fit(self, texts: list[str], codes: list[str], weights: np.ndarray) -> TitleClassifier:
         from sklearn.feature_extraction.text import TfidfVectorizer
@@ -230,7 +231,7 @@ def training_frame(labels: pd.DataFrame, source_weight: dict[str, float] | None 
 
 
 def train(labels: pd.DataFrame, source_weight: dict[str, float] | None = None,
-          **params: float) -> TitleClassifier:
+          **params: Any) -> TitleClassifier:
     """Fit a classifier on a label table (``label, code`` and optional ``source``)."""
     df = training_frame(labels, source_weight)
     t0 = time.perf_counter()

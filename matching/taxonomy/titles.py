@@ -152,10 +152,10 @@ def reference_labels(include_english: bool = True) -> pd.DataFrame:
     if include_english:
         esco = pd.read_csv(reference_path("esco_occupation_labels_en.csv"), dtype=str,
                            keep_default_na=False)
-        source = np.where(esco["label_type"] == "preferred", "esco_preferred", "esco_alt")
+        esco_source = np.where(esco["label_type"] == "preferred", "esco_preferred", "esco_alt")
         frames.append(pd.DataFrame({
             "label": esco["label"], "code": esco["code"],
-            "weight": pd.Series(source).map(_SOURCE_WEIGHT).to_numpy(), "source": source,
+            "weight": pd.Series(esco_source).map(_SOURCE_WEIGHT).to_numpy(), "source": esco_source,
         }))
         jobbert = pd.read_csv(reference_path("jobbert_titles_en.csv"), dtype=str,
                               keep_default_na=False)
@@ -424,9 +424,9 @@ class TitleNormaliser:
         uniq = list(dict.fromkeys(titles))
         top, conf = self._ranked(uniq, k + 1)
         pos = {t: i for i, t in enumerate(uniq)}
-        best = self._normalise_unique(uniq, lambda rest: self._classify(rest, (
+        by_title = self._normalise_unique(uniq, lambda rest: self._classify(rest, (
             top[[pos[t] for t in rest]], conf[[pos[t] for t in rest]])))
-        best = [best[t] for t in titles]
+        best = [by_title[t] for t in titles]
         codes = self.classifier.codes_
         ranked = {}
         for t, row, cs in zip(uniq, top, conf):
