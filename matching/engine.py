@@ -32,6 +32,10 @@ from matching.world import World
 #: costly levels are computed once per distinct key (criteria/by_key.py), the bounds and
 #: subsets cost more than they save (national 50k: 957 vs 1,284 ns CPU a pair).
 PRUNE_ORDER: tuple[str, ...] = ()
+#: The criteria whose levels differ between the World and its employer view (they read the
+#: participant's location or adaptation needs); the batch evaluates the others once per pair
+#: for both sides. tests/test_topk.py::test_only_the_declared_criteria_depend_on_the_view checks it.
+VIEW_DEPENDENT = ("distance", "adaptation")
 #: The order that pays off when the costly criteria are evaluated pair by pair.
 COSTLY = ("occupation", "skills", "experience")
 #: Candidate pairs scored at once by the batch (memory ~200 B a pair at the peak).
@@ -47,6 +51,12 @@ class Scored:
     score: float
     raw_score: float
     explanation: dict[str, Any]
+
+
+def _concat(parts: list[Pairs], world: World, as_of: dt.date) -> Pairs:
+    if not parts:
+        return Pairs.build(world, [], [], as_of.toordinal())
+    return parts[0] if len(parts) == 1 else Pairs.concat(parts)
 
 
 class UnknownId(KeyError):
@@ -145,9 +155,72 @@ class MatchEngine:
         value is the number of candidate pairs scored for the participant side. Pairs are
         scored in chunks of whole participants of at most about `max_pairs`, which bounds
         memory (~200 B a pair) however dense the area."""
-        p2o, n_scored = self._ranked_side(p_idx, k, max_pairs, candidate_batch, by_opening=False)
-        o2p, _ = self.employer._ranked_side(p_idx, k, max_pairs, candidate_batch, by_opening=True)
+        if PRUNE_ORDER:  # the branch-and-bound path scores each side on its own
+            p2o, n_scored = self._ranked_side(p_idx, k, max_pairs, candidate_batch, by_opening=False)
+            o2p, _ = self.employer._ranked_side(p_idx, k, max_pairs, candidate_batch, by_opening=True)
+            return p2o, o2p, n_scored
+        emp, w = self.employer, self.world
+        p_idx = np.asarray(p_idx, dtype=np.int64)
+        p_parts: list[Ranked] = []
+        o_parts: list[Ranked] = []
+        mine: list[Pairs] = []  # the participant side's pairs (the World)
+        theirs: list[Pairs] = []  # the opening side's pairs (the employer view)
+        n_scored = 0
+
+        def flush() -> None:
+            if not mine and not theirs:
+                return
+            pw, pe = (_concat(buf, world, self.as_of) for buf, world in ((mine, w), (theirs, emp.world)))
+            mine.clear()
+            theirs.clear()
+            lw, le = self._levels_both_views(pw, pe)
+            sw, se = self.model.score(lw), self.model.score(le)
+            sel = top_k(pw.p, sw, w.openings.id_rank[pw.o], k)
+            p_parts.append(Ranked(pw.p[sel], pw.o[sel], sw[sel], np.ascontiguousarray(lw[sel])))
+            sel = top_k(pe.o, se, w.participants.id_rank[pe.p], k)
+            o_parts.append(Ranked(pe.o[sel], pe.p[sel], se[sel], np.ascontiguousarray(le[sel])))
+            if sum(len(r) for r in o_parts) > max_pairs:  # the opening side, merged as it grows
+                o_parts[:] = [topk.best(Ranked.concat(o_parts), w.participants.id_rank, k)]
+
+        # Candidates for a few participants at a time: a dense area yields thousands of pairs each.
+        for a in range(0, len(p_idx), candidate_batch):
+            batch = p_idx[a:a + candidate_batch]
+            pw, pe = self.blocking.for_participants(batch, self.as_of, "any"), emp.blocking.for_participants(
+                batch, self.as_of, "any")
+            if max(sum(len(b) for b in mine) + len(pw), sum(len(b) for b in theirs) + len(pe)) > max_pairs:
+                flush()
+            if len(pw):
+                mine.append(pw)
+                n_scored += len(pw)
+            if len(pe):
+                theirs.append(pe)
+        flush()
+        empty = Ranked.empty(len(self.criteria))
+        p2o = empty if not p_parts else p_parts[0] if len(p_parts) == 1 else Ranked.concat(p_parts)
+        o2p = empty if not o_parts else o_parts[0] if len(o_parts) == 1 else Ranked.concat(o_parts)
         return p2o, o2p, n_scored
+
+    def _levels_both_views(self, pw: Pairs, pe: Pairs) -> tuple[np.ndarray, np.ndarray]:
+        """Levels of the participant side's pairs (on the World) and of the opening side's (on
+        the employer view). Most pairs are on both sides, and only the criteria in
+        VIEW_DEPENDENT read what the views differ in (location, needs): every other criterion
+        is evaluated once per distinct pair for both (tests/test_topk.py checks the lists equal
+        scoring each side on its own)."""
+        crit = self.criteria
+        n_o = max(len(self.world.openings), 1)
+        kw, ke = pw.p * n_o + pw.o, pe.p * n_o + pe.o
+        keys, inv = np.unique(np.concatenate([kw, ke]), return_inverse=True)
+        union = Pairs.build(self.world, keys // n_o, keys % n_o, self.as_of.toordinal())
+        shared = np.zeros((len(union), len(crit)), dtype=np.uint8, order="F")
+        for j, c in enumerate(crit):
+            if c.name not in VIEW_DEPENDENT:
+                shared[:, j] = c.level_of(union)
+        lw, le = np.asfortranarray(shared[inv[:len(kw)]]), np.asfortranarray(shared[inv[len(kw):]])
+        for j, c in enumerate(crit):
+            if c.name in VIEW_DEPENDENT:
+                lw[:, j] = c.level_of(pw)
+                le[:, j] = c.level_of(pe)
+        return lw, le
 
     def _ranked_side(self, p_idx, k: int, max_pairs: int, candidate_batch: int, by_opening: bool) -> tuple[Ranked, int]:
         """Top-k lists of one side over these participants' candidate pairs: per participant

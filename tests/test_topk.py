@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from matching import candidates, topk
 from matching import engine as engine_module
 from matching.engine import MatchEngine
+from matching.pairs import Pairs
 from tests.synthetic import AS_OF, monotone_models, worlds
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -122,3 +123,19 @@ def test_chunked_scoring_gives_the_same_lists(prune_order, world, model, k, max_
     merged = topk.best(c_o2p, world.participants.id_rank, k)
     assert merged.group.tolist() == o2p.group.tolist() and merged.other.tolist() == o2p.other.tolist()
     assert merged.score.tolist() == o2p.score.tolist() and merged.levels.tolist() == o2p.levels.tolist()
+
+
+@WORLDS
+@given(worlds())
+def test_only_the_declared_criteria_depend_on_the_view(world):
+    """The batch evaluates every criterion outside VIEW_DEPENDENT once per pair for both the
+    World and its employer view: that is only right while they give the same levels."""
+    from matching.criteria import ALL
+
+    p_idx = np.arange(len(world.participants))
+    pairs = candidates.for_participants(world, p_idx, AS_OF)
+    view = world.employer_view
+    same = Pairs.build(view, pairs.p, pairs.o, AS_OF.toordinal())
+    for c in ALL:
+        if c.name not in engine_module.VIEW_DEPENDENT:
+            assert c.level_of(pairs).tolist() == c.level_of(same).tolist(), c.name
