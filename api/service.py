@@ -157,9 +157,7 @@ def _employer_view_holds(conn: Connection, run_id: str, engine: MatchEngine) -> 
             hit = False
         else:
             fingerprint, weighed = recorded
-            view = engine.world.participants
-            now = set(view.ids[view.needs_assessed].tolist())
-            hit = fingerprint == areas.fingerprint() and weighed <= now
+            hit = fingerprint == areas.fingerprint() and weighed <= engine.world.participants.needs_shared
         cache[run_id] = hit
     return hit
 

@@ -191,8 +191,7 @@ def invalidate() -> None:
 
 def _consent_withdrawn(settings: Settings, world: World) -> bool:
     """Has anyone whose needs this snapshot's employer view weighs withdrawn consent since?"""
-    view = world.employer_view.participants
-    weighed = set(view.ids[view.needs_assessed].tolist())
+    weighed = world.participants.needs_shared
     if not weighed:
         return False
     p = t.participants

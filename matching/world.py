@@ -243,6 +243,12 @@ class Participants:
     def area_radius_km(self) -> np.ndarray:
         return self.home_area[2]
 
+    @cached_property
+    def needs_shared(self) -> frozenset[str]:
+        """Ids of those who consented to share adaptation needs with employers: whose needs an
+        employer-facing ranking may weigh (the same in every view of a snapshot)."""
+        return frozenset(self.ids[self.frame["shares_needs_with_employers"].to_numpy(dtype=bool)].tolist())
+
     def employer_view(self) -> Participants:
         """The same participants as employer-facing ranking may see them (issue 9):
 
@@ -432,7 +438,7 @@ class World:
 #: World attributes that are views of the snapshot, not encodings of it: built on demand
 #: (each batch worker derives its own from the slim snapshot it receives), and its blocking
 #: index (candidates.index), which belongs to this very World and is never copied to another.
-_DERIVED_VIEWS = ("employer_view", "_view_holds", "_blocking")
+_DERIVED_VIEWS = ("employer_view", "_view_holds", "_blocking", "needs_shared")
 
 
 def _strip(table):

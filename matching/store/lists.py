@@ -99,9 +99,8 @@ def employer_view_record(world) -> dict[str, Any]:
     """What a run's opening lists are computed with (see tables.run_employer_views)."""
     from matching.taxonomy import areas
 
-    view = world.employer_view.participants
-    weighed = view.ids[view.needs_assessed] if len(view) else []
-    return {"areas": areas.fingerprint(), "needs_weighed": zlib.compress("\n".join(sorted(map(str, weighed))).encode())}
+    weighed = sorted(world.participants.needs_shared)
+    return {"areas": areas.fingerprint(), "needs_weighed": zlib.compress("\n".join(weighed).encode())}
 
 
 def employer_view_of(conn: Connection, run_id: str) -> tuple[str, frozenset[str]] | None:
