@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from sqlalchemy import Engine, select
 
 from matching import candidates
 from matching.config import Settings, get_settings
@@ -34,8 +33,7 @@ from matching.criteria import ALL
 from matching.engine import MatchEngine
 from matching.features import evaluate
 from matching.scoring import ScoringModel
-from matching.store import tables as t
-from matching.store import versioning
+from matching.store import Engine, participants, versioning
 from matching.store.db import engine_for
 from matching.store.snapshot import load_world
 from matching.world import World
@@ -194,9 +192,8 @@ def _consent_withdrawn(settings: Settings, world: World) -> bool:
     weighed = world.participants.needs_shared
     if not weighed:
         return False
-    p = t.participants
     with db(settings).connect() as conn:
-        now = set(conn.execute(select(p.c.participant_id).where(p.c.shares_needs_with_employers.is_(True))).scalars())
+        now = participants.sharing_needs(conn)
     return bool(weighed - now)
 
 
