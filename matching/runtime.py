@@ -14,7 +14,10 @@ participants, openings or employers, see store/versioning.py), not to a timer:
   request for the length of a rebuild;
 - a request that needs a row the snapshot lacks (registered since) waits for the rebuild.
 
-Nothing is built at import; `warm()` (called when the API starts) builds in the background.
+Nothing is built at import; `warm()` (called when the API starts, unless
+`settings.snapshot_warm` is false) builds in the background. Stored lists never need the
+snapshot (`matching.serving` reads their rows by id), so a worker that serves only those and
+does not warm never builds it.
 """
 from __future__ import annotations
 
