@@ -255,11 +255,14 @@ def run(
     if not serve_api:
         return
     from api.auth import create_token
-    from matching.store import tables as t
+    from matching.store import participants
 
     with _db(settings).connect() as conn:
-        pid, office_id = conn.execute(t.participants.select().with_only_columns(
-            t.participants.c.participant_id, t.participants.c.office_id).limit(1)).one()
+        found = participants.first(conn)
+    if found is None:
+        print("no participants loaded; nothing to serve an example for", file=sys.stderr)
+        raise typer.Exit(code=2)
+    pid, office_id = found
     tok = create_token("adviser@dev", "adviser", [office_id], settings)
     base = f"http://{settings.host}:{settings.port}"
     console.print(f"\nAPI on {base}  (docs: {base}/docs)")

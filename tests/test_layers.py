@@ -5,7 +5,10 @@
   `matching.store` and nothing of the web stack: it computes on arrays and is fed a World;
 - nothing under `matching/` imports the web app (`api`), but the command line
   (`matching/cli.py`), which is where the whole application is put together (`matching serve`
-  starts the app, `matching token` signs with the app's auth).
+  starts the app, `matching token` signs with the app's auth);
+- all SQL lives in `matching/store/`: nothing else in the product (`matching/`, `api/`) imports
+  SQLAlchemy or Alembic — `api/` gets its handle types from `matching.store`;
+- serving (`matching/serving.py`: stored vs live, no HTTP) imports no web stack.
 """
 from __future__ import annotations
 
@@ -19,6 +22,8 @@ CORE = ["matching/world.py", "matching/pairs.py", "matching/features.py", "match
         "matching/candidates.py", "matching/topk.py", "matching/engine.py",
         "matching/criteria/*.py", "matching/taxonomy/*.py"]
 CORE_MAY_NOT = ("sqlalchemy", "matching.store", "api", "fastapi", "starlette")
+STORAGE = ("sqlalchemy", "alembic")
+WEB = ("api", "fastapi", "starlette")
 
 
 def _imports(path: Path) -> set[str]:
@@ -57,3 +62,44 @@ def test_the_contract_would_catch_a_violation(tmp_path):
     assert _forbidden(_imports(bad), CORE_MAY_NOT) == ["matching.store", "matching.store.tables", "sqlalchemy",
                                                       "sqlalchemy.select"]
     assert len(CORE_FILES) > 15
+
+
+def _outside_store() -> list[Path]:
+    store = ROOT / "matching" / "store"
+    return sorted(p for top in ("matching", "api") for p in (ROOT / top).rglob("*.py")
+                  if store not in p.parents)
+
+
+def _storage_offenders(paths: list[Path]) -> dict[str, list[str]]:
+    return {str(p.relative_to(ROOT)): bad for p in paths if (bad := _forbidden(_imports(p), STORAGE))}
+
+
+def test_only_the_store_imports_sqlalchemy_or_alembic():
+    paths = _outside_store()
+    assert any(p.parts[-2:] == ("api", "deps.py") for p in paths) and any(p.name == "batch.py" for p in paths)
+    assert _storage_offenders(paths) == {}
+
+
+def test_the_api_imports_no_sqlalchemy_at_all():
+    api = sorted((ROOT / "api").rglob("*.py"))
+    assert len(api) > 10
+    assert {str(p.relative_to(ROOT)): bad for p in api if (bad := _forbidden(_imports(p), ("sqlalchemy",)))} == {}
+
+
+def test_serving_imports_no_web_stack_and_no_sql():
+    path = ROOT / "matching" / "serving.py"
+    assert _forbidden(_imports(path), WEB + STORAGE) == []
+
+
+def test_the_storage_contract_would_catch_a_violation(tmp_path):
+    (tmp_path / "api").mkdir()
+    lazy = tmp_path / "api" / "lazy.py"
+    lazy.write_text("def f(conn):\n    from sqlalchemy.exc import IntegrityError\n    import alembic.command\n")
+    fine = tmp_path / "api" / "fine.py"
+    fine.write_text("from matching.store import Connection, participants\n")
+    offenders = {p.name: _forbidden(_imports(p), STORAGE) for p in (lazy, fine)}
+    assert offenders == {"lazy.py": ["alembic.command", "sqlalchemy.exc", "sqlalchemy.exc.IntegrityError"],
+                         "fine.py": []}
+    web = tmp_path / "serving.py"
+    web.write_text("from fastapi import HTTPException\n")
+    assert _forbidden(_imports(web), WEB) == ["fastapi", "fastapi.HTTPException"]

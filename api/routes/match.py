@@ -5,9 +5,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, HTTPException, status
 
-from api import service
-from api.deps import AdviserOrAdmin, ConnDep, KindFilter, Lang, Limit, SettingsDep
+from api import views
+from api.deps import AdviserOrAdmin, ConnDep, KindFilter, Lang, Limit, SettingsDep, domain_errors
 from api.schemas import Matches
+from matching import serving
 from matching.schema import ParticipantProfile
 from matching.store import audit
 from matching.store.load import UnrecognisedTitles, participant_row
@@ -36,7 +37,9 @@ def match_profile(
             "loc": ["body", exc.field], "msg": str(exc), "type": "value_error", "input": profile.desired_titles,
         }]) from None
     row.update(participant_id="(posted profile)", office_id=None, registered_at=None)
-    out = service.profile_matches(conn, settings, row, kind=kind, limit=limit, lang=lang)
+    with domain_errors():
+        out = serving.profile_matches(conn, settings, row, kind=kind, limit=limit)
+    out["matches"] = views.with_reasons(out["matches"], lang)
     audit.record(conn, principal, "match_profile", detail=f"kind={kind}")
     conn.commit()
     return out
