@@ -1,6 +1,6 @@
 """The layers, as an import contract (read from the source, so a lazy import counts too):
 
-- the domain core — the snapshot (`world`), pairs, features, criteria, scoring, blocking,
+- the domain core — input normalisation (`normalise`), the snapshot (`world`), pairs, features, criteria, scoring, blocking,
   top-k, the engine and the reference taxonomies — imports no SQLAlchemy, nothing from
   `matching.store` and nothing of the web stack: it computes on arrays and is fed a World;
 - nothing under `matching/` imports the web app (`api`), but the command line
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-CORE = ["matching/world.py", "matching/pairs.py", "matching/features.py", "matching/scoring.py",
+CORE = ["matching/normalise.py", "matching/world.py", "matching/pairs.py", "matching/features.py", "matching/scoring.py",
         "matching/candidates.py", "matching/topk.py", "matching/engine.py",
         "matching/criteria/*.py", "matching/taxonomy/*.py"]
 CORE_MAY_NOT = ("sqlalchemy", "matching.store", "api", "fastapi", "starlette")
