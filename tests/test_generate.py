@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from matching import schema
-from matching.generate import REFERENCE_DATE, generate_world
-from matching.generate.catalogue import INDUSTRIES, OCCUPATIONS, PUBLIC_EMPLOYERS, nace_sections
+from worldgen import REFERENCE_DATE, generate_world
+from worldgen.catalogue import INDUSTRIES, OCCUPATIONS, PUBLIC_EMPLOYERS, nace_sections
 from matching.taxonomy import adaptations, skills
 from matching.taxonomy.places import haversine_km, postal_table
 
@@ -351,7 +351,7 @@ def test_typed_titles_map_to_their_occupation_or_one_near_it(world):
 
 
 def test_typed_titles_and_skills_vary_like_real_profiles(world):
-    from matching.generate.catalogue import OCCUPATIONS
+    from worldgen.catalogue import OCCUPATIONS
     from matching.taxonomy.skills import aliases_nb, canonical_skill
 
     parts = world["participants.csv"]
@@ -371,7 +371,7 @@ def test_typed_titles_and_skills_vary_like_real_profiles(world):
 
 
 def test_variants_are_kept_only_when_recognisable():
-    from matching.generate import typed
+    from worldgen import typed
 
     assert typed.recognisable([("Lager medarbeider", "4321"), ("truckförare", "8344"),
                                ("Sykepleier", "8344"), ("qzxv wplk", "4321")]) == [True, True, False, False]
@@ -383,7 +383,7 @@ def test_variants_are_kept_only_when_recognisable():
 def test_outcome_simulation_reads_occupational_fit_from_the_proximity_table():
     """Truck driver → warehouse worker share no STYRK digit yet are near; the simulation must
     see that (and see nurse → bus driver as far)."""
-    from matching.generate.outcomes import _code_match
+    from worldgen.outcomes import _code_match
     from matching.taxonomy import proximity
 
     got = _code_match(np.array([4321, 8331, 4321]), np.array([[8344, -1], [2223, -1], [4321, 8344]]))

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from matching import schema
-from matching.generate.catalogue import (
+from worldgen.catalogue import (
     FIRST_NAMES,
     IND_BY_KEY,
     INDUSTRIES,

@@ -28,7 +28,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from matching.generate.catalogue import OCCUPATIONS, OFFICES, TRONDHEIM_AREAS, Office
+from worldgen.catalogue import OCCUPATIONS, OFFICES, TRONDHEIM_AREAS, Office
 from matching.taxonomy._files import reference_path
 from matching.taxonomy.places import haversine_km, postal_table
 
