@@ -14,10 +14,10 @@ import pandas as pd
 import scipy.sparse as sp
 
 from matching import schema
+from matching.taxonomy.places import haversine_km
 from worldgen import similarity
 from worldgen.catalogue import OCC_BY_CODE
 from worldgen.world import NEED_CATEGORY, NEED_CODES, _gumbel_top
-from matching.taxonomy.places import haversine_km
 
 # Event codes per chain slot (0 = no event).
 NONE, SUGGESTED, CONTACTED, INTERVIEW, TRIAL, HIRED, DECL_P, DECL_E = range(8)

@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 
 from matching import schema
+from matching.taxonomy import adaptations, skills
+from matching.taxonomy.places import haversine_km, postal_table
 from worldgen.catalogue import (
     FIRST_NAMES,
     IND_BY_KEY,
@@ -29,8 +31,6 @@ from worldgen.catalogue import (
     demand_weight,
     nace_sections,
 )
-from matching.taxonomy import adaptations, skills
-from matching.taxonomy.places import haversine_km, postal_table
 
 NEED_CODES: tuple[str, ...] = tuple(adaptations.needs())
 NEED_CATEGORY = np.array([adaptations.needs()[c].category for c in NEED_CODES])
