@@ -50,7 +50,7 @@ sys.path.insert(0, str(ROOT))
 
 from api.auth import create_token  # noqa: E402
 from matching.config import Settings  # noqa: E402
-from matching.generate import REFERENCE_DATE  # noqa: E402
+from worldgen import REFERENCE_DATE  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 SECTION = "## Live ranking"

@@ -67,7 +67,7 @@ def generate(
     outcomes: bool = typer.Option(True, "--outcomes/--no-outcomes", help="simulate an outcome history"),
 ) -> None:
     """Write a synthetic, seeded world (national by default; the fixtures are --scope trondheim)."""
-    from matching.generate import SCOPES, generate_world
+    from worldgen import SCOPES, generate_world
 
     if (out_dir is None) == (out is None):
         raise typer.BadParameter("give the output directory once: OUT_DIR or --out DIR", param_hint="OUT_DIR")

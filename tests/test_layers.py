@@ -1,6 +1,6 @@
 """The layers, as an import contract (read from the source, so a lazy import counts too):
 
-- the domain core — the snapshot (`world`), pairs, features, criteria, scoring, blocking,
+- the domain core — input normalisation (`normalise`), the snapshot (`world`), pairs, features, criteria, scoring, blocking,
   top-k, the engine and the reference taxonomies — imports no SQLAlchemy, nothing from
   `matching.store` and nothing of the web stack: it computes on arrays and is fed a World;
 - nothing under `matching/` imports the web app (`api`), but the command line
@@ -8,7 +8,10 @@
   starts the app, `matching token` signs with the app's auth);
 - all SQL lives in `matching/store/`: nothing else in the product (`matching/`, `api/`) imports
   SQLAlchemy or Alembic — `api/` gets its handle types from `matching.store`;
-- serving (`matching/serving.py`: stored vs live, no HTTP) imports no web stack.
+- serving (`matching/serving.py`: stored vs live, no HTTP) imports no web stack;
+- the world generator (`worldgen/`, outside the product package) reads no part of the engine
+  it is used to measure: not its proximity table, title normaliser, criteria or scoring, so
+  improving those never rewrites the fixtures.
 """
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-CORE = ["matching/world.py", "matching/pairs.py", "matching/features.py", "matching/scoring.py",
+CORE = ["matching/normalise.py", "matching/world.py", "matching/pairs.py", "matching/features.py", "matching/scoring.py",
         "matching/candidates.py", "matching/topk.py", "matching/engine.py",
         "matching/criteria/*.py", "matching/taxonomy/*.py"]
 CORE_MAY_NOT = ("sqlalchemy", "matching.store", "api", "fastapi", "starlette")
@@ -56,12 +59,32 @@ def test_the_engine_package_never_imports_the_web_app():
     assert offenders == {}
 
 
+WORLDGEN_MAY_NOT = ("matching.taxonomy.proximity", "matching.taxonomy.titles", "matching.taxonomy.title_model",
+                    "matching.scoring", "matching.criteria", "api")
+WORLDGEN_FILES = sorted((ROOT / "worldgen").rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", WORLDGEN_FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_generator_imports_nothing_of_the_engine_it_measures(path):
+    imports = _imports(path)
+    # "from matching.taxonomy import proximity" names the module as an attribute of the package
+    assert _forbidden(imports, WORLDGEN_MAY_NOT) == []
+
+
+def test_the_generator_is_outside_the_product_package():
+    assert not (ROOT / "matching" / "generate").exists()
+    assert len(WORLDGEN_FILES) >= 7
+
+
 def test_the_contract_would_catch_a_violation(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text("def f():\n    from sqlalchemy import select\n    from matching.store import tables\n")
     assert _forbidden(_imports(bad), CORE_MAY_NOT) == ["matching.store", "matching.store.tables", "sqlalchemy",
                                                       "sqlalchemy.select"]
     assert len(CORE_FILES) > 15
+    lazy = tmp_path / "lazy.py"
+    lazy.write_text("def f():\n    from matching.taxonomy import proximity, skills\n")
+    assert _forbidden(_imports(lazy), WORLDGEN_MAY_NOT) == ["matching.taxonomy.proximity"]
 
 
 def _outside_store() -> list[Path]:

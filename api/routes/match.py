@@ -8,10 +8,9 @@ from fastapi import APIRouter, Body, HTTPException, status
 from api import views
 from api.deps import AdviserOrAdmin, ConnDep, KindFilter, Lang, Limit, SettingsDep, domain_errors
 from api.schemas import Matches
-from matching import serving
+from matching import normalise, serving
 from matching.schema import ParticipantProfile
 from matching.store import audit
-from matching.store.load import UnrecognisedTitles, participant_row
 
 router = APIRouter(prefix="/v1/match", tags=["matches"])
 
@@ -31,8 +30,8 @@ def match_profile(
     when `desired_styrk08` is empty. Nothing about the profile is stored (the audit log notes
     only that a profile was matched, by whom)."""
     try:
-        row = participant_row(profile)
-    except UnrecognisedTitles as exc:
+        row = normalise.participant(profile)
+    except normalise.UnrecognisedTitles as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=[{
             "loc": ["body", exc.field], "msg": str(exc), "type": "value_error", "input": profile.desired_titles,
         }]) from None
