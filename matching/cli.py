@@ -145,6 +145,10 @@ def token(
 
     if role not in ROLES:
         raise typer.BadParameter(f"role must be one of {', '.join(ROLES)}", param_hint="--role")
+    if not office and role in ("adviser", "liaison"):
+        # Office-scoped roles see only their offices' participants and openings: none at all here.
+        print(f"warning: a {role} token without --office covers no office and will see nothing; "
+              "add --office ID (GET /v1/offices lists them)", file=sys.stderr)
     try:
         print(create_token(sub or f"{role}@dev", role, list(office or []), get_settings(), ttl_minutes=ttl))
     except ValueError as exc:

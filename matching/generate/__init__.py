@@ -94,7 +94,7 @@ import pandas as pd
 from matching import schema
 from matching.csvsafe import safe_frame
 from matching.generate.catalogue import OFFICES
-from matching.generate.outcomes import simulate
+from matching.generate.outcomes import advisers, simulate
 from matching.generate.people import participants
 from matching.generate.world import OCC_CODES, employers, openings, region_postcodes
 
@@ -199,6 +199,7 @@ def generate_world(
     opens["status"] = np.where(job_full | (past & ((accepted > 0) | elsewhere)), "filled",
                                np.where(past, "closed", "open"))
 
+    parts["adviser_id"] = advisers(parts)
     offices = pd.DataFrame([o.__dict__ for o in office_list])
     return {
         "offices": _write(offices, out_dir / "offices.csv", schema.Office),
