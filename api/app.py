@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api import openapi, refusals
+from api import openapi, refusals, web
 from api.errors import SafeJSONResponse, unexpected_error, validation_error
 from api.limits import BodySizeLimit, RateLimit
 from api.metrics import Metrics, MetricsMiddleware
@@ -86,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in routers:
         app.include_router(router)
     openapi.install(app, routers)
+    web.install(app)  # the workbench's pages under / (not in the OpenAPI document)
     return app
 
 

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from fastapi import Path
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from matching import schema as contract
 from matching.schema import (
     ID_PATTERN,
     OFFICE_ID_PATTERN,
@@ -18,7 +19,6 @@ from matching.schema import (
     POSTAL_PATTERN,
     STYRK_PATTERN,
     Event,
-    ParticipantProfile,
     RunStatus,
 )
 
@@ -69,7 +69,7 @@ class Health(BaseModel):
 # ----------------------------------------------------------------------------- participants
 
 
-class ProfileIn(ParticipantProfile):
+class ParticipantProfile(contract.ParticipantProfile):
     """The body of POST /v1/match: a profile, in the shape GET /v1/participants/{id} returns
     it. The stored participant's own fields (id, office, registration date, adviser) are
     accepted so that a profile read can be posted back changed, and ignored: nothing is stored
@@ -80,9 +80,10 @@ class ProfileIn(ParticipantProfile):
     registered_at: dt.date | None = None
     adviser_id: str | None = Field(default=None, max_length=200)
 
-    def profile(self) -> ParticipantProfile:
+    def profile(self) -> contract.ParticipantProfile:
         """The profile alone (the fields the engine reads)."""
-        return ParticipantProfile.model_construct(**{k: getattr(self, k) for k in ParticipantProfile.model_fields})
+        fields = contract.ParticipantProfile.model_fields
+        return contract.ParticipantProfile.model_construct(**{k: getattr(self, k) for k in fields})
 
 
 class Experience(BaseModel):

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Body, HTTPException, status
 
 from api import service
 from api.deps import AdviserOrAdmin, ConnDep, KindFilter, Lang, Limit, SettingsDep
-from api.schemas import Matches, ProfileIn
+from api.schemas import Matches, ParticipantProfile
 from matching.store import audit
 from matching.store.load import UnrecognisedTitles, participant_row
 
@@ -20,7 +20,7 @@ PROFILE_EXAMPLES = {"profile": {"summary": "a participant in Trondheim", "value"
 
 @router.post("", response_model=Matches, summary="Ranked openings for a profile that is not stored")
 def match_profile(
-    body: Annotated[ProfileIn, Body(openapi_examples=PROFILE_EXAMPLES)],
+    body: Annotated[ParticipantProfile, Body(openapi_examples=PROFILE_EXAMPLES)],
     principal: AdviserOrAdmin, conn: ConnDep, settings: SettingsDep,
     kind: KindFilter = "any", limit: Limit = 10, lang: Lang = "nb",
 ):
