@@ -266,7 +266,11 @@ def run(
             t.participants.c.participant_id, t.participants.c.office_id).limit(1)).one()
     tok = create_token("adviser@dev", "adviser", [office_id], settings)
     base = f"http://{settings.host}:{settings.port}"
-    console.print(f"\nAPI on {base}  (docs: {base}/docs)")
+    console.print(f"\nWorkbench on {base}/  (sign in at {base}/signin"
+                  + (": development sign-in — choose a role and office, e.g. adviser, "
+                     f"{office_id}, veileder-{office_id.removeprefix('nav-')}-1)" if settings.environment == "development"
+                     else ": paste a token from `matching token`)"))
+    console.print(f"API on {base}  (docs: {base}/docs)")
     console.print(f"Get a token:  .venv/bin/matching token --role adviser --office {office_id}")
     console.print("Try:")
     print(f"  curl -s -H {shlex.quote('Authorization: Bearer ' + tok)} '{base}/v1/participants/{pid}/matches?limit=5&lang=en'\n",

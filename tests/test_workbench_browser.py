@@ -240,7 +240,7 @@ def test_a_liaison_sees_candidates_without_anyone_elses_needs_anywhere_in_the_ht
     check_page(page, "openings")
     needs = {c for p in participant_rows(server.settings) if not p["shares_needs_with_employers"]
              for c in p["adaptation_needs"]}
-    words = {c for c in needs} | {adaptations.label(c, lang) for c in needs for lang in ("nb", "en")}
+    words = set(needs) | {adaptations.label(c, lang) for c in needs for lang in ("nb", "en")}
     for lang in ("nb", "en"):
         response = page.goto(f"/openings/{oid}?lang={lang}")
         assert response.status == 200

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import jinja2
 from fastapi import APIRouter, Form, HTTPException, Query, Request, status
@@ -49,6 +49,7 @@ from api.web.session import (
     AdviserPage,
     CsrfChecked,
     Lang,
+    LangCode,
     LiaisonPage,
     csrf_token,
     set_cookie,
@@ -74,7 +75,7 @@ DECLINE_REASONS = ("for lang reisevei", "passer ikke med arbeidstiden", "passer 
 # ----------------------------------------------------------------------------- rendering
 
 
-def render(request: Request, name: str, lang: str, principal: Principal | None = None, status_code: int = 200,
+def render(request: Request, name: str, lang: LangCode, principal: Principal | None = None, status_code: int = 200,
            **context: Any) -> Response:
     csrf = csrf_token(request)
 
@@ -130,7 +131,7 @@ def home(request: Request, settings: SettingsDep) -> Response:
                                                                                                    "/signin"))
 
 
-def _signin_page(request: Request, settings, conn, lang: str, errors: dict[str, str] | None = None,
+def _signin_page(request: Request, settings, conn, lang: LangCode, errors: dict[str, str] | None = None,
                  values: dict[str, str] | None = None, status_code: int = 200) -> Response:
     dev = settings.environment == "development"
     return render(request, "signin.html", lang, status_code=status_code, dev=dev, roles=ROLES[:1] + ROLES[1:2] + ROLES[3:],
@@ -222,9 +223,9 @@ def _map(home: tuple[float, float], radius_km: float, points: list[dict[str, Any
     return {"size": size, "r": round(radius_km * scale, 1), "points": placed, "scale_km": round(extent, 1)}
 
 
-def _participant_page(request: Request, principal: Principal, conn, settings, lang: str, participant_id: str,
-                      kind: str = "any", max_km: float | None = None, errors: dict[str, dict[str, str]] | None = None,
-                      status_code: int = 200) -> Response:
+def _participant_page(request: Request, principal: Principal, conn, settings, lang: LangCode, participant_id: str,
+                      kind: Literal["job", "trial", "any"] = "any", max_km: float | None = None,
+                      errors: dict[str, dict[str, str]] | None = None, status_code: int = 200) -> Response:
     row = deps.participant_in_scope(conn, principal, participant_id)
     profile = ParticipantDetail.model_validate(participants_api.get_participant(row, principal, conn)).model_dump()
     matches = Matches.model_validate(participants_api.participant_matches(
@@ -291,7 +292,7 @@ def record_event(request: Request, participant_id: ParticipantIdPath, principal:
     return _participant_page(request, principal, conn, settings, lang, participant_id, errors=errors, status_code=422)
 
 
-def _whatif_page(request: Request, principal: Principal, conn, settings, lang: str, participant_id: str,
+def _whatif_page(request: Request, principal: Principal, conn, settings, lang: LangCode, participant_id: str,
                  form: dict[str, str] | None = None, errors: dict[str, str] | None = None,
                  result: dict[str, Any] | None = None, status_code: int = 200) -> Response:
     row = deps.participant_in_scope(conn, principal, participant_id)
@@ -367,7 +368,7 @@ def openings_page(request: Request, principal: LiaisonPage, conn: ConnDep, lang:
                                                                    "deadline": deadline})
 
 
-def _offer_categories(codes: list[str], lang: str) -> list[tuple[str, int]]:
+def _offer_categories(codes: list[str], lang: LangCode) -> list[tuple[str, int]]:
     """Offered adaptations as categories with counts: an employer's offer is public, but the
     page of an opening's candidates names no single adaptation (the same codes name needs)."""
     counts: dict[str, int] = {}

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.responses import Response
@@ -91,9 +91,12 @@ async def check_csrf(request: Request) -> None:
 CsrfChecked = Depends(check_csrf)
 
 
-def page_lang(request: Request) -> str:
+LangCode = Literal["nb", "en"]
+
+
+def page_lang(request: Request) -> LangCode:
     lang = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
     return "en" if lang == "en" else "nb"
 
 
-Lang = Annotated[str, Depends(page_lang)]
+Lang = Annotated[LangCode, Depends(page_lang)]
