@@ -18,13 +18,22 @@ from api.web import messages
 from api.web.pages import HERE, render, router
 from api.web.session import SignInRequired, page_lang
 
-#: Paths that are the API's (JSON errors); everything else is a page.
-API_PREFIXES = ("/v1/", "/v1", "/docs", "/redoc", "/openapi.json", "/healthz", "/metrics", "/static-offline-docs")
+#: The workbench's own paths (errors as pages); the API's answer JSON.
+PAGE_PREFIXES = ("/signin", "/signout", "/caseload", "/participants", "/openings", "/employers", "/admin",
+                 "/static/workbench")
+API_PREFIXES = ("/v1", "/docs", "/redoc", "/openapi.json", "/healthz", "/metrics", "/static-offline-docs")
+
+
+def _under(path: str, prefixes: tuple[str, ...]) -> bool:
+    return any(path == p or path.startswith(p + "/") for p in prefixes)
 
 
 def is_page(request: Request) -> bool:
+    """A workbench path, or an unknown one asked for by a browser (HTML accepted)."""
     path = request.url.path
-    return not any(path == p or path.startswith(p.rstrip("/") + "/") for p in API_PREFIXES)
+    if path == "/" or _under(path, PAGE_PREFIXES):
+        return True
+    return not _under(path, API_PREFIXES) and "text/html" in request.headers.get("accept", "")
 
 
 def _message(status: int, detail: object, lang: str) -> str:
