@@ -24,19 +24,26 @@ $(BSTAMP): pyproject.toml $(TSTAMP)
 	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
 	touch $@
 
+# The browser tests (tests/test_workbench_browser.py) drive Debian's chromium; installed here
+# from the Debian archive when missing (never `playwright install`).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else echo "the browser tests need Debian's chromium: sudo apt-get install -y chromium" >&2; exit 1; fi
+
 install: $(STAMP)
-install-test: $(TSTAMP)
+install-test: $(TSTAMP) $(CHROMIUM)
 
 run: $(STAMP)
 	$(BIN)/matching run
 
-test: $(TSTAMP)
+test: $(TSTAMP) $(CHROMIUM)
 	$(BIN)/ruff check matching api worldgen tests benchmarks tools
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 # Everything but the tests marked slow (subprocess servers, SIGKILL, the Schemathesis run).
-test-fast: $(TSTAMP)
+test-fast: $(TSTAMP) $(CHROMIUM)
 	$(BIN)/ruff check matching api worldgen tests benchmarks tools
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -m "not slow"

@@ -14,11 +14,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api import openapi, refusals
+from api import openapi, refusals, web
 from api.errors import SafeJSONResponse, unexpected_error, validation_error
 from api.limits import BodySizeLimit, RateLimit
 from api.metrics import Metrics, MetricsMiddleware
-from api.routes import admin, feedback, health, match, openings, participants, taxonomy
+from api.routes import admin, feedback, health, match, offices, openings, participants, taxonomy
 from matching import runtime
 from matching.config import Settings, get_settings
 
@@ -85,10 +85,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, refusals.audited_http_exception)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, unexpected_error)
-    routers = [module.router for module in (health, participants, openings, match, feedback, admin, taxonomy)]
+    routers = [module.router for module in (health, participants, openings, offices, match, feedback, admin, taxonomy)]
     for router in routers:
         app.include_router(router)
     openapi.install(app, routers)
+    web.install(app)  # the workbench's pages under / (not in the OpenAPI document)
     return app
 
 

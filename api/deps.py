@@ -93,6 +93,7 @@ LiaisonOrAdmin = Annotated[Principal, Depends(require_role("liaison", "admin"))]
 Admin = Annotated[Principal, Depends(require_role("admin"))]
 BatchOrAdmin = Annotated[Principal, Depends(require_role("batch", "admin"))]
 FeedbackRole = Annotated[Principal, Depends(require_role("adviser", "liaison", "admin"))]
+StaffRole = Annotated[Principal, Depends(require_role("adviser", "liaison", "admin"))]
 
 
 def ensure_office(principal: Principal, office_id: str, what: str) -> None:

@@ -22,7 +22,7 @@ from matching.store import audit
 log = logging.getLogger(__name__)
 
 #: Paths whose 404s are about participant data (the 403s of every path are audited).
-PARTICIPANT_PATHS = ("/v1/participants", "/v1/feedback")
+PARTICIPANT_PATHS = ("/v1/participants", "/v1/feedback", "/participants/")  # the last: workbench pages
 
 
 def _target(request: Request) -> tuple[str | None, str | None]:

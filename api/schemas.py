@@ -11,7 +11,16 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from fastapi import Path
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from matching.schema import ID_PATTERN, OFFICE_ID_PATTERN, ORGNR_PATTERN, POSTAL_PATTERN, STYRK_PATTERN, Event, RunStatus
+from matching import schema as contract
+from matching.schema import (
+    ID_PATTERN,
+    OFFICE_ID_PATTERN,
+    ORGNR_PATTERN,
+    POSTAL_PATTERN,
+    STYRK_PATTERN,
+    Event,
+    RunStatus,
+)
 
 T = TypeVar("T")
 
@@ -60,6 +69,23 @@ class Health(BaseModel):
 # ----------------------------------------------------------------------------- participants
 
 
+class ParticipantProfile(contract.ParticipantProfile):
+    """The body of POST /v1/match: a profile, in the shape GET /v1/participants/{id} returns
+    it. The stored participant's own fields (id, office, registration date, adviser) are
+    accepted so that a profile read can be posted back changed, and ignored: nothing is stored
+    and the match depends on none of them."""
+
+    participant_id: str | None = Field(default=None, max_length=40)
+    office_id: str | None = Field(default=None, max_length=40)
+    registered_at: dt.date | None = None
+    adviser_id: str | None = Field(default=None, max_length=200)
+
+    def profile(self) -> contract.ParticipantProfile:
+        """The profile alone (the fields the engine reads)."""
+        fields = contract.ParticipantProfile.model_fields
+        return contract.ParticipantProfile.model_construct(**{k: getattr(self, k) for k in fields})
+
+
 class Experience(BaseModel):
     styrk08: Styrk08
     years: float
@@ -77,6 +103,7 @@ class ParticipantSummary(BaseModel):
     desired_styrk08: list[Styrk08]
     max_commute_km: float
     available_from: dt.date | None
+    adviser_id: str | None = Field(default=None, description="the adviser following them (a token `sub`)")
 
 
 class ParticipantDetail(ParticipantSummary):
@@ -187,6 +214,8 @@ class OpeningDetail(OpeningSummary):
     start_date: dt.date | None
     adaptations_offered: list[str] = Field(description="offered for this opening on top of the employer's")
     employer_adaptations: list[str]
+    contact_name: str | None = Field(default=None, description="the employer's contact person (staff roles only)")
+    contact_email: str | None = Field(default=None, description="the employer's contact e-mail (staff roles only)")
 
 
 class Candidate(BaseModel):
@@ -241,6 +270,22 @@ class FeedbackOut(BaseModel):
     reason: str | None
     occurred_at: UtcDateTime = Field(description="UTC")
     actor: str
+
+
+class EventOut(FeedbackOut):
+    """One recorded outcome on a timeline, with the opening it concerns."""
+
+    title: str
+    kind: Literal["job", "trial"]
+    orgnr: Orgnr
+    employer_name: str
+
+
+class Office(BaseModel):
+    office_id: OfficeId
+    name: str
+    municipality_code: str
+    postal_code: PostalCode
 
 
 class AuditEntry(BaseModel):

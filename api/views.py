@@ -14,7 +14,7 @@ from matching import explain
 from matching.criteria.adaptation import codes_in
 
 SUMMARY_FIELDS = ("participant_id", "office_id", "registered_at", "postal_code", "goal", "desired_titles",
-                  "desired_styrk08", "max_commute_km", "available_from")
+                  "desired_styrk08", "max_commute_km", "available_from", "adviser_id")
 
 
 def reasons(explanation: dict[str, Any], lang: str) -> list[dict[str, Any]]:

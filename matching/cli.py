@@ -145,6 +145,10 @@ def token(
 
     if role not in ROLES:
         raise typer.BadParameter(f"role must be one of {', '.join(ROLES)}", param_hint="--role")
+    if not office and role in ("adviser", "liaison"):
+        # Office-scoped roles see only their offices' participants and openings: none at all here.
+        print(f"warning: a {role} token without --office covers no office and will see nothing; "
+              "add --office ID (GET /v1/offices lists them)", file=sys.stderr)
     try:
         print(create_token(sub or f"{role}@dev", role, list(office or []), get_settings(), ttl_minutes=ttl))
     except ValueError as exc:
@@ -265,7 +269,11 @@ def run(
     pid, office_id = found
     tok = create_token("adviser@dev", "adviser", [office_id], settings)
     base = f"http://{settings.host}:{settings.port}"
-    console.print(f"\nAPI on {base}  (docs: {base}/docs)")
+    console.print(f"\nWorkbench on {base}/  (sign in at {base}/signin"
+                  + (": development sign-in — choose a role and office, e.g. adviser, "
+                     f"{office_id}, veileder-{office_id.removeprefix('nav-')}-1)" if settings.environment == "development"
+                     else ": paste a token from `matching token`)"))
+    console.print(f"API on {base}  (docs: {base}/docs)")
     console.print(f"Get a token:  .venv/bin/matching token --role adviser --office {office_id}")
     console.print("Try:")
     print(f"  curl -s -H {shlex.quote('Authorization: Bearer ' + tok)} '{base}/v1/participants/{pid}/matches?limit=5&lang=en'\n",

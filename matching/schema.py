@@ -452,6 +452,8 @@ class Participant(ParticipantProfile):
     participant_id: Id
     office_id: OfficeId
     registered_at: dt.date
+    #: The adviser following this participant (a token `sub`); blank = not assigned yet.
+    adviser_id: Annotated[text(200) | None, BeforeValidator(_blank_to_none)] = None
 
     _registered = field_validator("registered_at")(classmethod(lambda cls, v, info: _happened(v, info)))
 

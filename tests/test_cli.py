@@ -41,6 +41,13 @@ def test_load_train_refresh_and_token(tmp_path):
     claims = jwt.decode(res.stdout.strip(), SECRET, algorithms=["HS256"])
     assert claims["sub"] == "kari" and claims["role"] == "adviser" and claims["offices"] == ["nav-heimdal"]
 
+    assert "warning" not in res.stderr
+    res = _run(tmp_path, "token", "--role", "liaison")  # no office: it sees nothing, and says so
+    assert res.returncode == 0 and jwt.decode(res.stdout.strip(), SECRET, algorithms=["HS256"])["offices"] == []
+    assert "warning" in res.stderr and "--office" in res.stderr
+    res = _run(tmp_path, "token", "--role", "admin")  # admins cover every office
+    assert res.returncode == 0 and "warning" not in res.stderr
+
     res = _run(tmp_path, "token", "--role", "boss")
     assert res.returncode != 0 and "role" in res.stderr
 

@@ -43,6 +43,10 @@ def test_a_database_from_the_release_before_migrations_keeps_every_row(release_d
     assert current_revision(engine) == head_revision()
     after = _tables(release_db)
     for name, rows in before.items():
+        if name == "participants":  # migration 0003 added adviser_id: nobody is assigned yet
+            assert all(r[-1] is None for r in after[name])
+            assert sorted((r[:-1] for r in after[name]), key=repr) == rows, name
+            continue
         assert after[name] == rows, name
     assert after["run_employer_views"] == []  # new since: the old run's opening lists are recomputed live
     engine.dispose()

@@ -95,7 +95,7 @@ import pandas as pd
 from matching import schema
 from matching.csvsafe import safe_frame
 from worldgen.catalogue import OFFICES
-from worldgen.outcomes import simulate
+from worldgen.outcomes import advisers, simulate
 from worldgen.people import participants
 from worldgen.world import OCC_CODES, employers, openings, region_postcodes
 
@@ -200,6 +200,7 @@ def generate_world(
     opens["status"] = np.where(job_full | (past & ((accepted > 0) | elsewhere)), "filled",
                                np.where(past, "closed", "open"))
 
+    parts["adviser_id"] = advisers(parts)
     offices = pd.DataFrame([o.__dict__ for o in office_list])
     return {
         "offices": _write(offices, out_dir / "offices.csv", schema.Office),

@@ -24,6 +24,13 @@ NONE, SUGGESTED, CONTACTED, INTERVIEW, TRIAL, HIRED, DECL_P, DECL_E = range(8)
 EVENT_NAMES = np.array(["", "suggested", "contacted", "interview", "trial_started", "hired",
                         "declined_by_participant", "declined_by_employer"], dtype=object)
 ADVISERS_PER_OFFICE = 4
+
+
+def advisers(parts: pd.DataFrame) -> np.ndarray:
+    """The adviser following each participant (their `adviser_id`, and the actor of the events
+    they record): one of ADVISERS_PER_OFFICE per office, in turn. Draws nothing at random."""
+    return np.array([f"veileder-{office.removeprefix('nav-')}-{1 + i % ADVISERS_PER_OFFICE}"
+                     for i, office in enumerate(parts["office_id"])], dtype=object)
 ROUND_CHUNK = 50_000
 CANDIDATES = {"office_job": 12, "office_trial": 6, "any_job": 6, "any_trial": 3, "wished_all": 9}
 
@@ -355,8 +362,7 @@ def simulate(rng, parts: pd.DataFrame, opens: pd.DataFrame, emps: pd.DataFrame, 
     base = np.datetime64(start.isoformat(), "m")
     minutes_of_day = 8 * 60 + rng.integers(0, 8 * 60, len(pi))
     when = base + (slot_day[pi, si] * 1440 + minutes_of_day).astype("timedelta64[m]")
-    adviser = np.array([f"veileder-{office.removeprefix('nav-')}-{1 + i % ADVISERS_PER_OFFICE}"
-                        for i, office in enumerate(parts["office_id"])], dtype=object)[pair_p[pi]]
+    adviser = advisers(parts)[pair_p[pi]]
     by_employer = np.isin(events, [INTERVIEW, TRIAL, HIRED, DECL_E])
     out = pd.DataFrame({
         "event_id": "",

@@ -7,9 +7,8 @@ from fastapi import APIRouter, Body, HTTPException, status
 
 from api import views
 from api.deps import AdviserOrAdmin, ConnDep, KindFilter, Lang, Limit, SettingsDep, domain_errors
-from api.schemas import Matches
+from api.schemas import Matches, ParticipantProfile
 from matching import normalise, serving
-from matching.schema import ParticipantProfile
 from matching.store import audit
 
 router = APIRouter(prefix="/v1/match", tags=["matches"])
@@ -21,14 +20,16 @@ PROFILE_EXAMPLES = {"profile": {"summary": "a participant in Trondheim", "value"
 
 @router.post("", response_model=Matches, summary="Ranked openings for a profile that is not stored")
 def match_profile(
-    profile: Annotated[ParticipantProfile, Body(openapi_examples=PROFILE_EXAMPLES)],
+    body: Annotated[ParticipantProfile, Body(openapi_examples=PROFILE_EXAMPLES)],
     principal: AdviserOrAdmin, conn: ConnDep, settings: SettingsDep,
     kind: KindFilter = "any", limit: Limit = 10, lang: Lang = "nb",
 ):
-    """The body is a participant profile (the fields of GET /v1/participants/{id} without
-    `participant_id`, `office_id`, `registered_at`). Desired titles are normalised to STYRK-08
-    when `desired_styrk08` is empty. Nothing about the profile is stored (the audit log notes
-    only that a profile was matched, by whom)."""
+    """The body is a participant profile: exactly what GET /v1/participants/{id} returns is
+    accepted (change a field and post it back — a what-if); its `participant_id`, `office_id`,
+    `registered_at` and `adviser_id` are optional and ignored. Desired titles are normalised to
+    STYRK-08 when `desired_styrk08` is empty. Nothing about the profile is stored (the audit
+    log notes only that a profile was matched, by whom)."""
+    profile = body.profile()
     try:
         row = normalise.participant(profile)
     except normalise.UnrecognisedTitles as exc:

@@ -16,12 +16,14 @@ from api.deps import (
     Offset,
     OpeningForLiaison,
     SettingsDep,
+    StaffRole,
     domain_errors,
+    ensure_office,
     opening_or_404,
 )
-from api.schemas import Candidates, OpeningDetail, OpeningIdPath, OpeningSummary, Page
+from api.schemas import Candidates, EventOut, OpeningDetail, OpeningIdPath, OpeningSummary, Page
 from matching import serving
-from matching.store import audit, openings
+from matching.store import audit, directory, events, openings
 
 router = APIRouter(prefix="/v1/openings", tags=["openings"])
 
@@ -39,7 +41,11 @@ def list_openings(
 
 @router.get("/{opening_id}", response_model=OpeningDetail, summary="One opening")
 def get_opening(opening_id: OpeningIdPath, principal: CurrentPrincipal, conn: ConnDep):
-    return opening_or_404(conn, opening_id)
+    """Staff (adviser, liaison, admin) also get the employer's contact person."""
+    row = opening_or_404(conn, opening_id)
+    if principal.role in ("adviser", "liaison", "admin"):
+        row.update(directory.employer_contact(conn, row["orgnr"]))
+    return row
 
 
 @router.get("/{opening_id}/candidates", response_model=Candidates, summary="Ranked participants for an opening")
@@ -60,3 +66,21 @@ def opening_candidates(
         audit.record(conn, principal, "read_candidates", ids, opening_id=oid)
         conn.commit()
     return out
+
+
+@router.get("/{opening_id}/events", response_model=Page[EventOut], summary="An opening's recorded outcomes")
+def opening_events(opening_id: OpeningIdPath, principal: StaffRole, conn: ConnDep,
+                   limit: Limit = 50, offset: Offset = 0):
+    """The opening's outcome timeline, newest first. Liaison staff of the opening's office and
+    admins read all of it (another office's opening is a 403, as for its candidates); an
+    adviser reads the events of their own offices' participants only. Audited per participant."""
+    opening = opening_or_404(conn, opening_id)
+    scope = None
+    if principal.role == "liaison":
+        ensure_office(principal, opening["office_id"], "opening")
+    elif principal.role == "adviser":
+        scope = principal.offices
+    items, total = events.for_opening(conn, opening_id, participant_offices=scope, limit=limit, offset=offset)
+    audit.record(conn, principal, "read_opening_events", [e["participant_id"] for e in items], opening_id=opening_id)
+    conn.commit()
+    return {"items": items, "total": total}

@@ -18,9 +18,9 @@ from api.deps import (
     domain_errors,
     opening_or_404,
 )
-from api.schemas import Matches, OpeningIdPath, Page, PairExplanation, ParticipantDetail, ParticipantSummary
+from api.schemas import EventOut, Matches, OpeningIdPath, Page, PairExplanation, ParticipantDetail, ParticipantSummary
 from matching import serving
-from matching.store import audit, participants
+from matching.store import audit, events, participants
 
 router = APIRouter(prefix="/v1/participants", tags=["participants"])
 
@@ -84,3 +84,15 @@ def explain_pair(
     audit.record(conn, principal, "explain_pair", [pid], opening_id=opening_id)
     conn.commit()
     return out
+
+
+@router.get("/{participant_id}/events", response_model=Page[EventOut], summary="A participant's recorded outcomes")
+def participant_events(participant: ParticipantForAdviser, principal: AdviserOrAdmin, conn: ConnDep,
+                       limit: Limit = 50, offset: Offset = 0):
+    """The outcome timeline (suggested, contacted, …, hired), newest first: what advisers and
+    liaison staff recorded and the imported history — the next training run's data."""
+    pid = participant["participant_id"]
+    items, total = events.for_participant(conn, pid, limit=limit, offset=offset)
+    audit.record(conn, principal, "read_events", [pid])
+    conn.commit()
+    return {"items": items, "total": total}

@@ -111,3 +111,14 @@ def employer_view_of(conn: Connection, run_id: str) -> tuple[str, frozenset[str]
         return None
     text = zlib.decompress(row.needs_weighed).decode()
     return row.areas, frozenset(text.split("\n")) if text else frozenset()
+
+
+def openings_of(conn: Connection, run_id: str, participant_ids: list[str]) -> dict[str, list[str]]:
+    """The openings on each of these participants' lists in a run, in rank order (the
+    caseload's counts); a participant without a list is absent."""
+    if not participant_ids:
+        return {}
+    pl = t.participant_lists
+    stmt = select(pl.c.participant_id, pl.c.opening_ids).where(pl.c.run_id == run_id,
+                                                               pl.c.participant_id.in_(participant_ids))
+    return {pid: json.loads(others) for pid, others in conn.execute(stmt)}

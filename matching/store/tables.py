@@ -106,6 +106,7 @@ participants = Table(
     Column("shares_needs_with_employers", Boolean, nullable=False),
     Column("preferred_industries", JSON, nullable=False),
     Column("trusted_person", String(200)),
+    Column("adviser_id", String(200)),  # token `sub` of the adviser following them (migration 0003)
     Index("ix_participants_office", "office_id"),
 )
 
