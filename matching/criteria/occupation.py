@@ -64,7 +64,7 @@ def _proximity_of_values(v: Values) -> np.ndarray:
 
 def _occ_name(code: int, lang: str = "nb") -> str:
     code_s = f"{int(code):04d}"
-    return occupations.name_en(code_s) if lang == "en" else occupations.name(code_s)
+    return occupations.label(code_s, lang)
 
 
 _HIERARCHY = {  # shared leading STYRK digits → what the pair shares
@@ -163,13 +163,12 @@ def _years(years: float, lang: str) -> str:
 
 def _related(jobs: list[tuple[str, float]], total: float, close: bool, lang: str) -> str:
     """"3 years in a closely related occupation (X)", or with several, each with its years."""
-    name = occupations.name_en if lang == "en" else occupations.name
     if len(jobs) == 1:
         kind = t("experience.a_close_occupation" if close else "experience.a_near_occupation", lang)
-        each = name(jobs[0][0]).lower()
+        each = occupations.label(jobs[0][0], lang).lower()
     else:
         kind = t("experience.close_occupations" if close else "experience.near_occupations", lang)
-        each = ", ".join(f"{t('quote', lang, text=name(c).lower())}: {num(y, lang)}" for c, y in jobs)
+        each = ", ".join(f"{t('quote', lang, text=occupations.label(c, lang).lower())}: {num(y, lang)}" for c, y in jobs)
     return t("experience.in_related", lang, years=_years(total, lang), kind=kind, jobs=each)
 
 

@@ -150,9 +150,8 @@ def _likely_text(level: int, v: PairValues, lang: str) -> str:
     shown = sorted((s for s in str(v["likely"]).split("|") if s), key=lambda s: rank.get(s, len(rank)))[:SHOWN]
     # name only the occupations the quoted skills are typical for
     named = [c for c in codes if set(shown) & set(typical[c])] or codes[:1]
-    name = occupations.name_en if lang == "en" else occupations.name
     return t("likely_skills.inferred", lang, skills=", ".join(taxonomy.label(s, lang) for s in shown),
-             occupations=quoted_list([name(c).lower() for c in named], lang), covered=cov, required=req)
+             occupations=quoted_list([occupations.label(c, lang).lower() for c in named], lang), covered=cov, required=req)
 
 
 likely = Criterion(
