@@ -67,6 +67,8 @@ def test_every_key_is_used_and_every_level_label_exists():
         assert f"industry.section.{section}" in NB
     for level in schema.EDUCATION_LEVELS:
         assert f"education.name.{level}" in NB
+    for kind in schema.Kind:
+        assert f"constraint.kind.{kind.value}" in NB
     # and no key family the code builds is unknown to the catalogue
     for prefix in prefixes:
         if re.fullmatch(r"[a-z_]+(\.[a-z_]+)*\.", prefix) and prefix.split(".")[0] in {k.split(".")[0] for k in NB}:
@@ -83,7 +85,7 @@ def test_level_labels_follow_the_declaration():
 
 
 def test_criteria_hold_no_phrase_and_branch_on_no_language():
-    for path in (ROOT / "matching" / "criteria").glob("*.py"):
+    for path in [*(ROOT / "matching" / "criteria").glob("*.py"), ROOT / "matching" / "candidates.py"]:
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"""lang\s*[!=]=\s*["']""", text), path.name
         assert not re.search(r"""["']\s*(nb|en)\s*["']\s*:""", text), path.name  # no {"nb": …, "en": …}

@@ -140,4 +140,12 @@ MESSAGES: dict[str, str] = {
     "industry.section.S": "other service activities",
     "industry.section.T": "households as employers",
     "industry.section.U": "extraterritorial organisations",
+    # ---------------------------------------------------------------- hard constraints (why a pair is excluded)
+    "constraint.not_open": "The opening is not open (status: {status})",
+    "constraint.deadline_passed": "The application deadline has passed ({deadline})",
+    "constraint.other_kind": "The participant wants {wants}, this is {kind}",
+    "constraint.kind.job": "a job",
+    "constraint.kind.trial": "a trial placement",
+    "constraint.beyond_commute": "{km} km from home, beyond the limit of {limit} km",
+    "constraint.licence": "Requires driving licence class {classes}",
 }

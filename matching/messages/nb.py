@@ -140,4 +140,12 @@ MESSAGES: dict[str, str] = {
     "industry.section.S": "annen tjenesteyting",
     "industry.section.T": "lønnet arbeid i private husholdninger",
     "industry.section.U": "internasjonale organisasjoner",
+    # ---------------------------------------------------------------- hard constraints (why a pair is excluded)
+    "constraint.not_open": "Utlysningen er ikke åpen (status: {status})",
+    "constraint.deadline_passed": "Søknadsfristen er passert ({deadline})",
+    "constraint.other_kind": "Deltakeren ønsker {wants}, dette er {kind}",
+    "constraint.kind.job": "jobb",
+    "constraint.kind.trial": "arbeidstrening",
+    "constraint.beyond_commute": "{km} km fra bosted, over grensen på {limit} km",
+    "constraint.licence": "Krever førerkort klasse {classes}",
 }
