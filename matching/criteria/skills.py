@@ -20,11 +20,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from matching.criteria.base import Criterion, Levels, PairValues, Values, cached, quoted_list, t
+from matching.criteria.base import Criterion, Levels, PairValues, Values, cached, compact, quoted_list, t
 from matching.pairs import Pairs
 from matching.taxonomy import occupations
 from matching.taxonomy import skills as taxonomy
-from matching.world import World
 
 #: Both criteria share the levels (and labels): share of the opening's required skills covered.
 COVERAGE = Levels.from_thresholds("skills", [0.25, 0.5, 0.75, 1.0 - 1e-9])
@@ -41,23 +40,12 @@ def _level(covered: np.ndarray, n_req: np.ndarray) -> np.ndarray:
 
 # ---------------------------------------------------------------------------- levels, per pair
 
-
-def _keys(w: World, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """(sorted participant × skill keys, their values) of a participant skill matrix, once per
-    snapshot: membership of a (participant, skill) is then one binary search. Sorted on a
-    copy: the snapshot's matrix keeps its order, which the quoted skills follow."""
-    def build() -> tuple[np.ndarray, np.ndarray]:
-        m = getattr(w, name).tocsr(copy=True)
-        m.sort_indices()
-        rows = np.repeat(np.arange(m.shape[0], dtype=np.int64), np.diff(m.indptr))
-        return rows * m.shape[1] + m.indices, m.data
-    return cached(w, f"_keys_{name}", build)
-
-
 def coverage_counts(pairs: Pairs, have: str) -> tuple[np.ndarray, np.ndarray]:
     """(covered, required) per pair, as ``w.<have>[p].multiply(required[o]).sum(1)`` and
-    ``required[o].sum(1)``: one binary search per (pair, required skill) into the
-    participant's skills instead of a sparse row product per pair."""
+    ``required[o].sum(1)``: one binary search per (pair, required skill) into the sorted
+    (participant, skill) keys of the distinct participants of these pairs, instead of a
+    sparse row product per pair. Nothing is kept per snapshot: the keys cost the pairs'
+    participants' skills, not the country's, in the batch and in a live request alike."""
     w = pairs.world
     req = w.required_skills
     n_req = cached(w.openings, "_n_required", lambda: np.asarray(req.sum(axis=1)).ravel())[pairs.o]
@@ -65,12 +53,15 @@ def coverage_counts(pairs: Pairs, have: str) -> tuple[np.ndarray, np.ndarray]:
     total = int(lens.sum())
     if total == 0:
         return np.zeros(len(pairs)), n_req
-    keys, values = _keys(w, have)
+    rows, local = compact(pairs.p, len(w.participants))
+    m = getattr(w, have)[rows]  # a copy: the snapshot's matrix keeps its order, which reasons quote
+    m.sort_indices()
+    keys = np.repeat(np.arange(len(rows), dtype=np.int64), np.diff(m.indptr)) * m.shape[1] + m.indices
     pair_of = np.repeat(np.arange(len(pairs)), lens)
     at = np.repeat(req.indptr[pairs.o] - (np.cumsum(lens) - lens), lens) + np.arange(total)
-    want = pairs.p[pair_of] * req.shape[1] + req.indices[at]
+    want = local[pair_of] * req.shape[1] + req.indices[at]
     pos = np.minimum(np.searchsorted(keys, want), max(len(keys) - 1, 0))
-    got = np.where(keys[pos] == want, values[pos], 0) * req.data[at] if len(keys) else np.zeros(total)
+    got = np.where(keys[pos] == want, m.data[pos], 0) * req.data[at] if len(keys) else np.zeros(total)
     return np.bincount(pair_of, weights=got, minlength=len(pairs)), n_req
 
 
