@@ -31,18 +31,18 @@ run: $(STAMP)
 	$(BIN)/matching run
 
 test: $(TSTAMP)
-	$(BIN)/ruff check matching api tests benchmarks tools
+	$(BIN)/ruff check matching api worldgen tests benchmarks tools
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 # Everything but the tests marked slow (subprocess servers, SIGKILL, the Schemathesis run).
 test-fast: $(TSTAMP)
-	$(BIN)/ruff check matching api tests benchmarks tools
+	$(BIN)/ruff check matching api worldgen tests benchmarks tools
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -m "not slow"
 
 lint: $(TSTAMP)
-	$(BIN)/ruff check matching api tests benchmarks tools
+	$(BIN)/ruff check matching api worldgen tests benchmarks tools
 	$(BIN)/mypy
 
 bench: $(BSTAMP)

@@ -60,10 +60,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
         # Build the live snapshot in the background now, so the first fresh request does not pay for it.
-        try:
-            runtime.warm(settings)
-        except Exception as exc:  # noqa: BLE001 - the API still serves stored lists and health
-            log.error("could not start building the live snapshot: %s", exc)
+        # Stored lists never need it (matching.serving): with MATCHING_SNAPSHOT_WARM=false a worker
+        # builds it on its first live request, and one serving only stored lists stays small.
+        if settings.snapshot_warm:
+            try:
+                runtime.warm(settings)
+            except Exception as exc:  # noqa: BLE001 - the API still serves stored lists and health
+                log.error("could not start building the live snapshot: %s", exc)
         yield
 
     # /docs and /redoc with their JavaScript and CSS served from the fastapi-offline package

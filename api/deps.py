@@ -16,18 +16,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, HTTPException, Query, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import Connection, select
-from sqlalchemy.exc import SQLAlchemyError
 
 from api.auth import InvalidToken, Principal, decode_token
 from api.schemas import OpeningIdPath, ParticipantIdPath
-from matching import runtime
+from matching import runtime, serving
 from matching.config import Settings
-from matching.store import tables as t
+from matching.store import Connection, StoreError, openings, participants
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +43,7 @@ def get_conn(settings: SettingsDep) -> Iterator[Connection]:
     """One connection per request; handlers that write (audit, feedback) commit themselves."""
     try:
         conn = runtime.db(settings).connect()
-    except (OSError, SQLAlchemyError) as exc:
+    except (OSError, StoreError) as exc:
         log.error("database unavailable: %s", exc)
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail="database unavailable") from None
     with conn:
@@ -109,10 +108,10 @@ def participant_not_found(participant_id: str) -> HTTPException:
 
 
 def participant_or_404(conn: Connection, participant_id: str) -> dict[str, Any]:
-    row = conn.execute(select(t.participants).where(t.participants.c.participant_id == participant_id)).first()
+    row = participants.get(conn, participant_id)
     if row is None:
         raise participant_not_found(participant_id)
-    return dict(row._mapping)
+    return row
 
 
 def participant_in_scope(conn: Connection, principal: Principal, participant_id: str) -> dict[str, Any]:
@@ -125,13 +124,22 @@ def participant_in_scope(conn: Connection, principal: Principal, participant_id:
 
 
 def opening_or_404(conn: Connection, opening_id: str) -> dict[str, Any]:
-    o, e = t.openings, t.employers
-    stmt = (select(o, e.c.name.label("employer_name"), e.c.adaptations_offered.label("employer_adaptations"))
-            .join(e, e.c.orgnr == o.c.orgnr).where(o.c.opening_id == opening_id))
-    row = conn.execute(stmt).first()
+    row = openings.get(conn, opening_id)
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"opening {opening_id!r} not found")
-    return dict(row._mapping)
+    return row
+
+
+@contextmanager
+def domain_errors() -> Iterator[None]:
+    """Calls into `matching.serving`, its domain errors answered as HTTP: NotFound → 404,
+    Unavailable → 503 (raised as HTTPException, so a refused participant read is audited)."""
+    try:
+        yield
+    except serving.NotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from None
+    except serving.Unavailable as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=str(exc)) from None
 
 
 def adviser_participant(participant_id: ParticipantIdPath, principal: AdviserOrAdmin, conn: ConnDep) -> dict[str, Any]:

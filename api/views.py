@@ -35,3 +35,14 @@ def feature_rows(explanation: Explanation, lang: str) -> list[FeatureRow]:
             row["values"] = {**values, "needs": codes_in(values["needs_mask"]),
                              "covered": codes_in(values["covered_mask"])}
     return rows
+
+
+def with_reasons(items: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
+    """Ranked items from `matching.serving`, each explanation rendered as its reasons."""
+    return [{**{k: v for k, v in item.items() if k != "explanation"}, "reasons": reasons(item["explanation"], lang)}
+            for item in items]
+
+
+def pair_view(pair: dict[str, Any], lang: str) -> dict[str, Any]:
+    """`matching.serving.pair_explanation` for an adviser/admin: every feature as a row."""
+    return {**{k: v for k, v in pair.items() if k != "explanation"}, "features": feature_rows(pair["explanation"], lang)}

@@ -50,7 +50,7 @@ sys.path.insert(0, str(ROOT))
 
 from api.auth import create_token  # noqa: E402
 from matching.config import Settings  # noqa: E402
-from matching.generate import REFERENCE_DATE  # noqa: E402
+from worldgen import REFERENCE_DATE  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 SECTION = "## Live ranking"
@@ -92,6 +92,20 @@ def cpu_seconds(root_pid: int) -> float:
         if pid == root_pid or ppid == root_pid:
             total += (int(fields[11]) + int(fields[12])) / tick
     return total
+
+
+def peak_rss_mib(root_pid: int) -> dict[int, float]:
+    """Peak resident memory (VmHWM) of a process and its children (uvicorn workers), MiB each."""
+    out = {}
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+        except OSError:
+            continue
+        pid, ppid = int(status.parent.name), int(fields.get("PPid", "0").strip() or 0)
+        if (pid == root_pid or ppid == root_pid) and "VmHWM" in fields:
+            out[pid] = int(fields["VmHWM"].split()[0]) / 1024
+    return out
 
 
 def load_average() -> str:
@@ -252,6 +266,9 @@ def main() -> None:
     ap.add_argument("--note", default="", help="a line for RESULTS.md, e.g. how a reused --db was made")
     ap.add_argument("--stored", default=True, action=argparse.BooleanOptionalAction,
                     help="also measure the stored-list read (runs `matching refresh` if no run is published)")
+    ap.add_argument("--only-stored", default=False, action=argparse.BooleanOptionalAction,
+                    help="a worker that serves only stored lists: MATCHING_SNAPSHOT_WARM=false, only the "
+                         "stored-list scenario, no live warm-up (its peak RSS is what it costs)")
     ap.add_argument("--write", default=True, action=argparse.BooleanOptionalAction,
                     help=f"write the figures to {RESULTS.relative_to(ROOT)}")
     args = ap.parse_args()
@@ -264,6 +281,8 @@ def main() -> None:
            "MATCHING_ENVIRONMENT": "benchmark", "MATCHING_TODAY": TODAY.isoformat(),
            # a load test is many requests from few tokens: measure the engine, not the rate limit
            "MATCHING_RATE_LIMIT_ENABLED": os.environ.get("MATCHING_RATE_LIMIT_ENABLED", "false")}
+    if args.only_stored:
+        env["MATCHING_SNAPSHOT_WARM"] = "false"
     steps: list[str] = []
 
     def step(text: str) -> None:
@@ -311,6 +330,8 @@ def main() -> None:
         scenarios["participant → openings, stored run"] = [
             ("GET", f"/v1/participants/{p}/matches?limit={lim}", {"Authorization": f"Bearer {adviser[o]}"}, None)
             for p, o in people]
+    if args.only_stored:
+        scenarios = {k: v for k, v in scenarios.items() if "stored" in k}
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -323,13 +344,14 @@ def main() -> None:
         start = time.perf_counter()
         wait_for_server(base, server)
         # The first fresh request waits for the snapshot; with several workers each builds its own.
-        first = scenarios["participant → openings, fresh"]
+        first = scenarios["participant → openings, stored run" if args.only_stored else "participant → openings, fresh"]
         for i in range(args.workers * 4):
             method, url, headers, body = first[i % len(first)]
             res = httpx.request(method, base + url, headers=headers, json=body, timeout=600)
             if res.status_code != 200:
                 sys.exit(f"warm-up request failed: {res.status_code} {res.text[:300]}")
-        step(f"server up and snapshot built: {time.perf_counter() - start:.1f} s ({args.workers} uvicorn worker(s))")
+        step(f"server up{'' if args.only_stored else ' and snapshot built'}: {time.perf_counter() - start:.1f} s "
+             f"({args.workers} uvicorn worker(s){', MATCHING_SNAPSHOT_WARM=false' if args.only_stored else ''})")
         for name, reqs in scenarios.items():
             random.Random(args.seed).shuffle(reqs)
             asyncio.run(closed_loop(base, name, reqs[-args.warmup:] or reqs, args.concurrency, args.warmup, args.seconds))
@@ -341,6 +363,9 @@ def main() -> None:
             print(f"{name:36s} n={r['n']:5d}  p50 {r.get('p50', 0):7.1f} ms  p95 {r.get('p95', 0):7.1f} ms  "
                   f"p99 {r.get('p99', 0):7.1f} ms  {r.get('rps', 0):7.1f} req/s  server CPU {r.get('server_cpu_ms', 0):.1f} ms/req  "
                   f"errors {outcome.errors or 0}", flush=True)
+        rss = peak_rss_mib(server.pid)
+        step("server peak RSS (VmHWM): " + ", ".join(f"{mib:.0f} MiB" for mib in rss.values())
+             + f" (process{'es' if len(rss) > 1 else ''}: uvicorn{' + workers' if len(rss) > 1 else ''})")
     finally:
         server.terminate()
         try:
@@ -350,7 +375,8 @@ def main() -> None:
         shutil.rmtree(tmp, ignore_errors=True)  # only what this run generated (--data/--db live elsewhere)
 
     command = "python benchmarks/live.py " + shlex.join(sys.argv[1:])
-    heading = f"{n_p} participants × {n_o} openings, {args.workers} worker(s), {args.concurrency} concurrent"
+    heading = (f"{n_p} participants × {n_o} openings, {args.workers} worker(s), {args.concurrency} concurrent"
+               + (", stored lists only" if args.only_stored else ""))
     lines = [heading, "",
              f"- date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; machine: {machine()}",
              f"- load average when done: {load_average()} (shared machine: other work was running)",

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
-import socket
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -26,17 +24,15 @@ from typing import Any
 
 import joblib
 import numpy as np
-from sqlalchemy import Connection, Engine, delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
 
 from matching import candidates, topk
 from matching.config import Settings
 from matching.engine import MatchEngine
 from matching.schema import RunStatus
 from matching.scoring import ScoringModel
-from matching.store import lists
-from matching.store import tables as t
+from matching.store import Engine, lists, runs
 from matching.store.db import engine_for
+from matching.store.runs import RefreshInProgress
 from matching.store.snapshot import load_world
 from matching.topk import Ranked
 from matching.world import World
@@ -44,12 +40,7 @@ from matching.world import World
 log = logging.getLogger(__name__)
 
 MAX_SHARD = 2000
-#: A lock held from another host counts as dead once its heartbeat is this old.
-STALE_AFTER = dt.timedelta(minutes=15)
-
-
-class RefreshInProgress(RuntimeError):
-    """Another refresh holds the lock and its process is alive."""
+__all__ = ["RefreshInProgress", "RunSummary", "refresh"]
 
 
 @dataclass
@@ -160,116 +151,12 @@ def _run_dask(world: World, model: dict, as_of, parts, k, scheduler: str | None,
             cluster.close()
 
 
-# ---------------------------------------------------------------------------- storage
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
-def _owner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _alive(owner: str | None, heartbeat: dt.datetime | None) -> bool:
-    """Is the lock holder still refreshing? Never this very process (it would not be asking);
-    on this host its pid must exist *and* its heartbeat be recent (pids get reused); on another
-    host only the heartbeat can tell."""
-    if owner == _owner():
-        return False
-    recent = heartbeat is not None and _now() - heartbeat < STALE_AFTER
-    host, _, pid = (owner or "").rpartition(":")
-    if host == socket.gethostname() and pid.isdigit():
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            pass
-    return recent
-
-
-def _acquire(conn: Connection, run_id: str) -> None:
-    """Take the refresh lock (compare-and-swap), or raise RefreshInProgress."""
-    row = conn.execute(select(t.refresh_lock).where(t.refresh_lock.c.id == 1)).one_or_none()
-    values = {"run_id": run_id, "owner": _owner(), "heartbeat_at": _now()}
-    if row is None:
-        try:
-            with conn.begin_nested():
-                conn.execute(insert(t.refresh_lock).values(id=1, **values))
-        except IntegrityError:
-            raise RefreshInProgress("another refresh took the lock just now") from None
-        return
-    if row.run_id is not None and _alive(row.owner, row.heartbeat_at):
-        raise RefreshInProgress(f"refresh {row.run_id} is still running ({row.owner}); not starting another")
-    swapped = conn.execute(update(t.refresh_lock).where(
-        t.refresh_lock.c.id == 1, t.refresh_lock.c.owner == row.owner,
-        t.refresh_lock.c.run_id.is_(None) if row.run_id is None else t.refresh_lock.c.run_id == row.run_id,
-    ).values(**values))
-    if swapped.rowcount != 1:
-        raise RefreshInProgress("another refresh took the lock just now")
-
-
-def _release(conn: Connection, run_id: str) -> None:
-    conn.execute(update(t.refresh_lock).where(t.refresh_lock.c.id == 1, t.refresh_lock.c.run_id == run_id)
-                 .values(run_id=None, heartbeat_at=_now()))
-
-
-def _heartbeat(conn: Connection, run_id: str) -> None:
-    conn.execute(update(t.refresh_lock).where(t.refresh_lock.c.id == 1, t.refresh_lock.c.run_id == run_id)
-                 .values(heartbeat_at=_now()))
-
-
-def _delete_lists(conn: Connection, run_id: str) -> None:
-    conn.execute(delete(t.participant_lists).where(t.participant_lists.c.run_id == run_id))
-    conn.execute(delete(t.opening_lists).where(t.opening_lists.c.run_id == run_id))
-    conn.execute(delete(t.run_employer_views).where(t.run_employer_views.c.run_id == run_id))
-
-
-def _abandon_unfinished(conn: Connection) -> list[str]:
-    stale = list(conn.execute(select(t.runs.c.run_id).where(t.runs.c.status == RunStatus.running)).scalars())
-    for run_id in stale:
-        _delete_lists(conn, run_id)
-        conn.execute(update(t.runs).where(t.runs.c.run_id == run_id)
-                     .values(status=RunStatus.abandoned, error="did not finish (killed or crashed)"))
-    return stale
-
-
-def _rows(run_id: str, rows: list[tuple], key: str, others: str) -> list[dict]:
-    return [{"run_id": run_id, key: a, others: b, "scores": s, "levels": lv} for a, b, s, lv in rows]
-
+# ---------------------------------------------------------------------------- storage (store/runs.py)
 
 #: Merge the opening side's partial lists once this many entries are waiting.
 MERGE_AT = 2_000_000
 #: Lists per INSERT batch.
 WRITE_BATCH = 5000
-
-
-def _publish(conn: Connection, run_id: str) -> None:
-    """The only step that makes a run visible: one pointer, one transaction."""
-    mine = conn.execute(update(t.runs).where(t.runs.c.run_id == run_id, t.runs.c.status == RunStatus.running)
-                        .values(status=RunStatus.publishing))
-    if mine.rowcount != 1:
-        raise RuntimeError(f"run {run_id} is no longer running (abandoned by another refresh?); not publishing it")
-    current = conn.execute(select(t.serving.c.run_id).where(t.serving.c.id == 1)).scalar()
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    if current is None:
-        conn.execute(insert(t.serving).values(id=1, run_id=run_id, previous_run_id=None, published_at=now))
-    else:
-        conn.execute(update(t.serving).where(t.serving.c.id == 1)
-                     .values(run_id=run_id, previous_run_id=current, published_at=now))
-    conn.execute(update(t.runs).where(t.runs.c.run_id == run_id).values(status=RunStatus.published, finished_at=now))
-
-
-def _prune(conn: Connection, keep: int) -> None:
-    published = list(conn.execute(select(t.runs.c.run_id).where(t.runs.c.status == RunStatus.published)
-                                  .order_by(t.runs.c.started_at.desc())).scalars())
-    pinned = set(conn.execute(select(t.serving.c.run_id, t.serving.c.previous_run_id)).one())
-    for run_id in published[max(keep, 2):]:
-        if run_id in pinned:
-            continue
-        _delete_lists(conn, run_id)
-        conn.execute(update(t.runs).where(t.runs.c.run_id == run_id).values(status=RunStatus.pruned))
 
 
 def new_run_id() -> str:
@@ -300,13 +187,11 @@ def refresh(
     backend_name = "dask" if (backend == "dask" or settings.dask_scheduler) else "local"
     run_id = new_run_id()
     with db.begin() as conn:
-        _acquire(conn, run_id)
-        stale = _abandon_unfinished(conn)
+        runs.acquire(conn, run_id)
+        stale = runs.abandon_unfinished(conn)
         if stale:
             log.warning("discarded unfinished run(s): %s", ", ".join(stale))
-        conn.execute(insert(t.runs).values(
-            run_id=run_id, status=RunStatus.running, started_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
-            as_of=as_of, model_version=model.version, backend=backend_name, top_k=k))
+        runs.start(conn, run_id, as_of=as_of, model_version=model.version, backend=backend_name, top_k=k)
         world = load_world(conn)
     summary = RunSummary(run_id, RunStatus.running, backend=backend_name)
     try:
@@ -326,10 +211,8 @@ def refresh(
             task = bar.add_task("refresh", total=len(world.participants))
             for res in results:
                 with db.begin() as conn:
-                    _heartbeat(conn, run_id)
-                    if res["p_lists"]:
-                        conn.execute(insert(t.participant_lists),
-                                     _rows(run_id, res["p_lists"], "participant_id", "opening_ids"))
+                    runs.heartbeat(conn, run_id)
+                    runs.write_participant_lists(conn, run_id, res["p_lists"])
                 summary.n_pairs += res["n_listed"]
                 summary.extra["scored_pairs"] = summary.extra.get("scored_pairs", 0) + res["n_scored"]
                 pending.append(res["o2p"])
@@ -341,28 +224,25 @@ def refresh(
                 bar.advance(task, res["n_participants"])
         summary.extra["shards_done_seconds"] = round(time.perf_counter() - started, 2)
         with db.begin() as conn:
-            _heartbeat(conn, run_id)
+            runs.heartbeat(conn, run_id)
         n_criteria = len(model.criteria)
         o2p = topk.best(Ranked.concat(pending), id_rank, k) if pending else Ranked.empty(n_criteria)
         del pending
         o_rows = _packed_lists(o2p, world.openings.ids, world.participants.ids)
         with db.begin() as conn:
             for i in range(0, len(o_rows), WRITE_BATCH):
-                conn.execute(insert(t.opening_lists),
-                             _rows(run_id, o_rows[i:i + WRITE_BATCH], "opening_id", "participant_ids"))
+                runs.write_opening_lists(conn, run_id, o_rows[i:i + WRITE_BATCH])
             summary.n_openings = len(o_rows)
-            conn.execute(insert(t.run_employer_views).values(run_id=run_id, **lists.employer_view_record(world)))
-            conn.execute(update(t.runs).where(t.runs.c.run_id == run_id).values(
-                n_participants=summary.n_participants, n_openings=summary.n_openings, n_pairs=summary.n_pairs))
-            _publish(conn, run_id)
-            _prune(conn, settings.keep_runs)
-            _release(conn, run_id)
+            runs.write_employer_view(conn, run_id, lists.employer_view_record(world))
+            runs.set_counts(conn, run_id, n_participants=summary.n_participants, n_openings=summary.n_openings,
+                            n_pairs=summary.n_pairs)
+            runs.publish(conn, run_id)
+            runs.prune(conn, settings.keep_runs)
+            runs.release(conn, run_id)
     except BaseException as exc:
         with db.begin() as conn:
-            _delete_lists(conn, run_id)
-            conn.execute(update(t.runs).where(t.runs.c.run_id == run_id)
-                         .values(status=RunStatus.failed, error=f"{type(exc).__name__}: {exc}"[:2000]))
-            _release(conn, run_id)
+            runs.fail(conn, run_id, f"{type(exc).__name__}: {exc}")
+            runs.release(conn, run_id)
         raise
     summary.status = RunStatus.published
     summary.seconds = time.perf_counter() - started

@@ -67,7 +67,7 @@ def generate(
     outcomes: bool = typer.Option(True, "--outcomes/--no-outcomes", help="simulate an outcome history"),
 ) -> None:
     """Write a synthetic, seeded world (national by default; the fixtures are --scope trondheim)."""
-    from matching.generate import SCOPES, generate_world
+    from worldgen import SCOPES, generate_world
 
     if (out_dir is None) == (out is None):
         raise typer.BadParameter("give the output directory once: OUT_DIR or --out DIR", param_hint="OUT_DIR")
@@ -255,11 +255,14 @@ def run(
     if not serve_api:
         return
     from api.auth import create_token
-    from matching.store import tables as t
+    from matching.store import participants
 
     with _db(settings).connect() as conn:
-        pid, office_id = conn.execute(t.participants.select().with_only_columns(
-            t.participants.c.participant_id, t.participants.c.office_id).limit(1)).one()
+        found = participants.first(conn)
+    if found is None:
+        print("no participants loaded; nothing to serve an example for", file=sys.stderr)
+        raise typer.Exit(code=2)
+    pid, office_id = found
     tok = create_token("adviser@dev", "adviser", [office_id], settings)
     base = f"http://{settings.host}:{settings.port}"
     console.print(f"\nAPI on {base}  (docs: {base}/docs)")

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     today: dt.date | None = Field(default=None, description="pin 'today' (tests, replays)")
     snapshot_wait: float = Field(default=2.0, ge=0, description="seconds a live request waits for the "
                                  "snapshot to catch up with a data change before using the previous one")
+    snapshot_warm: bool = Field(default=True, description="build the live snapshot when the API starts; false: "
+                                "on the first live request (a worker serving only stored lists never builds it)")
     dask_scheduler: str | None = Field(default=None, description="tcp://host:port → refresh on Dask")
     # Request limits (api/limits.py): one caller must not be able to hog the server.
     max_body_bytes: int = Field(default=64 * 1024, ge=0, description="largest request body accepted (413 above)")

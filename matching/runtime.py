@@ -14,7 +14,10 @@ participants, openings or employers, see store/versioning.py), not to a timer:
   request for the length of a rebuild;
 - a request that needs a row the snapshot lacks (registered since) waits for the rebuild.
 
-Nothing is built at import; `warm()` (called when the API starts) builds in the background.
+Nothing is built at import; `warm()` (called when the API starts, unless
+`settings.snapshot_warm` is false) builds in the background. Stored lists never need the
+snapshot (`matching.serving` reads their rows by id), so a worker that serves only those and
+does not warm never builds it.
 """
 from __future__ import annotations
 
@@ -26,7 +29,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from sqlalchemy import Engine, select
 
 from matching import candidates
 from matching.config import Settings, get_settings
@@ -34,8 +36,7 @@ from matching.criteria import ALL
 from matching.engine import MatchEngine
 from matching.features import evaluate
 from matching.scoring import ScoringModel
-from matching.store import tables as t
-from matching.store import versioning
+from matching.store import Engine, participants, versioning
 from matching.store.db import engine_for
 from matching.store.snapshot import load_world
 from matching.world import World
@@ -196,9 +197,8 @@ def _consent_withdrawn(settings: Settings, world: World) -> bool:
     weighed = world.participants.needs_shared
     if not weighed:
         return False
-    p = t.participants
     with db(settings).connect() as conn:
-        now = set(conn.execute(select(p.c.participant_id).where(p.c.shares_needs_with_employers.is_(True))).scalars())
+        now = participants.sharing_needs(conn)
     return bool(weighed - now)
 
 

@@ -20,13 +20,12 @@ import numpy as np
 import pandas as pd
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import ndcg_score, roc_auc_score
-from sqlalchemy import Connection, select
 
 from matching.criteria import ALL
 from matching.features import evaluate
 from matching.pairs import Pairs
 from matching.scoring import ScoringModel, fit
-from matching.store import tables as t
+from matching.store import Connection, outcomes
 from matching.store.snapshot import load_world
 from matching.world import World
 
@@ -51,9 +50,7 @@ class TrainingSet:
 
 
 def outcome_pairs(conn: Connection) -> pd.DataFrame:
-    rows = conn.execute(select(t.outcomes.c.participant_id, t.outcomes.c.opening_id,
-                               t.outcomes.c.event, t.outcomes.c.occurred_at))
-    ev = pd.DataFrame(rows.fetchall(), columns=["participant_id", "opening_id", "event", "occurred_at"])
+    ev = pd.DataFrame(outcomes.events(conn), columns=list(outcomes.EVENT_COLUMNS))
     if ev.empty:
         return pd.DataFrame(columns=["participant_id", "opening_id", "first_at", "grade"])
     ev["grade"] = ev["event"].map(GRADE).fillna(0).astype(int)

@@ -96,7 +96,7 @@ def test_kind_filter_applies_to_stored_lists_and_reranks(pub_client, auth, publi
             assert body["run_id"] is None and full and len(stored_kind) < published.settings.top_k
             fresh = pub_client.get(url, params={"kind": kind, "limit": 1000, "fresh": True}, headers=headers).json()
             # Same list; only `new_since_last_run` may differ: fresh=true compares with the served
-            # run, the fallback with the run before it (api/service.py participant_matches).
+            # run, the fallback with the run before it (matching/serving.py participant_matches).
             def strip(ms):
                 return [{k: v for k, v in m.items() if k != "new_since_last_run"} for m in ms]
 

@@ -124,7 +124,7 @@ def test_dask_backend_gives_the_same_lists_as_local(db):
 
 @pytest.mark.slow
 def test_sigkill_mid_run_leaves_the_previous_run_served(tmp_path):
-    from matching.generate import generate_world
+    from worldgen import generate_world
 
     data = tmp_path / "data"
     generate_world(data, seed=11, n_participants=3000, n_employers=120, n_openings=1200,

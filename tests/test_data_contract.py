@@ -302,7 +302,7 @@ def test_titles_output_is_safe_to_open_in_a_spreadsheet(cli):
 def test_generated_text_cells_are_neutralised_and_the_round_trip_holds(tmp_path, monkeypatch):
     """The generator writes through the same helper; a generated title starting with "-" comes
     out quoted, and the loader reads what it wrote (the fixtures round trip is test_generate's)."""
-    from matching import generate
+    import worldgen as generate
 
     written = {}
     real = generate._write

@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 
 from matching import schema
-from matching.generate import REFERENCE_DATE, generate_world
-from matching.generate.catalogue import INDUSTRIES, OCCUPATIONS, PUBLIC_EMPLOYERS, nace_sections
 from matching.taxonomy import adaptations, skills
 from matching.taxonomy.places import haversine_km, postal_table
+from worldgen import REFERENCE_DATE, generate_world
+from worldgen.catalogue import INDUSTRIES, OCCUPATIONS, PUBLIC_EMPLOYERS, nace_sections
 
 FIXTURES = Path(__file__).resolve().parent.parent / "data" / "fixtures"
 NAMES = list(schema.FILES)
@@ -334,9 +334,11 @@ def test_canonical_skill(text, expected):
 # ------------------------------------------------------------------------------ what people type
 
 
-def test_typed_titles_map_to_their_occupation_or_one_near_it(world):
-    """Rows with registered codes pair each typed title with its code: every title must lead
-    the normaliser to that code or to one the proximity table puts near or closer."""
+def test_the_title_normaliser_recovers_what_people_type(world):
+    """Rows with registered codes pair each typed title with its code. The generator no longer
+    asks the engine's normaliser which variants to keep (worldgen imports none of it), so this
+    measures the normaliser on what the world types: the code, or one the engine's proximity
+    table puts near or closer, for nearly every title (137 of 139 on the committed fixtures)."""
     from matching.taxonomy import proximity
     from matching.taxonomy.titles import normalise_titles
 
@@ -347,12 +349,26 @@ def test_typed_titles_map_to_their_occupation_or_one_near_it(world):
     found = normalise_titles([t for t, _ in pairs])
     bad = [(t, c, m.code if m else None) for (t, c), m in zip(pairs, found)
            if m is None or (m.code != c and proximity.proximity(c, m.code)["level"] < proximity.NEAR)]
-    assert bad == []
+    assert len(bad) <= 0.05 * len(pairs), bad
+
+
+def test_a_participant_without_codes_writes_a_catalogue_title_first(world):
+    """What keeps every generated profile loadable without the generator consulting the
+    normaliser: the first title of someone who gives no codes is a catalogue title (as written
+    or in lower case), and every catalogue title normalises back to its code."""
+    from worldgen.catalogue import OCCUPATIONS
+
+    catalogue = {t.casefold() for o in OCCUPATIONS for t in o.titles}
+    parts = world["participants.csv"]
+    codeless = parts[parts["desired_styrk08"] == ""]
+    assert len(codeless) >= 50
+    assert all(_split(ts)[0].casefold() in catalogue for ts in codeless["desired_titles"])
+    assert any(t.casefold() not in catalogue for ts in codeless["desired_titles"] for t in _split(ts)[1:])
 
 
 def test_typed_titles_and_skills_vary_like_real_profiles(world):
-    from matching.generate.catalogue import OCCUPATIONS
     from matching.taxonomy.skills import aliases_nb, canonical_skill
+    from worldgen.catalogue import OCCUPATIONS
 
     parts = world["participants.csv"]
     titles = [t for ts in parts["desired_titles"] for t in _split(ts)]
@@ -370,24 +386,32 @@ def test_typed_titles_and_skills_vary_like_real_profiles(world):
     assert any(s in nb for s in text)
 
 
-def test_variants_are_kept_only_when_recognisable():
-    from matching.generate import typed
+def test_spellings_and_the_plain_first_title():
+    from worldgen import typed
 
-    assert typed.recognisable([("Lager medarbeider", "4321"), ("truckförare", "8344"),
-                               ("Sykepleier", "8344"), ("qzxv wplk", "4321")]) == [True, True, False, False]
     assert typed.spell("Lagermedarbeider", 0.8, 0, "warehouse") == "Lager medarbeider"
     assert typed.spell("Lagermedarbeider", 0.99, 0, "warehouse") == "Lagermedarbeider (lager)"
     assert typed.spell("Lagermedarbeider", 0.5, 0, "warehouse") == "lagermedarbeider"
+    # plain = a catalogue title (source draw < 0.55) as written or lower case (spelling draw < 0.65)
+    assert typed.is_plain(0.1, 0.1) and typed.is_plain(0.5, 0.6)
+    assert not typed.is_plain(0.6, 0.1) and not typed.is_plain(0.1, 0.7)
 
 
-def test_outcome_simulation_reads_occupational_fit_from_the_proximity_table():
-    """Truck driver → warehouse worker share no STYRK digit yet are near; the simulation must
-    see that (and see nurse → bus driver as far)."""
-    from matching.generate.outcomes import _code_match
-    from matching.taxonomy import proximity
+def test_outcome_simulation_reads_occupational_fit_from_its_own_similarity():
+    """Truck driver → warehouse worker share no STYRK digit yet are close in the generator's own
+    table; nurse → bus driver is far; the table is symmetric and padding (-1) is far. It is the
+    generator's, not the engine's: improving matching.taxonomy.proximity changes nothing here
+    (the import contract in tests/test_layers.py)."""
+    from worldgen import similarity
+    from worldgen.catalogue import OCCUPATIONS
+    from worldgen.outcomes import _code_match
 
     got = _code_match(np.array([4321, 8331, 4321]), np.array([[8344, -1], [2223, -1], [4321, 8344]]))
-    assert got[0] >= proximity.NEAR
-    assert got[0] == proximity.proximity("8344", "4321")["level"]
-    assert got[1] <= proximity.RELATED
-    assert got[2] == proximity.SAME
+    assert got[0] == similarity.CLOSE
+    assert got[1] == similarity.FAR
+    assert got[2] == similarity.SAME
+    codes = np.array([int(o.code) for o in OCCUPATIONS])
+    table = similarity.level(codes[:, None], codes[None, :])
+    assert (table == table.T).all() and (np.diag(table) == similarity.SAME).all()
+    assert similarity.level(np.array([5321]), np.array([5329]))[0] == similarity.CLOSE  # same minor group 532
+    assert similarity.level(np.array([5321]), np.array([-1]))[0] == similarity.FAR

@@ -19,14 +19,14 @@ from typer.testing import CliRunner
 
 from matching import schema
 from matching.cli import app
-from matching.generate import generate_world
-from matching.generate.catalogue import OCCUPATIONS
-from matching.generate.national import jobseekers, national_demand, national_region, opening_weights
 from matching.store import tables as t
 from matching.store.db import make_engine
 from matching.store.load import LoadError, load_directory
 from matching.taxonomy._files import reference_path
 from matching.taxonomy.places import postal_table
+from worldgen import generate_world
+from worldgen.catalogue import OCCUPATIONS
+from worldgen.national import jobseekers, national_demand, national_region, opening_weights
 
 NAMES = list(schema.FILES)
 N_PARTICIPANTS, N_OPENINGS = 3000, 1000

@@ -9,11 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from matching.taxonomy import occupations, title_model
+from matching.taxonomy._prefix import PrefixIndex
 from matching.taxonomy.titles import (
     MIN_SCORE,
     TitleNormaliser,
@@ -221,3 +223,30 @@ def test_occupations_endpoint_needs_a_token_and_valid_input(client, auth):
         assert res.status_code == 422, (params, res.text)
         field = "limit" if "limit" in params else "q"
         assert field in json.dumps(res.json()["detail"])
+
+
+# ---------------------------------------------------------------------------- prefix index
+_WORDS = st.text(alphabet="abcæøå", min_size=1, max_size=4)
+_LABELS = st.lists(st.tuples(st.lists(_WORDS, min_size=1, max_size=3).map(" ".join),
+                             st.sampled_from(["1111", "2222", "3333"]),
+                             st.floats(0.1, 5, allow_nan=False)), min_size=1, max_size=25)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_LABELS, st.text(alphabet="abcæøå ", min_size=1, max_size=4))
+def test_prefix_index_agrees_with_a_scan_of_every_label(rows, prefix):
+    """Binary search over sorted labels and word-start suffixes finds exactly what a pass over
+    every label finds: labels that start with the prefix (weight 1) or have a later word that
+    does (weight 1/2, once per label)."""
+    keys = {}
+    for label, code, w in rows:
+        keys[(label, code)] = keys.get((label, code), 0.0) + w
+    index = PrefixIndex.build([k for k, _ in keys], [c for _, c in keys], np.array(list(keys.values())))
+    expect: dict[str, float] = {}
+    for (label, code), w in keys.items():
+        f = 1.0 if label.startswith(prefix) else 0.5 if (" " + prefix) in label else 0.0
+        if f:
+            expect[code] = expect.get(code, 0.0) + f * w
+    got = index.evidence(prefix)
+    assert {c: round(e, 9) for c, e in got} == {c: round(e, 9) for c, e in expect.items()}
+    assert [e for _, e in got] == sorted((e for _, e in got), reverse=True)

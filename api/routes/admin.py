@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Query
-from sqlalchemy import func, select
 
 from api.deps import Admin, BatchOrAdmin, ConnDep, Limit, Offset
 from api.schemas import AuditEntry, Page, Runs
-from matching.store import audit, lists
-from matching.store import tables as t
+from matching.store import audit, lists, runs
 
 router = APIRouter(prefix="/v1", tags=["admin"])
 
@@ -27,8 +25,6 @@ def read_audit(
 def list_runs(principal: BatchOrAdmin, conn: ConnDep, limit: Limit = 50, offset: Offset = 0):
     served = lists.serving(conn)
     serving_id, previous_id = (served.run_id, served.previous_run_id) if served else (None, None)
-    total = conn.execute(select(func.count()).select_from(t.runs)).scalar_one()
-    rows = conn.execute(select(t.runs).order_by(t.runs.c.started_at.desc(), t.runs.c.run_id.desc())
-                        .limit(limit).offset(offset))
-    items = [{**r._mapping, "serving": r.run_id == serving_id, "previous": r.run_id == previous_id} for r in rows]
+    rows, total = runs.page(conn, limit=limit, offset=offset)
+    items = [{**r, "serving": r["run_id"] == serving_id, "previous": r["run_id"] == previous_id} for r in rows]
     return {"items": items, "total": total, "serving_run_id": serving_id, "previous_run_id": previous_id}

@@ -5,14 +5,12 @@ import datetime as dt
 
 from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import ValidationError
-from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
 
-from api import service
 from api.deps import (
     ConnDep,
     FeedbackRole,
     SettingsDep,
+    domain_errors,
     ensure_office,
     opening_or_404,
     participant_in_scope,
@@ -20,9 +18,9 @@ from api.deps import (
     participant_or_404,
 )
 from api.schemas import FeedbackIn, FeedbackOut
+from matching import serving
 from matching.schema import Outcome
-from matching.store import lists
-from matching.store import tables as t
+from matching.store import lists, outcomes
 from matching.store.load import outcome_event_id
 
 router = APIRouter(prefix="/v1/feedback", tags=["feedback"])
@@ -62,10 +60,8 @@ def record_feedback(body: FeedbackIn, principal: FeedbackRole, conn: ConnDep, se
         participant_or_404(conn, body.participant_id)
     row = {**outcome.model_dump(), "event_id": outcome_event_id(outcome)}
     try:
-        conn.execute(insert(t.outcomes).values(**row))
-        conn.commit()
-    except IntegrityError:
-        conn.rollback()
+        outcomes.record(conn, row)
+    except outcomes.AlreadyRecorded:
         raise HTTPException(status.HTTP_409_CONFLICT, detail="this event is already recorded") from None
     return row
 
@@ -86,10 +82,7 @@ def _outcome(body: FeedbackIn, actor: str, settings: SettingsDep) -> Outcome:
 
 def _liaison_may_record(conn: ConnDep, settings: SettingsDep, sub: str, participant_id: str, opening_id: str) -> bool:
     """Has this liaison been shown this participant for this opening (or recorded one)?"""
-    o = t.outcomes
-    mine = conn.execute(select(o.c.event_id).where(o.c.participant_id == participant_id, o.c.opening_id == opening_id,
-                                                   o.c.actor == sub).limit(1)).first()
-    if mine is not None:
+    if outcomes.recorded_by(conn, participant_id, opening_id, sub):
         return True
     served = lists.serving(conn)
     for run_id in (served.run_id, served.previous_run_id) if served else ():
@@ -98,5 +91,6 @@ def _liaison_may_record(conn: ConnDep, settings: SettingsDep, sub: str, particip
             continue
         if any(r["participant_id"] == participant_id for r in lists.opening_list(conn, run_id, opening_id)):
             return True
-    listed = service.opening_candidates(conn, settings, opening_id, limit=settings.top_k, lang="nb", fresh=False)
+    with domain_errors():
+        listed = serving.opening_candidates(conn, settings, opening_id, limit=settings.top_k, fresh=False)
     return any(c["participant_id"] == participant_id for c in listed["candidates"])

@@ -6,13 +6,12 @@ import logging
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from sqlalchemy import text
 
 from api.deps import SettingsDep
 from api.metrics import CONTENT_TYPE
 from api.schemas import Health
 from matching import runtime
-from matching.store import lists
+from matching.store import db, lists
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["health"])
@@ -28,7 +27,7 @@ def healthz(settings: SettingsDep):
         model_version = None
     try:
         with runtime.db(settings).connect() as conn:
-            conn.execute(text("SELECT 1"))
+            db.ping(conn)
             served = lists.serving(conn)
     except Exception as exc:  # any driver error means "not reachable" here
         log.warning("health check: database unreachable: %s", exc)

@@ -5,12 +5,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, HTTPException, status
 
-from api import service
-from api.deps import AdviserOrAdmin, ConnDep, KindFilter, Lang, Limit, SettingsDep
+from api import views
+from api.deps import AdviserOrAdmin, ConnDep, KindFilter, Lang, Limit, SettingsDep, domain_errors
 from api.schemas import Matches
+from matching import normalise, serving
 from matching.schema import ParticipantProfile
 from matching.store import audit
-from matching.store.load import UnrecognisedTitles, participant_row
 
 router = APIRouter(prefix="/v1/match", tags=["matches"])
 
@@ -30,13 +30,15 @@ def match_profile(
     when `desired_styrk08` is empty. Nothing about the profile is stored (the audit log notes
     only that a profile was matched, by whom)."""
     try:
-        row = participant_row(profile)
-    except UnrecognisedTitles as exc:
+        row = normalise.participant(profile)
+    except normalise.UnrecognisedTitles as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=[{
             "loc": ["body", exc.field], "msg": str(exc), "type": "value_error", "input": profile.desired_titles,
         }]) from None
     row.update(participant_id="(posted profile)", office_id=None, registered_at=None)
-    out = service.profile_matches(conn, settings, row, kind=kind, limit=limit, lang=lang)
+    with domain_errors():
+        out = serving.profile_matches(conn, settings, row, kind=kind, limit=limit)
+    out["matches"] = views.with_reasons(out["matches"], lang)
     audit.record(conn, principal, "match_profile", detail=f"kind={kind}")
     conn.commit()
     return out

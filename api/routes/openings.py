@@ -4,9 +4,8 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Query
-from sqlalchemy import func, select
 
-from api import service
+from api import views
 from api.deps import (
     ConnDep,
     CurrentPrincipal,
@@ -17,11 +16,12 @@ from api.deps import (
     Offset,
     OpeningForLiaison,
     SettingsDep,
+    domain_errors,
     opening_or_404,
 )
 from api.schemas import Candidates, OpeningDetail, OpeningIdPath, OpeningSummary, Page
-from matching.store import audit
-from matching.store import tables as t
+from matching import serving
+from matching.store import audit, openings
 
 router = APIRouter(prefix="/v1/openings", tags=["openings"])
 
@@ -33,18 +33,8 @@ def list_openings(
     kind: Literal["job", "trial"] | None = Query(None),
     office: str | None = Query(None),
 ):
-    o, e = t.openings, t.employers
-    where = []
-    if status is not None:
-        where.append(o.c.status == status)
-    if kind is not None:
-        where.append(o.c.kind == kind)
-    if office is not None:
-        where.append(o.c.office_id == office)
-    total = conn.execute(select(func.count()).select_from(o).where(*where)).scalar_one()
-    stmt = (select(o, e.c.name.label("employer_name")).join(e, e.c.orgnr == o.c.orgnr).where(*where)
-            .order_by(o.c.opening_id).limit(limit).offset(offset))
-    return {"items": [dict(r._mapping) for r in conn.execute(stmt)], "total": total}
+    items, total = openings.page(conn, status=status, kind=kind, office=office, limit=limit, offset=offset)
+    return {"items": items, "total": total}
 
 
 @router.get("/{opening_id}", response_model=OpeningDetail, summary="One opening")
@@ -62,7 +52,9 @@ def opening_candidates(
     and, unless they consented to share them, without their adaptation needs — nothing in it
     depends on a non-consenting participant's needs or on anyone's exact home."""
     oid = opening["opening_id"]
-    out = service.opening_candidates(conn, settings, oid, limit=limit, lang=lang, fresh=fresh)
+    with domain_errors():
+        out = serving.opening_candidates(conn, settings, oid, limit=limit, fresh=fresh)
+    out["candidates"] = views.with_reasons(out["candidates"], lang)
     ids = [c["participant_id"] for c in out["candidates"]]
     if ids:
         audit.record(conn, principal, "read_candidates", ids, opening_id=oid)

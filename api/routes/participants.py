@@ -3,9 +3,8 @@ participant's office and admins only; every read is audited per participant."""
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Query, status
-from sqlalchemy import func, select
 
-from api import service, views
+from api import views
 from api.deps import (
     AdviserOrAdmin,
     ConnDep,
@@ -16,11 +15,12 @@ from api.deps import (
     Offset,
     ParticipantForAdviser,
     SettingsDep,
+    domain_errors,
     opening_or_404,
 )
 from api.schemas import Matches, OpeningIdPath, Page, PairExplanation, ParticipantDetail, ParticipantSummary
-from matching.store import audit
-from matching.store import tables as t
+from matching import serving
+from matching.store import audit, participants
 
 router = APIRouter(prefix="/v1/participants", tags=["participants"])
 
@@ -30,17 +30,14 @@ def list_participants(
     principal: AdviserOrAdmin, conn: ConnDep, limit: Limit = 50, offset: Offset = 0,
     office: str | None = Query(None, description="only this office"),
 ):
-    p = t.participants
-    where = []
+    offices: list[str] | None = None
     if office is not None:
         if not principal.covers(office):
             raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"your token does not cover office {office!r}")
-        where.append(p.c.office_id == office)
+        offices = [office]
     elif not principal.is_admin:
-        where.append(p.c.office_id.in_(sorted(principal.offices)))
-    total = conn.execute(select(func.count()).select_from(p).where(*where)).scalar_one()
-    rows = [dict(r._mapping) for r in conn.execute(
-        select(p).where(*where).order_by(p.c.participant_id).limit(limit).offset(offset))]
+        offices = sorted(principal.offices)
+    rows, total = participants.page(conn, offices=offices, limit=limit, offset=offset)
     if rows:
         audit.record(conn, principal, "list_participants", [r["participant_id"] for r in rows])
         conn.commit()
@@ -66,7 +63,9 @@ def participant_matches(
     served run's list. A stored list holds the run's top-K (MATCHING_TOP_K, default 50), so
     `limit` beyond it needs `fresh=true`."""
     pid = participant["participant_id"]
-    out = service.participant_matches(conn, settings, pid, kind=kind, limit=limit, lang=lang, fresh=fresh)
+    with domain_errors():
+        out = serving.participant_matches(conn, settings, pid, kind=kind, limit=limit, fresh=fresh)
+    out["matches"] = views.with_reasons(out["matches"], lang)
     audit.record(conn, principal, "read_matches", [pid], detail=f"run={out['run_id'] or 'live'} kind={kind}")
     conn.commit()
     return out
@@ -80,7 +79,8 @@ def explain_pair(
 ):
     opening_or_404(conn, opening_id)
     pid = participant["participant_id"]
-    out = service.pair_explanation(settings, pid, opening_id, lang)
+    with domain_errors():
+        out = views.pair_view(serving.pair_explanation(settings, pid, opening_id, lang), lang)
     audit.record(conn, principal, "explain_pair", [pid], opening_id=opening_id)
     conn.commit()
     return out

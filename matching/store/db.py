@@ -10,7 +10,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 
 from matching.store import versioning
 
@@ -88,6 +88,11 @@ def migrate(engine: Engine) -> tuple[str | None, str | None]:
     if before != after:
         log.info("database schema migrated from %s to %s", before or "empty", after)
     return before, after
+
+
+def ping(conn: Connection) -> None:
+    """One round trip (raises if the database cannot be reached)."""
+    conn.execute(text("SELECT 1"))
 
 
 @lru_cache(maxsize=8)

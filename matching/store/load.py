@@ -1,14 +1,15 @@
 """All-or-nothing bulk import of a data directory.
 
 Every row of every file is validated (pydantic models in `matching.schema`), cross-checked
-against the other files and what is already stored, and normalised (titles → STYRK-08,
-postal codes → coordinates). One invalid row rejects the whole import with every error
+against the other files and what is already stored, and normalised by `matching.normalise`
+(titles → STYRK-08, skills → ESCO ids, postal codes → coordinates; the same functions
+`POST /v1/match` uses). One invalid row rejects the whole import with every error
 listed; everything happens in one transaction of upserts, so loading the same directory twice
 is a no-op and a failure leaves the database as it was.
 
 Files are streamed in chunks of ``CHUNK_ROWS`` rows in load order (a file only references
 earlier ones), so memory stays bounded at national size (300,000 participants): a chunk is
-validated in one pydantic call, normalised with memoised lookups and upserted with one
+validated in one pydantic call, normalised with batched, memoised lookups and upserted with one
 executemany of pre-encoded parameters. Chunks are written as soon as they are valid, inside
 the transaction; after the first error nothing more is written, every remaining row is still
 checked, and the transaction is rolled back.
@@ -23,7 +24,6 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
-import hashlib
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -35,9 +35,10 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy import Connection, Engine, Table, select
 
-from matching import schema
+from matching import normalise, schema
+from matching.normalise import UnrecognisedTitles
+from matching.normalise import outcome_event_id as outcome_event_id  # re-exported: POST /v1/feedback's id
 from matching.store import tables as t
-from matching.taxonomy import places, skills
 
 log = logging.getLogger(__name__)
 
@@ -88,59 +89,6 @@ def validation_errors(file: str, line: int, exc: ValidationError, raw: dict[str,
             msg = err["msg"].removeprefix("Value error, ")
         out.append(RowError(file, line, fld, value, msg))
     return out
-
-
-
-def outcome_event_id(o: schema.Outcome) -> str:
-    """Deterministic id so re-importing the same history does not duplicate events."""
-    key = f"{o.participant_id}|{o.opening_id}|{o.event}|{o.occurred_at.isoformat()}"
-    return "E-" + hashlib.sha1(key.encode()).hexdigest()[:16]
-
-
-_TITLE_CODES: dict[str, str | None] = {}
-
-
-def _normalise_codes(titles: list[str]) -> list[str | None]:
-    """Titles → STYRK codes, batched and memoised (the same titles recur across rows)."""
-    from matching.taxonomy.titles import normalise_titles
-
-    known = {t: _TITLE_CODES[t] for t in titles if t in _TITLE_CODES}
-    missing = list(dict.fromkeys(t for t in titles if t not in known))
-    if missing:
-        if len(_TITLE_CODES) > 200_000:  # bounded memo; this call's answers are kept in `known`
-            _TITLE_CODES.clear()
-        for title, m in zip(missing, normalise_titles(missing)):
-            known[title] = _TITLE_CODES[title] = m.code if m is not None else None
-    return [known[t] for t in titles]
-
-
-class UnrecognisedTitles(ValueError):
-    """None of a profile's desired titles could be normalised to a STYRK-08 code."""
-
-    field = "desired_titles"
-
-
-def participant_row(profile: schema.ParticipantProfile) -> dict[str, Any]:
-    """A validated profile (stored participant or posted to the API) → the stored row shape.
-
-    Dates stay dates, desired titles are normalised to STYRK-08 codes when no code was given,
-    free-text skills to ESCO ids where recognised, and the postal code gives the coordinates. Raises UnrecognisedTitles if codes had to be
-    normalised and none of the titles was recognised.
-    """
-    row = profile.model_dump(mode="json")
-    for name in ("registered_at", "available_from"):
-        if name in row:
-            row[name] = getattr(profile, name)
-    if not profile.desired_styrk08:
-        found = [c for c in _normalise_codes(profile.desired_titles) if c]
-        if not found:
-            raise UnrecognisedTitles("could not recognise any desired title; give desired_styrk08")
-        row["desired_styrk08"] = list(dict.fromkeys(found))
-    row["skills"] = skills.normalise_skill_list(profile.skills)
-    p = places.lookup(profile.postal_code)
-    assert p is not None  # the contract accepts only known postal codes
-    row.update(lat=p.lat, lon=p.lon)
-    return row
 
 
 
@@ -376,57 +324,46 @@ class _Import:
 
     def offices(self, items):
         self.check_unique("offices.csv", "office_id", items)
-        return [r.model_dump() for _, r in items]
+        return [normalise.office(r) for _, r in items]
 
     def employers(self, items):
         self.check_unique("employers.csv", "orgnr", items)
         rows = []
         for line, r in items:
             self.check_ref("employers.csv", line, "office_id", r.office_id, "office", "offices.csv", t.offices, "office_id")
-            p = places.lookup(r.postal_code)
-            rows.append({**r.model_dump(), "lat": p.lat, "lon": p.lon})
-            self.employer_loc[r.orgnr] = (r.postal_code, p.lat, p.lon)
+            row = normalise.employer(r)
+            rows.append(row)
+            self.employer_loc[r.orgnr] = normalise.employer_place(row)
         return rows
 
     def openings(self, items):
         file = "openings.csv"
         self.check_unique(file, "opening_id", items)
         self.locate_employers({r.orgnr for _, r in items if not r.postal_code})
-        blank = [r.title for _, r in items if not r.styrk08]
-        codes = iter(_normalise_codes(blank))
+        # One batch for every title that needs normalising, instead of one call per row.
+        codes = iter(normalise.title_codes([r.title for _, r in items if not r.styrk08]))
         rows = []
         for line, r in items:
             ok = self.check_ref(file, line, "orgnr", r.orgnr, "employer organisation number",
                                 "employers.csv", t.employers, "orgnr")
             self.check_ref(file, line, "office_id", r.office_id, "office", "offices.csv", t.offices, "office_id")
-            code, source = r.styrk08, "given"
-            if not code:
-                code, source = next(codes), "normalised"
-                if code is None:
-                    self.errors.append(RowError(file, line, "title", r.title,
-                                                "could not recognise the job title; give styrk08 explicitly"))
-            row = {**r.model_dump(), "styrk08": code, "styrk08_source": source,
-                   "required_skills": skills.normalise_skill_list(r.required_skills),
-                   "optional_skills": skills.normalise_skill_list(r.optional_skills)}
-            if r.postal_code:
-                p = places.lookup(r.postal_code)
-                row.update(lat=p.lat, lon=p.lon)
-            elif ok and r.orgnr in self.employer_loc:
-                postal, lat, lon = self.employer_loc[r.orgnr]
-                row.update(postal_code=postal, lat=lat, lon=lon)
-            rows.append(row)
+            at_employer = self.employer_loc.get(r.orgnr) if ok else None
+            try:
+                rows.append(normalise.opening(r, at_employer, code=None if r.styrk08 else next(codes)))
+            except UnrecognisedTitles as exc:
+                self.errors.append(RowError(file, line, exc.field, r.title, str(exc)))
         return rows
 
     def participants(self, items):
         file = "participants.csv"
         self.check_unique(file, "participant_id", items)
-        # One batch for every title that needs normalising, instead of one call per row.
-        _normalise_codes([title for _, r in items if not r.desired_styrk08 for title in r.desired_titles])
+        # One batch for every title that needs normalising (memoised for the rows below).
+        normalise.title_codes([title for _, r in items if not r.desired_styrk08 for title in r.desired_titles])
         rows = []
         for line, r in items:
             self.check_ref(file, line, "office_id", r.office_id, "office", "offices.csv", t.offices, "office_id")
             try:
-                rows.append(participant_row(r))
+                rows.append(normalise.participant(r))
             except UnrecognisedTitles as exc:
                 self.errors.append(RowError(file, line, exc.field, "|".join(r.desired_titles), str(exc)))
         return rows
@@ -438,9 +375,7 @@ class _Import:
             self.check_ref(file, line, "participant_id", r.participant_id, "participant",
                            "participants.csv", t.participants, "participant_id")
             self.check_ref(file, line, "opening_id", r.opening_id, "opening", "openings.csv", t.openings, "opening_id")
-            row = r.model_dump()
-            row["event_id"] = r.event_id or outcome_event_id(r)
-            rows.append(row)
+            rows.append(normalise.outcome(r))
         return rows
 
     def load_file(self, name: str, path: Path, chunk_rows: int) -> None:

@@ -39,7 +39,7 @@ def _decode_column(texts: list) -> list:
     return [json.loads(x) if isinstance(x, str) else x for x in texts]
 
 
-def openings_frame(conn: Connection) -> pd.DataFrame:
+def openings_frame(conn: Connection, opening_ids: list[str] | None = None) -> pd.DataFrame:
     o, e = t.openings, t.employers
     stmt = select(
         o,
@@ -50,6 +50,8 @@ def openings_frame(conn: Connection) -> pd.DataFrame:
         e.c.past_trial_placements,
         e.c.past_hires_after_trial,
     ).join(e, e.c.orgnr == o.c.orgnr).order_by(o.c.opening_id)
+    if opening_ids is not None:
+        stmt = stmt.where(o.c.opening_id.in_(opening_ids))
     frame = _frame(conn, stmt)
     if frame.empty:
         cols = [c.name for c in o.columns] + ["employer_name", "nace_section", "employer_adaptations",
@@ -72,7 +74,23 @@ def participants_frame(conn: Connection, participant_ids: list[str] | None = Non
     return frame.reset_index(drop=True)
 
 
-def load_world(conn: Connection) -> World:
-    participants = Participants(participants_frame(conn))
-    openings = Openings(openings_frame(conn))
-    return World(participants, openings, skill_vocabulary(openings.frame))
+def load_world(conn: Connection, participant_ids: list[str] | None = None,
+               opening_ids: list[str] | None = None, skill_vocab: dict[str, int] | None = None) -> World:
+    """The snapshot: every participant and opening — or only those with these ids (a stored
+    list's rows, read by id through the very same encoding). A part of the snapshot must be
+    given the whole snapshot's `skill_vocab` (`skill_vocab_of`): free-text skills are matched
+    fuzzily against it, so a smaller vocabulary could match them differently. Every other
+    per-pair quantity — hard constraints, levels, the values a reason quotes — reads only its
+    own pair's rows."""
+    participants = Participants(participants_frame(conn, participant_ids))
+    openings = Openings(openings_frame(conn, opening_ids))
+    vocab = skill_vocabulary(openings.frame) if skill_vocab is None else skill_vocab
+    return World(participants, openings, vocab)
+
+
+def skill_vocab_of(conn: Connection) -> dict[str, int]:
+    """The whole snapshot's skill vocabulary (what `load_world(conn)` computes), read from the
+    openings' skill columns only."""
+    o = t.openings
+    frame = _frame(conn, select(o.c.required_skills, o.c.optional_skills))
+    return skill_vocabulary(frame)

@@ -177,7 +177,7 @@ participant_lists = _ranked_list("participant_lists", "participant_id", "opening
 opening_lists = _ranked_list("opening_lists", "opening_id", "participant_ids")
 
 #: What a run's opening lists (employer-facing) were computed with, so they are served only
-#: while that still holds (api/service.py): the home-area partition's fingerprint, and the
+#: while that still holds (matching/serving.py): the home-area partition's fingerprint, and the
 #: participants whose adaptation needs were weighed (zlib-compressed, newline-separated ids).
 #: Added by migration 0002; a run without a row (published before it existed) has its opening
 #: lists recomputed live.

@@ -41,6 +41,7 @@ import pandas as pd
 
 from matching.taxonomy import occupations, title_model
 from matching.taxonomy._files import reference_path
+from matching.taxonomy._prefix import PrefixIndex
 from matching.taxonomy._title_text import exact_key, surface, variants
 
 log = logging.getLogger(__name__)
@@ -457,34 +458,30 @@ class TitleNormaliser:
             return []
         scores: dict[str, float] = {}
         if len(q) >= 2:
-            keys = self._prefix_keys
-            start = keys["key"].str.startswith(q)
-            word = keys["key"].str.contains(" " + q, regex=False)
-            cand = keys[start | word]
-            if len(cand):
-                # Evidence per code: weights of the labels the prefix starts (a later word
-                # counts half), so "lager" goes to the code most warehouse titles share.
-                ev = (cand["weight"] * np.where(start[start | word], 1.0, 0.5)).groupby(
-                    cand["code"]).sum().drop(UNKNOWN_CODE, errors="ignore")
-                ev = ev.sort_values(ascending=False, kind="stable")
-                for code, e in ev.items():
-                    scores[str(code)] = round(0.6 + 0.4 * float(e) / float(ev.iloc[0]), 4)
+            # Evidence per code: weights of the labels the prefix starts (a later word
+            # counts half), so "lager" goes to the code most warehouse titles share.
+            ev = [(c, e) for c, e in self._prefix_index.evidence(q) if c != UNKNOWN_CODE]
+            for code, e in ev:
+                scores[code] = round(0.6 + 0.4 * e / ev[0][1], 4)
         for code, sc in self.top_many([query], limit)[0]:
             scores.setdefault(code, min(sc, 0.6))
         ranked = sorted(scores.items(), key=lambda kv: -kv[1])
         return ranked[:limit]
 
     @property
-    def _prefix_keys(self) -> pd.DataFrame:
-        keys = getattr(self, "_prefix_cache", None)
-        if keys is None:
-            from matching.taxonomy._title_text import surface
-
-            df = self._classifier_labels
-            keys = (df.assign(key=[surface(t) for t in df["label"].tolist()])
-                    .groupby(["key", "code"], as_index=False)["weight"].sum())
-            self._prefix_cache = keys
-        return keys
+    def _prefix_index(self) -> PrefixIndex:
+        index = getattr(self, "_prefix_cache", None)
+        if index is None:
+            with self._lock:
+                index = getattr(self, "_prefix_cache", None)
+                if index is None:
+                    df = self._classifier_labels
+                    keys = (df.assign(key=[surface(t) for t in df["label"].tolist()])
+                            .groupby(["key", "code"], as_index=False)["weight"].sum())
+                    index = PrefixIndex.build(keys["key"].tolist(), keys["code"].tolist(),
+                                              keys["weight"].to_numpy())
+                    self._prefix_cache = index
+        return index
 
     def normalise(self, title: str) -> TitleMatch | None:
         """Best STYRK-08 match for one title, or ``None`` if empty or below ``min_score``."""

@@ -35,9 +35,10 @@ factors the engine never sees, and noise:
 3. **True commute** in minutes: road km = 1.3·km + 1; by car 8 + road at 50 km/h; without a
    driving licence 12 + road at 22 km/h, × 1.6 unless both ends are in Trondheim. Travel cost
    T = 0.035·max(0, min − 10) + 1.2·σ((min − tolerance)/5).
-4. **Occupational fit** on the occupation structure: the level of
-   :mod:`matching.taxonomy.proximity` (same unit group / close / near / related / far, from
-   the STYRK hierarchy, shared ESCO core skills and Swedish substitutability). The
+4. **Occupational fit** on the occupation structure: the level of the generator's own
+   :mod:`worldgen.similarity` (same unit group / close / near / related / far, from shared
+   STYRK-08 digits and a small hand-set affinity between catalogue occupations; never the
+   engine's proximity table, so improving that table does not rewrite the fixtures). The
    participant's wish W: +1.2 same unit group as a wish, +0.6 close, +0.1 near, −0.9
    otherwise. The employer's view of competence C: 0.5·log1p(years in the unit group) +
    0.25·log1p(years in close occupations) + 0.1·log1p(years in near ones) + 0.3 if a wish is
@@ -93,10 +94,10 @@ import pandas as pd
 
 from matching import schema
 from matching.csvsafe import safe_frame
-from matching.generate.catalogue import OFFICES
-from matching.generate.outcomes import simulate
-from matching.generate.people import participants
-from matching.generate.world import OCC_CODES, employers, openings, region_postcodes
+from worldgen.catalogue import OFFICES
+from worldgen.outcomes import simulate
+from worldgen.people import participants
+from worldgen.world import OCC_CODES, employers, openings, region_postcodes
 
 __all__ = ["generate_world", "REFERENCE_DATE", "SCOPES"]
 
@@ -173,7 +174,7 @@ def generate_world(
     start = reference_date - dt.timedelta(days=span)
 
     if scope == "national":
-        from matching.generate.national import national_region, opening_weights, participant_weights
+        from worldgen.national import national_region, opening_weights, participant_weights
 
         nation = national_region()
         region, office_list = nation.postcodes, nation.offices

@@ -6,21 +6,24 @@ occupation name) written the way people write it: lower case, a dropped or swapp
 compound split or joined, a context in parentheses. Skills are sometimes an ESCO English label,
 an ESCO alternative label, a bokmål alias or a misspelt label instead of the id.
 
-Generated text has to stay recognisable, or the world tests nothing but noise and the loader
-rejects profiles without codes: every title variant is put through the real normaliser (one
-batch per world, memoised on unique strings) and kept only if it maps to the intended unit
-group or to one the proximity table puts at "near" or closer; skill text is kept only if it
-maps back to its own id. Anything else falls back to the canonical form. Which variant a row
-gets is decided by numbers drawn up front, so worlds stay reproducible.
+Titles are written without consulting the engine's title normaliser: how well it recovers the
+occupation from what people type is something the fixtures *measure* (tests/test_generate.py),
+and improving it must not rewrite them. One rule keeps every profile loadable: a participant
+who gives no codes writes the first wished occupation by its catalogue title, as written or
+in lower case (the catalogue's titles are checked to normalise back to their code), so the
+loader always finds at least one code. Skill text is kept only if it maps back to its own id
+(else the id is written). Which variant a row gets is decided by numbers drawn up front, so
+worlds stay reproducible.
 """
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
-from matching.taxonomy import proximity, skills
+from matching.taxonomy import occupations, skills
 from matching.taxonomy._files import reference_path
 
 #: Context people add in parentheses, by catalogue cluster ("butikkmedarbeider (dagligvare)").
@@ -41,30 +44,48 @@ SOURCE_P = np.array([0.55, 0.2, 0.1, 0.08, 0.07])
 SPELLING_P = np.array([0.35, 0.3, 0.13, 0.12, 0.1])
 
 
+#: How a STYRK-08 name lists several occupations: "Slaktere, fiskehandlere mv." → 3 names.
+_SPLIT_NAME = re.compile(r",\s*|\s+og\s+|\s*/\s*")
+
+
+def _name_parts(name: str) -> list[str]:
+    """A STYRK name and the occupations it lists; fragments ending in an elision hyphen
+    ("Kopper-") are not titles on their own."""
+    parts = [p.strip() for p in _SPLIT_NAME.split(name)]
+    return [name] + [p for p in parts if p and not p.endswith("-") and p != name]
+
+
+def _read(name: str) -> pd.DataFrame:
+    return pd.read_csv(reference_path(name), dtype=str, keep_default_na=False)
+
+
 @lru_cache(maxsize=1)
 def title_sources() -> dict[str, tuple[tuple[str, ...], ...]]:
     """Code → (other NAV titles, STYRK names, ESCO English labels, Swedish names), each sorted.
 
     NAV titles are the registered ones that NAV only ever coded to this unit group, the most
-    observed first; the others are the preferred names of each source.
+    observed first; the others are the preferred names of each source, read straight from
+    the reference files (not through the engine's title normaliser).
     """
-    from matching.taxonomy.titles import reference_labels
-
-    labels = reference_labels()
-    nav = pd.read_csv(reference_path("nav_job_titles.csv"), dtype=str, keep_default_na=False)
+    nav = _read("nav_job_titles.csv")
     nav = nav[nav["n_codes_for_title"] == "1"].assign(
         years=lambda d: d["years_observed"].str.count(r"\|"))
     nav = nav.sort_values(["code", "years", "title"], ascending=[True, False, True], kind="stable")
-    out: dict[str, list[tuple[str, ...]]] = {}
-    by_source = dict(list(labels.groupby("source", sort=False)))
-    codes = sorted(set(labels["code"]))
-    for code in codes:
-        out[code] = [tuple(nav.loc[nav["code"] == code, "title"].head(12))]
-    for source in ("styrk", "esco_preferred", "sv"):
-        g = by_source.get(source, labels.iloc[:0])
+    styrk = [(code, part) for code, name in occupations.unit_groups().items() for part in _name_parts(name)]
+    esco = _read("esco_occupation_labels_en.csv")
+    esco = esco[esco["label_type"] == "preferred"]
+    sv = _read("swedish_occupation_names.csv")
+    sv = sv.assign(code=sv["isco08"].str.split("|")).explode("code")
+    by_source = [pd.DataFrame(styrk, columns=["code", "label"]),
+                 pd.DataFrame({"code": esco["code"], "label": esco["label"]}),
+                 pd.DataFrame({"code": sv["code"], "label": sv["title"]})]
+    codes = sorted({c for g in by_source for c in g["code"]} | set(nav["code"]))
+    out: dict[str, list[tuple[str, ...]]] = {code: [tuple(titles.head(12))] for code, titles in
+                                            nav.groupby("code", sort=False)["title"]}
+    for g in by_source:
         grouped = g.groupby("code")["label"].agg(lambda s: tuple(sorted(set(s))))
         for code in codes:
-            out[code].append(grouped.get(code, ()))
+            out.setdefault(code, [()]).append(grouped.get(code, ()))
     return {c: tuple(v) for c, v in out.items()}
 
 
@@ -114,20 +135,12 @@ def pick_title(code: str, catalogue: tuple[str, ...], u_source: float, u_pick: f
     return pool[min(int(u_pick * len(pool)), len(pool) - 1)]
 
 
-def recognisable(pairs: list[tuple[str, str]]) -> list[bool]:
-    """Whether each (typed title, intended code) normalises to the code or one near it.
-
-    One normaliser batch over the unique titles; the proximity lookup is one gather."""
-    from matching.taxonomy.titles import normalise_titles
-
-    unique = list(dict.fromkeys(t for t, _ in pairs))
-    found = dict(zip(unique, normalise_titles(unique)))
-    got = np.array([int(m.code) if (m := found[t]) is not None else -1 for t, _ in pairs], dtype=np.int64)
-    want = np.array([int(c) for _, c in pairs], dtype=np.int64)
-    if not len(pairs):
-        return []
-    level = proximity.best_match(want[:, None], got)["level"]
-    return list((got == want) | ((got >= 0) & (level >= proximity.NEAR)))
+def is_plain(u_source: float, u_spelling: float) -> bool:
+    """Whether the draws ``pick_title`` and ``spell`` get give a catalogue title, as written
+    or in lower case: what a participant without codes writes first (see the module)."""
+    source = int(np.searchsorted(SOURCE_P.cumsum(), u_source, side="right"))
+    spelling = int(np.searchsorted(SPELLING_P.cumsum(), u_spelling, side="right"))
+    return source == 0 and spelling in (0, 1)
 
 
 # ---------------------------------------------------------------------------------------- skills

@@ -28,9 +28,9 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from matching.generate.catalogue import OCCUPATIONS, OFFICES, TRONDHEIM_AREAS, Office
 from matching.taxonomy._files import reference_path
 from matching.taxonomy.places import haversine_km, postal_table
+from worldgen.catalogue import OCCUPATIONS, OFFICES, TRONDHEIM_AREAS, Office
 
 #: Municipalities below this population share a neighbour's office.
 SMALL = 2000

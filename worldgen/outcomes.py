@@ -14,10 +14,10 @@ import pandas as pd
 import scipy.sparse as sp
 
 from matching import schema
-from matching.generate.catalogue import OCC_BY_CODE
-from matching.generate.world import NEED_CATEGORY, NEED_CODES, _gumbel_top
-from matching.taxonomy import proximity
 from matching.taxonomy.places import haversine_km
+from worldgen import similarity
+from worldgen.catalogue import OCC_BY_CODE
+from worldgen.world import NEED_CATEGORY, NEED_CODES, _gumbel_top
 
 # Event codes per chain slot (0 = no event).
 NONE, SUGGESTED, CONTACTED, INTERVIEW, TRIAL, HIRED, DECL_P, DECL_E = range(8)
@@ -102,13 +102,11 @@ def _candidates(rng, parts: pd.DataFrame, opens: pd.DataFrame, p_of_round: np.nd
 
 
 def _code_match(o_code: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    """Closest occupational proximity of any wanted code to the opening's: 4 same unit group,
-    3 close, 2 near, 1 related, 0 none (:mod:`matching.taxonomy.proximity`: STYRK hierarchy,
-    shared ESCO core skills, Swedish substitutability). ``wanted`` is -1 padded and
-    broadcasts against ``o_code`` with one extra trailing axis."""
-    wanted = np.broadcast_to(wanted, (*o_code.shape, wanted.shape[-1]))
-    level = proximity.best_match(wanted.reshape(-1, wanted.shape[-1]), o_code.ravel())["level"]
-    return level.reshape(o_code.shape)
+    """Closest occupational similarity of any wanted code to the opening's: 4 same unit group,
+    3 close, 2 near, 1 related, 0 none (the generator's own :mod:`worldgen.similarity`: STYRK
+    hierarchy plus a hand-set affinity, never the engine's proximity table). ``wanted`` is -1
+    padded and broadcasts against ``o_code`` with one extra trailing axis."""
+    return similarity.best_level(o_code, wanted)
 
 
 def simulate(rng, parts: pd.DataFrame, opens: pd.DataFrame, emps: pd.DataFrame, region: pd.DataFrame,
@@ -203,9 +201,9 @@ def simulate(rng, parts: pd.DataFrame, opens: pd.DataFrame, emps: pd.DataFrame, 
             exp_code[i, j], exp_years[i, j] = int(code), years
     ec, ey = exp_code[p_], exp_years[p_]
     exp_level = _code_match(np.repeat(o_code[o_, None], 2, axis=1), ec[..., None])
-    same4 = (exp_level == proximity.SAME) * ey
-    same3 = (exp_level == proximity.CLOSE) * ey
-    same2 = (exp_level == proximity.NEAR) * ey
+    same4 = (exp_level == similarity.SAME) * ey
+    same3 = (exp_level == similarity.CLOSE) * ey
+    same2 = (exp_level == similarity.NEAR) * ey
     competence = (0.5 * np.log1p(same4.sum(1)) + 0.25 * np.log1p(same3.sum(1)) + 0.1 * np.log1p(same2.sum(1))
                   + np.where(wish >= 3, 0.3, 0.0) - np.where((wish < 2) & (same2.sum(1) + same3.sum(1)
                                                                           + same4.sum(1) == 0), 0.5, 0.0))

@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 
 from matching import schema
-from matching.generate import typed
-from matching.generate.catalogue import INDUSTRIES, OCCUPATIONS, TRUSTED, nace_sections
-from matching.generate.world import (
+from worldgen import typed
+from worldgen.catalogue import INDUSTRIES, OCCUPATIONS, TRUSTED, nace_sections
+from worldgen.world import (
     NEED_CATEGORY,
     NEED_CODES,
     NORWEGIAN_CATEGORY,
@@ -61,8 +61,9 @@ def participants(rng, region: pd.DataFrame, n: int, span: int, start: dt.date,
         pick = _gumbel_top(rng, w, np.ones(n, dtype=int)).argmax(axis=1)
         wishes[:, j] = np.where(k > j, pick, -1)
 
-    # Typed titles: a real name of each wished occupation in a typed spelling (see .typed),
-    # checked against the normaliser in one batch; unrecognisable ones fall back below.
+    # Typed titles: a real name of each wished occupation in a typed spelling (see .typed);
+    # someone who gives no codes writes the first wish plainly (a catalogue title, as
+    # written or in lower case), so the loader always recognises one title.
     codes_given = rng.random(n) < 0.5
     u_title, u_var, i_var = rng.random((n, 3)), rng.random((n, 3)), rng.integers(0, 1000, (n, 3))
     u_src = rng.random((n, 3))
@@ -76,8 +77,7 @@ def participants(rng, region: pd.DataFrame, n: int, span: int, start: dt.date,
             canonical[i, j] = plain[int(u_title[i, j] * len(plain))]
             name = typed.pick_title(o.code, o.titles, u_src[i, j], u_title[i, j])
             typed_titles[i, j] = typed.spell(name, u_var[i, j], int(i_var[i, j]), o.cluster)
-    keys = list(typed_titles)
-    ok = dict(zip(keys, typed.recognisable([(typed_titles[key], OCC_CODES[wishes[key]]) for key in keys])))
+    ok = {(i, j): codes_given[i] or j > 0 or typed.is_plain(u_src[i, j], u_var[i, j]) for i, j in typed_titles}
     desired_titles, desired_codes = [], []
     for i in range(n):
         row, codes = [], []

@@ -1,4 +1,8 @@
-"""Assembling ranked lists for the routes: from the published batch run, or computed live.
+"""Serving ranked lists, without HTTP: from the published batch run, or computed live.
+
+`api/` parses a request, calls this module and shapes the answer; this module decides where a
+list comes from and assembles it. It raises `NotFound` and `Unavailable`, which the API maps
+to 404 and 503. Explanations are the engine's (rendered into reasons by the API's views).
 
 Decisions (documented in the API description too):
 - Stored lists are read from the run the `serving` pointer names, minus pairs that no longer
@@ -13,28 +17,57 @@ Decisions (documented in the API description too):
   previous published run. With no previous run there is nothing to compare with, and the
   flag is false for every match (it marks change, and a first run changes nothing).
   Live lists (`fresh=true`) compare with the served run's list the same way.
+- A stored list is read without the national snapshot: its own rows (one participant and its
+  K openings, or one opening and its K participants) are read by id into a small World
+  through the snapshot's own encoding (`store.snapshot.load_world`), with the whole
+  snapshot's skill vocabulary, and checked and explained there. Only live lists need the
+  snapshot (`matching.runtime`).
+- An opening's stored list is employer-facing: checked and explained on the employer view of
+  that small World, like the batch that ranked it, and shown only while the run's employer
+  view still holds (`_employer_view_holds`: today's home areas, and everyone whose needs it
+  weighed still consenting, read from the database at its current data version — a
+  withdrawn consent retires every stored opening list at once, and they are computed live).
 """
 from __future__ import annotations
 
+import threading
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from fastapi import HTTPException, status
-from sqlalchemy import Connection, select
 
-from api import views
 from matching import candidates, explain, runtime
 from matching.config import Settings
 from matching.engine import MatchEngine, Scored, UnknownId
 from matching.pairs import Pairs
 from matching.scoring import ScoringModel
-from matching.store import lists
-from matching.store import tables as t
+from matching.store import Connection, lists, openings, participants, runs, snapshot, versioning
 from matching.taxonomy import areas
-from matching.world import participants_from_records
+from matching.world import World, participants_from_records
 
+
+class NotFound(LookupError):
+    """A participant or opening that does not exist (the API answers 404)."""
+
+    def __init__(self, what: str, key: str):
+        super().__init__(what, key)
+        self.what, self.key = what, key
+
+    def __str__(self) -> str:
+        return f"{self.what} {self.key!r} not found"
+
+
+class Unavailable(RuntimeError):
+    """What the answer needs is missing, e.g. no trained model (the API answers 503)."""
+
+
+def _no_model(exc: FileNotFoundError) -> Unavailable:
+    return Unavailable(f"no trained model available ({exc})")
+
+
+# ----------------------------------------------------------------------------- live engine
 
 def live_engine(settings: Settings, *, caught_up: bool = False, employer: bool = False) -> MatchEngine:
     """`caught_up`: wait for a snapshot at the database's current version however long the
@@ -43,20 +76,14 @@ def live_engine(settings: Settings, *, caught_up: bool = False, employer: bool =
     try:
         return runtime.match_engine(settings, wait=runtime.FOREVER if caught_up else None, consent_current=employer)
     except FileNotFoundError as exc:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
-                            detail=f"no trained model available ({exc})") from None
+        raise _no_model(exc) from None
 
 
 def model_version(settings: Settings) -> str:
     try:
         return runtime.model(settings).version
     except FileNotFoundError as exc:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
-                            detail=f"no trained model available ({exc})") from None
-
-
-def run_model_version(conn: Connection, run_id: str) -> str:
-    return conn.execute(select(t.runs.c.model_version).where(t.runs.c.run_id == run_id)).scalar_one()
+        raise _no_model(exc) from None
 
 
 def _index(engine: MatchEngine, settings: Settings, what: str, key: str) -> tuple[MatchEngine, int]:
@@ -70,7 +97,7 @@ def _index(engine: MatchEngine, settings: Settings, what: str, key: str) -> tupl
         try:
             return engine, lookup(key)
         except UnknownId:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"{what} {key!r} not found") from None
+            raise NotFound(what, key) from None
 
 
 def _scored_rows(items: list[Scored], other: str) -> list[dict[str, Any]]:
@@ -78,18 +105,10 @@ def _scored_rows(items: list[Scored], other: str) -> list[dict[str, Any]]:
             for s in items]
 
 
-def opening_info(conn: Connection, opening_ids: list[str]) -> dict[str, dict[str, Any]]:
-    if not opening_ids:
-        return {}
-    o, e = t.openings, t.employers
-    stmt = (select(o.c.opening_id, o.c.kind, o.c.title, e.c.name.label("employer_name"))
-            .join(e, e.c.orgnr == o.c.orgnr).where(o.c.opening_id.in_(opening_ids)))
-    return {r.opening_id: dict(r._mapping) for r in conn.execute(stmt)}
-
-
-def _match_items(conn: Connection, rows: list[dict[str, Any]], kind: str, limit: int, lang: str,
+def _match_items(conn: Connection, rows: list[dict[str, Any]], kind: str, limit: int,
                  previous: set[str] | None) -> list[dict[str, Any]]:
-    info = opening_info(conn, [r["opening_id"] for r in rows])
+    """Ranked openings 1..n of `kind`, each with its explanation (the API renders the reasons)."""
+    info = openings.summaries(conn, [r["opening_id"] for r in rows])
     rows = [r for r in rows if r["opening_id"] in info and (kind == "any" or info[r["opening_id"]]["kind"] == kind)]
     out = []
     for rank, r in enumerate(rows[:limit], start=1):
@@ -98,10 +117,12 @@ def _match_items(conn: Connection, rows: list[dict[str, Any]], kind: str, limit:
             "rank": rank, "opening_id": r["opening_id"], "kind": o["kind"], "title": o["title"],
             "employer_name": o["employer_name"], "distance_km": explain.distance_km(r["explanation"]),
             "score": r["score"], "new_since_last_run": previous is not None and r["opening_id"] not in previous,
-            "reasons": views.reasons(r["explanation"], lang),
+            "explanation": r["explanation"],
         })
     return out
 
+
+# ----------------------------------------------------------------------------- stored lists
 
 @lru_cache(maxsize=8)
 def _model_version(model_dir: str, version: str) -> ScoringModel:
@@ -111,9 +132,66 @@ def _model_version(model_dir: str, version: str) -> ScoringModel:
 def run_model(conn: Connection, settings: Settings, run_id: str) -> ScoringModel | None:
     """The model a run scored with (its levels → contributions), or None if it is gone."""
     try:
-        return _model_version(str(settings.model_dir), run_model_version(conn, run_id))
+        return _model_version(str(settings.model_dir), runs.model_version(conn, run_id))
     except FileNotFoundError:
         return None
+
+
+@dataclass
+class _AtVersion:
+    """What stored reads need of the whole database, at one data version: the snapshot's skill
+    vocabulary and whose needs may be shared (each read on first use), and per run whether its
+    employer view holds. A write to participants, openings or employers moves the version."""
+    version: int
+    vocab: dict[str, int] | None = None
+    sharing: frozenset[str] | None = None
+    holds: dict[str, bool] = field(default_factory=dict)
+
+
+_cache_lock = threading.Lock()
+_cache: dict[str, _AtVersion] = {}
+
+
+def _at_version(conn: Connection, settings: Settings) -> _AtVersion:
+    version = versioning.current(conn)
+    with _cache_lock:
+        hit = _cache.get(settings.database_url)
+        if hit is None or hit.version != version:
+            hit = _cache[settings.database_url] = _AtVersion(version)
+    return hit
+
+
+def _skill_vocab(conn: Connection, state: _AtVersion) -> dict[str, int]:
+    if state.vocab is None:
+        state.vocab = snapshot.skill_vocab_of(conn)
+    return state.vocab
+
+
+def _employer_view_holds(conn: Connection, state: _AtVersion, run_id: str) -> bool:
+    """May the run's opening lists still be shown? Only if they were computed on today's home
+    areas, and if everyone whose needs they weighed still consents to that — checked for the
+    whole run, not per list, so which lists fall back to live reveals nothing about anyone. A
+    run from before this was recorded never qualifies. Cached per run and data version."""
+    hit = state.holds.get(run_id)
+    if hit is None:
+        recorded = lists.employer_view_of(conn, run_id)
+        if recorded is None:
+            hit = False
+        else:
+            fingerprint, weighed = recorded
+            if state.sharing is None:
+                state.sharing = participants.sharing_needs(conn)
+            hit = fingerprint == areas.fingerprint() and weighed <= state.sharing
+        state.holds[run_id] = hit
+    return hit
+
+
+def _stored_world(conn: Connection, state: _AtVersion, participant_ids: list[str], opening_ids: list[str],
+                  employer: bool) -> World:
+    """Just these rows, encoded as the snapshot encodes them (the employer view if `employer`)."""
+    world = snapshot.load_world(conn, sorted(set(participant_ids)), sorted(set(opening_ids)),
+                                skill_vocab=_skill_vocab(conn, state))
+    return world.employer_view if employer else world
 
 
 def stored_rows(conn: Connection, settings: Settings, run_id: str, rows: list[dict[str, Any]], other: str,
@@ -129,14 +207,21 @@ def stored_rows(conn: Connection, settings: Settings, run_id: str, rows: list[di
     if model is None:
         return None
     employer = opening_id is not None
+    state = _at_version(conn, settings)
+    if employer and not _employer_view_holds(conn, state, run_id):
+        return None
     pids = [participant_id or r[other] for r in rows]
     oids = [opening_id or r[other] for r in rows]
-    engine, ok = _eligibility(settings, pids, oids, employer=employer)
-    if employer and not _employer_view_holds(conn, run_id, engine):
-        return None
-    keep = [k for k, good in enumerate(ok) if good]
+    world = _stored_world(conn, state, pids, oids, employer)
+    as_of = settings.as_of()
+    pi, oi = world.participants.index, world.openings.index
+    known = [k for k, (p, o) in enumerate(zip(pids, oids)) if p in pi and o in oi]  # not deleted since
+    if not known:
+        return []
+    pairs = Pairs.build(world, [pi[pids[k]] for k in known], [oi[oids[k]] for k in known], as_of.toordinal())
+    keep = [k for k, ok in zip(known, candidates.passes(pairs)) if ok]
     if keep:
-        pi, oi = engine.world.participants.index, engine.world.openings.index
+        engine = MatchEngine(world, model, as_of)
         explained = engine.explanations([pi[pids[k]] for k in keep], [oi[oids[k]] for k in keep],
                                         np.stack([rows[k]["levels"] for k in keep]), model)
         for k, e in zip(keep, explained):
@@ -144,52 +229,10 @@ def stored_rows(conn: Connection, settings: Settings, run_id: str, rows: list[di
     return [rows[k] for k in keep]
 
 
-def _employer_view_holds(conn: Connection, run_id: str, engine: MatchEngine) -> bool:
-    """May the run's opening lists still be shown? Only if they were computed on today's home
-    areas, and if everyone whose needs they weighed still consents to that — checked for the
-    whole run, not per list, so which lists fall back to live reveals nothing about anyone. A
-    run from before this was recorded never qualifies. Cached per run on the snapshot."""
-    cache = engine.world.__dict__.setdefault("_view_holds", {})
-    hit = cache.get(run_id)
-    if hit is None:
-        recorded = lists.employer_view_of(conn, run_id)
-        if recorded is None:
-            hit = False
-        else:
-            fingerprint, weighed = recorded
-            hit = fingerprint == areas.fingerprint() and weighed <= engine.world.participants.needs_shared
-        cache[run_id] = hit
-    return hit
-
-
-def _eligibility(settings: Settings, participant_ids: list[str], opening_ids: list[str],
-                 employer: bool = False) -> tuple[MatchEngine, list[bool]]:
-    """The engine (the employer-facing one if `employer`) and, per pair, whether it passes
-    every hard constraint on today's data (an opening filled or past its deadline since the
-    run, a participant who changed goal or licences)."""
-    engine = live_engine(settings, employer=employer)
-    pi, oi = engine.world.participants.index, engine.world.openings.index
-    if any(p not in pi for p in participant_ids) or any(o not in oi for o in opening_ids):
-        engine = live_engine(settings, caught_up=True)  # stored after the snapshot was built
-    if employer:
-        engine = engine.employer
-    pi, oi = engine.world.participants.index, engine.world.openings.index
-    known = [k for k, (p, o) in enumerate(zip(participant_ids, opening_ids)) if p in pi and o in oi]
-    out = [False] * len(participant_ids)
-    if known:
-        pairs = Pairs.build(engine.world, [pi[participant_ids[k]] for k in known],
-                            [oi[opening_ids[k]] for k in known], engine.as_of.toordinal())
-        for k, ok in zip(known, candidates.passes(pairs)):
-            out[k] = bool(ok)
-    return engine, out
-
-
-def _run_top_k(conn: Connection, run_id: str) -> int:
-    return int(conn.execute(select(t.runs.c.top_k).where(t.runs.c.run_id == run_id)).scalar_one())
-
+# ----------------------------------------------------------------------------- the lists
 
 def participant_matches(conn: Connection, settings: Settings, participant_id: str, *, kind: str, limit: int,
-                        lang: str, fresh: bool) -> dict[str, Any]:
+                        fresh: bool) -> dict[str, Any]:
     """The stored list while it still tells the truth; otherwise computed live.
 
     Served as stored when it fills min(limit, K) after today's constraint check and the kind
@@ -197,7 +240,9 @@ def participant_matches(conn: Connection, settings: Settings, participant_id: st
     A stored list that lost entries since the run, or a kind filter on a list cut at K, is
     recomputed live (run_id null) — "new since last run" then still compares with the run
     before the served one, as for a stored list. With `fresh=true`, or for someone without a
-    stored list, it compares with the served run."""
+    stored list, it compares with the served run.
+
+    Matches carry their `explanation`; the caller renders it."""
     served = lists.serving(conn)
     run_id = served.run_id if served else ""  # rows is empty, so unused, when nothing is served
     rows = lists.participant_list(conn, run_id, participant_id) if served and not fresh else []
@@ -205,31 +250,33 @@ def participant_matches(conn: Connection, settings: Settings, participant_id: st
                 if served and served.previous_run_id else None)
     eligible = stored_rows(conn, settings, run_id, rows, "opening_id", participant_id=participant_id) if rows else None
     if eligible is not None:
-        items = _match_items(conn, eligible, kind, limit, lang, previous)
-        top_k = _run_top_k(conn, run_id)
+        items = _match_items(conn, eligible, kind, limit, previous)
+        top_k = runs.top_k(conn, run_id)
         if len(items) >= min(limit, top_k) or (len(eligible) == len(rows) and len(rows) < top_k):
             return {"participant_id": participant_id, "run_id": run_id,
-                    "model_version": run_model_version(conn, run_id), "matches": items}
+                    "model_version": runs.model_version(conn, run_id), "matches": items}
     elif served and not rows:  # fresh=true, or no stored list for them: compare with what is served
         previous = lists.openings_in_run(conn, run_id, participant_id)
     engine, idx = _index(live_engine(settings), settings, "participant", participant_id)
     scored = engine.recommend(np.array([idx]), kind, k=limit).get(idx, [])
     return {"participant_id": participant_id, "run_id": None, "model_version": engine.model.version,
-            "matches": _match_items(conn, _scored_rows(scored, "opening_id"), kind, limit, lang, previous)}
+            "matches": _match_items(conn, _scored_rows(scored, "opening_id"), kind, limit, previous)}
 
 
-def profile_matches(conn: Connection, settings: Settings, row: dict[str, Any], *, kind: str, limit: int,
-                    lang: str) -> dict[str, Any]:
+def profile_matches(conn: Connection, settings: Settings, row: dict[str, Any], *, kind: str,
+                    limit: int) -> dict[str, Any]:
     """Matches for a profile that is not stored: the same engine on a one-participant world."""
     engine = live_engine(settings)
     world = engine.world.with_participants(participants_from_records([row]))
     profile = MatchEngine(world, engine.model, engine.as_of, index=engine.blocking)  # same openings, same index
     items = profile.recommend(np.array([0]), kind, k=limit).get(0, [])
     return {"participant_id": None, "run_id": None, "model_version": engine.model.version,
-            "matches": _match_items(conn, _scored_rows(items, "opening_id"), kind, limit, lang, None)}
+            "matches": _match_items(conn, _scored_rows(items, "opening_id"), kind, limit, None)}
 
 
 def pair_explanation(settings: Settings, participant_id: str, opening_id: str, lang: str) -> dict[str, Any]:
+    """One pair scored live: every feature's level and contribution (`explanation`) and any
+    hard constraint it fails, with reasons in `lang`."""
     engine, p = _index(live_engine(settings), settings, "participant", participant_id)
     engine, o = _index(engine, settings, "opening", opening_id)
     pair = engine.explain_pair(p, o, lang)
@@ -237,16 +284,18 @@ def pair_explanation(settings: Settings, participant_id: str, opening_id: str, l
         "participant_id": pair["participant_id"], "opening_id": pair["opening_id"],
         "model_version": engine.model.version, "eligible": pair["eligible"],
         "failed_constraints": pair["failed_constraints"], "score": pair["score"], "raw_score": pair["raw_score"],
-        "intercept": pair["intercept"], "features": views.feature_rows(pair["explanation"], lang),
+        "intercept": pair["intercept"], "explanation": pair["explanation"],
         "constraints": pair["constraints"],
     }
 
 
 def opening_candidates(conn: Connection, settings: Settings, opening_id: str, *,
-                       limit: int, lang: str, fresh: bool) -> dict[str, Any]:
+                       limit: int, fresh: bool) -> dict[str, Any]:
     """An opening's ranked candidates: employer-facing for every role (the batch ranked them
     on the employer view; a live list is ranked on it too). Advisers and admins read a
-    participant's needs and exact distances through the participant endpoints."""
+    participant's needs and exact distances through the participant endpoints.
+
+    Candidates carry their `explanation`; the caller renders it."""
     served = lists.serving(conn)
     served_id = served.run_id if served else ""  # stored is empty, so unused, when nothing is served
     stored = lists.opening_list(conn, served_id, opening_id) if served and not fresh else []
@@ -254,18 +303,15 @@ def opening_candidates(conn: Connection, settings: Settings, opening_id: str, *,
     eligible = stored_rows(conn, settings, served_id, stored, "participant_id", opening_id=opening_id) if stored else None
     if eligible is not None:
         rows = eligible[:limit]
-        top_k = _run_top_k(conn, served_id)
+        top_k = runs.top_k(conn, served_id)
         if len(rows) < min(limit, top_k) and (len(eligible) < len(stored) or len(stored) >= top_k):
             rows = []  # thinned since the run: compute live
     if rows:
-        run_id, version = served_id, run_model_version(conn, served_id)
+        run_id, version = served_id, runs.model_version(conn, served_id)
     else:
         engine, idx = _index(live_engine(settings, employer=True), settings, "opening", opening_id)
         rows = _scored_rows(engine.candidates(np.array([idx]), k=limit).get(idx, []), "participant_id")
         run_id, version = None, engine.model.version
-    candidates = [
-        {"rank": rank, "participant_id": r["participant_id"], "score": r["score"],
-         "reasons": views.reasons(r["explanation"], lang)}
-        for rank, r in enumerate(rows, start=1)
-    ]
-    return {"opening_id": opening_id, "run_id": run_id, "model_version": version, "candidates": candidates}
+    items = [{"rank": rank, "participant_id": r["participant_id"], "score": r["score"], "explanation": r["explanation"]}
+             for rank, r in enumerate(rows, start=1)]
+    return {"opening_id": opening_id, "run_id": run_id, "model_version": version, "candidates": items}

@@ -14,7 +14,9 @@ import numpy as np
 import pandas as pd
 
 from matching import schema
-from matching.generate.catalogue import (
+from matching.taxonomy import adaptations, skills
+from matching.taxonomy.places import haversine_km, postal_table
+from worldgen.catalogue import (
     FIRST_NAMES,
     IND_BY_KEY,
     INDUSTRIES,
@@ -29,8 +31,6 @@ from matching.generate.catalogue import (
     demand_weight,
     nace_sections,
 )
-from matching.taxonomy import adaptations, skills
-from matching.taxonomy.places import haversine_km, postal_table
 
 NEED_CODES: tuple[str, ...] = tuple(adaptations.needs())
 NEED_CATEGORY = np.array([adaptations.needs()[c].category for c in NEED_CODES])

@@ -1,0 +1,188 @@
+"""Batch runs as stored: the refresh lock, a run's row, its lists being written, publishing
+(one pointer flip), pruning, and what the API reads about runs.
+
+One refresh at a time: a lock row names the refresh that may write; a new refresh refuses to
+start while that process lives, and otherwise discards the dead run's leftovers.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from matching.schema import RunStatus
+from matching.store import tables as t
+
+#: A lock held from another host counts as dead once its heartbeat is this old.
+STALE_AFTER = dt.timedelta(minutes=15)
+
+
+class RefreshInProgress(RuntimeError):
+    """Another refresh holds the lock and its process is alive."""
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _alive(owner: str | None, heartbeat: dt.datetime | None) -> bool:
+    """Is the lock holder still refreshing? Never this very process (it would not be asking);
+    on this host its pid must exist *and* its heartbeat be recent (pids get reused); on another
+    host only the heartbeat can tell."""
+    if owner == _owner():
+        return False
+    recent = heartbeat is not None and _now() - heartbeat < STALE_AFTER
+    host, _, pid = (owner or "").rpartition(":")
+    if host == socket.gethostname() and pid.isdigit():
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            pass
+    return recent
+
+
+# ---------------------------------------------------------------------------- the refresh lock
+
+def acquire(conn: Connection, run_id: str) -> None:
+    """Take the refresh lock (compare-and-swap), or raise RefreshInProgress."""
+    row = conn.execute(select(t.refresh_lock).where(t.refresh_lock.c.id == 1)).one_or_none()
+    values = {"run_id": run_id, "owner": _owner(), "heartbeat_at": _now()}
+    if row is None:
+        try:
+            with conn.begin_nested():
+                conn.execute(insert(t.refresh_lock).values(id=1, **values))
+        except IntegrityError:
+            raise RefreshInProgress("another refresh took the lock just now") from None
+        return
+    if row.run_id is not None and _alive(row.owner, row.heartbeat_at):
+        raise RefreshInProgress(f"refresh {row.run_id} is still running ({row.owner}); not starting another")
+    swapped = conn.execute(update(t.refresh_lock).where(
+        t.refresh_lock.c.id == 1, t.refresh_lock.c.owner == row.owner,
+        t.refresh_lock.c.run_id.is_(None) if row.run_id is None else t.refresh_lock.c.run_id == row.run_id,
+    ).values(**values))
+    if swapped.rowcount != 1:
+        raise RefreshInProgress("another refresh took the lock just now")
+
+
+def release(conn: Connection, run_id: str) -> None:
+    conn.execute(update(t.refresh_lock).where(t.refresh_lock.c.id == 1, t.refresh_lock.c.run_id == run_id)
+                 .values(run_id=None, heartbeat_at=_now()))
+
+
+def heartbeat(conn: Connection, run_id: str) -> None:
+    conn.execute(update(t.refresh_lock).where(t.refresh_lock.c.id == 1, t.refresh_lock.c.run_id == run_id)
+                 .values(heartbeat_at=_now()))
+
+
+# ---------------------------------------------------------------------------- a run's life
+
+def start(conn: Connection, run_id: str, *, as_of: dt.date, model_version: str, backend: str, top_k: int) -> None:
+    conn.execute(insert(t.runs).values(run_id=run_id, status=RunStatus.running, started_at=_now(), as_of=as_of,
+                                       model_version=model_version, backend=backend, top_k=top_k))
+
+
+def delete_lists(conn: Connection, run_id: str) -> None:
+    conn.execute(delete(t.participant_lists).where(t.participant_lists.c.run_id == run_id))
+    conn.execute(delete(t.opening_lists).where(t.opening_lists.c.run_id == run_id))
+    conn.execute(delete(t.run_employer_views).where(t.run_employer_views.c.run_id == run_id))
+
+
+def abandon_unfinished(conn: Connection) -> list[str]:
+    """Runs left `running` by a killed refresh: their lists deleted, marked abandoned."""
+    stale = list(conn.execute(select(t.runs.c.run_id).where(t.runs.c.status == RunStatus.running)).scalars())
+    for run_id in stale:
+        delete_lists(conn, run_id)
+        conn.execute(update(t.runs).where(t.runs.c.run_id == run_id)
+                     .values(status=RunStatus.abandoned, error="did not finish (killed or crashed)"))
+    return stale
+
+
+def _rows(run_id: str, rows: list[tuple], key: str, others: str) -> list[dict]:
+    return [{"run_id": run_id, key: a, others: b, "scores": s, "levels": lv} for a, b, s, lv in rows]
+
+
+def write_participant_lists(conn: Connection, run_id: str, rows: list[tuple]) -> None:
+    """Packed lists (participant_id, opening_ids, scores, levels), see store/lists.py."""
+    if rows:
+        conn.execute(insert(t.participant_lists), _rows(run_id, rows, "participant_id", "opening_ids"))
+
+
+def write_opening_lists(conn: Connection, run_id: str, rows: list[tuple]) -> None:
+    """Packed lists (opening_id, participant_ids, scores, levels), see store/lists.py."""
+    if rows:
+        conn.execute(insert(t.opening_lists), _rows(run_id, rows, "opening_id", "participant_ids"))
+
+
+def write_employer_view(conn: Connection, run_id: str, record: dict[str, Any]) -> None:
+    """What the run's opening lists were computed with (lists.employer_view_record)."""
+    conn.execute(insert(t.run_employer_views).values(run_id=run_id, **record))
+
+
+def set_counts(conn: Connection, run_id: str, *, n_participants: int, n_openings: int, n_pairs: int) -> None:
+    conn.execute(update(t.runs).where(t.runs.c.run_id == run_id).values(
+        n_participants=n_participants, n_openings=n_openings, n_pairs=n_pairs))
+
+
+def fail(conn: Connection, run_id: str, error: str) -> None:
+    """A failed run: its lists deleted, marked failed with the error."""
+    delete_lists(conn, run_id)
+    conn.execute(update(t.runs).where(t.runs.c.run_id == run_id).values(status=RunStatus.failed, error=error[:2000]))
+
+
+def publish(conn: Connection, run_id: str) -> None:
+    """The only step that makes a run visible: one pointer, one transaction."""
+    mine = conn.execute(update(t.runs).where(t.runs.c.run_id == run_id, t.runs.c.status == RunStatus.running)
+                        .values(status=RunStatus.publishing))
+    if mine.rowcount != 1:
+        raise RuntimeError(f"run {run_id} is no longer running (abandoned by another refresh?); not publishing it")
+    current = conn.execute(select(t.serving.c.run_id).where(t.serving.c.id == 1)).scalar()
+    now = _now()
+    if current is None:
+        conn.execute(insert(t.serving).values(id=1, run_id=run_id, previous_run_id=None, published_at=now))
+    else:
+        conn.execute(update(t.serving).where(t.serving.c.id == 1)
+                     .values(run_id=run_id, previous_run_id=current, published_at=now))
+    conn.execute(update(t.runs).where(t.runs.c.run_id == run_id).values(status=RunStatus.published, finished_at=now))
+
+
+def prune(conn: Connection, keep: int) -> None:
+    """Published runs beyond the newest `keep` (never fewer than 2, never the served or the
+    previous one) lose their lists and are marked pruned."""
+    published = list(conn.execute(select(t.runs.c.run_id).where(t.runs.c.status == RunStatus.published)
+                                  .order_by(t.runs.c.started_at.desc())).scalars())
+    pinned = set(conn.execute(select(t.serving.c.run_id, t.serving.c.previous_run_id)).one())
+    for run_id in published[max(keep, 2):]:
+        if run_id in pinned:
+            continue
+        delete_lists(conn, run_id)
+        conn.execute(update(t.runs).where(t.runs.c.run_id == run_id).values(status=RunStatus.pruned))
+
+
+# ---------------------------------------------------------------------------- reads
+
+def model_version(conn: Connection, run_id: str) -> str:
+    """The model version a run scored with."""
+    return conn.execute(select(t.runs.c.model_version).where(t.runs.c.run_id == run_id)).scalar_one()
+
+
+def top_k(conn: Connection, run_id: str) -> int:
+    """The length a run cut its lists at."""
+    return int(conn.execute(select(t.runs.c.top_k).where(t.runs.c.run_id == run_id)).scalar_one())
+
+
+def page(conn: Connection, *, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+    """Runs, newest first, and their total."""
+    r = t.runs
+    total = conn.execute(select(func.count()).select_from(r)).scalar_one()
+    rows = conn.execute(select(r).order_by(r.c.started_at.desc(), r.c.run_id.desc()).limit(limit).offset(offset))
+    return [dict(x._mapping) for x in rows], int(total)
