@@ -12,12 +12,13 @@ from typing import Any
 
 from matching import explain
 from matching.criteria.adaptation import codes_in
+from matching.explain import Explanation, FeatureRow, Reason
 
 SUMMARY_FIELDS = ("participant_id", "office_id", "registered_at", "postal_code", "goal", "desired_titles",
                   "desired_styrk08", "max_commute_km", "available_from", "adviser_id")
 
 
-def reasons(explanation: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+def reasons(explanation: Explanation, lang: str) -> list[Reason]:
     return explain.reasons(explanation, lang)
 
 
@@ -25,7 +26,7 @@ def participant_summary(row: dict[str, Any]) -> dict[str, Any]:
     return {k: row[k] for k in SUMMARY_FIELDS}
 
 
-def feature_rows(explanation: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+def feature_rows(explanation: Explanation, lang: str) -> list[FeatureRow]:
     """Every feature of a pair for an adviser/admin, with need bitmasks spelled out as codes."""
     rows = explain.feature_rows(explanation, lang)
     for row in rows:

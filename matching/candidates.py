@@ -20,6 +20,7 @@ import numpy as np
 from sklearn.neighbors import BallTree
 
 from matching import schema
+from matching.messages import t
 from matching.pairs import Pairs
 from matching.taxonomy.places import EARTH_RADIUS_KM
 from matching.world import GOALS, LICENCES, World
@@ -42,9 +43,8 @@ def _open_reason(pairs: Pairs, i: int, lang: str) -> str:
     o = pairs.world.openings
     status = o.frame["status"].iloc[pairs.o[i]]
     if status != "open":
-        return f"The opening is not open (status: {status})" if lang == "en" else f"Utlysningen er ikke åpen (status: {status})"
-    deadline = o.frame["deadline"].iloc[pairs.o[i]]
-    return f"The application deadline has passed ({deadline})" if lang == "en" else f"Søknadsfristen er passert ({deadline})"
+        return t("constraint.not_open", lang, status=status)
+    return t("constraint.deadline_passed", lang, deadline=o.frame["deadline"].iloc[pairs.o[i]])
 
 
 EITHER = GOALS.index(schema.Goal.either.value)
@@ -57,10 +57,7 @@ def _kind(pairs: Pairs) -> np.ndarray:
 
 def _kind_reason(pairs: Pairs, i: int, lang: str) -> str:
     goal, kind = pairs.pcol("goal")[i], pairs.ocol("kind")[i]
-    names = {"job": ("jobb", "a job"), "trial": ("arbeidstrening", "a trial placement")}
-    if lang == "en":
-        return f"The participant wants {names[goal][1]}, this is {names[kind][1]}"
-    return f"Deltakeren ønsker {names[goal][0]}, dette er {names[kind][0]}"
+    return t("constraint.other_kind", lang, wants=t(f"constraint.kind.{goal}", lang), kind=t(f"constraint.kind.{kind}", lang))
 
 
 def _commute(pairs: Pairs) -> np.ndarray:
@@ -69,9 +66,7 @@ def _commute(pairs: Pairs) -> np.ndarray:
 
 def _commute_reason(pairs: Pairs, i: int, lang: str) -> str:
     km, limit = pairs.distance_km[i], float(pairs.pcol("max_commute_km")[i])
-    if lang == "en":
-        return f"{km:.0f} km from home, beyond the limit of {limit:.0f} km"
-    return f"{km:.0f} km fra bosted, over grensen på {limit:.0f} km"
+    return t("constraint.beyond_commute", lang, km=f"{km:.0f}", limit=f"{limit:.0f}")
 
 
 def _licence(pairs: Pairs) -> np.ndarray:
@@ -84,8 +79,7 @@ def _licence_reason(pairs: Pairs, i: int, lang: str) -> str:
     need = pairs.world.openings.licence_mask[pairs.o[i]]
     held = pairs.world.participants.licence_mask[pairs.p[i]]
     missing = [c for b, c in enumerate(LICENCES) if (need & ~held) >> b & 1]
-    classes = ", ".join(missing)
-    return f"Requires driving licence class {classes}" if lang == "en" else f"Krever førerkort klasse {classes}"
+    return t("constraint.licence", lang, classes=", ".join(missing))
 
 
 CONSTRAINTS: tuple[HardConstraint, ...] = (

@@ -22,6 +22,7 @@ import numpy as np
 from matching import candidates, topk
 from matching.candidates import CONSTRAINTS
 from matching.criteria import BY_NAME
+from matching.explain import Explanation, FeatureExplanation
 from matching.features import FeatureSet, evaluate
 from matching.pairs import Pairs
 from matching.scoring import ScoringModel
@@ -29,7 +30,7 @@ from matching.topk import Ranked, top_k
 from matching.world import World
 
 #: Criteria evaluated last and only for pairs that can still make a list. Empty: since the
-#: costly levels are computed once per distinct key (criteria/by_key.py), the bounds and
+#: costly levels are computed once per distinct key (each criterion's `level`), the bounds and
 #: subsets cost more than they save (national 50k: 957 vs 1,284 ns CPU a pair).
 PRUNE_ORDER: tuple[str, ...] = ()
 #: The criteria whose levels differ between the World and its employer view (they read the
@@ -50,7 +51,7 @@ class Scored:
     opening_id: str
     score: float
     raw_score: float
-    explanation: dict[str, Any]
+    explanation: Explanation
 
 
 def _concat(parts: list[Pairs], world: World, as_of: dt.date) -> Pairs:
@@ -106,13 +107,10 @@ class MatchEngine:
 
     def _scored(self, pairs: Pairs, i: int, score, raw, fs: FeatureSet, contrib) -> Scored:
         values = fs.values_at(i)
-        explanation = {
-            "intercept": self.model.intercept,
-            "features": {
-                c.name: {"level": int(fs.levels[i, j]), "contribution": float(contrib[i, j]), "values": values[c.name]}
-                for j, c in enumerate(self.criteria)
-            },
-        }
+        explanation = Explanation(self.model.intercept, {
+            c.name: FeatureExplanation(int(fs.levels[i, j]), float(contrib[i, j]), values[c.name])
+            for j, c in enumerate(self.criteria)
+        })
         return Scored(
             str(self.world.participants.ids[pairs.p[i]]), str(self.world.openings.ids[pairs.o[i]]),
             float(score[i]), float(raw[i]), explanation,
@@ -214,12 +212,12 @@ class MatchEngine:
         shared = np.zeros((len(union), len(crit)), dtype=np.uint8, order="F")
         for j, c in enumerate(crit):
             if c.name not in VIEW_DEPENDENT:
-                shared[:, j] = c.level_of(union)
+                shared[:, j] = c.level(union)
         lw, le = np.asfortranarray(shared[inv[:len(kw)]]), np.asfortranarray(shared[inv[len(kw):]])
         for j, c in enumerate(crit):
             if c.name in VIEW_DEPENDENT:
-                lw[:, j] = c.level_of(pw)
-                le[:, j] = c.level_of(pe)
+                lw[:, j] = c.level(pw)
+                le[:, j] = c.level(pe)
         return lw, le
 
     def _ranked_side(self, p_idx, k: int, max_pairs: int, candidate_batch: int, by_opening: bool) -> tuple[Ranked, int]:
@@ -274,7 +272,7 @@ class MatchEngine:
         known = np.full(len(pairs), self.model.intercept)
         for j, c in enumerate(crit):
             if j not in later:
-                levels[:, j] = c.level_of(pairs)
+                levels[:, j] = c.level(pairs)
                 known += weights[j][levels[:, j]]
         for step, j in enumerate(later):
             rest = later[step:]
@@ -283,11 +281,11 @@ class MatchEngine:
             keep = (hi >= topk.kth_floor(pairs.p, lo, k)) | (hi >= topk.kth_floor(pairs.o, lo, k))
             if not keep.all():
                 pairs, levels, known = pairs.subset(keep), levels[keep], known[keep]
-            levels[:, j] = crit[j].level_of(pairs)
+            levels[:, j] = crit[j].level(pairs)
             known += weights[j][levels[:, j]]
         return pairs, levels
 
-    def explanations(self, p_idx, o_idx, levels: np.ndarray, model: ScoringModel | None = None) -> list[dict[str, Any]]:
+    def explanations(self, p_idx, o_idx, levels: np.ndarray, model: ScoringModel | None = None) -> list[Explanation]:
         """Explanations of stored pairs: the levels (and so the contributions) the run scored,
         with the values the reasons quote taken from today's data."""
         model = model or self.model
@@ -295,13 +293,12 @@ class MatchEngine:
         pairs = Pairs.build(self.world, p_idx, o_idx, self.as_of.toordinal())
         if len(pairs) == 0:
             return []
-        values = evaluate(pairs, criteria).values_at
         levels = np.asarray(levels, dtype=np.int64)
+        values = FeatureSet(criteria, levels, pairs).values_at  # the stored levels; values for these pairs only
         contrib = model.contributions(levels)
-        return [{"intercept": model.intercept,
-                 "features": {c.name: {"level": int(levels[i, j]), "contribution": float(contrib[i, j]),
-                                       "values": vals[c.name]}
-                              for j, c in enumerate(criteria)}}
+        return [Explanation(model.intercept, {
+                    c.name: FeatureExplanation(int(levels[i, j]), float(contrib[i, j]), vals[c.name])
+                    for j, c in enumerate(criteria)})
                 for i, vals in ((i, values(i)) for i in range(len(pairs)))]
 
     def explain_pair(self, p: int, o: int, lang: str = "nb") -> dict[str, Any]:

@@ -1,4 +1,8 @@
-"""Evaluate every criterion over a set of pairs: the level matrix the model scores."""
+"""Evaluate every criterion over a set of pairs: the level matrix the model scores.
+
+Levels are computed for every pair (each criterion's fast path); the values a reason
+quotes only for the pairs that are shown (`take` the winners first, then `values_at`).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -13,7 +17,7 @@ from matching.pairs import Pairs
 class FeatureSet:
     criteria: tuple[Criterion, ...]
     levels: np.ndarray  # (n_pairs, n_criteria) uint8, column-major (one criterion = one contiguous column)
-    values: dict[str, dict[str, np.ndarray]]  # criterion → template values
+    pairs: Pairs
     _lists: dict[str, dict[str, list]] | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
@@ -21,8 +25,7 @@ class FeatureSet:
 
     def take(self, idx: np.ndarray) -> FeatureSet:
         """These pairs only: a ranked list explains its top k, not every candidate scored."""
-        return FeatureSet(self.criteria, self.levels[idx],
-                          {c: {k: np.asarray(v)[idx] for k, v in vals.items()} for c, vals in self.values.items()})
+        return FeatureSet(self.criteria, self.levels[idx], self.pairs.subset(idx))
 
     def values_at(self, i: int) -> dict[str, dict]:
         """Plain-Python template values of pair i (JSON-ready)."""
@@ -30,9 +33,10 @@ class FeatureSet:
         return {c: {k: v[i] for k, v in vals.items()} for c, vals in lists.items()}
 
     def _plain(self) -> dict[str, dict[str, list]]:
-        # Converted once per feature set: per-pair numpy scalar conversion dominated the batch.
+        # Computed and converted once per feature set, for its pairs only: per-pair numpy
+        # scalar conversion dominated the batch.
         if self._lists is None:
-            self._lists = {c: {k: _plain_list(v) for k, v in vals.items()} for c, vals in self.values.items()}
+            self._lists = {c.name: {k: _plain_list(v) for k, v in c.values(self.pairs).items()} for c in self.criteria}
         return self._lists
 
 
@@ -43,11 +47,13 @@ def _plain_list(arr: np.ndarray) -> list:
     return arr.tolist()
 
 
-def evaluate(pairs: Pairs, criteria: tuple[Criterion, ...] = ALL) -> FeatureSet:
-    levels = np.zeros((len(pairs), len(criteria)), dtype=np.uint8, order="F")
-    values = {}
+def levels(pairs: Pairs, criteria: tuple[Criterion, ...] = ALL) -> np.ndarray:
+    """(n_pairs, n_criteria) uint8 levels, column-major."""
+    out = np.zeros((len(pairs), len(criteria)), dtype=np.uint8, order="F")
     for j, crit in enumerate(criteria):
-        ev = crit.evaluate(pairs)
-        levels[:, j] = ev.level
-        values[crit.name] = ev.values
-    return FeatureSet(criteria, levels, values)
+        out[:, j] = crit.level(pairs)
+    return out
+
+
+def evaluate(pairs: Pairs, criteria: tuple[Criterion, ...] = ALL) -> FeatureSet:
+    return FeatureSet(criteria, levels(pairs, criteria), pairs)

@@ -97,7 +97,9 @@ def _warm(world: World, as_of) -> candidates.Index:
     index.warm(as_of)
     for pairs in (index.for_participants(np.arange(min(1, len(world.participants))), as_of),
                   index.for_openings(np.arange(min(1, len(world.openings))), as_of)):
-        evaluate(pairs, ALL)
+        features = evaluate(pairs, ALL)
+        if len(features):
+            features.values_at(0)  # what the reasons quote reads encodings of its own
     world.participants.index, world.openings.index  # noqa: B018 - cached lookups
     world.participants.id_rank, world.openings.id_rank  # noqa: B018 - the top-k tie-break
     return index

@@ -144,7 +144,7 @@ def train(conn: Connection, *, holdout_frac: float = 0.25, l2: float = 1.0) -> S
         },
         "hyperparameters": {"l2": l2, "holdout_frac": holdout_frac},
         "features": [{"name": c.name, "description": c.description, "direction": c.direction,
-                      "levels": [lv["en"] for lv in c.levels]} for c in ALL],
+                      "levels": [c.level_label(i, "en") for i in range(c.n_levels)]} for c in ALL],
         "libraries": _library_versions(),
         "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     })

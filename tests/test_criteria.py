@@ -22,8 +22,8 @@ def test_every_criterion_declares_ordered_levels_in_both_languages():
     for c in ALL:
         assert c.n_levels >= 2
         assert c.direction in ("increasing", "decreasing")
-        for level in c.levels:
-            assert level["nb"] and level["en"]
+        for level in range(c.n_levels):
+            assert c.level_label(level, "nb") and c.level_label(level, "en")
 
 
 @settings(max_examples=40, deadline=None)
@@ -38,7 +38,7 @@ def test_texts_quote_values_and_the_employer_view_hides_needs_and_homes(world, m
                 for r in rows:
                     assert r["text"].strip()
                 dist = next(r for r in rows if r["feature"] == "distance")
-                limit = f"{s.explanation['features']['distance']['values']['limit']:.0f}"
+                limit = f"{s.explanation.features['distance'].values['limit']:.0f}"
                 assert f"({'limit' if lang == 'en' else 'grense'} {limit} km)" in dist["text"]
     consent = dict(zip(world.participants.ids, world.participants.frame["shares_needs_with_employers"]))
     for items in engine.candidates(np.arange(len(world.openings)), k=100).values():
@@ -55,9 +55,9 @@ def test_texts_quote_values_and_the_employer_view_hides_needs_and_homes(world, m
                 seen = " ".join(r["text"].lower() for r in reasons(s.explanation, lang, max_positive=20, max_negative=20))
                 seen += " ".join(str(r["values"]) + r["text"].lower() for r in rows)
                 assert not [w for w in NEED_WORDS if w.lower() in seen]
-                adaptation = s.explanation["features"]["adaptation"]
-                assert adaptation["level"] == BY_NAME["adaptation"].not_assessed_level
-                assert adaptation["contribution"] == 0.0
+                adaptation = s.explanation.features["adaptation"]
+                assert adaptation.level == BY_NAME["adaptation"].not_assessed_level
+                assert adaptation.contribution == 0.0
 
 
 def test_adaptation_text_names_missing_needs_for_advisers():
@@ -82,9 +82,9 @@ def test_uninformative_values_are_never_headline_reasons(world, model):
     for items in engine.recommend(np.arange(len(world.participants)), k=100).values():
         for s in items:
             shown = {r["feature"] for r in reasons(s.explanation, "en", max_positive=20, max_negative=20)}
-            feats = s.explanation["features"]
-            if feats["adaptation"]["values"]["needs_mask"] == 0:
+            feats = s.explanation.features
+            if feats["adaptation"].values["needs_mask"] == 0:
                 assert "adaptation" not in shown
-            if feats["industry"]["values"]["prefs"] == 0:
+            if feats["industry"].values["prefs"] == 0:
                 assert "industry" not in shown
             assert {r["feature"] for r in feature_rows(s.explanation, "en")} == set(feats)

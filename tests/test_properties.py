@@ -103,7 +103,7 @@ def test_contributions_sum_exactly_to_the_raw_score(world, model):
     engine = MatchEngine(world, model, AS_OF)
     for items in engine.recommend(np.arange(len(world.participants)), k=10_000).values():
         for s in items:
-            total = s.explanation["intercept"] + sum(f["contribution"] for f in s.explanation["features"].values())
+            total = s.explanation.intercept + sum(f.contribution for f in s.explanation.features.values())
             assert abs(total - s.raw_score) < 1e-9
             assert abs(1 / (1 + np.exp(-s.raw_score)) - s.score) < 1e-12
             assert 0.0 <= s.score <= 1.0

@@ -102,7 +102,7 @@ def test_reasons_say_why_an_occupation_is_near(lang):
     world = _pair_world(["2223"], "5321", "Helsefagarbeider")
     entry = prox.proximity("2223", "5321")
     text = BY_NAME["occupation"].text(prox.CLOSE, MatchEngine(world, model, AS_OF).explain_pair(0, 0)
-                                      ["explanation"]["features"]["occupation"]["values"], lang)
+                                      ["explanation"].features["occupation"].values, lang)
     quoted = (f"shares {entry['shared_core']} of {entry['n_core']} core skills" if lang == "en"
               else f"deler {entry['shared_core']} av {entry['n_core']} kjerneferdigheter")
     assert quoted in text

@@ -188,7 +188,7 @@ def test_a_longer_job_elsewhere_never_takes_inferred_skills_away():
     both = participant_record("P-3", experience=[("4321", 2.0), ("8344", 8.0)])
     world = build_world([before, after, both], [opening])
     engine = MatchEngine(world, step_model(), AS_OF)
-    level = [engine.explain_pair(p, 0)["explanation"]["features"]["likely_skills"]["level"] for p in range(3)]
+    level = [engine.explain_pair(p, 0)["explanation"].features["likely_skills"].level for p in range(3)]
     assert level[1] == level[0] == 2 and level[2] == 4
     assert world.participants.inferred_from.tolist() == [4321, 9112, 8344]  # most years first
 
@@ -227,7 +227,7 @@ def test_adding_experience_never_lowers_likely_skills(experience, code, years):
                          participant_record("P-2", experience=experience + [(code, years)])],
                         [opening_record("O-1", "4321", "x", required=required)])
     engine = MatchEngine(world, step_model(), AS_OF)
-    level = [engine.explain_pair(p, 0)["explanation"]["features"]["likely_skills"]["level"] for p in range(2)]
+    level = [engine.explain_pair(p, 0)["explanation"].features["likely_skills"].level for p in range(2)]
     assert level[1] >= level[0]
 
 

@@ -138,4 +138,4 @@ def test_only_the_declared_criteria_depend_on_the_view(world):
     same = Pairs.build(view, pairs.p, pairs.o, AS_OF.toordinal())
     for c in ALL:
         if c.name not in engine_module.VIEW_DEPENDENT:
-            assert c.level_of(pairs).tolist() == c.level_of(same).tolist(), c.name
+            assert c.level(pairs).tolist() == c.level(same).tolist(), c.name

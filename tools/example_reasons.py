@@ -54,8 +54,8 @@ def main() -> None:
     codes = w.openings.code
 
     def likely(expl):
-        f = expl["features"].get("likely_skills")
-        return f is not None and f["values"]["covered"] > 0 and bool(str(f["values"].get("likely", "")))
+        f = expl.features.get("likely_skills")
+        return f is not None and f.values["covered"] > 0 and bool(str(f.values.get("likely", "")))
 
     no_skills = [i for i in range(len(parts)) if parts.listed_skills[i] == 0 and parts.inferred_from[i] >= 0]
     for p in no_skills:
@@ -74,7 +74,7 @@ def main() -> None:
             break
 
     def related_experience(expl):
-        f = expl["features"]["experience"]["values"]
+        f = expl.features["experience"].values
         return f["years_same"] == 0 and (f["years_close"] > 0 or f["years_near"] > 0)
 
     for p in range(len(parts)):

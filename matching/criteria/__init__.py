@@ -1,4 +1,8 @@
-"""The feature families, one module each; ALL is the order used by the model."""
+"""The feature families, one module each; ALL is the order used by the model.
+
+A module declares its criteria (`base.Criterion`, levels from one `base.Levels`
+declaration) in `CRITERIA`; its phrases live in the catalogues of `matching.messages`.
+"""
 from __future__ import annotations
 
 from matching.criteria import (
@@ -12,7 +16,7 @@ from matching.criteria import (
     requirements,
     skills,
 )
-from matching.criteria.base import Criterion, Evaluation
+from matching.criteria.base import Criterion, Levels
 
 ALL: tuple[Criterion, ...] = tuple(
     c
@@ -21,4 +25,4 @@ ALL: tuple[Criterion, ...] = tuple(
 )
 BY_NAME: dict[str, Criterion] = {c.name: c for c in ALL}
 
-__all__ = ["ALL", "BY_NAME", "Criterion", "Evaluation"]
+__all__ = ["ALL", "BY_NAME", "Criterion", "Levels"]

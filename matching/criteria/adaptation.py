@@ -14,58 +14,63 @@ from __future__ import annotations
 
 import numpy as np
 
-from matching.criteria.base import Criterion, Evaluation, bin_levels
+from matching.criteria.base import Criterion, Levels, PairValues, Values, t
 from matching.pairs import Pairs
 from matching.taxonomy import adaptations
 from matching.world import NEED_CODES, popcount
 
+COVERAGE = Levels.from_thresholds("adaptation", [0.5, 1.0 - 1e-9])
 
-def _evaluate(pairs: Pairs) -> Evaluation:
+
+def _masks(pairs: Pairs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(needs, covered needs, assessed) per pair; the masks of a pair not assessed are 0."""
     needs = pairs.world.participants.need_mask[pairs.p]
-    offered = pairs.world.openings.offered_mask[pairs.o]
-    covered = needs & offered
-    n_needs, n_cov = popcount(needs), popcount(covered)
-    share = np.where(n_needs > 0, n_cov / np.maximum(n_needs, 1), 1.0)
-    level = bin_levels(share, [0.5, 1.0 - 1e-9], "increasing")
+    covered = needs & pairs.world.openings.offered_mask[pairs.o]
     assessed = pairs.world.participants.needs_assessed[pairs.p]
     if not assessed.all():
-        level = np.where(assessed, level, coverage.not_assessed_level)
         needs, covered = np.where(assessed, needs, 0), np.where(assessed, covered, 0)
-    return Evaluation(level, {"needs_mask": needs, "covered_mask": covered})
+    return needs, covered, assessed
 
+
+def _level(pairs: Pairs) -> np.ndarray:
+    needs, covered, assessed = _masks(pairs)
+    n_needs, n_cov = popcount(needs), popcount(covered)
+    level = COVERAGE.bin(np.where(n_needs > 0, n_cov / np.maximum(n_needs, 1), 1.0))
+    return level if assessed.all() else np.where(assessed, level, coverage.not_assessed_level)
+
+
+def _values(pairs: Pairs) -> Values:
+    needs, covered, _ = _masks(pairs)
+    return {"needs_mask": needs, "covered_mask": covered}
 
 
 def codes_in(mask: int) -> list[str]:
     return [code for i, code in enumerate(NEED_CODES) if int(mask) >> i & 1]
 
 
-def _text(level: int, v, lang: str) -> str:
+def _text(level: int, v: PairValues, lang: str) -> str:
     needs, covered = codes_in(v["needs_mask"]), codes_in(v["covered_mask"])
     if not needs:
-        return "No registered adaptation needs" if lang == "en" else "Ingen registrerte behov for tilrettelegging"
+        return t("adaptation.no_needs", lang)
     missing = [c for c in needs if c not in covered]
-    names = lambda codes: ", ".join(adaptations.label(c, lang).lower() for c in codes)  # noqa: E731
+
+    def names(codes: list[str]) -> str:
+        return ", ".join(adaptations.label(c, lang).lower() for c in codes)
+
     if not missing:
-        return (f"The workplace offers every adaptation needed: {names(covered)}" if lang == "en"
-                else f"Arbeidsplassen tilbyr all tilrettelegging som trengs: {names(covered)}")
-    if lang == "en":
-        return f"Offers {len(covered)} of {len(needs)} adaptations needed; missing: {names(missing)}"
-    return f"Tilbyr {len(covered)} av {len(needs)} behov for tilrettelegging; mangler: {names(missing)}"
+        return t("adaptation.all_covered", lang, covered=names(covered))
+    return t("adaptation.some_missing", lang, n_covered=len(covered), n_needs=len(needs), missing=names(missing))
 
 
 coverage = Criterion(
     name="adaptation",
-    levels=(
-        {"nb": "under halvparten dekket", "en": "under half covered"},
-        {"nb": "minst halvparten dekket", "en": "at least half covered"},
-        {"nb": "alt dekket", "en": "all covered"},
-    ),
-    evaluate=_evaluate,
+    levels=COVERAGE,
+    level=_level,
+    values=_values,
     reason=_text,
     description="share of adaptation needs the employer/opening offers (no needs = 1)",
     sensitive=True,
-    not_assessed={"nb": "Behov for tilrettelegging er ikke delt med arbeidsgivere og inngår ikke i vurderingen",
-                  "en": "Adaptation needs are not shared with employers and are not part of this assessment"},
+    not_assessed="adaptation.not_assessed",
     uninformative=lambda v: int(v["needs_mask"]) == 0,
 )
 

@@ -2,52 +2,122 @@
 
 A criterion turns every candidate pair into one of a few ordered, labelled levels, worst
 first. The model learns one non-decreasing weight per level, so a better level can never
-lower a score (monotone by construction). `direction` says how the underlying raw value
-relates to the levels ("increasing": a larger value is a better level). Reason texts are
-templates filled with the pair's real values, in bokmål and English.
+lower a score (monotone by construction).
+
+One declaration per criterion: `Levels` states the levels once — from a threshold list
+(the binning, the level count and the label keys all follow from it) or as a number of
+categories — and their labels come from the message catalogues (`<key>.level.<i>`,
+:mod:`matching.messages`). A criterion's module holds both halves of its work:
+
+* ``level`` — every candidate pair's level, the batch's hot path: computed once per
+  distinct key where the costly levels depend on less than the pair;
+* ``values`` — what a reason quotes, computed only for the pairs a response or a stored
+  list shows, and ``reason`` renders them from catalogue phrases.
+
+Where the fast level and the quoted values come from different arithmetic,
+``level_of_values`` gives the level the values imply, and tests check the two agree
+(tests/test_levels.py). Adding a criterion is one module (declaration, ``level``,
+``values``, ``reason``) plus its catalogue entries.
+
+This module imports no criterion: the shared helpers of the fast paths live here.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar, cast
 
 import numpy as np
 
+from matching.messages import num, quoted_list, t
 from matching.pairs import Pairs
 
+Direction = Literal["increasing", "decreasing"]
+#: Arrays a reason quotes, one entry per pair.
 Values = dict[str, np.ndarray]
-Texts = Mapping[str, str]  # lang → template
+#: One pair's quoted values, as plain Python (what an explanation carries).
+PairValues = Mapping[str, Any]
+
+__all__ = ["Criterion", "Direction", "Levels", "PairValues", "Values", "cached", "compact", "num", "quoted_list", "t"]
 
 
 @dataclass(frozen=True)
-class Evaluation:
-    level: np.ndarray  # int level per pair, 0 = worst
-    values: Values  # arrays quoted by the templates, one entry per pair
+class Levels:
+    """A criterion's ordered levels, worst first, labelled ``<key>.level.<i>`` in the catalogues.
+
+    Declare them once with :meth:`from_thresholds` (the binning and the level count follow
+    from the threshold list) or :meth:`categories` (the criterion computes the level itself).
+    Criteria that share labels share a key (``norwegian`` and ``education``: "requirement").
+    """
+
+    key: str
+    count: int
+    thresholds: tuple[float, ...] = ()
+    direction: Direction = "increasing"
+
+    @classmethod
+    def from_thresholds(cls, key: str, thresholds: Sequence[float], direction: Direction = "increasing") -> Levels:
+        """For "increasing", value >= threshold[i] lifts a level; for "decreasing",
+        value <= threshold[i] lifts a level (thresholds listed worst → best)."""
+        return cls(key, len(thresholds) + 1, tuple(float(x) for x in thresholds), direction)
+
+    @classmethod
+    def categories(cls, key: str, count: int) -> Levels:
+        return cls(key, count)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def bin(self, value: np.ndarray) -> np.ndarray:
+        """Level index of each value (int64)."""
+        if not self.thresholds:
+            raise TypeError(f"levels {self.key!r} are categories, not thresholds: nothing to bin")
+        value = np.asarray(value, dtype=float)
+        level = np.zeros(value.shape, dtype=np.int64)
+        for thr in self.thresholds:
+            level += (value >= thr) if self.direction == "increasing" else (value <= thr)
+        return level
+
+    def label_keys(self) -> tuple[str, ...]:
+        return tuple(f"{self.key}.level.{i}" for i in range(self.count))
+
+    def label(self, level: int, lang: str) -> str:
+        return t(self.label_keys()[level], lang)
+
+
+NOT_ASSESSED = "level.not_assessed"
 
 
 @dataclass(frozen=True)
 class Criterion:
     name: str
-    levels: tuple[Texts, ...]  # short level labels, worst → best
-    evaluate: Callable[[Pairs], Evaluation]
-    reason: Callable[[int, Mapping[str, Any], str], str]  # (level, values, lang) → text
-    direction: Literal["increasing", "decreasing"] = "increasing"
+    levels: Levels
+    #: Every pair's level (int array, 0 = worst): the fast path, run on every candidate pair.
+    level: Callable[[Pairs], np.ndarray]
+    #: What the reason quotes, for the pairs that are shown only.
+    values: Callable[[Pairs], Values]
+    #: (level, one pair's values, lang) → text, from catalogue phrases.
+    reason: Callable[[int, PairValues, str], str]
     description: str = ""
     #: Health-related (GDPR art. 9): an employer-facing view weighs it only with consent.
     sensitive: bool = False
-    #: The reason for a pair the criterion was deliberately not assessed on (level
-    #: `not_assessed_level`, contribution 0): e.g. needs not shared with employers.
-    not_assessed: Texts | None = field(default=None)
+    #: Catalogue key of the reason for a pair the criterion was deliberately not assessed on
+    #: (level `not_assessed_level`, contribution 0): e.g. needs not shared with employers.
+    not_assessed: str | None = field(default=None)
     #: True where the pair's values say nothing about fit (e.g. no needs registered): the
     #: criterion still scores and shows in the full explanation, but is not a headline reason.
-    uninformative: Callable[[Mapping[str, Any]], bool] | None = field(default=None)
-    #: Levels only, the same as ``evaluate(pairs).level`` but cheaper (the batch needs no values).
-    fast_level: Callable[[Pairs], np.ndarray] | None = field(default=None)
+    uninformative: Callable[[PairValues], bool] | None = field(default=None)
+    #: The level the quoted values imply, where ``level`` reaches it by other arithmetic (the
+    #: per-key fast paths); tests check ``level(pairs) == level_of_values(values(pairs))``.
+    level_of_values: Callable[[Values], np.ndarray] | None = field(default=None)
 
     @property
     def n_levels(self) -> int:
         return len(self.levels)
+
+    @property
+    def direction(self) -> Direction:
+        return self.levels.direction
 
     @property
     def not_assessed_level(self) -> int:
@@ -56,34 +126,36 @@ class Criterion:
         did not exist, whatever the data behind it."""
         return len(self.levels)
 
-    def level_of(self, pairs: Pairs) -> np.ndarray:
-        return self.fast_level(pairs) if self.fast_level is not None else self.evaluate(pairs).level
-
     def level_label(self, level: int, lang: str) -> str:
         if level == self.not_assessed_level:
-            return NOT_ASSESSED_LABEL[lang]
-        return self.levels[level][lang]
+            return t(NOT_ASSESSED, lang)
+        return self.levels.label(level, lang)
 
-    def text(self, level: int, values: Mapping[str, Any], lang: str) -> str:
+    def text(self, level: int, values: PairValues, lang: str) -> str:
         if level == self.not_assessed_level:
-            return (self.not_assessed or NOT_ASSESSED_LABEL)[lang]
+            return t(self.not_assessed or NOT_ASSESSED, lang)
         return self.reason(level, values, lang)
 
 
-NOT_ASSESSED_LABEL: Texts = {"nb": "ikke vurdert", "en": "not assessed"}
+# ---------------------------------------------------------------------------- fast-path helpers
 
 
-def bin_levels(value: np.ndarray, thresholds: list[float], direction: str) -> np.ndarray:
-    """Level index from thresholds: for "increasing", value >= threshold[i] lifts a level;
-    for "decreasing", value <= threshold[i] lifts a level (thresholds listed worst → best)."""
-    value = np.asarray(value, dtype=float)
-    level = np.zeros(value.shape, dtype=np.int64)
-    for thr in thresholds:
-        level += (value >= thr) if direction == "increasing" else (value <= thr)
-    return level
+def compact(p: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(distinct rows, each pair's position among them), linear in pairs + n, no sort."""
+    mark = np.zeros(n, dtype=bool)
+    mark[p] = True
+    rows = np.flatnonzero(mark)
+    pos = np.zeros(n, dtype=np.int64)
+    pos[rows] = np.arange(len(rows))
+    return rows, pos[p]
 
 
-def num(x: float, lang: str, max_decimals: int = 1) -> str:
-    """A number as a person writes it: no trailing zeros, decimal comma in bokmål."""
-    text = f"{float(x):.{max_decimals}f}".rstrip("0").rstrip(".") if max_decimals else f"{float(x):.0f}"
-    return text.replace(".", ",") if lang != "en" else text
+T = TypeVar("T")
+
+
+def cached(obj: object, name: str, build: Callable[[], T]) -> T:
+    """``build()`` once per object (a snapshot's table or encoding), kept on the object."""
+    hit = obj.__dict__.get(name)
+    if hit is None:
+        hit = obj.__dict__[name] = build()
+    return cast(T, hit)

@@ -5,35 +5,36 @@ import datetime as dt
 
 import numpy as np
 
-from matching.criteria.base import Criterion, Evaluation, bin_levels
+from matching.criteria.base import Criterion, Levels, PairValues, Values, t
 from matching.pairs import Pairs
 
+TIME_LEFT = Levels.from_thresholds("deadline", [7, 30])  # days
 NO_DEADLINE_DAYS = 365
 
 
-def _evaluate(pairs: Pairs) -> Evaluation:
+def _days(pairs: Pairs) -> tuple[np.ndarray, np.ndarray]:
+    """(days left, deadline ordinal or 0 for none) per pair."""
     deadline = pairs.world.openings.deadline_ord[pairs.o]
     has = deadline < 10**7
-    days = np.where(has, deadline - pairs.as_of, NO_DEADLINE_DAYS)
-    return Evaluation(bin_levels(days, [7, 30], "increasing"),
-                      {"days": days, "deadline": np.where(has, deadline, 0)})
+    return np.where(has, deadline - pairs.as_of, NO_DEADLINE_DAYS), np.where(has, deadline, 0)
 
 
-def _text(level: int, v, lang: str) -> str:
+def _values(pairs: Pairs) -> Values:
+    days, deadline = _days(pairs)
+    return {"days": days, "deadline": deadline}
+
+
+def _text(level: int, v: PairValues, lang: str) -> str:
     if int(v["deadline"]) == 0:
-        return "No application deadline" if lang == "en" else "Ingen søknadsfrist"
-    days, date = int(v["days"]), dt.date.fromordinal(int(v["deadline"])).isoformat()
-    return f"Application deadline in {days} days ({date})" if lang == "en" else f"Søknadsfrist om {days} dager ({date})"
+        return t("deadline.none", lang)
+    return t("deadline.in_days", lang, days=int(v["days"]), date=dt.date.fromordinal(int(v["deadline"])).isoformat())
 
 
 time_left = Criterion(
     name="deadline",
-    levels=(
-        {"nb": "under en uke", "en": "under a week"},
-        {"nb": "1–4 uker", "en": "1–4 weeks"},
-        {"nb": "over 4 uker eller ingen frist", "en": "over 4 weeks or no deadline"},
-    ),
-    evaluate=_evaluate,
+    levels=TIME_LEFT,
+    level=lambda pairs: TIME_LEFT.bin(_days(pairs)[0]),
+    values=_values,
     reason=_text,
     description="days from today (or the suggestion date in training) to the application deadline",
 )

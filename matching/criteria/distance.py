@@ -14,24 +14,28 @@ from __future__ import annotations
 
 import numpy as np
 
-from matching.criteria.base import Criterion, Evaluation, bin_levels, num
+from matching.criteria.base import Criterion, Levels, PairValues, Values, num, t
 from matching.pairs import Pairs
 
+#: Distance as a share of the participant's limit.
+SHARE_OF_LIMIT = Levels.from_thresholds("distance", [0.75, 0.5, 0.25], "decreasing")
+#: The grid of distances an employer-facing reason may quote (km).
+BAND_EDGES = np.array([0.0, 5.0, 15.0, 30.0, np.inf])
 
-def _evaluate(pairs: Pairs) -> Evaluation:
+
+def _level(pairs: Pairs) -> np.ndarray:
+    # from the home, or from the centre of the home area in the employer view
+    return SHARE_OF_LIMIT.bin(pairs.distance_km / pairs.pcol("max_commute_km").astype(float))
+
+
+def _values(pairs: Pairs) -> Values:
     limit = pairs.pcol("max_commute_km").astype(float)
     km = pairs.distance_km
     if not pairs.world.participants.located_by_area:
-        return Evaluation(bin_levels(km / limit, LEVELS, "decreasing"), {"km": km, "limit": limit})
-    km = pairs.distance_km  # from the centre of the home area
+        return {"km": km, "limit": limit}
     radius = pairs.world.participants.area_radius_km[pairs.p]
     lo, hi = band_edges(km - radius, km + radius)
-    return Evaluation(bin_levels(km / limit, LEVELS, "decreasing"), {"km": km, "limit": limit, "band_lo": lo, "band_hi": hi})
-
-
-LEVELS = [0.75, 0.5, 0.25]
-#: The grid of distances an employer-facing reason may quote (km).
-BAND_EDGES = np.array([0.0, 5.0, 15.0, 30.0, np.inf])
+    return {"km": km, "limit": limit, "band_lo": lo, "band_hi": hi}
 
 
 def band_edges(near: np.ndarray, far: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -43,38 +47,31 @@ def band_edges(near: np.ndarray, far: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return lo, hi
 
 
-def band(lo: float, hi: float) -> str:
-    """"under 5 km", "5–15 km", "over 30 km", "" for no bound at all (same words in bokmål)."""
+def band(lo: float, hi: float, lang: str = "nb") -> str:
+    """"under 5 km", "5–15 km", "over 30 km", "" for no bound at all."""
     if lo <= 0 and hi == np.inf:
         return ""
     if lo <= 0:
-        return f"under {hi:.0f} km"
+        return t("distance.band_under", lang, hi=f"{hi:.0f}")
     if hi == np.inf:
-        return f"over {lo:.0f} km"
-    return f"{lo:.0f}–{hi:.0f} km"
+        return t("distance.band_over", lang, lo=f"{lo:.0f}")
+    return t("distance.band_between", lang, lo=f"{lo:.0f}", hi=f"{hi:.0f}")
 
 
-def _text(level: int, v, lang: str) -> str:
+def _text(level: int, v: PairValues, lang: str) -> str:
     if "band_lo" in v:
-        b = band(float(v["band_lo"]), float(v["band_hi"]))
-        if lang == "en":
-            return f"Lives {b} away" if b else "Distance from home not stated (a large home area)"
-        return f"Bor {b} unna" if b else "Avstand fra bosted oppgis ikke (stort bostedsområde)"
+        b = band(float(v["band_lo"]), float(v["band_hi"]), lang)
+        return t("distance.lives", lang, band=b) if b else t("distance.not_stated", lang)
     km = num(v["km"], lang, 1 if float(v["km"]) < 10 else 0)
-    limit = num(v["limit"], lang, 0)
-    return f"{km} km from home (limit {limit} km)" if lang == "en" else f"{km} km fra bosted (grense {limit} km)"
+    return t("distance.km", lang, km=km, limit=num(v["limit"], lang, 0))
+
 
 commute = Criterion(
     name="distance",
-    levels=(
-        {"nb": "over 75 % av grensen", "en": "over 75 % of the limit"},
-        {"nb": "50–75 % av grensen", "en": "50–75 % of the limit"},
-        {"nb": "25–50 % av grensen", "en": "25–50 % of the limit"},
-        {"nb": "under 25 % av grensen", "en": "under 25 % of the limit"},
-    ),
-    evaluate=_evaluate,
+    levels=SHARE_OF_LIMIT,
+    level=_level,
+    values=_values,
     reason=_text,
-    direction="decreasing",
     description="distance from home as a share of the participant's max commute",
 )
 

@@ -14,93 +14,137 @@ from __future__ import annotations
 
 import numpy as np
 
-from matching.criteria import by_key
-from matching.criteria.base import Criterion, Evaluation, bin_levels, num
+from matching.criteria.base import Criterion, Levels, PairValues, Values, cached, compact, num, t
 from matching.pairs import Pairs
 from matching.taxonomy import occupations
 from matching.taxonomy import proximity as prox
 
+# ---------------------------------------------------------------------------- proximity
 
-def _proximity(pairs: Pairs) -> Evaluation:
+PROXIMITY = Levels.categories("occupation", 5)  # far, related, near, close, same (prox.FAR … prox.SAME)
+
+
+def _proximity_level(pairs: Pairs) -> np.ndarray:
+    """Best proximity level over the participant's desired codes, once per distinct
+    (participant, opening code): a (participant × code) table per chunk, the max of the level
+    table's rows (level dominates the rank key, so the cell ``best_match`` quotes has the
+    maximal level)."""
+    n = len(pairs)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    w, tab = pairs.world, prox.table()
+    target = _styrk_rows(pairs)
+    rows, pl = compact(pairs.p, len(w.participants))
+    desired = np.asarray(w.participants.desired_codes[rows], dtype=np.int64)
+    if desired.shape[1] == 0:
+        desired = np.full((len(rows), 1), -1, dtype=np.int64)
+    per_p = tab.level[tab.rows(desired)].max(axis=1)  # (participants, codes + 1)
+    return per_p[pl, target].astype(np.int64)
+
+
+def _styrk_rows(pairs: Pairs) -> np.ndarray:
+    """Each pair's opening code as a row of the proximity table (rows cached per snapshot)."""
+    openings = pairs.world.openings
+    return cached(openings, "_styrk_rows", lambda: prox.table().rows(openings.code))[pairs.o]
+
+
+def _proximity_values(pairs: Pairs) -> Values:
     codes = pairs.world.participants.desired_codes[pairs.p]
     target = pairs.world.openings.code[pairs.o]
     best = prox.best_match(codes, target)
-    level = best.pop("level")
-    return Evaluation(level, {**best, "opening_code": target, "title": pairs.ocol("title")})
+    del best["level"]
+    return {**best, "opening_code": target, "title": pairs.ocol("title")}
+
+
+def _proximity_of_values(v: Values) -> np.ndarray:
+    """The level of the desired code the reason quotes to the opening's."""
+    desired = np.asarray(v["desired_code"], dtype=np.int64).reshape(-1, 1)
+    return prox.level_matrix(desired, v["opening_code"]).reshape(-1).astype(np.int64)
 
 
 def _occ_name(code: int, lang: str = "nb") -> str:
     code_s = f"{int(code):04d}"
-    return occupations.name_en(code_s) if lang == "en" else occupations.name(code_s)
+    return occupations.label(code_s, lang)
 
 
 _HIERARCHY = {  # shared leading STYRK digits → what the pair shares
-    3: {"nb": "samme yrkesgruppe i STYRK-08", "en": "same STYRK-08 minor group"},
-    2: {"nb": "samme undergruppe i STYRK-08", "en": "same STYRK-08 sub-major group"},
-    1: {"nb": "samme hovedgruppe i STYRK-08", "en": "same STYRK-08 major group"},
+    3: "occupation.same_minor_group",
+    2: "occupation.same_sub_major_group",
+    1: "occupation.same_major_group",
 }
+_HOW = {prox.CLOSE: "occupation.close", prox.NEAR: "occupation.near", prox.RELATED: "occupation.related"}
 
 
-def _evidence(v, lang: str) -> list[str]:
+def _evidence(v: PairValues, lang: str) -> list[str]:
     """Why the pair is at its level, strongest fact first, quoting the table's values."""
     out = []
     shared, core, subst, digits = int(v["shared_core"]), int(v["n_core"]), int(v["substitute_pct"]), int(v["shared_digits"])
     if shared >= prox.RELATED_MIN or (shared and shared / max(core, 1) >= prox.NEAR_SHARE):
-        out.append(f"shares {shared} of {core} core skills" if lang == "en"
-                   else f"deler {shared} av {core} kjerneferdigheter")
+        out.append(t("occupation.shares_core", lang, shared=shared, core=core))
     if subst:
-        often = subst >= 75
-        out.append(("often" if often else "sometimes") + " a substitute occupation (Swedish labour-market data)"
-                   if lang == "en" else
-                   ("ofte" if often else "av og til") + " et erstatningsyrke (svenske arbeidsmarkedsdata)")
+        out.append(t("occupation.substitute_often" if subst >= 75 else "occupation.substitute_sometimes", lang))
     if digits in _HIERARCHY:
-        out.append(_HIERARCHY[digits][lang])
+        out.append(t(_HIERARCHY[digits], lang))
     return out
 
 
-def _proximity_text(level: int, v, lang: str) -> str:
-    job = f"{v['title']} ({_occ_name(v['opening_code'], lang).lower()})"
+def _proximity_text(level: int, v: PairValues, lang: str) -> str:
+    job = t("occupation.job", lang, title=v["title"], occupation=_occ_name(v["opening_code"], lang).lower())
     if level == prox.SAME:
-        return f"Desired occupation: {job}" if lang == "en" else f"Ønsket yrke: {job}"
+        return t("occupation.same", lang, job=job)
     if level == prox.FAR:
-        return f"{job} is far from the desired occupations" if lang == "en" else f"{job} er langt fra ønskede yrker"
+        return t("occupation.far", lang, job=job)
     wanted = _occ_name(v["desired_code"], lang).lower()
-    why = "; ".join(_evidence(v, lang))
-    if lang == "en":
-        how = {3: "close to", 2: "near", 1: "related to"}[level]
-        return f"{job} is {how} the desired occupation {wanted}: {why}"
-    how = {3: "ligger nært", 2: "ligger nær", 1: "er beslektet med"}[level]
-    return f"{job} {how} ønsket yrke {wanted}: {why}"
+    return t(_HOW[level], lang, job=job, wanted=wanted, why="; ".join(_evidence(v, lang)))
 
 
 proximity = Criterion(
     name="occupation",
-    levels=(
-        {"nb": "ulikt yrkesfelt", "en": "different field"},
-        {"nb": "beslektet felt", "en": "related field"},
-        {"nb": "nær", "en": "near"},
-        {"nb": "nært beslektet", "en": "close"},
-        {"nb": "samme yrke", "en": "same occupation"},
-    ),
-    evaluate=_proximity,
+    levels=PROXIMITY,
+    level=_proximity_level,
+    values=_proximity_values,
     reason=_proximity_text,
-    fast_level=by_key.occupation_level,
+    level_of_values=_proximity_of_values,
     description="closest desired occupation: STYRK-08 hierarchy, shared ESCO core skills, substitutability",
 )
 
+# ---------------------------------------------------------------------------- experience
 
-EXPERIENCE_BINS = [0.01, 1.0, 3.0]
+EXPERIENCE = Levels.from_thresholds("experience", [0.01, 1.0, 3.0])
 #: Share of a year of experience that counts, by the proximity level of the occupation it was
 #: in to the opening's (index = level: far, related, near, close, same).
 EXPERIENCE_CREDIT = np.array([0.0, 0.0, 0.5, 1.0, 1.0])
 
 
-def _experience(pairs: Pairs) -> Evaluation:
+def experience_years(pairs: Pairs) -> np.ndarray:
+    """Credited years, summed over the participant's entries in column order (as
+    ``_experience_values`` does), once per distinct (participant, opening code)."""
+    n = len(pairs)
+    if n == 0:
+        return np.zeros(0)
+    w, tab = pairs.world, prox.table()
+    codes, years = w.participants.experience
+    target = _styrk_rows(pairs)
+    rows, pl = compact(pairs.p, len(w.participants))
+    width = len(tab.codes) + 1
+    key = pl * width + target
+    mark = np.zeros(len(rows) * width, dtype=bool)
+    mark[key] = True
+    need = np.flatnonzero(mark)
+    kp, kt = rows[need // width], need % width
+    c, y = codes[kp], years[kp]
+    total = (y * EXPERIENCE_CREDIT[prox.level_of_rows(tab.rows(c), kt)]).sum(axis=1)
+    table = np.zeros(len(mark))
+    table[need] = total
+    return table[key]
+
+
+def _experience_values(pairs: Pairs) -> Values:
     all_codes, all_years = pairs.world.participants.experience  # MAX_CODES columns, -1 padded
     codes, years = all_codes[pairs.p], all_years[pairs.p]
     target = pairs.world.openings.code[pairs.o]
     level = prox.level_matrix(codes, target)
-    total = (years * EXPERIENCE_CREDIT[level]).sum(axis=1)  # the level; by_key sums the same way
+    total = (years * EXPERIENCE_CREDIT[level]).sum(axis=1)  # experience_years sums the same way
     values = {"years": total, "opening_code": target}
     for name, lv in (("same", prox.SAME), ("close", prox.CLOSE), ("near", prox.NEAR)):
         values[f"years_{name}"] = (years * (level == lv)).sum(axis=1)
@@ -110,38 +154,32 @@ def _experience(pairs: Pairs) -> Evaluation:
     detail = ["|".join(f"{c}:{y:g}" for c, y in zip(cr, yr) if c >= 0 and y > 0)
               for cr, yr in zip(all_codes[uniq].tolist(), all_years[uniq].tolist())]
     values["detail"] = np.array(detail, dtype=object)[inv]
-    return Evaluation(bin_levels(total, EXPERIENCE_BINS, "increasing"), values)
+    return values
 
 
 def _years(years: float, lang: str) -> str:
-    text = num(years, lang)
-    return text + (" år" if lang != "en" else " year" if years == 1 else " years")
+    return t("experience.years_one" if years == 1 else "experience.years_other", lang, n=num(years, lang))
 
 
 def _related(jobs: list[tuple[str, float]], total: float, close: bool, lang: str) -> str:
     """"3 years in a closely related occupation (X)", or with several, each with its years."""
-    en = lang == "en"
-    name = occupations.name_en if en else occupations.name
     if len(jobs) == 1:
-        kind = ("a closely related occupation" if close else "a related occupation") if en else \
-            ("et nært beslektet yrke" if close else "et beslektet yrke")
-        return f"{_years(total, lang)} {'in' if en else 'i'} {kind} ({name(jobs[0][0]).lower()})"
-    kind = ("closely related occupations" if close else "related occupations") if en else \
-        ("nært beslektede yrker" if close else "beslektede yrker")
-    q = ('"{}"' if en else "«{}»")
-    each = ", ".join(f"{q.format(name(c).lower())}: {num(y, lang)}" for c, y in jobs)
-    return f"{_years(total, lang)} {'in' if en else 'i'} {kind} ({each})"
+        kind = t("experience.a_close_occupation" if close else "experience.a_near_occupation", lang)
+        each = occupations.label(jobs[0][0], lang).lower()
+    else:
+        kind = t("experience.close_occupations" if close else "experience.near_occupations", lang)
+        each = ", ".join(f"{t('quote', lang, text=occupations.label(c, lang).lower())}: {num(y, lang)}" for c, y in jobs)
+    return t("experience.in_related", lang, years=_years(total, lang), kind=kind, jobs=each)
 
 
-def _experience_text(level: int, v, lang: str) -> str:
+def _experience_text(level: int, v: PairValues, lang: str) -> str:
     """Years in the opening's own unit group are "in the field"; years elsewhere name the
     participant's own occupations, each with its years, never the opening's: three years as
     a car driver are not lorry-driving experience, however close the table puts the two."""
-    en = lang == "en"
     opening = f"{int(v['opening_code']):04d}"
     occ = _occ_name(v["opening_code"], lang).lower()
     if level == 0:
-        return f"No experience in this field ({occ})" if en else f"Ingen erfaring innen feltet ({occ})"
+        return t("experience.none", lang, occupation=occ)
     jobs: dict[int, list[tuple[str, float]]] = {prox.CLOSE: [], prox.NEAR: []}
     for item in str(v.get("detail") or "").split("|"):
         if item:
@@ -153,33 +191,26 @@ def _experience_text(level: int, v, lang: str) -> str:
     parts = []
     if num(v["years_same"], lang) != "0":
         y = float(v["years_same"])
-        parts.append(f"{_years(y, lang)} of experience in the field ({occ})" if en
-                     else f"{num(y, lang)} års erfaring innen feltet ({occ})")
+        parts.append(t("experience.in_field", lang, n=num(y, lang), years=_years(y, lang), occupation=occ))
     if num(v["years_close"], lang) != "0" and jobs[prox.CLOSE]:
         parts.append(_related(sorted(jobs[prox.CLOSE], key=lambda j: -j[1]), float(v["years_close"]), True, lang))
     if num(v["years_near"], lang) != "0" and jobs[prox.NEAR]:
-        share = EXPERIENCE_CREDIT[prox.NEAR]
-        counted = ("counted half" if en else "teller halvt") if share == 0.5 else \
-            (f"counted at {share:.0%}" if en else f"teller {num(share * 100, lang)} %")
-        parts.append(f"{_related(sorted(jobs[prox.NEAR], key=lambda j: -j[1]), float(v['years_near']), False, lang)}"
-                     f", {counted}")
+        share = float(EXPERIENCE_CREDIT[prox.NEAR])
+        related = _related(sorted(jobs[prox.NEAR], key=lambda j: -j[1]), float(v["years_near"]), False, lang)
+        parts.append(t("experience.counted_half", lang, related=related) if share == 0.5 else
+                     t("experience.counted_share", lang, related=related, percent=num(share * 100, lang)))
     if not parts:
-        return (f"Less than a month of experience in the field or related work ({occ})" if en
-                else f"Under en måned erfaring innen feltet eller beslektet arbeid ({occ})")
+        return t("experience.under_a_month", lang, occupation=occ)
     return "; ".join(parts)
 
 
 experience = Criterion(
     name="experience",
-    levels=(
-        {"nb": "ingen erfaring", "en": "no experience"},
-        {"nb": "under 1 år", "en": "under 1 year"},
-        {"nb": "1–3 år", "en": "1–3 years"},
-        {"nb": "3 år eller mer", "en": "3 years or more"},
-    ),
-    evaluate=_experience,
+    levels=EXPERIENCE,
+    level=lambda pairs: EXPERIENCE.bin(experience_years(pairs)),
+    values=_experience_values,
     reason=_experience_text,
-    fast_level=lambda pairs: bin_levels(by_key.experience_years(pairs), EXPERIENCE_BINS, "increasing"),
+    level_of_values=lambda v: EXPERIENCE.bin(v["years"]),
     description="years of experience in occupations close to the opening's (near ones count half)",
 )
 

@@ -5,77 +5,67 @@ training, mentoring) are in place, and the outcome history says how much it matt
 """
 from __future__ import annotations
 
+import numpy as np
+
 from matching import schema
-from matching.criteria.base import Criterion, Evaluation, bin_levels
+from matching.criteria.base import Criterion, Levels, PairValues, Values, t
 from matching.pairs import Pairs
 
-_LEVELS = (
-    {"nb": "to nivåer eller mer under kravet", "en": "two or more levels below"},
-    {"nb": "ett nivå under kravet", "en": "one level below"},
-    {"nb": "oppfyller kravet", "en": "meets the requirement"},
-)
-
-_EDU_NAMES = {
-    "none": ("ingen fullført utdanning", "no completed education"),
-    "primary": ("grunnskole", "primary school"),
-    "upper_secondary": ("videregående skole", "upper secondary school"),
-    "vocational": ("fagbrev", "vocational certificate"),
-    "bachelor": ("bachelorgrad", "bachelor's degree"),
-    "master": ("mastergrad", "master's degree"),
-}
+#: Levels of the participant's rank minus the opening's requirement; both criteria share them.
+GAP = Levels.from_thresholds("requirement", [-1, 0])
 
 
-def _gap_eval(have, need) -> Evaluation:
-    gap = have - need
-    return Evaluation(bin_levels(gap, [-1, 0], "increasing"), {"have": have, "need": need})
-
-
-def _norwegian(pairs: Pairs) -> Evaluation:
+def _ranks(pairs: Pairs, field: str) -> tuple[np.ndarray, np.ndarray]:
     w = pairs.world
-    return _gap_eval(w.participants.norwegian_rank[pairs.p], w.openings.norwegian_rank[pairs.o])
+    return getattr(w.participants, field)[pairs.p], getattr(w.openings, field)[pairs.o]
 
 
-def _norwegian_text(level: int, v, lang: str) -> str:
+def _gap_level(field: str):
+    def level(pairs: Pairs) -> np.ndarray:
+        have, need = _ranks(pairs, field)
+        return GAP.bin(have - need)
+    return level
+
+
+def _gap_values(field: str):
+    def values(pairs: Pairs) -> Values:
+        have, need = _ranks(pairs, field)
+        return {"have": have, "need": need}
+    return values
+
+
+def _norwegian_text(level: int, v: PairValues, lang: str) -> str:
     have, need = schema.NORWEGIAN_LEVELS[int(v["have"])], schema.NORWEGIAN_LEVELS[int(v["need"])]
-    show = {"none": ("ingen", "none"), "native": ("morsmål", "native")}
-    h = show.get(have, (have, have))[1 if lang == "en" else 0]
     if need == "none":
-        return "No Norwegian requirement" if lang == "en" else "Ingen krav til norsk"
-    if level == 2:
-        return f"Norwegian level {h} meets the requirement ({need})" if lang == "en" else f"Norsknivå {h} oppfyller kravet ({need})"
-    return f"Norwegian level {h} is below the requirement ({need})" if lang == "en" else f"Norsknivå {h} er under kravet ({need})"
+        return t("norwegian.none_required", lang)
+    shown = t(f"norwegian.name.{have}", lang) if have in ("none", "native") else have  # CEFR codes as they are
+    return t("norwegian.meets" if level == 2 else "norwegian.below", lang, have=shown, need=need)
 
 
 norwegian = Criterion(
     name="norwegian",
-    levels=_LEVELS,
-    evaluate=_norwegian,
+    levels=GAP,
+    level=_gap_level("norwegian_rank"),
+    values=_gap_values("norwegian_rank"),
     reason=_norwegian_text,
     description="participant's Norwegian level minus the opening's requirement (CEFR steps)",
 )
 
 
-def _education(pairs: Pairs) -> Evaluation:
-    w = pairs.world
-    return _gap_eval(w.participants.education_rank[pairs.p], w.openings.education_rank[pairs.o])
-
-
-def _education_text(level: int, v, lang: str) -> str:
-    i = 1 if lang == "en" else 0
-    have = _EDU_NAMES[schema.EDUCATION_LEVELS[int(v["have"])]][i]
+def _education_text(level: int, v: PairValues, lang: str) -> str:
     need_code = schema.EDUCATION_LEVELS[int(v["need"])]
     if need_code == "none":
-        return "No education requirement" if lang == "en" else "Ingen krav til utdanning"
-    need = _EDU_NAMES[need_code][i]
-    if level == 2:
-        return f"Education ({have}) meets the requirement ({need})" if lang == "en" else f"Utdanning ({have}) oppfyller kravet ({need})"
-    return f"Education ({have}) is below the requirement ({need})" if lang == "en" else f"Utdanning ({have}) er under kravet ({need})"
+        return t("education.none_required", lang)
+    have = t(f"education.name.{schema.EDUCATION_LEVELS[int(v['have'])]}", lang)
+    need = t(f"education.name.{need_code}", lang)
+    return t("education.meets" if level == 2 else "education.below", lang, have=have, need=need)
 
 
 education = Criterion(
     name="education",
-    levels=_LEVELS,
-    evaluate=_education,
+    levels=GAP,
+    level=_gap_level("education_rank"),
+    values=_gap_values("education_rank"),
     reason=_education_text,
     description="participant's education level minus the opening's requirement",
 )

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from matching.criteria import by_key
-from matching.criteria.base import Criterion, Evaluation, bin_levels
+from matching.criteria.base import Criterion, Levels, PairValues, Values, cached, compact, quoted_list, t
 from matching.pairs import Pairs
 from matching.taxonomy import occupations
 from matching.taxonomy import skills as taxonomy
 
-THRESHOLDS = [0.25, 0.5, 0.75, 1.0 - 1e-9]
+#: Both criteria share the levels (and labels): share of the opening's required skills covered.
+COVERAGE = Levels.from_thresholds("skills", [0.25, 0.5, 0.75, 1.0 - 1e-9])
 SHOWN = 3  # inferred skills named in a reason
 
 
@@ -34,60 +34,75 @@ def _rowwise_overlap(a, b) -> np.ndarray:
     return np.asarray(a.multiply(b).sum(axis=1)).ravel()
 
 
-def _coverage(covered: np.ndarray, n_req: np.ndarray) -> np.ndarray:
-    return np.where(n_req > 0, covered / np.maximum(n_req, 1), 1.0)
-
-
 def _level(covered: np.ndarray, n_req: np.ndarray) -> np.ndarray:
-    return bin_levels(_coverage(covered, n_req), THRESHOLDS, "increasing")
+    return COVERAGE.bin(np.where(n_req > 0, covered / np.maximum(n_req, 1), 1.0))
 
 
-def _evaluate(pairs: Pairs) -> Evaluation:
+# ---------------------------------------------------------------------------- levels, per pair
+
+def coverage_counts(pairs: Pairs, have: str) -> tuple[np.ndarray, np.ndarray]:
+    """(covered, required) per pair, as ``w.<have>[p].multiply(required[o]).sum(1)`` and
+    ``required[o].sum(1)``: one binary search per (pair, required skill) into the sorted
+    (participant, skill) keys of the distinct participants of these pairs, instead of a
+    sparse row product per pair. Nothing is kept per snapshot: the keys cost the pairs'
+    participants' skills, not the country's, in the batch and in a live request alike."""
+    w = pairs.world
+    req = w.required_skills
+    n_req = cached(w.openings, "_n_required", lambda: np.asarray(req.sum(axis=1)).ravel())[pairs.o]
+    lens = np.diff(req.indptr)[pairs.o]
+    total = int(lens.sum())
+    if total == 0:
+        return np.zeros(len(pairs)), n_req
+    rows, local = compact(pairs.p, len(w.participants))
+    m = getattr(w, have)[rows]  # a copy: the snapshot's matrix keeps its order, which reasons quote
+    m.sort_indices()
+    keys = np.repeat(np.arange(len(rows), dtype=np.int64), np.diff(m.indptr)) * m.shape[1] + m.indices
+    pair_of = np.repeat(np.arange(len(pairs)), lens)
+    at = np.repeat(req.indptr[pairs.o] - (np.cumsum(lens) - lens), lens) + np.arange(total)
+    want = local[pair_of] * req.shape[1] + req.indices[at]
+    pos = np.minimum(np.searchsorted(keys, want), max(len(keys) - 1, 0))
+    got = np.where(keys[pos] == want, m.data[pos], 0) * req.data[at] if len(keys) else np.zeros(total)
+    return np.bincount(pair_of, weights=got, minlength=len(pairs)), n_req
+
+
+# ---------------------------------------------------------------------------- skills (listed)
+
+
+def _values(pairs: Pairs) -> Values:
     w = pairs.world
     ps = w.participant_skills[pairs.p]
     req = w.required_skills[pairs.o]
     opt = w.optional_skills[pairs.o]
-    n_req = np.asarray(req.sum(axis=1)).ravel()
-    covered = _rowwise_overlap(ps, req)
-    level = bin_levels(_coverage(covered, n_req), THRESHOLDS, "increasing")
-    return Evaluation(level, {"covered": covered, "required": n_req,
-                              "optional_covered": _rowwise_overlap(ps, opt),
-                              "listed": w.participants.listed_skills[pairs.p]})
+    return {"covered": _rowwise_overlap(ps, req), "required": np.asarray(req.sum(axis=1)).ravel(),
+            "optional_covered": _rowwise_overlap(ps, opt),
+            "listed": w.participants.listed_skills[pairs.p]}
 
 
-def _text(level: int, v, lang: str) -> str:
+def _text(level: int, v: PairValues, lang: str) -> str:
     cov, req, opt = int(v["covered"]), int(v["required"]), int(v["optional_covered"])
     if req == 0:
-        base = "No specific skills required" if lang == "en" else "Ingen særskilte krav til ferdigheter"
+        text = t("skills.none_required", lang)
     elif int(v.get("listed", 1)) == 0:
-        base = (f"No skills listed in the profile ({req} required)" if lang == "en"
-                else f"Ingen ferdigheter oppgitt i profilen ({req} kreves)")
-    elif lang == "en":
-        base = f"Has {cov} of {req} required skills"
+        text = t("skills.none_listed", lang, required=req)
     else:
-        base = f"Har {cov} av {req} ferdigheter som kreves"
-    if opt:
-        base += f" (+{opt} desirable)" if lang == "en" else f" (+{opt} ønskede)"
-    return base
+        text = t("skills.has", lang, covered=cov, required=req)
+    return t("skills.desirable", lang, text=text, optional=opt) if opt else text
 
 
 coverage = Criterion(
     name="skills",
-    levels=(
-        {"nb": "under 25 % av kravene", "en": "under 25 % of requirements"},
-        {"nb": "25–50 %", "en": "25–50 %"},
-        {"nb": "50–75 %", "en": "50–75 %"},
-        {"nb": "75–99 %", "en": "75–99 %"},
-        {"nb": "alle krav", "en": "all requirements"},
-    ),
-    evaluate=_evaluate,
+    levels=COVERAGE,
+    level=lambda pairs: _level(*coverage_counts(pairs, "participant_skills")),
+    values=_values,
     reason=_text,
-    fast_level=lambda pairs: _level(*by_key.listed_coverage(pairs)),
+    level_of_values=lambda v: _level(v["covered"], v["required"]),
     description="share of required skills covered by the skills the profile lists",
 )
 
+# ---------------------------------------------------------------------------- likely skills
 
-def _evaluate_likely(pairs: Pairs) -> Evaluation:
+
+def _likely_values(pairs: Pairs) -> Values:
     w = pairs.world
     likely = w.likely_skills[pairs.p]
     req = w.required_skills[pairs.o]
@@ -105,29 +120,18 @@ def _evaluate_likely(pairs: Pairs) -> Evaluation:
         sub = (both - both.multiply(w.participant_skills[pairs.p])).tocsr()[quote]
         sub.eliminate_zeros()
         names[quote] = ["|".join(vocab[sub.indices[a:b]]) for a, b in zip(sub.indptr[:-1], sub.indptr[1:])]
-    level = bin_levels(_coverage(covered, n_req), THRESHOLDS, "increasing")
     sources = np.full(len(pairs), "", dtype=object)
     if len(quote):
         sources[quote] = w.participants.inferred_sources_text(pairs.p[quote])
-    return Evaluation(level, {"covered": covered, "required": n_req, "inferred_from": source, "likely": names,
-                              "sources": sources})
+    return {"covered": covered, "required": n_req, "inferred_from": source, "likely": names, "sources": sources}
 
 
-def _and(items: list[str], lang: str) -> str:
-    """"a" and "b": occupation names contain "og" and commas themselves, so several are quoted."""
-    if len(items) == 1:
-        return items[0]
-    q = [f"«{x}»" if lang != "en" else f'"{x}"' for x in items]
-    return f"{', '.join(q[:-1])} {'and' if lang == 'en' else 'og'} {q[-1]}"
-
-
-def _likely_text(level: int, v, lang: str) -> str:
+def _likely_text(level: int, v: PairValues, lang: str) -> str:
     cov, req, source = int(v["covered"]), int(v["required"]), int(v["inferred_from"])
     if req == 0:
-        return "No specific skills required" if lang == "en" else "Ingen særskilte krav til ferdigheter"
+        return t("skills.none_required", lang)
     if source < 0:
-        return (f"Has {cov} of {req} required skills (as listed)" if lang == "en"
-                else f"Har {cov} av {req} ferdigheter som kreves (som oppgitt)")
+        return t("likely_skills.as_listed", lang, covered=cov, required=req)
     codes = [f"{int(c):04d}" for c in str(v.get("sources") or source).split("|") if c]
     typical = {c: taxonomy.inferred_skills(c) for c in codes}
     rank: dict[str, int] = {}  # most typical first, over every source occupation
@@ -137,26 +141,17 @@ def _likely_text(level: int, v, lang: str) -> str:
     shown = sorted((s for s in str(v["likely"]).split("|") if s), key=lambda s: rank.get(s, len(rank)))[:SHOWN]
     # name only the occupations the quoted skills are typical for
     named = [c for c in codes if set(shown) & set(typical[c])] or codes[:1]
-    name = occupations.name_en if lang == "en" else occupations.name
-    occ = _and([name(c).lower() for c in named], lang)
-    names = ", ".join(taxonomy.label(s, lang) for s in shown)
-    if lang == "en":
-        return f"Likely has: {names} — typical for {occ} (inferred from occupation; {cov} of {req} required skills with these)"
-    return f"Har trolig: {names} — typisk for {occ} (utledet fra yrket; {cov} av {req} ferdigheter som kreves med disse)"
+    return t("likely_skills.inferred", lang, skills=", ".join(taxonomy.label(s, lang) for s in shown),
+             occupations=quoted_list([occupations.label(c, lang).lower() for c in named], lang), covered=cov, required=req)
 
 
 likely = Criterion(
     name="likely_skills",
-    levels=(
-        {"nb": "under 25 % av kravene", "en": "under 25 % of requirements"},
-        {"nb": "25–50 %", "en": "25–50 %"},
-        {"nb": "50–75 %", "en": "50–75 %"},
-        {"nb": "75–99 %", "en": "75–99 %"},
-        {"nb": "alle krav", "en": "all requirements"},
-    ),
-    evaluate=_evaluate_likely,
+    levels=COVERAGE,
+    level=lambda pairs: _level(*coverage_counts(pairs, "likely_skills")),
+    values=_likely_values,
     reason=_likely_text,
-    fast_level=lambda pairs: _level(*by_key.likely_coverage(pairs)),
+    level_of_values=lambda v: _level(v["covered"], v["required"]),
     description="share of required skills covered by the listed skills together with the skills "
                 "typical of the occupations they have experience in, else of their first wish (inferred)",
     # Listed skills speak through `skills`; only an inference that counts is news.

@@ -47,6 +47,11 @@ def name_en(code: str) -> str:
     return _isco_en().get(code) or name(code)
 
 
+def label(code: str, lang: str = "nb") -> str:
+    """The name to show in `lang` (:func:`name_en` in English, else :func:`name`)."""
+    return name_en(code) if lang == "en" else name(code)
+
+
 @lru_cache(maxsize=1)
 def _isco_to_styrk() -> dict[str, list[str]]:
     """ISCO-08 unit groups STYRK-08 lacks → the STYRK-08 code(s) Norway files them under.

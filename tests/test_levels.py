@@ -1,0 +1,84 @@
+"""Each criterion's level (its fast path, computed per distinct key for every candidate pair)
+is exactly the level the values its reason quotes imply (computed only for shown pairs, by
+the straightforward arithmetic), on any pairs in any order; and every criterion's levels
+come from one declaration."""
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from matching.criteria import ALL
+from matching.pairs import Pairs
+from matching.store.db import engine_for
+from matching.store.snapshot import load_world
+from tests.synthetic import AS_OF, worlds
+
+CHECKED = [c for c in ALL if c.level_of_values is not None]
+
+
+def _assert_same_levels(pairs: Pairs) -> None:
+    for c in CHECKED:
+        assert c.level_of_values is not None
+        expected = c.level_of_values(c.values(pairs))
+        got = c.level(pairs)
+        assert got.shape == expected.shape, c.name
+        assert got.tolist() == np.asarray(expected).tolist(), c.name
+
+
+def test_the_costly_criteria_are_checked_against_their_values():
+    assert {c.name for c in CHECKED} >= {"occupation", "experience", "skills", "likely_skills"}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(worlds(max_participants=8, max_openings=12), st.integers(0, 2**32 - 1), st.integers(0, 200))
+def test_fast_levels_equal_the_levels_of_the_quoted_values(world, seed, n):
+    rng = np.random.default_rng(seed)
+    p = rng.integers(0, len(world.participants), n)  # unsorted, repeated, any pair
+    o = rng.integers(0, len(world.openings), n)
+    _assert_same_levels(Pairs.build(world, p, o, AS_OF.toordinal()))
+
+
+def test_fast_levels_on_the_fixture_world(world):
+    """Real codes, real ESCO skill sets, free-text skills matched fuzzily: every pair."""
+    with engine_for(world.database_url).connect() as conn:
+        w = load_world(conn)
+    n_p, n_o = len(w.participants), len(w.openings)
+    p, o = np.repeat(np.arange(n_p), n_o), np.tile(np.arange(n_o), n_p)
+    order = np.random.default_rng(0).permutation(len(p))[:200_000]
+    _assert_same_levels(Pairs.build(w, p[order], o[order], AS_OF.toordinal()))
+
+
+@settings(max_examples=5, deadline=None)
+@given(worlds())
+def test_fast_levels_of_no_pairs(world):
+    none = np.zeros(0, dtype=np.int64)
+    _assert_same_levels(Pairs.build(world, none, none, AS_OF.toordinal()))
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(worlds(max_participants=8, max_openings=12), st.integers(0, 2**32 - 1))
+def test_levels_and_values_cover_the_same_pairs_in_range(world, seed):
+    """Every criterion: one level per pair, within its declared levels (or not assessed),
+    and one quoted value per pair for each value it quotes."""
+    rng = np.random.default_rng(seed)
+    n = 50
+    for view in (world, world.employer_view):
+        pairs = Pairs.build(view, rng.integers(0, len(view.participants), n),
+                            rng.integers(0, len(view.openings), n), AS_OF.toordinal())
+        for c in ALL:
+            level = np.asarray(c.level(pairs))
+            assert level.shape == (n,), c.name
+            assert ((level >= 0) & (level <= c.not_assessed_level)).all(), c.name
+            assert c.sensitive or (level < c.n_levels).all(), c.name
+            assert all(len(v) == n for v in c.values(pairs).values()), c.name
+
+
+def test_threshold_levels_derive_count_and_binning_from_one_list():
+    from matching.criteria.base import Levels
+
+    up = Levels.from_thresholds("x", [0.25, 0.5])
+    down = Levels.from_thresholds("x", [10.0, 0.0], "decreasing")
+    assert len(up) == 3 and up.label_keys() == ("x.level.0", "x.level.1", "x.level.2")
+    assert up.bin(np.array([0.0, 0.25, 0.49, 0.5, 1.0])).tolist() == [0, 1, 1, 2, 2]
+    assert down.bin(np.array([20.0, 10.0, 5.0, 0.0, -3.0])).tolist() == [0, 1, 1, 2, 2]
