@@ -20,6 +20,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from api.auth import create_token
@@ -194,17 +195,18 @@ def test_what_if_reranks_at_once_stores_nothing_and_shows_bad_input_next_to_the_
     page.goto(f"/participants/{pid}/what-if")
     page.fill("#max_commute_km", "abc")
     page.click("form.stack button[type=submit]")
-    assert page.locator("#max_commute_km-error").is_visible()
-    assert page.locator("#max_commute_km").get_attribute("aria-invalid") == "true"
+    expect(page.locator("#max_commute_km-error")).to_be_visible()  # waits for the answer
+    expect(page.locator("#max_commute_km")).to_have_attribute("aria-invalid", "true")
     page.fill("#max_commute_km", "40")
     page.fill("#desired_styrk08", "9999")  # not a STYRK-08 unit group
     page.click("form.stack button[type=submit]")
-    assert page.locator("#desired_styrk08-error").is_visible()
+    expect(page.locator("#desired_styrk08-error")).to_be_visible()
 
     page.fill("#desired_styrk08", ", ".join(p["desired_styrk08"]))
     page.fill("#max_commute_km", "3")
     page.select_option("#goal", "job")
     page.click("form.stack button[type=submit]")
+    expect(page.locator("#whatif-result li").first).to_be_visible()
     result = page.locator("#whatif-result li").all_inner_texts()
     current = page.locator("#current-h + ol li").all_inner_texts()
     assert result != current
