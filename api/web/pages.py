@@ -54,6 +54,7 @@ from api.web.session import (
     csrf_token,
     set_cookie,
 )
+from matching import messages as engine_messages
 from matching import runtime
 from matching.schema import Event
 from matching.store import audit, directory, events, lists
@@ -85,13 +86,23 @@ def render(request: Request, name: str, lang: LangCode, principal: Principal | N
     response = templates.TemplateResponse(request, name, {
         "t": t, "lang": lang, "principal": principal, "csrf": csrf, "path": request.url.path,
         "other_lang": "en" if lang == "nb" else "nb", "need_label": lambda c: adaptations.label(c, lang),
-        "occupation": lambda c: occupations.name(c) if lang == "nb" else occupations.name_en(c), **context,
+        "occupation": lambda c: occupations.name(c) if lang == "nb" else occupations.name_en(c),
+        "level_name": lambda kind, v: _level_name(kind, v, lang), **context,
     }, status_code=status_code)
     if getattr(request.state, "new_csrf", None):
         set_cookie(request, response, CSRF_COOKIE, csrf)
     if request.query_params.get("lang") in messages.LANGS:
         set_cookie(request, response, LANG_COOKIE, lang, max_age=365 * 24 * 3600)
     return response
+
+
+def _level_name(kind: str, value: str | None, lang: LangCode) -> str:
+    """A Norwegian or education level as words ("morsmål", "videregående skole"), from the
+    engine's catalogue; CEFR codes (A1…C1) stay as they are."""
+    if not value:
+        return "–"
+    key = f"{kind}.name.{value}"
+    return engine_messages.t(key, lang) if key in engine_messages.catalogue(lang) else value
 
 
 def _redirect(url: str) -> RedirectResponse:
