@@ -146,7 +146,7 @@ def test_a_load_by_another_process_is_seen_by_the_next_fresh_request(own_db, aut
                           env=env, cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert _version(own_db) > before
-    assert "O-LIVE-1" in _fresh_ids(client, auth, pid)  # no wait, no invalidate()
+    assert "O-LIVE-1" in _fresh_ids(client, auth, pid)  # no wait, no rebuild asked for
 
 
 def test_a_write_by_any_tool_moves_the_version_and_the_live_list(own_db, auth):
