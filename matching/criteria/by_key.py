@@ -76,34 +76,73 @@ def experience_years(pairs: Pairs) -> np.ndarray:
     return table[key]
 
 
-def _keys(w, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """(sorted participant × skill keys, their values) of a participant skill matrix, once per
-    snapshot: membership of a (participant, skill) is then one binary search."""
+#: Largest (participants × skills) table `coverage` fills per call (float32 cells, 32 MB);
+#: beyond it (a live opening's ~100k candidates) it binary-searches a compact key list instead.
+DENSE_MAX = 8_000_000
+
+
+def _ranges(starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
+    """Concatenated ``arange(start, start + len)`` for every (start, len), without a loop."""
+    total = int(lens.sum())
+    return np.repeat(starts - (np.cumsum(lens) - lens), lens) + np.arange(total)
+
+
+def _canonical(w, name: str):
+    """The World's participant skill matrix as CSR with sorted, summed indices (once per
+    snapshot), so each (participant, skill) is at most one stored value."""
     def build():
-        m = getattr(w, name).tocsr()
-        m.sort_indices()
-        rows = np.repeat(np.arange(m.shape[0], dtype=np.int64), np.diff(m.indptr))
-        return rows * m.shape[1] + m.indices, m.data
-    return _cache(w, f"_keys_{name}", build)
+        m = getattr(w, name).tocsr(copy=True)
+        m.sum_duplicates()
+        return m
+    return _cache(w, f"_csr_{name}", build)
+
+
+def _required(pairs: Pairs):
+    """Each pair's required skills, flattened (pair, compacted participant, skill column among
+    those required here, weight), and the compacted participants and those columns. Built once
+    per Pairs: both skill criteria gather the same entries."""
+    def build():
+        w = pairs.world
+        req = w.required_skills
+        lens = np.diff(req.indptr)[pairs.o]
+        at = _ranges(req.indptr[pairs.o], lens)
+        pair_of = np.repeat(np.arange(len(pairs)), lens)
+        rows, pl = compact(pairs.p, len(w.participants))
+        cols, col = np.unique(req.indices[at], return_inverse=True)
+        return pair_of, pl[pair_of], col.reshape(-1), req.data[at], rows, cols
+    return _cache(pairs, "_required_skills", build)
 
 
 def coverage(pairs: Pairs, have: str) -> tuple[np.ndarray, np.ndarray]:
     """(covered, required) per pair, as ``w.<have>[p].multiply(required[o]).sum(1)`` and
-    ``required[o].sum(1)``: one binary search per (pair, required skill) into the
-    participant's skills instead of a sparse row product per pair."""
+    ``required[o].sum(1)`` give them: the same products, summed in the same order. The
+    participants of these pairs and the skill columns their openings require are compacted
+    into a small table (or, when that would be large, a sorted key list searched per
+    required skill), so a lookup touches memory the size of the chunk, not of the World."""
     w = pairs.world
     req = w.required_skills
     n_req = _cache(w.openings, "_n_required", lambda: np.asarray(req.sum(axis=1)).ravel())[pairs.o]
-    lens = np.diff(req.indptr)[pairs.o]
-    total = int(lens.sum())
-    if total == 0:
+    if len(pairs) == 0 or int(np.diff(req.indptr)[pairs.o].sum()) == 0:
         return np.zeros(len(pairs)), n_req
-    keys, values = _keys(w, have)
-    pair_of = np.repeat(np.arange(len(pairs)), lens)
-    at = np.repeat(req.indptr[pairs.o] - (np.cumsum(lens) - lens), lens) + np.arange(total)
-    want = pairs.p[pair_of] * req.shape[1] + req.indices[at]
-    pos = np.minimum(np.searchsorted(keys, want), max(len(keys) - 1, 0))
-    got = np.where(keys[pos] == want, values[pos], 0) * req.data[at] if len(keys) else np.zeros(total)
+    pair_of, who, col, weight, rows, cols = _required(pairs)
+    m = _canonical(w, have)
+    colmap = np.full(m.shape[1], -1, dtype=np.int64)
+    colmap[cols] = np.arange(len(cols))
+    lens = np.diff(m.indptr)[rows]
+    at = _ranges(m.indptr[rows], lens)
+    local = colmap[m.indices[at]]
+    keep = local >= 0
+    owner = np.repeat(np.arange(len(rows)), lens)[keep]
+    local, values = local[keep], m.data[at][keep]
+    if len(rows) * len(cols) <= DENSE_MAX:
+        table = np.zeros((len(rows), len(cols)), dtype=m.dtype)
+        table[owner, local] = values
+        got = table[who, col] * weight
+    else:
+        keys = owner * len(cols) + local  # sorted: rows ascending, columns ascending within a row
+        want = who * len(cols) + col
+        pos = np.minimum(np.searchsorted(keys, want), max(len(keys) - 1, 0))
+        got = (np.where(keys[pos] == want, values[pos], 0) if len(keys) else np.zeros(len(want), dtype=m.dtype)) * weight
     return np.bincount(pair_of, weights=got, minlength=len(pairs)), n_req
 
 
