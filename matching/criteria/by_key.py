@@ -108,8 +108,8 @@ def _required(pairs: Pairs):
         at = _ranges(req.indptr[pairs.o], lens)
         pair_of = np.repeat(np.arange(len(pairs)), lens)
         rows, pl = compact(pairs.p, len(w.participants))
-        cols, col = np.unique(req.indices[at], return_inverse=True)
-        return pair_of, pl[pair_of], col.reshape(-1), req.data[at], rows, cols
+        cols, col = compact(req.indices[at], req.shape[1])
+        return pair_of, pl[pair_of], col, req.data[at], rows, cols
     return _cache(pairs, "_required_skills", build)
 
 
