@@ -192,11 +192,14 @@ class Index:
             return Pairs.build(world, [], [], day)
         first = np.zeros(len(points), dtype=np.int64)
         first[at[::-1]] = np.arange(len(at))[::-1]  # a participant standing at each point
-        point_pairs = Pairs.build(world, np.repeat(p_idx[first], counts),
-                                  eligible[np.concatenate(hits).astype(np.int64)], day)
+        point_of = np.repeat(np.arange(len(points)), counts)
+        hit = np.concatenate(hits).astype(np.int64)
+        by_opening = np.lexsort((hit, point_of))  # each participant's pairs in opening order (cheaper unions downstream)
+        point_dist = np.concatenate(tree_dist)[by_opening]
+        point_pairs = Pairs.build(world, np.repeat(p_idx[first], counts), eligible[hit[by_opening]], day)
         entry = _ranges((np.cumsum(counts) - counts)[at], counts[at])  # each participant's point's hits
         owner = np.repeat(np.arange(len(p_idx)), counts[at])
-        keep = np.concatenate(tree_dist)[entry] <= radius[owner]
+        keep = point_dist[entry] <= radius[owner]
         if kind != "any":
             keep &= world.openings.kind_code[point_pairs.o[entry]] == GOALS.index(kind)
         entry, owner = entry[keep], owner[keep]
