@@ -18,7 +18,6 @@ import os
 import pickle
 import socket
 import tempfile
-import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -125,26 +124,6 @@ def score_shard(world_ref: World | str, model: dict, as_of: dt.date, p_idx: np.n
 
 
 # ---------------------------------------------------------------------------- backends
-
-
-def _worker_ready() -> int:
-    """Runs first in each local worker: unpickling it imports this module, and so everything a
-    shard needs (numpy, scikit-learn, the criteria)."""
-    return os.getpid()
-
-
-def _warm_workers(n_jobs: int) -> threading.Thread:
-    """Start the local workers, and their imports (seconds), while this process reads the
-    snapshot; joblib keeps them for the shards (its reusable executor)."""
-    def run() -> None:
-        try:
-            joblib.Parallel(n_jobs=n_jobs)(joblib.delayed(_worker_ready)() for _ in range(n_jobs))
-        except Exception:  # only a head start: the shards start their workers anyway
-            log.debug("could not start the refresh workers early", exc_info=True)
-
-    thread = threading.Thread(target=run, name="refresh-workers", daemon=True)
-    thread.start()
-    return thread
 
 
 def _run_local(world: World, model: dict, as_of, parts, k, n_jobs) -> Iterator[dict]:
@@ -328,7 +307,6 @@ def refresh(
     run_id = new_run_id()
     with db.begin() as conn:
         _acquire(conn, run_id)
-        warming = _warm_workers(n_jobs) if backend_name == "local" and n_jobs > 1 else None
         stale = _abandon_unfinished(conn)
         if stale:
             log.warning("discarded unfinished run(s): %s", ", ".join(stale))
@@ -343,8 +321,6 @@ def refresh(
         parts = shards(world, shard_size)
         summary.extra["snapshot_seconds"] = round(time.perf_counter() - started, 2)  # read + encoded, before any shard
         model_dict = model.to_dict()
-        if warming is not None:
-            warming.join()
         results = (_run_dask(world, model_dict, as_of, parts, k, settings.dask_scheduler, dask_workers)
                    if backend_name == "dask"
                    else _run_local(world, model_dict, as_of, parts, k, n_jobs))
