@@ -157,8 +157,9 @@ class Index:
     constraint in CONSTRAINTS, and every pair that passes them is a candidate.
 
     - participant → openings: one BallTree over the openings eligible that day (open, deadline
-      not passed), queried with each participant's own commute limit; the kind is filtered on
-      the hits.
+      not passed), queried once per distinct home point (homes share postal-code points; the
+      employer view puts a whole area at its centre) with the largest commute limit there,
+      each participant keeping the hits within their own; the kind is filtered on the hits.
     - opening → participants: participants grouped by their commute limit, one tree per group
       (built on first use: the batch never asks), each queried with the group's largest limit
       and the hits cut to each participant's own, so a rural participant with a 100 km limit
