@@ -6,22 +6,28 @@ STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 BSTAMP := $(VENV)/.installed-bench
 
-.PHONY: run test test-fast lint install install-test serve clean bench
+# Installs are pinned by the lock files (pip constraints: only what is installed is pinned),
+# so a fresh machine gets the versions the tests last passed with. `make lock` regenerates
+# them from pyproject.toml (with uv, installed into the venv for that only).
+LOCK   := requirements.lock
+TLOCK  := requirements-test.lock
+
+.PHONY: run test test-fast lint install install-test serve clean bench lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+$(STAMP): pyproject.toml $(LOCK) | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e .
 	touch $@
 
-$(TSTAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+$(TSTAMP): pyproject.toml $(TLOCK) | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -c $(TLOCK) -e ".[test]"
 	touch $@ $(STAMP)
 
-$(BSTAMP): pyproject.toml $(TSTAMP)
-	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
+$(BSTAMP): pyproject.toml $(TLOCK) $(TSTAMP)
+	$(BIN)/python -m pip install --quiet -c $(TLOCK) -e ".[test,bench]"
 	touch $@
 
 # The browser tests (tests/test_workbench_browser.py) drive Debian's chromium; installed here
@@ -54,6 +60,15 @@ lint: $(TSTAMP)
 
 bench: $(BSTAMP)
 	$(BIN)/python benchmarks/refresh.py --participants 2000 --openings 800 --jobs 2
+
+# Resolve pyproject.toml's dependencies again (newest versions allowed by it) for every
+# platform and Python >= 3.11; commit the result. The runtime lock pins `make run`, the
+# test lock every extra (test, bench, scale, postgres); the runtime one takes its versions
+# from the test lock, so `make run` then `make test` never changes an installed version.
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --all-extras --no-header --quiet -o $(TLOCK)
+	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 -c $(TLOCK) --no-header --quiet -o $(LOCK)
 
 clean:
 	rm -rf $(VENV) var

@@ -127,6 +127,11 @@ def _groups(limit_km: np.ndarray) -> list[np.ndarray]:
     return [rows for b in np.unique(band) if len(rows := np.flatnonzero(band == b))]
 
 
+def _ranges(starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
+    """Concatenated ``arange(start, start + len)`` for every (start, len), without a loop."""
+    return np.repeat(starts - (np.cumsum(lens) - lens), lens) + np.arange(int(lens.sum()))
+
+
 def _opening_tree(world: World, day: int) -> tuple[np.ndarray, BallTree | None]:
     """Openings eligible on `day` (open, deadline not passed) and their BallTree. Kept on the
     Openings object, so a World, its employer view and a posted profile's World (which share
@@ -146,8 +151,9 @@ class Index:
     constraint in CONSTRAINTS, and every pair that passes them is a candidate.
 
     - participant → openings: one BallTree over the openings eligible that day (open, deadline
-      not passed), queried with each participant's own commute limit; the kind is filtered on
-      the hits.
+      not passed), queried once per distinct home point (homes share postal-code points; the
+      employer view puts a whole area at its centre) with the largest commute limit there,
+      each participant keeping the hits within their own; the kind is filtered on the hits.
     - opening → participants: participants grouped by their commute limit, one tree per group
       (built on first use: the batch never asks), each queried with the group's largest limit
       and the hits cut to each participant's own, so a rural participant with a 100 km limit
@@ -168,14 +174,33 @@ class Index:
             return Pairs.build(world, [], [], day)
         pw = world.participants
         radius = pw.max_commute_km[p_idx] / EARTH_RADIUS_KM * SLACK
-        hits = tree.query_radius(np.radians(np.column_stack([pw.lat[p_idx], pw.lon[p_idx]])), r=radius)
+        # Homes share points (postal codes; the employer view's area centres): one radius query
+        # per distinct point, with its participants' largest radius, and one distance per
+        # (point, opening). A participant keeps its point's hits within its own radius.
+        points, at = np.unique(np.column_stack([pw.lat[p_idx], pw.lon[p_idx]]), axis=0, return_inverse=True)
+        at = at.reshape(-1)
+        widest = np.zeros(len(points))
+        np.maximum.at(widest, at, radius)
+        hits, tree_dist = tree.query_radius(np.radians(points), r=widest, return_distance=True)
         counts = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
-        ps = np.repeat(p_idx, counts)
-        os_ = eligible[np.concatenate(hits).astype(np.int64)] if counts.sum() else np.array([], dtype=np.int64)
+        if not counts.sum():
+            return Pairs.build(world, [], [], day)
+        first = np.zeros(len(points), dtype=np.int64)
+        first[at[::-1]] = np.arange(len(at))[::-1]  # a participant standing at each point
+        point_of = np.repeat(np.arange(len(points)), counts)
+        hit = np.concatenate(hits).astype(np.int64)
+        by_opening = np.lexsort((hit, point_of))  # each participant's pairs in opening order (cheaper unions downstream)
+        point_dist = np.concatenate(tree_dist)[by_opening]
+        point_pairs = Pairs.build(world, np.repeat(p_idx[first], counts), eligible[hit[by_opening]], day)
+        entry = _ranges((np.cumsum(counts) - counts)[at], counts[at])  # each participant's point's hits
+        owner = np.repeat(np.arange(len(p_idx)), counts[at])
+        keep = point_dist[entry] <= radius[owner]
         if kind != "any":
-            keep = world.openings.kind_code[os_] == GOALS.index(kind)
-            ps, os_ = ps[keep], os_[keep]
-        pairs = Pairs.build(world, ps, os_, day)
+            keep &= world.openings.kind_code[point_pairs.o[entry]] == GOALS.index(kind)
+        entry, owner = entry[keep], owner[keep]
+        pairs = Pairs.build(world, p_idx[owner], point_pairs.o[entry], day)
+        # The same inputs give the same bits: a participant's distance is their point's.
+        pairs.__dict__["distance_km"] = point_pairs.distance_km[entry]
         return pairs.subset(passes(pairs))
 
     @cached_property

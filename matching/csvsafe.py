@@ -24,10 +24,6 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
-def safe_row(values: list[Any]) -> list[Any]:
-    return [safe_cell(v) for v in values]
-
-
 def safe_frame(df: pd.DataFrame, *, numeric: tuple[str, ...] = ()) -> pd.DataFrame:
     """A copy of `df` whose text cells are neutralised. Number, boolean and datetime columns
     are left alone, and so are the columns named in `numeric`: numbers the caller has already

@@ -29,16 +29,10 @@ from matching.scoring import ScoringModel
 from matching.topk import Ranked, top_k
 from matching.world import World
 
-#: Criteria evaluated last and only for pairs that can still make a list. Empty: since the
-#: costly levels are computed once per distinct key (each criterion's `level`), the bounds and
-#: subsets cost more than they save (national 50k: 957 vs 1,284 ns CPU a pair).
-PRUNE_ORDER: tuple[str, ...] = ()
 #: The criteria whose levels differ between the World and its employer view (they read the
 #: participant's location or adaptation needs); the batch evaluates the others once per pair
 #: for both sides. tests/test_topk.py::test_only_the_declared_criteria_depend_on_the_view checks it.
 VIEW_DEPENDENT = ("distance", "adaptation")
-#: The order that pays off when the costly criteria are evaluated pair by pair.
-COSTLY = ("occupation", "skills", "experience")
 #: Candidate pairs scored at once by the batch (memory ~200 B a pair at the peak).
 MAX_PAIRS = 1_000_000
 #: Participants whose candidates are generated at once (then gathered up to MAX_PAIRS).
@@ -58,6 +52,20 @@ def _concat(parts: list[Pairs], world: World, as_of: dt.date) -> Pairs:
     if not parts:
         return Pairs.build(world, [], [], as_of.toordinal())
     return parts[0] if len(parts) == 1 else Pairs.concat(parts)
+
+
+def _distinct(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(keys, return_inverse=True)``, with a stable sort: the batch's keys come as
+    two sorted runs (blocking lists each participant's openings in order), which it merges
+    in linear time instead of sorting from scratch."""
+    order = np.argsort(keys, kind="stable")
+    ranked = keys[order]
+    new = np.empty(len(keys), dtype=bool)
+    new[:1] = True
+    np.not_equal(ranked[1:], ranked[:-1], out=new[1:])
+    inv = np.empty(len(keys), dtype=np.int64)
+    inv[order] = np.cumsum(new) - 1
+    return ranked[new], inv
 
 
 class UnknownId(KeyError):
@@ -153,10 +161,6 @@ class MatchEngine:
         value is the number of candidate pairs scored for the participant side. Pairs are
         scored in chunks of whole participants of at most about `max_pairs`, which bounds
         memory (~200 B a pair) however dense the area."""
-        if PRUNE_ORDER:  # the branch-and-bound path scores each side on its own
-            p2o, n_scored = self._ranked_side(p_idx, k, max_pairs, candidate_batch, by_opening=False)
-            o2p, _ = self.employer._ranked_side(p_idx, k, max_pairs, candidate_batch, by_opening=True)
-            return p2o, o2p, n_scored
         emp, w = self.employer, self.world
         p_idx = np.asarray(p_idx, dtype=np.int64)
         p_parts: list[Ranked] = []
@@ -207,7 +211,7 @@ class MatchEngine:
         crit = self.criteria
         n_o = max(len(self.world.openings), 1)
         kw, ke = pw.p * n_o + pw.o, pe.p * n_o + pe.o
-        keys, inv = np.unique(np.concatenate([kw, ke]), return_inverse=True)
+        keys, inv = _distinct(np.concatenate([kw, ke]))
         union = Pairs.build(self.world, keys // n_o, keys % n_o, self.as_of.toordinal())
         shared = np.zeros((len(union), len(crit)), dtype=np.uint8, order="F")
         for j, c in enumerate(crit):
@@ -219,71 +223,6 @@ class MatchEngine:
                 lw[:, j] = c.level(pw)
                 le[:, j] = c.level(pe)
         return lw, le
-
-    def _ranked_side(self, p_idx, k: int, max_pairs: int, candidate_batch: int, by_opening: bool) -> tuple[Ranked, int]:
-        """Top-k lists of one side over these participants' candidate pairs: per participant
-        (final) or per opening (partial, merged as it grows)."""
-        p_idx = np.asarray(p_idx, dtype=np.int64)
-        parts: list[Ranked] = []
-        buffer: list[Pairs] = []
-        n_scored = 0
-        w = self.world
-
-        def flush() -> None:
-            if buffer:
-                pairs, levels = self._pruned_levels(Pairs.concat(buffer) if len(buffer) > 1 else buffer[0], k)
-                buffer.clear()
-                score = self.model.score(levels)
-                levels = np.ascontiguousarray(levels)
-                if by_opening:
-                    sel = top_k(pairs.o, score, w.participants.id_rank[pairs.p], k)
-                    parts.append(Ranked(pairs.o[sel], pairs.p[sel], score[sel], levels[sel]))
-                    if sum(len(r) for r in parts) > max_pairs:  # merged as it grows
-                        parts[:] = [topk.best(Ranked.concat(parts), w.participants.id_rank, k)]
-                else:
-                    sel = top_k(pairs.p, score, w.openings.id_rank[pairs.o], k)
-                    parts.append(Ranked(pairs.p[sel], pairs.o[sel], score[sel], levels[sel]))
-
-        # Candidates for a few participants at a time: a dense area yields thousands of pairs each.
-        for a in range(0, len(p_idx), candidate_batch):
-            pairs = self.blocking.for_participants(p_idx[a:a + candidate_batch], self.as_of, "any")
-            if sum(len(b) for b in buffer) + len(pairs) > max_pairs:
-                flush()
-            if len(pairs):
-                buffer.append(pairs)
-                n_scored += len(pairs)
-        flush()
-        if not parts:
-            return Ranked.empty(len(self.criteria)), 0
-        return (parts[0] if len(parts) == 1 else Ranked.concat(parts)), n_scored
-
-    def _pruned_levels(self, pairs: Pairs, k: int) -> tuple[Pairs, np.ndarray]:
-        """Levels of every pair that can still enter a top-k list, without evaluating the
-        costly criteria for pairs that cannot (an exact branch-and-bound).
-
-        The cheap criteria are evaluated for all pairs first; each costly one (in
-        PRUNE_ORDER) is then evaluated only for pairs whose raw-score upper bound (the levels
-        known so far, the best level of every criterion still unknown) reaches the k-th best
-        lower bound of their participant or of their opening among these pairs. A pruned
-        pair scores below k others on both sides, so the lists equal full evaluation (tested)."""
-        crit, weights = self.criteria, self.model.lookup
-        levels = np.zeros((len(pairs), len(crit)), dtype=np.uint8, order="F")
-        later = [j for name in PRUNE_ORDER for j, c in enumerate(crit) if c.name == name]
-        known = np.full(len(pairs), self.model.intercept)
-        for j, c in enumerate(crit):
-            if j not in later:
-                levels[:, j] = c.level(pairs)
-                known += weights[j][levels[:, j]]
-        for step, j in enumerate(later):
-            rest = later[step:]
-            hi = known + sum(float(weights[r].max()) for r in rest) + 1e-9
-            lo = known + sum(float(weights[r].min()) for r in rest) - 1e-9
-            keep = (hi >= topk.kth_floor(pairs.p, lo, k)) | (hi >= topk.kth_floor(pairs.o, lo, k))
-            if not keep.all():
-                pairs, levels, known = pairs.subset(keep), levels[keep], known[keep]
-            levels[:, j] = crit[j].level(pairs)
-            known += weights[j][levels[:, j]]
-        return pairs, levels
 
     def explanations(self, p_idx, o_idx, levels: np.ndarray, model: ScoringModel | None = None) -> list[Explanation]:
         """Explanations of stored pairs: the levels (and so the contributions) the run scored,

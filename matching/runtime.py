@@ -185,13 +185,6 @@ def warm(settings: Settings | None = None) -> None:
             _start_build(slot, settings)
 
 
-def invalidate() -> None:
-    """Forget every snapshot: the next request rebuilds and waits for it."""
-    with _lock:
-        for slot in _slots.values():
-            slot.snapshot = None
-
-
 def _consent_withdrawn(settings: Settings, world: World) -> bool:
     """Has anyone whose needs this snapshot's employer view weighs withdrawn consent since?"""
     weighed = world.participants.needs_shared

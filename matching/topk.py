@@ -42,18 +42,14 @@ def _sorted_top_k(group: np.ndarray, score: np.ndarray, tie: np.ndarray, k: int)
     return order[pos < k]
 
 
-def _buckets(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Equal-width buckets over the value range: each value's bucket (non-decreasing in the
-    value, as the arithmetic is monotone) and a lower edge per bucket that no value in it is
-    below (the nominal edge, less a margin for rounding)."""
+def _buckets(values: np.ndarray) -> tuple[int, np.ndarray]:
+    """Equal-width buckets over the value range: their number and each value's bucket
+    (non-decreasing in the value, as the arithmetic is monotone)."""
     lo, hi = float(values.min()), float(values.max())
     width = (hi - lo) / BUCKETS
     if not width > 0:
-        return np.full(1, -np.inf), np.zeros(len(values), dtype=np.int64)
-    bucket = np.minimum(((values - lo) * (1.0 / width)).astype(np.int64), BUCKETS - 1)
-    edges = lo + width * np.arange(BUCKETS) - 1e-9 * max(1.0, abs(lo), abs(hi))
-    edges[0] = -np.inf
-    return edges, bucket
+        return 1, np.zeros(len(values), dtype=np.int64)
+    return BUCKETS, np.minimum(((values - lo) * (1.0 / width)).astype(np.int64), BUCKETS - 1)
 
 
 def _cut(group: np.ndarray, bucket: np.ndarray, nb: int, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -70,20 +66,9 @@ def _may_enter(group: np.ndarray, score: np.ndarray, k: int) -> np.ndarray:
     """An exact prefilter, linear time: pairs whose score bucket is below the bucket that
     holds a group's k-th best score are strictly worse than k others, ties included, so
     only the rest (about k per group plus one bucket) needs sorting."""
-    edges, bucket = _buckets(score)
-    compact, cut = _cut(group, bucket, len(edges), k)
+    nb, bucket = _buckets(score)
+    compact, cut = _cut(group, bucket, nb, k)
     return bucket >= cut[compact]
-
-
-def kth_floor(group: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
-    """Per pair, a value its group's k-th largest value is sure to reach (-inf when the group
-    has fewer than k pairs): the lower edge of the bucket holding that k-th value. Linear
-    time; used to prune pairs whose upper bound cannot reach it."""
-    if len(group) == 0:
-        return np.zeros(0)
-    edges, bucket = _buckets(values)
-    compact, cut = _cut(group, bucket, len(edges), k)
-    return edges[cut][compact]
 
 
 @dataclass

@@ -5,10 +5,12 @@ come from one declaration."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from matching.criteria import ALL
+from matching.criteria import skills as skill_criteria
 from matching.pairs import Pairs
 from matching.store.db import engine_for
 from matching.store.snapshot import load_world
@@ -30,16 +32,25 @@ def test_the_costly_criteria_are_checked_against_their_values():
     assert {c.name for c in CHECKED} >= {"occupation", "experience", "skills", "likely_skills"}
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@pytest.fixture(params=["table", "key list"])
+def skill_lookup(request, monkeypatch):
+    """Skill coverage looks skills up in a small dense table, or, past `DENSE_MAX` cells (a live
+    opening's many candidates), in a sorted key list: both must give the values' levels."""
+    if request.param == "key list":
+        monkeypatch.setattr(skill_criteria, "DENSE_MAX", 0)
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(worlds(max_participants=8, max_openings=12), st.integers(0, 2**32 - 1), st.integers(0, 200))
-def test_fast_levels_equal_the_levels_of_the_quoted_values(world, seed, n):
+def test_fast_levels_equal_the_levels_of_the_quoted_values(skill_lookup, world, seed, n):
     rng = np.random.default_rng(seed)
     p = rng.integers(0, len(world.participants), n)  # unsorted, repeated, any pair
     o = rng.integers(0, len(world.openings), n)
     _assert_same_levels(Pairs.build(world, p, o, AS_OF.toordinal()))
 
 
-def test_fast_levels_on_the_fixture_world(world):
+def test_fast_levels_on_the_fixture_world(skill_lookup, world):
     """Real codes, real ESCO skill sets, free-text skills matched fuzzily: every pair."""
     with engine_for(world.database_url).connect() as conn:
         w = load_world(conn)

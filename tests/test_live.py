@@ -73,6 +73,20 @@ def test_the_index_finds_exactly_the_batch_candidates(world, kind):
 
 
 @FAST
+@given(varied_worlds(), st.sampled_from(["any", "job", "trial"]))
+def test_the_index_finds_exactly_the_candidates_where_homes_share_a_point(world, kind):
+    """The employer view puts everyone of a home area at its centre: the index queries each
+    distinct point once, with the largest radius there, and keeps each participant's hits within
+    their own limit; the distances it hands on are the ones `Pairs` computes."""
+    for w in (world, world.employer_view):
+        everyone, every_opening = np.arange(len(w.participants)), np.arange(len(w.openings))
+        found = candidates.index(w).for_participants(everyone, AS_OF, kind)
+        assert _pair_set(found) == _pair_set(_every_pair(w, everyone, every_opening, AS_OF, kind))
+        fresh = Pairs.build(w, found.p, found.o, AS_OF.toordinal())
+        assert found.distance_km.tolist() == fresh.distance_km.tolist()
+
+
+@FAST
 @given(varied_worlds(), monotone_models())
 def test_ranked_lists_are_the_same_with_and_without_the_index(world, model):
     plain, indexed = MatchEngine(world, model, AS_OF), MatchEngine(world, model, AS_OF, index=candidates.Index(world))
@@ -146,7 +160,7 @@ def test_a_load_by_another_process_is_seen_by_the_next_fresh_request(own_db, aut
                           env=env, cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert _version(own_db) > before
-    assert "O-LIVE-1" in _fresh_ids(client, auth, pid)  # no wait, no invalidate()
+    assert "O-LIVE-1" in _fresh_ids(client, auth, pid)  # no wait, no rebuild asked for
 
 
 def test_a_write_by_any_tool_moves_the_version_and_the_live_list(own_db, auth):

@@ -268,3 +268,36 @@ def test_an_isco_code_styrk_lacks_names_the_styrk_code_to_use() -> None:
     assert occupations.styrk_for_isco("5223") == [] and occupations.styrk_for_isco("9999") == []
     with pytest.raises(ValueError, match="5412 is an ISCO-08 code; STYRK-08 files it as 3355"):
         schema._check_styrk(["5412"])
+
+
+def test_threads_asking_at_once_build_the_default_normaliser_once(monkeypatch) -> None:
+    """The API's worker threads share one normaliser: however many call the public functions
+    while it is still being built, it is built once and they all get that one."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from matching.taxonomy import title_model, titles
+
+    monkeypatch.setattr(titles, "_DEFAULT", None)  # as in a fresh process; restored afterwards
+    loads = []
+    real_load = title_model.load
+
+    def counted_load(*args, **kwargs):
+        loads.append(1)
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(title_model, "load", counted_load)
+    n = 8
+    start = Barrier(n)
+
+    def ask(i: int):
+        start.wait()
+        if i % 2:
+            return titles.normalise_titles(["lagermedarbeider"])[0], TitleNormaliser.default()
+        return titles.suggest_titles("truckf", 3), TitleNormaliser.default()
+
+    with ThreadPoolExecutor(n) as pool:
+        results = list(pool.map(ask, range(n)))
+    assert len(loads) == 1
+    assert len({id(normaliser) for _, normaliser in results}) == 1
+    assert all(r == results[1][0] for r, _ in results[1::2]) and results[1][0] is not None

@@ -1,10 +1,9 @@
 """The ranking shortcuts of the batch and the live path are exact: the one-subject partition,
-the bucket prefilter, the k-th value floor and the branch-and-bound that skips costly criteria
-give the very lists a full sort of fully scored pairs gives, ties included."""
+the bucket prefilter, chunked scoring and the view-independent criteria evaluated once for
+both sides give the very lists a full sort of fully scored pairs gives, ties included."""
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -64,33 +63,14 @@ def test_prefiltered_top_k_on_large_inputs_equals_a_full_sort(seed, n_groups, n_
     assert topk.top_k(group, score, tie, k).tolist() == expected[pos < k].tolist()
 
 
-@FAST
-@given(st.integers(0, 2**32 - 1), st.integers(1, 3000), st.integers(1, 100), st.integers(1, 80))
-def test_kth_floor_never_exceeds_the_kth_largest_value(seed, n, n_groups, k):
-    group, score, _ = _arrays(seed, n, n_groups, 1000)
-    floor = topk.kth_floor(group, score, k)
-    for g in np.unique(group):
-        mine = np.sort(score[group == g])[::-1]
-        kth = mine[k - 1] if len(mine) >= k else -np.inf
-        assert np.all(floor[group == g] <= kth)
-        assert len(set(floor[group == g])) == 1
-
-
 def test_empty_inputs():
     z = np.zeros(0, dtype=np.int64)
     assert len(topk.top_k(z, np.zeros(0), z, 5)) == 0
-    assert len(topk.kth_floor(z, np.zeros(0), 5)) == 0
-
-
-@pytest.fixture(params=[(), "costly"], ids=["no pruning", "pruning"])
-def prune_order(request, monkeypatch):
-    """Both the default (no pruning) and the branch-and-bound over the costly criteria."""
-    monkeypatch.setattr(engine_module, "PRUNE_ORDER", engine_module.COSTLY if request.param else ())
 
 
 @WORLDS
 @given(worlds(), monotone_models(), st.integers(1, 12))
-def test_branch_and_bound_lists_equal_full_evaluation(prune_order, world, model, k):
+def test_batch_lists_equal_full_evaluation(world, model, k):
     engine = MatchEngine(world, model, AS_OF)
     p_idx = np.arange(len(world.participants))
     p2o, o2p, n_scored = engine.both_directions(p_idx, k)
@@ -112,7 +92,7 @@ def test_branch_and_bound_lists_equal_full_evaluation(prune_order, world, model,
 
 @WORLDS
 @given(worlds(), monotone_models(), st.integers(1, 12), st.integers(1, 40), st.integers(1, 4))
-def test_chunked_scoring_gives_the_same_lists(prune_order, world, model, k, max_pairs, batch):
+def test_chunked_scoring_gives_the_same_lists(world, model, k, max_pairs, batch):
     engine = MatchEngine(world, model, AS_OF)
     p_idx = np.arange(len(world.participants))
     p2o, o2p, n = engine.both_directions(p_idx, k)

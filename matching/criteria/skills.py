@@ -40,28 +40,74 @@ def _level(covered: np.ndarray, n_req: np.ndarray) -> np.ndarray:
 
 # ---------------------------------------------------------------------------- levels, per pair
 
+#: Largest (participants × skills) table `coverage_counts` fills per call (float32 cells, 32 MB);
+#: beyond it (a live opening's ~100k candidates) it binary-searches a compact key list instead.
+DENSE_MAX = 8_000_000
+
+
+def _ranges(starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
+    """Concatenated ``arange(start, start + len)`` for every (start, len), without a loop."""
+    total = int(lens.sum())
+    return np.repeat(starts - (np.cumsum(lens) - lens), lens) + np.arange(total)
+
+
+def _canonical(w, name: str):
+    """The World's participant skill matrix as CSR with sorted, summed indices (once per
+    snapshot; the snapshot's own matrix keeps its order, which reasons quote), so each
+    (participant, skill) is at most one stored value."""
+    def build():
+        m = getattr(w, name).tocsr(copy=True)
+        m.sum_duplicates()
+        return m
+    return cached(w, f"_csr_{name}", build)
+
+
+def _required(pairs: Pairs):
+    """Each pair's required skills, flattened (pair, compacted participant, skill column among
+    those required here, weight), and the compacted participants and those columns. Built once
+    per Pairs: both skill criteria gather the same entries."""
+    def build():
+        w = pairs.world
+        req = w.required_skills
+        lens = np.diff(req.indptr)[pairs.o]
+        at = _ranges(req.indptr[pairs.o], lens)
+        pair_of = np.repeat(np.arange(len(pairs)), lens)
+        rows, pl = compact(pairs.p, len(w.participants))
+        cols, col = compact(req.indices[at], req.shape[1])
+        return pair_of, pl[pair_of], col, req.data[at], rows, cols
+    return cached(pairs, "_required_skills", build)
+
+
 def coverage_counts(pairs: Pairs, have: str) -> tuple[np.ndarray, np.ndarray]:
     """(covered, required) per pair, as ``w.<have>[p].multiply(required[o]).sum(1)`` and
-    ``required[o].sum(1)``: one binary search per (pair, required skill) into the sorted
-    (participant, skill) keys of the distinct participants of these pairs, instead of a
-    sparse row product per pair. Nothing is kept per snapshot: the keys cost the pairs'
-    participants' skills, not the country's, in the batch and in a live request alike."""
+    ``required[o].sum(1)`` give them: the same products, summed in the same order. The
+    participants of these pairs and the skill columns their openings require are compacted
+    into a small table (or, when that would be large, a sorted key list searched per
+    required skill), so a lookup touches memory the size of the chunk, not of the World."""
     w = pairs.world
     req = w.required_skills
     n_req = cached(w.openings, "_n_required", lambda: np.asarray(req.sum(axis=1)).ravel())[pairs.o]
-    lens = np.diff(req.indptr)[pairs.o]
-    total = int(lens.sum())
-    if total == 0:
+    if len(pairs) == 0 or int(np.diff(req.indptr)[pairs.o].sum()) == 0:
         return np.zeros(len(pairs)), n_req
-    rows, local = compact(pairs.p, len(w.participants))
-    m = getattr(w, have)[rows]  # a copy: the snapshot's matrix keeps its order, which reasons quote
-    m.sort_indices()
-    keys = np.repeat(np.arange(len(rows), dtype=np.int64), np.diff(m.indptr)) * m.shape[1] + m.indices
-    pair_of = np.repeat(np.arange(len(pairs)), lens)
-    at = np.repeat(req.indptr[pairs.o] - (np.cumsum(lens) - lens), lens) + np.arange(total)
-    want = local[pair_of] * req.shape[1] + req.indices[at]
-    pos = np.minimum(np.searchsorted(keys, want), max(len(keys) - 1, 0))
-    got = np.where(keys[pos] == want, m.data[pos], 0) * req.data[at] if len(keys) else np.zeros(total)
+    pair_of, who, col, weight, rows, cols = _required(pairs)
+    m = _canonical(w, have)
+    colmap = np.full(m.shape[1], -1, dtype=np.int64)
+    colmap[cols] = np.arange(len(cols))
+    lens = np.diff(m.indptr)[rows]
+    at = _ranges(m.indptr[rows], lens)
+    local = colmap[m.indices[at]]
+    keep = local >= 0
+    owner = np.repeat(np.arange(len(rows)), lens)[keep]
+    local, values = local[keep], m.data[at][keep]
+    if len(rows) * len(cols) <= DENSE_MAX:
+        table = np.zeros((len(rows), len(cols)), dtype=m.dtype)
+        table[owner, local] = values
+        got = table[who, col] * weight
+    else:
+        keys = owner * len(cols) + local  # sorted: rows ascending, columns ascending within a row
+        want = who * len(cols) + col
+        pos = np.minimum(np.searchsorted(keys, want), max(len(keys) - 1, 0))
+        got = (np.where(keys[pos] == want, values[pos], 0) if len(keys) else np.zeros(len(want), dtype=m.dtype)) * weight
     return np.bincount(pair_of, weights=got, minlength=len(pairs)), n_req
 
 

@@ -4,8 +4,8 @@ The schema is created and changed by the Alembic migrations in `store/migrations
 `store.db.make_engine`); a change here needs a migration there (tests/test_migrations.py
 checks that the migrated schema equals this metadata).
 
-List-valued attributes are JSON columns: they are read whole by the feature pipeline, never
-queried element-wise, and JSON keeps one schema for both backends.
+List-valued attributes are JSON columns: they are read whole when the snapshot is built
+(`store/snapshot.py`), never queried element-wise, and JSON keeps one schema for both backends.
 """
 from __future__ import annotations
 
@@ -148,7 +148,8 @@ refresh_lock = Table(
     Column("heartbeat_at", DateTime),
 )
 
-#: Exactly one row (id = 1): the run the API serves, and the one before it (for "new" flags).
+#: At most one row (id = 1; none before the first published run): the run the API serves, and
+#: the one before it (for "new since last run" flags). Publishing a run is one UPDATE of it.
 serving = Table(
     "serving", metadata,
     Column("id", Integer, primary_key=True),
@@ -159,11 +160,11 @@ serving = Table(
 
 def _ranked_list(name: str, subject: str, others: str) -> Table:
     """One run's whole top-K list of one subject in one row (participant → openings, or
-    opening → participants): the other side's ids in rank order, newline-separated; the
+    opening → participants): the other side's ids in rank order as a JSON array; the
     scores as little-endian float64; each pair's criteria levels as uint8, one row of
-    bytes per pair in the run model's criteria order. Reasons are rendered from the levels
-    when a list is read. One row per list, not per pair: a national run writes ~350k rows
-    instead of ~17M (see matching/store/lists.py)."""
+    bytes per pair in the run model's criteria order (`store/lists.py`: `pack`, `unpack`).
+    Reasons are rendered from the levels when a list is read. One row per list, not per
+    pair: a national run (300k × 50k, K = 50) writes ~315k rows instead of ~16M."""
     return Table(
         name, metadata,
         Column("run_id", String(40), ForeignKey("runs.run_id"), primary_key=True),
@@ -178,7 +179,7 @@ participant_lists = _ranked_list("participant_lists", "participant_id", "opening
 opening_lists = _ranked_list("opening_lists", "opening_id", "participant_ids")
 
 #: What a run's opening lists (employer-facing) were computed with, so they are served only
-#: while that still holds (matching/serving.py): the home-area partition's fingerprint, and the
+#: while that still holds (`lists.employer_view_of`, read by matching/serving.py): the home-area partition's fingerprint, and the
 #: participants whose adaptation needs were weighed (zlib-compressed, newline-separated ids).
 #: Added by migration 0002; a run without a row (published before it existed) has its opening
 #: lists recomputed live.
@@ -190,8 +191,9 @@ run_employer_views = Table(
 )
 
 #: Exactly one row (id = 1): a counter that database triggers bump on every write to
-#: participants, openings or employers, whichever process or tool writes (see versioning.py).
-#: The API compares it with its snapshot's instead of re-reading the tables on a timer.
+#: participants, openings or employers, whichever process or tool writes (store/versioning.py
+#: installs them). The API's snapshot (matching/runtime.py) compares it with the version it
+#: was built at instead of re-reading the tables on a timer.
 data_version = Table(
     "data_version", metadata,
     Column("id", Integer, primary_key=True),

@@ -137,13 +137,3 @@ def fingerprint() -> str:
     t = table()
     text = f"{MIN_CODES}\n" + "\n".join(f"{c} {a}" for c, a in zip(t.index, t["area"]))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def area_of(postal_code: str) -> int | None:
-    t = table()
-    return int(t.at[postal_code, "area"]) if postal_code in t.index else None
-
-
-def residential_codes(area: int) -> list[str]:
-    t = table()
-    return sorted(t.index[(t["area"] == area) & t["residential"]])

@@ -511,19 +511,34 @@ class TitleNormaliser:
         return found
 
 
+_DEFAULT: TitleNormaliser | None = None
 _DEFAULT_LOCK = threading.Lock()
 
 
-@lru_cache(maxsize=1)
 def _default() -> TitleNormaliser:
-    with _DEFAULT_LOCK:  # API worker threads must not build it twice
-        labels = reference_labels()
-        path = title_model.title_model_path()
-        clf = title_model.load(path, expected_sha256=title_model.frame_sha256(labels))
-        if clf is None:
-            log.warning("no usable title model at %s; training one now (minutes). "
-                        "Run tools/build_title_model.py to ship it.", path)
-        return TitleNormaliser(labels, classifier=clf)
+    """The shared normaliser, built once per process however many threads ask at once.
+
+    Single flight: the check and the build happen under one lock (an ``lru_cache`` around a
+    locked body would not do: every thread that missed the cache before the first build
+    finished would wait for the lock and then build its own)."""
+    global _DEFAULT
+    normaliser = _DEFAULT
+    if normaliser is None:
+        with _DEFAULT_LOCK:
+            normaliser = _DEFAULT
+            if normaliser is None:
+                normaliser = _DEFAULT = _build_default()
+    return normaliser
+
+
+def _build_default() -> TitleNormaliser:
+    labels = reference_labels()
+    path = title_model.title_model_path()
+    clf = title_model.load(path, expected_sha256=title_model.frame_sha256(labels))
+    if clf is None:
+        log.warning("no usable title model at %s; training one now (minutes). "
+                    "Run tools/build_title_model.py to ship it.", path)
+    return TitleNormaliser(labels, classifier=clf)
 
 
 @lru_cache(maxsize=8192)
