@@ -125,6 +125,14 @@ class ParticipantDetail(ParticipantSummary):
 # ----------------------------------------------------------------------------- matches
 
 
+SCORE_DOC = "the model's probability, to 3 decimals: lists are ranked by the score as shown"
+TIED_DOC = ("the score equals the entry above's (a tie): tied entries are ordered by {order}, "
+            "the same in stored and live lists")
+OPENING_TIE_ORDER = ("the earlier application deadline (none last), then the employer's better inclusion record "
+                     "(smoothed share of trial placements ending in a hire), then the opening id")
+PARTICIPANT_TIE_ORDER = "the earlier availability date (none = available now, first), then the participant id"
+
+
 class Reason(BaseModel):
     feature: str
     effect: Literal["+", "-"]
@@ -139,7 +147,8 @@ class Match(BaseModel):
     title: str
     employer_name: str
     distance_km: float | None
-    score: float = Field(ge=0, le=1)
+    score: float = Field(ge=0, le=1, description=SCORE_DOC)
+    tied_with_previous: bool = Field(description=TIED_DOC.format(order=OPENING_TIE_ORDER))
     new_since_last_run: bool
     reasons: list[Reason]
 
@@ -221,7 +230,8 @@ class OpeningDetail(OpeningSummary):
 class Candidate(BaseModel):
     rank: int = Field(ge=1)
     participant_id: ParticipantId
-    score: float = Field(ge=0, le=1)
+    score: float = Field(ge=0, le=1, description=SCORE_DOC)
+    tied_with_previous: bool = Field(description=TIED_DOC.format(order=PARTICIPANT_TIE_ORDER))
     reasons: list[Reason]
 
 

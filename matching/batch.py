@@ -211,7 +211,7 @@ def refresh(
                    else _run_local(world, model_dict, as_of, parts, k, n_jobs))
         pending: list[Ranked] = []  # opening side: partial top-k lists from the shards
         n_pending = 0
-        id_rank = world.participants.id_rank
+        tie_rank = world.participants.tie_rank
         bar = _progress(progress, len(world.participants))
         with bar:
             task = bar.add_task("refresh", total=len(world.participants))
@@ -224,7 +224,7 @@ def refresh(
                 pending.append(res["o2p"])
                 n_pending += len(res["o2p"])
                 if n_pending > MERGE_AT:
-                    pending = [topk.best(Ranked.concat(pending), id_rank, k)]
+                    pending = [topk.best(Ranked.concat(pending), tie_rank, k)]
                     n_pending = len(pending[0])
                 summary.n_participants += res["n_participants"]
                 bar.advance(task, res["n_participants"])
@@ -232,7 +232,7 @@ def refresh(
         with db.begin() as conn:
             runs.heartbeat(conn, run_id)
         n_criteria = len(model.criteria)
-        o2p = topk.best(Ranked.concat(pending), id_rank, k) if pending else Ranked.empty(n_criteria)
+        o2p = topk.best(Ranked.concat(pending), tie_rank, k) if pending else Ranked.empty(n_criteria)
         del pending
         o_rows = _packed_lists(o2p, world.openings.ids, world.participants.ids)
         with db.begin() as conn:

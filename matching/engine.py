@@ -125,11 +125,11 @@ class MatchEngine:
         )
 
     def _top_k(self, pairs: Pairs, group: np.ndarray, tie: np.ndarray, k: int) -> dict[int, list[Scored]]:
-        """Each group's best k pairs (topk.top_k: score desc, then the other side's id asc), explained."""
+        """Each group's best k pairs (topk.top_k: shown score desc, then the other side's tie_rank), explained."""
         if len(pairs) == 0:
             return {}
         score, raw, fs, contrib = self.score_pairs(pairs)
-        win = top_k(group, score, tie, k)
+        win = top_k(group, topk.shown(score), tie, k)
         # Explain the winners only: turning every candidate's values into Python objects cost
         # more than scoring them.
         sub, s, r, f, c = pairs.subset(win), score[win], raw[win], fs.take(win), contrib[win]
@@ -142,13 +142,13 @@ class MatchEngine:
     def recommend(self, p_idx, kind: str = "any", k: int = 10) -> dict[int, list[Scored]]:
         """Participant rows → their top-k openings (only pairs that pass every hard constraint)."""
         pairs = self.blocking.for_participants(p_idx, self.as_of, kind)
-        return self._top_k(pairs, pairs.p, self.world.openings.id_rank[pairs.o], k)
+        return self._top_k(pairs, pairs.p, self.world.openings.tie_rank[pairs.o], k)
 
     def candidates(self, o_idx, k: int = 10) -> dict[int, list[Scored]]:
         """Opening rows → their top-k participants, scored on the employer-facing view."""
         emp = self.employer
         pairs = emp.blocking.for_openings(o_idx, self.as_of)
-        return emp._top_k(pairs, pairs.o, emp.world.participants.id_rank[pairs.p], k)
+        return emp._top_k(pairs, pairs.o, emp.world.participants.tie_rank[pairs.p], k)
 
     def both_directions(self, p_idx, k: int, max_pairs: int = MAX_PAIRS,
                         candidate_batch: int = CANDIDATE_BATCH) -> tuple[Ranked, Ranked, int]:
@@ -177,12 +177,12 @@ class MatchEngine:
             theirs.clear()
             lw, le = self._levels_both_views(pw, pe)
             sw, se = self.model.score(lw), self.model.score(le)
-            sel = top_k(pw.p, sw, w.openings.id_rank[pw.o], k)
+            sel = top_k(pw.p, topk.shown(sw), w.openings.tie_rank[pw.o], k)
             p_parts.append(Ranked(pw.p[sel], pw.o[sel], sw[sel], np.ascontiguousarray(lw[sel])))
-            sel = top_k(pe.o, se, w.participants.id_rank[pe.p], k)
+            sel = top_k(pe.o, topk.shown(se), w.participants.tie_rank[pe.p], k)
             o_parts.append(Ranked(pe.o[sel], pe.p[sel], se[sel], np.ascontiguousarray(le[sel])))
             if sum(len(r) for r in o_parts) > max_pairs:  # the opening side, merged as it grows
-                o_parts[:] = [topk.best(Ranked.concat(o_parts), w.participants.id_rank, k)]
+                o_parts[:] = [topk.best(Ranked.concat(o_parts), w.participants.tie_rank, k)]
 
         # Candidates for a few participants at a time: a dense area yields thousands of pairs each.
         for a in range(0, len(p_idx), candidate_batch):

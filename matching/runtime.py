@@ -101,7 +101,7 @@ def _warm(world: World, as_of) -> candidates.Index:
         if len(features):
             features.values_at(0)  # what the reasons quote reads encodings of its own
     world.participants.index, world.openings.index  # noqa: B018 - cached lookups
-    world.participants.id_rank, world.openings.id_rank  # noqa: B018 - the top-k tie-break
+    world.participants.tie_rank, world.openings.tie_rank  # noqa: B018 - the top-k tie-break
     return index
 
 

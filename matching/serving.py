@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from matching import candidates, explain, runtime
+from matching import candidates, explain, runtime, topk
 from matching.config import Settings
 from matching.engine import MatchEngine, Scored, UnknownId
 from matching.pairs import Pairs
@@ -111,15 +111,22 @@ def _match_items(conn: Connection, rows: list[dict[str, Any]], kind: str, limit:
     info = openings.summaries(conn, [r["opening_id"] for r in rows])
     rows = [r for r in rows if r["opening_id"] in info and (kind == "any" or info[r["opening_id"]]["kind"] == kind)]
     out = []
-    for rank, r in enumerate(rows[:limit], start=1):
+    rows = rows[:limit]
+    for rank, (r, tie) in enumerate(zip(rows, topk.tied([r["score"] for r in rows])), start=1):
         o = info[r["opening_id"]]
         out.append({
             "rank": rank, "opening_id": r["opening_id"], "kind": o["kind"], "title": o["title"],
             "employer_name": o["employer_name"], "distance_km": explain.distance_km(r["explanation"]),
-            "score": r["score"], "new_since_last_run": previous is not None and r["opening_id"] not in previous,
+            "score": _shown(r["score"]), "tied_with_previous": tie,
+            "new_since_last_run": previous is not None and r["opening_id"] not in previous,
             "explanation": r["explanation"],
         })
     return out
+
+
+def _shown(score: float) -> float:
+    """A score as listed: topk.SCORE_DECIMALS decimals, the precision lists are ranked by."""
+    return float(topk.shown(np.asarray([score]))[0])
 
 
 # ----------------------------------------------------------------------------- stored lists
@@ -312,6 +319,7 @@ def opening_candidates(conn: Connection, settings: Settings, opening_id: str, *,
         engine, idx = _index(live_engine(settings, employer=True), settings, "opening", opening_id)
         rows = _scored_rows(engine.candidates(np.array([idx]), k=limit).get(idx, []), "participant_id")
         run_id, version = None, engine.model.version
-    items = [{"rank": rank, "participant_id": r["participant_id"], "score": r["score"], "explanation": r["explanation"]}
-             for rank, r in enumerate(rows, start=1)]
+    items = [{"rank": rank, "participant_id": r["participant_id"], "score": _shown(r["score"]),
+              "tied_with_previous": tie, "explanation": r["explanation"]}
+             for rank, (r, tie) in enumerate(zip(rows, topk.tied([r["score"] for r in rows])), start=1)]
     return {"opening_id": opening_id, "run_id": run_id, "model_version": version, "candidates": items}

@@ -2,8 +2,12 @@
 per group.
 
 Used by the batch on millions of pairs and by every live request (one group: one subject)
-alike: the order is score descending, then the other side's id ascending (as an integer
-rank: `id_rank`), so ties resolve the same way everywhere.
+alike: the order is the score *as shown* descending (`shown`: SCORE_DECIMALS decimals — a
+difference a reader cannot see does not order a list), then the other side's `tie_rank`
+ascending, so ties resolve the same way everywhere. The tie-break is evidence an adviser can
+see (`World.Openings.tie_rank`: earlier application deadline, then the employer's better
+inclusion record, then the id; `World.Participants.tie_rank`: available sooner, then the id).
+Callers pass `shown(score)` to `top_k`; `best` does it itself.
 """
 from __future__ import annotations
 
@@ -11,9 +15,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
+#: Scores are ranked and shown with this many decimals (the API's `score`).
+SCORE_DECIMALS = 3
 #: Below this many pairs a plain sort is cheaper than the bucket prefilter.
 PREFILTER_MIN = 20_000
 BUCKETS = 64
+
+
+def shown(score: np.ndarray) -> np.ndarray:
+    """Scores as a person reads them (SCORE_DECIMALS decimals): what lists are ranked by."""
+    return np.round(np.asarray(score, dtype=float), SCORE_DECIMALS)
+
+
+def tied(scores: list[float]) -> list[bool]:
+    """Per entry of a ranked list: does its shown score equal the one above it?"""
+    s = shown(np.asarray(scores, dtype=float)).tolist()
+    return [i > 0 and s[i] == s[i - 1] for i in range(len(s))]
 
 
 def top_k(group: np.ndarray, score: np.ndarray, tie: np.ndarray, k: int) -> np.ndarray:
@@ -106,4 +123,4 @@ class Ranked:
 
 def best(ranked: Ranked, tie_rank: np.ndarray, k: int) -> Ranked:
     """The best k of each group of (possibly unsorted, partial) lists: merging shards."""
-    return ranked.take(top_k(ranked.group, ranked.score, tie_rank[ranked.other], k))
+    return ranked.take(top_k(ranked.group, shown(ranked.score), tie_rank[ranked.other], k))

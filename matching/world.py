@@ -38,6 +38,18 @@ def _id_rank(ids: np.ndarray) -> np.ndarray:
     return rank
 
 
+def _ordinals(values: pd.Series, missing: int) -> np.ndarray:
+    """Dates as proleptic ordinals; no date → `missing`."""
+    return np.array([d.toordinal() if isinstance(d, dt.date) else missing for d in values], dtype=np.int64)
+
+
+def _tie_rank(keys: tuple[np.ndarray, ...], ids: np.ndarray) -> np.ndarray:
+    """Rank of each row by `keys` (the first the most significant), then by id."""
+    rank = np.empty(len(ids), dtype=np.int64)
+    rank[np.lexsort((_id_rank(ids), *reversed(keys)))] = np.arange(len(ids))
+    return rank
+
+
 def bitmask(values: pd.Series, vocabulary: tuple[str, ...]) -> np.ndarray:
     """Encode list-valued cells as integer bitmasks over a fixed vocabulary."""
     pos = {v: i for i, v in enumerate(vocabulary)}
@@ -176,8 +188,20 @@ class Participants:
 
     @cached_property
     def id_rank(self) -> np.ndarray:
-        """Position of each id in sorted order: the tie-break key, as an int."""
+        """Position of each id in sorted order."""
         return _id_rank(self.ids)
+
+    @cached_property
+    def available_ord(self) -> np.ndarray:
+        """`available_from` as an ordinal; no date (available now) → 0."""
+        return _ordinals(self.frame["available_from"], 0)
+
+    @cached_property
+    def tie_rank(self) -> np.ndarray:
+        """The top-k tie-break of an opening's candidates with equal shown scores: available
+        sooner first (no date = now), then the id. Ranks within this table; a subset of the
+        rows keeps their relative order."""
+        return _tie_rank((self.available_ord,), self.ids)
 
     def skills(self, vocab: dict[str, int]) -> sp.csr_matrix:
         return _skill_matrix(self.frame["skills"], vocab)
@@ -361,6 +385,23 @@ class Openings:
     @cached_property
     def id_rank(self) -> np.ndarray:
         return _id_rank(self.ids)
+
+    @cached_property
+    def start_ord(self) -> np.ndarray:
+        """`start_date` as an ordinal; no start date → 0."""
+        return _ordinals(self.frame["start_date"], 0)
+
+    @cached_property
+    def tie_rank(self) -> np.ndarray:
+        """The top-k tie-break of a participant's openings with equal shown scores, evidence an
+        adviser sees: the earlier application deadline first (none last), then the employer's
+        better inclusion record (`criteria.inclusion.smoothed_rate` of hires after trial
+        placements), then the id."""
+        from matching.criteria.inclusion import smoothed_rate  # the criteria import this module
+
+        rate = smoothed_rate(self.frame["past_hires_after_trial"].to_numpy(float),
+                             self.frame["past_trial_placements"].to_numpy(float))
+        return _tie_rank((self.deadline_ord, -np.asarray(rate, dtype=float)), self.ids)
 
     def skills(self, vocab: dict[str, int], column: str = "required_skills") -> sp.csr_matrix:
         return _skill_matrix(self.frame[column], vocab)

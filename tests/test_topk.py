@@ -80,8 +80,9 @@ def test_batch_lists_equal_full_evaluation(world, model, k):
     # The opening side is employer-facing: the same pairs, scored on the employer view.
     epairs = candidates.for_participants(world.employer_view, p_idx, AS_OF)
     escore = engine.employer.score_pairs(epairs)[0]
-    ps = topk.top_k(pairs.p, score, world.openings.id_rank[pairs.o], k)
-    os_ = topk.top_k(epairs.o, escore, world.participants.id_rank[epairs.p], k)
+    # The documented order: the score as shown, then the other side's tie_rank.
+    ps = topk.top_k(pairs.p, topk.shown(score), world.openings.tie_rank[pairs.o], k)
+    os_ = topk.top_k(epairs.o, topk.shown(escore), world.participants.tie_rank[epairs.p], k)
     assert p2o.group.tolist() == pairs.p[ps].tolist() and p2o.other.tolist() == pairs.o[ps].tolist()
     assert o2p.group.tolist() == epairs.o[os_].tolist() and o2p.other.tolist() == epairs.p[os_].tolist()
     assert p2o.score.tolist() == score[ps].tolist() and o2p.score.tolist() == escore[os_].tolist()
@@ -100,7 +101,7 @@ def test_chunked_scoring_gives_the_same_lists(world, model, k, max_pairs, batch)
     assert c_n == n
     assert c_p2o.group.tolist() == p2o.group.tolist() and c_p2o.other.tolist() == p2o.other.tolist()
     assert c_p2o.score.tolist() == p2o.score.tolist() and c_p2o.levels.tolist() == p2o.levels.tolist()
-    merged = topk.best(c_o2p, world.participants.id_rank, k)
+    merged = topk.best(c_o2p, world.participants.tie_rank, k)
     assert merged.group.tolist() == o2p.group.tolist() and merged.other.tolist() == o2p.other.tolist()
     assert merged.score.tolist() == o2p.score.tolist() and merged.levels.tolist() == o2p.levels.tolist()
 

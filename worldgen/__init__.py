@@ -55,11 +55,14 @@ factors the engine never sees, and noise:
    (else 0.3·N); undisclosed needs surface at work (−0.7·N at the hire stage).
 6. **Requirements.** Language L = −0.7 per CEFR step below the opening's requirement (−0.3 in
    trial placements; halved where Norwegian-language adaptation is offered); education
-   E = −0.4 per step below (jobs only); −3 if a required licence is missing. Hours H: −0.08
-   per weekly hour above the maximum for those who want part-time; −0.02 per hour below full
-   time for the others.
+   E = −0.4 per step below (jobs only); −3 if a required licence is missing. Hours H: for
+   those who want part-time, −0.1 per weekly hour above their maximum up to 7.5 h (a step up,
+   gradual increase) and −0.3 per hour beyond; for the others −0.15 per hour below full time
+   (37.5) and a further −2.5 under 30 h/week (full-time seekers mostly turn part-time down).
+   Availability A: −0.01 per day the participant's `available_from` falls after the opening's
+   `start_date` (up to 28 days), and beyond four weeks a further −1.5 − 0.03 per day.
 7. **The two sides.**
-   U_p = 0.7·m + W + K + H − T − 0.3·N + ε, with K = −0.8 for a trial offered to someone who
+   U_p = 0.7·m + W + K + H + A − T − 0.3·N + ε, with K = −0.8 for a trial offered to someone who
    wants a job, −0.4 for a job offered to someone who wants a trial;
    U_e = 0.6·r + 0.25·agreement + 0.3·m + C + S + L + E + licence − N(disclosed) + 0.9·trial + ε;
    context c(day) = season (January +0.2, July −0.8, August +0.2, December −0.5) + 0.15 per

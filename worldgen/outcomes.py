@@ -195,7 +195,17 @@ def simulate(rng, parts: pd.DataFrame, opens: pd.DataFrame, emps: pd.DataFrame, 
     hours = opens["hours_per_week"].to_numpy(float)[o_]
     max_hours = parts["max_hours_per_week"].to_numpy(float)[p_]
     part_time = parts["wants_part_time"].to_numpy()[p_] == "true"
-    hours_fit = np.where(part_time, -0.08 * np.maximum(hours - max_hours, 0.0), -0.02 * (37.5 - hours))
+    # Full-time seekers mostly turn part-time work down; part-time seekers take a small step up
+    # from their current maximum (gradual increase) but not much more.
+    over = np.maximum(hours - max_hours, 0.0)
+    hours_fit = np.where(part_time, -0.1 * np.minimum(over, 7.5) - 0.3 * np.maximum(over - 7.5, 0.0),
+                         -0.15 * np.maximum(37.5 - hours, 0.0) - np.where(hours < 30.0, 2.5, 0.0))
+    # Someone available only weeks after the start mostly cannot take the place.
+    available = pd.to_datetime(parts["available_from"].replace("", None)).to_numpy()[p_]
+    begins = pd.to_datetime(opens["start_date"].replace("", None)).to_numpy()[o_]
+    late = ((available - begins) / np.timedelta64(1, "D")).astype(float)
+    late = np.where(np.isnan(late), 0.0, late)
+    timing = -np.where(late > 28, 1.5 + 0.03 * (late - 28), 0.0) - np.where(late > 0, 0.01 * np.minimum(late, 28), 0.0)
 
     m0 = rng.normal(0.0, 1.0, n_p)
     drift = rng.normal(0.0, 0.6, n_p)
@@ -253,7 +263,7 @@ def simulate(rng, parts: pd.DataFrame, opens: pd.DataFrame, emps: pd.DataFrame, 
     r = emps["_r"].to_numpy()[opens["_emp"].to_numpy()][o_]
     ia = emps["_ia"].to_numpy()[opens["_emp"].to_numpy()][o_]
     chemistry = rng.normal(0.0, 0.5, n_pairs)
-    u_part = 0.7 * motivation + desire + kind_pref + hours_fit - travel - 0.3 * need_pen + chemistry
+    u_part = 0.7 * motivation + desire + kind_pref + hours_fit + timing - travel - 0.3 * need_pen + chemistry
     u_emp = (0.6 * r + 0.25 * ia + 0.3 * motivation + competence + skill_fit + language + education + licence
              - np.where(shares, 1.0, 0.3) * need_pen + np.where(trial, 0.9, 0.0) + chemistry)
     hidden_needs = np.where(shares, 0.0, 0.7) * need_pen  # surface only once at work

@@ -2,11 +2,15 @@
 
 A module declares its criteria (`base.Criterion`, levels from one `base.Levels`
 declaration) in `CRITERIA`; its phrases live in the catalogues of `matching.messages`.
+A criterion a newer one replaced stays in the module's `LEGACY` list: BY_NAME knows it, so a
+model trained with it (and the runs it scored) can still be loaded and explained, but ALL —
+what a model is trained on now — does not hold it.
 """
 from __future__ import annotations
 
 from matching.criteria import (
     adaptation,
+    availability,
     deadline,
     distance,
     hours,
@@ -20,9 +24,11 @@ from matching.criteria.base import Criterion, Levels
 
 ALL: tuple[Criterion, ...] = tuple(
     c
-    for module in (occupation, skills, distance, hours, adaptation, requirements, inclusion, deadline, industry)
+    for module in (occupation, skills, distance, hours, availability, adaptation, requirements, inclusion, deadline,
+                   industry)
     for c in module.CRITERIA
 )
-BY_NAME: dict[str, Criterion] = {c.name: c for c in ALL}
+LEGACY: tuple[Criterion, ...] = tuple(hours.LEGACY)
+BY_NAME: dict[str, Criterion] = {c.name: c for c in ALL + LEGACY}
 
 __all__ = ["ALL", "BY_NAME", "Criterion", "Levels"]

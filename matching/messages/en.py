@@ -148,4 +148,23 @@ MESSAGES: dict[str, str] = {
     "constraint.kind.trial": "a trial placement",
     "constraint.beyond_commute": "{km} km from home, beyond the limit of {limit} km",
     "constraint.licence": "Requires driving licence class {classes}",
+    # ---------------------------------------------------------------- hours_fit (issue 11)
+    "hours_fit.level.0": "far from the wish (part time for a full-time seeker, or over 10 h more)",
+    "hours_fit.level.1": "somewhat off the wish (under full time, or up to 10 h more)",
+    "hours_fit.level.2": "a step up from today's part time",
+    "hours_fit.level.3": "as wished",
+    "hours_fit.as_wished_full": "{hours} h/week: full time, as wished",
+    "hours_fit.as_wished_part": "{hours} h/week: part time within the wish of at most {max_hours}",
+    "hours_fit.short": "{hours} h/week: part time, full time wanted",
+    "hours_fit.step_up": "{hours} h/week: {over} h above today's maximum of {max_hours}, a possible gradual increase",
+    "hours_fit.over": "{hours} h/week: {over} h more than the {max_hours} wanted",
+    # ---------------------------------------------------------------- availability (issue 11)
+    "availability.level.0": "available over 4 weeks after the start",
+    "availability.level.1": "available up to 4 weeks after the start",
+    "availability.level.2": "no start date given",
+    "availability.level.3": "available by the start",
+    "availability.by_start": "Available from {available}, by the start on {start}",
+    "availability.now": "Available now, start on {start}",
+    "availability.after_start": "Available from {available}, {days} days after the start on {start}",
+    "availability.no_start": "No start date given (by agreement)",
 }

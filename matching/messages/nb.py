@@ -148,4 +148,23 @@ MESSAGES: dict[str, str] = {
     "constraint.kind.trial": "arbeidstrening",
     "constraint.beyond_commute": "{km} km fra bosted, over grensen på {limit} km",
     "constraint.licence": "Krever førerkort klasse {classes}",
+    # ---------------------------------------------------------------- hours_fit (issue 11)
+    "hours_fit.level.0": "langt fra ønsket (deltid for en som vil ha heltid, eller over 10 t mer)",
+    "hours_fit.level.1": "litt fra ønsket (under heltid, eller inntil 10 t mer)",
+    "hours_fit.level.2": "et steg opp fra dagens deltid",
+    "hours_fit.level.3": "som ønsket",
+    "hours_fit.as_wished_full": "{hours} t/uke: heltid, som ønsket",
+    "hours_fit.as_wished_part": "{hours} t/uke: deltid innenfor ønsket maks {max_hours}",
+    "hours_fit.short": "{hours} t/uke: deltid, ønsker heltid",
+    "hours_fit.step_up": "{hours} t/uke: {over} t over dagens maks {max_hours}, en mulig gradvis opptrapping",
+    "hours_fit.over": "{hours} t/uke: {over} t mer enn ønsket maks {max_hours}",
+    # ---------------------------------------------------------------- availability (issue 11)
+    "availability.level.0": "tilgjengelig over 4 uker etter oppstart",
+    "availability.level.1": "tilgjengelig inntil 4 uker etter oppstart",
+    "availability.level.2": "ingen oppstartsdato oppgitt",
+    "availability.level.3": "tilgjengelig innen oppstart",
+    "availability.by_start": "Tilgjengelig fra {available}, innen oppstart {start}",
+    "availability.now": "Tilgjengelig nå, oppstart {start}",
+    "availability.after_start": "Tilgjengelig fra {available}, {days} dager etter oppstart {start}",
+    "availability.no_start": "Ingen oppstartsdato oppgitt (etter avtale)",
 }

@@ -1,0 +1,70 @@
+"""Availability: when the participant can start against when the opening starts.
+
+Both dates are taken from "today" (the suggestion date in training) on: a participant without
+an ``available_from`` date, or with one already past, is available today; a start date already
+past means "as soon as possible", i.e. today. Levels, worst first:
+
+0. later — available more than ``GRACE_DAYS`` days after the start;
+1. shortly after — available after the start, within ``GRACE_DAYS`` days;
+2. no start date — the opening states none (start by agreement): nothing to compare, neutral;
+3. by the start — available on or before the start date.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+
+from matching.criteria.base import Criterion, Levels, PairValues, Values, t
+from matching.pairs import Pairs
+
+GRACE_DAYS = 28
+TIMING = Levels.categories("availability", 4)
+LATER, SHORTLY_AFTER, NO_START, BY_START = range(4)
+
+
+def _dates(pairs: Pairs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(available ordinal or 0, start ordinal or 0, days available after the start) per pair,
+    the days counted from today on (see the module docstring)."""
+    available = pairs.world.participants.available_ord[pairs.p]
+    start = pairs.world.openings.start_ord[pairs.o]
+    late = np.maximum(available, pairs.as_of) - np.maximum(start, pairs.as_of)
+    return available, start, late
+
+
+def _level_of(start: np.ndarray, late: np.ndarray) -> np.ndarray:
+    level = np.where(late <= 0, BY_START, np.where(late <= GRACE_DAYS, SHORTLY_AFTER, LATER))
+    return np.where(np.asarray(start) == 0, NO_START, level).astype(np.int64)
+
+
+def _values(pairs: Pairs) -> Values:
+    available, start, late = _dates(pairs)
+    return {"available_from": available, "start": start, "days_after_start": late}
+
+
+def _date(ordinal: int) -> str:
+    return dt.date.fromordinal(int(ordinal)).isoformat()
+
+
+def _text(level: int, v: PairValues, lang: str) -> str:
+    available, start, late = int(v["available_from"]), int(v["start"]), int(v["days_after_start"])
+    if level == NO_START:
+        return t("availability.no_start", lang)
+    if late > 0:
+        return t("availability.after_start", lang, available=_date(available), start=_date(start), days=late)
+    if available == 0:
+        return t("availability.now", lang, start=_date(start))
+    return t("availability.by_start", lang, available=_date(available), start=_date(start))
+
+
+timing = Criterion(
+    name="availability",
+    levels=TIMING,
+    level=lambda pairs: _level_of(*_dates(pairs)[1:]),
+    values=_values,
+    reason=_text,
+    description=f"the participant's available_from against the opening's start_date (grace {GRACE_DAYS} days)",
+    level_of_values=lambda v: _level_of(np.asarray(v["start"]), np.asarray(v["days_after_start"])),
+)
+
+CRITERIA = [timing]
