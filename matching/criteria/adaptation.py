@@ -19,7 +19,7 @@ from matching.pairs import Pairs
 from matching.taxonomy import adaptations
 from matching.world import NEED_CODES, popcount
 
-COVERAGE = Levels.from_thresholds("adaptation", [0.5, 1.0 - 1e-9])
+COVERAGE = Levels.from_thresholds("adaptation", [0.5, 1.0 - 1e-9], neutral=2)  # no needs, or all covered
 
 
 def _masks(pairs: Pairs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -54,16 +54,26 @@ class Levels:
     count: int
     thresholds: tuple[float, ...] = ()
     direction: Direction = "increasing"
+    #: The reference level: what a person would call neither for nor against the pair (an
+    #: employer's record at the prior, a requirement met, no industry wish, no experience).
+    #: Contributions are stated relative to it (`matching.scoring`): it contributes 0, better
+    #: levels ≥ 0, worse levels ≤ 0, and a criterion not assessed counts as this level.
+    neutral: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.neutral < self.count:
+            raise ValueError(f"levels {self.key!r}: neutral level {self.neutral} outside 0..{self.count - 1}")
 
     @classmethod
-    def from_thresholds(cls, key: str, thresholds: Sequence[float], direction: Direction = "increasing") -> Levels:
+    def from_thresholds(cls, key: str, thresholds: Sequence[float], direction: Direction = "increasing",
+                        *, neutral: int = 0) -> Levels:
         """For "increasing", value >= threshold[i] lifts a level; for "decreasing",
         value <= threshold[i] lifts a level (thresholds listed worst → best)."""
-        return cls(key, len(thresholds) + 1, tuple(float(x) for x in thresholds), direction)
+        return cls(key, len(thresholds) + 1, tuple(float(x) for x in thresholds), direction, neutral)
 
     @classmethod
-    def categories(cls, key: str, count: int) -> Levels:
-        return cls(key, count)
+    def categories(cls, key: str, count: int, *, neutral: int = 0) -> Levels:
+        return cls(key, count, neutral=neutral)
 
     def __len__(self) -> int:
         return self.count
@@ -122,7 +132,7 @@ class Criterion:
     @property
     def not_assessed_level(self) -> int:
         """The level index that means "not assessed": one past the learned levels. The model
-        gives it contribution 0 (the training mean), so the pair scores as if the criterion
+        gives it contribution 0 (the neutral level's), so the pair scores as if the criterion
         did not exist, whatever the data behind it."""
         return len(self.levels)
 

@@ -8,7 +8,7 @@ import numpy as np
 from matching.criteria.base import Criterion, Levels, PairValues, Values, t
 from matching.pairs import Pairs
 
-TIME_LEFT = Levels.from_thresholds("deadline", [7, 30])  # days
+TIME_LEFT = Levels.from_thresholds("deadline", [7, 30], neutral=2)  # days; neutral: time enough
 NO_DEADLINE_DAYS = 365
 
 

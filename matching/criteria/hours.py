@@ -6,7 +6,7 @@ import numpy as np
 from matching.criteria.base import Criterion, Levels, PairValues, Values, num, t
 from matching.pairs import Pairs
 
-FIT = Levels.from_thresholds("hours", [10.0, 0.0], "decreasing")  # hours above the wish
+FIT = Levels.from_thresholds("hours", [10.0, 0.0], "decreasing", neutral=2)  # hours above the wish
 
 
 def _hours(pairs: Pairs) -> tuple[np.ndarray, np.ndarray]:

@@ -7,7 +7,7 @@ from matching.criteria.base import Criterion, Levels, PairValues, Values, t
 from matching.pairs import Pairs
 from matching.world import NACE_SECTIONS
 
-PREFERENCE = Levels.categories("industry", 3)  # not preferred, no preference, preferred
+PREFERENCE = Levels.categories("industry", 3, neutral=1)  # not preferred, no preference (neutral), preferred
 SECTIONS = NACE_SECTIONS
 
 

@@ -21,7 +21,7 @@ from matching.taxonomy import proximity as prox
 
 # ---------------------------------------------------------------------------- proximity
 
-PROXIMITY = Levels.categories("occupation", 5)  # far, related, near, close, same (prox.FAR … prox.SAME)
+PROXIMITY = Levels.categories("occupation", 5, neutral=1)  # far, related (neutral), near, close, same (prox.FAR … prox.SAME)
 
 
 def _proximity_level(pairs: Pairs) -> np.ndarray:

@@ -12,7 +12,7 @@ from matching.criteria.base import Criterion, Levels, PairValues, Values, t
 from matching.pairs import Pairs
 
 #: Levels of the participant's rank minus the opening's requirement; both criteria share them.
-GAP = Levels.from_thresholds("requirement", [-1, 0])
+GAP = Levels.from_thresholds("requirement", [-1, 0], neutral=2)  # neutral: the requirement met
 
 
 def _ranks(pairs: Pairs, field: str) -> tuple[np.ndarray, np.ndarray]:
