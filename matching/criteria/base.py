@@ -120,6 +120,10 @@ class Criterion:
     #: The level the quoted values imply, where ``level`` reaches it by other arithmetic (the
     #: per-key fast paths); tests check ``level(pairs) == level_of_values(values(pairs))``.
     level_of_values: Callable[[Values], np.ndarray] | None = field(default=None)
+    #: (one pair's values, lang) → the values as an explanation shows them: labels, ISO dates,
+    #: codes as strings, lists instead of bit masks and packed strings. None: shown as they are
+    #: (numbers rounded by `matching.explain`).
+    shown_values: Callable[[PairValues, str], dict[str, Any]] | None = field(default=None)
 
     @property
     def n_levels(self) -> int:
