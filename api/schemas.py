@@ -163,6 +163,7 @@ class Matches(BaseModel):
 
 class FeatureRow(BaseModel):
     feature: str
+    label: str = Field(description="the criterion's name in the response's language")
     description: str
     level: int
     level_label: str

@@ -72,6 +72,7 @@ class Reason(TypedDict):
 
 class FeatureRow(TypedDict):
     feature: str
+    label: str
     description: str
     level: int
     level_label: str
@@ -121,6 +122,7 @@ def feature_rows(explanation: Explanation, lang: str) -> list[FeatureRow]:
         crit = BY_NAME[name]
         rows.append({
             "feature": name,
+            "label": t(f"criterion.{name}", lang) if f"criterion.{name}" in catalogue(lang) else name,
             "description": description(name, lang),
             "level": f.level,
             "level_label": crit.level_label(f.level, lang),
@@ -153,17 +155,18 @@ def covers_needs(explanation: Explanation) -> bool:
 def list_reasons(explanations: Sequence[Explanation], lang: str, max_positive: int = 3, max_negative: int = 2,
                  *, covered_needs: bool = False) -> list[list[Reason]]:
     """Each entry's headline reasons: the positive and the negative contributions that set it
-    apart most from the list's typical entry (the median contribution of each criterion over
-    the list), the larger contribution first among equals — so five openings that share
-    occupation, distance and experience are told apart by what differs between them. A lone
-    pair gets its largest contributions. With `covered_needs` (the adviser's view) an entry
-    whose workplace covers every adaptation need the participant has says so first, whatever
-    its contribution: it is what decides whether the person can take the job."""
-    typical: dict[str, float] = {}
-    for name in (explanations[0].features if explanations else {}):
-        typical[name] = median(e.features[name].contribution for e in explanations) if len(explanations) > 1 else 0.0
+    apart most from the entries ranked above it (from the median contribution of each
+    criterion over them), the larger contribution first among equals — so five openings that
+    share occupation, distance and experience are told apart by what differs between them.
+    The first entry (and a lone pair) gets its largest contributions. Only the entries above
+    count, so an entry's reasons do not depend on how long the list asked for is. With
+    `covered_needs` (the adviser's view) an entry whose workplace covers every adaptation
+    need the participant has says so first, whatever its contribution: it is what decides
+    whether the person can take the job."""
     out: list[list[Reason]] = []
-    for e in explanations:
+    for i, e in enumerate(explanations):
+        above = explanations[:i]
+        typical = {n: median(a.features[n].contribution for a in above) if above else 0.0 for n in e.features}
         feats = {n: f for n, f in e.features.items() if not _hidden(n, f)}
 
         def key(n: str) -> tuple[float, float]:

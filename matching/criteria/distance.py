@@ -37,7 +37,7 @@ def _values(pairs: Pairs) -> Values:
     if not pairs.world.participants.located_by_area:
         # the adviser's view: the home's own postal code (an employer-facing one never has it)
         same = pairs.pcol("postal_code").astype(str) == pairs.ocol("postal_code").astype(str)
-        return {"km": km, "limit": limit, "same_postal_code": same}
+        return {"km": km, "limit": limit, "postal_code_shared": same}
     radius = pairs.world.participants.area_radius_km[pairs.p]
     lo, hi = band_edges(km - radius, km + radius)
     return {"km": km, "limit": limit, "band_lo": lo, "band_hi": hi}
@@ -68,7 +68,7 @@ def _text(level: int, v: PairValues, lang: str) -> str:
         b = band(float(v["band_lo"]), float(v["band_hi"]), lang)
         return t("distance.lives", lang, band=b) if b else t("distance.not_stated", lang)
     limit = num(v["limit"], lang, 0)
-    if bool(v.get("same_postal_code")):  # distances run between postal-code centres: 0 km says only this
+    if bool(v.get("postal_code_shared")):  # distances run between postal-code centres: 0 km says only this
         return t("distance.same_postal_code", lang, limit=limit)
     km = num(v["km"], lang, 1 if float(v["km"]) < 10 else 0)
     return t("distance.km", lang, km=km, limit=limit)
