@@ -169,12 +169,10 @@ def list_reasons(explanations: Sequence[Explanation], lang: str, max_positive: i
         typical = {n: median(a.features[n].contribution for a in above) if above else 0.0 for n in e.features}
         feats = {n: f for n, f in e.features.items() if not _hidden(n, f)}
 
-        def key(n: str) -> tuple[float, float]:
-            c = feats[n].contribution
-            return -round(abs(c - typical.get(n, 0.0)), 4), -abs(c)
-
-        pos = sorted((n for n, f in feats.items() if f.contribution > EPS), key=key)
-        neg = sorted((n for n, f in feats.items() if f.contribution < -EPS), key=key)
+        # what differs most from the entries above first, the larger contribution among equals
+        rank = {n: (-round(abs(f.contribution - typical.get(n, 0.0)), 4), -abs(f.contribution)) for n, f in feats.items()}
+        pos = sorted((n for n, f in feats.items() if f.contribution > EPS), key=rank.__getitem__)
+        neg = sorted((n for n, f in feats.items() if f.contribution < -EPS), key=rank.__getitem__)
         head = ["adaptation"] if covered_needs and covers_needs(e) else []
         names = head + [n for n in pos if n not in head][:max_positive] + neg[:max_negative]
         out.append([_reason(n, feats[n], lang) for n in names])

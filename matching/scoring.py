@@ -184,7 +184,7 @@ def fit(
 
     level_weights, pos = [], 0
     intercept = b
-    for j, m in enumerate(n_levels):
+    for m in n_levels:
         steps = w[pos:pos + m - 1]
         pos += m - 1
         level_weights.append(np.concatenate([[0.0], np.cumsum(steps)]))

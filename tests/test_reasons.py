@@ -71,9 +71,9 @@ RAW = re.compile(r"esco:[0-9a-f]{4,}|\d\.\d{5,}|(?<![\d.])7\d{5}(?![\d.])")
 
 
 def test_no_raw_ids_or_internal_codes_in_lists_and_explanations(lists):
-    for (pid, lang), (matches, pairs) in lists.items():
-        shown = json.dumps([m["reasons"] for m in matches] + [[{k: v for k, v in f.items()} for f in p["features"]]
-                                                              for p in pairs] + [p["intercept"] for p in pairs])
+    for (pid, _lang), (matches, pairs) in lists.items():
+        shown = json.dumps([m["reasons"] for m in matches] + [p["features"] for p in pairs]
+                           + [p["intercept"] for p in pairs])
         assert not RAW.search(shown), (pid, RAW.search(shown))
         assert "_mask" not in shown
         for pair in pairs:
@@ -97,7 +97,7 @@ def _template(text: str) -> re.Pattern[str]:
 def test_signs_follow_the_neutral_level_and_positive_statements_never_subtract(lists):
     positive = [_template(cat[k]) for cat in (nb.MESSAGES, en.MESSAGES) for k in POSITIVE]
     seen = set()
-    for (pid, lang), (matches, pairs) in lists.items():
+    for (matches, pairs) in lists.values():
         for r in (r for m in matches for r in m["reasons"]):
             assert r["effect"] == ("+" if r["contribution"] > 0 else "-" if r["contribution"] < 0 else "0")
             assert r["effect"] != "-" or not any(rx.fullmatch(r["text"]) for rx in positive), r["text"]
@@ -123,7 +123,7 @@ def test_occupation_proximity_states_evidence_without_judging(lists):
     evidence = re.compile(r"deler \d+ av \d+ kjerneferdigheter|erstatningsyrke|i STYRK-08|"
                           r"shares \d+ of \d+ core skills|substitute occupation|STYRK-08 .*group")
     levels = set()
-    for (pid, lang), (matches, pairs) in lists.items():
+    for (_matches, pairs) in lists.values():
         for pair in pairs:
             occ = next(f for f in pair["features"] if f["feature"] == "occupation")
             assert not JUDGING.search(occ["text"]) and not JUDGING.search(occ["level_label"]), occ["text"]
@@ -135,7 +135,7 @@ def test_occupation_proximity_states_evidence_without_judging(lists):
 
 def test_weak_matches_are_marked_and_only_those(lists):
     weak = strong = 0
-    for (pid, lang), (matches, pairs) in lists.items():
+    for (pid, _lang), (matches, pairs) in lists.items():
         for m, pair in zip(matches, pairs):
             occ = next(f for f in pair["features"] if f["feature"] == "occupation")
             expected = occ["level"] < BY_NAME["occupation"].levels.neutral or sum(
@@ -151,7 +151,7 @@ def test_distance_says_straight_line_and_same_postal_code(client, auth, world, l
     home = {p["participant_id"]: p["postal_code"] for p in participant_rows(world)}
     where = {o["opening_id"]: o["postal_code"] for o in opening_rows(world)}
     same = 0
-    for (pid, lang), (matches, pairs) in lists.items():
+    for (pid, lang), (_matches, pairs) in lists.items():
         for pair in pairs:
             dist = next(f for f in pair["features"] if f["feature"] == "distance")
             assert not re.search(r"(?<![\d,.])0 km", dist["text"]), dist["text"]
@@ -176,7 +176,7 @@ def test_distance_says_straight_line_and_same_postal_code(client, auth, world, l
 def test_a_covered_need_is_the_first_headline_for_the_adviser(lists, world):
     needs = {p["participant_id"]: p["adaptation_needs"] for p in participant_rows(world)}
     checked = 0
-    for (pid, lang), (matches, pairs) in lists.items():
+    for (pid, _lang), (matches, pairs) in lists.items():
         for m, pair in zip(matches, pairs):
             ad = next(f for f in pair["features"] if f["feature"] == "adaptation")
             covered = bool(needs[pid]) and ad["level"] == BY_NAME["adaptation"].n_levels - 1

@@ -23,7 +23,9 @@ MESSAGES: dict[str, str] = {
     "description.occupation": "closest desired occupation: STYRK-08 hierarchy, shared ESCO core skills, substitutability",
     "description.experience": "years of experience in occupations close to the opening's (near ones count half)",
     "description.skills": "share of required skills covered by the skills the profile lists",
-    "description.likely_skills": "share of required skills covered by the listed skills and those typical of the occupations they have experience in (else of their first wish)",
+    "description.likely_skills": (
+        "share of required skills covered by the listed skills and those typical of the occupations they "
+        "have experience in (else of their first wish)"),
     "description.distance": "straight-line distance from home as a share of the participant's commute limit",
     "description.hours": "weekly hours above the participant's maximum",
     "description.adaptation": "share of adaptation needs the employer/opening offers (no needs = all)",

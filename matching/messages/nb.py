@@ -23,7 +23,9 @@ MESSAGES: dict[str, str] = {
     "description.occupation": "nærmeste ønskede yrke: STYRK-08-hierarkiet, felles kjerneferdigheter i ESCO, erstatningsyrker",
     "description.experience": "år med erfaring i yrker nær utlysningens (beslektede teller halvt)",
     "description.skills": "andel av påkrevde ferdigheter dekket av ferdighetene i profilen",
-    "description.likely_skills": "andel av påkrevde ferdigheter dekket av profilens ferdigheter og dem som er typiske for yrkene personen har erfaring fra (ellers første ønskede yrke)",
+    "description.likely_skills": (
+        "andel av påkrevde ferdigheter dekket av profilens ferdigheter og dem som er typiske for yrkene "
+        "personen har erfaring fra (ellers første ønskede yrke)"),
     "description.distance": "avstand i luftlinje fra bosted som andel av deltakerens grense for reisevei",
     "description.hours": "ukentlige timer utover deltakerens maksimum",
     "description.adaptation": "andel av behovene for tilrettelegging som arbeidsgiveren/utlysningen tilbyr (ingen behov = alt)",
