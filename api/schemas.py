@@ -131,12 +131,18 @@ TIED_DOC = ("the score equals the entry above's (a tie): tied entries are ordere
 OPENING_TIE_ORDER = ("the earlier application deadline (none last), then the employer's better inclusion record "
                      "(smoothed share of trial placements ending in a hire), then the opening id")
 PARTICIPANT_TIE_ORDER = "the earlier availability date (none = available now, first), then the participant id"
+EFFECT = ("\"+\": better than the criterion's neutral level, \"-\": worse, \"0\": at it "
+          "(the requirement met, the employer's record at the prior, no industry wish, …)")
+WEAK = ("no recommendation, only a listing: the opening is not a desired occupation and shares nothing "
+        "with one, or its contributions add up to less than zero (worse than a pair at every "
+        "criterion's neutral level)")
 
 
 class Reason(BaseModel):
     feature: str
-    effect: Literal["+", "-"]
-    contribution: float = Field(description="this feature's additive share of the raw score")
+    effect: Literal["+", "-", "0"] = Field(description=EFFECT)
+    contribution: float = Field(description="this feature's additive share of the raw score, relative to "
+                                            "the criterion's neutral level")
     text: str
 
 
@@ -150,7 +156,9 @@ class Match(BaseModel):
     score: float = Field(ge=0, le=1, description=SCORE_DOC)
     tied_with_previous: bool = Field(description=TIED_DOC.format(order=OPENING_TIE_ORDER))
     new_since_last_run: bool
-    reasons: list[Reason]
+    weak: bool = Field(description=WEAK)
+    reasons: list[Reason] = Field(description="headline reasons: what sets this entry apart from the others "
+                                              "in the list; a covered adaptation need first")
 
 
 class Matches(BaseModel):
@@ -162,12 +170,13 @@ class Matches(BaseModel):
 
 class FeatureRow(BaseModel):
     feature: str
+    label: str = Field(description="the criterion's name in the response's language")
     description: str
     level: int
     level_label: str
-    values: dict[str, Any] | None
-    contribution: float
-    effect: Literal["+", "-"]
+    values: dict[str, Any] | None = Field(description="what the text quotes: labels, ISO dates, codes as strings")
+    contribution: float = Field(description="relative to the criterion's neutral level (0 there)")
+    effect: Literal["+", "-", "0"] = Field(description=EFFECT)
     text: str
 
 
@@ -189,8 +198,9 @@ class PairExplanation(BaseModel):
     failed_constraints: list[FailedConstraint]
     score: float = Field(ge=0, le=1)
     raw_score: float
-    intercept: float
-    features: list[FeatureRow] = Field(description="intercept + Σ contribution == raw_score")
+    intercept: float = Field(description="the raw score of a pair at every criterion's neutral level")
+    weak: bool = Field(description=WEAK)
+    features: list[FeatureRow] = Field(description="intercept + Σ contribution == raw_score (to rounding)")
     constraints: list[ConstraintInfo]
 
 
@@ -232,6 +242,7 @@ class Candidate(BaseModel):
     participant_id: ParticipantId
     score: float = Field(ge=0, le=1, description=SCORE_DOC)
     tied_with_previous: bool = Field(description=TIED_DOC.format(order=PARTICIPANT_TIE_ORDER))
+    weak: bool = Field(description=WEAK)
     reasons: list[Reason]
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from matching import explain
-from matching.criteria.adaptation import codes_in
 from matching.explain import Explanation, FeatureRow, Reason
 
 SUMMARY_FIELDS = ("participant_id", "office_id", "registered_at", "postal_code", "goal", "desired_titles",
@@ -27,22 +26,23 @@ def participant_summary(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def feature_rows(explanation: Explanation, lang: str) -> list[FeatureRow]:
-    """Every feature of a pair for an adviser/admin, with need bitmasks spelled out as codes."""
-    rows = explain.feature_rows(explanation, lang)
-    for row in rows:
-        values = row["values"]
-        if row["feature"] == "adaptation" and values and "needs_mask" in values:
-            row["values"] = {**values, "needs": codes_in(values["needs_mask"]),
-                             "covered": codes_in(values["covered_mask"])}
-    return rows
+    """Every feature of a pair for an adviser/admin, values readable (need codes, dates, labels)."""
+    return explain.feature_rows(explanation, lang)
 
 
-def with_reasons(items: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
-    """Ranked items from `matching.serving`, each explanation rendered as its reasons."""
-    return [{**{k: v for k, v in item.items() if k != "explanation"}, "reasons": reasons(item["explanation"], lang)}
-            for item in items]
+def with_reasons(items: list[dict[str, Any]], lang: str, *, adviser: bool = False) -> list[dict[str, Any]]:
+    """Ranked items from `matching.serving`, each explanation rendered as the reasons that set
+    it apart in its list, and marked `weak` when it is no recommendation (`explain.is_weak`).
+    `adviser`: a list an adviser reads about a participant, where a covered adaptation need is
+    always a headline reason (an opening's candidates are employer-facing: never)."""
+    exps = [item["explanation"] for item in items]
+    heads = explain.list_reasons(exps, lang, covered_needs=adviser)
+    return [{**{k: v for k, v in item.items() if k != "explanation"}, "reasons": r, "weak": explain.is_weak(e)}
+            for item, e, r in zip(items, exps, heads)]
 
 
 def pair_view(pair: dict[str, Any], lang: str) -> dict[str, Any]:
     """`matching.serving.pair_explanation` for an adviser/admin: every feature as a row."""
-    return {**{k: v for k, v in pair.items() if k != "explanation"}, "features": feature_rows(pair["explanation"], lang)}
+    rows = feature_rows(pair["explanation"], lang)
+    return {**{k: v for k, v in pair.items() if k != "explanation"}, "features": rows,
+            "intercept": round(pair["intercept"], 4), "weak": explain.is_weak(pair["explanation"])}

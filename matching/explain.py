@@ -6,17 +6,26 @@ reason quotes; intercept + Σ contribution == raw score exactly. `to_json` gives
 JSON form ({"intercept", "features": {criterion: {"level", "contribution", "values"}}}).
 Texts come from the criteria's catalogue phrases (`matching.messages`).
 
+Contributions are relative to each criterion's neutral level (`matching.scoring`), so a
+feature's effect is "+" above it, "−" below it and "0" at it. A list's headline reasons
+(`list_reasons`) are the ones that set an entry apart from the others in its list, and an
+entry is *weak* (`is_weak`) when it is no recommendation: not a desired occupation and
+nothing shared with one, or worse than neutral on balance.
+
 Nothing is redacted here: what an employer-facing reader may not know is not in the
 explanations they get (they are computed on the employer-facing view, `World.employer_view`),
 so the text cannot carry it either.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from statistics import median
 from typing import Any, TypedDict
 
 from matching.criteria import BY_NAME
+from matching.messages import catalogue, t
 
 #: One quoted value, plain Python (JSON-ready): a count, a share, a code, a text.
 Value = int | float | str | bool
@@ -45,6 +54,15 @@ class Explanation:
         return {"intercept": self.intercept, "features": {n: f.to_json() for n, f in self.features.items()}}
 
 
+EPS = 1e-9
+
+
+def effect(contribution: float) -> str:
+    """"+" above the neutral level, "-" below it, "0" at it (what the rounded figure shows)."""
+    c = round(contribution, 4)
+    return "+" if c > 0 else "-" if c < 0 else "0"
+
+
 class Reason(TypedDict):
     feature: str
     effect: str
@@ -54,6 +72,7 @@ class Reason(TypedDict):
 
 class FeatureRow(TypedDict):
     feature: str
+    label: str
     description: str
     level: int
     level_label: str
@@ -63,38 +82,115 @@ class FeatureRow(TypedDict):
     text: str
 
 
+def description(name: str, lang: str) -> str:
+    """What the criterion measures, in `lang` (the declaration's English text for a criterion
+    the catalogues do not describe yet)."""
+    key = f"description.{name}"
+    return t(key, lang) if key in catalogue(lang) else BY_NAME[name].description
+
+
+def plain(value: Any, key: str = "") -> Any:
+    """A value as a person reads it: numpy scalars as Python, floats to 2 decimals (whole
+    numbers as integers), STYRK-08 codes (``*_code``) as 4-digit strings, ±inf as None."""
+    if isinstance(value, Mapping):
+        return {k: plain(v, k) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v, key) for v in value]
+    if hasattr(value, "item"):  # numpy scalar
+        value = value.item()
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if key.endswith("_code") and isinstance(value, int | float):
+        return f"{int(value):04d}" if value >= 0 else None
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        value = round(value, 2)
+        return int(value) if value.is_integer() else value
+    return value
+
+
+def shown_values(name: str, values: Mapping[str, Value], lang: str) -> dict[str, Any]:
+    crit = BY_NAME[name]
+    shown = crit.shown_values(values, lang) if crit.shown_values is not None and values else dict(values)
+    return plain(shown)
+
+
 def feature_rows(explanation: Explanation, lang: str) -> list[FeatureRow]:
     rows: list[FeatureRow] = []
     for name, f in explanation.features.items():
         crit = BY_NAME[name]
         rows.append({
             "feature": name,
-            "description": crit.description,
+            "label": t(f"criterion.{name}", lang) if f"criterion.{name}" in catalogue(lang) else name,
+            "description": description(name, lang),
             "level": f.level,
             "level_label": crit.level_label(f.level, lang),
-            "values": dict(f.values),
+            "values": shown_values(name, f.values, lang),
             "contribution": round(f.contribution, 4),
-            "effect": "+" if f.contribution >= 0 else "-",
+            "effect": effect(f.contribution),
             "text": crit.text(f.level, f.values, lang),
         })
     return rows
 
 
+def _reason(name: str, f: FeatureExplanation, lang: str) -> Reason:
+    return {"feature": name, "effect": effect(f.contribution), "contribution": round(f.contribution, 4),
+            "text": BY_NAME[name].text(f.level, f.values, lang)}
+
+
 def reasons(explanation: Explanation, lang: str, max_positive: int = 3, max_negative: int = 2) -> list[Reason]:
     """The largest positive and the largest negative contributions, rendered."""
-    feats = {n: f for n, f in explanation.features.items() if not _hidden(n, f)}
-    pos = sorted((n for n, f in feats.items() if f.contribution > 1e-9), key=lambda n: -feats[n].contribution)
-    neg = sorted((n for n, f in feats.items() if f.contribution < -1e-9), key=lambda n: feats[n].contribution)
-    out: list[Reason] = []
-    for name in pos[:max_positive] + neg[:max_negative]:
-        f = feats[name]
-        out.append({
-            "feature": name,
-            "effect": "+" if f.contribution > 0 else "-",
-            "contribution": round(f.contribution, 4),
-            "text": BY_NAME[name].text(f.level, f.values, lang),
-        })
+    return list_reasons([explanation], lang, max_positive, max_negative)[0]
+
+
+def covers_needs(explanation: Explanation) -> bool:
+    """The participant has adaptation needs, they were assessed, and the workplace covers all."""
+    f = explanation.features.get("adaptation")
+    if f is None or f.level == BY_NAME["adaptation"].not_assessed_level or _hidden("adaptation", f):
+        return False
+    return f.level == BY_NAME["adaptation"].n_levels - 1
+
+
+def list_reasons(explanations: Sequence[Explanation], lang: str, max_positive: int = 3, max_negative: int = 2,
+                 *, covered_needs: bool = False) -> list[list[Reason]]:
+    """Each entry's headline reasons: the positive and the negative contributions that set it
+    apart most from the entries ranked above it (from the median contribution of each
+    criterion over them), the larger contribution first among equals — so five openings that
+    share occupation, distance and experience are told apart by what differs between them.
+    The first entry (and a lone pair) gets its largest contributions. Only the entries above
+    count, so an entry's reasons do not depend on how long the list asked for is. With
+    `covered_needs` (the adviser's view) an entry whose workplace covers every adaptation
+    need the participant has says so first, whatever its contribution: it is what decides
+    whether the person can take the job."""
+    out: list[list[Reason]] = []
+    for i, e in enumerate(explanations):
+        above = explanations[:i]
+        typical = {n: median(a.features[n].contribution for a in above) if above else 0.0 for n in e.features}
+        feats = {n: f for n, f in e.features.items() if not _hidden(n, f)}
+
+        # what differs most from the entries above first, the larger contribution among equals
+        rank = {n: (-round(abs(f.contribution - typical.get(n, 0.0)), 4), -abs(f.contribution)) for n, f in feats.items()}
+        pos = sorted((n for n, f in feats.items() if f.contribution > EPS), key=rank.__getitem__)
+        neg = sorted((n for n, f in feats.items() if f.contribution < -EPS), key=rank.__getitem__)
+        head = ["adaptation"] if covered_needs and covers_needs(e) else []
+        names = head + [n for n in pos if n not in head][:max_positive] + neg[:max_negative]
+        out.append([_reason(n, feats[n], lang) for n in names])
     return out
+
+
+#: A listed entry below this net contribution is on balance worse than a pair neutral on every criterion.
+WEAK_BELOW = 0.0
+
+
+def is_weak(explanation: Explanation) -> bool:
+    """No recommendation, only a listing: the opening is not a desired occupation and shares
+    nothing with one (occupation below its neutral level), or its contributions add up to less
+    than nothing (worse than a pair at every criterion's neutral level)."""
+    occ = explanation.features.get("occupation")
+    if occ is not None and occ.level < BY_NAME["occupation"].levels.neutral:
+        return True
+    return sum(f.contribution for f in explanation.features.values()) < WEAK_BELOW - EPS
 
 
 def _hidden(name: str, feature: FeatureExplanation) -> bool:

@@ -2,10 +2,15 @@
 
 Each criterion's level is encoded as a "thermometer" (level >= 1, level >= 2, …) and a
 logistic regression learns one non-negative weight per step, so a better level can never
-score lower. The weight of a level is the sum of its steps; it is centred on the training
-mean so a contribution reads "better (+) or worse (−) than a typical suggested pair", and the
-means move into the intercept. Hence, exactly: raw = intercept + Σ contributions and
-score = sigmoid(raw).
+score lower. The weight of a level is the sum of its steps, stated relative to the
+criterion's *neutral* level (`criteria.base.Levels.neutral`: the requirement met, the
+employer's record at the prior, no industry wish, no experience, …): the neutral level
+contributes 0, better levels ≥ 0, worse ones ≤ 0, so a contribution reads "better (+) or
+worse (−) than neither for nor against", never "than the average suggested pair" (which
+made an average record read as a minus). The neutral levels' weights move into the
+intercept, which is therefore the raw score of a pair at every criterion's neutral level.
+Hence, exactly: raw = intercept + Σ contributions and score = sigmoid(raw). A criterion
+not assessed for a pair counts as its neutral level (contribution 0).
 """
 from __future__ import annotations
 
@@ -30,7 +35,7 @@ log = logging.getLogger(__name__)
 class ScoringModel:
     version: str
     criteria: tuple[str, ...]
-    level_weights: list[np.ndarray]  # per criterion: centred contribution of each level
+    level_weights: list[np.ndarray]  # per criterion: each level's contribution, 0 at its neutral level
     intercept: float
     card: dict[str, Any] = field(default_factory=dict)
 
@@ -102,7 +107,11 @@ class ScoringModel:
         for c, w in zip(criteria, weights):
             if len(w) != BY_NAME[c].n_levels:
                 raise ValueError(f"model has {len(w)} levels for {c!r}, code has {BY_NAME[c].n_levels}")
-        return cls(data["version"], criteria, weights, float(data["intercept"]), card or {})
+        # Models saved before the neutral reference were centred on the training mean: the same
+        # raw scores, restated (a no-op for a model saved since).
+        weights, intercept = relative_to_neutral(weights, float(data["intercept"]),
+                                                 [BY_NAME[c].levels.neutral for c in criteria])
+        return cls(data["version"], criteria, weights, intercept, card or {})
 
     @classmethod
     def load(cls, model_dir: Path, version: str | None = None) -> ScoringModel:
@@ -115,6 +124,18 @@ class ScoringModel:
         card_path = model_dir / f"matcher-{version}.json"
         card = json.loads(card_path.read_text(encoding="utf-8")) if card_path.exists() else {}
         return cls.from_dict(data, card)
+
+
+def relative_to_neutral(weights: list[np.ndarray], intercept: float,
+                        neutral: list[int]) -> tuple[list[np.ndarray], float]:
+    """Each criterion's level weights minus its neutral level's, that weight added to the
+    intercept: every raw score stays exactly what it was (intercept + Σ contributions)."""
+    out = []
+    for w, ref in zip(weights, neutral):
+        shift = float(w[ref])
+        out.append(np.asarray(w, dtype=float) - shift)
+        intercept += shift
+    return out, intercept
 
 
 def thermometer(levels: np.ndarray, n_levels: list[int]) -> np.ndarray:
@@ -163,12 +184,10 @@ def fit(
 
     level_weights, pos = [], 0
     intercept = b
-    for j, m in enumerate(n_levels):
+    for m in n_levels:
         steps = w[pos:pos + m - 1]
         pos += m - 1
-        cum = np.concatenate([[0.0], np.cumsum(steps)])
-        mean = float(np.average(cum[levels[:, j]], weights=sw))
-        level_weights.append(cum - mean)
-        intercept += mean
+        level_weights.append(np.concatenate([[0.0], np.cumsum(steps)]))
+    level_weights, intercept = relative_to_neutral(level_weights, intercept, [c.levels.neutral for c in criteria])
     return ScoringModel(version, tuple(c.name for c in criteria), level_weights, intercept,
                         {"trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")})

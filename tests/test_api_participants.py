@@ -126,14 +126,14 @@ def test_matches_without_a_published_run_are_live(matched):
     assert body["run_id"] is None and body["model_version"]
     _check_ranking(body["matches"])
     for m in body["matches"]:
-        assert set(m) == {"rank", "opening_id", "kind", "title", "employer_name", "distance_km", "score",
+        assert set(m) == {"rank", "weak", "opening_id", "kind", "title", "employer_name", "distance_km", "score",
                           "tied_with_previous", "new_since_last_run", "reasons"}
         assert m["kind"] in ("job", "trial") and m["title"] and m["employer_name"]
         assert m["distance_km"] is None or 0 <= m["distance_km"] <= p["max_commute_km"] + 0.1
         assert m["new_since_last_run"] is False  # nothing published, nothing to compare with
         assert m["reasons"]
         for r in m["reasons"]:
-            assert r["effect"] == ("+" if r["contribution"] > 0 else "-") and r["text"]
+            assert r["effect"] == ("+" if r["contribution"] > 0 else "-" if r["contribution"] < 0 else "0") and r["text"]
 
 
 def test_limit_kind_and_language(client, auth, matched):

@@ -46,7 +46,7 @@ def test_texts_quote_values_and_the_employer_view_hides_needs_and_homes(world, m
             for lang in ("nb", "en"):
                 rows = feature_rows(s.explanation, lang)
                 dist = next(r for r in rows if r["feature"] == "distance")
-                assert re.fullmatch(r"(Bor|Lives) (under \d+|\d+–\d+|over \d+) km (unna|away)"
+                assert re.fullmatch(r"(Bor|Lives) (under \d+|\d+–\d+|over \d+) km (unna i luftlinje|away in a straight line)"
                                     r"|Avstand fra bosted oppgis ikke \(stort bostedsområde\)"
                                     r"|Distance from home not stated \(a large home area\)", dist["text"]), dist["text"]
                 assert not re.search(r"\d km\)|(limit|grense) \d", dist["text"])  # no limit figure either

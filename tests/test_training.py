@@ -53,12 +53,22 @@ def test_learned_weights_are_monotone_in_every_criterion(conn):
         assert np.all(np.diff(w) >= -1e-12), name
 
 
-def test_contributions_are_centred_and_sum_to_the_raw_score(conn):
+def test_contributions_are_relative_to_the_neutral_level_and_sum_to_the_raw_score(conn):
     ts = training_set(conn)
     model = fit(ts.levels, ts.y, ALL)
     contrib = model.contributions(ts.levels)
-    np.testing.assert_allclose(contrib.mean(axis=0), 0.0, atol=1e-9)
+    for j, crit in enumerate(ALL):
+        ref = crit.levels.neutral
+        assert model.level_weights[j][ref] == 0.0, crit.name
+        column = contrib[:, j]
+        assert (column[ts.levels[:, j] > ref] >= 0).all() and (column[ts.levels[:, j] < ref] <= 0).all(), crit.name
     np.testing.assert_allclose(model.intercept + contrib.sum(axis=1), model.raw(ts.levels))
+    # a model saved centred on the training mean (before the neutral reference) loads with the same raw scores
+    centred = [w - w[ts.levels[:, j]].mean() for j, w in enumerate(model.level_weights)]
+    shift = sum(float(w[ts.levels[:, j]].mean()) for j, w in enumerate(model.level_weights))
+    old = {**model.to_dict(), "intercept": model.intercept + shift,
+           "level_weights": {c.name: list(w) for c, w in zip(ALL, centred)}}
+    np.testing.assert_allclose(ScoringModel.from_dict(old).raw(ts.levels), model.raw(ts.levels), atol=1e-12)
 
 
 def test_shipped_model_is_the_one_training_on_the_fixtures_produces(conn):

@@ -39,7 +39,7 @@ def match_profile(
     row.update(participant_id="(posted profile)", office_id=None, registered_at=None)
     with domain_errors():
         out = serving.profile_matches(conn, settings, row, kind=kind, limit=limit)
-    out["matches"] = views.with_reasons(out["matches"], lang)
+    out["matches"] = views.with_reasons(out["matches"], lang, adviser=True)
     audit.record(conn, principal, "match_profile", detail=f"kind={kind}")
     conn.commit()
     return out

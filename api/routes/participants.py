@@ -65,7 +65,7 @@ def participant_matches(
     pid = participant["participant_id"]
     with domain_errors():
         out = serving.participant_matches(conn, settings, pid, kind=kind, limit=limit, fresh=fresh)
-    out["matches"] = views.with_reasons(out["matches"], lang)
+    out["matches"] = views.with_reasons(out["matches"], lang, adviser=True)
     audit.record(conn, principal, "read_matches", [pid], detail=f"run={out['run_id'] or 'live'} kind={kind}")
     conn.commit()
     return out

@@ -19,7 +19,7 @@ from matching.pairs import Pairs
 from matching.taxonomy import adaptations
 from matching.world import NEED_CODES, popcount
 
-COVERAGE = Levels.from_thresholds("adaptation", [0.5, 1.0 - 1e-9])
+COVERAGE = Levels.from_thresholds("adaptation", [0.5, 1.0 - 1e-9], neutral=2)  # no needs, or all covered
 
 
 def _masks(pairs: Pairs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -62,6 +62,11 @@ def _text(level: int, v: PairValues, lang: str) -> str:
     return t("adaptation.some_missing", lang, n_covered=len(covered), n_needs=len(needs), missing=names(missing))
 
 
+def _shown(v: PairValues, lang: str) -> dict[str, list[str]]:
+    """The needs and the covered ones as taxonomy codes (strings), never the bit masks."""
+    return {"needs": codes_in(v["needs_mask"]), "covered": codes_in(v["covered_mask"])}
+
+
 coverage = Criterion(
     name="adaptation",
     levels=COVERAGE,
@@ -72,6 +77,7 @@ coverage = Criterion(
     sensitive=True,
     not_assessed="adaptation.not_assessed",
     uninformative=lambda v: int(v["needs_mask"]) == 0,
+    shown_values=_shown,
 )
 
 CRITERIA = [coverage]

@@ -19,7 +19,7 @@ from matching.criteria.base import Criterion, Levels, PairValues, Values, t
 from matching.pairs import Pairs
 
 GRACE_DAYS = 28
-TIMING = Levels.categories("availability", 4)
+TIMING = Levels.categories("availability", 4, neutral=2)  # neutral: no start date
 LATER, SHORTLY_AFTER, NO_START, BY_START = range(4)
 
 
@@ -46,6 +46,13 @@ def _date(ordinal: int) -> str:
     return dt.date.fromordinal(int(ordinal)).isoformat()
 
 
+def _shown(v: PairValues, lang: str) -> dict[str, int | str | None]:
+    """Dates as ISO dates (None: no date given), never day numbers."""
+    available, start = int(v["available_from"]), int(v["start"])
+    return {"available_from": _date(available) if available else None, "start": _date(start) if start else None,
+            "days_after_start": int(v["days_after_start"]) if start else None}
+
+
 def _text(level: int, v: PairValues, lang: str) -> str:
     available, start, late = int(v["available_from"]), int(v["start"]), int(v["days_after_start"])
     if level == NO_START:
@@ -65,6 +72,7 @@ timing = Criterion(
     reason=_text,
     description=f"the participant's available_from against the opening's start_date (grace {GRACE_DAYS} days)",
     level_of_values=lambda v: _level_of(np.asarray(v["start"]), np.asarray(v["days_after_start"])),
+    shown_values=_shown,
 )
 
 CRITERIA = [timing]

@@ -54,16 +54,26 @@ class Levels:
     count: int
     thresholds: tuple[float, ...] = ()
     direction: Direction = "increasing"
+    #: The reference level: what a person would call neither for nor against the pair (an
+    #: employer's record at the prior, a requirement met, no industry wish, no experience).
+    #: Contributions are stated relative to it (`matching.scoring`): it contributes 0, better
+    #: levels ≥ 0, worse levels ≤ 0, and a criterion not assessed counts as this level.
+    neutral: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.neutral < self.count:
+            raise ValueError(f"levels {self.key!r}: neutral level {self.neutral} outside 0..{self.count - 1}")
 
     @classmethod
-    def from_thresholds(cls, key: str, thresholds: Sequence[float], direction: Direction = "increasing") -> Levels:
+    def from_thresholds(cls, key: str, thresholds: Sequence[float], direction: Direction = "increasing",
+                        *, neutral: int = 0) -> Levels:
         """For "increasing", value >= threshold[i] lifts a level; for "decreasing",
         value <= threshold[i] lifts a level (thresholds listed worst → best)."""
-        return cls(key, len(thresholds) + 1, tuple(float(x) for x in thresholds), direction)
+        return cls(key, len(thresholds) + 1, tuple(float(x) for x in thresholds), direction, neutral)
 
     @classmethod
-    def categories(cls, key: str, count: int) -> Levels:
-        return cls(key, count)
+    def categories(cls, key: str, count: int, *, neutral: int = 0) -> Levels:
+        return cls(key, count, neutral=neutral)
 
     def __len__(self) -> int:
         return self.count
@@ -110,6 +120,10 @@ class Criterion:
     #: The level the quoted values imply, where ``level`` reaches it by other arithmetic (the
     #: per-key fast paths); tests check ``level(pairs) == level_of_values(values(pairs))``.
     level_of_values: Callable[[Values], np.ndarray] | None = field(default=None)
+    #: (one pair's values, lang) → the values as an explanation shows them: labels, ISO dates,
+    #: codes as strings, lists instead of bit masks and packed strings. None: shown as they are
+    #: (numbers rounded by `matching.explain`).
+    shown_values: Callable[[PairValues, str], dict[str, Any]] | None = field(default=None)
 
     @property
     def n_levels(self) -> int:
@@ -122,7 +136,7 @@ class Criterion:
     @property
     def not_assessed_level(self) -> int:
         """The level index that means "not assessed": one past the learned levels. The model
-        gives it contribution 0 (the training mean), so the pair scores as if the criterion
+        gives it contribution 0 (the neutral level's), so the pair scores as if the criterion
         did not exist, whatever the data behind it."""
         return len(self.levels)
 

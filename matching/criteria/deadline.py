@@ -8,7 +8,7 @@ import numpy as np
 from matching.criteria.base import Criterion, Levels, PairValues, Values, t
 from matching.pairs import Pairs
 
-TIME_LEFT = Levels.from_thresholds("deadline", [7, 30])  # days
+TIME_LEFT = Levels.from_thresholds("deadline", [7, 30], neutral=2)  # days; neutral: time enough
 NO_DEADLINE_DAYS = 365
 
 
@@ -30,6 +30,13 @@ def _text(level: int, v: PairValues, lang: str) -> str:
     return t("deadline.in_days", lang, days=int(v["days"]), date=dt.date.fromordinal(int(v["deadline"])).isoformat())
 
 
+def _shown(v: PairValues, lang: str) -> dict[str, int | str | None]:
+    """The deadline as an ISO date (None: no deadline), never a day number."""
+    if int(v["deadline"]) == 0:
+        return {"days": None, "deadline": None}
+    return {"days": int(v["days"]), "deadline": dt.date.fromordinal(int(v["deadline"])).isoformat()}
+
+
 time_left = Criterion(
     name="deadline",
     levels=TIME_LEFT,
@@ -37,6 +44,7 @@ time_left = Criterion(
     values=_values,
     reason=_text,
     description="days from today (or the suggestion date in training) to the application deadline",
+    shown_values=_shown,
 )
 
 CRITERIA = [time_left]

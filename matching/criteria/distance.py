@@ -1,5 +1,8 @@
 """Commute distance relative to the participant's own limit.
 
+Distances are straight lines ("luftlinje") between postal-code centres, and the reasons say
+so; a pair in the same postal code reads "same postal code", not "0 km".
+
 Relative, not absolute: 20 km is easy for someone who accepts 60 km and at the edge for
 someone who said 20. Pairs beyond the limit never reach ranking (hard constraint); in
 training data they fall into the worst level.
@@ -32,7 +35,9 @@ def _values(pairs: Pairs) -> Values:
     limit = pairs.pcol("max_commute_km").astype(float)
     km = pairs.distance_km
     if not pairs.world.participants.located_by_area:
-        return {"km": km, "limit": limit}
+        # the adviser's view: the home's own postal code (an employer-facing one never has it)
+        same = pairs.pcol("postal_code").astype(str) == pairs.ocol("postal_code").astype(str)
+        return {"km": km, "limit": limit, "postal_code_shared": same}
     radius = pairs.world.participants.area_radius_km[pairs.p]
     lo, hi = band_edges(km - radius, km + radius)
     return {"km": km, "limit": limit, "band_lo": lo, "band_hi": hi}
@@ -62,8 +67,11 @@ def _text(level: int, v: PairValues, lang: str) -> str:
     if "band_lo" in v:
         b = band(float(v["band_lo"]), float(v["band_hi"]), lang)
         return t("distance.lives", lang, band=b) if b else t("distance.not_stated", lang)
+    limit = num(v["limit"], lang, 0)
+    if bool(v.get("postal_code_shared")):  # distances run between postal-code centres: 0 km says only this
+        return t("distance.same_postal_code", lang, limit=limit)
     km = num(v["km"], lang, 1 if float(v["km"]) < 10 else 0)
-    return t("distance.km", lang, km=km, limit=num(v["limit"], lang, 0))
+    return t("distance.km", lang, km=km, limit=limit)
 
 
 commute = Criterion(

@@ -29,7 +29,7 @@ FULL_TIME = 37.5
 #: Up to this many hours above a part-time seeker's maximum is a step up.
 STEP_UP = 10.0
 
-FIT = Levels.categories("hours_fit", 4)
+FIT = Levels.categories("hours_fit", 4, neutral=3)  # far off, off, a step up, as wished (neutral)
 FAR, OFF, STEP, AS_WISHED = range(4)
 
 
@@ -77,7 +77,7 @@ fit = Criterion(
 
 # ---------------------------------------------------------------------------- legacy (older models)
 
-LEGACY_FIT = Levels.from_thresholds("hours", [10.0, 0.0], "decreasing")  # hours above the wish
+LEGACY_FIT = Levels.from_thresholds("hours", [10.0, 0.0], "decreasing", neutral=2)  # hours above the wish
 
 
 def _legacy_values(pairs: Pairs) -> Values:

@@ -10,7 +10,7 @@ import numpy as np
 from matching.criteria.base import Criterion, Levels, PairValues, Values, t
 from matching.pairs import Pairs
 
-RECORD = Levels.from_thresholds("inclusion", [0.25, 0.4])  # smoothed hire rate
+RECORD = Levels.from_thresholds("inclusion", [0.25, 0.4], neutral=1)  # smoothed hire rate; neutral: the prior
 PRIOR_RATE = 0.3
 PRIOR_WEIGHT = 5.0
 

@@ -7,7 +7,7 @@ from matching.criteria.base import Criterion, Levels, PairValues, Values, t
 from matching.pairs import Pairs
 from matching.world import NACE_SECTIONS
 
-PREFERENCE = Levels.categories("industry", 3)  # not preferred, no preference, preferred
+PREFERENCE = Levels.categories("industry", 3, neutral=1)  # not preferred, no preference (neutral), preferred
 SECTIONS = NACE_SECTIONS
 
 
@@ -33,6 +33,13 @@ def _text(level: int, v: PairValues, lang: str) -> str:
     return t(_TEXT[level], lang, section=section_name(v["section"], lang))
 
 
+def _shown(v: PairValues, lang: str) -> dict[str, object]:
+    """Sections as SN2007 letters and the opening's by name, never the preference bit mask."""
+    prefs = int(v["prefs"])
+    return {"section": SECTIONS[int(v["section"])], "section_name": section_name(v["section"], lang),
+            "preferred": [s for i, s in enumerate(SECTIONS) if prefs >> i & 1]}
+
+
 preference = Criterion(
     name="industry",
     levels=PREFERENCE,
@@ -41,6 +48,7 @@ preference = Criterion(
     reason=_text,
     description="opening's NACE section against the participant's preferred sections",
     uninformative=lambda v: int(v["prefs"]) == 0,
+    shown_values=_shown,
 )
 
 CRITERIA = [preference]

@@ -21,7 +21,7 @@ from matching.taxonomy import proximity as prox
 
 # ---------------------------------------------------------------------------- proximity
 
-PROXIMITY = Levels.categories("occupation", 5)  # far, related, near, close, same (prox.FAR … prox.SAME)
+PROXIMITY = Levels.categories("occupation", 5, neutral=1)  # far, related (neutral), near, close, same (prox.FAR … prox.SAME)
 
 
 def _proximity_level(pairs: Pairs) -> np.ndarray:
@@ -204,12 +204,22 @@ def _experience_text(level: int, v: PairValues, lang: str) -> str:
     return "; ".join(parts)
 
 
+def _experience_shown(v: PairValues, lang: str) -> dict[str, object]:
+    """Each job as {occupation code (string), years}, not the packed "code:years" string."""
+    jobs = [item.split(":") for item in str(v.get("detail") or "").split("|") if item]
+    return {"years": round(float(v["years"]), 2), "opening_code": f"{int(v['opening_code']):04d}",
+            "years_same": round(float(v["years_same"]), 2), "years_close": round(float(v["years_close"]), 2),
+            "years_near": round(float(v["years_near"]), 2),
+            "jobs": [{"code": f"{int(c):04d}", "years": float(y)} for c, y in jobs]}
+
+
 experience = Criterion(
     name="experience",
     levels=EXPERIENCE,
     level=lambda pairs: EXPERIENCE.bin(experience_years(pairs)),
     values=_experience_values,
     reason=_experience_text,
+    shown_values=_experience_shown,
     level_of_values=lambda v: EXPERIENCE.bin(v["years"]),
     description="years of experience in occupations close to the opening's (near ones count half)",
 )

@@ -12,7 +12,7 @@ from matching.criteria.base import Criterion, Levels, PairValues, Values, t
 from matching.pairs import Pairs
 
 #: Levels of the participant's rank minus the opening's requirement; both criteria share them.
-GAP = Levels.from_thresholds("requirement", [-1, 0])
+GAP = Levels.from_thresholds("requirement", [-1, 0], neutral=2)  # neutral: the requirement met
 
 
 def _ranks(pairs: Pairs, field: str) -> tuple[np.ndarray, np.ndarray]:
@@ -48,6 +48,8 @@ norwegian = Criterion(
     level=_gap_level("norwegian_rank"),
     values=_gap_values("norwegian_rank"),
     reason=_norwegian_text,
+    shown_values=lambda v, lang: {"have": schema.NORWEGIAN_LEVELS[int(v["have"])],
+                                  "need": schema.NORWEGIAN_LEVELS[int(v["need"])]},
     description="participant's Norwegian level minus the opening's requirement (CEFR steps)",
 )
 
@@ -67,6 +69,8 @@ education = Criterion(
     level=_gap_level("education_rank"),
     values=_gap_values("education_rank"),
     reason=_education_text,
+    shown_values=lambda v, lang: {"have": schema.EDUCATION_LEVELS[int(v["have"])],
+                                  "need": schema.EDUCATION_LEVELS[int(v["need"])]},
     description="participant's education level minus the opening's requirement",
 )
 

@@ -187,8 +187,28 @@ def _likely_text(level: int, v: PairValues, lang: str) -> str:
     shown = sorted((s for s in str(v["likely"]).split("|") if s), key=lambda s: rank.get(s, len(rank)))[:SHOWN]
     # name only the occupations the quoted skills are typical for
     named = [c for c in codes if set(shown) & set(typical[c])] or codes[:1]
-    return t("likely_skills.inferred", lang, skills=", ".join(taxonomy.label(s, lang) for s in shown),
+    return t("likely_skills.inferred", lang, skills=skill_names(shown, lang),
              occupations=quoted_list([occupations.label(c, lang).lower() for c in named], lang), covered=cov, required=req)
+
+
+def skill_names(skill_ids: list[str], lang: str) -> str:
+    """Skills by their label in `lang`. ESCO names most skills in English only: in another
+    language those are said to have no name in it and quoted by their English name,
+    after the ones that have one ("mattrygghet; uten norsk navn i ESCO: «clean equipment»")."""
+    own = [taxonomy.label(s, lang) for s in skill_ids if taxonomy.has_label(s, lang)]
+    other = [taxonomy.label(s, "en") for s in skill_ids if not taxonomy.has_label(s, lang)]
+    if other:
+        own.append(t("skills.untranslated", lang, names=", ".join(t("quote", lang, text=x) for x in other)))
+    return "; ".join(own) if other else ", ".join(own)
+
+
+def _likely_shown(v: PairValues, lang: str) -> dict[str, object]:
+    """Inferred skills by label, their occupations as STYRK-08 codes (strings), no skill ids."""
+    source = int(v["inferred_from"])
+    return {"covered": int(v["covered"]), "required": int(v["required"]),
+            "inferred_from": f"{source:04d}" if source >= 0 else None,
+            "likely": [taxonomy.label(s, lang) for s in str(v.get("likely") or "").split("|") if s],
+            "sources": [f"{int(c):04d}" for c in str(v.get("sources") or "").split("|") if c]}
 
 
 likely = Criterion(
@@ -197,6 +217,7 @@ likely = Criterion(
     level=lambda pairs: _level(*coverage_counts(pairs, "likely_skills")),
     values=_likely_values,
     reason=_likely_text,
+    shown_values=_likely_shown,
     level_of_values=lambda v: _level(v["covered"], v["required"]),
     description="share of required skills covered by the listed skills together with the skills "
                 "typical of the occupations they have experience in, else of their first wish (inferred)",

@@ -80,6 +80,12 @@ def label(skill_id: str, lang: str = "en") -> str:
     return skills().get(skill_id, skill_id)
 
 
+def has_label(skill_id: str, lang: str) -> bool:
+    """Whether `label(skill_id, lang)` is in `lang`: always in English (or free text, shown as
+    written), in bokmål where a hand-made alias exists (ESCO has no Norwegian skill labels)."""
+    return lang == "en" or skill_id not in skills() or bool(aliases_nb().get(skill_id))
+
+
 def occupation_skills(styrk: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(essential, optional) skill ids for a STYRK-08 code, most common first; ((), ()) if none."""
     return _by_occupation().get(styrk, ((), ()))
