@@ -110,6 +110,10 @@ class Criterion:
     #: The level the quoted values imply, where ``level`` reaches it by other arithmetic (the
     #: per-key fast paths); tests check ``level(pairs) == level_of_values(values(pairs))``.
     level_of_values: Callable[[Values], np.ndarray] | None = field(default=None)
+    #: For values that depend on the day (not only on the two rows): (one pair's values as
+    #: computed on one day, another day's ordinal) → the values on that day. A stored list's
+    #: quoted values are moved to today with it (matching/serving.py).
+    on_day: Callable[[PairValues, int], PairValues] | None = field(default=None)
 
     @property
     def n_levels(self) -> int:
