@@ -12,16 +12,35 @@ Decisions (documented in the API description too):
   computed live instead (run_id null), so a filter never hides qualifying openings. A limit
   above K returns the K stored entries; `fresh=true` gives more.
 - Before any run is published, the list is computed live (run_id null); so is the list of a
-  participant or opening that has none in the served run (e.g. registered since).
+  participant or opening the served run did not rank (e.g. registered since). A run stores a
+  list for every participant it ranked and every opening open on its day, an empty one
+  included: an empty stored list is served as stored (run_id set, no matches) — "in the run,
+  nothing fitted" — and never builds the snapshot. A row exists ⇔ the run covered it; runs
+  from before this rule have no empty rows, so their uncovered subjects are computed live.
 - `new_since_last_run` is true when the opening was not on the participant's list in the
   previous published run. With no previous run there is nothing to compare with, and the
   flag is false for every match (it marks change, and a first run changes nothing).
   Live lists (`fresh=true`) compare with the served run's list the same way.
-- A stored list is read without the national snapshot: its own rows (one participant and its
-  K openings, or one opening and its K participants) are read by id into a small World
-  through the snapshot's own encoding (`store.snapshot.load_world`), with the whole
-  snapshot's skill vocabulary, and checked and explained there. Only live lists need the
-  snapshot (`matching.runtime`).
+- A stored list is read without the national snapshot. A participant's list stores, with
+  its levels, the values every listed pair's reasons quote as the run computed them, and the
+  openings' kind, title and employer (`lists.Quoted`). A read serves those, with no World,
+  when they are still today's (`_quoted_hold`): the run recorded the data version it read its
+  snapshot at, and triggers record per row the version of its last write (`row_changes`,
+  `store/versioning.py`), so one indexed query tells whether the participant, a listed
+  opening or its employer was written since. If none was, every pair passes the hard
+  constraints exactly as in the run — they depend only on those rows and on the day, and the
+  only day-dependent one is the deadline: a run made on day D with every listed deadline ≥ D
+  stays valid until the earliest listed deadline (stored as `until`) has passed. Values that
+  depend on the day (the deadline's days left) are moved to today by the criterion's
+  `on_day`. No second implementation of the constraints: either nothing they read changed,
+  or the list takes the small-World path below. About 1.7 ms of CPU per read at 300k × 50k.
+- Otherwise (a listed row written since the run, a listed deadline passed, today before the
+  run's day, a run before quoted values existed, and every opening's list) its own rows (one
+  participant and its K openings, or one opening and its K participants) are read by id into
+  a small World through the snapshot's own encoding (`store.snapshot.load_world`), with the
+  whole snapshot's skill vocabulary, and checked and explained there (~40 ms): a title or a
+  distance quoted is then the current one. Only live lists need the snapshot
+  (`matching.runtime`).
 - An opening's stored list is employer-facing: checked and explained on the employer view of
   that small World, like the batch that ranked it, and shown only while the run's employer
   view still holds (`_employer_view_holds`: today's home areas, and everyone whose needs it
