@@ -50,6 +50,7 @@ Decisions (documented in the API description too):
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -264,9 +265,10 @@ def _from_quoted(rows: list[dict[str, Any]], quoted: lists.Quoted, model: Scorin
     for i, r in enumerate(rows):
         features = {}
         for j, c in enumerate(criteria):
-            values = {k: v[i] for k, v in columns[j].items()}
-            if moved[j] is not None:
-                values = moved[j](values, day)
+            values: Mapping[str, Any] = {k: v[i] for k, v in columns[j].items()}
+            on_day = moved[j]
+            if on_day is not None:
+                values = on_day(values, day)
             features[c.name] = explain.FeatureExplanation(int(levels[i, j]), float(contrib[i, j]), values)
         r["explanation"] = explain.Explanation(model.intercept, features)
         r["opening"] = {"opening_id": r["opening_id"], **{k: quoted.openings[k][i] for k in ("kind", "title",
