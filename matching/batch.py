@@ -28,10 +28,13 @@ import numpy as np
 
 from matching import candidates, topk
 from matching.config import Settings
+from matching.criteria import BY_NAME
 from matching.engine import MatchEngine
+from matching.features import FeatureSet
+from matching.pairs import Pairs
 from matching.schema import RunStatus
 from matching.scoring import ScoringModel
-from matching.store import Engine, lists, runs
+from matching.store import Engine, lists, runs, versioning
 from matching.store.db import engine_for
 from matching.store.runs import RefreshInProgress
 from matching.store.snapshot import load_world
@@ -41,6 +44,7 @@ from matching.world import World
 log = logging.getLogger(__name__)
 
 MAX_SHARD = 2000
+NO_DEADLINE = 10**7  # world.openings.deadline_ord of an opening without a deadline is above this
 __all__ = ["RefreshInProgress", "RunSummary", "refresh"]
 
 
@@ -86,12 +90,45 @@ def _resolve_world(world_ref: World | str) -> World:
     return _WORLD_CACHE[world_ref]
 
 
-def _packed_lists(ranked: Ranked, subject_ids: np.ndarray, other_ids: np.ndarray) -> list[tuple]:
-    """(subject id, others, scores, levels) per list, packed where the lists are made."""
+def _packed_lists(ranked: Ranked, subject_ids: np.ndarray, other_ids: np.ndarray,
+                  quoted: list[bytes] | None = None) -> list[tuple]:
+    """(subject id, others, scores, levels[, quoted]) per list, packed where the lists are made."""
     starts, ends = ranked.segments()
     return [(str(subject_ids[ranked.group[a]]),
-             *lists.pack(other_ids[ranked.other[a:b]], ranked.score[a:b], ranked.levels[a:b]))
-            for a, b in zip(starts, ends)]
+             *lists.pack(other_ids[ranked.other[a:b]], ranked.score[a:b], ranked.levels[a:b]),
+             *(() if quoted is None else (quoted[n],)))
+            for n, (a, b) in enumerate(zip(starts, ends))]
+
+
+def _empty_lists(subjects: np.ndarray, listed: np.ndarray, subject_ids: np.ndarray) -> list[tuple]:
+    """An empty stored list for each subject the run ranked that got none: a stored row then
+    means "ranked by this run", its absence "not in the run" (matching/serving.py)."""
+    missing = np.setdiff1d(np.asarray(subjects, dtype=np.int64), listed)
+    empty = lists.pack([], np.zeros(0), np.zeros((0, 0), dtype=np.uint8))
+    return [(str(subject_ids[i]), *empty) for i in missing]
+
+
+_QUOTED_OPENING = ("kind", "title", "employer_name", "orgnr")
+
+
+def _quoted_lists(engine: MatchEngine, ranked: Ranked) -> list[bytes]:
+    """Per participant list (in `ranked.segments()` order), what its reasons quote, as the run
+    computed it, packed (store/lists.py `Quoted`): a stored read then needs no World while none
+    of the list's rows changed since."""
+    w = engine.world
+    criteria = tuple(BY_NAME[c] for c in engine.model.criteria)
+    pairs = Pairs.build(w, ranked.group, ranked.other, engine.as_of.toordinal())
+    columns = FeatureSet(criteria, ranked.levels, pairs).columns()
+    frame = w.openings.frame
+    info = {c: frame[c].to_numpy()[ranked.other] for c in _QUOTED_OPENING}
+    deadline = w.openings.deadline_ord[ranked.other]
+    starts, ends = ranked.segments()
+    earliest = np.minimum.reduceat(deadline, starts) if len(starts) else np.zeros(0, dtype=np.int64)
+    return [lists.pack_quoted(lists.Quoted(
+                {c: {k: v[a:b] for k, v in vals.items()} for c, vals in columns.items()},
+                {c: [x if isinstance(x, str) else str(x) for x in info[c][a:b].tolist()] for c in _QUOTED_OPENING},
+                int(until) if until < NO_DEADLINE else None))
+            for a, b, until in zip(starts, ends, earliest)]
 
 
 @lru_cache(maxsize=1)
@@ -109,7 +146,8 @@ def score_shard(world_ref: World | str, model: dict, as_of: dt.date, p_idx: np.n
         engine = MatchEngine(_resolve_world(world_ref), ScoringModel.from_dict(model), as_of)
         p2o, o2p, n_scored = engine.both_directions(p_idx, k)
         w = engine.world
-        packed = _packed_lists(p2o, w.participants.ids, w.openings.ids)
+        packed = _packed_lists(p2o, w.participants.ids, w.openings.ids, _quoted_lists(engine, p2o))
+        packed += _empty_lists(p_idx, p2o.group, w.participants.ids)
     return {"p_lists": packed, "n_listed": len(p2o), "o2p": o2p, "n_scored": n_scored,
             "n_participants": len(p_idx)}
 
@@ -197,7 +235,10 @@ def refresh(
         stale = runs.abandon_unfinished(conn)
         if stale:
             log.warning("discarded unfinished run(s): %s", ", ".join(stale))
-        runs.start(conn, run_id, as_of=as_of, model_version=model.version, backend=backend_name, top_k=k)
+        # The version first: a write committed while the snapshot is read then counts as a change.
+        version = versioning.current(conn)
+        runs.start(conn, run_id, as_of=as_of, model_version=model.version, backend=backend_name, top_k=k,
+                   data_version=version)
         world = load_world(conn)
     summary = RunSummary(run_id, RunStatus.running, backend=backend_name)
     try:
@@ -235,6 +276,8 @@ def refresh(
         o2p = topk.best(Ranked.concat(pending), tie_rank, k) if pending else Ranked.empty(n_criteria)
         del pending
         o_rows = _packed_lists(o2p, world.openings.ids, world.participants.ids)
+        eligible = np.flatnonzero(world.openings.is_open & (world.openings.deadline_ord >= as_of.toordinal()))
+        o_rows += _empty_lists(eligible, o2p.group, world.openings.ids)
         with db.begin() as conn:
             for i in range(0, len(o_rows), WRITE_BATCH):
                 runs.write_opening_lists(conn, run_id, o_rows[i:i + WRITE_BATCH])

@@ -32,6 +32,10 @@ class FeatureSet:
         lists = self._plain()
         return {c: {k: v[i] for k, v in vals.items()} for c, vals in lists.items()}
 
+    def columns(self) -> dict[str, dict[str, list]]:
+        """Every pair's quoted values, column by column: criterion → value name → one entry per pair."""
+        return self._plain()
+
     def _plain(self) -> dict[str, dict[str, list]]:
         # Computed and converted once per feature set, for its pairs only: per-pair numpy
         # scalar conversion dominated the batch.

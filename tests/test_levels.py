@@ -93,3 +93,25 @@ def test_threshold_levels_derive_count_and_binning_from_one_list():
     assert len(up) == 3 and up.label_keys() == ("x.level.0", "x.level.1", "x.level.2")
     assert up.bin(np.array([0.0, 0.25, 0.49, 0.5, 1.0])).tolist() == [0, 1, 1, 2, 2]
     assert down.bin(np.array([20.0, 10.0, 5.0, 0.0, -3.0])).tolist() == [0, 1, 1, 2, 2]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(worlds(max_participants=8, max_openings=12), st.integers(0, 2**32 - 1), st.integers(-40, 40))
+def test_values_move_to_another_day_only_through_on_day(world, seed, shift):
+    """A stored list's quoted values are moved to today by each criterion's `on_day`
+    (matching/serving.py): for a criterion that declares it, moving the values computed on one
+    day equals computing them on the other; every other criterion's values do not depend on
+    the day at all — so a new day-dependent criterion without `on_day` fails here."""
+    rng = np.random.default_rng(seed)
+    p = rng.integers(0, len(world.participants), 30)
+    o = rng.integers(0, len(world.openings), 30)
+    day0, day1 = AS_OF.toordinal(), AS_OF.toordinal() + shift
+    then, now = Pairs.build(world, p, o, day0), Pairs.build(world, p, o, day1)
+    for c in ALL:
+        v0, v1 = c.values(then), c.values(now)
+        for k in range(len(p)):
+            one0 = {name: np.asarray(a)[k] for name, a in v0.items()}
+            one1 = {name: np.asarray(a)[k] for name, a in v1.items()}
+            moved = c.on_day(one0, day1) if c.on_day is not None else one0
+            assert {n: np.asarray(x).tolist() for n, x in moved.items()} == \
+                   {n: np.asarray(x).tolist() for n, x in one1.items()}, c.name

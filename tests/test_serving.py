@@ -2,6 +2,8 @@
 its own rows, exactly as on the whole snapshot, and serving one never builds the snapshot."""
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pytest
 from sqlalchemy import update
@@ -105,3 +107,145 @@ def test_serving_stored_lists_never_builds_the_snapshot(published, auth, tmp_pat
         live = client.get(f"/v1/participants/{pid}/matches", params={"fresh": "true"}, headers=auth("adviser", office))
         assert live.status_code == 200 and live.json()["run_id"] is None
         assert built()
+
+
+# ----------------------------------------------------------------------------- quoted values (issue 10)
+
+def _stored(settings, pid):
+    with db_engine(settings).connect() as conn:
+        run_id = lists.serving(conn).run_id
+        return run_id, lists.read_participant_list(conn, run_id, pid)
+
+
+def _quoted_read(settings, pid):
+    """(served from the quoted values?, [(opening id, explanation)]) of a participant's stored list."""
+    run_id, stored = _stored(settings, pid)
+    with db_engine(settings).connect() as conn:
+        holds = serving._quoted_hold(conn, settings, run_id, pid, stored.rows, stored.quoted)
+        got = serving.stored_rows(conn, settings, run_id, stored.rows, "opening_id", participant_id=pid,
+                                  quoted=stored.quoted)
+    return holds, [(r["opening_id"], r["explanation"]) for r in got]
+
+
+def test_a_stored_list_explained_from_its_quoted_values_equals_the_whole_snapshot(published):
+    settings = published.settings
+    with db_engine(settings).connect() as conn:
+        listed = lists.run_lists(conn, lists.serving(conn).run_id)
+    subjects = _sample({p: x for p, x in listed.items() if x}, 40)
+    checked = 0
+    for pid in subjects:
+        holds, got = _quoted_read(settings, pid)
+        assert holds, pid  # nothing changed since the run: no World needed
+        rows = _stored(settings, pid)[1].rows
+        assert got == _on_the_snapshot(settings, rows, "opening_id", participant_id=pid)
+        checked += len(got)
+    assert checked > 100
+
+
+def test_quoted_values_move_with_the_day_until_a_listed_deadline_passes(published):
+    settings = published.settings
+    run_id, _ = _stored(settings, "x")
+    with db_engine(settings).connect() as conn:
+        listed = lists.run_lists(conn, run_id)
+    pid = next(p for p in sorted(listed) if _stored(settings, p)[1].quoted.until is not None)
+    until = _stored(settings, pid)[1].quoted.until
+    rows = _stored(settings, pid)[1].rows
+    day = dt.date.fromordinal(until)  # the last day every listed opening is still open
+    later = settings.model_copy(update={"today": day})
+    holds, got = _quoted_read(later, pid)
+    assert holds
+    assert got == _on_the_snapshot(later, rows, "opening_id", participant_id=pid)
+    assert any(e.features["deadline"].values["days"] == 0 for _, e in got if "deadline" in e.features)
+    after = settings.model_copy(update={"today": day + dt.timedelta(days=1)})
+    holds, got = _quoted_read(after, pid)
+    assert not holds  # a listed deadline passed: checked on a small World, that opening drops
+    assert got == _on_the_snapshot(after, rows, "opening_id", participant_id=pid)
+    assert len(got) < len(rows)
+
+
+@pytest.mark.parametrize("change", ["title", "employer", "participant", "other"])
+def test_a_row_written_since_the_run_retires_the_quoted_values_of_its_lists_only(published, tmp_path, change):
+    path = tmp_path / "changed.db"
+    _copy_db(published.settings.database_url.removeprefix("sqlite:///"), path)
+    settings = settings_for(path, published.settings.model_dir)
+    run_id, _ = _stored(settings, "x")
+    with db_engine(settings).connect() as conn:
+        listed = lists.run_lists(conn, run_id)
+    pid = next(p for p, x in sorted(listed.items()) if len(x) >= 3)
+    stored = _stored(settings, pid)[1]
+    oid, orgnr = stored.rows[1]["opening_id"], stored.quoted.openings["orgnr"][1]
+    unrelated = next(p for p, x in sorted(listed.items()) if p != pid and oid not in {o for _, o, _ in x})
+    with db_engine(settings).begin() as conn:
+        if change == "title":
+            conn.execute(update(t.openings).where(t.openings.c.opening_id == oid).values(title="Ny tittel"))
+        elif change == "employer":
+            conn.execute(update(t.employers).where(t.employers.c.orgnr == orgnr).values(name="Nytt navn AS"))
+        elif change == "participant":
+            conn.execute(update(t.participants).where(t.participants.c.participant_id == pid).values(max_commute_km=0.5))
+        else:
+            conn.execute(update(t.participants).where(t.participants.c.participant_id == unrelated)
+                         .values(max_commute_km=0.5))
+    holds, got = _quoted_read(settings, pid)
+    assert holds == (change == "other")
+    assert got == _on_the_snapshot(settings, stored.rows, "opening_id", participant_id=pid)
+    if change in ("title", "employer"):
+        with db_engine(settings).connect() as conn:
+            items = serving.participant_matches(conn, settings, pid, kind="any", limit=10, fresh=False)["matches"]
+        shown = next(m for m in items if m["opening_id"] == oid)
+        assert shown["title" if change == "title" else "employer_name"] in ("Ny tittel", "Nytt navn AS")
+    if change == "participant":
+        assert len(got) < len(stored.rows)  # beyond the new commute limit
+
+
+def test_changed_since_sees_every_kind_of_write(published, tmp_path):
+    from matching.store import versioning
+
+    path = tmp_path / "written.db"
+    _copy_db(published.settings.database_url.removeprefix("sqlite:///"), path)
+    engine = db_engine(settings_for(path, published.settings.model_dir))
+    with engine.connect() as conn:
+        v = versioning.current(conn)
+        pid, oid = conn.execute(t.openings.select().with_only_columns(t.openings.c.opening_id)).scalar(), None
+        oid, pid = pid, conn.execute(t.participants.select().with_only_columns(t.participants.c.participant_id)).scalar()
+        assert not versioning.changed_since(conn, v, participants=[pid], openings=[oid])
+    with engine.begin() as conn:
+        conn.execute(t.outcomes.delete().where(t.outcomes.c.participant_id == pid))
+        conn.execute(t.participants.delete().where(t.participants.c.participant_id == pid))
+    with engine.connect() as conn:
+        assert versioning.changed_since(conn, v, participants=[pid])
+        assert not versioning.changed_since(conn, v, openings=[oid])
+        assert versioning.current(conn) > v
+
+
+def test_a_run_stores_a_list_for_everyone_it_ranked_and_an_empty_one_is_served_as_stored(published, tmp_path, auth):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    path = tmp_path / "lonely.db"
+    _copy_db(published.settings.database_url.removeprefix("sqlite:///"), path)
+    settings = settings_for(path, published.settings.model_dir)
+    engine = db_engine(settings)
+    with engine.connect() as conn:
+        pid, office = conn.execute(t.participants.select().with_only_columns(
+            t.participants.c.participant_id, t.participants.c.office_id)).first()
+    with engine.begin() as conn:  # nobody can reach them: no candidate, an empty list
+        conn.execute(update(t.participants).where(t.participants.c.participant_id == pid).values(max_commute_km=0.0,
+                                                                                                 lat=80.0, lon=0.0))
+    from matching.batch import refresh
+
+    run_id = refresh(settings, db=engine).run_id
+    with engine.connect() as conn:
+        n = len(conn.execute(t.participants.select()).fetchall())
+        assert len(lists.run_lists(conn, run_id)) == n  # every participant has a row
+        assert lists.read_participant_list(conn, run_id, pid).rows == []
+        assert lists.read_participant_list(conn, run_id, "P-nobody") is None
+        open_ids = {r.opening_id for r in conn.execute(t.openings.select().where(t.openings.c.status == "open"))}
+        assert open_ids <= set(lists.run_lists(conn, run_id, "opening"))
+    settings = settings.model_copy(update={"snapshot_warm": False})
+    with TestClient(create_app(settings)) as client:
+        got = client.get(f"/v1/participants/{pid}/matches", headers=auth("adviser", office))
+        assert got.status_code == 200
+        assert got.json()["run_id"] == run_id and got.json()["matches"] == []
+        slot = runtime._slots.get(settings.database_url)
+        assert slot is None or (slot.snapshot is None and slot.pending is None)  # no snapshot built for it

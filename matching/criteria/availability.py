@@ -42,6 +42,13 @@ def _values(pairs: Pairs) -> Values:
     return {"available_from": available, "start": start, "days_after_start": late}
 
 
+def _on_day(v: PairValues, day: int) -> PairValues:
+    """One pair's values on another day: the dates stay, the days after the start move (as in
+    `_dates`: counted from that day on)."""
+    available, start = int(v["available_from"]), int(v["start"])
+    return {**v, "days_after_start": max(available, day) - max(start, day)}
+
+
 def _date(ordinal: int) -> str:
     return dt.date.fromordinal(int(ordinal)).isoformat()
 
@@ -73,6 +80,7 @@ timing = Criterion(
     description=f"the participant's available_from against the opening's start_date (grace {GRACE_DAYS} days)",
     level_of_values=lambda v: _level_of(np.asarray(v["start"]), np.asarray(v["days_after_start"])),
     shown_values=_shown,
+    on_day=_on_day,
 )
 
 CRITERIA = [timing]

@@ -124,6 +124,10 @@ class Criterion:
     #: codes as strings, lists instead of bit masks and packed strings. None: shown as they are
     #: (numbers rounded by `matching.explain`).
     shown_values: Callable[[PairValues, str], dict[str, Any]] | None = field(default=None)
+    #: For values that depend on the day (not only on the two rows): (one pair's values as
+    #: computed on one day, another day's ordinal) → the values on that day. A stored list's
+    #: quoted values are moved to today with it (matching/serving.py).
+    on_day: Callable[[PairValues, int], PairValues] | None = field(default=None)
 
     @property
     def n_levels(self) -> int:

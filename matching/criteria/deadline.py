@@ -12,11 +12,22 @@ TIME_LEFT = Levels.from_thresholds("deadline", [7, 30], neutral=2)  # days; neut
 NO_DEADLINE_DAYS = 365
 
 
+def _left(deadline, has, as_of):
+    """Days left to a deadline (ordinal) on day `as_of` (ordinal); NO_DEADLINE_DAYS without one."""
+    return np.where(has, deadline - as_of, NO_DEADLINE_DAYS)
+
+
 def _days(pairs: Pairs) -> tuple[np.ndarray, np.ndarray]:
     """(days left, deadline ordinal or 0 for none) per pair."""
     deadline = pairs.world.openings.deadline_ord[pairs.o]
     has = deadline < 10**7
-    return np.where(has, deadline - pairs.as_of, NO_DEADLINE_DAYS), np.where(has, deadline, 0)
+    return _left(deadline, has, pairs.as_of), np.where(has, deadline, 0)
+
+
+def _on_day(v: PairValues, day: int) -> PairValues:
+    """One pair's values on another day: the deadline stays, the days left move."""
+    deadline = int(v["deadline"])
+    return {**v, "days": int(_left(deadline, deadline != 0, day))}
 
 
 def _values(pairs: Pairs) -> Values:
@@ -45,6 +56,7 @@ time_left = Criterion(
     reason=_text,
     description="days from today (or the suggestion date in training) to the application deadline",
     shown_values=_shown,
+    on_day=_on_day,
 )
 
 CRITERIA = [time_left]

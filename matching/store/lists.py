@@ -6,6 +6,14 @@ No rendered explanation is stored: the reasons are rendered when a list is read,
 stored levels (so the contributions are the ones the run scored) and today's values. That
 keeps a national run at ~350k small rows instead of ~17M rows with 1.5 KB of JSON each.
 
+A participant's list also stores `quoted` (`pack_quoted`): the values every listed pair's
+reasons quote as the run computed them, column by column (criterion → value name → one entry
+per pair), the listed openings' kind, title, employer name and orgnr, and the earliest listed
+deadline — zlib-compressed JSON, ~1-2 KB a list. While none of the list's rows changed since
+the run (`versioning.changed_since`) these *are* today's values, and a read needs no World
+(matching/serving.py). A run stores every participant it ranked, an empty list included, so
+"no row" means "not in the run".
+
 Only the run the `serving` pointer names is served; the previous one is kept for "new since
 last run".
 """
@@ -46,31 +54,63 @@ def unpack(others: str, scores: bytes, levels: bytes) -> tuple[list[str], np.nda
     return ids, s, lv.reshape(len(ids), -1) if ids else lv.reshape(0, 0)
 
 
+class Quoted(NamedTuple):
+    """A list's stored quoted values (see the module docstring)."""
+    values: dict[str, dict[str, list]]  # criterion → value name → one entry per listed pair
+    openings: dict[str, list]  # kind, title, employer_name, orgnr → one entry per listed opening
+    until: int | None  # ordinal of the earliest listed deadline (None: no listed deadline)
+
+
+def pack_quoted(quoted: Quoted) -> bytes:
+    return zlib.compress(json.dumps(quoted._asdict(), ensure_ascii=False, separators=(",", ":")).encode(), 6)
+
+
+def unpack_quoted(blob: bytes | None) -> Quoted | None:
+    return None if blob is None else Quoted(**json.loads(zlib.decompress(blob)))
+
+
+class StoredList(NamedTuple):
+    rows: list[dict[str, Any]]  # rank, the other side's id, score, levels
+    quoted: Quoted | None  # None in runs before it was stored, and for opening lists
+
+
 def serving(conn: Connection) -> Serving | None:
     """The served run and the one it replaced, or None before the first published run."""
     row = conn.execute(select(t.serving.c.run_id, t.serving.c.previous_run_id).where(t.serving.c.id == 1)).first()
     return None if row is None else Serving(row.run_id, row.previous_run_id)
 
 
-def _read(conn: Connection, table: Table, subject: str, others: str, run_id: str, key: str) -> list[dict[str, Any]]:
-    row = conn.execute(select(table.c[others], table.c.scores, table.c.levels)
+def _read(conn: Connection, table: Table, subject: str, others: str, run_id: str, key: str) -> StoredList | None:
+    row = conn.execute(select(table.c[others], table.c.scores, table.c.levels, table.c.quoted)
                        .where(table.c.run_id == run_id, table.c[subject] == key)).first()
     if row is None:
-        return []
-    ids, scores, levels = unpack(*row)
+        return None
+    ids, scores, levels = unpack(*row[:3])
     other = others[:-1]  # opening_ids → opening_id
-    return [{"rank": r, other: i, "score": float(s), "levels": lv}
-            for r, (i, s, lv) in enumerate(zip(ids, scores, levels), start=1)]
+    return StoredList([{"rank": r, other: i, "score": float(s), "levels": lv}
+                       for r, (i, s, lv) in enumerate(zip(ids, scores, levels), start=1)], unpack_quoted(row[3]))
+
+
+def read_participant_list(conn: Connection, run_id: str, participant_id: str) -> StoredList | None:
+    """A participant's stored list in a run (None: the run did not rank them)."""
+    return _read(conn, t.participant_lists, "participant_id", "opening_ids", run_id, participant_id)
+
+
+def read_opening_list(conn: Connection, run_id: str, opening_id: str) -> StoredList | None:
+    """An opening's stored list in a run (None: the run did not rank it)."""
+    return _read(conn, t.opening_lists, "opening_id", "participant_ids", run_id, opening_id)
 
 
 def participant_list(conn: Connection, run_id: str, participant_id: str) -> list[dict[str, Any]]:
     """A participant's ranked openings in a run, best first: rank, opening_id, score, levels."""
-    return _read(conn, t.participant_lists, "participant_id", "opening_ids", run_id, participant_id)
+    stored = read_participant_list(conn, run_id, participant_id)
+    return stored.rows if stored else []
 
 
 def opening_list(conn: Connection, run_id: str, opening_id: str) -> list[dict[str, Any]]:
     """An opening's ranked participants in a run, best first: rank, participant_id, score, levels."""
-    return _read(conn, t.opening_lists, "opening_id", "participant_ids", run_id, opening_id)
+    stored = read_opening_list(conn, run_id, opening_id)
+    return stored.rows if stored else []
 
 
 def openings_in_run(conn: Connection, run_id: str, participant_id: str) -> set[str]:

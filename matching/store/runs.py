@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import socket
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -86,9 +86,12 @@ def heartbeat(conn: Connection, run_id: str) -> None:
 
 # ---------------------------------------------------------------------------- a run's life
 
-def start(conn: Connection, run_id: str, *, as_of: dt.date, model_version: str, backend: str, top_k: int) -> None:
+def start(conn: Connection, run_id: str, *, as_of: dt.date, model_version: str, backend: str, top_k: int,
+          data_version: int | None = None) -> None:
+    """`data_version`: the version read before the run reads its snapshot (tables.runs)."""
     conn.execute(insert(t.runs).values(run_id=run_id, status=RunStatus.running, started_at=_now(), as_of=as_of,
-                                       model_version=model_version, backend=backend, top_k=top_k))
+                                       model_version=model_version, backend=backend, top_k=top_k,
+                                       data_version=data_version))
 
 
 def delete_lists(conn: Connection, run_id: str) -> None:
@@ -108,7 +111,9 @@ def abandon_unfinished(conn: Connection) -> list[str]:
 
 
 def _rows(run_id: str, rows: list[tuple], key: str, others: str) -> list[dict]:
-    return [{"run_id": run_id, key: a, others: b, "scores": s, "levels": lv} for a, b, s, lv in rows]
+    """(subject, others, scores, levels[, quoted]) → row dicts; `quoted` is optional."""
+    return [{"run_id": run_id, key: r[0], others: r[1], "scores": r[2], "levels": r[3],
+             "quoted": r[4] if len(r) > 4 else None} for r in rows]
 
 
 def write_participant_lists(conn: Connection, run_id: str, rows: list[tuple]) -> None:
@@ -178,6 +183,21 @@ def model_version(conn: Connection, run_id: str) -> str:
 def top_k(conn: Connection, run_id: str) -> int:
     """The length a run cut its lists at."""
     return int(conn.execute(select(t.runs.c.top_k).where(t.runs.c.run_id == run_id)).scalar_one())
+
+
+class Facts(NamedTuple):
+    """What serving needs of a published run; none of it changes once the run is written."""
+    model_version: str
+    top_k: int
+    as_of: dt.date
+    data_version: int | None
+
+
+def facts(conn: Connection, run_id: str) -> Facts:
+    r = t.runs
+    row = conn.execute(select(r.c.model_version, r.c.top_k, r.c.as_of, r.c.data_version)
+                       .where(r.c.run_id == run_id)).one()
+    return Facts(row.model_version, int(row.top_k), row.as_of, row.data_version)
 
 
 def page(conn: Connection, *, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:

@@ -136,6 +136,10 @@ runs = Table(
     Column("n_openings", Integer),
     Column("n_pairs", Integer),
     Column("error", Text),
+    # The data version (versioning.py) read just before the run read its snapshot: a row whose
+    # `row_changes.version` is above it changed after the run saw it (migration 0004; NULL for
+    # older runs, whose lists are then always re-checked on a small World).
+    Column("data_version", Integer),
 )
 
 #: At most one row (id = 1): which refresh holds the right to write a run, and whether its
@@ -172,6 +176,10 @@ def _ranked_list(name: str, subject: str, others: str) -> Table:
         Column(others, Text, nullable=False),
         Column("scores", LargeBinary, nullable=False),
         Column("levels", LargeBinary, nullable=False),
+        # What the reasons quote, computed by the run for every listed pair, with the listed
+        # openings' kind, title and employer and the earliest listed deadline (store/lists.py
+        # `pack_quoted`); NULL in older runs and on the opening side. Migration 0004.
+        Column("quoted", LargeBinary),
     )
 
 
@@ -197,6 +205,18 @@ run_employer_views = Table(
 data_version = Table(
     "data_version", metadata,
     Column("id", Integer, primary_key=True),
+    Column("version", Integer, nullable=False),
+)
+
+#: Per-row change tracking: for each participant, opening and employer written since migration
+#: 0004, the data version its last write moved the counter to (`tbl` is the table's name, `key`
+#: its primary key; a delete counts as a write). Kept by the same triggers as `data_version`
+#: (versioning.py). A stored list's quoted values hold while none of its rows is above the
+#: run's `data_version` (matching/serving.py).
+row_changes = Table(
+    "row_changes", metadata,
+    Column("tbl", String(16), primary_key=True),
+    Column("key", String(40), primary_key=True),
     Column("version", Integer, nullable=False),
 )
 

@@ -5,17 +5,30 @@ loader, a feedback-driven status change or a hand-written UPDATE all count, so t
 tell with one indexed single-row read whether its in-memory snapshot is still current.
 SQLite has only row-level triggers (a bulk insert bumps it once per row, which costs about a
 microsecond each); PostgreSQL bumps it once per statement.
+
+Per-row change tracking: the same triggers record, in `row_changes`, the version each written
+row's write moved the counter to (its table and primary key; a delete counts). So "did any of
+these rows change after version V?" is one indexed read (`changed_since`): a stored list holds
+its quoted values while none of its rows did (matching/serving.py). On SQLite one trigger per
+table and operation does both (bump, then stamp the row with the new version); on PostgreSQL a
+row-level trigger stamps each row with the version the statement-level bump will reach (it
+locks the counter row first, so concurrent writers are ordered), and a TRUNCATE stamps
+everything (`tbl = '*'`).
 """
 from __future__ import annotations
 
-from sqlalchemy import Connection, Engine, Insert, select, text
+from collections.abc import Iterable
+
+from sqlalchemy import Connection, Engine, Insert, select, text, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from matching.store import tables as t
 
 WATCHED = ("participants", "openings", "employers")
+KEYS = {"participants": "participant_id", "openings": "opening_id", "employers": "orgnr"}
 _OPS = ("INSERT", "UPDATE", "DELETE")
+EVERYTHING = "*"  # row_changes.tbl of a PostgreSQL TRUNCATE: every row changed
 
 _PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION matching_bump_data_version() RETURNS trigger AS $$
@@ -26,21 +39,73 @@ END $$ LANGUAGE plpgsql
 """
 
 
+_PG_ROW_FUNCTION = """
+CREATE OR REPLACE FUNCTION matching_track_row() RETURNS trigger AS $$
+DECLARE
+  v bigint;
+BEGIN
+  -- Lock the counter: the statement-level trigger bumps it to v + 1 after the row triggers.
+  SELECT version INTO v FROM data_version WHERE id = 1 FOR UPDATE;
+  IF TG_OP <> 'DELETE' THEN
+    INSERT INTO row_changes (tbl, key, version) VALUES (TG_TABLE_NAME, to_jsonb(NEW) ->> TG_ARGV[0], v + 1)
+      ON CONFLICT (tbl, key) DO UPDATE SET version = EXCLUDED.version;
+  END IF;
+  IF TG_OP <> 'INSERT' THEN
+    INSERT INTO row_changes (tbl, key, version) VALUES (TG_TABLE_NAME, to_jsonb(OLD) ->> TG_ARGV[0], v + 1)
+      ON CONFLICT (tbl, key) DO UPDATE SET version = EXCLUDED.version;
+  END IF;
+  RETURN NULL;
+END $$ LANGUAGE plpgsql
+"""
+
+_PG_TRUNCATE_FUNCTION = """
+CREATE OR REPLACE FUNCTION matching_track_truncate() RETURNS trigger AS $$
+DECLARE
+  v bigint;
+BEGIN
+  SELECT version INTO v FROM data_version WHERE id = 1 FOR UPDATE;
+  INSERT INTO row_changes (tbl, key, version) VALUES ('*', '*', v + 1)
+    ON CONFLICT (tbl, key) DO UPDATE SET version = EXCLUDED.version;
+  RETURN NULL;
+END $$ LANGUAGE plpgsql
+"""
+
+
+def _sqlite_stamp(table: str, row: str) -> str:
+    # An upsert, not INSERT OR REPLACE: an outer statement's OR clause would override that one.
+    return (f"INSERT INTO row_changes (tbl, key, version) SELECT '{table}', {row}.{KEYS[table]}, version "
+            f"FROM data_version WHERE id = 1 ON CONFLICT (tbl, key) DO UPDATE SET version = excluded.version;")
+
+
 def _sqlite_ddl() -> list[str]:
-    return [f"CREATE TRIGGER IF NOT EXISTS bump_version_{table}_{op.lower()} AFTER {op} ON {table} "
-            f"BEGIN UPDATE data_version SET version = version + 1 WHERE id = 1; END"
-            for table in WATCHED for op in _OPS]
+    out = []
+    for table in WATCHED:
+        for op in _OPS:
+            out.append(f"DROP TRIGGER IF EXISTS bump_version_{table}_{op.lower()}")  # before row tracking
+            stamps = {"INSERT": ["NEW"], "UPDATE": ["NEW", "OLD"], "DELETE": ["OLD"]}[op]
+            out.append(f"CREATE TRIGGER IF NOT EXISTS track_{table}_{op.lower()} AFTER {op} ON {table} "
+                       f"BEGIN UPDATE data_version SET version = version + 1 WHERE id = 1; "
+                       + " ".join(_sqlite_stamp(table, row) for row in stamps) + " END")
+    return out
 
 
 def _postgres_ddl() -> list[str]:
     # DO-blocks instead of CREATE OR REPLACE TRIGGER: works on PostgreSQL before 14 too.
-    out = [_PG_FUNCTION]
+    out = [_PG_FUNCTION, _PG_ROW_FUNCTION, _PG_TRUNCATE_FUNCTION]
     for table in WATCHED:
         name = f"bump_version_{table}"
         out.append(f"""DO $$ BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = '{name}') THEN
     CREATE TRIGGER {name} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table}
       FOR EACH STATEMENT EXECUTE FUNCTION matching_bump_data_version();
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'track_rows_{table}') THEN
+    CREATE TRIGGER track_rows_{table} AFTER INSERT OR UPDATE OR DELETE ON {table}
+      FOR EACH ROW EXECUTE FUNCTION matching_track_row('{KEYS[table]}');
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'track_truncate_{table}') THEN
+    CREATE TRIGGER track_truncate_{table} AFTER TRUNCATE ON {table}
+      FOR EACH STATEMENT EXECUTE FUNCTION matching_track_truncate();
   END IF;
 END $$""")
     return out
@@ -65,3 +130,16 @@ def install(engine: Engine) -> None:
 
 def current(conn: Connection) -> int:
     return int(conn.execute(select(t.data_version.c.version).where(t.data_version.c.id == 1)).scalar_one())
+
+
+def changed_since(conn: Connection, version: int, *, participants: Iterable[str] = (), openings: Iterable[str] = (),
+                  employers: Iterable[str] = ()) -> bool:
+    """Was any of these rows written (inserted, updated, deleted) after data version `version`?
+    One indexed read per table named (the primary key of `row_changes`)."""
+    rc = t.row_changes
+    parts = [select(rc.c.version).where(rc.c.tbl == EVERYTHING, rc.c.key == EVERYTHING, rc.c.version > version)]
+    for table, keys in (("participants", participants), ("openings", openings), ("employers", employers)):
+        keys = sorted(set(keys))
+        if keys:
+            parts.append(select(rc.c.version).where(rc.c.tbl == table, rc.c.key.in_(keys), rc.c.version > version))
+    return conn.execute(union_all(*parts)).first() is not None
