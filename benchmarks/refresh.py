@@ -41,7 +41,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from matching import candidates  # noqa: E402
+from matching import candidates, topk  # noqa: E402
 from matching.batch import refresh  # noqa: E402
 from matching.config import Settings  # noqa: E402
 from matching.engine import MatchEngine  # noqa: E402
@@ -126,7 +126,7 @@ def naive_lists(world, model: ScoringModel, p_rows: np.ndarray, k: int) -> tuple
     number of pairs scored and the seconds spent scoring (blocking excluded, it is shared)."""
     out, n, spent = {}, 0, 0.0
     day = TODAY.toordinal()
-    tie = world.openings.id_rank
+    tie = world.openings.tie_rank  # lists rank by the shown score, then this (matching/topk.py)
     crit = MatchEngine(world, model, TODAY).criteria
     for p in p_rows:
         pairs = candidates.for_participants(world, [p], TODAY)
@@ -135,7 +135,7 @@ def naive_lists(world, model: ScoringModel, p_rows: np.ndarray, k: int) -> tuple
         for o in pairs.o.tolist():
             one = Pairs.build(world, [p], [o], day)
             score = float(model.score(evaluate(one, crit).levels)[0])
-            item = (score, -tie[o], o)
+            item = (float(topk.shown(np.array([score]))[0]), -tie[o], o)
             if len(heap) < k:
                 heapq.heappush(heap, item)
             elif item > heap[0]:
