@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.feature_extraction.text import TfidfVectorizer
 from scipy.special import expit
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import log_loss, ndcg_score, roc_auc_score
 
 from matching.criteria import ALL
