@@ -84,13 +84,14 @@ def generate(
 def train(
     holdout_frac: float = typer.Option(0.25, min=0.05, max=0.5),
     l2: float = typer.Option(1.0, min=0.0),
+    smooth: float = typer.Option(None, min=0.0, help="step smoothing (default: chosen on the training part's validation)"),
 ) -> None:
     """Train the scoring model on the stored outcome history; writes models/matcher-<version>.*"""
     from matching.training import train as train_model
 
     settings = get_settings()
     with _db(settings).connect() as conn:
-        model = train_model(conn, holdout_frac=holdout_frac, l2=l2)
+        model = train_model(conn, holdout_frac=holdout_frac, l2=l2, smooth=smooth)
     artefact, card = model.save(settings.model_dir)
     ev = model.card["evaluation"]["holdout"]
     console.print(f"model {model.version} → {artefact}")

@@ -32,7 +32,7 @@ from matching.world import World
 #: The criteria whose levels differ between the World and its employer view (they read the
 #: participant's location or adaptation needs); the batch evaluates the others once per pair
 #: for both sides. tests/test_topk.py::test_only_the_declared_criteria_depend_on_the_view checks it.
-VIEW_DEPENDENT = ("distance", "adaptation")
+VIEW_DEPENDENT = ("distance", "distance_quarters", "adaptation")
 #: Candidate pairs scored at once by the batch (memory ~200 B a pair at the peak).
 MAX_PAIRS = 1_000_000
 #: Participants whose candidates are generated at once (then gathered up to MAX_PAIRS).

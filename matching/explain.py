@@ -204,7 +204,7 @@ def _hidden(name: str, feature: FeatureExplanation) -> bool:
 
 def distance_km(explanation: Explanation) -> float | None:
     """The exact distance, for the adviser's view only (None in an employer-facing one)."""
-    f = explanation.features.get("distance")
+    f = explanation.features.get("distance") or explanation.features.get("distance_quarters")
     if f is None or "band_lo" in f.values:
         return None
     return round(float(f.values["km"]), 1)

@@ -26,7 +26,7 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import expit
 
-from matching.criteria import BY_NAME, Criterion
+from matching.criteria import BY_NAME, RENAMED, Criterion
 
 log = logging.getLogger(__name__)
 
@@ -99,11 +99,13 @@ class ScoringModel:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], card: dict[str, Any] | None = None) -> ScoringModel:
-        criteria = tuple(data["criteria"])
+        # a criterion refined since the model was saved: its old levels, under the legacy name
+        saved = {c: np.asarray(data["level_weights"][c], dtype=float) for c in data["criteria"]}
+        criteria = tuple(RENAMED.get((c, len(w)), c) for c, w in saved.items())
         unknown = [c for c in criteria if c not in BY_NAME]
         if unknown:
             raise ValueError(f"model uses criteria this code does not have: {unknown}")
-        weights = [np.asarray(data["level_weights"][c], dtype=float) for c in criteria]
+        weights = list(saved.values())
         for c, w in zip(criteria, weights):
             if len(w) != BY_NAME[c].n_levels:
                 raise ValueError(f"model has {len(w)} levels for {c!r}, code has {BY_NAME[c].n_levels}")
@@ -146,18 +148,38 @@ def thermometer(levels: np.ndarray, n_levels: list[int]) -> np.ndarray:
     return np.column_stack(cols).astype(float) if cols else np.zeros((len(levels), 0))
 
 
+def _step_differences(n_levels: list[int]) -> np.ndarray:
+    """Rows w[k+1] - w[k] for consecutive steps of one criterion (none across criteria)."""
+    n_w = sum(m - 1 for m in n_levels)
+    rows, pos = [], 0
+    for m in n_levels:
+        for k in range(m - 2):
+            r = np.zeros(n_w)
+            r[pos + k], r[pos + k + 1] = -1.0, 1.0
+            rows.append(r)
+        pos += m - 1
+    return np.array(rows) if rows else np.zeros((0, n_w))
+
+
 def fit(
     levels: np.ndarray,
     y: np.ndarray,
     criteria: tuple[Criterion, ...],
     *,
     l2: float = 1.0,
+    smooth: float = 0.0,
     version: str = "dev",
     sample_weight: np.ndarray | None = None,
 ) -> ScoringModel:
-    """Penalised logistic regression with non-negative step weights (L-BFGS-B bounds)."""
+    """Penalised logistic regression with non-negative step weights (L-BFGS-B bounds).
+
+    ``l2`` shrinks every step towards 0; ``smooth`` shrinks each step towards its neighbours
+    in the same criterion (the squared difference of consecutive steps), so where the data
+    say little about one step it takes the size of the steps around it instead of collapsing
+    to 0 and making two levels score the same."""
     n_levels = [c.n_levels for c in criteria]
     X = thermometer(levels, n_levels)
+    D = _step_differences(n_levels)
     y = np.asarray(y, dtype=float)
     sw = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
     sw = sw / sw.sum()
@@ -170,8 +192,9 @@ def fit(
         nll = np.logaddexp(0.0, z) - y * z
         p = expit(z)
         g = sw * (p - y)
-        value = float(sw @ nll) + 0.5 * l2 / len(y) * float(w @ w)
-        grad = np.concatenate([[g.sum()], X.T @ g + l2 / len(y) * w])
+        dw = D @ w
+        value = float(sw @ nll) + 0.5 * l2 / len(y) * float(w @ w) + 0.5 * smooth / len(y) * float(dw @ dw)
+        grad = np.concatenate([[g.sum()], X.T @ g + l2 / len(y) * w + smooth / len(y) * (D.T @ dw)])
         return value, grad
 
     prior = np.clip(np.average(y, weights=sw), 1e-6, 1 - 1e-6)

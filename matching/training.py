@@ -18,8 +18,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.metrics import ndcg_score, roc_auc_score
+from sklearn.metrics import log_loss, ndcg_score, roc_auc_score
 
 from matching.criteria import ALL
 from matching.features import evaluate
@@ -111,19 +112,44 @@ def data_hash(ts: TrainingSet) -> str:
     return h.hexdigest()
 
 
-def train(conn: Connection, *, holdout_frac: float = 0.25, l2: float = 1.0) -> ScoringModel:
+#: Smoothing strengths tried (`scoring.fit`), chosen on the training part's own validation.
+SMOOTH_GRID = (0.0, 1.0, 10.0, 100.0, 1000.0)
+
+
+def choose_smooth(ts: TrainingSet, train_mask: np.ndarray, l2: float, *, val_frac: float = 0.25,
+                  grid: tuple[float, ...] = SMOOTH_GRID) -> tuple[float, dict[str, float]]:
+    """The smoothing strength with the lowest log-loss on the last `val_frac` (by time) of the
+    training pairs, fitted on the earlier ones: never on the hold-out the card reports."""
+    seconds = ts.time.astype("datetime64[s]").astype(np.int64)
+    cut = np.quantile(seconds[train_mask], 1 - val_frac)
+    val = train_mask & (seconds > cut)
+    early = train_mask & ~val
+    losses = {}
+    for s in grid:
+        p = expit(fit(ts.levels[early], ts.y[early], ALL, l2=l2, smooth=s).raw(ts.levels[val]))
+        losses[str(s)] = round(float(log_loss(ts.y[val], p, labels=[0, 1])), 5)
+    best = min(grid, key=lambda s: (losses[str(s)], s))
+    return best, losses
+
+
+def train(conn: Connection, *, holdout_frac: float = 0.25, l2: float = 1.0,
+          smooth: float | None = None) -> ScoringModel:
+    """`smooth` None: chosen by `choose_smooth` on the training part (before the hold-out)."""
     ts = training_set(conn)
     cutoff = np.quantile(ts.time.astype("datetime64[s]").astype(np.int64), 1 - holdout_frac)
     test = ts.time.astype("datetime64[s]").astype(np.int64) > cutoff
     train_mask = ~test
+    validation: dict[str, float] = {}
+    if smooth is None:
+        smooth, validation = choose_smooth(ts, train_mask, l2)
 
-    held = fit(ts.levels[train_mask], ts.y[train_mask], ALL, l2=l2)
+    held = fit(ts.levels[train_mask], ts.y[train_mask], ALL, l2=l2, smooth=smooth)
     distance = -ts.pairs.distance_km
     scores = {"model": held.raw(ts.levels), "baseline_distance": distance, "baseline_tfidf_title": _tfidf_similarity(ts)}
     metrics = {"holdout": _metrics(ts, test, scores), "train": _metrics(ts, train_mask, {"model": scores["model"]})}
 
     digest = data_hash(ts)
-    final = fit(ts.levels, ts.y, ALL, l2=l2, version=f"{MODEL_SERIES}.{digest[:8]}")
+    final = fit(ts.levels, ts.y, ALL, l2=l2, smooth=smooth, version=f"{MODEL_SERIES}.{digest[:8]}")
     final.card.update({
         "model": "additive logistic model over ordered criterion levels (non-negative thermometer steps)",
         "intended_use": "rank openings for a participant and participants for an opening, with reasons; "
@@ -142,7 +168,10 @@ def train(conn: Connection, *, holdout_frac: float = 0.25, l2: float = 1.0) -> S
                      f"{str(np.datetime64(int(cutoff), 's'))[:10]}) held out; model refitted on all pairs to ship",
             **metrics,
         },
-        "hyperparameters": {"l2": l2, "holdout_frac": holdout_frac},
+        "hyperparameters": {"l2": l2, "smooth": smooth, "holdout_frac": holdout_frac,
+                            **({"smooth_chosen_by": "validation log-loss on the last 25% of the training "
+                                                    "pairs (fitted on the earlier 75%)",
+                                "smooth_validation_log_loss": validation} if validation else {})},
         "features": [{"name": c.name, "description": c.description, "direction": c.direction,
                       "levels": [c.level_label(i, "en") for i in range(c.n_levels)]} for c in ALL],
         "libraries": _library_versions(),

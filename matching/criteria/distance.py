@@ -20,15 +20,25 @@ import numpy as np
 from matching.criteria.base import Criterion, Levels, PairValues, Values, num, t
 from matching.pairs import Pairs
 
-#: Distance as a share of the participant's limit.
-SHARE_OF_LIMIT = Levels.from_thresholds("distance", [0.75, 0.5, 0.25], "decreasing")
+#: Distance as a share of the participant's limit, in steps of 5 % (20 levels, the edge of the
+#: limit first, the neutral level). Fine enough that openings a few kilometres apart do not
+#: all share one level; the trainer's smoothing (`scoring.fit`) keeps neighbouring steps close
+#: where the history says little about one of them.
+SHARE_OF_LIMIT = Levels.from_thresholds("distance", [round(1 - i / 20, 2) for i in range(1, 20)], "decreasing")
+#: The levels before (quarters of the limit), kept so models trained on them (and the runs
+#: they scored) still load and explain: their "distance" is read as `distance_quarters`.
+QUARTERS = Levels.from_thresholds("distance_quarters", [0.75, 0.5, 0.25], "decreasing")
 #: The grid of distances an employer-facing reason may quote (km).
 BAND_EDGES = np.array([0.0, 5.0, 15.0, 30.0, np.inf])
 
 
-def _level(pairs: Pairs) -> np.ndarray:
+def _share(pairs: Pairs) -> np.ndarray:
     # from the home, or from the centre of the home area in the employer view
-    return SHARE_OF_LIMIT.bin(pairs.distance_km / pairs.pcol("max_commute_km").astype(float))
+    return pairs.distance_km / pairs.pcol("max_commute_km").astype(float)
+
+
+def _level(pairs: Pairs) -> np.ndarray:
+    return SHARE_OF_LIMIT.bin(_share(pairs))
 
 
 def _values(pairs: Pairs) -> Values:
@@ -83,4 +93,14 @@ commute = Criterion(
     description="distance from home as a share of the participant's max commute",
 )
 
+quarters = Criterion(
+    name="distance_quarters",
+    levels=QUARTERS,
+    level=lambda pairs: QUARTERS.bin(_share(pairs)),
+    values=_values,
+    reason=_text,
+    description="distance from home as a share of the participant's max commute (quarters; models before 20 levels)",
+)
+
 CRITERIA = [commute]
+LEGACY = [quarters]
