@@ -24,6 +24,7 @@ import zlib
 from typing import Any, NamedTuple
 
 import numpy as np
+import orjson
 from sqlalchemy import Connection, Table, select
 
 from matching.store import tables as t
@@ -62,11 +63,14 @@ class Quoted(NamedTuple):
 
 
 def pack_quoted(quoted: Quoted) -> bytes:
-    return zlib.compress(json.dumps(quoted._asdict(), ensure_ascii=False, separators=(",", ":")).encode(), 6)
+    # Level 1: written for every listed participant each night (level 6 cost a third of a
+    # shard's CPU), read one list at a time; any level decompresses the same.
+    # orjson: a tenth of json.dumps' time on these number lists (it was a quarter of a shard's CPU)
+    return zlib.compress(orjson.dumps(quoted._asdict(), option=orjson.OPT_SERIALIZE_NUMPY), 1)
 
 
 def unpack_quoted(blob: bytes | None) -> Quoted | None:
-    return None if blob is None else Quoted(**json.loads(zlib.decompress(blob)))
+    return None if blob is None else Quoted(**orjson.loads(zlib.decompress(blob)))
 
 
 class StoredList(NamedTuple):
