@@ -12,7 +12,7 @@ BSTAMP := $(VENV)/.installed-bench
 LOCK   := requirements.lock
 TLOCK  := requirements-test.lock
 
-.PHONY: run test test-fast lint install install-test serve clean bench lock
+.PHONY: run test test-fast lint format install install-test serve clean bench lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,18 +45,24 @@ run: $(STAMP)
 
 test: $(TSTAMP) $(CHROMIUM)
 	$(BIN)/ruff check matching api worldgen tests benchmarks tools
+	$(BIN)/ruff format --check matching api worldgen tests benchmarks tools
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 # Everything but the tests marked slow (subprocess servers, SIGKILL, the Schemathesis run).
 test-fast: $(TSTAMP) $(CHROMIUM)
 	$(BIN)/ruff check matching api worldgen tests benchmarks tools
+	$(BIN)/ruff format --check matching api worldgen tests benchmarks tools
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -m "not slow"
 
 lint: $(TSTAMP)
 	$(BIN)/ruff check matching api worldgen tests benchmarks tools
+	$(BIN)/ruff format --check matching api worldgen tests benchmarks tools
 	$(BIN)/mypy
+
+format: $(TSTAMP)
+	$(BIN)/ruff format matching api worldgen tests benchmarks tools
 
 bench: $(BSTAMP)
 	$(BIN)/python benchmarks/refresh.py --participants 2000 --openings 800 --jobs 2

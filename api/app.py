@@ -3,6 +3,7 @@
 `matching serve` runs `uvicorn api.app:create_app --factory`; tests build their own app on
 a temporary database. `api.app.app` is built on first access from the environment's settings.
 """
+
 from __future__ import annotations
 
 import logging
@@ -71,9 +72,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # /docs and /redoc with their JavaScript and CSS served from the fastapi-offline package
     # (under /static-offline-docs), not from a CDN: the docs work on a machine without internet.
-    app = FastAPIOffline(title="NAV employer matching", version="1", description=DESCRIPTION,
-                         docs_url="/docs", redoc_url="/redoc", openapi_url="/openapi.json", lifespan=lifespan,
-                         default_response_class=SafeJSONResponse)
+    app = FastAPIOffline(
+        title="NAV employer matching",
+        version="1",
+        description=DESCRIPTION,
+        docs_url="/docs",
+        redoc_url="/redoc",
+        openapi_url="/openapi.json",
+        lifespan=lifespan,
+        default_response_class=SafeJSONResponse,
+    )
     app.state.settings = settings
     app.state.metrics = Metrics()
     # Outermost last: metrics see every answer (413 and 429 too), the rate limit refuses before

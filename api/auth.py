@@ -4,6 +4,7 @@ The secret is `Settings.resolved_secret()` (a `SecretStr` in the settings, so it
 a repr or a log; generated and kept beside the development database; required and strong
 elsewhere). `create_token` is what `matching token` prints.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -42,9 +43,7 @@ class Principal:
         return self.is_admin or office_id in self.offices
 
 
-def create_token(
-    sub: str, role: str, offices: list[str], settings: Settings, ttl_minutes: int | None = None
-) -> str:
+def create_token(sub: str, role: str, offices: list[str], settings: Settings, ttl_minutes: int | None = None) -> str:
     """A signed token for `sub` acting as `role` for `offices`, valid for ttl minutes."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")

@@ -12,6 +12,7 @@ Order of checks: token (401) → role (403) → the resource.
 Every refusal (403, and a 404 for participant data) is written to the audit log by
 `api.refusals`, from the principal this module leaves on `request.state`.
 """
+
 from __future__ import annotations
 
 import logging
@@ -60,7 +61,8 @@ def _unauthorised(detail: str) -> HTTPException:
 
 
 def current_principal(
-    request: Request, settings: SettingsDep,
+    request: Request,
+    settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None:
@@ -81,8 +83,7 @@ def require_role(*roles: str) -> Callable[[Principal], Principal]:
 
     def check(principal: CurrentPrincipal) -> Principal:
         if principal.role not in roles:
-            raise HTTPException(status.HTTP_403_FORBIDDEN,
-                                detail=f"role {principal.role!r} may not do this; allowed: {', '.join(roles)}")
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"role {principal.role!r} may not do this; allowed: {', '.join(roles)}")
         return principal
 
     return check
@@ -98,8 +99,7 @@ StaffRole = Annotated[Principal, Depends(require_role("adviser", "liaison", "adm
 
 def ensure_office(principal: Principal, office_id: str, what: str) -> None:
     if not principal.covers(office_id):
-        raise HTTPException(status.HTTP_403_FORBIDDEN,
-                            detail=f"this {what} is outside the offices your token covers")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"this {what} is outside the offices your token covers")
 
 
 def participant_not_found(participant_id: str) -> HTTPException:

@@ -5,6 +5,7 @@ naming a key), and the client can send text JSON can carry but UTF-8 cannot: a l
 (`"\\ud800"`). Every string echoed is therefore made encodable (backslash-escaped), and every
 JSON response falls back to ASCII escapes if a body still holds one.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,7 @@ class SafeJSONResponse(JSONResponse):
         try:
             return super().render(content)
         except UnicodeEncodeError:
-            return json.dumps(content, ensure_ascii=True, allow_nan=False, indent=None,
-                              separators=(",", ":")).encode("ascii")
+            return json.dumps(content, ensure_ascii=True, allow_nan=False, indent=None, separators=(",", ":")).encode("ascii")
 
 
 def safe_text(value: str, limit: int | None = None) -> str:
@@ -69,8 +69,7 @@ def clean_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for err in errors:
         item: dict[str, Any] = {
-            "loc": [p if isinstance(p, int) and not isinstance(p, bool) else safe_text(str(p), 100)
-                    for p in err.get("loc", ())],
+            "loc": [p if isinstance(p, int) and not isinstance(p, bool) else safe_text(str(p), 100) for p in err.get("loc", ())],
             "msg": safe_text(str(err.get("msg", "")).removeprefix("Value error, "), 1000),
             "type": safe_text(str(err.get("type", "")), 100),
         }
@@ -96,7 +95,8 @@ async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
     detail = exc.detail
     if exc.status_code == 400 and detail == _UNPARSABLE_BODY:
         # A body JSON cannot decode at all (e.g. not UTF-8) is invalid input like any other.
-        return SafeJSONResponse({"detail": [{"loc": ["body"], "msg": "the body is not valid JSON in UTF-8",
-                                             "type": "json_invalid"}]}, status_code=422)
+        return SafeJSONResponse(
+            {"detail": [{"loc": ["body"], "msg": "the body is not valid JSON in UTF-8", "type": "json_invalid"}]}, status_code=422
+        )
     detail = safe_text(detail) if isinstance(detail, str) else json_safe(detail)
     return SafeJSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)

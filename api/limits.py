@@ -11,6 +11,7 @@
   429 with `Retry-After` (seconds) and a JSON `detail`. Counters live in the process (the
   `limits` package's memory storage): with `--workers N` each worker counts on its own.
 """
+
 from __future__ import annotations
 
 import json
@@ -150,8 +151,12 @@ class RateLimit:
         for item, bucket in checks:
             if not self.limiter.hit(item, bucket, key):
                 what = "live computations" if bucket == "live" else "requests"
-                await _send_json(send, 429, f"too many {what}: at most {item} per caller; retry later",
-                                 {"Retry-After": str(self.retry_after(item, bucket, key))})
+                await _send_json(
+                    send,
+                    429,
+                    f"too many {what}: at most {item} per caller; retry later",
+                    {"Retry-After": str(self.retry_after(item, bucket, key))},
+                )
                 return
         await self.app(scope, receive, send)
 

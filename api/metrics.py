@@ -12,6 +12,7 @@ fresh directory; or any server started with that variable set): every worker wri
 samples there and `/metrics`, whichever worker answers, adds up all of them. The variable must
 be set before `prometheus_client` is first imported — prometheus-client decides then.
 """
+
 from __future__ import annotations
 
 import os
@@ -39,10 +40,12 @@ class Metrics:
         # The metrics live in a registry of their own, so two apps in one process (tests) do not
         # collide; in multiprocess mode their values go to files in the shared directory anyway.
         own = CollectorRegistry(auto_describe=True)
-        self.requests = Counter("matching_http_requests", "HTTP requests by method, route and status.",
-                                ["method", "route", "status"], registry=own)
-        self.latency = Histogram("matching_http_request_duration_seconds", "Time spent answering requests.",
-                                 ["method", "route"], buckets=BUCKETS, registry=own)
+        self.requests = Counter(
+            "matching_http_requests", "HTTP requests by method, route and status.", ["method", "route", "status"], registry=own
+        )
+        self.latency = Histogram(
+            "matching_http_request_duration_seconds", "Time spent answering requests.", ["method", "route"], buckets=BUCKETS, registry=own
+        )
         if self.multiprocess:
             self.registry = CollectorRegistry()
             multiprocess.MultiProcessCollector(self.registry)  # reads every worker's files on each scrape

@@ -15,6 +15,7 @@ limits), so they are added here, derived from each route itself:
 | 429 | over the caller's rate limit (`Retry-After`) | every `/v1` operation |
 | 503 | database unavailable, no trained model | operations that use the database (`api.deps.get_conn`) |
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
@@ -51,8 +52,7 @@ class ValidationErrors(BaseModel):
 
 #: Statuses an operation's own logic raises that cannot be derived from its signature.
 EXTRA: dict[tuple[str, str], dict[int, str]] = {
-    ("post", "/v1/feedback"): {404: "unknown participant or opening",
-                               409: "this very event (pair, event, time) is already recorded"},
+    ("post", "/v1/feedback"): {404: "unknown participant or opening", 409: "this very event (pair, event, time) is already recorded"},
 }
 
 _DESCRIPTIONS = {
@@ -85,13 +85,13 @@ def _uses_database(route: APIRoute) -> bool:
 
 def _error_response(code: int, description: str) -> dict[str, Any]:
     model = "ValidationErrors" if code == 422 else "Error"
-    response: dict[str, Any] = {"description": description,
-                                "content": {"application/json": {"schema": {"$ref": REF.format(model=model)}}}}
+    response: dict[str, Any] = {"description": description, "content": {"application/json": {"schema": {"$ref": REF.format(model=model)}}}}
     if code == 401:
         response["headers"] = {"WWW-Authenticate": {"description": "`Bearer`", "schema": {"type": "string"}}}
     if code == 429:
-        response["headers"] = {"Retry-After": {"description": "seconds to wait", "required": True,
-                                               "schema": {"type": "integer", "minimum": 1}}}
+        response["headers"] = {
+            "Retry-After": {"description": "seconds to wait", "required": True, "schema": {"type": "integer", "minimum": 1}}
+        }
     return response
 
 
@@ -101,8 +101,13 @@ def complete(routers: Iterable[APIRouter], document: dict[str, Any]) -> dict[str
     _, defs = models_json_schema([(m, "serialization") for m in (Error, ValidationErrors)], ref_template=REF)
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     schemas.update(defs.get("$defs", {}))
-    routes = {(method.lower(), route.path_format): route for router in routers for route in router.routes
-              if isinstance(route, APIRoute) for method in route.methods or ()}
+    routes = {
+        (method.lower(), route.path_format): route
+        for router in routers
+        for route in router.routes
+        if isinstance(route, APIRoute)
+        for method in route.methods or ()
+    }
     for path, item in document.get("paths", {}).items():
         for method, operation in item.items():
             route = routes.get((method, path))
@@ -140,9 +145,16 @@ def install(app: FastAPI, routers: Iterable[APIRouter]) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            document = get_openapi(title=app.title, version=app.version, openapi_version=app.openapi_version,
-                                   summary=app.summary, description=app.description, routes=app.routes,
-                                   tags=app.openapi_tags, servers=app.servers)
+            document = get_openapi(
+                title=app.title,
+                version=app.version,
+                openapi_version=app.openapi_version,
+                summary=app.summary,
+                description=app.description,
+                routes=app.routes,
+                tags=app.openapi_tags,
+                servers=app.servers,
+            )
             app.openapi_schema = complete(routers, document)
         return app.openapi_schema
 

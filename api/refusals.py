@@ -8,6 +8,7 @@ and one outside the caller's offices answer alike, and both are attempts worth a
 owner's eye). The row is committed on its own connection: the request's own transaction
 is rolled back with the refusal.
 """
+
 from __future__ import annotations
 
 import logging
@@ -45,8 +46,14 @@ async def audited_http_exception(request: Request, exc: StarletteHTTPException):
         participant_id, opening_id = _target(request)
         try:
             with runtime.db(request.app.state.settings).begin() as conn:
-                audit.record(conn, request.state.principal, action, [participant_id] if participant_id else (),
-                             opening_id=opening_id, detail=f"{exc.status_code}: {exc.detail}"[:500])
+                audit.record(
+                    conn,
+                    request.state.principal,
+                    action,
+                    [participant_id] if participant_id else (),
+                    opening_id=opening_id,
+                    detail=f"{exc.status_code}: {exc.detail}"[:500],
+                )
         except Exception:  # noqa: BLE001 - the refusal stands even if the log is unreachable
             log.exception("could not audit a refused request to %s", request.url.path)
     return await http_error(request, exc)

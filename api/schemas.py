@@ -3,6 +3,7 @@
 Every route declares one of these as `response_model`, so the OpenAPI document at /docs is
 exact and nothing outside them (e.g. a stored column added later) leaks into a response.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -126,23 +127,27 @@ class ParticipantDetail(ParticipantSummary):
 
 
 SCORE_DOC = "the model's probability, to 3 decimals: lists are ranked by the score as shown"
-TIED_DOC = ("the score equals the entry above's (a tie): tied entries are ordered by {order}, "
-            "the same in stored and live lists")
-OPENING_TIE_ORDER = ("the earlier application deadline (none last), then the employer's better inclusion record "
-                     "(smoothed share of trial placements ending in a hire), then the opening id")
+TIED_DOC = "the score equals the entry above's (a tie): tied entries are ordered by {order}, the same in stored and live lists"
+OPENING_TIE_ORDER = (
+    "the earlier application deadline (none last), then the employer's better inclusion record "
+    "(smoothed share of trial placements ending in a hire), then the opening id"
+)
 PARTICIPANT_TIE_ORDER = "the earlier availability date (none = available now, first), then the participant id"
-EFFECT = ("\"+\": better than the criterion's neutral level, \"-\": worse, \"0\": at it "
-          "(the requirement met, the employer's record at the prior, no industry wish, …)")
-WEAK = ("no recommendation, only a listing: the opening is not a desired occupation and shares nothing "
-        "with one, or its contributions add up to less than zero (worse than a pair at every "
-        "criterion's neutral level)")
+EFFECT = (
+    '"+": better than the criterion\'s neutral level, "-": worse, "0": at it '
+    "(the requirement met, the employer's record at the prior, no industry wish, …)"
+)
+WEAK = (
+    "no recommendation, only a listing: the opening is not a desired occupation and shares nothing "
+    "with one, or its contributions add up to less than zero (worse than a pair at every "
+    "criterion's neutral level)"
+)
 
 
 class Reason(BaseModel):
     feature: str
     effect: Literal["+", "-", "0"] = Field(description=EFFECT)
-    contribution: float = Field(description="this feature's additive share of the raw score, relative to "
-                                            "the criterion's neutral level")
+    contribution: float = Field(description="this feature's additive share of the raw score, relative to the criterion's neutral level")
     text: str
 
 
@@ -157,8 +162,9 @@ class Match(BaseModel):
     tied_with_previous: bool = Field(description=TIED_DOC.format(order=OPENING_TIE_ORDER))
     new_since_last_run: bool
     weak: bool = Field(description=WEAK)
-    reasons: list[Reason] = Field(description="headline reasons: what sets this entry apart from the others "
-                                              "in the list; a covered adaptation need first")
+    reasons: list[Reason] = Field(
+        description="headline reasons: what sets this entry apart from the others in the list; a covered adaptation need first"
+    )
 
 
 class Matches(BaseModel):
@@ -257,9 +263,13 @@ class Candidates(BaseModel):
 
 
 class FeedbackIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra={
-        "examples": [{"participant_id": "P-000001", "opening_id": "O-00001", "event": "contacted",
-                      "reason": "called the employer"}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [{"participant_id": "P-000001", "opening_id": "O-00001", "event": "contacted", "reason": "called the employer"}]
+        },
+    )
 
     participant_id: str = Field(pattern=ID_PATTERN, max_length=40, examples=["P-000001"])
     opening_id: str = Field(pattern=ID_PATTERN, max_length=40, examples=["O-00001"])
@@ -322,8 +332,9 @@ class AuditEntry(BaseModel):
 
 class Run(BaseModel):
     run_id: str
-    status: RunStatus = Field(description="running → publishing → published (later pruned); or failed, or abandoned "
-                              "(the process died; found by the next refresh)")
+    status: RunStatus = Field(
+        description="running → publishing → published (later pruned); or failed, or abandoned (the process died; found by the next refresh)"
+    )
     started_at: UtcDateTime
     finished_at: UtcDateTime | None
     as_of: dt.date

@@ -6,6 +6,7 @@ are employer-facing for everyone: they are computed on `World.employer_view`, wh
 need of a participant who did not consent and no location finer than a home area, so there
 is nothing left to redact from their text — privacy by what is computed, not by rewording.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -13,8 +14,18 @@ from typing import Any
 from matching import explain
 from matching.explain import Explanation, FeatureRow, Reason
 
-SUMMARY_FIELDS = ("participant_id", "office_id", "registered_at", "postal_code", "goal", "desired_titles",
-                  "desired_styrk08", "max_commute_km", "available_from", "adviser_id")
+SUMMARY_FIELDS = (
+    "participant_id",
+    "office_id",
+    "registered_at",
+    "postal_code",
+    "goal",
+    "desired_titles",
+    "desired_styrk08",
+    "max_commute_km",
+    "available_from",
+    "adviser_id",
+)
 
 
 def reasons(explanation: Explanation, lang: str) -> list[Reason]:
@@ -37,12 +48,18 @@ def with_reasons(items: list[dict[str, Any]], lang: str, *, adviser: bool = Fals
     always a headline reason (an opening's candidates are employer-facing: never)."""
     exps = [item["explanation"] for item in items]
     heads = explain.list_reasons(exps, lang, covered_needs=adviser)
-    return [{**{k: v for k, v in item.items() if k != "explanation"}, "reasons": r, "weak": explain.is_weak(e)}
-            for item, e, r in zip(items, exps, heads)]
+    return [
+        {**{k: v for k, v in item.items() if k != "explanation"}, "reasons": r, "weak": explain.is_weak(e)}
+        for item, e, r in zip(items, exps, heads)
+    ]
 
 
 def pair_view(pair: dict[str, Any], lang: str) -> dict[str, Any]:
     """`matching.serving.pair_explanation` for an adviser/admin: every feature as a row."""
     rows = feature_rows(pair["explanation"], lang)
-    return {**{k: v for k, v in pair.items() if k != "explanation"}, "features": rows,
-            "intercept": round(pair["intercept"], 4), "weak": explain.is_weak(pair["explanation"])}
+    return {
+        **{k: v for k, v in pair.items() if k != "explanation"},
+        "features": rows,
+        "intercept": round(pair["intercept"], 4),
+        "weak": explain.is_weak(pair["explanation"]),
+    }

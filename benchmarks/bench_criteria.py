@@ -8,6 +8,7 @@ Every (participant, opening) pair of the fixtures, repeated ``--repeat`` times, 
 every criterion's `level` and `values` once; snapshot encodings (skill matrices, the proximity table) are built before
 timing, as the nightly batch builds them once per run.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,8 +55,7 @@ def main() -> None:
             total[part] += dt
             line += f"  {part} {dt:6.3f} s {len(pairs) / dt / 1e6:6.2f} M pairs/s"
         print(line)
-    print(f"  {'all':14s}" + "".join(f"  {part} {dt:6.3f} s {len(pairs) / dt / 1e6:6.2f} M pairs/s"
-                                     for part, dt in total.items()))
+    print(f"  {'all':14s}" + "".join(f"  {part} {dt:6.3f} s {len(pairs) / dt / 1e6:6.2f} M pairs/s" for part, dt in total.items()))
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ Each stage runs in its own child process (the real CLI), so the peak resident me
 is that stage's own; the database is a throw-away SQLite file unless --keep is given. A second
 load of the same directory (every row an unchanged upsert) is timed too with --reload.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,10 +26,12 @@ def run(args: list[str], env: dict[str, str]) -> tuple[float, float, float]:
     """Wall seconds, CPU seconds (user + sys) and peak RSS (MB) of one CLI child process.
 
     CPU time is the figure that survives a shared machine; wall time is what a user waits."""
-    code = ("import resource, sys\nfrom matching.cli import app\nsys.argv = ['matching'] + sys.argv[1:]\n"
-            "try:\n    app()\nexcept SystemExit as e:\n    code = e.code\nelse:\n    code = 0\n"
-            "print('PEAK_RSS_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
-            "sys.exit(code)\n")
+    code = (
+        "import resource, sys\nfrom matching.cli import app\nsys.argv = ['matching'] + sys.argv[1:]\n"
+        "try:\n    app()\nexcept SystemExit as e:\n    code = e.code\nelse:\n    code = 0\n"
+        "print('PEAK_RSS_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+        "sys.exit(code)\n"
+    )
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True, text=True)
@@ -67,8 +70,19 @@ def main() -> None:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)
         env = {**os.environ, "MATCHING_DATABASE_URL": f"sqlite:///{db}"}
-        gen = ["generate", "--out", str(data), "--scope", args.scope, "--seed", str(args.seed),
-               "--participants", str(args.participants), "--openings", str(args.openings)]
+        gen = [
+            "generate",
+            "--out",
+            str(data),
+            "--scope",
+            args.scope,
+            "--seed",
+            str(args.seed),
+            "--participants",
+            str(args.participants),
+            "--openings",
+            str(args.openings),
+        ]
         if args.no_outcomes:
             gen.append("--no-outcomes")
         t_gen, cpu_gen, rss_gen = run(gen, env)
@@ -76,17 +90,25 @@ def main() -> None:
         total = sum(counts.values())
         t_load, cpu_load, rss_load = run(["load", str(data)], env)
         print(f"sizes     {', '.join(f'{k} {v:,}' for k, v in counts.items())} ({total:,} rows)")
-        print(f"generate  {t_gen:8.1f} s wall {cpu_gen:7.1f} s CPU   peak RSS {rss_gen:7.0f} MB   "
-              f"{sum(p.stat().st_size for p in data.glob('*.csv')) / 1e6:.0f} MB of CSV")
-        print(f"load      {t_load:8.1f} s wall {cpu_load:7.1f} s CPU   peak RSS {rss_load:7.0f} MB   "
-              f"{total / t_load:,.0f} rows/s wall, {total / cpu_load:,.0f} per CPU second   "
-              f"database {db.stat().st_size / 1e6:.0f} MB")
+        print(
+            f"generate  {t_gen:8.1f} s wall {cpu_gen:7.1f} s CPU   peak RSS {rss_gen:7.0f} MB   "
+            f"{sum(p.stat().st_size for p in data.glob('*.csv')) / 1e6:.0f} MB of CSV"
+        )
+        print(
+            f"load      {t_load:8.1f} s wall {cpu_load:7.1f} s CPU   peak RSS {rss_load:7.0f} MB   "
+            f"{total / t_load:,.0f} rows/s wall, {total / cpu_load:,.0f} per CPU second   "
+            f"database {db.stat().st_size / 1e6:.0f} MB"
+        )
         if args.reload:
             t_re, cpu_re, rss_re = run(["load", str(data)], env)
-            print(f"reload    {t_re:8.1f} s wall {cpu_re:7.1f} s CPU   peak RSS {rss_re:7.0f} MB   "
-                  f"{total / t_re:,.0f} rows/s wall (no changes)")
-        print(f"cpu       {os.cpu_count()} cores; load average now {os.getloadavg()[0]:.1f} "
-              f"(a load above the core count means the machine was shared)")
+            print(
+                f"reload    {t_re:8.1f} s wall {cpu_re:7.1f} s CPU   peak RSS {rss_re:7.0f} MB   "
+                f"{total / t_re:,.0f} rows/s wall (no changes)"
+            )
+        print(
+            f"cpu       {os.cpu_count()} cores; load average now {os.getloadavg()[0]:.1f} "
+            f"(a load above the core count means the machine was shared)"
+        )
 
 
 if __name__ == "__main__":

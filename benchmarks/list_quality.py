@@ -12,6 +12,7 @@ path, the same code the API and the batch rank with):
     python benchmarks/list_quality.py [--data data/fixtures] [--model-dir models] [--limit 10]
                                       [--today 2026-11-16]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -74,14 +75,17 @@ def main() -> None:
         avail, begins = row["available_from"], start[top]
         if isinstance(avail, dt.date) and isinstance(begins, dt.date) and (avail - begins).days > 28:
             late_rank1 += 1
-    print(f"model {model.version}; {len(frame)} participants, {with_list} with a list; top {args.limit}; "
-          f"today {args.today}")
-    print(f"tied entries (score shown to {args.decimals} decimals equals the one above): "
-          f"{tied_shown}/{entries} = {tied_shown / max(entries, 1):.1%}")
+    print(f"model {model.version}; {len(frame)} participants, {with_list} with a list; top {args.limit}; today {args.today}")
+    print(
+        f"tied entries (score shown to {args.decimals} decimals equals the one above): "
+        f"{tied_shown}/{entries} = {tied_shown / max(entries, 1):.1%}"
+    )
     print(f"tied entries (exactly equal float scores): {tied_exact}/{entries} = {tied_exact / max(entries, 1):.1%}")
-    print(f"full-time seekers with rank 1 under {PART_TIME_BELOW:g} h/week: {full_time_part_rank1}/{full_time} = "
-          f"{full_time_part_rank1 / max(full_time, 1):.1%} "
-          f"({full_time_part_rank1_fit_exists} of them had an opening of ≥ {PART_TIME_BELOW:g} h in their list)")
+    print(
+        f"full-time seekers with rank 1 under {PART_TIME_BELOW:g} h/week: {full_time_part_rank1}/{full_time} = "
+        f"{full_time_part_rank1 / max(full_time, 1):.1%} "
+        f"({full_time_part_rank1_fit_exists} of them had an opening of ≥ {PART_TIME_BELOW:g} h in their list)"
+    )
     print(f"rank 1 starting more than 4 weeks before the participant is available: {late_rank1}/{with_list}")
 
 

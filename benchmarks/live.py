@@ -21,6 +21,7 @@ of the published run, and a posted profile (POST /v1/match). Only 200 responses 
 errors are reported. The load generator runs on the same 2 cores as the server, so the
 figures include its cost. Results are appended to benchmarks/RESULTS.md under "## Live ranking".
 """
+
 from __future__ import annotations
 
 import argparse
@@ -74,8 +75,7 @@ def free_port() -> int:
 
 
 def machine() -> str:
-    mem_kib = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
-                   if line.startswith("MemTotal"))
+    mem_kib = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal"))
     return f"{platform.machine()}, {os.cpu_count()} CPUs (nproc), {mem_kib / 1024**2:.1f} GiB RAM, Python {platform.python_version()}"
 
 
@@ -127,13 +127,21 @@ class Outcome:
         if not len(ms):
             return {"n": 0}
         n = len(ms) + sum(self.errors.values())
-        return {"n": len(ms), "p50": float(np.percentile(ms, 50)), "p95": float(np.percentile(ms, 95)),
-                "p99": float(np.percentile(ms, 99)), "max": float(ms.max()), "rps": len(ms) / self.wall,
-                "server_cpu_ms": 1000 * self.server_cpu / n, "client_cpu_ms": 1000 * self.client_cpu / n}
+        return {
+            "n": len(ms),
+            "p50": float(np.percentile(ms, 50)),
+            "p95": float(np.percentile(ms, 95)),
+            "p99": float(np.percentile(ms, 99)),
+            "max": float(ms.max()),
+            "rps": len(ms) / self.wall,
+            "server_cpu_ms": 1000 * self.server_cpu / n,
+            "client_cpu_ms": 1000 * self.client_cpu / n,
+        }
 
 
-async def closed_loop(base: str, name: str, requests: list[tuple[str, str, dict, dict | None]],
-                      concurrency: int, max_requests: int, max_seconds: float) -> Outcome:
+async def closed_loop(
+    base: str, name: str, requests: list[tuple[str, str, dict, dict | None]], concurrency: int, max_requests: int, max_seconds: float
+) -> Outcome:
     """N clients; each sends its next request when its previous answer is in."""
     out = Outcome(name)
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
@@ -177,17 +185,28 @@ def wait_for_server(base: str, proc: subprocess.Popen, timeout: float = 120) -> 
 def sample(db_path: Path, n: int, seed: int) -> tuple[list[tuple[str, str]], list[tuple[str, str]], dict]:
     """Random participants and open openings (with their offices), and one stored profile."""
     with sqlite3.connect(db_path) as conn:
-        people = conn.execute("SELECT participant_id, office_id FROM participants ORDER BY random() LIMIT ?",
-                              (n,)).fetchall()
-        jobs = conn.execute("SELECT opening_id, office_id FROM openings WHERE status = 'open' "
-                            "ORDER BY random() LIMIT ?", (n,)).fetchall()
-        cols = ["postal_code", "max_commute_km", "desired_titles", "desired_styrk08", "skills", "experience",
-                "education_level", "norwegian_level", "driving_licences", "max_hours_per_week", "wants_part_time",
-                "goal", "adaptation_needs", "shares_needs_with_employers", "preferred_industries"]
+        people = conn.execute("SELECT participant_id, office_id FROM participants ORDER BY random() LIMIT ?", (n,)).fetchall()
+        jobs = conn.execute("SELECT opening_id, office_id FROM openings WHERE status = 'open' ORDER BY random() LIMIT ?", (n,)).fetchall()
+        cols = [
+            "postal_code",
+            "max_commute_km",
+            "desired_titles",
+            "desired_styrk08",
+            "skills",
+            "experience",
+            "education_level",
+            "norwegian_level",
+            "driving_licences",
+            "max_hours_per_week",
+            "wants_part_time",
+            "goal",
+            "adaptation_needs",
+            "shares_needs_with_employers",
+            "preferred_industries",
+        ]
         row = conn.execute(f"SELECT {', '.join(cols)} FROM participants LIMIT 1").fetchone()
     profile = dict(zip(cols, row))
-    for c in ("desired_titles", "desired_styrk08", "skills", "experience", "driving_licences", "adaptation_needs",
-              "preferred_industries"):
+    for c in ("desired_titles", "desired_styrk08", "skills", "experience", "driving_licences", "adaptation_needs", "preferred_industries"):
         profile[c] = json.loads(profile[c])
     profile["wants_part_time"] = bool(profile["wants_part_time"])
     profile["shares_needs_with_employers"] = bool(profile["shares_needs_with_employers"])
@@ -199,11 +218,12 @@ def brute_force_ms(db_path: Path, people: list[tuple[str, str]], k: int = 50) ->
     every opening scored by a 3-feature linear model (haversine distance, occupation lookup,
     hours difference) in numpy, top-k by partial sort. Median ms per participant."""
     with sqlite3.connect(db_path) as conn:
-        o = np.array(conn.execute("SELECT lat, lon, CAST(styrk08 AS INTEGER), hours_per_week FROM openings").fetchall(),
-                     dtype=float)
+        o = np.array(conn.execute("SELECT lat, lon, CAST(styrk08 AS INTEGER), hours_per_week FROM openings").fetchall(), dtype=float)
         ids = [p for p, _ in people[:200]]
-        rows = conn.execute(f"SELECT lat, lon, desired_styrk08, max_hours_per_week FROM participants "
-                            f"WHERE participant_id IN ({','.join('?' * len(ids))})", ids).fetchall()
+        rows = conn.execute(
+            f"SELECT lat, lon, desired_styrk08, max_hours_per_week FROM participants WHERE participant_id IN ({','.join('?' * len(ids))})",
+            ids,
+        ).fetchall()
     o_lat, o_lon, o_code, o_hours = np.radians(o[:, 0]), np.radians(o[:, 1]), o[:, 2].astype(int), o[:, 3]
     times = []
     for lat, lon, desired, hours in rows:
@@ -244,9 +264,11 @@ def write_results(heading: str, text: str) -> None:
     RESULTS.write_text(current[:start] + section + ("\n" + current[end:] if end < len(current) else ""), encoding="utf-8")
 
 
-INTRO = ("Written by `benchmarks/live.py` (one subsection per size and worker count; rerun to replace). "
-         "The machine is shared with other helpers' work: wall-clock latencies depend on the load average "
-         "printed with each run; server CPU per request does much less.")
+INTRO = (
+    "Written by `benchmarks/live.py` (one subsection per size and worker count; rerun to replace). "
+    "The machine is shared with other helpers' work: wall-clock latencies depend on the load average "
+    "printed with each run; server CPU per request does much less."
+)
 
 
 def main() -> None:
@@ -264,23 +286,37 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     ap.add_argument("--limit", type=int, default=10, help="list length asked for")
     ap.add_argument("--note", default="", help="a line for RESULTS.md, e.g. how a reused --db was made")
-    ap.add_argument("--stored", default=True, action=argparse.BooleanOptionalAction,
-                    help="also measure the stored-list read (runs `matching refresh` if no run is published)")
-    ap.add_argument("--only-stored", default=False, action=argparse.BooleanOptionalAction,
-                    help="a worker that serves only stored lists: MATCHING_SNAPSHOT_WARM=false, only the "
-                         "stored-list scenario, no live warm-up (its peak RSS is what it costs)")
-    ap.add_argument("--write", default=True, action=argparse.BooleanOptionalAction,
-                    help=f"write the figures to {RESULTS.relative_to(ROOT)}")
+    ap.add_argument(
+        "--stored",
+        default=True,
+        action=argparse.BooleanOptionalAction,
+        help="also measure the stored-list read (runs `matching refresh` if no run is published)",
+    )
+    ap.add_argument(
+        "--only-stored",
+        default=False,
+        action=argparse.BooleanOptionalAction,
+        help="a worker that serves only stored lists: MATCHING_SNAPSHOT_WARM=false, only the "
+        "stored-list scenario, no live warm-up (its peak RSS is what it costs)",
+    )
+    ap.add_argument(
+        "--write", default=True, action=argparse.BooleanOptionalAction, help=f"write the figures to {RESULTS.relative_to(ROOT)}"
+    )
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-live-"))
     data = args.data or tmp / "data"
     db_path = args.db or tmp / "live.db"
     secret = secrets.token_urlsafe(48)
-    env = {**os.environ, "MATCHING_DATABASE_URL": f"sqlite:///{db_path}", "MATCHING_SECRET_KEY": secret,
-           "MATCHING_ENVIRONMENT": "benchmark", "MATCHING_TODAY": TODAY.isoformat(),
-           # a load test is many requests from few tokens: measure the engine, not the rate limit
-           "MATCHING_RATE_LIMIT_ENABLED": os.environ.get("MATCHING_RATE_LIMIT_ENABLED", "false")}
+    env = {
+        **os.environ,
+        "MATCHING_DATABASE_URL": f"sqlite:///{db_path}",
+        "MATCHING_SECRET_KEY": secret,
+        "MATCHING_ENVIRONMENT": "benchmark",
+        "MATCHING_TODAY": TODAY.isoformat(),
+        # a load test is many requests from few tokens: measure the engine, not the rate limit
+        "MATCHING_RATE_LIMIT_ENABLED": os.environ.get("MATCHING_RATE_LIMIT_ENABLED", "false"),
+    }
     if args.only_stored:
         env["MATCHING_SNAPSHOT_WARM"] = "false"
     steps: list[str] = []
@@ -291,16 +327,32 @@ def main() -> None:
 
     step(f"machine: {machine()}; load average at start {load_average()}")
     if not db_path.exists() and not (data / "participants.csv").exists():
-        secs = cli("generate", str(data), "--participants", str(args.participants), "--openings", str(args.openings),
-                   "--employers", str(args.employers or max(60, args.openings // 10)), "--seed", str(args.seed), env=env)
+        secs = cli(
+            "generate",
+            str(data),
+            "--participants",
+            str(args.participants),
+            "--openings",
+            str(args.openings),
+            "--employers",
+            str(args.employers or max(60, args.openings // 10)),
+            "--seed",
+            str(args.seed),
+            env=env,
+        )
         step(f"generate: {secs:.1f} s → {data}")
     if not db_path.exists():
         secs = cli("load", str(data), env=env)
         step(f"load (SQLite): {secs:.1f} s → {db_path}")
     with sqlite3.connect(db_path) as conn:
-        n_p, n_o, n_open = (conn.execute(q).fetchone()[0] for q in (
-            "SELECT count(*) FROM participants", "SELECT count(*) FROM openings",
-            "SELECT count(*) FROM openings WHERE status = 'open'"))
+        n_p, n_o, n_open = (
+            conn.execute(q).fetchone()[0]
+            for q in (
+                "SELECT count(*) FROM participants",
+                "SELECT count(*) FROM openings",
+                "SELECT count(*) FROM openings WHERE status = 'open'",
+            )
+        )
     step(f"sizes: {n_p} participants, {n_o} openings ({n_open} open)")
     if args.stored and not has_published_run(db_path):
         secs = cli("refresh", "--no-progress", env=env)
@@ -309,34 +361,34 @@ def main() -> None:
     settings = Settings(secret_key=secret, environment="benchmark")
     people, jobs, profile = sample(db_path, max(args.requests, 500), args.seed)
     floor = brute_force_ms(db_path, people)
-    step(f"reference floor (numpy brute force, 3-feature linear score of all {n_o} openings, top-50, "
-         f"in-process, one participant): {floor:.2f} ms CPU median")
-    adviser = {o: create_token("bench-adviser", "adviser", [o], settings)
-               for o in {office for _, office in people}}
+    step(
+        f"reference floor (numpy brute force, 3-feature linear score of all {n_o} openings, top-50, "
+        f"in-process, one participant): {floor:.2f} ms CPU median"
+    )
+    adviser = {o: create_token("bench-adviser", "adviser", [o], settings) for o in {office for _, office in people}}
     liaison = {o: create_token("bench-liaison", "liaison", [o], settings) for o in {office for _, office in jobs}}
     any_adviser = next(iter(adviser.values()))
     lim = args.limit
     scenarios = {
         "participant → openings, fresh": [
             ("GET", f"/v1/participants/{p}/matches?fresh=true&limit={lim}", {"Authorization": f"Bearer {adviser[o]}"}, None)
-            for p, o in people],
+            for p, o in people
+        ],
         "opening → participants, fresh": [
-            ("GET", f"/v1/openings/{j}/candidates?fresh=true&limit={lim}", {"Authorization": f"Bearer {liaison[o]}"}, None)
-            for j, o in jobs],
-        "posted profile (POST /v1/match)": [
-            ("POST", f"/v1/match?limit={lim}", {"Authorization": f"Bearer {any_adviser}"}, profile)],
+            ("GET", f"/v1/openings/{j}/candidates?fresh=true&limit={lim}", {"Authorization": f"Bearer {liaison[o]}"}, None) for j, o in jobs
+        ],
+        "posted profile (POST /v1/match)": [("POST", f"/v1/match?limit={lim}", {"Authorization": f"Bearer {any_adviser}"}, profile)],
     }
     if args.stored:
         scenarios["participant → openings, stored run"] = [
-            ("GET", f"/v1/participants/{p}/matches?limit={lim}", {"Authorization": f"Bearer {adviser[o]}"}, None)
-            for p, o in people]
+            ("GET", f"/v1/participants/{p}/matches?limit={lim}", {"Authorization": f"Bearer {adviser[o]}"}, None) for p, o in people
+        ]
     if args.only_stored:
         scenarios = {k: v for k, v in scenarios.items() if "stored" in k}
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    serve = [sys.executable, "-m", "matching.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-             "--workers", str(args.workers)]
+    serve = [sys.executable, "-m", "matching.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers)]
     server = subprocess.Popen(serve, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     rows: dict[str, dict] = {}
     errors: dict[str, dict] = {}
@@ -350,22 +402,30 @@ def main() -> None:
             res = httpx.request(method, base + url, headers=headers, json=body, timeout=600)
             if res.status_code != 200:
                 sys.exit(f"warm-up request failed: {res.status_code} {res.text[:300]}")
-        step(f"server up{'' if args.only_stored else ' and snapshot built'}: {time.perf_counter() - start:.1f} s "
-             f"({args.workers} uvicorn worker(s){', MATCHING_SNAPSHOT_WARM=false' if args.only_stored else ''})")
+        step(
+            f"server up{'' if args.only_stored else ' and snapshot built'}: {time.perf_counter() - start:.1f} s "
+            f"({args.workers} uvicorn worker(s){', MATCHING_SNAPSHOT_WARM=false' if args.only_stored else ''})"
+        )
         for name, reqs in scenarios.items():
             random.Random(args.seed).shuffle(reqs)
-            asyncio.run(closed_loop(base, name, reqs[-args.warmup:] or reqs, args.concurrency, args.warmup, args.seconds))
+            asyncio.run(closed_loop(base, name, reqs[-args.warmup :] or reqs, args.concurrency, args.warmup, args.seconds))
             cpu0, own0 = cpu_seconds(server.pid), time.process_time()
             outcome = asyncio.run(closed_loop(base, name, reqs, args.concurrency, args.requests, args.seconds))
             outcome.server_cpu, outcome.client_cpu = cpu_seconds(server.pid) - cpu0, time.process_time() - own0
             rows[name], errors[name] = outcome.row(), outcome.errors
             r = rows[name]
-            print(f"{name:36s} n={r['n']:5d}  p50 {r.get('p50', 0):7.1f} ms  p95 {r.get('p95', 0):7.1f} ms  "
-                  f"p99 {r.get('p99', 0):7.1f} ms  {r.get('rps', 0):7.1f} req/s  server CPU {r.get('server_cpu_ms', 0):.1f} ms/req  "
-                  f"errors {outcome.errors or 0}", flush=True)
+            print(
+                f"{name:36s} n={r['n']:5d}  p50 {r.get('p50', 0):7.1f} ms  p95 {r.get('p95', 0):7.1f} ms  "
+                f"p99 {r.get('p99', 0):7.1f} ms  {r.get('rps', 0):7.1f} req/s  server CPU {r.get('server_cpu_ms', 0):.1f} ms/req  "
+                f"errors {outcome.errors or 0}",
+                flush=True,
+            )
         rss = peak_rss_mib(server.pid)
-        step("server peak RSS (VmHWM): " + ", ".join(f"{mib:.0f} MiB" for mib in rss.values())
-             + f" (process{'es' if len(rss) > 1 else ''}: uvicorn{' + workers' if len(rss) > 1 else ''})")
+        step(
+            "server peak RSS (VmHWM): "
+            + ", ".join(f"{mib:.0f} MiB" for mib in rss.values())
+            + f" (process{'es' if len(rss) > 1 else ''}: uvicorn{' + workers' if len(rss) > 1 else ''})"
+        )
     finally:
         server.terminate()
         try:
@@ -375,28 +435,34 @@ def main() -> None:
         shutil.rmtree(tmp, ignore_errors=True)  # only what this run generated (--data/--db live elsewhere)
 
     command = "python benchmarks/live.py " + shlex.join(sys.argv[1:])
-    heading = (f"{n_p} participants × {n_o} openings, {args.workers} worker(s), {args.concurrency} concurrent"
-               + (", stored lists only" if args.only_stored else ""))
-    lines = [heading, "",
-             f"- date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; machine: {machine()}",
-             f"- load average when done: {load_average()} (shared machine: other work was running)",
-             f"- command: `{command}`",
-             f"- sizes: {n_p} participants, {n_o} openings ({n_open} open); limit={lim}; "
-             f"{args.concurrency} concurrent clients (closed loop, asyncio + httpx on the same box); "
-             f"up to {args.requests} requests or {args.seconds:.0f} s per scenario after {args.warmup} warm-up requests; "
-             f"{args.workers} uvicorn worker(s); SQLite",
-             *[f"- {s}" for s in steps[1:] if not s.startswith("sizes:")],
-             *([f"- note: {args.note}"] if args.note else []),
-             "",
-             "Server CPU = user+system CPU of the uvicorn process(es) per request during the scenario (less "
-             "sensitive to other load on the box than wall-clock latency); client CPU = the load generator's.",
-             "",
-             "| scenario | requests | p50 ms | p95 ms | p99 ms | max ms | req/s | server CPU ms/req | client CPU ms/req | errors |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    heading = f"{n_p} participants × {n_o} openings, {args.workers} worker(s), {args.concurrency} concurrent" + (
+        ", stored lists only" if args.only_stored else ""
+    )
+    lines = [
+        heading,
+        "",
+        f"- date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; machine: {machine()}",
+        f"- load average when done: {load_average()} (shared machine: other work was running)",
+        f"- command: `{command}`",
+        f"- sizes: {n_p} participants, {n_o} openings ({n_open} open); limit={lim}; "
+        f"{args.concurrency} concurrent clients (closed loop, asyncio + httpx on the same box); "
+        f"up to {args.requests} requests or {args.seconds:.0f} s per scenario after {args.warmup} warm-up requests; "
+        f"{args.workers} uvicorn worker(s); SQLite",
+        *[f"- {s}" for s in steps[1:] if not s.startswith("sizes:")],
+        *([f"- note: {args.note}"] if args.note else []),
+        "",
+        "Server CPU = user+system CPU of the uvicorn process(es) per request during the scenario (less "
+        "sensitive to other load on the box than wall-clock latency); client CPU = the load generator's.",
+        "",
+        "| scenario | requests | p50 ms | p95 ms | p99 ms | max ms | req/s | server CPU ms/req | client CPU ms/req | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
     for name, r in rows.items():
         if r["n"]:
-            lines.append(f"| {name} | {r['n']} | {r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} | {r['max']:.1f} | "
-                         f"{r['rps']:.1f} | {r['server_cpu_ms']:.1f} | {r['client_cpu_ms']:.1f} | {errors[name] or 'none'} |")
+            lines.append(
+                f"| {name} | {r['n']} | {r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} | {r['max']:.1f} | "
+                f"{r['rps']:.1f} | {r['server_cpu_ms']:.1f} | {r['client_cpu_ms']:.1f} | {errors[name] or 'none'} |"
+            )
         else:
             lines.append(f"| {name} | 0 | | | | | | | | {errors[name]} |")
     text = "\n".join(lines)

@@ -11,6 +11,7 @@ national`). Each page is requested for a different participant / opening in turn
 request per page, which builds the live snapshot, is a warm-up and not counted). Also prints
 each page's weight (HTML bytes, without images; CSS and JS are separate files, counted once).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,15 +41,36 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-pages-"))
     db = args.db or tmp / "pages.db"
-    env = {**os.environ, "MATCHING_DATABASE_URL": f"sqlite:///{db}", "MATCHING_SECRET_KEY": "b" * 48,
-           "MATCHING_RATE_LIMIT_ENABLED": "false", "MATCHING_ENVIRONMENT": "bench"}
+    env = {
+        **os.environ,
+        "MATCHING_DATABASE_URL": f"sqlite:///{db}",
+        "MATCHING_SECRET_KEY": "b" * 48,
+        "MATCHING_RATE_LIMIT_ENABLED": "false",
+        "MATCHING_ENVIRONMENT": "bench",
+    }
     if args.db is None:
         data = ROOT / "data" / "fixtures"
         if args.participants:
             data = tmp / "data"
-            subprocess.run([sys.executable, "-m", "matching.cli", "generate", str(data), "--scope", "national",
-                            "--participants", str(args.participants), "--openings", str(args.openings or 1000),
-                            "--no-outcomes"], check=True, env=env, cwd=ROOT)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "matching.cli",
+                    "generate",
+                    str(data),
+                    "--scope",
+                    "national",
+                    "--participants",
+                    str(args.participants),
+                    "--openings",
+                    str(args.openings or 1000),
+                    "--no-outcomes",
+                ],
+                check=True,
+                env=env,
+                cwd=ROOT,
+            )
         t0 = time.perf_counter()
         subprocess.run([sys.executable, "-m", "matching.cli", "load", str(data)], check=True, env=env, cwd=ROOT)
         subprocess.run([sys.executable, "-m", "matching.cli", "refresh", "--no-progress"], check=True, env=env, cwd=ROOT)
@@ -70,12 +92,18 @@ def main() -> None:
     with engine.connect() as conn:
         served = lists.serving(conn)
         assert served is not None, "no published run: refresh first"
-        people = conn.execute(select(t.participants.c.participant_id, t.participants.c.office_id, t.participants.c.adviser_id)
-                              .order_by(t.participants.c.participant_id).limit(args.requests + 1)).all()
-        openings = conn.execute(select(t.opening_lists.c.opening_id, t.openings.c.office_id)
-                                .join(t.openings, t.openings.c.opening_id == t.opening_lists.c.opening_id)
-                                .where(t.opening_lists.c.run_id == served.run_id)
-                                .order_by(t.opening_lists.c.opening_id).limit(args.requests + 1)).all()
+        people = conn.execute(
+            select(t.participants.c.participant_id, t.participants.c.office_id, t.participants.c.adviser_id)
+            .order_by(t.participants.c.participant_id)
+            .limit(args.requests + 1)
+        ).all()
+        openings = conn.execute(
+            select(t.opening_lists.c.opening_id, t.openings.c.office_id)
+            .join(t.openings, t.openings.c.opening_id == t.opening_lists.c.opening_id)
+            .where(t.opening_lists.c.run_id == served.run_id)
+            .order_by(t.opening_lists.c.opening_id)
+            .limit(args.requests + 1)
+        ).all()
     client = TestClient(create_app(settings))
 
     def session(role: str, office: str, sub: str) -> dict[str, str]:
@@ -99,8 +127,7 @@ def main() -> None:
             if k:  # the first builds the snapshot
                 times.append(elapsed * 1000)
                 sizes.append(len(res.content))
-        print(f"{name:<12} {len(times):>4} {_p(times, 50):>8.1f} {_p(times, 95):>8.1f} {max(times):>8.1f} "
-              f"{max(sizes) / 1024:>8.1f}")
+        print(f"{name:<12} {len(times):>4} {_p(times, 50):>8.1f} {_p(times, 95):>8.1f} {max(times):>8.1f} {max(sizes) / 1024:>8.1f}")
     static = sum((ROOT / "api" / "web" / "static" / f).stat().st_size for f in ("app.css", "app.js"))
     print(f"CSS + JS (once per visit): {static / 1024:.1f} kB")
 

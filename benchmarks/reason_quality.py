@@ -17,6 +17,7 @@ computed live), counted against issue 11's goals (all three 0):
 Also printed: list entries marked weak, and how often the headline reasons are the same for
 every entry of a list. ``python benchmarks/reason_quality.py [--explain-top 5]``
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,9 +32,18 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 
 #: Catalogue keys whose phrase is a positive statement about the pair.
-POSITIVE_KEYS = ("occupation.same", "occupation.close", "occupation.near", "experience.in_field",
-                 "likely_skills.inferred", "adaptation.all_covered", "norwegian.meets", "education.meets",
-                 "hours.within", "industry.preferred")
+POSITIVE_KEYS = (
+    "occupation.same",
+    "occupation.close",
+    "occupation.near",
+    "experience.in_field",
+    "likely_skills.inferred",
+    "adaptation.all_covered",
+    "norwegian.meets",
+    "education.meets",
+    "hours.within",
+    "industry.preferred",
+)
 WORD = re.compile(r"[A-Za-zÆØÅæøå]+")
 QUOTED = re.compile(r"«[^»]*»")
 RAW = {
@@ -113,9 +123,15 @@ def main() -> None:
         engine = make_engine(f"sqlite:///{db}")
         load_directory(engine, args.data)
         engine.dispose()
-        settings = Settings(database_url=f"sqlite:///{db}", today=dt.date(2026, 11, 16), model_dir=ROOT / "models",
-                            secret_key="bench-" + "k" * 40, environment="test", rate_limit="1000000/minute",
-                            rate_limit_live="1000000/minute")
+        settings = Settings(
+            database_url=f"sqlite:///{db}",
+            today=dt.date(2026, 11, 16),
+            model_dir=ROOT / "models",
+            secret_key="bench-" + "k" * 40,
+            environment="test",
+            rate_limit="1000000/minute",
+            rate_limit_live="1000000/minute",
+        )
         client = TestClient(create_app(settings))
         headers = {"Authorization": "Bearer " + create_token("bench", "admin", [], settings)}
         people = client.get("/v1/participants", params={"limit": 1000}, headers=headers).json()["items"]
@@ -126,8 +142,7 @@ def main() -> None:
         for person in people:
             pid = person["participant_id"]
             for lang in ("nb", "en"):
-                body = client.get(f"/v1/participants/{pid}/matches",
-                                  params={"limit": args.limit, "lang": lang}, headers=headers).json()
+                body = client.get(f"/v1/participants/{pid}/matches", params={"limit": args.limit, "lang": lang}, headers=headers).json()
                 responses = [("list", body, [(r, r["effect"]) for m in body["matches"] for r in m["reasons"]])]
                 counts["list entries"] += len(body["matches"]) if lang == "nb" else 0
                 counts["weak entries"] += sum(bool(m.get("weak")) for m in body["matches"]) if lang == "nb" else 0
@@ -135,9 +150,8 @@ def main() -> None:
                 if lang == "nb" and len(heads) > 1:
                     counts["lists"] += 1
                     counts["lists with the same headline for all"] += len(set(heads)) == 1
-                for m in body["matches"][:args.explain_top]:
-                    pair = client.get(f"/v1/participants/{pid}/matches/{m['opening_id']}",
-                                      params={"lang": lang}, headers=headers).json()
+                for m in body["matches"][: args.explain_top]:
+                    pair = client.get(f"/v1/participants/{pid}/matches/{m['opening_id']}", params={"lang": lang}, headers=headers).json()
                     responses.append(("explanation", pair, [(f, f["effect"]) for f in pair["features"]]))
                 for kind, resp, rows in responses:
                     counts[f"{kind} responses"] += 1
@@ -160,10 +174,11 @@ def main() -> None:
                             counts["positive statements with a negative effect"] += 1
                             examples.setdefault("positive with −", r["text"])
         seconds = time.perf_counter() - started
-    print(f"{len(people)} participants, nb and en, lists of {args.limit}, top {args.explain_top} explained "
-          f"({counts['list responses']} list + {counts['explanation responses']} explanation responses, {seconds:.0f} s)")
-    for key in ("nb responses with English text", "responses with raw ids/codes",
-                "positive statements with a negative effect"):
+    print(
+        f"{len(people)} participants, nb and en, lists of {args.limit}, top {args.explain_top} explained "
+        f"({counts['list responses']} list + {counts['explanation responses']} explanation responses, {seconds:.0f} s)"
+    )
+    for key in ("nb responses with English text", "responses with raw ids/codes", "positive statements with a negative effect"):
         print(f"  {key:45} {counts[key]:6}   (goal 0)")
     print(f"  {'  raw kinds':45} {dict(raw_kinds)}")
     print(f"  {'weak entries / list entries':45} {counts['weak entries']} / {counts['list entries']}")

@@ -19,6 +19,7 @@ sampler adds up the resident memory of the whole process tree. Printed:
 `--record` appends the figures as a row to the "## Nightly refresh" table in
 benchmarks/RESULTS.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -172,7 +173,7 @@ def brute_force_bound(world, k: int, max_participants: int, chunk: int = 512) ->
     t0 = time.perf_counter()
     with threadpool_limits(1):
         for a in range(0, len(rows), chunk):
-            r = rows[a:a + chunk]
+            r = rows[a : a + chunk]
             cos = up[r] @ uo.T
             km = two_r * np.arcsin(np.sqrt(np.clip((1 - cos) * np.float32(0.5), 0, 1)))
             score = np.float32(-0.05) * km + table[pc[r]][:, oc] - np.float32(0.1) * np.maximum(hours_o - max_h[r, None], 0)
@@ -191,8 +192,10 @@ def record(row: dict[str, str]) -> None:
     text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
     line = "| " + " | ".join(row.values()) + " |"
     if SECTION not in text:
-        intro = ("\nWritten by `benchmarks/refresh.py --record` (one row per run). ns/pair/core = wall × cores "
-                 "used ÷ candidate pairs scored; the references are measured in the same run.\n\n")
+        intro = (
+            "\nWritten by `benchmarks/refresh.py --record` (one row per run). ns/pair/core = wall × cores "
+            "used ÷ candidate pairs scored; the references are measured in the same run.\n\n"
+        )
         table = "| " + " | ".join(header) + " |\n|" + "---|" * len(header) + "\n"
         text = text.rstrip("\n") + "\n\n" + SECTION + "\n" + intro + table + line + "\n"
     else:
@@ -231,11 +234,18 @@ def capped_refresh(engine, env: dict[str, str], args) -> None:
             time.sleep(5)
             with engine.connect() as conn:
                 run = conn.execute(select(t.runs.c.run_id).where(t.runs.c.status == RunStatus.running)).scalar()
-                done = run and conn.execute(select(func.count()).select_from(t.participant_lists)
-                                            .where(t.participant_lists.c.run_id == run)).scalar()
+                done = (
+                    run
+                    and conn.execute(
+                        select(func.count()).select_from(t.participant_lists).where(t.participant_lists.c.run_id == run)
+                    ).scalar()
+                )
             progress.append((time.perf_counter() - t0, done or 0))
-            print(f"  {progress[-1][0]:6.0f} s  {done or 0:,} participant lists written, "
-                  f"tree RSS now {mon._sample() / 2**20:,.0f} MiB, peak {mon.peak / 2**20:,.0f} MiB", flush=True)
+            print(
+                f"  {progress[-1][0]:6.0f} s  {done or 0:,} participant lists written, "
+                f"tree RSS now {mon._sample() / 2**20:,.0f} MiB, peak {mon.peak / 2**20:,.0f} MiB",
+                flush=True,
+            )
         killed = proc.poll() is None
         if killed:
             for child in mon.proc.children(recursive=True):  # its workers too, as an OOM kill would
@@ -248,16 +258,19 @@ def capped_refresh(engine, env: dict[str, str], args) -> None:
         after = lists.serving(conn)
     first = next(((s, d) for s, d in progress if d), None)
     last = progress[-1] if progress else (elapsed, 0)
-    print(f"sizes        {n_participants:,} participants, top-{args.top_k}, jobs={args.jobs}; "
-          f"load avg {os.getloadavg()[0]:.1f}")
+    print(f"sizes        {n_participants:,} participants, top-{args.top_k}, jobs={args.jobs}; load avg {os.getloadavg()[0]:.1f}")
     print(f"peak RSS     {mon.peak / 2**20:8.0f} MiB (refresh process + workers), CPU {mon.cpu_seconds:,.0f} s")
     if first and last[1] > first[1]:
         rate = (last[1] - first[1]) / (last[0] - first[0])
-        print(f"progress     {last[1]:,} of {n_participants:,} participant lists in {last[0]:.0f} s "
-              f"(first after {first[0]:.0f} s); {rate:,.0f} participants/s → full run ≈ "
-              f"{first[0] + (n_participants - first[1]) / rate:,.0f} s")
-    print(f"killed       {killed} after {elapsed:.0f} s; served run before {served and served.run_id}, "
-          f"after {after and after.run_id}: {'unchanged' if served == after else 'CHANGED'}")
+        print(
+            f"progress     {last[1]:,} of {n_participants:,} participant lists in {last[0]:.0f} s "
+            f"(first after {first[0]:.0f} s); {rate:,.0f} participants/s → full run ≈ "
+            f"{first[0] + (n_participants - first[1]) / rate:,.0f} s"
+        )
+    print(
+        f"killed       {killed} after {elapsed:.0f} s; served run before {served and served.run_id}, "
+        f"after {after and after.run_id}: {'unchanged' if served == after else 'CHANGED'}"
+    )
 
 
 def main() -> None:
@@ -275,9 +288,13 @@ def main() -> None:
     ap.add_argument("--naive-sample", type=int, default=20, help="participants scored pair by pair")
     ap.add_argument("--bound-sample", type=int, default=20000, help="participants for the brute-force bound")
     ap.add_argument("--record", action="store_true", help="append a row to benchmarks/RESULTS.md")
-    ap.add_argument("--max-refresh-seconds", type=float, default=None,
-                    help="run `matching refresh` as a process and SIGKILL it after this long: prints memory, "
-                         "progress, a projection, and checks the served run did not change")
+    ap.add_argument(
+        "--max-refresh-seconds",
+        type=float,
+        default=None,
+        help="run `matching refresh` as a process and SIGKILL it after this long: prints memory, "
+        "progress, a projection, and checks the served run did not change",
+    )
     args = ap.parse_args()
 
     load_before = os.getloadavg()
@@ -286,13 +303,28 @@ def main() -> None:
     data = args.data or tmp / "data"
     db_path = args.db or tmp / "bench.db"
     url = f"sqlite:///{db_path}"
-    env = {**os.environ, "MATCHING_DATABASE_URL": url, "MATCHING_TODAY": TODAY.isoformat(),
-           "MATCHING_SECRET_KEY": "x" * 48, "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "MATCHING_DATABASE_URL": url,
+        "MATCHING_TODAY": TODAY.isoformat(),
+        "MATCHING_SECRET_KEY": "x" * 48,
+        "PYTHONPATH": str(ROOT),
+    }
     t_gen = t_load = 0.0
     if not (data / "participants.csv").exists():
-        t_gen = cli("generate", str(data), "--seed", str(args.seed), "--participants", str(args.participants),
-                    "--openings", str(args.openings), "--employers", str(args.employers or max(60, args.openings // 6)),
-                    env=env)
+        t_gen = cli(
+            "generate",
+            str(data),
+            "--seed",
+            str(args.seed),
+            "--participants",
+            str(args.participants),
+            "--openings",
+            str(args.openings),
+            "--employers",
+            str(args.employers or max(60, args.openings // 6)),
+            env=env,
+        )
         (data / "outcomes.csv").unlink(missing_ok=True)  # training history: not needed for a refresh
     if not db_path.exists():
         t_load = cli("load", str(data), env=env)
@@ -328,46 +360,61 @@ def main() -> None:
     ns_cpu = rss.cpu_seconds / max(scored, 1) * 1e9
     all_pairs = len(world.participants) * len(world.openings)
 
-    print(f"machine      {platform.node()} {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
-          f"load avg before {load_before[0]:.1f}, after {load_after[0]:.1f}")
-    print(f"sizes        {len(world.participants):,} participants × {len(world.openings):,} openings "
-          f"({all_pairs:,} pairs), top-{args.top_k}")
+    print(
+        f"machine      {platform.node()} {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
+        f"load avg before {load_before[0]:.1f}, after {load_after[0]:.1f}"
+    )
+    print(
+        f"sizes        {len(world.participants):,} participants × {len(world.openings):,} openings ({all_pairs:,} pairs), top-{args.top_k}"
+    )
     if t_gen or t_load:
         print(f"generate     {t_gen:8.1f} s    load {t_load:8.1f} s (command line)")
-    print(f"refresh      {wall:8.1f} s wall  backend={summary.backend} jobs={args.jobs}  "
-          f"{summary.n_participants:,} participant lists, {summary.n_openings:,} opening lists")
+    print(
+        f"refresh      {wall:8.1f} s wall  backend={summary.backend} jobs={args.jobs}  "
+        f"{summary.n_participants:,} participant lists, {summary.n_openings:,} opening lists"
+    )
     if "snapshot_seconds" in summary.extra:
-        print(f"phases       snapshot read + encoded at {summary.extra['snapshot_seconds']:.1f} s, "
-              f"last shard stored at {summary.extra['shards_done_seconds']:.1f} s, published at {wall:.1f} s")
-    print(f"scored       {scored:,} candidate pairs ({scored / max(all_pairs, 1):.1%} of all pairs), "
-          f"{scored / wall:,.0f} pairs/s, {ns_core:,.0f} ns/pair/core (wall × cores), "
-          f"{ns_cpu:,.0f} ns CPU/pair ({rss.cpu_seconds:,.1f} CPU s)")
+        print(
+            f"phases       snapshot read + encoded at {summary.extra['snapshot_seconds']:.1f} s, "
+            f"last shard stored at {summary.extra['shards_done_seconds']:.1f} s, published at {wall:.1f} s"
+        )
+    print(
+        f"scored       {scored:,} candidate pairs ({scored / max(all_pairs, 1):.1%} of all pairs), "
+        f"{scored / wall:,.0f} pairs/s, {ns_core:,.0f} ns/pair/core (wall × cores), "
+        f"{ns_cpu:,.0f} ns CPU/pair ({rss.cpu_seconds:,.1f} CPU s)"
+    )
     print(f"peak RSS     {rss.peak / 2**20:8.0f} MiB (this process + workers)")
     print(f"db size      {db_mb:8.1f} MB")
-    print(f"naive        {naive_ns:,.0f} ns/pair over {n_naive:,} pairs of {len(sample)} participants → "
-          f"extrapolated {naive_ns * scored / 1e9 / cores:,.0f} s on {cores} cores "
-          f"({naive_ns / ns_cpu:,.0f}× the refresh's CPU per pair); lists equal the stored ones: {agree}")
-    print(f"lower bound  {bound_ns:,.2f} ns/pair over {n_bound:,} pairs (every pair, 3 features, 1 core) → "
-          f"{bound_ns * all_pairs / 1e9 / cores:,.1f} s for all pairs on {cores} cores; "
-          f"refresh is {ns_core / bound_ns:,.0f}× the bound per scored pair (wall × cores), {ns_cpu / bound_ns:,.0f}× (CPU)")
+    print(
+        f"naive        {naive_ns:,.0f} ns/pair over {n_naive:,} pairs of {len(sample)} participants → "
+        f"extrapolated {naive_ns * scored / 1e9 / cores:,.0f} s on {cores} cores "
+        f"({naive_ns / ns_cpu:,.0f}× the refresh's CPU per pair); lists equal the stored ones: {agree}"
+    )
+    print(
+        f"lower bound  {bound_ns:,.2f} ns/pair over {n_bound:,} pairs (every pair, 3 features, 1 core) → "
+        f"{bound_ns * all_pairs / 1e9 / cores:,.1f} s for all pairs on {cores} cores; "
+        f"refresh is {ns_core / bound_ns:,.0f}× the bound per scored pair (wall × cores), {ns_cpu / bound_ns:,.0f}× (CPU)"
+    )
     if args.record:
         cmd = "python benchmarks/refresh.py " + shlex.join(a for a in sys.argv[1:] if a != "--record")
-        record({
-            "date (UTC)": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M"),
-            "participants × openings": f"{len(world.participants):,} × {len(world.openings):,}",
-            "command": f"`{cmd}`",
-            "wall s": f"{wall:.1f}",
-            "pairs scored": f"{scored:,}",
-            "pairs/s": f"{scored / wall:,.0f}",
-            "ns/pair/core": f"{ns_core:,.0f}",
-            "CPU ns/pair": f"{ns_cpu:,.0f}",
-            "peak RSS MiB": f"{rss.peak / 2**20:,.0f}",
-            "DB MB": f"{db_mb:,.1f}",
-            "naive ns/pair": f"{naive_ns:,.0f}",
-            "bound ns/pair": f"{bound_ns:,.2f}",
-            "× bound (wall, CPU)": f"{ns_core / bound_ns:,.0f}, {ns_cpu / bound_ns:,.0f}",
-            "load avg": f"{load_before[0]:.1f}→{load_after[0]:.1f}",
-        })
+        record(
+            {
+                "date (UTC)": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M"),
+                "participants × openings": f"{len(world.participants):,} × {len(world.openings):,}",
+                "command": f"`{cmd}`",
+                "wall s": f"{wall:.1f}",
+                "pairs scored": f"{scored:,}",
+                "pairs/s": f"{scored / wall:,.0f}",
+                "ns/pair/core": f"{ns_core:,.0f}",
+                "CPU ns/pair": f"{ns_cpu:,.0f}",
+                "peak RSS MiB": f"{rss.peak / 2**20:,.0f}",
+                "DB MB": f"{db_mb:,.1f}",
+                "naive ns/pair": f"{naive_ns:,.0f}",
+                "bound ns/pair": f"{bound_ns:,.2f}",
+                "× bound (wall, CPU)": f"{ns_core / bound_ns:,.0f}, {ns_cpu / bound_ns:,.0f}",
+                "load avg": f"{load_before[0]:.1f}→{load_after[0]:.1f}",
+            }
+        )
     if not agree:
         sys.exit("the naive reference disagrees with the stored lists")
 

@@ -15,6 +15,7 @@ if any request took longer than --budget seconds (default 2).
 
     .venv/bin/python benchmarks/worst_case.py [--repeat 3] [--budget 2]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,8 +40,17 @@ from matching.store.db import make_engine  # noqa: E402
 from matching.store.load import load_directory  # noqa: E402
 
 #: Used where ParticipantProfile declares no bound (the data contract's owner sets the real ones).
-ASSUMED = {"desired_titles": 10, "desired_styrk08": 10, "skills": 100, "experience": 30, "driving_licences": 15,
-           "adaptation_needs": 30, "preferred_industries": 21, "title_length": 200, "skill_length": 200}
+ASSUMED = {
+    "desired_titles": 10,
+    "desired_styrk08": 10,
+    "skills": 100,
+    "experience": 30,
+    "driving_licences": 15,
+    "adaptation_needs": 30,
+    "preferred_industries": 21,
+    "title_length": 200,
+    "skill_length": 200,
+}
 
 
 def bound(field: str, kind: str) -> tuple[int, bool]:
@@ -72,8 +82,12 @@ def bodies(limit: int) -> tuple[dict[str, dict], list[str]]:
     n_skills, s_declared = bound("skills", "list")
     title_len, tl_declared = bound("desired_titles", "text")
     skill_len, sl_declared = bound("skills", "text")
-    for name, value, declared in (("desired_titles items", n_titles, t_declared), ("skills items", n_skills, s_declared),
-                                  ("title length", title_len, tl_declared), ("skill length", skill_len, sl_declared)):
+    for name, value, declared in (
+        ("desired_titles items", n_titles, t_declared),
+        ("skills items", n_skills, s_declared),
+        ("title length", title_len, tl_declared),
+        ("skill length", skill_len, sl_declared),
+    ):
         notes.append(f"{name}: {value} ({'declared in matching/schema.py' if declared else 'ASSUMED, not declared'})")
     words = "truckfører lagermedarbeider butikk kasse renhold sykepleie barnehage sveis elektriker kokk".split()
 
@@ -83,17 +97,30 @@ def bodies(limit: int) -> tuple[dict[str, dict], list[str]]:
             out += words[(i + len(out)) % len(words)] + " "
         return out[:n].strip()
 
-    base = {"postal_code": "7030", "max_commute_km": 300, "desired_styrk08": ["5223", "8332", "9112"],
-            "goal": "either", "driving_licences": ["B", "C", "CE"], "adaptation_needs": ["ERGONOMI"],
-            "preferred_industries": list("ABCDEFGHIJKLMNOPQRSTU"),
-            "experience": [{"styrk08": "5223", "years": 2}, {"styrk08": "8332", "years": 3}]}
-    everything = fit(base | {"desired_titles": [text(i, title_len) for i in range(n_titles)],
-                             "skills": [text(i, skill_len) for i in range(n_skills)]}, limit)
-    short_skills = fit(base | {"desired_titles": ["Lagermedarbeider"],
-                               "skills": [f"ferdighet {i} {words[i % len(words)]}" for i in range(n_skills)]}, limit)
+    base = {
+        "postal_code": "7030",
+        "max_commute_km": 300,
+        "desired_styrk08": ["5223", "8332", "9112"],
+        "goal": "either",
+        "driving_licences": ["B", "C", "CE"],
+        "adaptation_needs": ["ERGONOMI"],
+        "preferred_industries": list("ABCDEFGHIJKLMNOPQRSTU"),
+        "experience": [{"styrk08": "5223", "years": 2}, {"styrk08": "8332", "years": 3}],
+    }
+    everything = fit(
+        base | {"desired_titles": [text(i, title_len) for i in range(n_titles)], "skills": [text(i, skill_len) for i in range(n_skills)]},
+        limit,
+    )
+    short_skills = fit(
+        base | {"desired_titles": ["Lagermedarbeider"], "skills": [f"ferdighet {i} {words[i % len(words)]}" for i in range(n_skills)]},
+        limit,
+    )
     one_title = base | {"desired_titles": [text(7, title_len)], "desired_styrk08": [], "skills": []}
-    return {"largest lists and strings": everything, "many short free-text skills": short_skills,
-            "one longest title (normalised)": one_title}, notes
+    return {
+        "largest lists and strings": everything,
+        "many short free-text skills": short_skills,
+        "one longest title (normalised)": one_title,
+    }, notes
 
 
 def main() -> int:
@@ -104,8 +131,13 @@ def main() -> int:
     import uvicorn
 
     tmp = Path(tempfile.mkdtemp(prefix="worst-case-"))
-    settings = Settings(database_url=f"sqlite:///{tmp / 'db.sqlite'}", secret_key="w" * 48, environment="bench",
-                        rate_limit="100000/minute", rate_limit_live="100000/minute")
+    settings = Settings(
+        database_url=f"sqlite:///{tmp / 'db.sqlite'}",
+        secret_key="w" * 48,
+        environment="bench",
+        rate_limit="100000/minute",
+        rate_limit_live="100000/minute",
+    )
     engine = make_engine(settings.database_url)
     load_directory(engine, ROOT / "data" / "fixtures")
     engine.dispose()

@@ -1,4 +1,5 @@
 """Named domain types, so signatures say which id they take."""
+
 from __future__ import annotations
 
 from typing import Literal, NewType

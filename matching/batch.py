@@ -10,6 +10,7 @@ beyond `keep_runs`.
 One refresh at a time: a lock row names the refresh that may write; a new refresh refuses
 to start while that process lives, and otherwise discards the dead run's leftovers.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -69,7 +70,7 @@ def shards(world: World, max_size: int = MAX_SHARD) -> list[np.ndarray]:
     out: list[np.ndarray] = []
     for _, rows in sorted(frame.groupby("office_id").indices.items()):
         rows = np.sort(rows)
-        out.extend(rows[i:i + max_size] for i in range(0, len(rows), max_size))
+        out.extend(rows[i : i + max_size] for i in range(0, len(rows), max_size))
     return out
 
 
@@ -90,14 +91,17 @@ def _resolve_world(world_ref: World | str) -> World:
     return _WORLD_CACHE[world_ref]
 
 
-def _packed_lists(ranked: Ranked, subject_ids: np.ndarray, other_ids: np.ndarray,
-                  quoted: list[bytes] | None = None) -> list[tuple]:
+def _packed_lists(ranked: Ranked, subject_ids: np.ndarray, other_ids: np.ndarray, quoted: list[bytes] | None = None) -> list[tuple]:
     """(subject id, others, scores, levels[, quoted]) per list, packed where the lists are made."""
     starts, ends = ranked.segments()
-    return [(str(subject_ids[ranked.group[a]]),
-             *lists.pack(other_ids[ranked.other[a:b]], ranked.score[a:b], ranked.levels[a:b]),
-             *(() if quoted is None else (quoted[n],)))
-            for n, (a, b) in enumerate(zip(starts, ends))]
+    return [
+        (
+            str(subject_ids[ranked.group[a]]),
+            *lists.pack(other_ids[ranked.other[a:b]], ranked.score[a:b], ranked.levels[a:b]),
+            *(() if quoted is None else (quoted[n],)),
+        )
+        for n, (a, b) in enumerate(zip(starts, ends))
+    ]
 
 
 def _empty_lists(subjects: np.ndarray, listed: np.ndarray, subject_ids: np.ndarray) -> list[tuple]:
@@ -124,11 +128,16 @@ def _quoted_lists(engine: MatchEngine, ranked: Ranked) -> list[bytes]:
     deadline = w.openings.deadline_ord[ranked.other]
     starts, ends = ranked.segments()
     earliest = np.minimum.reduceat(deadline, starts) if len(starts) else np.zeros(0, dtype=np.int64)
-    return [lists.pack_quoted(lists.Quoted(
+    return [
+        lists.pack_quoted(
+            lists.Quoted(
                 {c: {k: v[a:b] for k, v in vals.items()} for c, vals in columns.items()},
                 {c: [x if isinstance(x, str) else str(x) for x in info[c][a:b].tolist()] for c in _QUOTED_OPENING},
-                int(until) if until < NO_DEADLINE else None))
-            for a, b, until in zip(starts, ends, earliest)]
+                int(until) if until < NO_DEADLINE else None,
+            )
+        )
+        for a, b, until in zip(starts, ends, earliest)
+    ]
 
 
 @lru_cache(maxsize=1)
@@ -148,8 +157,7 @@ def score_shard(world_ref: World | str, model: dict, as_of: dt.date, p_idx: np.n
         w = engine.world
         packed = _packed_lists(p2o, w.participants.ids, w.openings.ids, _quoted_lists(engine, p2o))
         packed += _empty_lists(p_idx, p2o.group, w.participants.ids)
-    return {"p_lists": packed, "n_listed": len(p2o), "o2p": o2p, "n_scored": n_scored,
-            "n_participants": len(p_idx)}
+    return {"p_lists": packed, "n_listed": len(p2o), "o2p": o2p, "n_scored": n_scored, "n_participants": len(p_idx)}
 
 
 # ---------------------------------------------------------------------------- backends
@@ -237,8 +245,7 @@ def refresh(
             log.warning("discarded unfinished run(s): %s", ", ".join(stale))
         # The version first: a write committed while the snapshot is read then counts as a change.
         version = versioning.current(conn)
-        runs.start(conn, run_id, as_of=as_of, model_version=model.version, backend=backend_name, top_k=k,
-                   data_version=version)
+        runs.start(conn, run_id, as_of=as_of, model_version=model.version, backend=backend_name, top_k=k, data_version=version)
         world = load_world(conn)
     summary = RunSummary(run_id, RunStatus.running, backend=backend_name)
     try:
@@ -247,9 +254,11 @@ def refresh(
         parts = shards(world, shard_size)
         summary.extra["snapshot_seconds"] = round(time.perf_counter() - started, 2)  # read + encoded, before any shard
         model_dict = model.to_dict()
-        results = (_run_dask(world, model_dict, as_of, parts, k, settings.dask_scheduler, dask_workers)
-                   if backend_name == "dask"
-                   else _run_local(world, model_dict, as_of, parts, k, n_jobs))
+        results = (
+            _run_dask(world, model_dict, as_of, parts, k, settings.dask_scheduler, dask_workers)
+            if backend_name == "dask"
+            else _run_local(world, model_dict, as_of, parts, k, n_jobs)
+        )
         pending: list[Ranked] = []  # opening side: partial top-k lists from the shards
         n_pending = 0
         tie_rank = world.participants.tie_rank
@@ -280,11 +289,10 @@ def refresh(
         o_rows += _empty_lists(eligible, o2p.group, world.openings.ids)
         with db.begin() as conn:
             for i in range(0, len(o_rows), WRITE_BATCH):
-                runs.write_opening_lists(conn, run_id, o_rows[i:i + WRITE_BATCH])
+                runs.write_opening_lists(conn, run_id, o_rows[i : i + WRITE_BATCH])
             summary.n_openings = len(o_rows)
             runs.write_employer_view(conn, run_id, lists.employer_view_record(world))
-            runs.set_counts(conn, run_id, n_participants=summary.n_participants, n_openings=summary.n_openings,
-                            n_pairs=summary.n_pairs)
+            runs.set_counts(conn, run_id, n_participants=summary.n_participants, n_openings=summary.n_openings, n_pairs=summary.n_pairs)
             runs.publish(conn, run_id)
             runs.prune(conn, settings.keep_runs)
             runs.release(conn, run_id)
@@ -301,5 +309,4 @@ def refresh(
 def _progress(enabled: bool, total: int):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    disable=not enabled)
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), disable=not enabled)

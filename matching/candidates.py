@@ -9,6 +9,7 @@ needs are deliberately absent: having needs must never exclude anyone.
 "opening → candidate participants" with radius searches that only pre-filter; the
 constraints decide.
 """
+
 from __future__ import annotations
 
 import datetime as dt

@@ -1,4 +1,5 @@
 """Command line: `matching load | train | refresh | serve | token | generate | titles | run`."""
+
 from __future__ import annotations
 
 import logging
@@ -21,8 +22,7 @@ ROLES = ("adviser", "liaison", "batch", "admin")
 
 
 def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 @app.callback()
@@ -75,8 +75,16 @@ def generate(
         raise typer.BadParameter(f"scope must be one of {', '.join(SCOPES)}", param_hint="--scope")
     directory = out_dir or out
     assert directory is not None  # exactly one of them, checked above
-    counts = generate_world(directory, seed=seed, n_participants=participants, n_employers=employers,
-                            n_openings=openings, years=years, scope=scope, outcomes=outcomes)
+    counts = generate_world(
+        directory,
+        seed=seed,
+        n_participants=participants,
+        n_employers=employers,
+        n_openings=openings,
+        years=years,
+        scope=scope,
+        outcomes=outcomes,
+    )
     console.print("generated: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
@@ -118,8 +126,7 @@ def refresh(
     if backend not in ("local", "dask"):
         raise typer.BadParameter("backend must be local or dask", param_hint="--backend")
     if workers and settings.dask_scheduler:
-        raise typer.BadParameter("give either --workers (a local Dask cluster) or a scheduler, not both",
-                                 param_hint="--workers")
+        raise typer.BadParameter("give either --workers (a local Dask cluster) or a scheduler, not both", param_hint="--workers")
     if workers:
         backend = "dask"
     if jobs is None:
@@ -129,9 +136,11 @@ def refresh(
     except RefreshInProgress as exc:
         print(f"refresh not started: {exc}", file=sys.stderr)
         raise typer.Exit(code=3) from None
-    console.print(f"run {summary.run_id} published: {summary.n_participants} participants, "
-                  f"{summary.n_openings} openings with candidates, {summary.n_pairs} listed matches, "
-                  f"{summary.seconds:.1f} s ({summary.backend})")
+    console.print(
+        f"run {summary.run_id} published: {summary.n_participants} participants, "
+        f"{summary.n_openings} openings with candidates, {summary.n_pairs} listed matches, "
+        f"{summary.seconds:.1f} s ({summary.backend})"
+    )
 
 
 @app.command()
@@ -148,8 +157,10 @@ def token(
         raise typer.BadParameter(f"role must be one of {', '.join(ROLES)}", param_hint="--role")
     if not office and role in ("adviser", "liaison"):
         # Office-scoped roles see only their offices' participants and openings: none at all here.
-        print(f"warning: a {role} token without --office covers no office and will see nothing; "
-              "add --office ID (GET /v1/offices lists them)", file=sys.stderr)
+        print(
+            f"warning: a {role} token without --office covers no office and will see nothing; add --office ID (GET /v1/offices lists them)",
+            file=sys.stderr,
+        )
     try:
         print(create_token(sub or f"{role}@dev", role, list(office or []), get_settings(), ttl_minutes=ttl))
     except ValueError as exc:
@@ -193,7 +204,7 @@ def titles(
     out.writerow(["title", "rank", "code", "score"])
     chunk = 2000
     for start in range(0, len(lines), chunk):
-        batch = lines[start:start + chunk]
+        batch = lines[start : start + chunk]
         for title, ranked in zip(batch, top_titles(batch, top)):
             for rank, (code, score) in enumerate(ranked, start=1):
                 out.writerow([safe_cell(title), rank, code, f"{score:.4f}"])
@@ -210,9 +221,11 @@ def migrate() -> None:
 
 
 @app.command()
-def serve(host: str | None = typer.Option(None), port: int | None = typer.Option(None),
-          workers: int = typer.Option(1, min=1, help="uvicorn worker processes (each holds its own live snapshot; "
-                                      "/metrics adds up all of them)")) -> None:
+def serve(
+    host: str | None = typer.Option(None),
+    port: int | None = typer.Option(None),
+    workers: int = typer.Option(1, min=1, help="uvicorn worker processes (each holds its own live snapshot; /metrics adds up all of them)"),
+) -> None:
     """Serve the HTTP API with uvicorn."""
     import uvicorn
 
@@ -225,8 +238,9 @@ def serve(host: str | None = typer.Option(None), port: int | None = typer.Option
         metrics_dir = tempfile.mkdtemp(prefix="matching-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     try:
-        uvicorn.run("api.app:create_app", factory=True, host=host or settings.host, port=port or settings.port,
-                    workers=workers, log_level="info")
+        uvicorn.run(
+            "api.app:create_app", factory=True, host=host or settings.host, port=port or settings.port, workers=workers, log_level="info"
+        )
     finally:
         if metrics_dir:
             del os.environ["PROMETHEUS_MULTIPROC_DIR"]
@@ -270,15 +284,20 @@ def run(
     pid, office_id = found
     tok = create_token("adviser@dev", "adviser", [office_id], settings)
     base = f"http://{settings.host}:{settings.port}"
-    console.print(f"\nWorkbench on {base}/  (sign in at {base}/signin"
-                  + (": development sign-in — choose a role and office, e.g. adviser, "
-                     f"{office_id}, veileder-{office_id.removeprefix('nav-')}-1)" if settings.environment == "development"
-                     else ": paste a token from `matching token`)"))
+    console.print(
+        f"\nWorkbench on {base}/  (sign in at {base}/signin"
+        + (
+            f": development sign-in — choose a role and office, e.g. adviser, {office_id}, veileder-{office_id.removeprefix('nav-')}-1)"
+            if settings.environment == "development"
+            else ": paste a token from `matching token`)"
+        )
+    )
     console.print(f"API on {base}  (docs: {base}/docs)")
     console.print(f"Get a token:  .venv/bin/matching token --role adviser --office {office_id}")
     console.print("Try:")
-    print(f"  curl -s -H {shlex.quote('Authorization: Bearer ' + tok)} '{base}/v1/participants/{pid}/matches?limit=5&lang=en'\n",
-          flush=True)
+    print(
+        f"  curl -s -H {shlex.quote('Authorization: Bearer ' + tok)} '{base}/v1/participants/{pid}/matches?limit=5&lang=en'\n", flush=True
+    )
     serve(host=None, port=None, workers=1)
 
 

@@ -4,6 +4,7 @@ In development the JWT secret is generated once and stored beside the SQLite dat
 tokens printed by `matching token` keep working across restarts; outside development a
 missing or known-weak secret is refused.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -36,17 +37,27 @@ class Settings(BaseSettings):
     top_k: int = 50
     keep_runs: int = 5
     today: dt.date | None = Field(default=None, description="pin 'today' (tests, replays)")
-    snapshot_wait: float = Field(default=2.0, ge=0, description="seconds a live request waits for the "
-                                 "snapshot to catch up with a data change before using the previous one")
-    snapshot_warm: bool = Field(default=True, description="build the live snapshot when the API starts; false: "
-                                "on the first live request (a worker serving only stored lists never builds it)")
+    snapshot_wait: float = Field(
+        default=2.0,
+        ge=0,
+        description="seconds a live request waits for the snapshot to catch up with a data change before using the previous one",
+    )
+    snapshot_warm: bool = Field(
+        default=True,
+        description="build the live snapshot when the API starts; false: "
+        "on the first live request (a worker serving only stored lists never builds it)",
+    )
     dask_scheduler: str | None = Field(default=None, description="tcp://host:port → refresh on Dask")
     # Request limits (api/limits.py): one caller must not be able to hog the server.
     max_body_bytes: int = Field(default=64 * 1024, ge=0, description="largest request body accepted (413 above)")
-    rate_limit: str = Field(default="600/minute", description="requests per token `sub` (client IP without a "
-                            "valid token) to /v1 endpoints, per server process; e.g. '600/minute;20/second'")
-    rate_limit_live: str = Field(default="60/minute", description="of which live computations: POST /v1/match, "
-                                 "?fresh=true on matches and candidates")
+    rate_limit: str = Field(
+        default="600/minute",
+        description="requests per token `sub` (client IP without a "
+        "valid token) to /v1 endpoints, per server process; e.g. '600/minute;20/second'",
+    )
+    rate_limit_live: str = Field(
+        default="60/minute", description="of which live computations: POST /v1/match, ?fresh=true on matches and candidates"
+    )
     rate_limit_enabled: bool = True
 
     @field_validator("rate_limit", "rate_limit_live")
@@ -63,7 +74,7 @@ class Settings(BaseSettings):
     def sqlite_path(self) -> Path | None:
         prefix = "sqlite:///"
         if self.database_url.startswith(prefix):
-            return Path(self.database_url[len(prefix):])
+            return Path(self.database_url[len(prefix) :])
         return None
 
     def resolved_secret(self) -> str:
@@ -72,8 +83,7 @@ class Settings(BaseSettings):
         key = self.secret_key.get_secret_value() if self.secret_key is not None else ""
         if key:
             if key.lower() in WEAK_SECRETS or (self.environment != "development" and len(key) < 32):
-                raise RuntimeError("MATCHING_SECRET_KEY is too weak (a known default, or under 32 characters "
-                                   "outside development)")
+                raise RuntimeError("MATCHING_SECRET_KEY is too weak (a known default, or under 32 characters outside development)")
             return key
         if self.environment != "development":
             raise RuntimeError("MATCHING_SECRET_KEY must be set outside development")

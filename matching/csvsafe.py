@@ -6,6 +6,7 @@ writes passes its text cells through :func:`safe_cell` (OWASP: prefix such a cel
 quote, which spreadsheets show as text). Numbers written as numbers are not text and are left
 alone, so a negative number stays a number.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -11,6 +11,7 @@ A pair therefore scores the same from both sides when the participant consented 
 at their area's centre; otherwise the employer-facing score is, by construction, the one
 that cannot reveal needs or pin down a home.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -115,13 +116,16 @@ class MatchEngine:
 
     def _scored(self, pairs: Pairs, i: int, score, raw, fs: FeatureSet, contrib) -> Scored:
         values = fs.values_at(i)
-        explanation = Explanation(self.model.intercept, {
-            c.name: FeatureExplanation(int(fs.levels[i, j]), float(contrib[i, j]), values[c.name])
-            for j, c in enumerate(self.criteria)
-        })
+        explanation = Explanation(
+            self.model.intercept,
+            {c.name: FeatureExplanation(int(fs.levels[i, j]), float(contrib[i, j]), values[c.name]) for j, c in enumerate(self.criteria)},
+        )
         return Scored(
-            str(self.world.participants.ids[pairs.p[i]]), str(self.world.openings.ids[pairs.o[i]]),
-            float(score[i]), float(raw[i]), explanation,
+            str(self.world.participants.ids[pairs.p[i]]),
+            str(self.world.openings.ids[pairs.o[i]]),
+            float(score[i]),
+            float(raw[i]),
+            explanation,
         )
 
     def _top_k(self, pairs: Pairs, group: np.ndarray, tie: np.ndarray, k: int) -> dict[int, list[Scored]]:
@@ -135,8 +139,7 @@ class MatchEngine:
         sub, s, r, f, c = pairs.subset(win), score[win], raw[win], fs.take(win), contrib[win]
         g = group[win]
         starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
-        return {int(g[a]): [self._scored(sub, i, s, r, f, c) for i in range(a, b)]
-                for a, b in zip(starts, np.r_[starts[1:], len(win)])}
+        return {int(g[a]): [self._scored(sub, i, s, r, f, c) for i in range(a, b)] for a, b in zip(starts, np.r_[starts[1:], len(win)])}
 
     # ------------------------------------------------------------------ both directions
     def recommend(self, p_idx, kind: str = "any", k: int = 10) -> dict[int, list[Scored]]:
@@ -150,8 +153,9 @@ class MatchEngine:
         pairs = emp.blocking.for_openings(o_idx, self.as_of)
         return emp._top_k(pairs, pairs.o, emp.world.participants.tie_rank[pairs.p], k)
 
-    def both_directions(self, p_idx, k: int, max_pairs: int = MAX_PAIRS,
-                        candidate_batch: int = CANDIDATE_BATCH) -> tuple[Ranked, Ranked, int]:
+    def both_directions(
+        self, p_idx, k: int, max_pairs: int = MAX_PAIRS, candidate_batch: int = CANDIDATE_BATCH
+    ) -> tuple[Ranked, Ranked, int]:
         """One shard of the batch: these participants' candidate pairs, ranked both ways.
 
         Plain arrays, no per-pair Python: the participant side (scored on the World) is final,
@@ -186,9 +190,8 @@ class MatchEngine:
 
         # Candidates for a few participants at a time: a dense area yields thousands of pairs each.
         for a in range(0, len(p_idx), candidate_batch):
-            batch = p_idx[a:a + candidate_batch]
-            pw, pe = self.blocking.for_participants(batch, self.as_of, "any"), emp.blocking.for_participants(
-                batch, self.as_of, "any")
+            batch = p_idx[a : a + candidate_batch]
+            pw, pe = self.blocking.for_participants(batch, self.as_of, "any"), emp.blocking.for_participants(batch, self.as_of, "any")
             if max(sum(len(b) for b in mine) + len(pw), sum(len(b) for b in theirs) + len(pe)) > max_pairs:
                 flush()
             if len(pw):
@@ -217,7 +220,7 @@ class MatchEngine:
         for j, c in enumerate(crit):
             if c.name not in VIEW_DEPENDENT:
                 shared[:, j] = c.level(union)
-        lw, le = np.asfortranarray(shared[inv[:len(kw)]]), np.asfortranarray(shared[inv[len(kw):]])
+        lw, le = np.asfortranarray(shared[inv[: len(kw)]]), np.asfortranarray(shared[inv[len(kw) :]])
         for j, c in enumerate(crit):
             if c.name in VIEW_DEPENDENT:
                 lw[:, j] = c.level(pw)
@@ -235,10 +238,13 @@ class MatchEngine:
         levels = np.asarray(levels, dtype=np.int64)
         values = FeatureSet(criteria, levels, pairs).values_at  # the stored levels; values for these pairs only
         contrib = model.contributions(levels)
-        return [Explanation(model.intercept, {
-                    c.name: FeatureExplanation(int(levels[i, j]), float(contrib[i, j]), vals[c.name])
-                    for j, c in enumerate(criteria)})
-                for i, vals in ((i, values(i)) for i in range(len(pairs)))]
+        return [
+            Explanation(
+                model.intercept,
+                {c.name: FeatureExplanation(int(levels[i, j]), float(contrib[i, j]), vals[c.name]) for j, c in enumerate(criteria)},
+            )
+            for i, vals in ((i, values(i)) for i in range(len(pairs)))
+        ]
 
     def explain_pair(self, p: int, o: int, lang: str = "nb") -> dict[str, Any]:
         """Every feature's level and contribution for one pair, and any hard constraint it fails."""

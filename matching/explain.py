@@ -16,6 +16,7 @@ Nothing is redacted here: what an employer-facing reader may not know is not in 
 explanations they get (they are computed on the employer-facing view, `World.employer_view`),
 so the text cannot carry it either.
 """
+
 from __future__ import annotations
 
 import math
@@ -58,7 +59,7 @@ EPS = 1e-9
 
 
 def effect(contribution: float) -> str:
-    """"+" above the neutral level, "-" below it, "0" at it (what the rounded figure shows)."""
+    """ "+" above the neutral level, "-" below it, "0" at it (what the rounded figure shows)."""
     c = round(contribution, 4)
     return "+" if c > 0 else "-" if c < 0 else "0"
 
@@ -120,23 +121,29 @@ def feature_rows(explanation: Explanation, lang: str) -> list[FeatureRow]:
     rows: list[FeatureRow] = []
     for name, f in explanation.features.items():
         crit = BY_NAME[name]
-        rows.append({
-            "feature": name,
-            "label": t(f"criterion.{name}", lang) if f"criterion.{name}" in catalogue(lang) else name,
-            "description": description(name, lang),
-            "level": f.level,
-            "level_label": crit.level_label(f.level, lang),
-            "values": shown_values(name, f.values, lang),
-            "contribution": round(f.contribution, 4),
-            "effect": effect(f.contribution),
-            "text": crit.text(f.level, f.values, lang),
-        })
+        rows.append(
+            {
+                "feature": name,
+                "label": t(f"criterion.{name}", lang) if f"criterion.{name}" in catalogue(lang) else name,
+                "description": description(name, lang),
+                "level": f.level,
+                "level_label": crit.level_label(f.level, lang),
+                "values": shown_values(name, f.values, lang),
+                "contribution": round(f.contribution, 4),
+                "effect": effect(f.contribution),
+                "text": crit.text(f.level, f.values, lang),
+            }
+        )
     return rows
 
 
 def _reason(name: str, f: FeatureExplanation, lang: str) -> Reason:
-    return {"feature": name, "effect": effect(f.contribution), "contribution": round(f.contribution, 4),
-            "text": BY_NAME[name].text(f.level, f.values, lang)}
+    return {
+        "feature": name,
+        "effect": effect(f.contribution),
+        "contribution": round(f.contribution, 4),
+        "text": BY_NAME[name].text(f.level, f.values, lang),
+    }
 
 
 def reasons(explanation: Explanation, lang: str, max_positive: int = 3, max_negative: int = 2) -> list[Reason]:
@@ -152,8 +159,9 @@ def covers_needs(explanation: Explanation) -> bool:
     return f.level == BY_NAME["adaptation"].n_levels - 1
 
 
-def list_reasons(explanations: Sequence[Explanation], lang: str, max_positive: int = 3, max_negative: int = 2,
-                 *, covered_needs: bool = False) -> list[list[Reason]]:
+def list_reasons(
+    explanations: Sequence[Explanation], lang: str, max_positive: int = 3, max_negative: int = 2, *, covered_needs: bool = False
+) -> list[list[Reason]]:
     """Each entry's headline reasons: the positive and the negative contributions that set it
     apart most from the entries ranked above it (from the median contribution of each
     criterion over them), the larger contribution first among equals — so five openings that

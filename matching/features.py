@@ -3,6 +3,7 @@
 Levels are computed for every pair (each criterion's fast path); the values a reason
 quotes only for the pairs that are shown (`take` the winners first, then `values_at`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -21,6 +21,7 @@ openings of the snapshot).
 
 Domain core: no SQLAlchemy, no web stack (tests/test_layers.py).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -99,9 +100,13 @@ def opening(o: schema.Opening, at_employer: EmployerPlace | None, code: str | No
         styrk08, source = code if code is not None else title_codes([o.title])[0], "normalised"
         if styrk08 is None:
             raise UnrecognisedTitles("could not recognise the job title; give styrk08 explicitly", "title")
-    row = {**o.model_dump(), "styrk08": styrk08, "styrk08_source": source,
-           "required_skills": skills.normalise_skill_list(o.required_skills),
-           "optional_skills": skills.normalise_skill_list(o.optional_skills)}
+    row = {
+        **o.model_dump(),
+        "styrk08": styrk08,
+        "styrk08_source": source,
+        "required_skills": skills.normalise_skill_list(o.required_skills),
+        "optional_skills": skills.normalise_skill_list(o.optional_skills),
+    }
     if o.postal_code:
         place = _place(o.postal_code)
         row.update(lat=place.lat, lon=place.lon)

@@ -1,4 +1,5 @@
 """Candidate pairs as index arrays into a World, with shared per-pair quantities."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -52,6 +53,8 @@ class Pairs:
         cosines computed once per snapshot instead of once per pair."""
         pw, ow = self.world.participants, self.world.openings
         p, o = self.p, self.o
-        a = (np.sin((ow.rad_lat[o] - pw.rad_lat[p]) / 2) ** 2
-             + pw.cos_lat[p] * ow.cos_lat[o] * np.sin((ow.rad_lon[o] - pw.rad_lon[p]) / 2) ** 2)
+        a = (
+            np.sin((ow.rad_lat[o] - pw.rad_lat[p]) / 2) ** 2
+            + pw.cos_lat[p] * ow.cos_lat[o] * np.sin((ow.rad_lon[o] - pw.rad_lon[p]) / 2) ** 2
+        )
         return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))

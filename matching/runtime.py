@@ -19,6 +19,7 @@ Nothing is built at import; `warm()` (called when the API starts, unless
 snapshot (`matching.serving` reads their rows by id), so a worker that serves only those and
 does not warm never builds it.
 """
+
 from __future__ import annotations
 
 import concurrent.futures as cf
@@ -95,8 +96,10 @@ def _warm(world: World, as_of) -> candidates.Index:
     first request that needs them."""
     index = candidates.index(world)
     index.warm(as_of)
-    for pairs in (index.for_participants(np.arange(min(1, len(world.participants))), as_of),
-                  index.for_openings(np.arange(min(1, len(world.openings))), as_of)):
+    for pairs in (
+        index.for_participants(np.arange(min(1, len(world.participants))), as_of),
+        index.for_openings(np.arange(min(1, len(world.openings))), as_of),
+    ):
         features = evaluate(pairs, ALL)
         if len(features):
             features.values_at(0)  # what the reasons quote reads encodings of its own
@@ -116,8 +119,9 @@ def _build(settings: Settings) -> Snapshot:
     index = _warm(world, settings.as_of())
     _warm(world.employer_view, settings.as_of())  # participants at their areas' centres
     snap = Snapshot(version, world, index, time.perf_counter() - start)
-    log.info("snapshot v%d built in %.2f s: %d participants, %d openings", version, snap.seconds,
-             len(world.participants), len(world.openings))
+    log.info(
+        "snapshot v%d built in %.2f s: %d participants, %d openings", version, snap.seconds, len(world.participants), len(world.openings)
+    )
     return snap
 
 
@@ -195,8 +199,7 @@ def _consent_withdrawn(settings: Settings, world: World) -> bool:
     return bool(weighed - now)
 
 
-def match_engine(settings: Settings | None = None, *, wait: float | None = None,
-                 consent_current: bool = False) -> MatchEngine:
+def match_engine(settings: Settings | None = None, *, wait: float | None = None, consent_current: bool = False) -> MatchEngine:
     """An engine on the current snapshot (see `snapshot`). `consent_current`: for
     employer-facing answers, never one from a snapshot that still weighs the needs of someone
     who has withdrawn consent since — then wait for the rebuild, however long it takes."""

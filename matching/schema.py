@@ -10,6 +10,7 @@ Every bound is declared here, once, so it shows in the OpenAPI schema (`maxLengt
 must fall in a plausible window around "today" (`MATCHING_TODAY` when set, see
 `matching.config.Settings.as_of`).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -77,11 +78,14 @@ class Event(StrEnum):
 #: Ordinal scales. Position in the tuple is the rank used by features and requirements.
 NORWEGIAN_LEVELS: tuple[str, ...] = ("none", "A1", "A2", "B1", "B2", "C1", "native")
 EDUCATION_LEVELS: tuple[str, ...] = (
-    "none", "primary", "upper_secondary", "vocational", "bachelor", "master",
+    "none",
+    "primary",
+    "upper_secondary",
+    "vocational",
+    "bachelor",
+    "master",
 )
-LICENCE_CLASSES: frozenset[str] = frozenset(
-    {"AM", "A1", "A2", "A", "B", "BE", "C1", "C1E", "C", "CE", "D1", "D1E", "D", "DE", "T"}
-)
+LICENCE_CLASSES: frozenset[str] = frozenset({"AM", "A1", "A2", "A", "B", "BE", "C1", "C1E", "C", "CE", "D1", "D1E", "D", "DE", "T"})
 NACE_SECTIONS: frozenset[str] = frozenset("ABCDEFGHIJKLMNOPQRSTU")
 HOURS_FULL_TIME = 37.5
 
@@ -125,17 +129,14 @@ def _check_text(value: str) -> str:
     m = _BAD_CHARS.search(value)
     if m:
         ch = m.group()
-        what = ("a NUL character" if ch == "\x00" else
-                "a lone surrogate" if "\ud800" <= ch <= "\udfff" else "a control character")
-        raise ValueError(f"contains {what} (U+{ord(ch):04X} at position {m.start() + 1}); "
-                         "text must be printable Unicode")
+        what = "a NUL character" if ch == "\x00" else "a lone surrogate" if "\ud800" <= ch <= "\udfff" else "a control character"
+        raise ValueError(f"contains {what} (U+{ord(ch):04X} at position {m.start() + 1}); text must be printable Unicode")
     return value
 
 
 def text(max_length: int = MAX_TEXT, *, min_length: int | None = None, pattern: str | None = None) -> Any:
     """A bounded string type free of NUL, control characters and lone surrogates."""
-    return Annotated[str, StringConstraints(min_length=min_length, max_length=max_length, pattern=pattern),
-                     AfterValidator(_check_text)]
+    return Annotated[str, StringConstraints(min_length=min_length, max_length=max_length, pattern=pattern), AfterValidator(_check_text)]
 
 
 #: Any text field (at most MAX_TEXT characters).
@@ -240,8 +241,9 @@ def _check_needs(codes: list[str]) -> list[str]:
 def _check_styrk(codes: list[str]) -> list[str]:
     bad = [c for c in codes if not occupations.is_valid_code(c)]
     if bad:
-        hints = [f"{c} is an ISCO-08 code; STYRK-08 files it as {' or '.join(alt[:3])}"
-                 for c in bad if (alt := occupations.styrk_for_isco(c))]
+        hints = [
+            f"{c} is an ISCO-08 code; STYRK-08 files it as {' or '.join(alt[:3])}" for c in bad if (alt := occupations.styrk_for_isco(c))
+        ]
         hint = "; " + "; ".join(hints) if hints else ""
         raise ValueError(f"unknown STYRK-08 code(s) {bad} (need 4-digit unit-group codes{hint})")
     return codes
@@ -308,7 +310,8 @@ class Opening(_Row):
     kind: Kind
     title: Text = Field(min_length=2)
     styrk08: Annotated[text(4, pattern=STYRK_PATTERN) | None, BeforeValidator(_blank_to_none)] = Field(
-        default=None, description="blank → normalised from the title")
+        default=None, description="blank → normalised from the title"
+    )
     required_skills: StrList = Field(default_factory=list, max_length=MAX_SKILLS)
     optional_skills: StrList = Field(default_factory=list, max_length=MAX_SKILLS)
     required_licences: CodeList = Field(default_factory=list, max_length=MAX_CODES)
@@ -316,13 +319,11 @@ class Opening(_Row):
     min_education: Level = "none"
     hours_per_week: float = Field(gt=0, le=60)
     positions: int = Field(default=1, ge=1, le=500)
-    postal_code: Annotated[PostalCode | None, BeforeValidator(_blank_to_none)] = Field(
-        default=None, description="blank → the employer's")
+    postal_code: Annotated[PostalCode | None, BeforeValidator(_blank_to_none)] = Field(default=None, description="blank → the employer's")
     start_date: OptDate = None
     deadline: OptDate = None
     status: OpeningStatus = OpeningStatus.open
-    adaptations_offered: CodeList = Field(default_factory=list, max_length=MAX_CODES,
-                                          description="on top of the employer's")
+    adaptations_offered: CodeList = Field(default_factory=list, max_length=MAX_CODES, description="on top of the employer's")
     office_id: OfficeId
     published_at: dt.date
 
@@ -333,9 +334,10 @@ class Opening(_Row):
     def _deadline_after_publication(self) -> Opening:
         if self.deadline is not None and self.deadline < self.published_at:
             raise PydanticCustomError(
-                "date_order", "deadline {deadline} is before published_at {published_at}",
-                {"field": "deadline", "deadline": self.deadline.isoformat(),
-                 "published_at": self.published_at.isoformat()})
+                "date_order",
+                "deadline {deadline} is before published_at {published_at}",
+                {"field": "deadline", "deadline": self.deadline.isoformat(), "published_at": self.published_at.isoformat()},
+            )
         return self
 
     @field_validator("styrk08")
@@ -394,11 +396,9 @@ class ParticipantProfile(_Row):
     postal_code: PostalCode
     max_commute_km: float = Field(gt=0, le=300)
     desired_titles: StrList = Field(min_length=1, max_length=MAX_TITLES)
-    desired_styrk08: StyrkList = Field(default_factory=list, max_length=MAX_TITLES,
-                                       description="blank → normalised from titles")
+    desired_styrk08: StyrkList = Field(default_factory=list, max_length=MAX_TITLES, description="blank → normalised from titles")
     skills: StrList = Field(default_factory=list, max_length=MAX_SKILLS)
-    experience: Annotated[list[Experience], BeforeValidator(_parse_experience)] = Field(
-        default_factory=list, max_length=MAX_EXPERIENCE)
+    experience: Annotated[list[Experience], BeforeValidator(_parse_experience)] = Field(default_factory=list, max_length=MAX_EXPERIENCE)
     education_level: Level = "none"
     norwegian_level: Level = "none"
     driving_licences: CodeList = Field(default_factory=list, max_length=MAX_CODES)
@@ -408,8 +408,7 @@ class ParticipantProfile(_Row):
     goal: Goal = Goal.either
     adaptation_needs: CodeList = Field(default_factory=list, max_length=MAX_CODES)
     shares_needs_with_employers: bool = False
-    preferred_industries: CodeList = Field(default_factory=list, max_length=MAX_CODES,
-                                           description="NACE sections A-U")
+    preferred_industries: CodeList = Field(default_factory=list, max_length=MAX_CODES, description="NACE sections A-U")
     trusted_person: OptStr = None
 
     _available = field_validator("available_from")(classmethod(lambda cls, v, info: _planned(v, info)))
@@ -460,7 +459,8 @@ class Participant(ParticipantProfile):
 
 class Outcome(_Row):
     event_id: Annotated[text(64, pattern=EVENT_ID_PATTERN) | None, BeforeValidator(_blank_to_none)] = Field(
-        default=None, description="blank → assigned on insert")
+        default=None, description="blank → assigned on insert"
+    )
     participant_id: Id
     opening_id: Id
     event: Event

@@ -12,6 +12,7 @@ intercept, which is therefore the raw score of a pair at every criterion's neutr
 Hence, exactly: raw = intercept + Σ contributions and score = sigmoid(raw). A criterion
 not assessed for a pair counts as its neutral level (contribution 0).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -111,8 +112,7 @@ class ScoringModel:
                 raise ValueError(f"model has {len(w)} levels for {c!r}, code has {BY_NAME[c].n_levels}")
         # Models saved before the neutral reference were centred on the training mean: the same
         # raw scores, restated (a no-op for a model saved since).
-        weights, intercept = relative_to_neutral(weights, float(data["intercept"]),
-                                                 [BY_NAME[c].levels.neutral for c in criteria])
+        weights, intercept = relative_to_neutral(weights, float(data["intercept"]), [BY_NAME[c].levels.neutral for c in criteria])
         return cls(data["version"], criteria, weights, intercept, card or {})
 
     @classmethod
@@ -128,8 +128,7 @@ class ScoringModel:
         return cls.from_dict(data, card)
 
 
-def relative_to_neutral(weights: list[np.ndarray], intercept: float,
-                        neutral: list[int]) -> tuple[list[np.ndarray], float]:
+def relative_to_neutral(weights: list[np.ndarray], intercept: float, neutral: list[int]) -> tuple[list[np.ndarray], float]:
     """Each criterion's level weights minus its neutral level's, that weight added to the
     intercept: every raw score stays exactly what it was (intercept + Σ contributions)."""
     out = []
@@ -208,9 +207,14 @@ def fit(
     level_weights, pos = [], 0
     intercept = b
     for m in n_levels:
-        steps = w[pos:pos + m - 1]
+        steps = w[pos : pos + m - 1]
         pos += m - 1
         level_weights.append(np.concatenate([[0.0], np.cumsum(steps)]))
     level_weights, intercept = relative_to_neutral(level_weights, intercept, [c.levels.neutral for c in criteria])
-    return ScoringModel(version, tuple(c.name for c in criteria), level_weights, intercept,
-                        {"trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")})
+    return ScoringModel(
+        version,
+        tuple(c.name for c in criteria),
+        level_weights,
+        intercept,
+        {"trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")},
+    )

@@ -47,6 +47,7 @@ Decisions (documented in the API description too):
   weighed still consenting, read from the database at its current data version — a
   withdrawn consent retires every stored opening list at once, and they are computed live).
 """
+
 from __future__ import annotations
 
 import threading
@@ -90,6 +91,7 @@ def _no_model(exc: FileNotFoundError) -> Unavailable:
 
 # ----------------------------------------------------------------------------- live engine
 
+
 def live_engine(settings: Settings, *, caught_up: bool = False, employer: bool = False) -> MatchEngine:
     """`caught_up`: wait for a snapshot at the database's current version however long the
     rebuild takes (a row the served snapshot lacks was asked for). `employer`: the engine
@@ -122,12 +124,10 @@ def _index(engine: MatchEngine, settings: Settings, what: str, key: str) -> tupl
 
 
 def _scored_rows(items: list[Scored], other: str) -> list[dict[str, Any]]:
-    return [{other: getattr(s, other), "score": s.score, "raw_score": s.raw_score, "explanation": s.explanation}
-            for s in items]
+    return [{other: getattr(s, other), "score": s.score, "raw_score": s.raw_score, "explanation": s.explanation} for s in items]
 
 
-def _match_items(conn: Connection, rows: list[dict[str, Any]], kind: str, limit: int,
-                 previous: set[str] | None) -> list[dict[str, Any]]:
+def _match_items(conn: Connection, rows: list[dict[str, Any]], kind: str, limit: int, previous: set[str] | None) -> list[dict[str, Any]]:
     """Ranked openings 1..n of `kind`, each with its explanation (the API renders the reasons).
     Rows explained from a stored list's quoted values carry their opening's summary already."""
     info = openings.summaries(conn, [r["opening_id"] for r in rows if "opening" not in r])
@@ -137,13 +137,20 @@ def _match_items(conn: Connection, rows: list[dict[str, Any]], kind: str, limit:
     rows = rows[:limit]
     for rank, (r, tie) in enumerate(zip(rows, topk.tied([r["score"] for r in rows])), start=1):
         o = info[r["opening_id"]]
-        out.append({
-            "rank": rank, "opening_id": r["opening_id"], "kind": o["kind"], "title": o["title"],
-            "employer_name": o["employer_name"], "distance_km": explain.distance_km(r["explanation"]),
-            "score": _shown(r["score"]), "tied_with_previous": tie,
-            "new_since_last_run": previous is not None and r["opening_id"] not in previous,
-            "explanation": r["explanation"],
-        })
+        out.append(
+            {
+                "rank": rank,
+                "opening_id": r["opening_id"],
+                "kind": o["kind"],
+                "title": o["title"],
+                "employer_name": o["employer_name"],
+                "distance_km": explain.distance_km(r["explanation"]),
+                "score": _shown(r["score"]),
+                "tied_with_previous": tie,
+                "new_since_last_run": previous is not None and r["opening_id"] not in previous,
+                "explanation": r["explanation"],
+            }
+        )
     return out
 
 
@@ -153,6 +160,7 @@ def _shown(score: float) -> float:
 
 
 # ----------------------------------------------------------------------------- stored lists
+
 
 @lru_cache(maxsize=8)
 def _model_version(model_dir: str, version: str) -> ScoringModel:
@@ -172,6 +180,7 @@ class _AtVersion:
     """What stored reads need of the whole database, at one data version: the snapshot's skill
     vocabulary and whose needs may be shared (each read on first use), and per run whether its
     employer view holds. A write to participants, openings or employers moves the version."""
+
     version: int
     vocab: dict[str, int] | None = None
     sharing: frozenset[str] | None = None
@@ -216,11 +225,9 @@ def _employer_view_holds(conn: Connection, state: _AtVersion, run_id: str) -> bo
     return hit
 
 
-def _stored_world(conn: Connection, state: _AtVersion, participant_ids: list[str], opening_ids: list[str],
-                  employer: bool) -> World:
+def _stored_world(conn: Connection, state: _AtVersion, participant_ids: list[str], opening_ids: list[str], employer: bool) -> World:
     """Just these rows, encoded as the snapshot encodes them (the employer view if `employer`)."""
-    world = snapshot.load_world(conn, sorted(set(participant_ids)), sorted(set(opening_ids)),
-                                skill_vocab=_skill_vocab(conn, state))
+    world = snapshot.load_world(conn, sorted(set(participant_ids)), sorted(set(opening_ids)), skill_vocab=_skill_vocab(conn, state))
     return world.employer_view if employer else world
 
 
@@ -241,8 +248,9 @@ def run_facts(conn: Connection, settings: Settings, run_id: str) -> runs.Facts:
     return hit
 
 
-def _quoted_hold(conn: Connection, settings: Settings, run_id: str, participant_id: str,
-                 rows: list[dict[str, Any]], quoted: lists.Quoted | None) -> bool:
+def _quoted_hold(
+    conn: Connection, settings: Settings, run_id: str, participant_id: str, rows: list[dict[str, Any]], quoted: lists.Quoted | None
+) -> bool:
     """May a participant's stored list be served from its quoted values, without a World?
     Only if the run stored them and its data version, today is not before the run's day and
     no listed deadline has passed (the only hard constraint that moves with the day), and none
@@ -253,15 +261,18 @@ def _quoted_hold(conn: Connection, settings: Settings, run_id: str, participant_
         return False
     facts = run_facts(conn, settings, run_id)
     today = settings.as_of().toordinal()
-    if facts.data_version is None or today < facts.as_of.toordinal() or (quoted.until is not None
-                                                                          and quoted.until < today):
+    if facts.data_version is None or today < facts.as_of.toordinal() or (quoted.until is not None and quoted.until < today):
         return False
-    return not versioning.changed_since(conn, facts.data_version, participants=[participant_id],
-                                        openings=[r["opening_id"] for r in rows], employers=quoted.openings["orgnr"])
+    return not versioning.changed_since(
+        conn,
+        facts.data_version,
+        participants=[participant_id],
+        openings=[r["opening_id"] for r in rows],
+        employers=quoted.openings["orgnr"],
+    )
 
 
-def _from_quoted(rows: list[dict[str, Any]], quoted: lists.Quoted, model: ScoringModel, day: int,
-                 as_of: int) -> list[dict[str, Any]]:
+def _from_quoted(rows: list[dict[str, Any]], quoted: lists.Quoted, model: ScoringModel, day: int, as_of: int) -> list[dict[str, Any]]:
     """The stored rows explained from their quoted values (moved to `day` where a criterion's
     values depend on it), with the listed openings' summaries."""
     criteria = [BY_NAME[c] for c in model.criteria]
@@ -278,14 +289,20 @@ def _from_quoted(rows: list[dict[str, Any]], quoted: lists.Quoted, model: Scorin
                 values = on_day(values, day)
             features[c.name] = explain.FeatureExplanation(int(levels[i, j]), float(contrib[i, j]), values)
         r["explanation"] = explain.Explanation(model.intercept, features)
-        r["opening"] = {"opening_id": r["opening_id"], **{k: quoted.openings[k][i] for k in ("kind", "title",
-                                                                                             "employer_name")}}
+        r["opening"] = {"opening_id": r["opening_id"], **{k: quoted.openings[k][i] for k in ("kind", "title", "employer_name")}}
     return rows
 
 
-def stored_rows(conn: Connection, settings: Settings, run_id: str, rows: list[dict[str, Any]], other: str,
-                participant_id: str | None = None, opening_id: str | None = None,
-                quoted: lists.Quoted | None = None) -> list[dict[str, Any]] | None:
+def stored_rows(
+    conn: Connection,
+    settings: Settings,
+    run_id: str,
+    rows: list[dict[str, Any]],
+    other: str,
+    participant_id: str | None = None,
+    opening_id: str | None = None,
+    quoted: lists.Quoted | None = None,
+) -> list[dict[str, Any]] | None:
     """The stored rows that still pass every hard constraint, each with its explanation
     rendered from the run's levels and model and today's values. None when the run's model
     is gone, or when an opening's stored list may no longer be shown (`_employer_view_holds`);
@@ -307,8 +324,7 @@ def stored_rows(conn: Connection, settings: Settings, run_id: str, rows: list[di
         return []
     if participant_id is not None and _quoted_hold(conn, settings, run_id, participant_id, rows, quoted):
         assert quoted is not None
-        return _from_quoted(rows, quoted, model, settings.as_of().toordinal(),
-                            run_facts(conn, settings, run_id).as_of.toordinal())
+        return _from_quoted(rows, quoted, model, settings.as_of().toordinal(), run_facts(conn, settings, run_id).as_of.toordinal())
     state = _at_version(conn, settings)
     pids = [participant_id or r[other] for r in rows]
     oids = [opening_id or r[other] for r in rows]
@@ -322,8 +338,9 @@ def stored_rows(conn: Connection, settings: Settings, run_id: str, rows: list[di
     keep = [k for k, ok in zip(known, candidates.passes(pairs)) if ok]
     if keep:
         engine = MatchEngine(world, model, as_of)
-        explained = engine.explanations([pi[pids[k]] for k in keep], [oi[oids[k]] for k in keep],
-                                        np.stack([rows[k]["levels"] for k in keep]), model)
+        explained = engine.explanations(
+            [pi[pids[k]] for k in keep], [oi[oids[k]] for k in keep], np.stack([rows[k]["levels"] for k in keep]), model
+        )
         for k, e in zip(keep, explained):
             rows[k]["explanation"] = e
     return [rows[k] for k in keep]
@@ -331,8 +348,8 @@ def stored_rows(conn: Connection, settings: Settings, run_id: str, rows: list[di
 
 # ----------------------------------------------------------------------------- the lists
 
-def participant_matches(conn: Connection, settings: Settings, participant_id: str, *, kind: str, limit: int,
-                        fresh: bool) -> dict[str, Any]:
+
+def participant_matches(conn: Connection, settings: Settings, participant_id: str, *, kind: str, limit: int, fresh: bool) -> dict[str, Any]:
     """The stored list while it still tells the truth; otherwise computed live.
 
     Served as stored when it fills min(limit, K) after today's constraint check and the kind
@@ -346,34 +363,42 @@ def participant_matches(conn: Connection, settings: Settings, participant_id: st
     served = lists.serving(conn)
     run_id = served.run_id if served else ""  # stored is None, so unused, when nothing is served
     stored = lists.read_participant_list(conn, run_id, participant_id) if served and not fresh else None
-    previous = (lists.openings_in_run(conn, served.previous_run_id, participant_id)
-                if served and served.previous_run_id else None)
-    eligible = (stored_rows(conn, settings, run_id, stored.rows, "opening_id", participant_id=participant_id,
-                            quoted=stored.quoted) if stored is not None else None)
+    previous = lists.openings_in_run(conn, served.previous_run_id, participant_id) if served and served.previous_run_id else None
+    eligible = (
+        stored_rows(conn, settings, run_id, stored.rows, "opening_id", participant_id=participant_id, quoted=stored.quoted)
+        if stored is not None
+        else None
+    )
     if stored is not None and eligible is not None:
         rows = stored.rows
         items = _match_items(conn, eligible, kind, limit, previous)
         facts = run_facts(conn, settings, run_id)
         if len(items) >= min(limit, facts.top_k) or (len(eligible) == len(rows) and len(rows) < facts.top_k):
-            return {"participant_id": participant_id, "run_id": run_id,
-                    "model_version": facts.model_version, "matches": items}
+            return {"participant_id": participant_id, "run_id": run_id, "model_version": facts.model_version, "matches": items}
     elif served and stored is None:  # fresh=true, or not in the served run: compare with what is served
         previous = lists.openings_in_run(conn, run_id, participant_id)
     engine, idx = _index(live_engine(settings), settings, "participant", participant_id)
     scored = engine.recommend(np.array([idx]), kind, k=limit).get(idx, [])
-    return {"participant_id": participant_id, "run_id": None, "model_version": engine.model.version,
-            "matches": _match_items(conn, _scored_rows(scored, "opening_id"), kind, limit, previous)}
+    return {
+        "participant_id": participant_id,
+        "run_id": None,
+        "model_version": engine.model.version,
+        "matches": _match_items(conn, _scored_rows(scored, "opening_id"), kind, limit, previous),
+    }
 
 
-def profile_matches(conn: Connection, settings: Settings, row: dict[str, Any], *, kind: str,
-                    limit: int) -> dict[str, Any]:
+def profile_matches(conn: Connection, settings: Settings, row: dict[str, Any], *, kind: str, limit: int) -> dict[str, Any]:
     """Matches for a profile that is not stored: the same engine on a one-participant world."""
     engine = live_engine(settings)
     world = engine.world.with_participants(participants_from_records([row]))
     profile = MatchEngine(world, engine.model, engine.as_of, index=engine.blocking)  # same openings, same index
     items = profile.recommend(np.array([0]), kind, k=limit).get(0, [])
-    return {"participant_id": None, "run_id": None, "model_version": engine.model.version,
-            "matches": _match_items(conn, _scored_rows(items, "opening_id"), kind, limit, None)}
+    return {
+        "participant_id": None,
+        "run_id": None,
+        "model_version": engine.model.version,
+        "matches": _match_items(conn, _scored_rows(items, "opening_id"), kind, limit, None),
+    }
 
 
 def pair_explanation(settings: Settings, participant_id: str, opening_id: str, lang: str) -> dict[str, Any]:
@@ -383,16 +408,20 @@ def pair_explanation(settings: Settings, participant_id: str, opening_id: str, l
     engine, o = _index(engine, settings, "opening", opening_id)
     pair = engine.explain_pair(p, o, lang)
     return {
-        "participant_id": pair["participant_id"], "opening_id": pair["opening_id"],
-        "model_version": engine.model.version, "eligible": pair["eligible"],
-        "failed_constraints": pair["failed_constraints"], "score": pair["score"], "raw_score": pair["raw_score"],
-        "intercept": pair["intercept"], "explanation": pair["explanation"],
+        "participant_id": pair["participant_id"],
+        "opening_id": pair["opening_id"],
+        "model_version": engine.model.version,
+        "eligible": pair["eligible"],
+        "failed_constraints": pair["failed_constraints"],
+        "score": pair["score"],
+        "raw_score": pair["raw_score"],
+        "intercept": pair["intercept"],
+        "explanation": pair["explanation"],
         "constraints": pair["constraints"],
     }
 
 
-def opening_candidates(conn: Connection, settings: Settings, opening_id: str, *,
-                       limit: int, fresh: bool) -> dict[str, Any]:
+def opening_candidates(conn: Connection, settings: Settings, opening_id: str, *, limit: int, fresh: bool) -> dict[str, Any]:
     """An opening's ranked candidates: employer-facing for every role (the batch ranked them
     on the employer view; a live list is ranked on it too). Advisers and admins read a
     participant's needs and exact distances through the participant endpoints.
@@ -403,8 +432,7 @@ def opening_candidates(conn: Connection, settings: Settings, opening_id: str, *,
     read = lists.read_opening_list(conn, served_id, opening_id) if served and not fresh else None
     stored = read.rows if read is not None else []
     rows: list[dict[str, Any]] | None = None  # None: compute live
-    eligible = (stored_rows(conn, settings, served_id, stored, "participant_id", opening_id=opening_id)
-                if read is not None else None)
+    eligible = stored_rows(conn, settings, served_id, stored, "participant_id", opening_id=opening_id) if read is not None else None
     if eligible is not None:
         rows = eligible[:limit]
         facts = run_facts(conn, settings, served_id)
@@ -416,7 +444,14 @@ def opening_candidates(conn: Connection, settings: Settings, opening_id: str, *,
         engine, idx = _index(live_engine(settings, employer=True), settings, "opening", opening_id)
         rows = _scored_rows(engine.candidates(np.array([idx]), k=limit).get(idx, []), "participant_id")
         run_id, version = None, engine.model.version
-    items = [{"rank": rank, "participant_id": r["participant_id"], "score": _shown(r["score"]),
-              "tied_with_previous": tie, "explanation": r["explanation"]}
-             for rank, (r, tie) in enumerate(zip(rows, topk.tied([r["score"] for r in rows])), start=1)]
+    items = [
+        {
+            "rank": rank,
+            "participant_id": r["participant_id"],
+            "score": _shown(r["score"]),
+            "tied_with_previous": tie,
+            "explanation": r["explanation"],
+        }
+        for rank, (r, tie) in enumerate(zip(rows, topk.tied([r["score"] for r in rows])), start=1)
+    ]
     return {"opening_id": opening_id, "run_id": run_id, "model_version": version, "candidates": items}

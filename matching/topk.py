@@ -9,6 +9,7 @@ see (`World.Openings.tie_rank`: earlier application deadline, then the employer'
 inclusion record, then the id; `World.Participants.tie_rank`: available sooner, then the id).
 Callers pass `shown(score)` to `top_k`; `best` does it itself.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -110,8 +111,7 @@ class Ranked:
 
     @classmethod
     def concat(cls, parts: list[Ranked]) -> Ranked:
-        return cls(*(np.concatenate([getattr(p, f) for p in parts])
-                     for f in ("group", "other", "score", "levels")))
+        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("group", "other", "score", "levels")))
 
     def segments(self) -> tuple[np.ndarray, np.ndarray]:
         """(start, end) of each group's rows."""

@@ -7,6 +7,7 @@ are computed as of the first suggestion's date. Metrics come from a time-based h
 similarity baseline scored on the same pairs; the shipped model is then refitted on all
 pairs with the same settings.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -55,8 +56,9 @@ def outcome_pairs(conn: Connection) -> pd.DataFrame:
     if ev.empty:
         return pd.DataFrame(columns=["participant_id", "opening_id", "first_at", "grade"])
     ev["grade"] = ev["event"].map(GRADE).fillna(0).astype(int)
-    return (ev.groupby(["participant_id", "opening_id"], sort=True)
-              .agg(first_at=("occurred_at", "min"), grade=("grade", "max")).reset_index())
+    return (
+        ev.groupby(["participant_id", "opening_id"], sort=True).agg(first_at=("occurred_at", "min"), grade=("grade", "max")).reset_index()
+    )
 
 
 def training_set(conn: Connection) -> TrainingSet:
@@ -116,8 +118,9 @@ def data_hash(ts: TrainingSet) -> str:
 SMOOTH_GRID = (0.0, 1.0, 10.0, 100.0, 1000.0)
 
 
-def choose_smooth(ts: TrainingSet, train_mask: np.ndarray, l2: float, *, val_frac: float = 0.25,
-                  grid: tuple[float, ...] = SMOOTH_GRID) -> tuple[float, dict[str, float]]:
+def choose_smooth(
+    ts: TrainingSet, train_mask: np.ndarray, l2: float, *, val_frac: float = 0.25, grid: tuple[float, ...] = SMOOTH_GRID
+) -> tuple[float, dict[str, float]]:
     """The smoothing strength with the lowest log-loss on the last `val_frac` (by time) of the
     training pairs, fitted on the earlier ones: never on the hold-out the card reports."""
     seconds = ts.time.astype("datetime64[s]").astype(np.int64)
@@ -132,8 +135,7 @@ def choose_smooth(ts: TrainingSet, train_mask: np.ndarray, l2: float, *, val_fra
     return best, losses
 
 
-def train(conn: Connection, *, holdout_frac: float = 0.25, l2: float = 1.0,
-          smooth: float | None = None) -> ScoringModel:
+def train(conn: Connection, *, holdout_frac: float = 0.25, l2: float = 1.0, smooth: float | None = None) -> ScoringModel:
     """`smooth` None: chosen by `choose_smooth` on the training part (before the hold-out)."""
     ts = training_set(conn)
     cutoff = np.quantile(ts.time.astype("datetime64[s]").astype(np.int64), 1 - holdout_frac)
@@ -150,33 +152,51 @@ def train(conn: Connection, *, holdout_frac: float = 0.25, l2: float = 1.0,
 
     digest = data_hash(ts)
     final = fit(ts.levels, ts.y, ALL, l2=l2, smooth=smooth, version=f"{MODEL_SERIES}.{digest[:8]}")
-    final.card.update({
-        "model": "additive logistic model over ordered criterion levels (non-negative thermometer steps)",
-        "intended_use": "rank openings for a participant and participants for an opening, with reasons; "
-                        "decision support for advisers, never an automated decision",
-        "training_data": {
-            "source": "outcome events in the database (fixtures: data/fixtures/outcomes.csv, simulated)",
-            "sha256": digest,
-            "pairs": int(len(ts.y)),
-            "positives": int(ts.y.sum()),
-            "label": "pair reached interview, trial_started or hired after its first suggestion",
-            "first_suggestion_from": str(ts.time.min())[:10],
-            "first_suggestion_to": str(ts.time.max())[:10],
-        },
-        "evaluation": {
-            "split": f"time-based: last {holdout_frac:.0%} of pairs by first suggestion (after "
-                     f"{str(np.datetime64(int(cutoff), 's'))[:10]}) held out; model refitted on all pairs to ship",
-            **metrics,
-        },
-        "hyperparameters": {"l2": l2, "smooth": smooth, "holdout_frac": holdout_frac,
-                            **({"smooth_chosen_by": "validation log-loss on the last 25% of the training "
-                                                    "pairs (fitted on the earlier 75%)",
-                                "smooth_validation_log_loss": validation} if validation else {})},
-        "features": [{"name": c.name, "description": c.description, "direction": c.direction,
-                      "levels": [c.level_label(i, "en") for i in range(c.n_levels)]} for c in ALL],
-        "libraries": _library_versions(),
-        "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-    })
+    final.card.update(
+        {
+            "model": "additive logistic model over ordered criterion levels (non-negative thermometer steps)",
+            "intended_use": "rank openings for a participant and participants for an opening, with reasons; "
+            "decision support for advisers, never an automated decision",
+            "training_data": {
+                "source": "outcome events in the database (fixtures: data/fixtures/outcomes.csv, simulated)",
+                "sha256": digest,
+                "pairs": int(len(ts.y)),
+                "positives": int(ts.y.sum()),
+                "label": "pair reached interview, trial_started or hired after its first suggestion",
+                "first_suggestion_from": str(ts.time.min())[:10],
+                "first_suggestion_to": str(ts.time.max())[:10],
+            },
+            "evaluation": {
+                "split": f"time-based: last {holdout_frac:.0%} of pairs by first suggestion (after "
+                f"{str(np.datetime64(int(cutoff), 's'))[:10]}) held out; model refitted on all pairs to ship",
+                **metrics,
+            },
+            "hyperparameters": {
+                "l2": l2,
+                "smooth": smooth,
+                "holdout_frac": holdout_frac,
+                **(
+                    {
+                        "smooth_chosen_by": "validation log-loss on the last 25% of the training pairs (fitted on the earlier 75%)",
+                        "smooth_validation_log_loss": validation,
+                    }
+                    if validation
+                    else {}
+                ),
+            },
+            "features": [
+                {
+                    "name": c.name,
+                    "description": c.description,
+                    "direction": c.direction,
+                    "levels": [c.level_label(i, "en") for i in range(c.n_levels)],
+                }
+                for c in ALL
+            ],
+            "libraries": _library_versions(),
+            "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        }
+    )
     return final
 
 
@@ -185,5 +205,11 @@ def _library_versions() -> dict[str, str]:
     import scipy
     import sklearn
 
-    return {"python": platform.python_version(), "numpy": np.__version__, "scipy": scipy.__version__,
-            "pandas": pd.__version__, "scikit-learn": sklearn.__version__, "joblib": joblib.__version__}
+    return {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "pandas": pd.__version__,
+        "scikit-learn": sklearn.__version__,
+        "joblib": joblib.__version__,
+    }

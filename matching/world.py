@@ -4,6 +4,7 @@ Everything the feature pipeline needs is encoded once per snapshot (sets as bitm
 sparse rows, codes as integers), so pair features are pure numpy over index arrays and the
 same code serves the nightly batch, a live request and a profile that is not stored.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -245,11 +246,9 @@ class Participants:
         times (code × skill) typical skills, so the work is per distinct code, not per row."""
         src = self.inferred_sources
         codes = np.unique(src[src >= 0])
-        typical = _skill_matrix(pd.Series([skill_taxonomy.inferred_skills(f"{c:04d}") for c in codes.tolist()],
-                                          dtype=object), vocab)
+        typical = _skill_matrix(pd.Series([skill_taxonomy.inferred_skills(f"{c:04d}") for c in codes.tolist()], dtype=object), vocab)
         r, c = np.nonzero(src >= 0)
-        who = sp.csr_matrix((np.ones(len(r), dtype=np.float32), (r, np.searchsorted(codes, src[r, c]))),
-                            shape=(len(src), len(codes)))
+        who = sp.csr_matrix((np.ones(len(r), dtype=np.float32), (r, np.searchsorted(codes, src[r, c]))), shape=(len(src), len(codes)))
         out = (who @ typical).tocsr()
         out.data[:] = 1.0
         return out
@@ -290,8 +289,9 @@ class Participants:
         if "adaptation_needs" in frame:
             frame["adaptation_needs"] = [list(v or ()) if c else [] for v, c in zip(frame["adaptation_needs"], consent)]
         view = Participants(frame)
-        view.__dict__.update({k: v for k, v in self.__dict__.items() if k not in _LOCATED | {
-            "frame", "need_mask", "needs_assessed", "located_by_area"}})
+        view.__dict__.update(
+            {k: v for k, v in self.__dict__.items() if k not in _LOCATED | {"frame", "need_mask", "needs_assessed", "located_by_area"}}
+        )
         view.__dict__["need_mask"] = np.where(consent, self.need_mask, 0)
         view.__dict__["needs_assessed"] = consent
         view.located_by_area = True
@@ -399,8 +399,7 @@ class Openings:
         placements), then the id."""
         from matching.criteria.inclusion import smoothed_rate  # the criteria import this module
 
-        rate = smoothed_rate(self.frame["past_hires_after_trial"].to_numpy(float),
-                             self.frame["past_trial_placements"].to_numpy(float))
+        rate = smoothed_rate(self.frame["past_hires_after_trial"].to_numpy(float), self.frame["past_trial_placements"].to_numpy(float))
         return _tie_rank((self.deadline_ord, -np.asarray(rate, dtype=float)), self.ids)
 
     def skills(self, vocab: dict[str, int], column: str = "required_skills") -> sp.csr_matrix:
@@ -453,8 +452,7 @@ class World:
         fail here loudly (KeyError), and the batch-vs-live tests would catch it."""
         self.prepared()
         out = World(_strip(self.participants), _strip(self.openings), self.skill_vocab)
-        out.__dict__.update({k: v for k, v in self.__dict__.items()
-                             if k not in ("participants", "openings", *_DERIVED_VIEWS)})
+        out.__dict__.update({k: v for k, v in self.__dict__.items() if k not in ("participants", "openings", *_DERIVED_VIEWS)})
         return out
 
     @cached_property
@@ -463,8 +461,7 @@ class World:
         openings, participants as in `Participants.employer_view` (built once per snapshot)."""
         view = World(self.participants.employer_view(), self.openings, self.skill_vocab)
         # Encodings of skills and openings are the same in both views: share, don't rebuild.
-        view.__dict__.update({k: v for k, v in self.__dict__.items()
-                              if k not in ("participants", "openings", *_DERIVED_VIEWS)})
+        view.__dict__.update({k: v for k, v in self.__dict__.items() if k not in ("participants", "openings", *_DERIVED_VIEWS)})
         return view
 
     def with_participants(self, participants: Participants) -> World:
@@ -484,8 +481,7 @@ _DERIVED_VIEWS = ("employer_view", "_view_holds", "_blocking", "needs_shared")
 
 def _strip(table):
     frame = table.frame
-    keep = [c for c in frame.columns
-            if not (frame[c].dtype == object and any(isinstance(v, list | dict) for v in frame[c].head(50)))]
+    keep = [c for c in frame.columns if not (frame[c].dtype == object and any(isinstance(v, list | dict) for v in frame[c].head(50)))]
     out = type(table)(frame[keep])
     out.__dict__.update({k: v for k, v in table.__dict__.items() if k not in ("frame", "index")})
     return out

@@ -6,6 +6,7 @@ Two databases, loaded once per session from data/fixtures:
 - `published`: two published runs, with one opening added in between, so the second run has
   something "new since the last run".
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -47,9 +48,17 @@ def model_dir() -> Path:
 
 
 def settings_for(db_path: Path, model_dir: Path) -> Settings:
-    return Settings(database_url=f"sqlite:///{db_path}", today=TODAY, model_dir=model_dir, secret_key=SECRET,
-                    top_k=10, environment="test", rate_limit="100000/minute", rate_limit_live="100000/minute",
-                    snapshot_wait=60)  # a data change is always seen, however slow the shared box is
+    return Settings(
+        database_url=f"sqlite:///{db_path}",
+        today=TODAY,
+        model_dir=model_dir,
+        secret_key=SECRET,
+        top_k=10,
+        environment="test",
+        rate_limit="100000/minute",
+        rate_limit_live="100000/minute",
+        snapshot_wait=60,
+    )  # a data change is always seen, however slow the shared box is
 
 
 def _copy_db(src: Path, dst: Path) -> None:
@@ -85,12 +94,10 @@ class Published:
 def _add_opening(engine: Engine, tmp: Path) -> str:
     """One new open job next to a participant, in their desired occupation."""
     with engine.connect() as conn:
-        p = conn.execute(select(t.participants).where(t.participants.c.goal != "trial")
-                         .order_by(t.participants.c.participant_id)).first()
+        p = conn.execute(select(t.participants).where(t.participants.c.goal != "trial").order_by(t.participants.c.participant_id)).first()
         orgnr = conn.execute(select(t.employers.c.orgnr).order_by(t.employers.c.orgnr)).scalar()
     header = "opening_id,orgnr,kind,title,styrk08,hours_per_week,postal_code,status,office_id,published_at\n"
-    row = (f"{NEW_OPENING},{orgnr},job,Ny stilling,{p.desired_styrk08[0]},20,{p.postal_code},open,"
-           f"{p.office_id},{TODAY}\n")
+    row = f"{NEW_OPENING},{orgnr},job,Ny stilling,{p.desired_styrk08[0]},20,{p.postal_code},open,{p.office_id},{TODAY}\n"
     (tmp / "openings.csv").write_text(header + row, encoding="utf-8")
     load_directory(engine, tmp)
     return NEW_OPENING

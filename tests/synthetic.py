@@ -3,6 +3,7 @@
 Hypothesis strategies draw participants and openings from a handful of real Trondheim-area
 postal codes and real codes, so constraints bite (distances 0–60 km) and levels vary.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -33,21 +34,27 @@ def participant(draw, pid: str) -> dict:
     place = places.lookup(postal)
     desired = draw(st.lists(st.sampled_from(STYRK), min_size=1, max_size=3, unique=True))
     return {
-        "participant_id": pid, "office_id": "nav-heimdal", "registered_at": dt.date(2025, 1, 1),
-        "postal_code": postal, "lat": place.lat, "lon": place.lon,
+        "participant_id": pid,
+        "office_id": "nav-heimdal",
+        "registered_at": dt.date(2025, 1, 1),
+        "postal_code": postal,
+        "lat": place.lat,
+        "lon": place.lon,
         "max_commute_km": draw(st.sampled_from([5.0, 10.0, 20.0, 35.0, 60.0])),
-        "desired_titles": ["x"], "desired_styrk08": desired,
+        "desired_titles": ["x"],
+        "desired_styrk08": desired,
         "skills": draw(subset(SKILLS, 6)),
-        "experience": [{"styrk08": c, "years": draw(st.sampled_from([0.5, 2.0, 6.0]))}
-                       for c in draw(subset(STYRK, 2))],
+        "experience": [{"styrk08": c, "years": draw(st.sampled_from([0.5, 2.0, 6.0]))} for c in draw(subset(STYRK, 2))],
         "education_level": draw(st.sampled_from(schema.EDUCATION_LEVELS)),
         "norwegian_level": draw(st.sampled_from(schema.NORWEGIAN_LEVELS)),
         "driving_licences": draw(subset(LICENCES, 2)),
         "max_hours_per_week": draw(st.sampled_from([15.0, 20.0, 30.0, 37.5])),
         "wants_part_time": draw(st.booleans()),
-        "available_from": draw(st.one_of(st.none(), st.sampled_from([AS_OF - dt.timedelta(days=10),
-                                                                     AS_OF + dt.timedelta(days=20),
-                                                                     AS_OF + dt.timedelta(days=90)]))),
+        "available_from": draw(
+            st.one_of(
+                st.none(), st.sampled_from([AS_OF - dt.timedelta(days=10), AS_OF + dt.timedelta(days=20), AS_OF + dt.timedelta(days=90)])
+            )
+        ),
         "goal": draw(st.sampled_from(["job", "trial", "either"])),
         "adaptation_needs": sorted(draw(subset(NEEDS, 4))),
         "shares_needs_with_employers": draw(st.booleans()),
@@ -62,27 +69,43 @@ def opening(draw, oid: str) -> dict:
     place = places.lookup(postal)
     hires_trials = draw(st.tuples(st.integers(0, 10), st.integers(0, 10)))
     return {
-        "opening_id": oid, "orgnr": "974760673", "kind": draw(st.sampled_from(["job", "trial"])),
-        "title": "x", "styrk08": draw(st.sampled_from(STYRK)), "styrk08_source": "given",
-        "required_skills": draw(subset(SKILLS, 4)), "optional_skills": draw(subset(SKILLS, 3)),
+        "opening_id": oid,
+        "orgnr": "974760673",
+        "kind": draw(st.sampled_from(["job", "trial"])),
+        "title": "x",
+        "styrk08": draw(st.sampled_from(STYRK)),
+        "styrk08_source": "given",
+        "required_skills": draw(subset(SKILLS, 4)),
+        "optional_skills": draw(subset(SKILLS, 3)),
         "required_licences": draw(subset(LICENCES, 1)),
         "min_norwegian": draw(st.sampled_from(schema.NORWEGIAN_LEVELS)),
         "min_education": draw(st.sampled_from(schema.EDUCATION_LEVELS)),
-        "hours_per_week": draw(st.sampled_from([10.0, 20.0, 30.0, 37.5])), "positions": 1,
-        "postal_code": postal, "lat": place.lat, "lon": place.lon,
-        "start_date": draw(st.one_of(st.none(), st.sampled_from([AS_OF - dt.timedelta(days=5),
-                                                                 AS_OF + dt.timedelta(days=14),
-                                                                 AS_OF + dt.timedelta(days=45)]))),
-        "deadline": draw(st.one_of(st.none(), st.sampled_from([AS_OF - dt.timedelta(days=3), AS_OF,
-                                                                AS_OF + dt.timedelta(days=5),
-                                                                AS_OF + dt.timedelta(days=60)]))),
+        "hours_per_week": draw(st.sampled_from([10.0, 20.0, 30.0, 37.5])),
+        "positions": 1,
+        "postal_code": postal,
+        "lat": place.lat,
+        "lon": place.lon,
+        "start_date": draw(
+            st.one_of(
+                st.none(), st.sampled_from([AS_OF - dt.timedelta(days=5), AS_OF + dt.timedelta(days=14), AS_OF + dt.timedelta(days=45)])
+            )
+        ),
+        "deadline": draw(
+            st.one_of(
+                st.none(),
+                st.sampled_from([AS_OF - dt.timedelta(days=3), AS_OF, AS_OF + dt.timedelta(days=5), AS_OF + dt.timedelta(days=60)]),
+            )
+        ),
         "status": draw(st.sampled_from(["open", "open", "open", "filled"])),
-        "adaptations_offered": sorted(draw(subset(NEEDS, 6))), "office_id": "nav-heimdal",
+        "adaptations_offered": sorted(draw(subset(NEEDS, 6))),
+        "office_id": "nav-heimdal",
         "published_at": dt.date(2026, 10, 1),
-        "employer_name": "Test AS", "nace_section": draw(st.sampled_from(["G", "Q", "H", "F"])),
+        "employer_name": "Test AS",
+        "nace_section": draw(st.sampled_from(["G", "Q", "H", "F"])),
         "employer_adaptations": sorted(draw(subset(NEEDS, 4))),
         "inclusive_workplace_agreement": draw(st.booleans()),
-        "past_trial_placements": max(hires_trials), "past_hires_after_trial": min(hires_trials),
+        "past_trial_placements": max(hires_trials),
+        "past_hires_after_trial": min(hires_trials),
     }
 
 

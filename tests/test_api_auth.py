@@ -1,4 +1,5 @@
 """Authentication (401) and authorisation (403): roles and office scope on every endpoint."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,8 +18,7 @@ def _raw(claims: dict, secret: str = SECRET) -> dict[str, str]:
 
 def _claims(**kw) -> dict:
     now = dt.datetime.now(dt.UTC)
-    return {"sub": "kari", "role": "admin", "offices": [], "iat": now - dt.timedelta(minutes=1),
-            "exp": now + dt.timedelta(minutes=5)} | kw
+    return {"sub": "kari", "role": "admin", "offices": [], "iat": now - dt.timedelta(minutes=1), "exp": now + dt.timedelta(minutes=5)} | kw
 
 
 BAD_TOKENS = {
@@ -121,8 +121,7 @@ def _other_office(world, office: str) -> str:
     return next(o for o in offices_of(world) if o != office)
 
 
-@pytest.mark.parametrize("path", ["/v1/participants/{pid}", "/v1/participants/{pid}/matches",
-                                  "/v1/participants/{pid}/matches/{oid}"])
+@pytest.mark.parametrize("path", ["/v1/participants/{pid}", "/v1/participants/{pid}/matches", "/v1/participants/{pid}/matches/{oid}"])
 def test_another_offices_participant_looks_exactly_like_an_unknown_id(client, auth, world, ids, path):
     """No probing which participant ids exist elsewhere: the same 404, the same body."""
     headers = auth("adviser", _other_office(world, ids["p_office"]))

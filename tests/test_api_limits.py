@@ -1,5 +1,6 @@
 """Odd input and greedy callers: never a 500, never a request that hogs the server; the OpenAPI
 document declares every status; /docs works offline."""
+
 from __future__ import annotations
 
 import json
@@ -31,12 +32,18 @@ def _with(raw: dict, field: str, escape: str) -> bytes:
 SURROGATE = '"\\ud800"'
 
 
-@pytest.mark.parametrize(("path", "field"), [("/v1/match", "desired_titles"), ("/v1/match", "skills"),
-                                             ("/v1/match", "trusted_person"), ("/v1/feedback", "reason"),
-                                             ("/v1/feedback", "participant_id")])
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/v1/match", "desired_titles"),
+        ("/v1/match", "skills"),
+        ("/v1/match", "trusted_person"),
+        ("/v1/feedback", "reason"),
+        ("/v1/feedback", "participant_id"),
+    ],
+)
 def test_a_lone_surrogate_is_a_422_naming_the_field(client, auth, profile, path, field):  # noqa: F811
-    base = _body(profile) if path == "/v1/match" else {"participant_id": "P-000001", "opening_id": "O-00001",
-                                                      "event": "contacted"}
+    base = _body(profile) if path == "/v1/match" else {"participant_id": "P-000001", "opening_id": "O-00001", "event": "contacted"}
     raw = _with(base, field, SURROGATE)
     assert b"\\ud800" in raw
     res = client.post(path, content=raw, headers=auth("admin") | JSON)
@@ -66,6 +73,7 @@ def test_a_body_over_the_limit_is_413_before_it_is_parsed(client, auth, world):
 
 def test_a_streamed_body_is_counted_not_its_content_length(client, auth, world):
     """Chunked (no Content-Length): the bytes are counted as they arrive."""
+
     def chunks():
         yield b'{"desired_titles": ["'
         for _ in range(world.max_body_bytes // 1024 + 2):
@@ -75,8 +83,11 @@ def test_a_streamed_body_is_counted_not_its_content_length(client, auth, world):
     res = client.post("/v1/match", content=chunks(), headers=auth("admin") | JSON)
     assert res.status_code == 413, res.text
     assert "too large" in res.json()["detail"]
-    small = client.post("/v1/feedback", content=iter([b'{"participant_id": "P-NOPE", ', b'"opening_id": "O-00001", ',
-                                                      b'"event": "contacted"}']), headers=auth("admin") | JSON)
+    small = client.post(
+        "/v1/feedback",
+        content=iter([b'{"participant_id": "P-NOPE", ', b'"opening_id": "O-00001", ', b'"event": "contacted"}']),
+        headers=auth("admin") | JSON,
+    )
     assert small.status_code == 404
 
 
@@ -136,10 +147,8 @@ def test_live_computations_are_rate_limited_per_token_subject(limited, world):
     # stored lists are not live computations; another subject has its own budget
     assert limited.get(url, headers=headers("kari")).status_code == 200
     assert limited.get(url, params={"fresh": "true"}, headers=headers("ola")).status_code == 200
-    assert limited.get("/v1/openings/O-00001/candidates", params={"fresh": "yes"},
-                       headers=headers("ola")).status_code == 200
-    assert limited.get("/v1/openings/O-00001/candidates", params={"fresh": "on"},
-                       headers=headers("ola")).status_code == 429
+    assert limited.get("/v1/openings/O-00001/candidates", params={"fresh": "yes"}, headers=headers("ola")).status_code == 200
+    assert limited.get("/v1/openings/O-00001/candidates", params={"fresh": "on"}, headers=headers("ola")).status_code == 429
 
 
 def test_every_v1_request_counts_and_anonymous_callers_are_keyed_by_address(limited, world):
@@ -195,8 +204,7 @@ def test_the_document_carries_patterns_and_zoned_times(client):
     assert schemas["OpeningSummary"]["properties"]["orgnr"]["pattern"] == r"^[0-9]{9}$"
     assert schemas["FeedbackIn"]["properties"]["participant_id"]["pattern"]
     params = spec["paths"]["/v1/participants/{participant_id}/matches/{opening_id}"]["get"]["parameters"]
-    assert {p["name"]: p["schema"]["pattern"] for p in params if p["in"] == "path"}.keys() == {"participant_id",
-                                                                                               "opening_id"}
+    assert {p["name"]: p["schema"]["pattern"] for p in params if p["in"] == "path"}.keys() == {"participant_id", "opening_id"}
     assert schemas["Run"]["properties"]["started_at"]["format"] == "date-time"
 
 

@@ -1,5 +1,6 @@
 """Published batch lists through HTTP: what is served, kind filter and re-ranking, "new since
 last run", live lists next to stored ones, and the runs endpoint."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -74,8 +75,7 @@ def test_matches_are_the_served_run_list(pub_client, auth, published, with_new):
 def test_new_since_last_run_marks_what_the_previous_run_did_not_list(pub_client, auth, published, with_new):
     pid, _ = with_new
     before = {o for o, _ in _stored(published.settings, "participant", pid, published.first_run)}
-    matches = pub_client.get(f"/v1/participants/{pid}/matches", params={"limit": 1000},
-                             headers=auth("admin")).json()["matches"]
+    matches = pub_client.get(f"/v1/participants/{pid}/matches", params={"limit": 1000}, headers=auth("admin")).json()["matches"]
     flags = {m["opening_id"]: m["new_since_last_run"] for m in matches}
     assert flags[published.new_opening] is True
     assert flags == {o: o not in before for o in flags}
@@ -97,13 +97,14 @@ def test_kind_filter_applies_to_stored_lists_and_reranks(pub_client, auth, publi
             # the stored top-K was cut and holds too few of this kind: computed live instead
             assert body["run_id"] is None and full and len(stored_kind) < published.settings.top_k
             fresh = pub_client.get(url, params={"kind": kind, "limit": 1000, "fresh": True}, headers=headers).json()
+
             # Same list; only `new_since_last_run` may differ: fresh=true compares with the served
             # run, the fallback with the run before it (matching/serving.py participant_matches).
             def strip(ms):
                 return [{k: v for k, v in m.items() if k != "new_since_last_run"} for m in ms]
 
             assert strip(body["matches"]) == strip(fresh["matches"])
-            assert [m["opening_id"] for m in body["matches"]][:len(stored_kind)] == stored_kind
+            assert [m["opening_id"] for m in body["matches"]][: len(stored_kind)] == stored_kind
 
 
 def test_stored_lists_drop_pairs_that_no_longer_qualify(published, model_dir, tmp_path, auth):
@@ -128,8 +129,9 @@ def test_stored_lists_drop_pairs_that_no_longer_qualify(published, model_dir, tm
     cols = ["opening_id", "orgnr", "kind", "title", "styrk08", "hours_per_week", "status", "office_id", "published_at"]
     data = tmp_path / "update"
     data.mkdir()
-    (data / "openings.csv").write_text(",".join(cols) + "\n" + ",".join(
-        "filled" if c == "status" else str(opening[c]) for c in cols) + "\n", encoding="utf-8")
+    (data / "openings.csv").write_text(
+        ",".join(cols) + "\n" + ",".join("filled" if c == "status" else str(opening[c]) for c in cols) + "\n", encoding="utf-8"
+    )
     load_directory(db_engine(settings), data)
     body = client.get(url, params={"limit": 1000}, headers=auth("admin")).json()
     assert oid not in [m["opening_id"] for m in body["matches"]]
@@ -145,24 +147,21 @@ def test_fresh_lists_are_live_and_compare_with_the_served_run(pub_client, auth, 
     fresh = pub_client.get(url, params={"fresh": True, "limit": len(stored)}, headers=headers).json()
     assert fresh["run_id"] is None
     # same data, same model: the live list is the served list ...
-    _same([(m["opening_id"], m["score"]) for m in fresh["matches"]],
-          [(m["opening_id"], m["score"]) for m in stored])
+    _same([(m["opening_id"], m["score"]) for m in fresh["matches"]], [(m["opening_id"], m["score"]) for m in stored])
     # ... so nothing on it is new relative to the served run (the added opening is already served)
     assert not any(m["new_since_last_run"] for m in fresh["matches"])
 
 
 def test_candidates_are_the_served_run_list(pub_client, auth, published):
     row = _opening_with(published, 3)
-    res = pub_client.get(f"/v1/openings/{row.opening_id}/candidates", params={"limit": 1000},
-                         headers=auth("liaison", row.office_id))
+    res = pub_client.get(f"/v1/openings/{row.opening_id}/candidates", params={"limit": 1000}, headers=auth("liaison", row.office_id))
     assert res.status_code == 200
     body = res.json()
     assert body["run_id"] == published.second_run and body["opening_id"] == row.opening_id
     stored = _stored(published.settings, "opening", row.opening_id, published.second_run)
     _same([(c["participant_id"], c["score"]) for c in body["candidates"]], stored)
     _check_ranking(body["candidates"])
-    fresh = pub_client.get(f"/v1/openings/{row.opening_id}/candidates", params={"fresh": True, "limit": 2},
-                           headers=auth("admin")).json()
+    fresh = pub_client.get(f"/v1/openings/{row.opening_id}/candidates", params={"fresh": True, "limit": 2}, headers=auth("admin")).json()
     assert fresh["run_id"] is None
     assert [c["participant_id"] for c in fresh["candidates"]] == [p for p, _ in stored[:2]]
 
@@ -238,14 +237,14 @@ def test_each_listed_candidate_is_audited_for_the_reader(pub_client, auth, publi
 
     row = _opening_with(published, 2)
     sub = f"liaison-{uuid.uuid4().hex[:8]}"
-    listed = pub_client.get(f"/v1/openings/{row.opening_id}/candidates", params={"limit": 5},
-                            headers=auth("liaison", row.office_id, sub=sub)).json()["candidates"]
+    listed = pub_client.get(
+        f"/v1/openings/{row.opening_id}/candidates", params={"limit": 5}, headers=auth("liaison", row.office_id, sub=sub)
+    ).json()["candidates"]
     assert len(listed) >= 2
     audit = pub_client.get("/v1/audit", params={"sub": sub, "limit": 100}, headers=auth("admin")).json()
     assert audit["total"] == len(listed)
     assert sorted(r["participant_id"] for r in audit["items"]) == sorted(c["participant_id"] for c in listed)
-    assert {(r["role"], r["action"], r["opening_id"]) for r in audit["items"]} == {
-        ("liaison", "read_candidates", row.opening_id)}
+    assert {(r["role"], r["action"], r["opening_id"]) for r in audit["items"]} == {("liaison", "read_candidates", row.opening_id)}
 
 
 def test_a_list_that_lost_entries_since_the_run_is_recomputed(published, model_dir, tmp_path, auth):
@@ -263,8 +262,7 @@ def test_a_list_that_lost_entries_since_the_run_is_recomputed(published, model_d
         kind_of = dict(conn.execute(select(t.openings.c.opening_id, t.openings.c.kind)).all())
     kinds = {pid: [kind_of[o] for _, o, _ in items] for pid, items in _run_lists(settings, published.second_run).items()}
     # a complete stored list (shorter than K) of one kind: only the constraint check can reveal it is stale
-    pid, kind = next((p, k[0]) for p, k in sorted(kinds.items())
-                     if len(set(k)) == 1 and len(k) < published.settings.top_k)
+    pid, kind = next((p, k[0]) for p, k in sorted(kinds.items()) if len(set(k)) == 1 and len(k) < published.settings.top_k)
     with db_engine(settings).connect() as conn:
         row = dict(conn.execute(select(t.participants).where(t.participants.c.participant_id == pid)).one()._mapping)
     row["goal"] = "trial" if kind == "job" else "job"
@@ -273,8 +271,7 @@ def test_a_list_that_lost_entries_since_the_run_is_recomputed(published, model_d
     load_directory(db_engine(settings), tmp_path / "upd")
     client = TestClient(create_app(settings))
     body = client.get(f"/v1/participants/{pid}/matches", params={"limit": 10}, headers=auth("admin")).json()
-    fresh = client.get(f"/v1/participants/{pid}/matches", params={"limit": 10, "fresh": True},
-                       headers=auth("admin")).json()
+    fresh = client.get(f"/v1/participants/{pid}/matches", params={"limit": 10, "fresh": True}, headers=auth("admin")).json()
     assert body["run_id"] is None
     assert [m["opening_id"] for m in body["matches"]] == [m["opening_id"] for m in fresh["matches"]]
     assert all(m["kind"] == row["goal"] for m in body["matches"])

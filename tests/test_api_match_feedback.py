@@ -1,4 +1,5 @@
 """POST /v1/match (a profile that is never stored) and POST /v1/feedback (outcome events)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -34,10 +35,8 @@ def test_a_posted_profile_matches_like_the_stored_participant(client, auth, worl
     assert res.status_code == 200, res.text
     body = res.json()
     assert body["participant_id"] is None and body["run_id"] is None and body["model_version"]
-    stored = client.get(f"/v1/participants/{profile['_id']}/matches", params={"limit": 5},
-                        headers=auth("admin")).json()
-    assert [(m["opening_id"], m["score"]) for m in body["matches"]] == [
-        (m["opening_id"], m["score"]) for m in stored["matches"]]
+    stored = client.get(f"/v1/participants/{profile['_id']}/matches", params={"limit": 5}, headers=auth("admin")).json()
+    assert [(m["opening_id"], m["score"]) for m in body["matches"]] == [(m["opening_id"], m["score"]) for m in stored["matches"]]
     assert all(m["new_since_last_run"] is False for m in body["matches"])
     assert _count(world, t.participants) == before
 
@@ -55,8 +54,7 @@ def test_posted_profile_is_never_stored_anywhere(client, auth, world, profile):
 
 def test_kind_and_limit_apply_to_a_posted_profile(client, auth, profile):
     for kind in ("job", "trial"):
-        res = client.post("/v1/match", params={"kind": kind, "limit": 3}, json=_body(profile, goal="either"),
-                          headers=auth("admin"))
+        res = client.post("/v1/match", params={"kind": kind, "limit": 3}, json=_body(profile, goal="either"), headers=auth("admin"))
         assert res.status_code == 200
         matches = res.json()["matches"]
         assert len(matches) <= 3 and all(m["kind"] == kind for m in matches)
@@ -64,8 +62,7 @@ def test_kind_and_limit_apply_to_a_posted_profile(client, auth, profile):
 
 
 def test_titles_are_normalised_when_no_code_is_given(client, auth, profile):
-    res = client.post("/v1/match", json=_body(profile, desired_titles=["butikkmedarbeider"], desired_styrk08=[]),
-                      headers=auth("adviser"))
+    res = client.post("/v1/match", json=_body(profile, desired_titles=["butikkmedarbeider"], desired_styrk08=[]), headers=auth("adviser"))
     assert res.status_code == 200, res.text
     explicit = client.post("/v1/match", json=_body(profile, desired_styrk08=["5223"]), headers=auth("adviser"))
     assert [m["opening_id"] for m in res.json()["matches"]] == [m["opening_id"] for m in explicit.json()["matches"]]
@@ -94,13 +91,13 @@ def test_bad_profile_is_422_naming_the_field(client, auth, profile, changes, fie
 
 
 def test_unknown_adaptation_code_message_lists_the_known_codes(client, auth, profile):
-    detail = client.post("/v1/match", json=_body(profile, adaptation_needs=["NOT_A_NEED"]),
-                         headers=auth("adviser")).json()["detail"]
+    detail = client.post("/v1/match", json=_body(profile, adaptation_needs=["NOT_A_NEED"]), headers=auth("adviser")).json()["detail"]
     assert "NOT_A_NEED" in detail[0]["msg"] and "ERGONOMI" in detail[0]["msg"]
 
 
-@pytest.mark.parametrize("raw", [b"", b"{", b"[]", b"null", b'"text"', b'{"max_commute_km": NaN}',
-                                 b'{"postal_code": Infinity}', b'\xff\xfe'])
+@pytest.mark.parametrize(
+    "raw", [b"", b"{", b"[]", b"null", b'"text"', b'{"max_commute_km": NaN}', b'{"postal_code": Infinity}', b"\xff\xfe"]
+)
 def test_malformed_json_is_422(client, auth, raw):
     res = client.post("/v1/match", content=raw, headers=auth("adviser") | {"Content-Type": "application/json"})
     assert res.status_code == 422
@@ -127,9 +124,11 @@ def test_feedback_records_an_outcome_with_the_token_subject(client, auth, world,
     p, o = pair
     sub = f"kari-{uuid.uuid4().hex[:6]}"
     before = _count(world, t.outcomes)
-    res = client.post("/v1/feedback", json={"participant_id": p["participant_id"], "opening_id": o["opening_id"],
-                                            "event": "contacted", "reason": "called the employer"},
-                      headers=auth("adviser", p["office_id"], sub=sub))
+    res = client.post(
+        "/v1/feedback",
+        json={"participant_id": p["participant_id"], "opening_id": o["opening_id"], "event": "contacted", "reason": "called the employer"},
+        headers=auth("adviser", p["office_id"], sub=sub),
+    )
     assert res.status_code == 201, res.text
     event = res.json()
     assert event["actor"] == sub and event["event"] == "contacted" and event["event_id"]
@@ -140,13 +139,22 @@ def test_feedback_records_an_outcome_with_the_token_subject(client, auth, world,
     with db_engine(world).connect() as conn:
         row = conn.execute(select(t.outcomes).where(t.outcomes.c.event_id == event["event_id"])).one()
     assert (row.participant_id, row.opening_id, row.event, row.actor, row.reason) == (
-        p["participant_id"], o["opening_id"], "contacted", sub, "called the employer")
+        p["participant_id"],
+        o["opening_id"],
+        "contacted",
+        sub,
+        "called the employer",
+    )
 
 
 def test_feedback_keeps_a_given_time_and_refuses_the_same_event_twice(client, auth, pair):
     p, o = pair
-    body = {"participant_id": p["participant_id"], "opening_id": o["opening_id"], "event": "interview",
-            "occurred_at": "2026-11-10T09:30:00+01:00"}
+    body = {
+        "participant_id": p["participant_id"],
+        "opening_id": o["opening_id"],
+        "event": "interview",
+        "occurred_at": "2026-11-10T09:30:00+01:00",
+    }
     first = client.post("/v1/feedback", json=body, headers=auth("admin"))
     assert first.status_code == 201
     assert first.json()["occurred_at"] == "2026-11-10T08:30:00Z"  # stored in UTC, answered as UTC
@@ -156,8 +164,11 @@ def test_feedback_keeps_a_given_time_and_refuses_the_same_event_twice(client, au
 def test_liaison_records_feedback_for_openings_of_their_office(client, auth, world):
     """For a candidate they were shown; later events follow their own, even once the
     opening is filled (its list is empty then); others' history gives them nothing."""
-    o = next(o for o in opening_rows(world) if o["status"] == "open" and client.get(
-        f"/v1/openings/{o['opening_id']}/candidates", headers=auth("admin")).json()["candidates"])
+    o = next(
+        o
+        for o in opening_rows(world)
+        if o["status"] == "open" and client.get(f"/v1/openings/{o['opening_id']}/candidates", headers=auth("admin")).json()["candidates"]
+    )
     shown = client.get(f"/v1/openings/{o['opening_id']}/candidates", headers=auth("admin")).json()["candidates"]
     pid = shown[0]["participant_id"]
     me = auth("liaison", o["office_id"], sub=f"liaison-{uuid.uuid4().hex[:6]}")
@@ -167,12 +178,17 @@ def test_liaison_records_feedback_for_openings_of_their_office(client, auth, wor
     assert client.post("/v1/feedback", json={**body, "opening_id": other["opening_id"]}, headers=me).status_code == 403
     # An event recorded by someone else for a pair this liaison was never shown opens nothing.
     with db_engine(world).connect() as conn:
-        theirs = conn.execute(select(t.outcomes.c.participant_id, t.outcomes.c.opening_id)
-                              .join(t.openings, t.openings.c.opening_id == t.outcomes.c.opening_id)
-                              .where(t.openings.c.status != "open")).first()
+        theirs = conn.execute(
+            select(t.outcomes.c.participant_id, t.outcomes.c.opening_id)
+            .join(t.openings, t.openings.c.opening_id == t.outcomes.c.opening_id)
+            .where(t.openings.c.status != "open")
+        ).first()
     office = next(x["office_id"] for x in opening_rows(world) if x["opening_id"] == theirs.opening_id)
-    res = client.post("/v1/feedback", json={"participant_id": theirs.participant_id, "opening_id": theirs.opening_id,
-                                            "event": "hired"}, headers=auth("liaison", office))
+    res = client.post(
+        "/v1/feedback",
+        json={"participant_id": theirs.participant_id, "opening_id": theirs.opening_id, "event": "hired"},
+        headers=auth("liaison", office),
+    )
     assert res.status_code == 404
     # The same liaison's own history carries on after the opening is filled.
     from sqlalchemy import update
@@ -214,11 +230,13 @@ def test_liaison_cannot_record_feedback_about_someone_unrelated_to_the_opening(c
     openings = [o for o in opening_rows(world) if o["status"] == "open"]
     people = participant_rows(world)
     for o in openings:
-        listed = client.get(f"/v1/openings/{o['opening_id']}/candidates", params={"limit": world.top_k},
-                            headers=auth("admin")).json()["candidates"]
+        listed = client.get(f"/v1/openings/{o['opening_id']}/candidates", params={"limit": world.top_k}, headers=auth("admin")).json()[
+            "candidates"
+        ]
         eligible = {c["participant_id"] for c in listed}
-        unrelated = next((p for p in people if p["participant_id"] not in eligible
-                          and (p["participant_id"], o["opening_id"]) not in history), None)
+        unrelated = next(
+            (p for p in people if p["participant_id"] not in eligible and (p["participant_id"], o["opening_id"]) not in history), None
+        )
         if eligible and unrelated:
             break
     else:
@@ -229,6 +247,7 @@ def test_liaison_cannot_record_feedback_about_someone_unrelated_to_the_opening(c
     nobody = client.post("/v1/feedback", json=body | {"participant_id": "P-999999"}, headers=headers)
     assert res.status_code == nobody.status_code == 404
     assert res.json()["detail"].replace(unrelated["participant_id"], "X") == nobody.json()["detail"].replace("P-999999", "X")
-    ok = client.post("/v1/feedback", json=body | {"participant_id": sorted(eligible)[0],
-                                                  "occurred_at": "2026-11-16T10:00:00"}, headers=headers)
+    ok = client.post(
+        "/v1/feedback", json=body | {"participant_id": sorted(eligible)[0], "occurred_at": "2026-11-16T10:00:00"}, headers=headers
+    )
     assert ok.status_code == 201, ok.text

@@ -6,6 +6,7 @@
   the documented secondary key (openings: earlier deadline, none last; then the employer's
   better inclusion record; then the id — candidates: available sooner, then the id).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -31,14 +32,14 @@ def openings_by_id(world) -> dict[str, dict]:
 
 
 def _matches(client, auth, p: dict, **params) -> list[dict]:
-    res = client.get(f"/v1/participants/{p['participant_id']}/matches", headers=auth("adviser", p["office_id"]),
-                     params={"limit": 10, **params})
+    res = client.get(
+        f"/v1/participants/{p['participant_id']}/matches", headers=auth("adviser", p["office_id"]), params={"limit": 10, **params}
+    )
     assert res.status_code == 200, res.text
     return res.json()["matches"]
 
 
-def test_a_full_time_seekers_top_entry_is_not_part_time_when_a_full_time_fit_exists(client, auth, world,
-                                                                                     openings_by_id):
+def test_a_full_time_seekers_top_entry_is_not_part_time_when_a_full_time_fit_exists(client, auth, world, openings_by_id):
     checked = 0
     for p in participant_rows(world):
         if p["wants_part_time"]:
@@ -56,14 +57,16 @@ def test_the_availability_reason_quotes_both_dates(client, auth, world, openings
     then carry the availability reason — the participant's date, the start date and the days
     between — in both languages, and it counts against them."""
     p = next(p for p in participant_rows(world) if p["goal"] != "trial" and not p["available_from"])
-    body = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in p.items()
-            if k not in ("participant_id", "office_id", "registered_at", "lat", "lon")}
+    body = {
+        k: (v.isoformat() if isinstance(v, dt.date) else v)
+        for k, v in p.items()
+        if k not in ("participant_id", "office_id", "registered_at", "lat", "lon")
+    }
     later = TODAY + dt.timedelta(days=90)
     body["available_from"] = later.isoformat()
     seen = 0
     for lang, phrase in (("nb", "etter oppstart"), ("en", "after the start")):
-        res = client.post("/v1/match", headers=auth("adviser", p["office_id"]), json=body,
-                          params={"limit": 50, "lang": lang})
+        res = client.post("/v1/match", headers=auth("adviser", p["office_id"]), json=body, params={"limit": 50, "lang": lang})
         assert res.status_code == 200, res.text
         for m in res.json()["matches"]:
             start = openings_by_id[m["opening_id"]]["start_date"]
@@ -109,8 +112,7 @@ def test_tied_candidates_are_ordered_by_availability_then_id(client, auth, world
     for o in opening_rows(world):
         if o["status"] != "open":
             continue
-        res = client.get(f"/v1/openings/{o['opening_id']}/candidates", headers=auth("liaison", o["office_id"]),
-                         params={"limit": 50})
+        res = client.get(f"/v1/openings/{o['opening_id']}/candidates", headers=auth("liaison", o["office_id"]), params={"limit": 50})
         assert res.status_code == 200, res.text
         items = res.json()["candidates"]
         for above, c in zip(items, items[1:]):

@@ -1,5 +1,6 @@
 """Participants through HTTP on the world without a published run: list, profile, live
 matches and one pair explained; validation; the audit trail of every read."""
+
 from __future__ import annotations
 
 import math
@@ -86,9 +87,16 @@ def test_profile_has_every_field_of_the_data_contract(client, auth, people, pid,
     schema.Participant.model_validate({k: body[k] for k in schema.Participant.model_fields})
 
 
-@pytest.mark.parametrize("path", ["/v1/participants/{x}", "/v1/participants/{x}/matches",
-                                  "/v1/participants/{x}/matches/{o}", "/v1/openings/{x}",
-                                  "/v1/openings/{x}/candidates"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/participants/{x}",
+        "/v1/participants/{x}/matches",
+        "/v1/participants/{x}/matches/{o}",
+        "/v1/openings/{x}",
+        "/v1/openings/{x}/candidates",
+    ],
+)
 def test_unknown_ids_are_404(client, auth, world, pid, path):
     some_opening = opening_rows(world)[0]["opening_id"]
     res = client.get(path.format(x="NO-SUCH-ID", o=some_opening), headers=auth("admin"))
@@ -112,8 +120,7 @@ def _check_ranking(matches: list[dict]) -> None:
 def matched(client, auth, people):
     """A participant with at least three live matches, and those matches."""
     for p in people:
-        res = client.get(f"/v1/participants/{p['participant_id']}/matches", params={"limit": 20},
-                         headers=auth("admin"))
+        res = client.get(f"/v1/participants/{p['participant_id']}/matches", params={"limit": 20}, headers=auth("admin"))
         assert res.status_code == 200
         if len(res.json()["matches"]) >= 3:
             return p, res.json()
@@ -126,8 +133,19 @@ def test_matches_without_a_published_run_are_live(matched):
     assert body["run_id"] is None and body["model_version"]
     _check_ranking(body["matches"])
     for m in body["matches"]:
-        assert set(m) == {"rank", "weak", "opening_id", "kind", "title", "employer_name", "distance_km", "score",
-                          "tied_with_previous", "new_since_last_run", "reasons"}
+        assert set(m) == {
+            "rank",
+            "weak",
+            "opening_id",
+            "kind",
+            "title",
+            "employer_name",
+            "distance_km",
+            "score",
+            "tied_with_previous",
+            "new_since_last_run",
+            "reasons",
+        }
         assert m["kind"] in ("job", "trial") and m["title"] and m["employer_name"]
         assert m["distance_km"] is None or 0 <= m["distance_km"] <= p["max_commute_km"] + 0.1
         assert m["new_since_last_run"] is False  # nothing published, nothing to compare with
@@ -147,14 +165,13 @@ def test_limit_kind_and_language(client, auth, matched):
         assert all(m["kind"] == kind for m in got)
         # the kind's entries of the unfiltered top-20 come first; a kind filter can reach further down
         expected = [m["opening_id"] for m in body["matches"] if m["kind"] == kind]
-        assert [m["opening_id"] for m in got][:len(expected)] == expected
+        assert [m["opening_id"] for m in got][: len(expected)] == expected
     en = client.get(url, params={"lang": "en", "limit": 20}, headers=headers).json()["matches"]
     assert [m["opening_id"] for m in en] == [m["opening_id"] for m in body["matches"]]
     assert [r["text"] for r in en[0]["reasons"]] != [r["text"] for r in body["matches"][0]["reasons"]]
 
 
-@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 1001}, {"limit": "ten"}, {"kind": "foo"},
-                                    {"lang": "de"}, {"fresh": "perhaps"}])
+@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 1001}, {"limit": "ten"}, {"kind": "foo"}, {"lang": "de"}, {"fresh": "perhaps"}])
 def test_bad_query_parameters_are_422_naming_the_parameter(client, auth, pid, params):
     res = client.get(f"/v1/participants/{pid}/matches", params=params, headers=auth("admin"))
     assert res.status_code == 422
@@ -175,8 +192,7 @@ def test_bad_paging_on_lists_is_422(client, auth, params):
 def test_pair_explanation_adds_up_and_names_every_feature(client, auth, matched):
     p, body = matched
     best = body["matches"][0]
-    res = client.get(f"/v1/participants/{p['participant_id']}/matches/{best['opening_id']}",
-                     params={"lang": "en"}, headers=auth("admin"))
+    res = client.get(f"/v1/participants/{p['participant_id']}/matches/{best['opening_id']}", params={"lang": "en"}, headers=auth("admin"))
     assert res.status_code == 200
     pair = res.json()
     assert pair["eligible"] is True and pair["failed_constraints"] == []
@@ -193,8 +209,9 @@ def test_pair_that_fails_a_constraint_says_which_and_why(client, auth, world, pe
     if not closed:
         pytest.fail("the fixture world has no closed opening")
     p = people[0]
-    res = client.get(f"/v1/participants/{p['participant_id']}/matches/{closed[0]['opening_id']}",
-                     params={"lang": "en"}, headers=auth("admin"))
+    res = client.get(
+        f"/v1/participants/{p['participant_id']}/matches/{closed[0]['opening_id']}", params={"lang": "en"}, headers=auth("admin")
+    )
     assert res.status_code == 200
     pair = res.json()
     assert pair["eligible"] is False
@@ -209,8 +226,9 @@ def test_pair_explanation_shows_the_adviser_the_needs(client, auth, people):
     oid = client.get(f"/v1/participants/{p['participant_id']}/matches", headers=auth("admin")).json()["matches"]
     if not oid:
         pytest.fail("participant has no match")
-    pair = client.get(f"/v1/participants/{p['participant_id']}/matches/{oid[0]['opening_id']}",
-                      headers=auth("adviser", p["office_id"])).json()
+    pair = client.get(
+        f"/v1/participants/{p['participant_id']}/matches/{oid[0]['opening_id']}", headers=auth("adviser", p["office_id"])
+    ).json()
     adaptation = next(f for f in pair["features"] if f["feature"] == "adaptation")
     assert adaptation["values"]["needs"] == p["adaptation_needs"]
 
@@ -232,14 +250,14 @@ def test_every_participant_read_is_audited_with_the_token_subject(client, auth, 
     by_action: dict[str, list] = {}
     for r in rows:
         by_action.setdefault(r["action"], []).append(r)
-    assert sorted(r["participant_id"] for r in by_action["list_participants"]) == sorted(
-        i["participant_id"] for i in listed)
+    assert sorted(r["participant_id"] for r in by_action["list_participants"]) == sorted(i["participant_id"] for i in listed)
     assert [r["participant_id"] for r in by_action["read_profile"]] == [pid]
     assert [r["participant_id"] for r in by_action["read_matches"]] == [pid]
     assert [(r["participant_id"], r["opening_id"]) for r in by_action["explain_pair"]] == [(pid, some_opening)]
     # and the per-participant view finds the same reads
     assert {r["id"] for r in _audit(client, auth, participant_id=pid) if r["sub"] == sub} == {
-        r["id"] for r in rows if r["participant_id"] == pid}
+        r["id"] for r in rows if r["participant_id"] == pid
+    }
 
 
 def test_refused_reads_are_audited_as_refusals(client, auth, world, pid, office):

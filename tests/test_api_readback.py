@@ -1,6 +1,7 @@
 """Reading back what was recorded (issue 11): the outcome timelines of a participant and of an
 opening, employer contacts for staff, the offices, and POST /v1/match taking a profile exactly
 as GET /v1/participants/{id} returns it. Role- and office-scoped, and audited."""
+
 from __future__ import annotations
 
 from sqlalchemy import func, select
@@ -11,23 +12,28 @@ from tests.conftest import db_engine, opening_rows, participant_rows
 
 def _audit_rows(settings, sub: str) -> list[dict]:
     with db_engine(settings).connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(
-            select(t.audit_log).where(t.audit_log.c.sub == sub).order_by(t.audit_log.c.id))]
+        return [dict(r._mapping) for r in conn.execute(select(t.audit_log).where(t.audit_log.c.sub == sub).order_by(t.audit_log.c.id))]
 
 
 def _with_events(settings) -> tuple[dict, list[dict]]:
     """A participant with several recorded events, and those events."""
     with db_engine(settings).connect() as conn:
-        pid = conn.execute(select(t.outcomes.c.participant_id).group_by(t.outcomes.c.participant_id)
-                           .order_by(func.count().desc(), t.outcomes.c.participant_id)).scalars().first()
+        pid = (
+            conn.execute(
+                select(t.outcomes.c.participant_id)
+                .group_by(t.outcomes.c.participant_id)
+                .order_by(func.count().desc(), t.outcomes.c.participant_id)
+            )
+            .scalars()
+            .first()
+        )
         events = [dict(r._mapping) for r in conn.execute(select(t.outcomes).where(t.outcomes.c.participant_id == pid))]
     return next(p for p in participant_rows(settings) if p["participant_id"] == pid), events
 
 
 def test_an_adviser_reads_a_participants_timeline_newest_first_and_it_is_audited(client, auth, world):
     p, stored = _with_events(world)
-    res = client.get(f"/v1/participants/{p['participant_id']}/events",
-                     headers=auth("adviser", p["office_id"], sub="timeline-reader"))
+    res = client.get(f"/v1/participants/{p['participant_id']}/events", headers=auth("adviser", p["office_id"], sub="timeline-reader"))
     assert res.status_code == 200, res.text
     body = res.json()
     assert body["total"] == len(stored) and len(body["items"]) == min(50, len(stored))
@@ -49,7 +55,8 @@ def test_another_offices_participants_timeline_is_the_same_404_as_an_unknown_id_
     rows = _audit_rows(world, "prober")
     assert [(r["action"], r["participant_id"]) for r in rows] == [
         ("refused GET /v1/participants/{participant_id}/events", p["participant_id"]),
-        ("refused GET /v1/participants/{participant_id}/events", "P-999999")]
+        ("refused GET /v1/participants/{participant_id}/events", "P-999999"),
+    ]
 
 
 def test_wrong_roles_are_refused_the_participants_timeline(client, auth, world):
@@ -85,7 +92,8 @@ def test_an_openings_timeline_by_role_and_office(client, auth, world):
     res = client.get(f"/v1/openings/{oid}/events", headers=auth("adviser", office))
     assert res.status_code == 200
     assert {e["participant_id"] for e in res.json()["items"]} == {
-        e["participant_id"] for e in on_opening if office_of[e["participant_id"]] == office}
+        e["participant_id"] for e in on_opening if office_of[e["participant_id"]] == office
+    }
     assert client.get(f"/v1/openings/{oid}/events", headers=auth("batch")).status_code == 403
     assert client.get("/v1/openings/O-NOPE/events", headers=auth("admin")).status_code == 404
 
@@ -95,7 +103,9 @@ def test_staff_see_the_employers_contact_and_the_batch_role_does_not(client, aut
         oid, name, email = conn.execute(
             select(t.openings.c.opening_id, t.employers.c.contact_name, t.employers.c.contact_email)
             .join(t.employers, t.employers.c.orgnr == t.openings.c.orgnr)
-            .where(t.employers.c.contact_email.is_not(None)).order_by(t.openings.c.opening_id)).first()
+            .where(t.employers.c.contact_email.is_not(None))
+            .order_by(t.openings.c.opening_id)
+        ).first()
     for role in ("adviser", "liaison", "admin"):
         body = client.get(f"/v1/openings/{oid}", headers=auth(role, "nav-heimdal")).json()
         assert (body["contact_name"], body["contact_email"]) == (name, email), role
@@ -109,7 +119,8 @@ def test_offices_are_listed_for_any_role(client, auth, world):
     body = res.json()
     assert body["total"] == len(body["items"]) == 9
     assert {"office_id": "nav-heimdal", "name": "NAV Heimdal"}.items() <= body["items"][0].items() or any(
-        o["office_id"] == "nav-heimdal" and o["name"] == "NAV Heimdal" for o in body["items"])
+        o["office_id"] == "nav-heimdal" and o["name"] == "NAV Heimdal" for o in body["items"]
+    )
     assert client.get("/v1/offices").status_code == 401
 
 
@@ -129,8 +140,7 @@ def test_what_get_participant_returns_can_be_posted_to_match_as_is(client, auth,
     assert "registered_at" in detail
     res = client.post("/v1/match", params={"limit": 5}, json=detail, headers=headers)
     assert res.status_code == 200, res.text
-    stored = client.get(f"/v1/participants/{p['participant_id']}/matches", params={"limit": 5, "fresh": "true"},
-                        headers=headers).json()
+    stored = client.get(f"/v1/participants/{p['participant_id']}/matches", params={"limit": 5, "fresh": "true"}, headers=headers).json()
     assert [m["opening_id"] for m in res.json()["matches"]] == [m["opening_id"] for m in stored["matches"]]
     # a changed wish re-ranks; an unknown field is still refused
     res2 = client.post("/v1/match", params={"limit": 5}, json=detail | {"max_commute_km": 2}, headers=headers)

@@ -2,6 +2,7 @@
 anywhere in an opening's candidate list unless that participant consented, and for those
 who did not, the adaptation criterion is not part of the list at all (no reason, no
 contribution). The list is the same for every role that may read it."""
+
 from __future__ import annotations
 
 import json
@@ -47,8 +48,7 @@ def _open_openings(published, n: int | None = None):
 
 
 @pytest.mark.parametrize("fresh", [False, True], ids=["stored", "live"])
-def test_liaison_reads_nothing_of_the_needs_of_participants_who_did_not_consent(pub_client, auth, published, consent,
-                                                                               needs, fresh):
+def test_liaison_reads_nothing_of_the_needs_of_participants_who_did_not_consent(pub_client, auth, published, consent, needs, fresh):
     checked = 0
     for o in _open_openings(published, 25):
         for lang in ("nb", "en"):
@@ -70,8 +70,9 @@ def test_consenting_participants_needs_may_be_shown(pub_client, auth, published,
     """With consent the employer side weighs the needs: the adaptation reason can name them."""
     shown = 0
     for o in _open_openings(published):
-        body = pub_client.get(f"/v1/openings/{o['opening_id']}/candidates", params={"limit": 50},
-                              headers=auth("liaison", o["office_id"])).json()
+        body = pub_client.get(
+            f"/v1/openings/{o['opening_id']}/candidates", params={"limit": 50}, headers=auth("liaison", o["office_id"])
+        ).json()
         for c in body["candidates"]:
             if consent[c["participant_id"]] and needs[c["participant_id"]]:
                 shown += any(r["feature"] == "adaptation" and leaks(r["text"]) for r in c["reasons"])
@@ -114,8 +115,7 @@ def test_a_withdrawn_consent_retires_every_stored_opening_list(own_published, au
     assert None not in _stored_or_live(own_published, auth, oids)
     who = next(pid for pid, c in sorted(consent.items()) if c)
     with db_engine(own_published).begin() as conn:
-        conn.execute(update(t.participants).where(t.participants.c.participant_id == who)
-                     .values(shares_needs_with_employers=False))
+        conn.execute(update(t.participants).where(t.participants.c.participant_id == who).values(shares_needs_with_employers=False))
     assert _stored_or_live(own_published, auth, oids) == {None}
 
 
@@ -150,8 +150,7 @@ def test_a_withdrawal_is_respected_even_while_the_snapshot_is_being_rebuilt(own_
     for o in opening_rows(settings):
         if o["status"] != "open":
             continue
-        body = client.get(f"/v1/openings/{o['opening_id']}/candidates", params={"fresh": True, "limit": 50},
-                          headers=auth("admin")).json()
+        body = client.get(f"/v1/openings/{o['opening_id']}/candidates", params={"fresh": True, "limit": 50}, headers=auth("admin")).json()
         for c in body["candidates"]:
             if consent[c["participant_id"]] and any(r["feature"] == "adaptation" and leaks(r["text"]) for r in c["reasons"]):
                 shown = (o["opening_id"], c["participant_id"])
@@ -161,11 +160,12 @@ def test_a_withdrawal_is_respected_even_while_the_snapshot_is_being_rebuilt(own_
     assert shown, "no consenting participant's needs shown on any live list"
     oid, pid = shown
     with db_engine(settings).begin() as conn:
-        conn.execute(update(t.participants).where(t.participants.c.participant_id == pid)
-                     .values(shares_needs_with_employers=False))
-    body = client.get(f"/v1/openings/{oid}/candidates", params={"fresh": True, "limit": 50},
-                      headers=auth("liaison", next(o["office_id"] for o in opening_rows(settings)
-                                                   if o["opening_id"] == oid))).json()
+        conn.execute(update(t.participants).where(t.participants.c.participant_id == pid).values(shares_needs_with_employers=False))
+    body = client.get(
+        f"/v1/openings/{oid}/candidates",
+        params={"fresh": True, "limit": 50},
+        headers=auth("liaison", next(o["office_id"] for o in opening_rows(settings) if o["opening_id"] == oid)),
+    ).json()
     mine = [c for c in body["candidates"] if c["participant_id"] == pid]
     assert mine and leaks(json.dumps(mine, ensure_ascii=False)) == []
     assert "adaptation" not in {r["feature"] for r in mine[0]["reasons"]}

@@ -1,5 +1,6 @@
 """Batch refresh: lists equal the live engine, runs publish atomically, a failed or killed
 run leaves the previous run served, and Dask gives the same lists as local processes."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -31,8 +32,9 @@ TODAY = dt.date(2026, 11, 16)
 
 
 def _settings(db_path: Path, **kw) -> Settings:
-    return Settings(database_url=f"sqlite:///{db_path}", today=TODAY, model_dir=ROOT / "models",
-                    secret_key="t" * 48, **({"top_k": 10} | kw))
+    return Settings(
+        database_url=f"sqlite:///{db_path}", today=TODAY, model_dir=ROOT / "models", secret_key="t" * 48, **({"top_k": 10} | kw)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +66,10 @@ def test_published_lists_equal_the_live_engine_in_both_directions(db):
     stored = _lists(engine, summary.run_id)
     fresh = live.recommend(np.arange(len(world.participants)), k=settings.top_k)
     # Every participant the run ranked has a stored list, an empty one too ("in the run, nothing fits").
-    expected = {world.participants.ids[p]: [(i, s.opening_id, s.score) for i, s in enumerate(fresh.get(p, []), 1)]
-                for p in range(len(world.participants))}
+    expected = {
+        world.participants.ids[p]: [(i, s.opening_id, s.score) for i, s in enumerate(fresh.get(p, []), 1)]
+        for p in range(len(world.participants))
+    }
     assert any(not x for x in expected.values())
     assert stored == expected
     assert sum(map(len, stored.values())) == summary.n_pairs > 0
@@ -73,8 +77,7 @@ def test_published_lists_equal_the_live_engine_in_both_directions(db):
     stored_o = _lists(engine, summary.run_id, "opening")
     fresh_o = live.candidates(np.flatnonzero(world.openings.is_open), k=settings.top_k)
     eligible = np.flatnonzero(world.openings.is_open & (world.openings.deadline_ord >= TODAY.toordinal()))
-    expected_o = {world.openings.ids[o]: [(i, s.participant_id, s.score) for i, s in enumerate(fresh_o.get(o, []), 1)]
-                  for o in eligible}
+    expected_o = {world.openings.ids[o]: [(i, s.participant_id, s.score) for i, s in enumerate(fresh_o.get(o, []), 1)] for o in eligible}
     assert stored_o == expected_o
 
 
@@ -102,8 +105,9 @@ def test_a_failing_run_leaves_the_served_run_untouched(db):
     assert _serving(engine) == served
     with engine.connect() as conn:
         failed = conn.execute(select(t.runs.c.run_id).where(t.runs.c.status == RunStatus.failed)).scalars().all()
-        leftovers = conn.execute(select(func.count()).select_from(t.participant_lists)
-                                 .where(t.participant_lists.c.run_id.in_(failed))).scalar()
+        leftovers = conn.execute(
+            select(func.count()).select_from(t.participant_lists).where(t.participant_lists.c.run_id.in_(failed))
+        ).scalar()
     assert failed and leftovers == 0
 
 
@@ -116,8 +120,7 @@ def test_dask_backend_gives_the_same_lists_as_local(db):
     settings, engine = db
     local = refresh(settings, db=engine, shard_size=40, n_jobs=2)
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        remote = refresh(settings.model_copy(update={"dask_scheduler": cluster.scheduler_address}), db=engine,
-                         shard_size=40)
+        remote = refresh(settings.model_copy(update={"dask_scheduler": cluster.scheduler_address}), db=engine, shard_size=40)
     assert remote.backend == "dask"
     for side in ("participant", "opening"):
         expected = _lists(engine, local.run_id, side)
@@ -130,25 +133,38 @@ def test_sigkill_mid_run_leaves_the_previous_run_served(tmp_path):
     from worldgen import generate_world
 
     data = tmp_path / "data"
-    generate_world(data, seed=11, n_participants=3000, n_employers=120, n_openings=1200,
-                   suggestions_per_participant=0.2)
+    generate_world(data, seed=11, n_participants=3000, n_employers=120, n_openings=1200, suggestions_per_participant=0.2)
     settings = _settings(tmp_path / "kill.db")
     engine = make_engine(settings.database_url)
     load_directory(engine, data)
     served = refresh(settings, db=engine).run_id
     before = _lists(engine, served)
 
-    env = {**os.environ, "MATCHING_DATABASE_URL": settings.database_url, "MATCHING_TODAY": TODAY.isoformat(),
-           "MATCHING_TOP_K": "10", "MATCHING_SECRET_KEY": "t" * 48}
-    proc = subprocess.Popen([sys.executable, "-m", "matching.cli", "refresh", "--no-progress"], env=env,
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "MATCHING_DATABASE_URL": settings.database_url,
+        "MATCHING_TODAY": TODAY.isoformat(),
+        "MATCHING_TOP_K": "10",
+        "MATCHING_SECRET_KEY": "t" * 48,
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "matching.cli", "refresh", "--no-progress"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 120
     killed_run = None
     while time.monotonic() < deadline and proc.poll() is None:
         with engine.connect() as conn:
             running = conn.execute(select(t.runs.c.run_id).where(t.runs.c.status == RunStatus.running)).scalar()
-            written = running and conn.execute(select(func.count()).select_from(t.participant_lists)
-                                               .where(t.participant_lists.c.run_id == running)).scalar()
+            written = (
+                running
+                and conn.execute(
+                    select(func.count()).select_from(t.participant_lists).where(t.participant_lists.c.run_id == running)
+                ).scalar()
+            )
         if written:
             killed_run = running
             os.kill(proc.pid, signal.SIGKILL)
@@ -165,8 +181,9 @@ def test_sigkill_mid_run_leaves_the_previous_run_served(tmp_path):
     assert tuple(_serving(engine)) == (after.run_id, served)
     with engine.connect() as conn:
         status = conn.execute(select(t.runs.c.status).where(t.runs.c.run_id == killed_run)).scalar()
-        leftovers = conn.execute(select(func.count()).select_from(t.participant_lists)
-                                 .where(t.participant_lists.c.run_id == killed_run)).scalar()
+        leftovers = conn.execute(
+            select(func.count()).select_from(t.participant_lists).where(t.participant_lists.c.run_id == killed_run)
+        ).scalar()
     assert status == RunStatus.abandoned and leftovers == 0
 
 
@@ -185,8 +202,7 @@ def test_a_second_refresh_refuses_while_the_first_is_alive(db):
     try:
         with engine.begin() as conn:  # held by another live process with a fresh heartbeat
             conn.execute(delete(lock))
-            conn.execute(insert(lock).values(id=1, run_id="other-run", owner=f"{socket.gethostname()}:{holder.pid}",
-                                             heartbeat_at=now))
+            conn.execute(insert(lock).values(id=1, run_id="other-run", owner=f"{socket.gethostname()}:{holder.pid}", heartbeat_at=now))
         with pytest.raises(RefreshInProgress, match="other-run"):
             refresh(settings, db=engine)
         assert _serving(engine) == served

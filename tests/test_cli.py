@@ -1,4 +1,5 @@
 """The console script, run as a real process: load errors, tokens, train, refresh."""
+
 from __future__ import annotations
 
 import csv
@@ -16,10 +17,16 @@ SECRET = "c" * 48
 
 
 def _run(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
-    full_env = {**os.environ, "MATCHING_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
-                "MATCHING_SECRET_KEY": SECRET, "MATCHING_TODAY": "2026-11-16", **env}
-    return subprocess.run([sys.executable, "-m", "matching.cli", *args], cwd=ROOT, env=full_env,
-                          capture_output=True, text=True, timeout=300)
+    full_env = {
+        **os.environ,
+        "MATCHING_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "MATCHING_SECRET_KEY": SECRET,
+        "MATCHING_TODAY": "2026-11-16",
+        **env,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "matching.cli", *args], cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_load_train_refresh_and_token(tmp_path):

@@ -1,5 +1,6 @@
 """Reason texts: every criterion renders in both languages and quotes real values; the
 employer-facing form names no need of anyone who did not consent and no exact distance."""
+
 from __future__ import annotations
 
 import re
@@ -13,8 +14,11 @@ from matching.explain import feature_rows, reasons
 from matching.taxonomy import adaptations
 from tests.synthetic import AS_OF, monotone_models, worlds
 
-NEED_WORDS = [n.code for n in adaptations.needs().values()] + \
-    [n.label_nb.lower() for n in adaptations.needs().values()] + [n.label_en.lower() for n in adaptations.needs().values()]
+NEED_WORDS = (
+    [n.code for n in adaptations.needs().values()]
+    + [n.label_nb.lower() for n in adaptations.needs().values()]
+    + [n.label_en.lower() for n in adaptations.needs().values()]
+)
 
 
 def test_every_criterion_declares_ordered_levels_in_both_languages():
@@ -46,9 +50,12 @@ def test_texts_quote_values_and_the_employer_view_hides_needs_and_homes(world, m
             for lang in ("nb", "en"):
                 rows = feature_rows(s.explanation, lang)
                 dist = next(r for r in rows if r["feature"] == "distance")
-                assert re.fullmatch(r"(Bor|Lives) (under \d+|\d+–\d+|over \d+) km (unna i luftlinje|away in a straight line)"
-                                    r"|Avstand fra bosted oppgis ikke \(stort bostedsområde\)"
-                                    r"|Distance from home not stated \(a large home area\)", dist["text"]), dist["text"]
+                assert re.fullmatch(
+                    r"(Bor|Lives) (under \d+|\d+–\d+|over \d+) km (unna i luftlinje|away in a straight line)"
+                    r"|Avstand fra bosted oppgis ikke \(stort bostedsområde\)"
+                    r"|Distance from home not stated \(a large home area\)",
+                    dist["text"],
+                ), dist["text"]
                 assert not re.search(r"\d km\)|(limit|grense) \d", dist["text"])  # no limit figure either
                 if consent[s.participant_id]:
                     continue

@@ -3,6 +3,7 @@
 Through the public interfaces: the `matching load` / `generate` / `titles` commands (typer's
 CliRunner, settings from the environment) and POST /v1/match for the bounded profile.
 """
+
 from __future__ import annotations
 
 import csv
@@ -79,8 +80,10 @@ def _rejected(res, *where: str) -> str:
 def _snapshot(db: Path) -> dict:
     engine = make_engine(f"sqlite:///{db}")
     with engine.connect() as conn:
-        out = {tbl.name: conn.execute(select(tbl).order_by(*tbl.primary_key.columns)).all()
-               for tbl in (t.offices, t.employers, t.openings, t.participants, t.outcomes)}
+        out = {
+            tbl.name: conn.execute(select(tbl).order_by(*tbl.primary_key.columns)).all()
+            for tbl in (t.offices, t.employers, t.openings, t.participants, t.outcomes)
+        }
     engine.dispose()
     return out
 
@@ -98,11 +101,17 @@ def test_implausible_dates_are_listed_with_file_line_and_field(cli, tmp_path):
     _edit(data / "participants.csv", 2, registered_at="2999-01-01")
     _edit(data / "participants.csv", 3, available_from="9999-12-31")
     _edit(data / "outcomes.csv", 2, occurred_at="2026-12-24T10:00")  # after the pinned today
-    text = _rejected(cli("load", str(data)),
-                     "openings.csv:2: deadline='9999-12-31'", "openings.csv:3: published_at='0001-01-01'",
-                     "openings.csv:4: deadline='2026-09-01'", "openings.csv:5: start_date='3026-01-01'",
-                     "openings.csv:6: start_date='1899-12-31'", "participants.csv:2: registered_at='2999-01-01'",
-                     "participants.csv:3: available_from='9999-12-31'", "outcomes.csv:2: occurred_at=")
+    text = _rejected(
+        cli("load", str(data)),
+        "openings.csv:2: deadline='9999-12-31'",
+        "openings.csv:3: published_at='0001-01-01'",
+        "openings.csv:4: deadline='2026-09-01'",
+        "openings.csv:5: start_date='3026-01-01'",
+        "openings.csv:6: start_date='1899-12-31'",
+        "participants.csv:2: registered_at='2999-01-01'",
+        "participants.csv:3: available_from='9999-12-31'",
+        "outcomes.csv:2: occurred_at=",
+    )
     assert "is before published_at 2026-10-01" in text
     assert "not in the future" in text and "implausible date" in text
     own = [e for e in text.split("\n  ")[1:] if "not in this import or the database" not in e]
@@ -200,11 +209,17 @@ def test_sizes_formats_and_control_characters_are_checked_on_load(cli, tmp_path)
     _edit(data / "participants.csv", 7, experience="|".join(["5223:1"] * 31))
     _edit(data / "openings.csv", 2, required_skills="|".join(f"s{i}" for i in range(51)))
     _edit(data / "openings.csv", 3, styrk08="52231")
-    text = _rejected(cli("load", str(data)),
-                     "participants.csv:2: skills=", "participants.csv:3: desired_titles.0=",
-                     "participants.csv:4: participant_id=", "participants.csv:5: postal_code=",
-                     "participants.csv:6: desired_titles.0=", "participants.csv:7: experience=",
-                     "openings.csv:2: required_skills=", "openings.csv:3: styrk08=")
+    text = _rejected(
+        cli("load", str(data)),
+        "participants.csv:2: skills=",
+        "participants.csv:3: desired_titles.0=",
+        "participants.csv:4: participant_id=",
+        "participants.csv:5: postal_code=",
+        "participants.csv:6: desired_titles.0=",
+        "participants.csv:7: experience=",
+        "openings.csv:2: required_skills=",
+        "openings.csv:3: styrk08=",
+    )
     assert "at most 50 items" in text and "at most 200 characters" in text
     assert "control character (U+0001" in text and "at most 30 items" in text
 
@@ -214,13 +229,13 @@ def test_text_with_nul_controls_or_lone_surrogates_is_invalid(value):
     with pytest.raises(ValueError, match="NUL|control character|lone surrogate|unicode"):
         schema.ParticipantProfile(postal_code="7080", max_commute_km=10, desired_titles=[value])
     with pytest.raises(ValueError):
-        schema.ParticipantProfile(postal_code="7080", max_commute_km=10, desired_titles=["lager"],
-                                  trusted_person=value)
+        schema.ParticipantProfile(postal_code="7080", max_commute_km=10, desired_titles=["lager"], trusted_person=value)
 
 
 def test_text_keeps_ordinary_unicode_and_line_breaks():
-    p = schema.ParticipantProfile(postal_code="7080", max_commute_km=10, desired_titles=["Lærling – bygg 🙂"],
-                                  trusted_person="Kari\nNordmann\t(søster)")
+    p = schema.ParticipantProfile(
+        postal_code="7080", max_commute_km=10, desired_titles=["Lærling – bygg 🙂"], trusted_person="Kari\nNordmann\t(søster)"
+    )
     assert p.desired_titles == ["Lærling – bygg 🙂"]
 
 
@@ -243,8 +258,7 @@ def test_a_posted_profile_is_bounded(client, auth):
         assert fld in res.json()["detail"][0]["loc"], res.text
     for title in ["x" * 201, "lager\u0000", "lager\ud800"]:
         body = json.dumps({**ok, "desired_titles": [title]})  # ASCII JSON: "\\u0000", "\\ud800"
-        res = client.post("/v1/match", content=body.encode(),
-                          headers={**auth("adviser"), "content-type": "application/json"})
+        res = client.post("/v1/match", content=body.encode(), headers={**auth("adviser"), "content-type": "application/json"})
         assert res.status_code == 422, (title, res.text)
         assert res.json()["detail"][0]["loc"][:2] == ["body", "desired_titles"]
 
@@ -269,8 +283,7 @@ def test_the_limits_are_in_the_openapi_schema(client):
 
 def test_semantic_checks_stay_behind_the_patterns():
     with pytest.raises(ValueError, match="check digit"):
-        schema.Employer(orgnr="123456789", name="x", nace="47.111", nace_section="G", postal_code="7080",
-                        office_id="nav-heimdal")
+        schema.Employer(orgnr="123456789", name="x", nace="47.111", nace_section="G", postal_code="7080", office_id="nav-heimdal")
     with pytest.raises(ValueError, match="unknown postal code"):
         schema.ParticipantProfile(postal_code="0000", max_commute_km=10, desired_titles=["lager"])
 
@@ -278,7 +291,7 @@ def test_semantic_checks_stay_behind_the_patterns():
 # ------------------------------------------------------------------------------ 4. CSV formula injection
 
 
-@pytest.mark.parametrize("cell", ["=HYPERLINK(\"http://x\")", "+47 999", "-2+3", "@SUM(A1)", "\tlager", "\rlager"])
+@pytest.mark.parametrize("cell", ['=HYPERLINK("http://x")', "+47 999", "-2+3", "@SUM(A1)", "\tlager", "\rlager"])
 def test_formula_cells_are_neutralised(cell):
     assert safe_cell(cell) == "'" + cell
 

@@ -1,5 +1,6 @@
 """The typed explanation: its plain JSON form (what the API's pair detail and the docs show)
 and the additive invariant, on the fixture world."""
+
 from __future__ import annotations
 
 import json

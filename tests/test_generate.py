@@ -1,4 +1,5 @@
 """The world generator and the committed fixtures it produced; the skills reference."""
+
 from __future__ import annotations
 
 import csv
@@ -25,13 +26,14 @@ NEXT = {
     "contacted": {"interview", "trial_started", "declined_by_participant", "declined_by_employer"},
     "interview": {"hired", "declined_by_participant", "declined_by_employer"},
     "trial_started": {"hired", "declined_by_participant", "declined_by_employer"},
-    "hired": set(), "declined_by_participant": set(), "declined_by_employer": set(),
+    "hired": set(),
+    "declined_by_participant": set(),
+    "declined_by_employer": set(),
 }
 
 
 def _read(directory: Path) -> dict[str, pd.DataFrame]:
-    return {name: pd.read_csv(directory / name, dtype=str, keep_default_na=False, encoding="utf-8")
-            for name in NAMES}
+    return {name: pd.read_csv(directory / name, dtype=str, keep_default_na=False, encoding="utf-8") for name in NAMES}
 
 
 def _split(value: str) -> list[str]:
@@ -56,8 +58,9 @@ def pairs(world) -> pd.DataFrame:
     e = emps.set_index("orgnr").loc[o["orgnr"]]
     pt = postal_table()
     o_postal = np.where(o["postal_code"] != "", o["postal_code"], e["postal_code"])
-    df["km"] = haversine_km(pt.loc[p["postal_code"], "lat"], pt.loc[p["postal_code"], "lon"],
-                            pt.loc[o_postal, "lat"], pt.loc[o_postal, "lon"])
+    df["km"] = haversine_km(
+        pt.loc[p["postal_code"], "lat"], pt.loc[p["postal_code"], "lon"], pt.loc[o_postal, "lat"], pt.loc[o_postal, "lon"]
+    )
     df["licence"] = p["driving_licences"].str.contains("B").to_numpy()
     offered = [set(_split(a)) | set(_split(b)) for a, b in zip(o["adaptations_offered"], e["adaptations_offered"])]
     needs = [set(_split(x)) for x in p["adaptation_needs"]]
@@ -314,16 +317,19 @@ def test_skills_reference():
     assert skills.label("esco:nothere") == "esco:nothere"
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("sell products", "sell products"),
-    ("Sell  Products", "sell products"),
-    ("products sell", "sell products"),
-    ("stock shelfs", "stock shelves"),
-    ("Norwegian", "Norwegian"),
-    ("cleaning", None),  # a fragment is not the longer label containing it
-    ("a", None),
-    ("", None),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("sell products", "sell products"),
+        ("Sell  Products", "sell products"),
+        ("products sell", "sell products"),
+        ("stock shelfs", "stock shelves"),
+        ("Norwegian", "Norwegian"),
+        ("cleaning", None),  # a fragment is not the longer label containing it
+        ("a", None),
+        ("", None),
+    ],
+)
 def test_canonical_skill(text, expected):
     found = skills.canonical_skill(text)
     assert (skills.label(found) if found else None) == expected
@@ -343,12 +349,20 @@ def test_the_title_normaliser_recovers_what_people_type(world):
     from matching.taxonomy.titles import normalise_titles
 
     parts = world["participants.csv"]
-    pairs = [(t, c) for ts, cs in zip(parts["desired_titles"], parts["desired_styrk08"]) if cs
-             for t, c in zip(_split(ts), _split(cs)) if len(_split(ts)) == len(_split(cs))]
+    pairs = [
+        (t, c)
+        for ts, cs in zip(parts["desired_titles"], parts["desired_styrk08"])
+        if cs
+        for t, c in zip(_split(ts), _split(cs))
+        if len(_split(ts)) == len(_split(cs))
+    ]
     assert len(pairs) >= 100
     found = normalise_titles([t for t, _ in pairs])
-    bad = [(t, c, m.code if m else None) for (t, c), m in zip(pairs, found)
-           if m is None or (m.code != c and proximity.proximity(c, m.code)["level"] < proximity.NEAR)]
+    bad = [
+        (t, c, m.code if m else None)
+        for (t, c), m in zip(pairs, found)
+        if m is None or (m.code != c and proximity.proximity(c, m.code)["level"] < proximity.NEAR)
+    ]
     assert len(bad) <= 0.05 * len(pairs), bad
 
 

@@ -2,6 +2,7 @@
 
 Small sizes only: speed is measured by the benchmarks, never here.
 """
+
 from __future__ import annotations
 
 import csv
@@ -33,15 +34,15 @@ N_PARTICIPANTS, N_OPENINGS = 3000, 1000
 
 
 def _read(directory: Path) -> dict[str, pd.DataFrame]:
-    return {name: pd.read_csv(directory / name, dtype=str, keep_default_na=False, encoding="utf-8")
-            for name in NAMES}
+    return {name: pd.read_csv(directory / name, dtype=str, keep_default_na=False, encoding="utf-8") for name in NAMES}
 
 
 @pytest.fixture(scope="module")
 def national(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("national")
-    result = CliRunner().invoke(app, ["generate", "--out", str(out), "--participants", str(N_PARTICIPANTS),
-                                      "--openings", str(N_OPENINGS), "--seed", "11"])
+    result = CliRunner().invoke(
+        app, ["generate", "--out", str(out), "--participants", str(N_PARTICIPANTS), "--openings", str(N_OPENINGS), "--seed", "11"]
+    )
     assert result.exit_code == 0, result.output
     return out
 
@@ -80,8 +81,11 @@ def test_positional_out_dir_still_works_and_the_trondheim_scope_is_the_fixtures_
 
 def test_cli_rejects_two_or_no_output_directories_and_unknown_scopes(tmp_path):
     runner = CliRunner()
-    for args in (["generate"], ["generate", str(tmp_path / "a"), "--out", str(tmp_path / "b")],
-                 ["generate", "--out", str(tmp_path / "c"), "--scope", "europe"]):
+    for args in (
+        ["generate"],
+        ["generate", str(tmp_path / "a"), "--out", str(tmp_path / "b")],
+        ["generate", "--out", str(tmp_path / "c"), "--scope", "europe"],
+    ):
         result = runner.invoke(app, args)
         assert result.exit_code == 2, (args, result.output)
         assert "--out" in result.output or "--scope" in result.output or "OUT_DIR" in result.output
@@ -206,8 +210,10 @@ def test_the_national_history_is_bounded(tmp_path):
 
 def _snapshot(engine) -> dict[str, int]:
     with engine.connect() as conn:
-        counts = {tbl.name: conn.execute(select(func.count()).select_from(tbl)).scalar()
-                  for tbl in (t.offices, t.employers, t.openings, t.participants, t.outcomes)}
+        counts = {
+            tbl.name: conn.execute(select(func.count()).select_from(tbl)).scalar()
+            for tbl in (t.offices, t.employers, t.openings, t.participants, t.outcomes)
+        }
         counts["rows"] = repr(conn.execute(select(t.participants).order_by(t.participants.c.participant_id)).all())
     return counts
 
@@ -222,7 +228,7 @@ def test_a_bad_row_in_a_late_chunk_rejects_everything_and_writes_nothing(nationa
     row = next(csv.DictReader([lines[0], lines[bad - 1]], fieldnames=None))
     row["max_commute_km"] = "far"
     with (data / "participants.csv").open("w", encoding="utf-8", newline="") as fh:
-        fh.writelines(lines[:bad - 1])
+        fh.writelines(lines[: bad - 1])
         w = csv.DictWriter(fh, fieldnames=head, lineterminator="\n")
         w.writerow(row)
         fh.writelines(lines[bad:])
@@ -289,7 +295,8 @@ def test_a_rejected_chunked_import_leaves_stored_rows_as_they_were(small, tmp_pa
     with pytest.raises(LoadError) as info:
         load_directory(engine, data, chunk_rows=100)
     assert [(e.file, e.line, e.field) for e in info.value.errors if e.file == "participants.csv"] == [
-        ("participants.csv", 250, "postal_code")]
+        ("participants.csv", 250, "postal_code")
+    ]
     assert _snapshot(engine) == before
     _set(data / "participants.csv", 250, postal_code="0150")
     load_directory(engine, data, chunk_rows=100)

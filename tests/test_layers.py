@@ -13,6 +13,7 @@
   it is used to measure: not its proximity table, title normaliser, criteria or scoring, so
   improving those never rewrites the fixtures.
 """
+
 from __future__ import annotations
 
 import ast
@@ -21,9 +22,18 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-CORE = ["matching/normalise.py", "matching/world.py", "matching/pairs.py", "matching/features.py", "matching/scoring.py",
-        "matching/candidates.py", "matching/topk.py", "matching/engine.py",
-        "matching/criteria/*.py", "matching/taxonomy/*.py"]
+CORE = [
+    "matching/normalise.py",
+    "matching/world.py",
+    "matching/pairs.py",
+    "matching/features.py",
+    "matching/scoring.py",
+    "matching/candidates.py",
+    "matching/topk.py",
+    "matching/engine.py",
+    "matching/criteria/*.py",
+    "matching/taxonomy/*.py",
+]
 CORE_MAY_NOT = ("sqlalchemy", "matching.store", "api", "fastapi", "starlette")
 STORAGE = ("sqlalchemy", "alembic")
 WEB = ("api", "fastapi", "starlette")
@@ -54,13 +64,22 @@ def test_the_domain_core_imports_no_storage_and_no_web(path):
 
 
 def test_the_engine_package_never_imports_the_web_app():
-    offenders = {str(p.relative_to(ROOT)): bad for p in (ROOT / "matching").rglob("*.py")
-                 if p.name != "cli.py" and (bad := _forbidden(_imports(p), ("api", "fastapi", "starlette")))}
+    offenders = {
+        str(p.relative_to(ROOT)): bad
+        for p in (ROOT / "matching").rglob("*.py")
+        if p.name != "cli.py" and (bad := _forbidden(_imports(p), ("api", "fastapi", "starlette")))
+    }
     assert offenders == {}
 
 
-WORLDGEN_MAY_NOT = ("matching.taxonomy.proximity", "matching.taxonomy.titles", "matching.taxonomy.title_model",
-                    "matching.scoring", "matching.criteria", "api")
+WORLDGEN_MAY_NOT = (
+    "matching.taxonomy.proximity",
+    "matching.taxonomy.titles",
+    "matching.taxonomy.title_model",
+    "matching.scoring",
+    "matching.criteria",
+    "api",
+)
 WORLDGEN_FILES = sorted((ROOT / "worldgen").rglob("*.py"))
 
 
@@ -79,8 +98,7 @@ def test_the_generator_is_outside_the_product_package():
 def test_the_contract_would_catch_a_violation(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text("def f():\n    from sqlalchemy import select\n    from matching.store import tables\n")
-    assert _forbidden(_imports(bad), CORE_MAY_NOT) == ["matching.store", "matching.store.tables", "sqlalchemy",
-                                                      "sqlalchemy.select"]
+    assert _forbidden(_imports(bad), CORE_MAY_NOT) == ["matching.store", "matching.store.tables", "sqlalchemy", "sqlalchemy.select"]
     assert len(CORE_FILES) > 15
     lazy = tmp_path / "lazy.py"
     lazy.write_text("def f():\n    from matching.taxonomy import proximity, skills\n")
@@ -89,8 +107,7 @@ def test_the_contract_would_catch_a_violation(tmp_path):
 
 def _outside_store() -> list[Path]:
     store = ROOT / "matching" / "store"
-    return sorted(p for top in ("matching", "api") for p in (ROOT / top).rglob("*.py")
-                  if store not in p.parents)
+    return sorted(p for top in ("matching", "api") for p in (ROOT / top).rglob("*.py") if store not in p.parents)
 
 
 def _storage_offenders(paths: list[Path]) -> dict[str, list[str]]:
@@ -121,8 +138,7 @@ def test_the_storage_contract_would_catch_a_violation(tmp_path):
     fine = tmp_path / "api" / "fine.py"
     fine.write_text("from matching.store import Connection, participants\n")
     offenders = {p.name: _forbidden(_imports(p), STORAGE) for p in (lazy, fine)}
-    assert offenders == {"lazy.py": ["alembic.command", "sqlalchemy.exc", "sqlalchemy.exc.IntegrityError"],
-                         "fine.py": []}
+    assert offenders == {"lazy.py": ["alembic.command", "sqlalchemy.exc", "sqlalchemy.exc.IntegrityError"], "fine.py": []}
     web = tmp_path / "serving.py"
     web.write_text("from fastapi import HTTPException\n")
     assert _forbidden(_imports(web), WEB) == ["fastapi", "fastapi.HTTPException"]

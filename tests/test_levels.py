@@ -2,6 +2,7 @@
 is exactly the level the values its reason quotes imply (computed only for shown pairs, by
 the straightforward arithmetic), on any pairs in any order; and every criterion's levels
 come from one declaration."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -40,8 +41,7 @@ def skill_lookup(request, monkeypatch):
         monkeypatch.setattr(skill_criteria, "DENSE_MAX", 0)
 
 
-@settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(worlds(max_participants=8, max_openings=12), st.integers(0, 2**32 - 1), st.integers(0, 200))
 def test_fast_levels_equal_the_levels_of_the_quoted_values(skill_lookup, world, seed, n):
     rng = np.random.default_rng(seed)
@@ -75,8 +75,7 @@ def test_levels_and_values_cover_the_same_pairs_in_range(world, seed):
     rng = np.random.default_rng(seed)
     n = 50
     for view in (world, world.employer_view):
-        pairs = Pairs.build(view, rng.integers(0, len(view.participants), n),
-                            rng.integers(0, len(view.openings), n), AS_OF.toordinal())
+        pairs = Pairs.build(view, rng.integers(0, len(view.participants), n), rng.integers(0, len(view.openings), n), AS_OF.toordinal())
         for c in ALL:
             level = np.asarray(c.level(pairs))
             assert level.shape == (n,), c.name
@@ -113,5 +112,4 @@ def test_values_move_to_another_day_only_through_on_day(world, seed, shift):
             one0 = {name: np.asarray(a)[k] for name, a in v0.items()}
             one1 = {name: np.asarray(a)[k] for name, a in v1.items()}
             moved = c.on_day(one0, day1) if c.on_day is not None else one0
-            assert {n: np.asarray(x).tolist() for n, x in moved.items()} == \
-                   {n: np.asarray(x).tolist() for n, x in one1.items()}, c.name
+            assert {n: np.asarray(x).tolist() for n, x in moved.items()} == {n: np.asarray(x).tolist() for n, x in one1.items()}, c.name

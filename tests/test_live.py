@@ -5,6 +5,7 @@ give exactly the pairs that pass every hard constraint among all pairs (same pai
 ranked lists); the snapshot must follow the database's data version — a load from another
 process or a hand-written UPDATE is seen by the next request, nothing else forces a reload.
 """
+
 from __future__ import annotations
 
 import os
@@ -63,13 +64,10 @@ def varied_worlds(draw) -> World:
 def test_the_index_finds_exactly_the_batch_candidates(world, kind):
     index = candidates.index(world)
     everyone, every_opening = np.arange(len(world.participants)), np.arange(len(world.openings))
-    assert _pair_set(index.for_participants(everyone, AS_OF, kind)) == \
-           _pair_set(_every_pair(world, everyone, every_opening, AS_OF, kind))
+    assert _pair_set(index.for_participants(everyone, AS_OF, kind)) == _pair_set(_every_pair(world, everyone, every_opening, AS_OF, kind))
     one = everyone[-1:]
-    assert _pair_set(index.for_participants(one, AS_OF, kind)) == \
-           _pair_set(_every_pair(world, one, every_opening, AS_OF, kind))
-    assert _pair_set(index.for_openings(every_opening, AS_OF)) == \
-           _pair_set(_every_pair(world, everyone, every_opening, AS_OF))
+    assert _pair_set(index.for_participants(one, AS_OF, kind)) == _pair_set(_every_pair(world, one, every_opening, AS_OF, kind))
+    assert _pair_set(index.for_openings(every_opening, AS_OF)) == _pair_set(_every_pair(world, everyone, every_opening, AS_OF))
 
 
 @FAST
@@ -98,12 +96,14 @@ def test_ranked_lists_are_the_same_with_and_without_the_index(world, model):
 def test_the_index_is_not_used_for_a_world_with_other_openings(world):
     """A posted profile's world shares the openings; any other world gets its own index."""
     snap = runtime.snapshot(world)
-    other = World(snap.world.participants, type(snap.world.openings)(snap.world.openings.frame.iloc[:5].reset_index(drop=True)),
-                  snap.world.skill_vocab)
+    other = World(
+        snap.world.participants,
+        type(snap.world.openings)(snap.world.openings.frame.iloc[:5].reset_index(drop=True)),
+        snap.world.skill_vocab,
+    )
     p = np.arange(len(other.participants))
     engine = MatchEngine(other, runtime.model(world), TODAY, index=snap.index)
-    assert _pair_set(engine.blocking.for_participants(p, TODAY)) == \
-           _pair_set(_every_pair(other, p, np.arange(len(other.openings)), TODAY))
+    assert _pair_set(engine.blocking.for_participants(p, TODAY)) == _pair_set(_every_pair(other, p, np.arange(len(other.openings)), TODAY))
 
 
 # ----------------------------------------------------------------------------- snapshot cache
@@ -125,8 +125,7 @@ def _version(settings) -> int:
 def _target(settings) -> dict:
     """A participant who wants a job, and a free orgnr."""
     with db_engine(settings).connect() as conn:
-        p = conn.execute(select(t.participants).where(t.participants.c.goal != "trial")
-                         .order_by(t.participants.c.participant_id)).first()
+        p = conn.execute(select(t.participants).where(t.participants.c.goal != "trial").order_by(t.participants.c.participant_id)).first()
         orgnr = conn.execute(select(t.employers.c.orgnr).order_by(t.employers.c.orgnr)).scalar()
     return {"p": p, "orgnr": orgnr}
 
@@ -137,7 +136,9 @@ def _opening_csv(directory: Path, opening_id: str, target: dict) -> Path:
     (directory / "openings.csv").write_text(
         "opening_id,orgnr,kind,title,styrk08,hours_per_week,postal_code,status,office_id,published_at\n"
         f"{opening_id},{target['orgnr']},job,Ny stilling,{p.desired_styrk08[0]},20,{p.postal_code},open,"
-        f"{p.office_id},{TODAY}\n", encoding="utf-8")
+        f"{p.office_id},{TODAY}\n",
+        encoding="utf-8",
+    )
     return directory
 
 
@@ -156,8 +157,13 @@ def test_a_load_by_another_process_is_seen_by_the_next_fresh_request(own_db, aut
     before = _version(own_db)
 
     env = {**os.environ, "MATCHING_DATABASE_URL": own_db.database_url}
-    done = subprocess.run([sys.executable, "-m", "matching.cli", "load", str(_opening_csv(tmp_path / "new", "O-LIVE-1", target))],
-                          env=env, cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "matching.cli", "load", str(_opening_csv(tmp_path / "new", "O-LIVE-1", target))],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     assert _version(own_db) > before
     assert "O-LIVE-1" in _fresh_ids(client, auth, pid)  # no wait, no rebuild asked for
@@ -207,8 +213,7 @@ def test_a_row_newer_than_the_snapshot_waits_for_the_rebuild(own_db, auth, tmp_p
     target = _target(slow)
     _fresh_ids(client, auth, target["p"].participant_id)
     with db_engine(slow).connect() as conn:
-        row = dict(conn.execute(select(t.participants).where(
-            t.participants.c.participant_id == target["p"].participant_id)).one()._mapping)
+        row = dict(conn.execute(select(t.participants).where(t.participants.c.participant_id == target["p"].participant_id)).one()._mapping)
     from tests.test_api_lists import _participant_csv
 
     (tmp_path / "p").mkdir()
@@ -216,7 +221,6 @@ def test_a_row_newer_than_the_snapshot_waits_for_the_rebuild(own_db, auth, tmp_p
     load_directory(db_engine(slow), tmp_path / "p")
     ids = _fresh_ids(client, auth, "P-LIVE-NEW")
     assert ids == _fresh_ids(client, auth, target["p"].participant_id)
-
 
 
 def test_a_database_restored_from_a_backup_is_served_although_its_version_is_lower(own_db, tmp_path):

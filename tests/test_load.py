@@ -1,5 +1,6 @@
 """`matching load`: every bad row is reported (file, line, field, value, why) and a rejected
 import changes nothing already stored."""
+
 from __future__ import annotations
 
 import csv
@@ -18,8 +19,10 @@ FIXTURES = Path(__file__).resolve().parent.parent / "data" / "fixtures"
 
 def _snapshot(engine) -> dict:
     with engine.connect() as conn:
-        counts = {tbl.name: conn.execute(select(func.count()).select_from(tbl)).scalar()
-                  for tbl in (t.offices, t.employers, t.openings, t.participants, t.outcomes)}
+        counts = {
+            tbl.name: conn.execute(select(func.count()).select_from(tbl)).scalar()
+            for tbl in (t.offices, t.employers, t.openings, t.participants, t.outcomes)
+        }
         first = conn.execute(select(t.participants).order_by(t.participants.c.participant_id).limit(1)).one()
     return {"counts": counts, "first": tuple(first)}
 

@@ -1,6 +1,7 @@
 """The message catalogues: one per language, the same keys and placeholders in each, every
 key used by the code and every key the code asks for present; the criteria hold no phrase
 of their own and branch on no language."""
+
 from __future__ import annotations
 
 import ast
@@ -32,8 +33,9 @@ def _literals() -> tuple[set[str], set[str]]:
     for path in CODE:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.JoinedStr):
-                prefixes.update(v.value for v in node.values
-                                if isinstance(v, ast.Constant) and isinstance(v.value, str) and v.value.endswith("."))
+                prefixes.update(
+                    v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str) and v.value.endswith(".")
+                )
             elif isinstance(node, ast.Constant) and isinstance(node.value, str):
                 whole.add(node.value)
     return whole, prefixes
@@ -59,8 +61,7 @@ def test_every_key_is_used_and_every_level_label_exists():
     whole, prefixes = _literals()
     labels = {k for c in ALL + LEGACY for k in c.levels.label_keys()}  # older models still explain
     assert labels <= set(NB), sorted(labels - set(NB))
-    unused = [k for k in NB
-              if k not in whole and k not in labels and not any(k.startswith(p) for p in prefixes)]
+    unused = [k for k in NB if k not in whole and k not in labels and not any(k.startswith(p) for p in prefixes)]
     assert not unused, unused
     # the keys built from data: every code they are built from has its phrase
     for section in NACE_SECTIONS:

@@ -5,6 +5,7 @@ upgraded on start without losing a row, and the migrated schema is exactly the c
 at 1d6c845): a small office loaded from the fixtures, one published refresh, outcomes and
 audit rows — data in every table.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -94,8 +95,10 @@ def test_an_empty_database_gets_every_table(tmp_path):
 def test_a_database_that_already_has_the_new_table_is_stamped_not_broken(release_db):
     """Main briefly created run_employer_views with create_all before migrations existed."""
     with sqlite3.connect(release_db) as conn:
-        conn.execute("CREATE TABLE run_employer_views (run_id VARCHAR(40) NOT NULL PRIMARY KEY "
-                     "REFERENCES runs (run_id), areas VARCHAR(64) NOT NULL, needs_weighed BLOB NOT NULL)")
+        conn.execute(
+            "CREATE TABLE run_employer_views (run_id VARCHAR(40) NOT NULL PRIMARY KEY "
+            "REFERENCES runs (run_id), areas VARCHAR(64) NOT NULL, needs_weighed BLOB NOT NULL)"
+        )
     engine = make_engine(f"sqlite:///{release_db}")
     assert current_revision(engine) == head_revision()
     engine.dispose()

@@ -1,6 +1,7 @@
 """Normalisation happens once (matching/normalise.py), for the bulk load and POST /v1/match
 alike: a participant as written in participants.csv — titles without codes, skills as free
 text — ranks the same whether it was loaded or posted."""
+
 from __future__ import annotations
 
 import csv

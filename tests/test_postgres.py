@@ -5,6 +5,7 @@ user when the tests run as root) on a Unix socket in a temporary directory. Wher
 PostgreSQL server binaries exist the module is skipped with the reason; on this project's
 machines they do, so CI runs it.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -46,14 +47,20 @@ def pg_url():
     if os.geteuid() == 0:
         shutil.chown(base, "postgres")
     data = base / "data"
-    subprocess.run(_as_postgres(["initdb", "-D", str(data), "-A", "trust", "-U", "postgres"]),
-                   check=True, capture_output=True)
-    subprocess.run(_as_postgres(["pg_ctl", "-D", str(data), "-w", "-l", str(base / "log"),
-                                 "-o", f"-k {tempfile_dir} -p {PORT} -c listen_addresses=''", "start"]),
-                   check=True, capture_output=True)
+    subprocess.run(_as_postgres(["initdb", "-D", str(data), "-A", "trust", "-U", "postgres"]), check=True, capture_output=True)
+    subprocess.run(
+        _as_postgres(
+            ["pg_ctl", "-D", str(data), "-w", "-l", str(base / "log"), "-o", f"-k {tempfile_dir} -p {PORT} -c listen_addresses=''", "start"]
+        ),
+        check=True,
+        capture_output=True,
+    )
     try:
-        subprocess.run(["psql", "-h", tempfile_dir, "-p", str(PORT), "-U", "postgres", "-c",
-                        "CREATE DATABASE matching"], check=True, capture_output=True)
+        subprocess.run(
+            ["psql", "-h", tempfile_dir, "-p", str(PORT), "-U", "postgres", "-c", "CREATE DATABASE matching"],
+            check=True,
+            capture_output=True,
+        )
         yield f"postgresql+psycopg://postgres@/matching?host={tempfile_dir}&port={PORT}"
     finally:
         subprocess.run(_as_postgres(["pg_ctl", "-D", str(data), "-m", "immediate", "stop"]), capture_output=True)
@@ -67,8 +74,9 @@ def test_load_refresh_and_serve_on_postgres(pg_url, tmp_path):
     from api.auth import create_token
     from matching.batch import refresh
 
-    settings = Settings(database_url=pg_url, today=dt.date(2026, 11, 16), model_dir=ROOT / "models",
-                        secret_key="p" * 48, top_k=10, environment="test")
+    settings = Settings(
+        database_url=pg_url, today=dt.date(2026, 11, 16), model_dir=ROOT / "models", secret_key="p" * 48, top_k=10, environment="test"
+    )
     engine = make_engine(pg_url)
     make_engine(pg_url).dispose()  # the data-version triggers install idempotently
     with engine.connect() as conn:
@@ -80,19 +88,19 @@ def test_load_refresh_and_serve_on_postgres(pg_url, tmp_path):
 
     bad = tmp_path / "bad"
     bad.mkdir()
-    (bad / "offices.csv").write_text("office_id,name,municipality_code,postal_code\nnav-x,NAV X,5001,0000\n",
-                                     encoding="utf-8")
+    (bad / "offices.csv").write_text("office_id,name,municipality_code,postal_code\nnav-x,NAV X,5001,0000\n", encoding="utf-8")
     with pytest.raises(LoadError, match="postal"):
         load_directory(engine, bad)
 
     summary = refresh(settings, db=engine)
     with engine.connect() as conn:
         assert conn.execute(select(t.serving.c.run_id)).scalar() == summary.run_id
-        pid, office = conn.execute(select(t.participant_lists.c.participant_id, t.participants.c.office_id)
-                                   .join(t.participants, t.participants.c.participant_id
-                                         == t.participant_lists.c.participant_id).limit(1)).one()
-        assert conn.execute(select(func.count()).select_from(t.offices)
-                            .where(t.offices.c.office_id == "nav-x")).scalar() == 0
+        pid, office = conn.execute(
+            select(t.participant_lists.c.participant_id, t.participants.c.office_id)
+            .join(t.participants, t.participants.c.participant_id == t.participant_lists.c.participant_id)
+            .limit(1)
+        ).one()
+        assert conn.execute(select(func.count()).select_from(t.offices).where(t.offices.c.office_id == "nav-x")).scalar() == 0
 
     client = TestClient(create_app(settings))
     headers = {"Authorization": "Bearer " + create_token("kari", "adviser", [office], settings)}
@@ -101,8 +109,7 @@ def test_load_refresh_and_serve_on_postgres(pg_url, tmp_path):
     body = res.json()
     assert body["run_id"] == summary.run_id and 1 <= len(body["matches"]) <= 5
     fresh = client.get(f"/v1/participants/{pid}/matches", params={"limit": 5, "fresh": "true"}, headers=headers).json()
-    assert [(m["opening_id"], m["score"]) for m in fresh["matches"]] == \
-           [(m["opening_id"], m["score"]) for m in body["matches"]]
+    assert [(m["opening_id"], m["score"]) for m in fresh["matches"]] == [(m["opening_id"], m["score"]) for m in body["matches"]]
     engine.dispose()
 
 
@@ -118,16 +125,19 @@ def test_a_release_database_is_migrated_on_postgres(pg_url):
     from matching.store.migrations import release_2026_11_23 as release
 
     host = pg_url.split("host=")[1].split("&")[0]
-    subprocess.run(["psql", "-h", host, "-p", str(PORT), "-U", "postgres", "-c", "CREATE DATABASE release"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["psql", "-h", host, "-p", str(PORT), "-U", "postgres", "-c", "CREATE DATABASE release"], check=True, capture_output=True
+    )
     url = pg_url.replace("/matching?", "/release?")
     old = create_engine(url)
     release.metadata.create_all(old)
     with old.begin() as conn:
-        conn.execute(insert(release.offices).values(office_id="nav-x", name="NAV X", municipality_code="5001",
-                                                    postal_code="7030"))
-        conn.execute(insert(release.audit_log).values(at=dt.datetime(2026, 11, 20, 9), sub="kari", role="adviser",
-                                                      action="read_profile", participant_id="P-1"))
+        conn.execute(insert(release.offices).values(office_id="nav-x", name="NAV X", municipality_code="5001", postal_code="7030"))
+        conn.execute(
+            insert(release.audit_log).values(
+                at=dt.datetime(2026, 11, 20, 9), sub="kari", role="adviser", action="read_profile", participant_id="P-1"
+            )
+        )
     old.dispose()
     engine = make_engine(url)
     assert current_revision(engine) == head_revision()

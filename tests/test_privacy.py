@@ -7,6 +7,7 @@ These properties change the hidden thing and check that nothing employer-facing 
 - an opening's offered adaptations, for every non-consenting candidate;
 - where in their home area a participant lives (the hard constraints aside).
 """
+
 from __future__ import annotations
 
 import copy
@@ -37,7 +38,9 @@ def liaison_view(world, model, only: set[str] | None = None) -> dict[str, list]:
     for o, items in engine.candidates(np.arange(len(world.openings)), k=10_000).items():
         out[str(world.openings.ids[o])] = [
             (s.participant_id, s.score, reasons(s.explanation, "nb"), reasons(s.explanation, "en"))
-            for s in items if only is None or s.participant_id in only]
+            for s in items
+            if only is None or s.participant_id in only
+        ]
     return out
 
 

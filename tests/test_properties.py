@@ -1,4 +1,5 @@
 """Invariants of the matching engine, for any world and any model of the shipped family."""
+
 from __future__ import annotations
 
 import copy
@@ -51,8 +52,9 @@ def test_no_listed_match_breaks_a_hard_constraint(world, model):
 def test_eligible_pairs_are_exactly_the_listed_ones(world, model):
     """With K large enough, every pair that passes the constraints is listed (nothing lost)."""
     engine = MatchEngine(world, model, AS_OF)
-    listed = {(s.participant_id, s.opening_id)
-              for items in engine.recommend(np.arange(len(world.participants)), k=10_000).values() for s in items}
+    listed = {
+        (s.participant_id, s.opening_id) for items in engine.recommend(np.arange(len(world.participants)), k=10_000).values() for s in items
+    }
     for pid in world.participants.ids:
         for oid in world.openings.ids:
             assert ((pid, oid) in listed) == (_violations(world, pid, oid) == [])
@@ -86,11 +88,16 @@ def test_a_pair_scores_the_same_from_both_sides(world, model):
     """Within one view, both directions agree on every pair. An opening's candidates are
     employer-facing, so they agree with participant lists ranked on the employer view."""
     engine = MatchEngine(world, model, AS_OF)
-    forward = {(s.participant_id, s.opening_id): s.score
-               for items in engine.employer.recommend(np.arange(len(world.participants)), k=10_000).values()
-               for s in items}
-    backward = {(s.participant_id, s.opening_id): s.score
-                for items in engine.candidates(np.arange(len(world.openings)), k=10_000).values() for s in items}
+    forward = {
+        (s.participant_id, s.opening_id): s.score
+        for items in engine.employer.recommend(np.arange(len(world.participants)), k=10_000).values()
+        for s in items
+    }
+    backward = {
+        (s.participant_id, s.opening_id): s.score
+        for items in engine.candidates(np.arange(len(world.openings)), k=10_000).values()
+        for s in items
+    }
     assert forward.keys() == backward.keys()
     for key, score in forward.items():
         assert backward[key] == score
@@ -115,8 +122,9 @@ def test_contributions_sum_exactly_to_the_raw_score(world, model):
 def test_ranking_is_deterministic_and_sorted(world, model):
     a = MatchEngine(world, model, AS_OF).recommend(np.arange(len(world.participants)), k=5)
     b = MatchEngine(world, model, AS_OF).recommend(np.arange(len(world.participants))[::-1], k=5)
-    assert {p: [(s.opening_id, s.score) for s in v] for p, v in a.items()} == \
-           {p: [(s.opening_id, s.score) for s in v] for p, v in b.items()}
+    assert {p: [(s.opening_id, s.score) for s in v] for p, v in a.items()} == {
+        p: [(s.opening_id, s.score) for s in v] for p, v in b.items()
+    }
     for items in a.values():
         scores = topk.shown(np.array([s.score for s in items])).tolist()  # ranked by the score as shown
         assert scores == sorted(scores, reverse=True)

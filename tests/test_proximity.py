@@ -1,4 +1,5 @@
 """Occupation proximity: the code × code table and the reasons the occupation criterion gives."""
+
 from __future__ import annotations
 
 import subprocess
@@ -62,8 +63,9 @@ def test_table_bounds_and_documented_asymmetry(tab):
     asym = level != level.T
     assert asym.any() and (share[asym] != share.T[asym]).all()
     # No kind of evidence can pull a pair below what the STYRK hierarchy alone gives it.
-    hierarchy = np.select([tab.shared_digits == 4, tab.shared_digits == 3, tab.shared_digits == 2,
-                           tab.shared_digits == 1], [4, 3, 2, 1], 0)[:n, :n]
+    hierarchy = np.select(
+        [tab.shared_digits == 4, tab.shared_digits == 3, tab.shared_digits == 2, tab.shared_digits == 1], [4, 3, 2, 1], 0
+    )[:n, :n]
     assert (level >= hierarchy).all()
 
 
@@ -101,10 +103,14 @@ def test_reasons_say_why_an_occupation_is_near(lang):
 
     world = _pair_world(["2223"], "5321", "Helsefagarbeider")
     entry = prox.proximity("2223", "5321")
-    text = BY_NAME["occupation"].text(prox.CLOSE, MatchEngine(world, model, AS_OF).explain_pair(0, 0)
-                                      ["explanation"].features["occupation"].values, lang)
-    quoted = (f"shares {entry['shared_core']} of {entry['n_core']} core skills" if lang == "en"
-              else f"deler {entry['shared_core']} av {entry['n_core']} kjerneferdigheter")
+    text = BY_NAME["occupation"].text(
+        prox.CLOSE, MatchEngine(world, model, AS_OF).explain_pair(0, 0)["explanation"].features["occupation"].values, lang
+    )
+    quoted = (
+        f"shares {entry['shared_core']} of {entry['n_core']} core skills"
+        if lang == "en"
+        else f"deler {entry['shared_core']} av {entry['n_core']} kjerneferdigheter"
+    )
     assert quoted in text
 
 
@@ -123,16 +129,18 @@ def test_wanting_one_more_occupation_never_lowers_the_proximity_level(desired, e
 @pytest.mark.skipif(not (SHARED / "jobtech_taxonomy_se").is_dir(), reason="needs ../shared/data to rebuild from")
 def test_the_shipped_table_is_what_the_build_script_produces(tmp_path):
     out = tmp_path / "prox.csv"
-    subprocess.run([sys.executable, str(ROOT / "tools" / "build_occupation_proximity.py"), "--shared", str(SHARED),
-                    "--out", str(out)], check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "build_occupation_proximity.py"), "--shared", str(SHARED), "--out", str(out)],
+        check=True,
+        capture_output=True,
+    )
     assert out.read_bytes() == (ROOT / "matching" / "reference" / "occupation_proximity.csv").read_bytes()
 
 
 def _experience_row(experience: list[tuple[str, float]], opening_code: str, lang: str = "en") -> dict:
     from tests.test_skills import _explain, opening_record, participant_record
 
-    rows, _ = _explain([participant_record("P-1", experience=experience)],
-                       [opening_record("O-1", opening_code)], lang)
+    rows, _ = _explain([participant_record("P-1", experience=experience)], [opening_record("O-1", opening_code)], lang)
     return rows["experience"]
 
 
@@ -142,19 +150,28 @@ def test_experience_in_a_near_occupation_counts_half_and_the_reason_says_so(lang
     # truck driver → warehouse worker is near (substitutable): 4 years count as 2.
     row = _experience_row([("8344", 4.0)], "4321", lang)
     assert row["level"] == 2 and row["values"]["years"] == pytest.approx(2.0)
-    assert (f"4 years in a related occupation ({name('8344').lower()}), counted half" if lang == "en"
-            else f"4 år i et beslektet yrke ({name('8344').lower()}), teller halvt") == row["text"]
+    assert (
+        f"4 years in a related occupation ({name('8344').lower()}), counted half"
+        if lang == "en"
+        else f"4 år i et beslektet yrke ({name('8344').lower()}), teller halvt"
+    ) == row["text"]
     # the same unit group counts in full and is "the field"; the near one counts half
     row = _experience_row([("4321", 1.0), ("8344", 2.0)], "4321", lang)
     assert row["level"] == 2 and row["values"]["years"] == pytest.approx(2.0)
-    assert (f"1 year of experience in the field ({name('4321').lower()})" if lang == "en"
-            else f"1 års erfaring innen feltet ({name('4321').lower()})") in row["text"]
+    assert (
+        f"1 year of experience in the field ({name('4321').lower()})"
+        if lang == "en"
+        else f"1 års erfaring innen feltet ({name('4321').lower()})"
+    ) in row["text"]
     assert ("2 years in a related occupation" if lang == "en" else "2 år i et beslektet yrke") in row["text"]
     # a close occupation (car → lorry driver) counts in full, but is named as what it was
     row = _experience_row([("8322", 3.0)], "8332", lang)
     assert row["level"] == 3
-    assert (f"3 years in a closely related occupation ({name('8322').lower()})" if lang == "en"
-            else f"3 år i et nært beslektet yrke ({name('8322').lower()})") == row["text"]
+    assert (
+        f"3 years in a closely related occupation ({name('8322').lower()})"
+        if lang == "en"
+        else f"3 år i et nært beslektet yrke ({name('8322').lower()})"
+    ) == row["text"]
     assert name("8332").lower() not in row["text"]
 
 
@@ -165,8 +182,11 @@ def test_several_related_jobs_are_each_named_with_their_own_years(lang):
     row = _experience_row([("8331", 2.0), ("8322", 3.0)], "8332", lang)
     name = occupations.name_en if lang == "en" else occupations.name
     car, bus = name("8322").lower(), name("8331").lower()
-    assert row["text"] == (f'5 years in closely related occupations ("{car}": 3, "{bus}": 2)' if lang == "en"
-                           else f"5 år i nært beslektede yrker («{car}»: 3, «{bus}»: 2)")
+    assert row["text"] == (
+        f'5 years in closely related occupations ("{car}": 3, "{bus}": 2)'
+        if lang == "en"
+        else f"5 år i nært beslektede yrker («{car}»: 3, «{bus}»: 2)"
+    )
 
 
 def test_a_few_days_of_experience_do_not_read_as_zero_years():
@@ -183,8 +203,12 @@ def test_experience_in_a_far_occupation_counts_nothing():
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(CODES), st.sampled_from([0.5, 2.0, 6.0])), max_size=3),
-       st.sampled_from(CODES), st.sampled_from([0.5, 2.0, 6.0]), st.sampled_from(CODES))
+@given(
+    st.lists(st.tuples(st.sampled_from(CODES), st.sampled_from([0.5, 2.0, 6.0])), max_size=3),
+    st.sampled_from(CODES),
+    st.sampled_from([0.5, 2.0, 6.0]),
+    st.sampled_from(CODES),
+)
 def test_more_experience_never_lowers_the_experience_level(experience, code, years, target):
     before = [(f"{c:04d}", y) for c, y in experience]
     after = before + [(f"{code:04d}", years)]

@@ -1,6 +1,7 @@
 """Issue 11, the wording: reasons an adviser can act on, through the HTTP API on the fixture
 world — one language per response, no internals, signs that mean what they say, proximity
 stated as evidence, weak matches marked, straight-line distances, covered needs up front."""
+
 from __future__ import annotations
 
 import json
@@ -43,8 +44,10 @@ def lists(client, auth, world):
         pid = p["participant_id"]
         for lang in ("nb", "en"):
             body = client.get(f"/v1/participants/{pid}/matches", params={"limit": 10, "lang": lang}, headers=h).json()
-            pairs = [client.get(f"/v1/participants/{pid}/matches/{m['opening_id']}", params={"lang": lang},
-                                headers=h).json() for m in body["matches"][:EXPLAINED]]
+            pairs = [
+                client.get(f"/v1/participants/{pid}/matches/{m['opening_id']}", params={"lang": lang}, headers=h).json()
+                for m in body["matches"][:EXPLAINED]
+            ]
             out[pid, lang] = (body["matches"], pairs)
     return out
 
@@ -59,8 +62,7 @@ def _texts(matches, pairs):
 def test_no_english_in_bokmal_responses(lists):
     words = _english_words()
     assert _english("years of experience in occupations close to the opening's", words)  # the check can fail
-    found = [x for (pid, lang), (matches, pairs) in lists.items() if lang == "nb"
-             for x in _texts(matches, pairs) if _english(x, words)]
+    found = [x for (pid, lang), (matches, pairs) in lists.items() if lang == "nb" for x in _texts(matches, pairs) if _english(x, words)]
     assert not found, found[:5]
     # a skill without a Norwegian ESCO label is said to be one, in Norwegian, and quoted by name
     inferred = [x for (_, lang), (m, p) in lists.items() if lang == "nb" for x in _texts(m, p) if "Har trolig" in x]
@@ -74,22 +76,32 @@ RAW = re.compile(r"esco:[0-9a-f]{4,}|\d\.\d{5,}|(?<![\d.])7\d{5}(?![\d.])")
 
 def test_no_raw_ids_or_internal_codes_in_lists_and_explanations(lists):
     for (pid, _lang), (matches, pairs) in lists.items():
-        shown = json.dumps([m["reasons"] for m in matches] + [p["features"] for p in pairs]
-                           + [p["intercept"] for p in pairs])
+        shown = json.dumps([m["reasons"] for m in matches] + [p["features"] for p in pairs] + [p["intercept"] for p in pairs])
         assert not RAW.search(shown), (pid, RAW.search(shown))
         assert "_mask" not in shown
         for pair in pairs:
             for f in pair["features"]:
                 for key, value in f["values"].items():
                     if key.endswith("_code") or key in ("inferred_from", "sources"):
-                        assert value is None or all(re.fullmatch(r"\d{4}", v) for v in (
-                            value if isinstance(value, list) else [value])), (f["feature"], key, value)
+                        assert value is None or all(re.fullmatch(r"\d{4}", v) for v in (value if isinstance(value, list) else [value])), (
+                            f["feature"],
+                            key,
+                            value,
+                        )
             deadline = next(f for f in pair["features"] if f["feature"] == "deadline")["values"]
             assert deadline["deadline"] is None or re.fullmatch(r"\d{4}-\d\d-\d\d", deadline["deadline"])
 
 
-POSITIVE = ("occupation.same", "experience.in_field", "likely_skills.inferred", "adaptation.all_covered",
-            "norwegian.meets", "education.meets", "hours.within", "industry.preferred")
+POSITIVE = (
+    "occupation.same",
+    "experience.in_field",
+    "likely_skills.inferred",
+    "adaptation.all_covered",
+    "norwegian.meets",
+    "education.meets",
+    "hours.within",
+    "industry.preferred",
+)
 
 
 def _template(text: str) -> re.Pattern[str]:
@@ -99,13 +111,12 @@ def _template(text: str) -> re.Pattern[str]:
 def test_signs_follow_the_neutral_level_and_positive_statements_never_subtract(lists):
     positive = [_template(cat[k]) for cat in (nb.MESSAGES, en.MESSAGES) for k in POSITIVE]
     seen = set()
-    for (matches, pairs) in lists.values():
+    for matches, pairs in lists.values():
         for r in (r for m in matches for r in m["reasons"]):
             assert r["effect"] == ("+" if r["contribution"] > 0 else "-" if r["contribution"] < 0 else "0")
             assert r["effect"] != "-" or not any(rx.fullmatch(r["text"]) for rx in positive), r["text"]
         for pair in pairs:
-            assert pair["intercept"] + sum(f["contribution"] for f in pair["features"]) == pytest.approx(
-                pair["raw_score"], abs=1e-3)
+            assert pair["intercept"] + sum(f["contribution"] for f in pair["features"]) == pytest.approx(pair["raw_score"], abs=1e-3)
             for f in pair["features"]:
                 crit = BY_NAME[f["feature"]]
                 ref = crit.levels.neutral if f["level"] < crit.n_levels else f["level"]  # not assessed: neutral
@@ -122,10 +133,12 @@ JUDGING = re.compile(r"\b(ligger nær|nært ønsket|langt fra|beslektet med|is c
 
 
 def test_occupation_proximity_states_evidence_without_judging(lists):
-    evidence = re.compile(r"deler \d+ av \d+ kjerneferdigheter|erstatningsyrke|i STYRK-08|"
-                          r"shares \d+ of \d+ core skills|substitute occupation|STYRK-08 .*group")
+    evidence = re.compile(
+        r"deler \d+ av \d+ kjerneferdigheter|erstatningsyrke|i STYRK-08|"
+        r"shares \d+ of \d+ core skills|substitute occupation|STYRK-08 .*group"
+    )
     levels = set()
-    for (_matches, pairs) in lists.values():
+    for _matches, pairs in lists.values():
         for pair in pairs:
             occ = next(f for f in pair["features"] if f["feature"] == "occupation")
             assert not JUDGING.search(occ["text"]) and not JUDGING.search(occ["level_label"]), occ["text"]
@@ -140,8 +153,7 @@ def test_weak_matches_are_marked_and_only_those(lists):
     for (pid, _lang), (matches, pairs) in lists.items():
         for m, pair in zip(matches, pairs):
             occ = next(f for f in pair["features"] if f["feature"] == "occupation")
-            expected = occ["level"] < BY_NAME["occupation"].levels.neutral or sum(
-                f["contribution"] for f in pair["features"]) < -1e-3
+            expected = occ["level"] < BY_NAME["occupation"].levels.neutral or sum(f["contribution"] for f in pair["features"]) < -1e-3
             if abs(sum(f["contribution"] for f in pair["features"])) > 1e-3 or occ["level"] == 0:
                 assert m["weak"] == pair["weak"] == expected, (pid, m["opening_id"])
             weak += m["weak"]
@@ -166,8 +178,9 @@ def test_distance_says_straight_line_and_same_postal_code(client, auth, world, l
     # employer-facing: still a band, straight line, never a postal code
     openings = [o for o in opening_rows(world) if o["status"] == "open"][:15]
     for o in openings:
-        body = client.get(f"/v1/openings/{o['opening_id']}/candidates", params={"limit": 10},
-                          headers=auth("liaison", o["office_id"])).json()
+        body = client.get(
+            f"/v1/openings/{o['opening_id']}/candidates", params={"limit": 10}, headers=auth("liaison", o["office_id"])
+        ).json()
         for c in body["candidates"]:
             for r in c["reasons"]:
                 if r["feature"] == "distance":
@@ -182,8 +195,11 @@ def test_a_covered_need_is_the_first_headline_for_the_adviser(lists, world):
         for m, pair in zip(matches, pairs):
             ad = next(f for f in pair["features"] if f["feature"] == "adaptation")
             covered = bool(needs[pid]) and ad["level"] == BY_NAME["adaptation"].n_levels - 1
-            assert (m["reasons"][0]["feature"] == "adaptation") == covered or (
-                not covered and ad["effect"] == "-"), (pid, m["opening_id"], m["reasons"])
+            assert (m["reasons"][0]["feature"] == "adaptation") == covered or (not covered and ad["effect"] == "-"), (
+                pid,
+                m["opening_id"],
+                m["reasons"],
+            )
             checked += covered
     assert checked
 
@@ -196,7 +212,7 @@ def test_headline_reasons_tell_entries_apart(lists):
         if lang != "nb":
             continue
         for i in range(1, len(pairs)):
-            contrib = [{f["feature"]: f["contribution"] for f in p["features"]} for p in pairs[:i + 1]]
+            contrib = [{f["feature"]: f["contribution"] for f in p["features"]} for p in pairs[: i + 1]]
             heads = {r["feature"] for r in matches[i]["reasons"]}
             differs = {n for n, c in contrib[i].items() if c and abs(c - median(x[n] for x in contrib[:i])) > 1e-3}
             shown = {n for n in differs if n in {r["feature"] for r in matches[i]["reasons"]}}
@@ -204,6 +220,5 @@ def test_headline_reasons_tell_entries_apart(lists):
                 told += bool(shown)
                 continue
             # every differing criterion is hidden (uninformative) or has no sign to show
-            assert all(contrib[i][n] == 0 or n in ("likely_skills", "industry", "adaptation") for n in differs), (
-                pid, i, differs, heads)
+            assert all(contrib[i][n] == 0 or n in ("likely_skills", "industry", "adaptation") for n in differs), (pid, i, differs, heads)
     assert told

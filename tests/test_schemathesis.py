@@ -5,6 +5,7 @@ one office, against the real app on a copy of the fixtures database with two pub
 Checks: no 5xx, every status documented for its operation, the documented content type, the
 response body valid against the documented schema, documented headers present.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -25,8 +26,7 @@ from api.auth import create_token
 from tests.conftest import _copy_db, settings_for
 
 MAX_EXAMPLES = 25  # per operation and generation mode (valid, invalid), per role
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
-          response_headers_conformance]
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance, response_headers_conformance]
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +50,15 @@ def _token(settings, role: str) -> str:
 
 def _run(operation, mode: GenerationMode, headers: dict[str, str]) -> None:
     @given(case=operation.as_strategy(generation_mode=mode))
-    @settings(max_examples=MAX_EXAMPLES, derandomize=True, deadline=None, database=None, print_blob=False,
-              suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate])
+    @settings(
+        max_examples=MAX_EXAMPLES,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        print_blob=False,
+        suppress_health_check=list(HealthCheck),
+        phases=[Phase.explicit, Phase.generate],
+    )
     def run(case) -> None:
         case.call_and_validate(headers=headers, checks=CHECKS)
 

@@ -1,5 +1,6 @@
 """matching.serving without HTTP: a stored list is checked and explained on a small World of
 its own rows, exactly as on the whole snapshot, and serving one never builds the snapshot."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -30,8 +31,11 @@ def _on_the_snapshot(settings, rows, other, participant_id=None, opening_id=None
     keep = np.flatnonzero(ok)
     with db_engine(settings).connect() as conn:
         model = serving.run_model(conn, settings, lists.serving(conn).run_id)
-    explained = engine.explanations([p[k] for k in keep], [o[k] for k in keep],
-                                    np.stack([rows[k]["levels"] for k in keep]), model) if len(keep) else []
+    explained = (
+        engine.explanations([p[k] for k in keep], [o[k] for k in keep], np.stack([rows[k]["levels"] for k in keep]), model)
+        if len(keep)
+        else []
+    )
     return [(rows[k][other], e) for k, e in zip(keep, explained)]
 
 
@@ -72,8 +76,7 @@ def test_a_constraint_failed_since_the_run_drops_the_pair_on_the_small_world(pub
     with engine.begin() as conn:
         conn.execute(update(t.openings).where(t.openings.c.opening_id == filled).values(status="filled"))
     with engine.connect() as conn:
-        rows = serving.stored_rows(conn, settings, run_id, lists.participant_list(conn, run_id, pid), "opening_id",
-                                   participant_id=pid)
+        rows = serving.stored_rows(conn, settings, run_id, lists.participant_list(conn, run_id, pid), "opening_id", participant_id=pid)
     assert rows is not None
     assert [r["opening_id"] for r in rows] == [o for _, o, _ in items if o != filled]
 
@@ -90,8 +93,9 @@ def test_serving_stored_lists_never_builds_the_snapshot(published, auth, tmp_pat
         run_id = lists.serving(conn).run_id
         pid = sorted(lists.run_lists(conn, run_id))[0]
         oid = sorted(lists.run_lists(conn, run_id, "opening"))[0]
-        office = conn.execute(t.participants.select().with_only_columns(t.participants.c.office_id)
-                              .where(t.participants.c.participant_id == pid)).scalar_one()
+        office = conn.execute(
+            t.participants.select().with_only_columns(t.participants.c.office_id).where(t.participants.c.participant_id == pid)
+        ).scalar_one()
 
     def built() -> bool:
         slot = runtime._slots.get(settings.database_url)
@@ -111,6 +115,7 @@ def test_serving_stored_lists_never_builds_the_snapshot(published, auth, tmp_pat
 
 # ----------------------------------------------------------------------------- quoted values (issue 10)
 
+
 def _stored(settings, pid):
     with db_engine(settings).connect() as conn:
         run_id = lists.serving(conn).run_id
@@ -122,8 +127,7 @@ def _quoted_read(settings, pid):
     run_id, stored = _stored(settings, pid)
     with db_engine(settings).connect() as conn:
         holds = serving._quoted_hold(conn, settings, run_id, pid, stored.rows, stored.quoted)
-        got = serving.stored_rows(conn, settings, run_id, stored.rows, "opening_id", participant_id=pid,
-                                  quoted=stored.quoted)
+        got = serving.stored_rows(conn, settings, run_id, stored.rows, "opening_id", participant_id=pid, quoted=stored.quoted)
     return holds, [(r["opening_id"], r["explanation"]) for r in got]
 
 
@@ -183,8 +187,7 @@ def test_a_row_written_since_the_run_retires_the_quoted_values_of_its_lists_only
         elif change == "participant":
             conn.execute(update(t.participants).where(t.participants.c.participant_id == pid).values(max_commute_km=0.5))
         else:
-            conn.execute(update(t.participants).where(t.participants.c.participant_id == unrelated)
-                         .values(max_commute_km=0.5))
+            conn.execute(update(t.participants).where(t.participants.c.participant_id == unrelated).values(max_commute_km=0.5))
     holds, got = _quoted_read(settings, pid)
     assert holds == (change == "other")
     assert got == _on_the_snapshot(settings, stored.rows, "opening_id", participant_id=pid)
@@ -227,11 +230,11 @@ def test_a_run_stores_a_list_for_everyone_it_ranked_and_an_empty_one_is_served_a
     settings = settings_for(path, published.settings.model_dir)
     engine = db_engine(settings)
     with engine.connect() as conn:
-        pid, office = conn.execute(t.participants.select().with_only_columns(
-            t.participants.c.participant_id, t.participants.c.office_id)).first()
+        pid, office = conn.execute(
+            t.participants.select().with_only_columns(t.participants.c.participant_id, t.participants.c.office_id)
+        ).first()
     with engine.begin() as conn:  # nobody can reach them: no candidate, an empty list
-        conn.execute(update(t.participants).where(t.participants.c.participant_id == pid).values(max_commute_km=0.0,
-                                                                                                 lat=80.0, lon=0.0))
+        conn.execute(update(t.participants).where(t.participants.c.participant_id == pid).values(max_commute_km=0.0, lat=80.0, lon=0.0))
     from matching.batch import refresh
 
     run_id = refresh(settings, db=engine).run_id

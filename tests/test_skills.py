@@ -1,4 +1,5 @@
 """Skills: free text → ESCO ids (English, bokmål, typos), fuzzy fallback, inferred skills."""
+
 from __future__ import annotations
 
 import copy
@@ -28,13 +29,27 @@ def step_model() -> ScoringModel:
 def participant_record(pid: str, desired=("4321",), skills=(), experience=()) -> dict:
     place = places.lookup("7030")
     return {
-        "participant_id": pid, "office_id": "nav-heimdal", "registered_at": dt.date(2025, 1, 1),
-        "postal_code": "7030", "lat": place.lat, "lon": place.lon, "max_commute_km": 30.0,
-        "desired_titles": ["x"], "desired_styrk08": list(desired), "skills": list(skills),
+        "participant_id": pid,
+        "office_id": "nav-heimdal",
+        "registered_at": dt.date(2025, 1, 1),
+        "postal_code": "7030",
+        "lat": place.lat,
+        "lon": place.lon,
+        "max_commute_km": 30.0,
+        "desired_titles": ["x"],
+        "desired_styrk08": list(desired),
+        "skills": list(skills),
         "experience": [{"styrk08": c, "years": y} for c, y in experience],
-        "education_level": "upper_secondary", "norwegian_level": "native", "driving_licences": [],
-        "max_hours_per_week": 37.5, "wants_part_time": False, "available_from": None, "goal": "either",
-        "adaptation_needs": [], "shares_needs_with_employers": False, "preferred_industries": [],
+        "education_level": "upper_secondary",
+        "norwegian_level": "native",
+        "driving_licences": [],
+        "max_hours_per_week": 37.5,
+        "wants_part_time": False,
+        "available_from": None,
+        "goal": "either",
+        "adaptation_needs": [],
+        "shares_needs_with_employers": False,
+        "preferred_industries": [],
         "trusted_person": None,
     }
 
@@ -42,13 +57,33 @@ def participant_record(pid: str, desired=("4321",), skills=(), experience=()) ->
 def opening_record(oid: str, code: str = "4321", title: str = "Lagermedarbeider", required=(), optional=()) -> dict:
     place = places.lookup("7030")
     return {
-        "opening_id": oid, "orgnr": "974760673", "kind": "job", "title": title, "styrk08": code,
-        "styrk08_source": "given", "required_skills": list(required), "optional_skills": list(optional),
-        "required_licences": [], "min_norwegian": "none", "min_education": "none", "hours_per_week": 37.5,
-        "positions": 1, "postal_code": "7030", "lat": place.lat, "lon": place.lon, "start_date": None,
-        "deadline": None, "status": "open", "adaptations_offered": [], "office_id": "nav-heimdal",
-        "published_at": dt.date(2026, 10, 1), "employer_name": "Test AS", "nace_section": "H",
-        "employer_adaptations": [], "inclusive_workplace_agreement": False, "past_trial_placements": 0,
+        "opening_id": oid,
+        "orgnr": "974760673",
+        "kind": "job",
+        "title": title,
+        "styrk08": code,
+        "styrk08_source": "given",
+        "required_skills": list(required),
+        "optional_skills": list(optional),
+        "required_licences": [],
+        "min_norwegian": "none",
+        "min_education": "none",
+        "hours_per_week": 37.5,
+        "positions": 1,
+        "postal_code": "7030",
+        "lat": place.lat,
+        "lon": place.lon,
+        "start_date": None,
+        "deadline": None,
+        "status": "open",
+        "adaptations_offered": [],
+        "office_id": "nav-heimdal",
+        "published_at": dt.date(2026, 10, 1),
+        "employer_name": "Test AS",
+        "nace_section": "H",
+        "employer_adaptations": [],
+        "inclusive_workplace_agreement": False,
+        "past_trial_placements": 0,
         "past_hires_after_trial": 0,
     }
 
@@ -56,17 +91,20 @@ def opening_record(oid: str, code: str = "4321", title: str = "Lagermedarbeider"
 # ------------------------------------------------------------------------------ normalisation
 
 
-@pytest.mark.parametrize("text, label", [
-    ("operate forklift", "operate forklift"),  # English preferred label
-    ("  Operate   FORKLIFT ", "operate forklift"),  # case and spacing
-    ("kjøre truck", "operate forklift"),  # bokmål alias
-    ("Kundeservice", "customer service"),
-    ("lagerstyring", "manage inventory"),
-    ("lagerstyrng", "manage inventory"),  # typo in a bokmål alias
-    ("stock shelfs", "stock shelves"),  # typo in an English label
-    ("products sell", "sell products"),  # word order
-    ("norsk", "Norwegian"),
-])
+@pytest.mark.parametrize(
+    "text, label",
+    [
+        ("operate forklift", "operate forklift"),  # English preferred label
+        ("  Operate   FORKLIFT ", "operate forklift"),  # case and spacing
+        ("kjøre truck", "operate forklift"),  # bokmål alias
+        ("Kundeservice", "customer service"),
+        ("lagerstyring", "manage inventory"),
+        ("lagerstyrng", "manage inventory"),  # typo in a bokmål alias
+        ("stock shelfs", "stock shelves"),  # typo in an English label
+        ("products sell", "sell products"),  # word order
+        ("norsk", "Norwegian"),
+    ],
+)
 def test_free_text_skills_find_their_esco_id(text, label):
     found = sk.canonical_skill(text)
     assert found is not None and sk.label(found) == label
@@ -110,8 +148,9 @@ def _explain(p_records, o_records, lang="en", p=0, o=0):
 
 
 def test_free_text_without_an_id_meets_the_same_words_in_an_opening():
-    rows, _ = _explain([participant_record("P-1", skills=["sveise MIG av rør"])],
-                       [opening_record("O-1", required=["MIG sveise av rør", FORKLIFT])])
+    rows, _ = _explain(
+        [participant_record("P-1", skills=["sveise MIG av rør"])], [opening_record("O-1", required=["MIG sveise av rør", FORKLIFT])]
+    )
     assert rows["skills"]["values"]["covered"] == 1 and rows["skills"]["values"]["required"] == 2
 
 
@@ -154,8 +193,7 @@ def _typical_opening(code: str, n: int = 4) -> dict:
 
 @pytest.mark.parametrize("lang", ["nb", "en"])
 def test_a_profile_listing_no_skills_gets_its_occupations_typical_skills_marked_inferred(lang):
-    rows, expl = _explain([participant_record("P-1", desired=["4321"], experience=[("4321", 3.0)])],
-                          [_typical_opening("4321")], lang)
+    rows, expl = _explain([participant_record("P-1", desired=["4321"], experience=[("4321", 3.0)])], [_typical_opening("4321")], lang)
     likely = rows["likely_skills"]
     assert likely["level"] == 4 and rows["skills"]["level"] == 0
     first = sk.label(sk.inferred_skills("4321")[0], lang)
@@ -171,8 +209,7 @@ def test_a_profile_listing_no_skills_gets_its_occupations_typical_skills_marked_
 
 
 def test_experience_outranks_a_desired_occupation_as_the_source_of_inferred_skills():
-    rows, _ = _explain([participant_record("P-1", desired=["5223"], experience=[("9112", 1.0), ("4321", 4.0)])],
-                       [_typical_opening("4321")])
+    rows, _ = _explain([participant_record("P-1", desired=["5223"], experience=[("9112", 1.0), ("4321", 4.0)])], [_typical_opening("4321")])
     assert rows["likely_skills"]["values"]["inferred_from"] == "4321"  # a STYRK-08 code, as a string
     world = build_world([participant_record("P-1", desired=["5223", "4321"])], [_typical_opening("4321")])
     assert world.participants.inferred_from.tolist() == [5223]
@@ -181,8 +218,9 @@ def test_experience_outranks_a_desired_occupation_as_the_source_of_inferred_skil
 def test_a_longer_job_elsewhere_never_takes_inferred_skills_away():
     """Review finding: the skills were inferred from the longest job only, so adding a longer
     job in another occupation swapped them and could lower the score."""
-    opening = opening_record("O-1", "4321", "Lagermedarbeider",
-                             required=list(sk.inferred_skills("4321")[:2]) + list(sk.inferred_skills("8344")[:2]))
+    opening = opening_record(
+        "O-1", "4321", "Lagermedarbeider", required=list(sk.inferred_skills("4321")[:2]) + list(sk.inferred_skills("8344")[:2])
+    )
     before = participant_record("P-1", experience=[("4321", 2.0)])
     after = participant_record("P-2", experience=[("4321", 2.0), ("9112", 8.0)])
     both = participant_record("P-3", experience=[("4321", 2.0), ("8344", 8.0)])
@@ -195,10 +233,10 @@ def test_a_longer_job_elsewhere_never_takes_inferred_skills_away():
 
 @pytest.mark.parametrize("lang", ["nb", "en"])
 def test_inferred_skills_name_every_occupation_they_are_typical_for(lang):
-    opening = opening_record("O-1", "4321", "Lagermedarbeider",
-                             required=list(sk.inferred_skills("4321")[:2]) + list(sk.inferred_skills("8344")[:2]))
-    rows, _ = _explain([participant_record("P-1", experience=[("4321", 2.0), ("8344", 8.0), ("9112", 1.0)])],
-                       [opening], lang)
+    opening = opening_record(
+        "O-1", "4321", "Lagermedarbeider", required=list(sk.inferred_skills("4321")[:2]) + list(sk.inferred_skills("8344")[:2])
+    )
+    rows, _ = _explain([participant_record("P-1", experience=[("4321", 2.0), ("8344", 8.0), ("9112", 1.0)])], [opening], lang)
     text = rows["likely_skills"]["text"]
     name = occupations.name_en if lang == "en" else occupations.name
     a, b = name("8344").lower(), name("4321").lower()
@@ -208,8 +246,7 @@ def test_inferred_skills_name_every_occupation_they_are_typical_for(lang):
 
 def test_a_job_listed_twice_is_one_occupation_with_the_years_summed():
     opening = opening_record("O-1", "4321", "Lagermedarbeider", required=list(sk.inferred_skills("4321")[:2]))
-    world = build_world([participant_record("P-1", experience=[("4321", 2.0), ("9112", 1.0), ("4321", 3.0)])],
-                        [opening])
+    world = build_world([participant_record("P-1", experience=[("4321", 2.0), ("9112", 1.0), ("4321", 3.0)])], [opening])
     codes, years = world.participants.experience
     assert codes[0, :2].tolist() == [4321, 9112] and years[0, :2].tolist() == [5.0, 1.0] and (codes[0, 2:] == -1).all()
     rows, _ = _explain([participant_record("P-1", experience=[("4321", 2.0), ("4321", 3.0)])], [opening])
@@ -218,14 +255,19 @@ def test_a_job_listed_twice_is_one_occupation_with_the_years_summed():
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["4321", "8344", "9112", "5223", "7212"]), st.sampled_from([0.5, 3.0, 9.0])),
-                min_size=1, max_size=3),
-       st.sampled_from(["4321", "8344", "9112", "5223", "7212"]), st.sampled_from([0.5, 3.0, 9.0]))
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["4321", "8344", "9112", "5223", "7212"]), st.sampled_from([0.5, 3.0, 9.0])), min_size=1, max_size=3
+    ),
+    st.sampled_from(["4321", "8344", "9112", "5223", "7212"]),
+    st.sampled_from([0.5, 3.0, 9.0]),
+)
 def test_adding_experience_never_lowers_likely_skills(experience, code, years):
     required = [s for c in ("4321", "8344", "5223") for s in sk.inferred_skills(c)[:2]]
-    world = build_world([participant_record("P-1", experience=experience),
-                         participant_record("P-2", experience=experience + [(code, years)])],
-                        [opening_record("O-1", "4321", "x", required=required)])
+    world = build_world(
+        [participant_record("P-1", experience=experience), participant_record("P-2", experience=experience + [(code, years)])],
+        [opening_record("O-1", "4321", "x", required=required)],
+    )
     engine = MatchEngine(world, step_model(), AS_OF)
     level = [engine.explain_pair(p, 0)["explanation"].features["likely_skills"].level for p in range(2)]
     assert level[1] >= level[0]
@@ -234,8 +276,9 @@ def test_adding_experience_never_lowers_likely_skills(experience, code, years):
 @pytest.mark.parametrize("lang", ["nb", "en"])
 def test_nothing_is_quoted_as_inferred_when_listed_skills_cover_the_requirements(lang):
     required = list(sk.inferred_skills("4321")[:4])
-    rows, expl = _explain([participant_record("P-1", skills=required + [FORKLIFT], experience=[("4321", 3.0)])],
-                          [_typical_opening("4321")], lang)
+    rows, expl = _explain(
+        [participant_record("P-1", skills=required + [FORKLIFT], experience=[("4321", 3.0)])], [_typical_opening("4321")], lang
+    )
     likely = rows["likely_skills"]
     assert likely["values"]["inferred_from"] is None  # nothing inferred counts
     assert likely["level"] == rows["skills"]["level"] == 4
@@ -247,8 +290,7 @@ def test_nothing_is_quoted_as_inferred_when_listed_skills_cover_the_requirements
 def test_typical_skills_fill_the_gaps_of_a_profile_that_lists_some(lang):
     """Listing an unrelated skill must not throw away what the occupation says (review finding:
     a first listed skill used to replace the inferred ones and lower the score)."""
-    rows, _ = _explain([participant_record("P-1", skills=[FORKLIFT], experience=[("4321", 3.0)])],
-                       [_typical_opening("4321")], lang)
+    rows, _ = _explain([participant_record("P-1", skills=[FORKLIFT], experience=[("4321", 3.0)])], [_typical_opening("4321")], lang)
     likely = rows["likely_skills"]
     assert likely["level"] == 4 and likely["values"]["inferred_from"] == "4321"
     assert ("Likely has:" if lang == "en" else "Har trolig:") in likely["text"]
@@ -281,8 +323,11 @@ def test_a_posted_profile_may_name_its_skills_in_english_or_bokmal(client, auth,
     from tests.conftest import participant_rows
 
     def body_of(p: dict) -> dict:
-        return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in p.items()
-                if k not in ("participant_id", "office_id", "registered_at", "lat", "lon")}
+        return {
+            k: (v.isoformat() if isinstance(v, dt.date) else v)
+            for k, v in p.items()
+            if k not in ("participant_id", "office_id", "registered_at", "lat", "lon")
+        }
 
     def matches(p: dict, skills: list[str]) -> list[tuple[str, float]]:
         res = client.post("/v1/match", params={"limit": 20}, json=body_of(p) | {"skills": skills}, headers=auth("adviser"))
@@ -292,8 +337,7 @@ def test_a_posted_profile_may_name_its_skills_in_english_or_bokmal(client, auth,
     # A profile whose listed skills move its ranking (typical skills of its occupation count
     # anyway), so the comparisons below can fail.
     candidates = [p for p in participant_rows(world) if any(s in sk.aliases_nb() for s in p["skills"])]
-    p, by_id = next(((p, ids) for p in candidates[:25] if (ids := matches(p, p["skills"])) != matches(p, [])),
-                    (None, None))
+    p, by_id = next(((p, ids) for p in candidates[:25] if (ids := matches(p, p["skills"])) != matches(p, [])), (None, None))
     assert p is not None, "no fixture profile whose listed skills move its ranking"
     written = [sk.label(s, "nb") if s in sk.aliases_nb() else sk.label(s, "en").upper() for s in p["skills"]]
     typo = [w[:-1] + w[-1] * 2 if len(w) > 12 else w for w in written]  # one doubled letter at the end

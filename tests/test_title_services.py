@@ -1,5 +1,6 @@
 """Title normalisation as the rest of the system meets it: ranked API, CLI, typeahead endpoint,
 and the shipped classifier artifact."""
+
 from __future__ import annotations
 
 import csv
@@ -29,15 +30,18 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 # -- ranked API ------------------------------------------------------------------------------
-@pytest.mark.parametrize(("title", "code"), [
-    ("lagermedarbeider", "4321"),
-    ("truckfører", "8344"),
-    ("butikkmedarbeider (dagligvare)", "5223"),
-    ("Warehouse Assistant", "9333"),  # ESCO files "warehouse worker" under ISCO 9333
-    ("LAGERMEDARBEIDER", "4321"),
-    ("lagermedarbieder", "4321"),
-    ("Truckfører (lager)", "8344"),
-])
+@pytest.mark.parametrize(
+    ("title", "code"),
+    [
+        ("lagermedarbeider", "4321"),
+        ("truckfører", "8344"),
+        ("butikkmedarbeider (dagligvare)", "5223"),
+        ("Warehouse Assistant", "9333"),  # ESCO files "warehouse worker" under ISCO 9333
+        ("LAGERMEDARBEIDER", "4321"),
+        ("lagermedarbieder", "4321"),
+        ("Truckfører (lager)", "8344"),
+    ],
+)
 def test_top_ranks_the_known_code_first(title, code):
     ranked = top_titles([title], 5)[0]
     assert len(ranked) == 5
@@ -46,8 +50,16 @@ def test_top_ranks_the_known_code_first(title, code):
 
 
 def test_top_agrees_with_normalise_and_is_well_formed():
-    titles = ["Lagermedarbeider", "sykepleier", "kjhgfdsa", "", "lagerkontrollør", "IT-konsulent",
-              "Senior Software Engineer (Java)", "Driftsleder (skiheis)"]
+    titles = [
+        "Lagermedarbeider",
+        "sykepleier",
+        "kjhgfdsa",
+        "",
+        "lagerkontrollør",
+        "IT-konsulent",
+        "Senior Software Engineer (Java)",
+        "Driftsleder (skiheis)",
+    ]
     ranked = top_titles(titles, 4)
     best = normalise_titles(titles)
     assert len(ranked) == len(titles)
@@ -88,10 +100,16 @@ def test_top_rejects_k_below_one():
 
 
 # -- typeahead ---------------------------------------------------------------------------------
-@pytest.mark.parametrize(("query", "code"), [
-    ("truckf", "8344"), ("lagermed", "4321"), ("sykepl", "2223"), ("butikkmedarb", "5223"),
-    ("warehouse", "9333"),
-])
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("truckf", "8344"),
+        ("lagermed", "4321"),
+        ("sykepl", "2223"),
+        ("butikkmedarb", "5223"),
+        ("warehouse", "9333"),
+    ],
+)
 def test_prefix_typing_suggests_the_occupation(query, code):
     codes = [c for c, _ in suggest_titles(query, 10)]
     assert code in codes[:5], codes
@@ -129,9 +147,12 @@ def test_shipped_title_model_matches_the_reference_labels():
 def test_a_small_table_trains_its_own_classifier():
     import pandas as pd
 
-    labels = pd.DataFrame({"label": ["kokk", "kjøkkensjef", "sykepleier", "helsesykepleier",
-                                     "lagerarbeider", "lagermedarbeider"],
-                           "code": ["5120", "5120", "2223", "2223", "4321", "4321"]})
+    labels = pd.DataFrame(
+        {
+            "label": ["kokk", "kjøkkensjef", "sykepleier", "helsesykepleier", "lagerarbeider", "lagermedarbeider"],
+            "code": ["5120", "5120", "2223", "2223", "4321", "4321"],
+        }
+    )
     norm = TitleNormaliser.from_frame(labels)
     assert norm.top("intensivsykepleier", 3)[0][0] == "2223"
     assert norm.top("lagerkontrollør", 3)[0][0] == "4321"
@@ -151,14 +172,14 @@ def test_loading_a_model_for_other_labels_is_refused(tmp_path):
 
 # -- CLI -------------------------------------------------------------------------------------------
 def _cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "matching.cli", "titles", *args], cwd=ROOT,
-                          input=stdin, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "matching.cli", "titles", *args], cwd=ROOT, input=stdin, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_cli_titles_csv_contract(tmp_path):
     src = tmp_path / "titles.txt"
-    src.write_text("lagermedarbeider\n\ntruckfører\nkjhgfdsa\nWarehouse Assistant, night shift\n",
-                   encoding="utf-8")
+    src.write_text("lagermedarbeider\n\ntruckfører\nkjhgfdsa\nWarehouse Assistant, night shift\n", encoding="utf-8")
     res = _cli("--top", "3", str(src))
     assert res.returncode == 0, res.stderr
     rows = list(csv.DictReader(io.StringIO(res.stdout)))
@@ -204,8 +225,7 @@ def test_cli_titles_one_title_per_line_even_with_unicode_line_separators():
 # -- HTTP ------------------------------------------------------------------------------------------
 def test_occupations_endpoint(client, auth):
     for role in ("adviser", "liaison", "batch", "admin"):
-        res = client.get("/v1/taxonomy/occupations", params={"q": "truckf", "limit": 5},
-                         headers=auth(role))
+        res = client.get("/v1/taxonomy/occupations", params={"q": "truckf", "limit": 5}, headers=auth(role))
         assert res.status_code == 200, res.text
         body = res.json()
         assert 1 <= len(body["items"]) <= 5
@@ -217,8 +237,15 @@ def test_occupations_endpoint(client, auth):
 def test_occupations_endpoint_needs_a_token_and_valid_input(client, auth):
     assert client.get("/v1/taxonomy/occupations", params={"q": "kokk"}).status_code == 401
     headers = auth("adviser")
-    for params in ({}, {"q": ""}, {"q": "   "}, {"q": "x" * 201}, {"q": "kokk", "limit": 0},
-                   {"q": "kokk", "limit": 51}, {"q": "kokk", "limit": "ten"}):
+    for params in (
+        {},
+        {"q": ""},
+        {"q": "   "},
+        {"q": "x" * 201},
+        {"q": "kokk", "limit": 0},
+        {"q": "kokk", "limit": 51},
+        {"q": "kokk", "limit": "ten"},
+    ):
         res = client.get("/v1/taxonomy/occupations", params=params, headers=headers)
         assert res.status_code == 422, (params, res.text)
         field = "limit" if "limit" in params else "q"
@@ -227,9 +254,15 @@ def test_occupations_endpoint_needs_a_token_and_valid_input(client, auth):
 
 # ---------------------------------------------------------------------------- prefix index
 _WORDS = st.text(alphabet="abcæøå", min_size=1, max_size=4)
-_LABELS = st.lists(st.tuples(st.lists(_WORDS, min_size=1, max_size=3).map(" ".join),
-                             st.sampled_from(["1111", "2222", "3333"]),
-                             st.floats(0.1, 5, allow_nan=False)), min_size=1, max_size=25)
+_LABELS = st.lists(
+    st.tuples(
+        st.lists(_WORDS, min_size=1, max_size=3).map(" ".join),
+        st.sampled_from(["1111", "2222", "3333"]),
+        st.floats(0.1, 5, allow_nan=False),
+    ),
+    min_size=1,
+    max_size=25,
+)
 
 
 @settings(max_examples=150, deadline=None)

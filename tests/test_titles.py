@@ -1,4 +1,5 @@
 """Title normalisation through the public API: right codes, robustness, honest held-out accuracy."""
+
 from __future__ import annotations
 
 import random
@@ -24,19 +25,22 @@ def nav_titles() -> pd.DataFrame:
     return pd.read_csv(reference_path("nav_job_titles.csv"), dtype=str, keep_default_na=False)
 
 
-@pytest.mark.parametrize(("title", "code"), [
-    ("butikkmedarbeider", "5223"),
-    ("sykepleier", "2223"),
-    ("lagermedarbeider", "4321"),
-    ("kokk", "5120"),
-    ("tømrer", "7115"),
-    ("elektriker", "7411"),
-    ("barnehageassistent", "5311"),
-    ("helsefagarbeider", "5321"),
-    ("truckfører", "8344"),
-    ("software developer", "2512"),
-    ("truck driver", "8332"),
-])
+@pytest.mark.parametrize(
+    ("title", "code"),
+    [
+        ("butikkmedarbeider", "5223"),
+        ("sykepleier", "2223"),
+        ("lagermedarbeider", "4321"),
+        ("kokk", "5120"),
+        ("tømrer", "7115"),
+        ("elektriker", "7411"),
+        ("barnehageassistent", "5311"),
+        ("helsefagarbeider", "5321"),
+        ("truckfører", "8344"),
+        ("software developer", "2512"),
+        ("truck driver", "8332"),
+    ],
+)
 def test_common_titles_map_to_their_unit_group(title: str, code: str) -> None:
     m = normalise_title(title)
     assert m is not None and m.code == code
@@ -49,19 +53,22 @@ def test_lagermedarbeider_code_is_what_nav_data_says(nav_titles: pd.DataFrame) -
     assert codes == {"4321"}
 
 
-@pytest.mark.parametrize(("title", "code"), [
-    ("  BUTIKKMEDARBEIDER ", "5223"),          # case, whitespace
-    ("Butikkmedarbeidere", "5223"),            # plural
-    ("sykepleiere", "2223"),
-    ("sykepleieren", "2223"),                  # definite
-    ("sykepleierske", "2223"),                 # old feminine form
-    ("TØMRERE", "7115"),                       # æøå under case folding
-    ("lagerassistent", "4321"),                # synonymous head noun
-    ("kjøkkenhjelp", "9412"),
-    ("medarbeider i butikk", "5223"),          # word order / split compound
-    ("butikk medarbeider", "5223"),
-    ("Butikk-medarbeider", "5223"),
-])
+@pytest.mark.parametrize(
+    ("title", "code"),
+    [
+        ("  BUTIKKMEDARBEIDER ", "5223"),  # case, whitespace
+        ("Butikkmedarbeidere", "5223"),  # plural
+        ("sykepleiere", "2223"),
+        ("sykepleieren", "2223"),  # definite
+        ("sykepleierske", "2223"),  # old feminine form
+        ("TØMRERE", "7115"),  # æøå under case folding
+        ("lagerassistent", "4321"),  # synonymous head noun
+        ("kjøkkenhjelp", "9412"),
+        ("medarbeider i butikk", "5223"),  # word order / split compound
+        ("butikk medarbeider", "5223"),
+        ("Butikk-medarbeider", "5223"),
+    ],
+)
 def test_spelling_variants(title: str, code: str) -> None:
     m = normalise_title(title)
     assert m is not None and m.code == code and m.method == "exact"
@@ -72,12 +79,15 @@ def test_word_order_does_not_matter() -> None:
     assert a is not None and b is not None and a.code == b.code
 
 
-@pytest.mark.parametrize(("title", "code"), [
-    ("sykepleir", "2223"),
-    ("butikmedarbeider", "5223"),
-    ("lagermedarbieder", "4321"),
-    ("elektrikker", "7411"),
-])
+@pytest.mark.parametrize(
+    ("title", "code"),
+    [
+        ("sykepleir", "2223"),
+        ("butikmedarbeider", "5223"),
+        ("lagermedarbieder", "4321"),
+        ("elektrikker", "7411"),
+    ],
+)
 def test_typos(title: str, code: str) -> None:
     m = normalise_title(title)
     assert m is not None and m.code == code and m.method in {"fuzzy", "classifier"}
@@ -98,9 +108,20 @@ def test_random_strings_are_almost_always_rejected() -> None:
 
 
 def test_batch_equals_one_by_one() -> None:
-    titles = ["Lagermedarbeider", "sykepleier", "xyzzy", "", "sykepleir", "lagerkontrollør",
-              "medarbeider i butikk", "warehouse worker", "Lagermedarbeider", "fiskebåtstuert",
-              "Driftstekniker (olje)", "IT-konsulent"]
+    titles = [
+        "Lagermedarbeider",
+        "sykepleier",
+        "xyzzy",
+        "",
+        "sykepleir",
+        "lagerkontrollør",
+        "medarbeider i butikk",
+        "warehouse worker",
+        "Lagermedarbeider",
+        "fiskebåtstuert",
+        "Driftstekniker (olje)",
+        "IT-konsulent",
+    ]
     batch = normalise_titles(titles)
     assert len(batch) == len(titles)
     fresh = TitleNormaliser.default()
@@ -129,8 +150,7 @@ def test_results_are_well_formed(nav_titles: pd.DataFrame) -> None:
 
 
 def test_ambiguous_titles_go_to_the_most_observed_code(nav_titles: pd.DataFrame) -> None:
-    df = nav_titles.assign(t=nav_titles["title"].str.casefold(),
-                           years=nav_titles["years_observed"].str.count(r"\|") + 1)
+    df = nav_titles.assign(t=nav_titles["title"].str.casefold(), years=nav_titles["years_observed"].str.count(r"\|") + 1)
     amb = df[df.duplicated("t", keep=False)]
     checked = 0
     for t, rows in amb.groupby("t"):
@@ -159,8 +179,7 @@ def test_held_out_accuracy() -> None:
     is_held = nav & folded.isin(held)
     norm = TitleNormaliser.from_frame(labels[~is_held])
 
-    gold = (labels[is_held].assign(t=folded[is_held])
-            .sort_values("weight", ascending=False).drop_duplicates("t"))
+    gold = labels[is_held].assign(t=folded[is_held]).sort_values("weight", ascending=False).drop_duplicates("t")
     ranked = norm.top_many(gold["label"].tolist(), 5)
     for digits, floor in ((4, 0.50), (2, 0.60)):
         acc = np.mean([r[0][0][:digits] == c[:digits] for r, c in zip(ranked, gold["code"])])
@@ -175,8 +194,7 @@ def test_from_frame_requires_label_and_code() -> None:
 
 
 def test_from_frame_small_table_and_invalid_codes() -> None:
-    norm = TitleNormaliser.from_frame(pd.DataFrame({
-        "label": ["Kokk", "Sykepleier", "Tull"], "code": ["5120", "2223", "9999"]}))
+    norm = TitleNormaliser.from_frame(pd.DataFrame({"label": ["Kokk", "Sykepleier", "Tull"], "code": ["5120", "2223", "9999"]}))
     assert norm.normalise("kokker").code == "5120"
     assert norm.normalise("sykepleierske").code == "2223"
     assert norm.normalise("tull") is None  # its only label had an invalid code
@@ -192,10 +210,15 @@ def test_how_a_job_is_offered_does_not_change_the_occupation():
 def test_crowd_labelled_ad_titles_train_the_classifier_but_name_no_exact_code() -> None:
     """A JobBERT ad title is one ad's filing; another ad files the same title elsewhere, so an
     exact hit on it must not override the classifier, which weighs all of them."""
-    norm = TitleNormaliser.from_frame(pd.DataFrame({
-        "label": ["Kokk", "Sykepleier", "HR Admin Assistant", "Admin Assistant HR"],
-        "code": ["5120", "2223", "4416", "4416"],
-        "source": ["styrk", "styrk", "jobbert", "jobbert"]}))
+    norm = TitleNormaliser.from_frame(
+        pd.DataFrame(
+            {
+                "label": ["Kokk", "Sykepleier", "HR Admin Assistant", "Admin Assistant HR"],
+                "code": ["5120", "2223", "4416", "4416"],
+                "source": ["styrk", "styrk", "jobbert", "jobbert"],
+            }
+        )
+    )
     m = norm.normalise("hr admin assistant")
     assert m is None or m.method == "classifier"
     assert norm.normalise("Kokk").method == "exact"
@@ -213,10 +236,13 @@ def test_word_features_mark_pairs_head_and_context() -> None:
 def test_nav_filing_wins_over_other_norwegian_sources() -> None:
     """ESCO's Norwegian mapping files "barnehagelærer" under 5311; NAV files it under 2342.
     Where NAV has the title, its code wins; where NAV lacks it, the ESCO label stands."""
-    labels = pd.DataFrame({
-        "label": ["Barnehagelærer", "barnehagelærer", "barnehagelærer", "Kokk", "helsefagarbeider"],
-        "code": ["2342", "5311", "2342", "5120", "5321"],
-        "source": ["nav_title", "esco_no_preferred", "utdanning", "styrk", "esco_no_alt"]})
+    labels = pd.DataFrame(
+        {
+            "label": ["Barnehagelærer", "barnehagelærer", "barnehagelærer", "Kokk", "helsefagarbeider"],
+            "code": ["2342", "5311", "2342", "5120", "5321"],
+            "source": ["nav_title", "esco_no_preferred", "utdanning", "styrk", "esco_no_alt"],
+        }
+    )
     norm = TitleNormaliser.from_frame(labels)
     kept = set(zip(norm.labels["label"], norm.labels["code"]))
     assert ("barnehagelærer", "5311") not in kept and ("barnehagelærer", "2342") in kept
@@ -247,10 +273,15 @@ def test_compound_split_uses_ordbank_lemmas_and_linking_letters() -> None:
 def test_new_norwegian_sources_train_the_classifier_but_name_no_exact_code() -> None:
     """Norwegian ESCO / utdanning.no labels are not NAV's filing: they teach the classifier
     and typeahead, while the exact index stays NAV's, SSB's and ESCO English's."""
-    norm = TitleNormaliser.from_frame(pd.DataFrame({
-        "label": ["Kokk", "Sykepleier", "varebilsjåfør", "Bil-, drosje- og varebilførere"],
-        "code": ["5120", "2223", "8332", "8322"],
-        "source": ["styrk", "styrk", "esco_no_alt", "styrk"]}))
+    norm = TitleNormaliser.from_frame(
+        pd.DataFrame(
+            {
+                "label": ["Kokk", "Sykepleier", "varebilsjåfør", "Bil-, drosje- og varebilførere"],
+                "code": ["5120", "2223", "8332", "8322"],
+                "source": ["styrk", "styrk", "esco_no_alt", "styrk"],
+            }
+        )
+    )
     m = norm.normalise("varebilsjåfør")
     assert m is None or m.method != "exact"
     assert "varebilsjåfør" in set(norm.labels["label"])

@@ -1,6 +1,7 @@
 """The ranking shortcuts of the batch and the live path are exact: the one-subject partition,
 the bucket prefilter, chunked scoring and the view-independent criteria evaluated once for
 both sides give the very lists a full sort of fully scored pairs gives, ties included."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -14,8 +15,7 @@ from matching.pairs import Pairs
 from tests.synthetic import AS_OF, monotone_models, worlds
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-WORLDS = settings(max_examples=20, deadline=None,
-                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+WORLDS = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 
 def _naive(group, score, tie, k):

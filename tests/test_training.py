@@ -1,4 +1,5 @@
 """Training on the fixture history: a real, reproducible model with honest metrics."""
+
 from __future__ import annotations
 
 import json
@@ -66,8 +67,7 @@ def test_contributions_are_relative_to_the_neutral_level_and_sum_to_the_raw_scor
     # a model saved centred on the training mean (before the neutral reference) loads with the same raw scores
     centred = [w - w[ts.levels[:, j]].mean() for j, w in enumerate(model.level_weights)]
     shift = sum(float(w[ts.levels[:, j]].mean()) for j, w in enumerate(model.level_weights))
-    old = {**model.to_dict(), "intercept": model.intercept + shift,
-           "level_weights": {c.name: list(w) for c, w in zip(ALL, centred)}}
+    old = {**model.to_dict(), "intercept": model.intercept + shift, "level_weights": {c.name: list(w) for c, w in zip(ALL, centred)}}
     np.testing.assert_allclose(ScoringModel.from_dict(old).raw(ts.levels), model.raw(ts.levels), atol=1e-12)
 
 

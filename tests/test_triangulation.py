@@ -14,6 +14,7 @@ say about distance. Two attackers:
 
 Goal: no candidate's home narrowed to fewer than 10 postal codes by either.
 """
+
 from __future__ import annotations
 
 import re
@@ -57,8 +58,9 @@ def observations(pub_client, auth, published):
                 continue
             for fresh in (False, True):
                 for lang in ("nb", "en"):
-                    res = pub_client.get(f"/v1/openings/{o['opening_id']}/candidates",
-                                         params={"limit": 1000, "lang": lang, "fresh": fresh}, headers=headers)
+                    res = pub_client.get(
+                        f"/v1/openings/{o['opening_id']}/candidates", params={"limit": 1000, "lang": lang, "fresh": fresh}, headers=headers
+                    )
                     assert res.status_code == 200, res.text
                     for c in res.json()["candidates"]:
                         listed[c["participant_id"]].add(o["postal_code"])
@@ -95,8 +97,9 @@ def test_no_candidate_home_is_narrowed_below_ten_postal_codes(observations, publ
         with_bands += bool(bands)
         fewest["bands"] = min(fewest["bands"], int(by_band.sum()))
         fewest["informed"] = min(fewest["informed"], int(informed.sum()))
-    sys.stdout.write(f"\n{len(observations)} candidates ({with_bands} with a distance band); fewest residential "
-                     f"postal codes left: {fewest}\n")
+    sys.stdout.write(
+        f"\n{len(observations)} candidates ({with_bands} with a distance band); fewest residential postal codes left: {fewest}\n"
+    )
     assert with_bands >= 20, "too few distance reasons to attack: the test would prove nothing"
     assert fewest["bands"] >= GOAL
     assert fewest["informed"] >= GOAL

@@ -1,4 +1,5 @@
 """Workbench sign-in rules, without a browser (tests/test_workbench_browser.py drives the pages)."""
+
 from __future__ import annotations
 
 from api.auth import create_token

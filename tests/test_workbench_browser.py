@@ -5,6 +5,7 @@ One server and one browser per module. Every page visited is checked with axe-co
 under tests/vendor/axe-core): no serious or critical violation. Screenshots (1280×800) go to
 docs/screenshots/, which the README links.
 """
+
 from __future__ import annotations
 
 import json
@@ -35,8 +36,16 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 SHOTS = ROOT / "docs" / "screenshots"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 AXE_COUNTS: dict[str, int] = {}
 
 
@@ -59,12 +68,20 @@ def server(published, tmp_path_factory) -> Iterator[Server]:
     with sqlite3.connect(published.settings.sqlite_path()) as a, sqlite3.connect(db) as b:
         a.backup(b)
     port = _free_port()
-    env = {**os.environ, "MATCHING_DATABASE_URL": f"sqlite:///{db}", "MATCHING_SECRET_KEY": SECRET,
-           "MATCHING_TODAY": TODAY.isoformat(), "MATCHING_MODEL_DIR": str(ROOT / "models"), "MATCHING_TOP_K": "10",
-           "MATCHING_ENVIRONMENT": "development", "MATCHING_RATE_LIMIT_ENABLED": "false"}
+    env = {
+        **os.environ,
+        "MATCHING_DATABASE_URL": f"sqlite:///{db}",
+        "MATCHING_SECRET_KEY": SECRET,
+        "MATCHING_TODAY": TODAY.isoformat(),
+        "MATCHING_MODEL_DIR": str(ROOT / "models"),
+        "MATCHING_TOP_K": "10",
+        "MATCHING_ENVIRONMENT": "development",
+        "MATCHING_RATE_LIMIT_ENABLED": "false",
+    }
     log = (tmp_path_factory.mktemp("web-log") / "serve.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "matching.cli", "serve", "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "matching.cli", "serve", "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while True:
@@ -116,8 +133,11 @@ def check_page(page, name: str) -> None:
     """axe-core on the page as shown: no serious or critical violation; then a screenshot."""
     page.add_script_tag(path=str(AXE))
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]
-           if v["impact"] in ("serious", "critical")]
+    bad = [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
     AXE_COUNTS[name] = len(bad)
     assert bad == [], f"{name}: {bad}"
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -176,10 +196,14 @@ def test_an_adviser_works_through_a_participant_and_what_they_record_is_stored_a
     assert "Kontaktet arbeidsgiver" in timeline and sub in timeline
 
     with db_engine(server.settings).connect() as conn:
-        stored = conn.execute(select(t.outcomes).where(t.outcomes.c.participant_id == pid,
-                                                       t.outcomes.c.opening_id == opening_id,
-                                                       t.outcomes.c.event == "contacted",
-                                                       t.outcomes.c.actor == sub)).all()
+        stored = conn.execute(
+            select(t.outcomes).where(
+                t.outcomes.c.participant_id == pid,
+                t.outcomes.c.opening_id == opening_id,
+                t.outcomes.c.event == "contacted",
+                t.outcomes.c.actor == sub,
+            )
+        ).all()
     assert len(stored) == 1
     actions = {a["action"] for a in _admin_get(server, "/v1/audit", participant_id=pid, sub=sub, limit=100)["items"]}
     assert {"read_profile", "read_matches", "read_events", "explain_pair", "list_participants"} <= actions
@@ -189,8 +213,10 @@ def test_what_if_reranks_at_once_stores_nothing_and_shows_bad_input_next_to_the_
     p = _office_participant_with_trials(server)
     pid = p["participant_id"]
     with db_engine(server.settings).connect() as conn:
-        before = {tb.name: conn.execute(select(func.count()).select_from(tb)).scalar_one()
-                  for tb in (t.participants, t.outcomes, t.participant_lists)}
+        before = {
+            tb.name: conn.execute(select(func.count()).select_from(tb)).scalar_one()
+            for tb in (t.participants, t.outcomes, t.participant_lists)
+        }
     sign_in(page, "adviser", p["office_id"], p["adviser_id"])
     page.goto(f"/participants/{pid}/what-if")
     page.fill("#max_commute_km", "abc")
@@ -212,8 +238,10 @@ def test_what_if_reranks_at_once_stores_nothing_and_shows_bad_input_next_to_the_
     assert result != current
     check_page(page, "what-if")
     with db_engine(server.settings).connect() as conn:
-        after = {tb.name: conn.execute(select(func.count()).select_from(tb)).scalar_one()
-                 for tb in (t.participants, t.outcomes, t.participant_lists)}
+        after = {
+            tb.name: conn.execute(select(func.count()).select_from(tb)).scalar_one()
+            for tb in (t.participants, t.outcomes, t.participant_lists)
+        }
         row = conn.execute(select(t.participants).where(t.participants.c.participant_id == pid)).one()._mapping
     assert after == before
     assert row["max_commute_km"] == p["max_commute_km"] and row["goal"] == p["goal"]
@@ -240,8 +268,7 @@ def test_a_liaison_sees_candidates_without_anyone_elses_needs_anywhere_in_the_ht
     sign_in(page, "liaison", office, "markedskontakt-1")
     assert page.url.endswith("/openings")
     check_page(page, "openings")
-    needs = {c for p in participant_rows(server.settings) if not p["shares_needs_with_employers"]
-             for c in p["adaptation_needs"]}
+    needs = {c for p in participant_rows(server.settings) if not p["shares_needs_with_employers"] for c in p["adaptation_needs"]}
     words = set(needs) | {adaptations.label(c, lang) for c in needs for lang in ("nb", "en")}
     for lang in ("nb", "en"):
         response = page.goto(f"/openings/{oid}?lang={lang}")
@@ -266,22 +293,22 @@ def test_another_office_gets_a_refusal_page_not_data_and_it_is_audited(page, ser
     status, html = response.status, response.text()
     unknown = page.goto("/participants/P-999999")
     assert status == unknown.status == 404  # like the API: no probing of other offices' ids
-    assert p["desired_titles"][0] not in html and html.replace(p["participant_id"], "X") == unknown.text().replace(
-        "P-999999", "X")
+    assert p["desired_titles"][0] not in html and html.replace(p["participant_id"], "X") == unknown.text().replace("P-999999", "X")
     opening_id, opening_office, _ = _opening_with_only_non_consenting_needs(server)
     response = page.goto(f"/openings/{opening_id}")  # a liaison page: 403 for an adviser
     assert response.status == 403 and "ikke tilgang" in response.text()
     check_page(page, "refused")
-    sign_in(page, "liaison", next(o for o in ("nav-heimdal", "nav-melhus", "nav-skaun") if o != opening_office),
-            "markedskontakt-other")
+    sign_in(page, "liaison", next(o for o in ("nav-heimdal", "nav-melhus", "nav-skaun") if o != opening_office), "markedskontakt-other")
     response = page.goto(f"/openings/{opening_id}")
     assert response.status == 403 and "Kandidater" not in response.text()
     refused = _admin_get(server, "/v1/audit", sub="veileder-other-1", limit=100)["items"]
     assert {(a["action"], a["participant_id"]) for a in refused} >= {
         ("refused GET /participants/{participant_id}", p["participant_id"]),
-        ("refused GET /openings/{opening_id}", None)}
-    assert any(a["action"] == "refused GET /openings/{opening_id}"
-               for a in _admin_get(server, "/v1/audit", sub="markedskontakt-other")["items"])
+        ("refused GET /openings/{opening_id}", None),
+    }
+    assert any(
+        a["action"] == "refused GET /openings/{opening_id}" for a in _admin_get(server, "/v1/audit", sub="markedskontakt-other")["items"]
+    )
 
 
 def test_a_form_post_without_the_csrf_token_is_refused_and_changes_nothing(page, server):
@@ -292,8 +319,7 @@ def test_a_form_post_without_the_csrf_token_is_refused_and_changes_nothing(page,
     with db_engine(server.settings).connect() as conn:
         before = conn.execute(select(func.count()).select_from(t.outcomes)).scalar_one()
     for form in ({}, {"csrf": "forged"}):
-        res = page.request.post(f"/participants/{p['participant_id']}/events",
-                                form={"opening_id": opening_id, "event": "hired", **form})
+        res = page.request.post(f"/participants/{p['participant_id']}/events", form={"opening_id": opening_id, "event": "hired", **form})
         assert res.status == 403 and "CSRF" in res.text()
     with db_engine(server.settings).connect() as conn:
         assert conn.execute(select(func.count()).select_from(t.outcomes)).scalar_one() == before

@@ -19,6 +19,7 @@ Two kinds of evidence, per ordered pair (from = a desired occupation, to = an op
 Only pairs with some evidence (``shared_core >= 1`` or a substitution link) are written; the
 STYRK hierarchy (shared leading digits) is not stored, it is read off the codes at import.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,11 +40,33 @@ MAX_ISCO_PER_SSYK = 3
 #: ISCO-08 unit groups STYRK-08 does not have → the STYRK-08 group that holds them; the same
 #: crosswalk as esco_occupation_labels_en.csv (see matching/reference/SOURCES.md).
 ISCO_TO_STYRK = {
-    "2230": "3230", "2240": "3259", "3111": "3119", "3221": "5321", "3222": "5321", "3252": "3256",
-    "3253": "3259", "3255": "3259", "3314": "4132", "3344": "3256", "3435": "3439", "4120": "4110",
-    "4414": "4110", "4419": "4110", "5162": "5169", "5412": "3355", "6223": "6222", "7111": "7115",
-    "7521": "8172", "7523": "8172", "7533": "7531", "8321": "8322", "9121": "8157", "9332": "9331",
-    "9411": "5246", "9520": "5211", "9624": "9629",
+    "2230": "3230",
+    "2240": "3259",
+    "3111": "3119",
+    "3221": "5321",
+    "3222": "5321",
+    "3252": "3256",
+    "3253": "3259",
+    "3255": "3259",
+    "3314": "4132",
+    "3344": "3256",
+    "3435": "3439",
+    "4120": "4110",
+    "4414": "4110",
+    "4419": "4110",
+    "5162": "5169",
+    "5412": "3355",
+    "6223": "6222",
+    "7111": "7115",
+    "7521": "8172",
+    "7523": "8172",
+    "7533": "7531",
+    "8321": "8322",
+    "9121": "8157",
+    "9332": "9331",
+    "9411": "5246",
+    "9520": "5211",
+    "9624": "9629",
 }
 
 
@@ -63,13 +86,19 @@ def skill_evidence(esco: Path, units: set[str]) -> pd.DataFrame:
     rel = pd.concat([rel, *borrowed], ignore_index=True)
     rel = rel[rel["iscoGroup"].isin(units)]
     ess = rel[rel["relationType"] == "essential"]
-    counts = (ess.groupby(["iscoGroup", "skill_id"]).size().rename("n").reset_index()
-                 .sort_values(["iscoGroup", "n", "skill_id"], ascending=[True, False, True]))
+    counts = (
+        ess.groupby(["iscoGroup", "skill_id"])
+        .size()
+        .rename("n")
+        .reset_index()
+        .sort_values(["iscoGroup", "n", "skill_id"], ascending=[True, False, True])
+    )
     core = counts.groupby("iscoGroup").head(N_CORE).rename(columns={"iscoGroup": "to_code"})
     n_core = core.groupby("to_code").size().rename("n_core")
     has = rel[["iscoGroup", "skill_id"]].drop_duplicates().rename(columns={"iscoGroup": "from_code"})
-    shared = (core[["to_code", "skill_id"]].merge(has, on="skill_id")
-                  .groupby(["from_code", "to_code"]).size().rename("shared_core").reset_index())
+    shared = (
+        core[["to_code", "skill_id"]].merge(has, on="skill_id").groupby(["from_code", "to_code"]).size().rename("shared_core").reset_index()
+    )
     shared = shared[shared["from_code"] != shared["to_code"]]
     return shared.merge(n_core, left_on="to_code", right_index=True)
 
@@ -83,8 +112,7 @@ def substitution_evidence(jobtech: Path, units: set[str]) -> pd.DataFrame:
     styrk_sets = isco_sets.map(lambda isco: sorted({c for i in isco for c in _styrk_of_isco(i, units)}))
     name_codes = names.set_index("occupation_name_id")["ssyk_code_2012"].map(styrk_sets).dropna()
     rows = []
-    for a, b, pct in zip(subst["occupation_name_id"], subst["other_occupation_name_id"],
-                         subst["substitutability_percentage"].astype(int)):
+    for a, b, pct in zip(subst["occupation_name_id"], subst["other_occupation_name_id"], subst["substitutability_percentage"].astype(int)):
         for ca in name_codes.get(a, []):
             for cb in name_codes.get(b, []):
                 if ca != cb:
@@ -110,8 +138,10 @@ def main() -> None:
     table = table.sort_values(["from_code", "to_code"])
     cols = ["from_code", "to_code", "shared_core", "n_core", "substitute_pct"]
     safe_frame(table[cols]).to_csv(args.out, index=False)
-    print(f"{len(table)} code pairs with evidence: {int((table['shared_core'] > 0).sum())} share core skills, "
-          f"{int((table['substitute_pct'] > 0).sum())} substitution links")
+    print(
+        f"{len(table)} code pairs with evidence: {int((table['shared_core'] > 0).sum())} share core skills, "
+        f"{int((table['substitute_pct'] > 0).sum())} substitution links"
+    )
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ are `esco:` + the first 8 hex digits of the ESCO concept UUID (checked unique).
 skill_alt_labels_en.csv holds ESCO's English alternative labels of the skills some occupation
 links (the ones openings ask for), so "forklift driving" finds "operate forklift".
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,8 +35,7 @@ def main() -> None:
     esco = args.shared / "esco_v1.1.1_en"
     occ = pd.read_csv(esco / "occupations_en.csv", usecols=["conceptUri", "iscoGroup"], dtype=str)
     occ["occupation_id"] = occ["conceptUri"].str.rsplit("/", n=1).str[-1]
-    skills = pd.read_csv(esco / "skills_en.csv", usecols=["conceptUri", "preferredLabel", "skillType", "altLabels"],
-                         dtype=str)
+    skills = pd.read_csv(esco / "skills_en.csv", usecols=["conceptUri", "preferredLabel", "skillType", "altLabels"], dtype=str)
     skills["uuid"] = skills["conceptUri"].str.rsplit("/", n=1).str[-1]
     skills["skill_id"] = "esco:" + skills["uuid"].str[:8]
     assert skills["skill_id"].is_unique, "8-hex-digit skill ids collide"
@@ -49,22 +49,32 @@ def main() -> None:
     rel = pd.concat([rel, *borrowed], ignore_index=True)
     rel = rel[rel["iscoGroup"].isin(units)]
     rel = rel.merge(skills[["uuid", "skill_id"]], left_on="skill_id", right_on="uuid", suffixes=("_uuid", ""))
-    counts = (rel.groupby(["iscoGroup", "relationType", "skill_id"]).size().rename("n").reset_index()
-                 .sort_values(["iscoGroup", "relationType", "n", "skill_id"], ascending=[True, True, False, True]))
-    keep = pd.concat([
-        counts[counts["relationType"] == "essential"].groupby("iscoGroup").head(25),
-        counts[counts["relationType"] == "optional"].groupby("iscoGroup").head(15),
-    ])
-    table = (keep.rename(columns={"iscoGroup": "styrk08", "relationType": "relation"})
-                 [["styrk08", "skill_id", "relation", "n"]].sort_values(["styrk08", "relation", "n", "skill_id"],
-                                                                        ascending=[True, True, False, True]))
+    counts = (
+        rel.groupby(["iscoGroup", "relationType", "skill_id"])
+        .size()
+        .rename("n")
+        .reset_index()
+        .sort_values(["iscoGroup", "relationType", "n", "skill_id"], ascending=[True, True, False, True])
+    )
+    keep = pd.concat(
+        [
+            counts[counts["relationType"] == "essential"].groupby("iscoGroup").head(25),
+            counts[counts["relationType"] == "optional"].groupby("iscoGroup").head(15),
+        ]
+    )
+    table = keep.rename(columns={"iscoGroup": "styrk08", "relationType": "relation"})[["styrk08", "skill_id", "relation", "n"]].sort_values(
+        ["styrk08", "relation", "n", "skill_id"], ascending=[True, True, False, True]
+    )
     safe_frame(table[["styrk08", "skill_id", "relation"]]).to_csv(OUT / "occupation_skills.csv", index=False)
     # Every ESCO skill, not only those linked above, so free text an adviser types
     # ("Norwegian", "operate forklift") still finds its id.
     out = skills.rename(columns={"preferredLabel": "label_en", "skillType": "skill_type"})
     safe_frame(out[["skill_id", "label_en", "skill_type"]].sort_values("skill_id")).to_csv(OUT / "skills.csv", index=False)
-    alt = (skills[skills["skill_id"].isin(set(table["skill_id"]))]
-           .assign(label_en=skills["altLabels"].fillna("").str.split("\n")).explode("label_en"))
+    alt = (
+        skills[skills["skill_id"].isin(set(table["skill_id"]))]
+        .assign(label_en=skills["altLabels"].fillna("").str.split("\n"))
+        .explode("label_en")
+    )
     alt["label_en"] = alt["label_en"].str.strip()
     alt = alt[alt["label_en"] != ""].drop_duplicates(["skill_id", "label_en"])
     safe_frame(alt[["skill_id", "label_en"]].sort_values(["skill_id", "label_en"])).to_csv(OUT / "skill_alt_labels_en.csv", index=False)

@@ -8,6 +8,7 @@ warehouse opening (4321), where the occupation reason quotes the proximity evide
     MATCHING_DATABASE_URL=sqlite:////tmp/fx.db matching load data/fixtures
     MATCHING_DATABASE_URL=sqlite:////tmp/fx.db python tools/example_reasons.py
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -87,6 +87,7 @@ Observable features are genuinely predictive (wished occupation, experience, dis
 adaptation coverage, Norwegian level, requirements), but motivation, responsiveness, travel
 tolerance, chemistry and the binomial draws keep the problem far from perfectly predictable.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -200,8 +201,7 @@ def generate_world(
     elsewhere = (opens["kind"].to_numpy() == "job") & (rng.random(len(opens)) < 0.55)
     full = accepted >= opens["positions"].to_numpy()
     job_full = full & (opens["kind"].to_numpy() == "job")
-    opens["status"] = np.where(job_full | (past & ((accepted > 0) | elsewhere)), "filled",
-                               np.where(past, "closed", "open"))
+    opens["status"] = np.where(job_full | (past & ((accepted > 0) | elsewhere)), "filled", np.where(past, "closed", "open"))
 
     parts["adviser_id"] = advisers(parts)
     offices = pd.DataFrame([o.__dict__ for o in office_list])

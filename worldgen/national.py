@@ -19,6 +19,7 @@ of all registered job seekers have one of them):
   (``reference/nav_demand_2017.csv``), with k making both halves equally large: the stock of
   job seekers stands for an occupation's size and turnover, the survey for its shortage.
 """
+
 from __future__ import annotations
 
 import unicodedata
@@ -40,16 +41,31 @@ TRONDHEIM = "5001"
 #: District offices of the two largest cities (approximate district centres).
 CITY_DISTRICTS: dict[str, dict[str, tuple[float, float]]] = {
     "0301": {  # Oslo
-        "Gamle Oslo": (59.905, 10.785), "Grünerløkka": (59.926, 10.770), "Sagene": (59.937, 10.755),
-        "St. Hanshaugen": (59.927, 10.738), "Frogner": (59.918, 10.705), "Ullern": (59.926, 10.655),
-        "Vestre Aker": (59.960, 10.670), "Nordre Aker": (59.955, 10.760), "Bjerke": (59.940, 10.810),
-        "Grorud": (59.960, 10.880), "Stovner": (59.962, 10.925), "Alna": (59.930, 10.855),
-        "Østensjø": (59.887, 10.832), "Nordstrand": (59.862, 10.790), "Søndre Nordstrand": (59.835, 10.815),
+        "Gamle Oslo": (59.905, 10.785),
+        "Grünerløkka": (59.926, 10.770),
+        "Sagene": (59.937, 10.755),
+        "St. Hanshaugen": (59.927, 10.738),
+        "Frogner": (59.918, 10.705),
+        "Ullern": (59.926, 10.655),
+        "Vestre Aker": (59.960, 10.670),
+        "Nordre Aker": (59.955, 10.760),
+        "Bjerke": (59.940, 10.810),
+        "Grorud": (59.960, 10.880),
+        "Stovner": (59.962, 10.925),
+        "Alna": (59.930, 10.855),
+        "Østensjø": (59.887, 10.832),
+        "Nordstrand": (59.862, 10.790),
+        "Søndre Nordstrand": (59.835, 10.815),
     },
     "4601": {  # Bergen
-        "Bergenhus": (60.395, 5.325), "Årstad": (60.370, 5.345), "Fana": (60.290, 5.330),
-        "Ytrebygda": (60.297, 5.245), "Laksevåg": (60.385, 5.275), "Fyllingsdalen": (60.350, 5.290),
-        "Åsane": (60.465, 5.325), "Arna": (60.420, 5.470),
+        "Bergenhus": (60.395, 5.325),
+        "Årstad": (60.370, 5.345),
+        "Fana": (60.290, 5.330),
+        "Ytrebygda": (60.297, 5.245),
+        "Laksevåg": (60.385, 5.275),
+        "Fyllingsdalen": (60.350, 5.290),
+        "Åsane": (60.465, 5.325),
+        "Arna": (60.420, 5.470),
     },
 }
 
@@ -88,8 +104,7 @@ def _host_of(m: pd.DataFrame) -> dict[str, str]:
         if big[i] or not len(candidates):
             host[code] = code
             continue
-        d = haversine_km(m["lat"].iloc[i], m["lon"].iloc[i], m["lat"].to_numpy()[candidates],
-                         m["lon"].to_numpy()[candidates])
+        d = haversine_km(m["lat"].iloc[i], m["lon"].iloc[i], m["lat"].to_numpy()[candidates], m["lon"].to_numpy()[candidates])
         host[code] = codes[candidates[int(d.argmin())]]
     return host
 
@@ -124,9 +139,12 @@ def national_region() -> NationalRegion:
         ok = ok if len(ok) else rows
         return df["postnummer"].iloc[ok[haversine_km(lat[ok], lon[ok], *at).argmin()]]
 
-    districts = {**CITY_DISTRICTS,
-                 TRONDHEIM: {o.office_id: tuple(postal_table().loc[o.postal_code, ["lat", "lon"]])
-                             for o in OFFICES if o.municipality_code == TRONDHEIM}}
+    districts = {
+        **CITY_DISTRICTS,
+        TRONDHEIM: {
+            o.office_id: tuple(postal_table().loc[o.postal_code, ["lat", "lon"]]) for o in OFFICES if o.municipality_code == TRONDHEIM
+        },
+    }
     muni = df["kommunenummer_2025"].to_numpy()
     served_by = np.array([host[c] for c in muni])
     for code, areas in districts.items():
@@ -139,25 +157,23 @@ def national_region() -> NationalRegion:
             df.iloc[rows, df.columns.get_loc("office_id")] = np.array(labels)[near]
             offices.extend(fixed[label] for label in labels)
             tn = np.array(list(TRONDHEIM_AREAS.values()))
-            df.iloc[rows[own], df.columns.get_loc("place")] = np.array(list(TRONDHEIM_AREAS))[
-                _nearest(lat[rows[own]], lon[rows[own]], tn)]
+            df.iloc[rows[own], df.columns.get_loc("place")] = np.array(list(TRONDHEIM_AREAS))[_nearest(lat[rows[own]], lon[rows[own]], tn)]
             continue
         city = slug(name[code])
         df.iloc[rows, df.columns.get_loc("office_id")] = np.array([f"nav-{city}-{slug(a)}" for a in labels])[near]
         df.iloc[rows[own], df.columns.get_loc("place")] = np.array(labels)[near[own]]
         for k, label in enumerate(labels):
-            offices.append(Office(f"nav-{city}-{slug(label)}", f"NAV {label}", code,
-                                  office_postcode(rows[(near == k) & own], areas[label])))
+            offices.append(
+                Office(f"nav-{city}-{slug(label)}", f"NAV {label}", code, office_postcode(rows[(near == k) & own], areas[label]))
+            )
 
     for code in sorted(set(host.values()) - set(districts)):
         members = sorted((c for c, h in host.items() if h == code), key=lambda c: (c != code, -pop_of[c], c))
         names = [name[c] for c in members]
-        title = names[0] if len(names) == 1 else (
-            ", ".join(names[:-1]) + " og " + names[-1] if len(names) <= 3 else f"{names[0]} m.fl.")
+        title = names[0] if len(names) == 1 else (", ".join(names[:-1]) + " og " + names[-1] if len(names) <= 3 else f"{names[0]} m.fl.")
         rows = np.flatnonzero(muni == code)
         centre = m.loc[m["kommunenummer"] == code, ["lat", "lon"]].iloc[0]
-        offices.append(Office(ids[code], f"NAV {title}", code,
-                              office_postcode(rows, (float(centre["lat"]), float(centre["lon"])))))
+        offices.append(Office(ids[code], f"NAV {title}", code, office_postcode(rows, (float(centre["lat"]), float(centre["lon"])))))
     offices.sort(key=lambda o: o.office_id)
     df = df.sort_values("postnummer").reset_index(drop=True)
     return NationalRegion(tuple(offices), df)

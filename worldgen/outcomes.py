@@ -5,6 +5,7 @@ and its parameters). Everything is vectorised over suggested pairs; the one Pyth
 over the few capacity events (hires and trial starts) in time order, because whether a
 position is still free depends on what happened before.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -21,25 +22,42 @@ from worldgen.world import NEED_CATEGORY, NEED_CODES, _gumbel_top
 
 # Event codes per chain slot (0 = no event).
 NONE, SUGGESTED, CONTACTED, INTERVIEW, TRIAL, HIRED, DECL_P, DECL_E = range(8)
-EVENT_NAMES = np.array(["", "suggested", "contacted", "interview", "trial_started", "hired",
-                        "declined_by_participant", "declined_by_employer"], dtype=object)
+EVENT_NAMES = np.array(
+    ["", "suggested", "contacted", "interview", "trial_started", "hired", "declined_by_participant", "declined_by_employer"], dtype=object
+)
 ADVISERS_PER_OFFICE = 4
 
 
 def advisers(parts: pd.DataFrame) -> np.ndarray:
     """The adviser following each participant (their `adviser_id`, and the actor of the events
     they record): one of ADVISERS_PER_OFFICE per office, in turn. Draws nothing at random."""
-    return np.array([f"veileder-{office.removeprefix('nav-')}-{1 + i % ADVISERS_PER_OFFICE}"
-                     for i, office in enumerate(parts["office_id"])], dtype=object)
+    return np.array(
+        [f"veileder-{office.removeprefix('nav-')}-{1 + i % ADVISERS_PER_OFFICE}" for i, office in enumerate(parts["office_id"])],
+        dtype=object,
+    )
+
+
 ROUND_CHUNK = 50_000
 CANDIDATES = {"office_job": 12, "office_trial": 6, "any_job": 6, "any_trial": 3, "wished_all": 9}
 
 #: Penalty (logit) of a need the workplace does not cover; see the package docstring.
 NEED_PENALTY = {
-    "UNIVERSELL_UTFORMING": 3.0, "TUNGE_LØFT": 0.3, "ERGONOMI": 0.6, "ARBEIDSSTILLING": 0.6,
-    "IKKE_HELE_DAGER": 0.3, "GRADVIS_ØKNING": 0.5, "BORTE_FASTE_DAGER_ELLER_TIDER": 0.6, "FLEKSIBEL": 0.6,
-    "OPPLÆRING": 0.3, "OPPGAVER": 0.3, "TETT_OPPFØLGING": 0.6, "STILLE_OG_ROLIG_MILJØ": 0.5,
-    "PERSONLIG_BISTAND": 1.2, "SNAKKE": 0.4, "LESE": 0.3, "SKRIVE": 0.3,
+    "UNIVERSELL_UTFORMING": 3.0,
+    "TUNGE_LØFT": 0.3,
+    "ERGONOMI": 0.6,
+    "ARBEIDSSTILLING": 0.6,
+    "IKKE_HELE_DAGER": 0.3,
+    "GRADVIS_ØKNING": 0.5,
+    "BORTE_FASTE_DAGER_ELLER_TIDER": 0.6,
+    "FLEKSIBEL": 0.6,
+    "OPPLÆRING": 0.3,
+    "OPPGAVER": 0.3,
+    "TETT_OPPFØLGING": 0.6,
+    "STILLE_OG_ROLIG_MILJØ": 0.5,
+    "PERSONLIG_BISTAND": 1.2,
+    "SNAKKE": 0.4,
+    "LESE": 0.3,
+    "SKRIVE": 0.3,
 }
 SEASON = {1: 0.2, 7: -0.8, 8: 0.2, 12: -0.5}
 _SEASON = np.array([SEASON.get(m, 0.0) for m in range(13)])
@@ -74,8 +92,9 @@ def _skill_matrix(lists, vocab: dict[str, int]) -> sp.csr_matrix:
     return sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(lists), 1 << 16))
 
 
-def _candidates(rng, parts: pd.DataFrame, opens: pd.DataFrame, p_of_round: np.ndarray, t: np.ndarray,
-                span: int, wished: np.ndarray) -> np.ndarray:
+def _candidates(
+    rng, parts: pd.DataFrame, opens: pd.DataFrame, p_of_round: np.ndarray, t: np.ndarray, span: int, wished: np.ndarray
+) -> np.ndarray:
     """(rounds × slots) indices of openings open on day t (−1 = empty slot).
 
     Slots per round (CANDIDATES): jobs and trial placements of the participant's office,
@@ -83,9 +102,11 @@ def _candidates(rng, parts: pd.DataFrame, opens: pd.DataFrame, p_of_round: np.nd
     """
     pub, close = opens["_pub"].to_numpy(), opens["_close"].to_numpy()
     kind = opens["kind"].to_numpy()
-    keys = {"office": (opens["office_id"].to_numpy(), parts["office_id"].to_numpy()[p_of_round]),
-            "any": (np.zeros(len(opens), int), np.zeros(len(t), int)),
-            "wished": (opens["_code"].astype(int).to_numpy(), wished)}
+    keys = {
+        "office": (opens["office_id"].to_numpy(), parts["office_id"].to_numpy()[p_of_round]),
+        "any": (np.zeros(len(opens), int), np.zeros(len(t), int)),
+        "wished": (opens["_code"].astype(int).to_numpy(), wished),
+    }
     blocks = []
     for group, m in CANDIDATES.items():
         scope, want_kind = group.rsplit("_", 1)
@@ -116,8 +137,16 @@ def _code_match(o_code: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     return similarity.best_level(o_code, wanted)
 
 
-def simulate(rng, parts: pd.DataFrame, opens: pd.DataFrame, emps: pd.DataFrame, region: pd.DataFrame,
-             span: int, start: dt.date, per_participant: float) -> tuple[pd.DataFrame, np.ndarray]:
+def simulate(
+    rng,
+    parts: pd.DataFrame,
+    opens: pd.DataFrame,
+    emps: pd.DataFrame,
+    region: pd.DataFrame,
+    span: int,
+    start: dt.date,
+    per_participant: float,
+) -> tuple[pd.DataFrame, np.ndarray]:
     """The outcome events, and each opening's number of accepted hires / trial starts."""
     n_p, n_o = len(parts), len(opens)
     if n_p == 0 or n_o == 0:
@@ -158,17 +187,14 @@ def simulate(rng, parts: pd.DataFrame, opens: pd.DataFrame, emps: pd.DataFrame, 
         km = haversine_km(p_lat[pr], p_lon[pr], o_lat[c], o_lon[c])
         occ_factor = np.array([1.0, 1.0, 1.5, 3.0, 6.0])[_code_match(o_code[c], wishes[pr_][:, None, :])]
         g = goal[pr]
-        kind_factor = np.where((g == "job") & (o_kind[c] == "trial"), 0.25,
-                               np.where((g == "trial") & (o_kind[c] == "job"), 0.5, 1.0))
+        kind_factor = np.where((g == "job") & (o_kind[c] == "trial"), 0.25, np.where((g == "trial") & (o_kind[c] == "job"), 0.5, 1.0))
         lic_factor = np.where((o_lic[c] & ~p_lic[pr]) != 0, 0.1, 1.0)
         covered = np.bitwise_count(p_bits[pr] & o_bits[c])
         need_factor = 1.0 + np.where(n_needs[pr] > 0, covered / np.maximum(n_needs[pr], 1), 0.0)
-        w = (np.exp(-km / 20.0) * occ_factor * kind_factor * lic_factor * need_factor
-             * rng.lognormal(0.0, 0.6, cand.shape) * (cand >= 0))
+        w = np.exp(-km / 20.0) * occ_factor * kind_factor * lic_factor * need_factor * rng.lognormal(0.0, 0.6, cand.shape) * (cand >= 0)
         r_idx, s_idx = np.nonzero(_gumbel_top(rng, w, n_picks[rows]))
         chunks.append((pr_[r_idx], cand[r_idx, s_idx], t_[r_idx]))
-    pair_p, pair_o, s_day = (np.concatenate([ch[k] for ch in chunks]) if chunks else np.zeros(0, int)
-                             for k in range(3))
+    pair_p, pair_o, s_day = (np.concatenate([ch[k] for ch in chunks]) if chunks else np.zeros(0, int) for k in range(3))
     # one pair is suggested once (its first time)
     order = np.lexsort((s_day, pair_o, pair_p))
     pair_p, pair_o, s_day = pair_p[order], pair_o[order], s_day[order]
@@ -184,22 +210,25 @@ def simulate(rng, parts: pd.DataFrame, opens: pd.DataFrame, emps: pd.DataFrame, 
     car = parts["_car"].to_numpy()[p_]
     transit_factor = np.where(p_trd[p_] & o_trd[o_], 1.0, 1.6)
     minutes = np.where(car, 8.0 + road / 50.0 * 60.0, 12.0 + road / 22.0 * 60.0 * transit_factor)
-    tolerance = (parts["max_commute_km"].to_numpy(float) * np.where(parts["_car"], 1.5, 3.5)
-                 * rng.lognormal(0.0, 0.3, n_p))[p_]
+    tolerance = (parts["max_commute_km"].to_numpy(float) * np.where(parts["_car"], 1.5, 3.5) * rng.lognormal(0.0, 0.3, n_p))[p_]
     travel = 0.05 * np.maximum(minutes - 10.0, 0.0) + 1.2 * _sigmoid((minutes - tolerance) / 5.0)
 
     wish = _code_match(o_code[o_], wishes[p_])
     desire = np.array([-0.9, -0.9, 0.1, 0.6, 1.2])[wish]
-    kind_pref = np.where((goal[p_] == "job") & (o_kind[o_] == "trial"), -0.8,
-                         np.where((goal[p_] == "trial") & (o_kind[o_] == "job"), -0.4, 0.0))
+    kind_pref = np.where(
+        (goal[p_] == "job") & (o_kind[o_] == "trial"), -0.8, np.where((goal[p_] == "trial") & (o_kind[o_] == "job"), -0.4, 0.0)
+    )
     hours = opens["hours_per_week"].to_numpy(float)[o_]
     max_hours = parts["max_hours_per_week"].to_numpy(float)[p_]
     part_time = parts["wants_part_time"].to_numpy()[p_] == "true"
     # Full-time seekers mostly turn part-time work down; part-time seekers take a small step up
     # from their current maximum (gradual increase) but not much more.
     over = np.maximum(hours - max_hours, 0.0)
-    hours_fit = np.where(part_time, -0.1 * np.minimum(over, 7.5) - 0.3 * np.maximum(over - 7.5, 0.0),
-                         -0.15 * np.maximum(37.5 - hours, 0.0) - np.where(hours < 30.0, 2.5, 0.0))
+    hours_fit = np.where(
+        part_time,
+        -0.1 * np.minimum(over, 7.5) - 0.3 * np.maximum(over - 7.5, 0.0),
+        -0.15 * np.maximum(37.5 - hours, 0.0) - np.where(hours < 30.0, 2.5, 0.0),
+    )
     # Someone available only weeks after the start mostly cannot take the place.
     available = pd.to_datetime(parts["available_from"].replace("", None)).to_numpy()[p_]
     begins = pd.to_datetime(opens["start_date"].replace("", None)).to_numpy()[o_]
@@ -221,9 +250,13 @@ def simulate(rng, parts: pd.DataFrame, opens: pd.DataFrame, emps: pd.DataFrame, 
     same4 = (exp_level == similarity.SAME) * ey
     same3 = (exp_level == similarity.CLOSE) * ey
     same2 = (exp_level == similarity.NEAR) * ey
-    competence = (0.5 * np.log1p(same4.sum(1)) + 0.25 * np.log1p(same3.sum(1)) + 0.1 * np.log1p(same2.sum(1))
-                  + np.where(wish >= 3, 0.3, 0.0) - np.where((wish < 2) & (same2.sum(1) + same3.sum(1)
-                                                                          + same4.sum(1) == 0), 0.5, 0.0))
+    competence = (
+        0.5 * np.log1p(same4.sum(1))
+        + 0.25 * np.log1p(same3.sum(1))
+        + 0.1 * np.log1p(same2.sum(1))
+        + np.where(wish >= 3, 0.3, 0.0)
+        - np.where((wish < 2) & (same2.sum(1) + same3.sum(1) + same4.sum(1) == 0), 0.5, 0.0)
+    )
     vocab: dict[str, int] = {}
     ps = _skill_matrix(parts["_skills"].tolist(), vocab)
     orq = _skill_matrix(opens["required_skills"].tolist(), vocab)
@@ -234,13 +267,11 @@ def simulate(rng, parts: pd.DataFrame, opens: pd.DataFrame, emps: pd.DataFrame, 
     nor_rank = {lv: i for i, lv in enumerate(schema.NORWEGIAN_LEVELS)}
     edu_rank = {lv: i for i, lv in enumerate(schema.EDUCATION_LEVELS)}
     trial = o_kind[o_] == "trial"
-    nor_gap = np.maximum(opens["min_norwegian"].map(nor_rank).to_numpy()[o_]
-                         - parts["norwegian_level"].map(nor_rank).to_numpy()[p_], 0)
+    nor_gap = np.maximum(opens["min_norwegian"].map(nor_rank).to_numpy()[o_] - parts["norwegian_level"].map(nor_rank).to_numpy()[p_], 0)
     nor_mask = int(_bits((NEED_CATEGORY == "utfordringerMedNorsk")[None, :])[0])
     nor_help = (o_bits[o_] & nor_mask) != 0
     language = -np.where(trial, 0.3, 0.7) * nor_gap * np.where(nor_help, 0.5, 1.0)
-    edu_gap = np.maximum(opens["min_education"].map(edu_rank).to_numpy()[o_]
-                         - parts["education_level"].map(edu_rank).to_numpy()[p_], 0)
+    edu_gap = np.maximum(opens["min_education"].map(edu_rank).to_numpy()[o_] - parts["education_level"].map(edu_rank).to_numpy()[p_], 0)
     education = -0.4 * edu_gap * ~trial
     licence = np.where((o_lic[o_] & ~p_lic[p_]) != 0, -3.0, 0.0)
 
@@ -264,8 +295,19 @@ def simulate(rng, parts: pd.DataFrame, opens: pd.DataFrame, emps: pd.DataFrame, 
     ia = emps["_ia"].to_numpy()[opens["_emp"].to_numpy()][o_]
     chemistry = rng.normal(0.0, 0.5, n_pairs)
     u_part = 0.7 * motivation + desire + kind_pref + hours_fit + timing - travel - 0.3 * need_pen + chemistry
-    u_emp = (0.6 * r + 0.25 * ia + 0.3 * motivation + competence + skill_fit + language + education + licence
-             - np.where(shares, 1.0, 0.3) * need_pen + np.where(trial, 0.9, 0.0) + chemistry)
+    u_emp = (
+        0.6 * r
+        + 0.25 * ia
+        + 0.3 * motivation
+        + competence
+        + skill_fit
+        + language
+        + education
+        + licence
+        - np.where(shares, 1.0, 0.3) * need_pen
+        + np.where(trial, 0.9, 0.0)
+        + chemistry
+    )
     hidden_needs = np.where(shares, 0.0, 0.7) * need_pen  # surface only once at work
 
     # ---- 4. the funnel: days of each step, season and trend on the employer's side
@@ -282,13 +324,23 @@ def simulate(rng, parts: pd.DataFrame, opens: pd.DataFrame, emps: pd.DataFrame, 
     h_day = i_day + np.where(trial, rng.integers(28, 91, n_pairs), rng.integers(3, 31, n_pairs))
     contacted = rng.random(n_pairs) < _sigmoid(A_CONTACT + u_part)
     advanced = contacted & (rng.random(n_pairs) < _sigmoid(A_ADVANCE + u_emp + context(i_day)))
-    hire_logit = np.where(trial, A_HIRE_TRIAL + 0.5 * u_emp + 0.5 * u_part + 0.6 * r,
-                          A_HIRE_JOB + 0.6 * u_emp + 0.4 * u_part) - hidden_needs + context(h_day)
+    hire_logit = (
+        np.where(trial, A_HIRE_TRIAL + 0.5 * u_emp + 0.5 * u_part + 0.6 * r, A_HIRE_JOB + 0.6 * u_emp + 0.4 * u_part)
+        - hidden_needs
+        + context(h_day)
+    )
     hired = advanced & (rng.random(n_pairs) < _sigmoid(hire_logit))
     after_hire_no = rng.random(n_pairs) < np.where(trial, _sigmoid(-u_part) * 0.5, 0.25)
     slot_ev = np.zeros((n_pairs, 4), dtype=np.int8)
-    slot_day = np.stack([s_day, np.where(contacted, c_day, s_day + rng.integers(1, 15, n_pairs)),
-                         np.where(advanced, i_day, c_day + rng.integers(2, 22, n_pairs)), h_day], axis=1)
+    slot_day = np.stack(
+        [
+            s_day,
+            np.where(contacted, c_day, s_day + rng.integers(1, 15, n_pairs)),
+            np.where(advanced, i_day, c_day + rng.integers(2, 22, n_pairs)),
+            h_day,
+        ],
+        axis=1,
+    )
     slot_ev[:, 0] = SUGGESTED
     slot_ev[:, 1] = np.where(contacted, CONTACTED, DECL_P)
     slot_ev[:, 2] = np.where(~contacted, NONE, np.where(advanced, np.where(trial, TRIAL, INTERVIEW), DECL_E))
@@ -296,10 +348,11 @@ def simulate(rng, parts: pd.DataFrame, opens: pd.DataFrame, emps: pd.DataFrame, 
     reason = np.full((n_pairs, 4), "", dtype=object)
     reason[:, 1] = np.where(contacted, "", np.where(minutes > 45, "for lang reisevei", "ønsket ikke å gå videre"))
     reason[:, 2] = np.where(slot_ev[:, 2] == DECL_E, "valgte en annen kandidat", "")
-    reason[:, 3] = np.where(slot_ev[:, 3] == DECL_E, np.where(trial, "arbeidstreningen ga ikke ansettelse",
-                                                              "valgte en annen kandidat"),
-                            np.where(slot_ev[:, 3] == DECL_P, np.where(trial, "avbrøt arbeidstreningen",
-                                                                       "takket nei til tilbudet"), ""))
+    reason[:, 3] = np.where(
+        slot_ev[:, 3] == DECL_E,
+        np.where(trial, "arbeidstreningen ga ikke ansettelse", "valgte en annen kandidat"),
+        np.where(slot_ev[:, 3] == DECL_P, np.where(trial, "avbrøt arbeidstreningen", "takket nei til tilbudet"), ""),
+    )
 
     # ---- 5. capacity and leaving: hires and trial starts in time order
     positions = opens["positions"].to_numpy()
@@ -345,8 +398,10 @@ def simulate(rng, parts: pd.DataFrame, opens: pd.DataFrame, emps: pd.DataFrame, 
     # chains end there ("stillingen ble besatt" / "har fått jobb").
     job = ~trial
     dropped = (job & (fill_day[o_] < s_day)) | (done_day[p_] < s_day)
-    for limit, ev, why in ((np.where(job, fill_day[o_], np.iinfo(np.int64).max), DECL_E, "stillingen ble besatt"),
-                           (done_day[p_], DECL_P, "har fått jobb")):
+    for limit, ev, why in (
+        (np.where(job, fill_day[o_], np.iinfo(np.int64).max), DECL_E, "stillingen ble besatt"),
+        (done_day[p_], DECL_P, "har fått jobb"),
+    ):
         later = (slot_day > limit[:, None]) & (slot_ev != NONE)
         later[:, 0] = False
         has = later.any(axis=1)
@@ -359,8 +414,9 @@ def simulate(rng, parts: pd.DataFrame, opens: pd.DataFrame, emps: pd.DataFrame, 
     at[:, 0] = False
     first_at = np.where(at.any(axis=1), at.argmax(axis=1), 4)
     slot_idx = np.arange(4)[None, :]
-    slot_ev = np.where(slot_idx < first_at[:, None], slot_ev, np.where(slot_idx == first_at[:, None],
-                                                                       cut_ev[:, None], NONE)).astype(np.int8)
+    slot_ev = np.where(slot_idx < first_at[:, None], slot_ev, np.where(slot_idx == first_at[:, None], cut_ev[:, None], NONE)).astype(
+        np.int8
+    )
     reason = np.where(slot_idx == first_at[:, None], cut_reason[:, None], reason)
     # stop at the reference date: later steps have not happened yet
     slot_ev = np.where(slot_day > span, NONE, slot_ev)
@@ -374,20 +430,21 @@ def simulate(rng, parts: pd.DataFrame, opens: pd.DataFrame, emps: pd.DataFrame, 
     when = base + (slot_day[pi, si] * 1440 + minutes_of_day).astype("timedelta64[m]")
     adviser = advisers(parts)[pair_p[pi]]
     by_employer = np.isin(events, [INTERVIEW, TRIAL, HIRED, DECL_E])
-    out = pd.DataFrame({
-        "event_id": "",
-        "participant_id": parts["participant_id"].to_numpy()[pair_p[pi]],
-        "opening_id": opens["opening_id"].to_numpy()[pair_o[pi]],
-        "event": EVENT_NAMES[events],
-        "reason": reason[pi, si],
-        "occurred_at": np.datetime_as_string(when, unit="m"),
-        "actor": np.where(by_employer, "employer", adviser),
-        "_order": np.arange(len(pi)),
-    })
+    out = pd.DataFrame(
+        {
+            "event_id": "",
+            "participant_id": parts["participant_id"].to_numpy()[pair_p[pi]],
+            "opening_id": opens["opening_id"].to_numpy()[pair_o[pi]],
+            "event": EVENT_NAMES[events],
+            "reason": reason[pi, si],
+            "occurred_at": np.datetime_as_string(when, unit="m"),
+            "actor": np.where(by_employer, "employer", adviser),
+            "_order": np.arange(len(pi)),
+        }
+    )
     out = out.sort_values(["occurred_at", "_order"], kind="stable").drop(columns="_order")
     # accepted capacity per opening: job hires / trial starts that happened
     accepted = np.zeros(n_o, dtype=int)
     np.add.at(accepted, pair_o[pi[(events == HIRED) & job[pi]]], 1)
     np.add.at(accepted, pair_o[pi[events == TRIAL]], 1)
     return out.reset_index(drop=True), accepted
-

@@ -3,6 +3,7 @@
 Randomness is drawn up front as numpy arrays (see :mod:`.world`); columns starting with ``_``
 are the simulator's hidden state (wished codes, experience, day of registration, needs, car).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -37,8 +38,9 @@ def _sections_by_code() -> dict[str, list[str]]:
     return out
 
 
-def participants(rng, region: pd.DataFrame, n: int, span: int, start: dt.date,
-                 occupation_weights: np.ndarray | None = None) -> pd.DataFrame:
+def participants(
+    rng, region: pd.DataFrame, n: int, span: int, start: dt.date, occupation_weights: np.ndarray | None = None
+) -> pd.DataFrame:
     """`n` participants; `occupation_weights` (per catalogue occupation) replaces the local
     estimate of what people seek (e.g. by real job-seeker counts)."""
     home = region.groupby("office_id")["home"].sum()
@@ -47,8 +49,11 @@ def participants(rng, region: pd.DataFrame, n: int, span: int, start: dt.date,
 
     # Desired occupations: a first wish ∝ volume (degree jobs rarer among NAV's participants),
     # further wishes mostly from the same cluster (shop + warehouse, kitchen + cleaning, …).
-    occ_w = (np.array([o.base * (0.35 if o.education in ("bachelor", "master") else 1.0) for o in OCCUPATIONS])
-             if occupation_weights is None else np.asarray(occupation_weights, dtype=float))
+    occ_w = (
+        np.array([o.base * (0.35 if o.education in ("bachelor", "master") else 1.0) for o in OCCUPATIONS])
+        if occupation_weights is None
+        else np.asarray(occupation_weights, dtype=float)
+    )
     cluster = np.array([o.cluster for o in OCCUPATIONS])
     first = rng.choice(len(OCCUPATIONS), size=n, p=occ_w / occ_w.sum())
     k = rng.choice([1, 2, 3], size=n, p=[0.45, 0.37, 0.18])
@@ -116,16 +121,17 @@ def participants(rng, region: pd.DataFrame, n: int, span: int, start: dt.date,
 
     limited = rng.random(n) < 0.2
     levels = np.array(schema.NORWEGIAN_LEVELS)
-    nor = np.where(limited, levels[rng.choice(4, size=n, p=[0.1, 0.25, 0.3, 0.35])],
-                   levels[rng.choice([4, 5, 6], size=n, p=[0.15, 0.15, 0.7])])
+    nor = np.where(
+        limited, levels[rng.choice(4, size=n, p=[0.1, 0.25, 0.3, 0.35])], levels[rng.choice([4, 5, 6], size=n, p=[0.15, 0.15, 0.7])]
+    )
     edu = np.array(schema.EDUCATION_LEVELS)[rng.choice(6, size=n, p=[0.06, 0.28, 0.26, 0.22, 0.14, 0.04])]
     has_b = rng.random(n) < 0.65
     heavy = has_b & (rng.random(n) < 0.08)
     bus = has_b & (rng.random(n) < 0.03)
-    licences = ["|".join(["B"] + (["C", "CE"] if h else []) + (["D"] if b else [])) if a else ""
-                for a, h, b in zip(has_b, heavy, bus)]
-    commute = np.where(has_b, np.array([15, 20, 25, 30, 40, 50, 60])[rng.integers(0, 7, n)],
-                       np.array([5, 8, 10, 12, 15, 20, 25])[rng.integers(0, 7, n)]).astype(float)
+    licences = ["|".join(["B"] + (["C", "CE"] if h else []) + (["D"] if b else [])) if a else "" for a, h, b in zip(has_b, heavy, bus)]
+    commute = np.where(
+        has_b, np.array([15, 20, 25, 30, 40, 50, 60])[rng.integers(0, 7, n)], np.array([5, 8, 10, 12, 15, 20, 25])[rng.integers(0, 7, n)]
+    ).astype(float)
 
     has_needs = rng.random(n) < 0.65
     n_needs = np.where(has_needs, rng.choice([1, 2, 3, 4], size=n, p=[0.35, 0.3, 0.2, 0.15]), 0)
@@ -155,31 +161,33 @@ def participants(rng, region: pd.DataFrame, n: int, span: int, start: dt.date,
     available = np.where(rng.random(n) < 0.3, reg + rng.integers(0, 61, n), -1)
     trusted = np.where(rng.random(n) < 0.1, np.array(TRUSTED)[rng.integers(0, len(TRUSTED), n)], "")
 
-    return pd.DataFrame({
-        "participant_id": [f"P-{i + 1:06d}" for i in range(n)],
-        "office_id": office,
-        "registered_at": _days(start, reg),
-        "postal_code": postal,
-        "max_commute_km": commute,
-        "desired_titles": desired_titles,
-        "desired_styrk08": ["|".join(c) if g else "" for c, g in zip(desired_codes, codes_given)],
-        "skills": skill_lists,
-        "experience": experience,
-        "education_level": edu,
-        "norwegian_level": nor,
-        "driving_licences": licences,
-        "max_hours_per_week": max_hours,
-        "wants_part_time": np.where(part, "true", "false"),
-        "available_from": np.where(available < 0, "", _days(start, np.maximum(available, 0))),
-        "goal": goal,
-        "adaptation_needs": _join(np.array(NEED_CODES), needs),
-        "shares_needs_with_employers": np.where(shares, "true", "false"),
-        "preferred_industries": prefs,
-        "trusted_person": trusted,
-        "_skills": ["|".join(x) for x in skill_ids],
-        "_wishes": list(np.where(wishes >= 0, OCC_CODES[np.maximum(wishes, 0)].astype(int), -1)),
-        "_exp": exp_struct,
-        "_reg": reg,
-        "_needs": list(needs),
-        "_car": has_b,
-    })
+    return pd.DataFrame(
+        {
+            "participant_id": [f"P-{i + 1:06d}" for i in range(n)],
+            "office_id": office,
+            "registered_at": _days(start, reg),
+            "postal_code": postal,
+            "max_commute_km": commute,
+            "desired_titles": desired_titles,
+            "desired_styrk08": ["|".join(c) if g else "" for c, g in zip(desired_codes, codes_given)],
+            "skills": skill_lists,
+            "experience": experience,
+            "education_level": edu,
+            "norwegian_level": nor,
+            "driving_licences": licences,
+            "max_hours_per_week": max_hours,
+            "wants_part_time": np.where(part, "true", "false"),
+            "available_from": np.where(available < 0, "", _days(start, np.maximum(available, 0))),
+            "goal": goal,
+            "adaptation_needs": _join(np.array(NEED_CODES), needs),
+            "shares_needs_with_employers": np.where(shares, "true", "false"),
+            "preferred_industries": prefs,
+            "trusted_person": trusted,
+            "_skills": ["|".join(x) for x in skill_ids],
+            "_wishes": list(np.where(wishes >= 0, OCC_CODES[np.maximum(wishes, 0)].astype(int), -1)),
+            "_exp": exp_struct,
+            "_reg": reg,
+            "_needs": list(needs),
+            "_car": has_b,
+        }
+    )

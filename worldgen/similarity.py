@@ -15,6 +15,7 @@ on. Two pieces of evidence, the better one wins:
 
 Levels: 4 same, 3 close, 2 near, 1 related, 0 far. The table is symmetric and frozen here.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -27,19 +28,41 @@ SAME, CLOSE, NEAR, RELATED, FAR = 4, 3, 2, 1, 0
 
 #: Occupations whose workers readily take each other's jobs, across the STYRK hierarchy.
 CLOSE_PAIRS: tuple[tuple[str, str], ...] = (
-    ("5223", "5244"), ("5223", "4222"), ("5244", "4222"),  # shop, telephone sales, customer centre
-    ("4321", "9321"), ("4321", "8344"),  # warehouse, hand packer, forklift
-    ("8322", "8332"), ("8332", "8331"), ("8332", "8342"),  # van, lorry, bus, construction machinery
-    ("5321", "2223"), ("5329", "2223"), ("5322", "2224"),  # care worker / assistant, nurse, social educator
-    ("5120", "9412"), ("9412", "5246"), ("5131", "5246"),  # cook, kitchen assistant, fast food, waiter
-    ("7115", "7131"), ("7115", "7126"), ("7131", "7126"), ("7126", "7411"),  # carpenter, painter, plumber, electrician
-    ("8160", "7512"), ("7212", "7126"),  # food processing, baker; welder, plumber
-    ("5311", "5312"), ("5312", "2341"), ("5311", "2224"),  # kindergarten, school assistant, teacher
+    ("5223", "5244"),
+    ("5223", "4222"),
+    ("5244", "4222"),  # shop, telephone sales, customer centre
+    ("4321", "9321"),
+    ("4321", "8344"),  # warehouse, hand packer, forklift
+    ("8322", "8332"),
+    ("8332", "8331"),
+    ("8332", "8342"),  # van, lorry, bus, construction machinery
+    ("5321", "2223"),
+    ("5329", "2223"),
+    ("5322", "2224"),  # care worker / assistant, nurse, social educator
+    ("5120", "9412"),
+    ("9412", "5246"),
+    ("5131", "5246"),  # cook, kitchen assistant, fast food, waiter
+    ("7115", "7131"),
+    ("7115", "7126"),
+    ("7131", "7126"),
+    ("7126", "7411"),  # carpenter, painter, plumber, electrician
+    ("8160", "7512"),
+    ("7212", "7126"),  # food processing, baker; welder, plumber
+    ("5311", "5312"),
+    ("5312", "2341"),
+    ("5311", "2224"),  # kindergarten, school assistant, teacher
 )
 #: Occupations of different clusters still often sought together.
 NEAR_PAIRS: tuple[tuple[str, str], ...] = (
-    ("4321", "8160"), ("9112", "9412"), ("9112", "5153"), ("4224", "4222"), ("4110", "4222"),
-    ("5120", "8160"), ("5414", "5153"), ("6113", "9612"), ("9313", "8342"),
+    ("4321", "8160"),
+    ("9112", "9412"),
+    ("9112", "5153"),
+    ("4224", "4222"),
+    ("4110", "4222"),
+    ("5120", "8160"),
+    ("5414", "5153"),
+    ("6113", "9612"),
+    ("9313", "8342"),
 )
 
 

@@ -15,6 +15,7 @@ loader always finds at least one code. Skill text is kept only if it maps back t
 (else the id is written). Which variant a row gets is decided by numbers drawn up front, so
 worlds stay reproducible.
 """
+
 from __future__ import annotations
 
 import re
@@ -28,14 +29,35 @@ from matching.taxonomy._files import reference_path
 
 #: Context people add in parentheses, by catalogue cluster ("butikkmedarbeider (dagligvare)").
 CONTEXTS: dict[str, tuple[str, ...]] = {
-    "sales": ("dagligvare", "butikk", "detaljhandel"), "warehouse": ("lager", "logistikk", "terminal"),
-    "driving": ("transport", "distribusjon"), "care": ("sykehjem", "hjemmetjenesten", "omsorg"),
-    "cleaning": ("renhold", "kontor"), "kitchen": ("kantine", "restaurant", "hotell"),
-    "building": ("bygg", "anlegg"), "industry": ("industri", "produksjon"), "office": ("kontor", "kommune"),
+    "sales": ("dagligvare", "butikk", "detaljhandel"),
+    "warehouse": ("lager", "logistikk", "terminal"),
+    "driving": ("transport", "distribusjon"),
+    "care": ("sykehjem", "hjemmetjenesten", "omsorg"),
+    "cleaning": ("renhold", "kontor"),
+    "kitchen": ("kantine", "restaurant", "hotell"),
+    "building": ("bygg", "anlegg"),
+    "industry": ("industri", "produksjon"),
+    "office": ("kontor", "kommune"),
 }
 #: Heads of Norwegian compounds a title may be split before ("lager medarbeider").
-HEADS = ("medarbeider", "arbeider", "assistent", "sjåfør", "fører", "selger", "pleier", "hjelp",
-         "betjent", "ekspeditør", "montør", "operatør", "kokk", "vert", "terapeut", "utvikler")
+HEADS = (
+    "medarbeider",
+    "arbeider",
+    "assistent",
+    "sjåfør",
+    "fører",
+    "selger",
+    "pleier",
+    "hjelp",
+    "betjent",
+    "ekspeditør",
+    "montør",
+    "operatør",
+    "kokk",
+    "vert",
+    "terapeut",
+    "utvikler",
+)
 #: Distinct typos per title: bounds the unique strings a national world sends to the normaliser.
 TYPO_POSITIONS = 8
 #: Share of typed titles by source: catalogue title, other NAV title, STYRK name, ESCO English, Swedish.
@@ -68,20 +90,20 @@ def title_sources() -> dict[str, tuple[tuple[str, ...], ...]]:
     the reference files (not through the engine's title normaliser).
     """
     nav = _read("nav_job_titles.csv")
-    nav = nav[nav["n_codes_for_title"] == "1"].assign(
-        years=lambda d: d["years_observed"].str.count(r"\|"))
+    nav = nav[nav["n_codes_for_title"] == "1"].assign(years=lambda d: d["years_observed"].str.count(r"\|"))
     nav = nav.sort_values(["code", "years", "title"], ascending=[True, False, True], kind="stable")
     styrk = [(code, part) for code, name in occupations.unit_groups().items() for part in _name_parts(name)]
     esco = _read("esco_occupation_labels_en.csv")
     esco = esco[esco["label_type"] == "preferred"]
     sv = _read("swedish_occupation_names.csv")
     sv = sv.assign(code=sv["isco08"].str.split("|")).explode("code")
-    by_source = [pd.DataFrame(styrk, columns=["code", "label"]),
-                 pd.DataFrame({"code": esco["code"], "label": esco["label"]}),
-                 pd.DataFrame({"code": sv["code"], "label": sv["title"]})]
+    by_source = [
+        pd.DataFrame(styrk, columns=["code", "label"]),
+        pd.DataFrame({"code": esco["code"], "label": esco["label"]}),
+        pd.DataFrame({"code": sv["code"], "label": sv["title"]}),
+    ]
     codes = sorted({c for g in by_source for c in g["code"]} | set(nav["code"]))
-    out: dict[str, list[tuple[str, ...]]] = {code: [tuple(titles.head(12))] for code, titles in
-                                            nav.groupby("code", sort=False)["title"]}
+    out: dict[str, list[tuple[str, ...]]] = {code: [tuple(titles.head(12))] for code, titles in nav.groupby("code", sort=False)["title"]}
     for g in by_source:
         grouped = g.groupby("code")["label"].agg(lambda s: tuple(sorted(set(s))))
         for code in codes:
@@ -95,8 +117,8 @@ def _typo(text: str, i: int) -> str:
         return text
     pos = 1 + (i // 2) % (len(text) - 3)
     if i % 2 == 0:
-        return text[:pos] + text[pos + 1:]
-    return text[:pos] + text[pos + 1] + text[pos] + text[pos + 2:]
+        return text[:pos] + text[pos + 1 :]
+    return text[:pos] + text[pos + 1] + text[pos] + text[pos + 2 :]
 
 
 def _compound(text: str) -> str:
@@ -160,8 +182,12 @@ def skill_text(skill_id: str, u: float, i: int) -> str:
     kind = int(np.searchsorted(SKILL_P.cumsum(), u, side="right"))
     if kind == 0:
         return skill_id
-    pool = {1: (skills.label(skill_id),), 2: _alt_labels().get(skill_id, ()),
-            3: skills.aliases_nb().get(skill_id, ()), 4: (skills.label(skill_id),)}[kind]
+    pool = {
+        1: (skills.label(skill_id),),
+        2: _alt_labels().get(skill_id, ()),
+        3: skills.aliases_nb().get(skill_id, ()),
+        4: (skills.label(skill_id),),
+    }[kind]
     if not pool:
         return skill_id
     text = pool[i % len(pool)]

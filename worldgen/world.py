@@ -5,6 +5,7 @@ string assembly. Columns starting with ``_`` are the simulator's hidden or inter
 (true occupation code, day numbers, latent responsiveness, …) and are never written.
 Days are counted from the start of the history window (day 0) to the reference date (``span``).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -91,14 +92,17 @@ def region_postcodes() -> pd.DataFrame:
         in_muni = (df["kommunenummer_2025"] == muni).to_numpy()
         offices = [o for o in OFFICES if o.municipality_code == muni]
         pts = postal_table().loc[[o.postal_code for o in offices]]
-        dist = haversine_km(df.loc[in_muni, "lat"].to_numpy()[:, None], df.loc[in_muni, "lon"].to_numpy()[:, None],
-                            pts["lat"].to_numpy()[None, :], pts["lon"].to_numpy()[None, :])
+        dist = haversine_km(
+            df.loc[in_muni, "lat"].to_numpy()[:, None],
+            df.loc[in_muni, "lon"].to_numpy()[:, None],
+            pts["lat"].to_numpy()[None, :],
+            pts["lon"].to_numpy()[None, :],
+        )
         df.loc[in_muni, "office_id"] = np.array([o.office_id for o in offices])[dist.argmin(axis=1)]
     return df.sort_values("postnummer").reset_index(drop=True)
 
 
-def _sample_places(rng, region: pd.DataFrame, weight: str, groups: np.ndarray,
-                   key: str = "office_id") -> np.ndarray:
+def _sample_places(rng, region: pd.DataFrame, weight: str, groups: np.ndarray, key: str = "office_id") -> np.ndarray:
     """Postal codes ∝ `weight`, the i-th within `region[key] == groups[i]`."""
     codes = region["postnummer"].to_numpy()
     w = region[weight].to_numpy(float)
@@ -173,8 +177,9 @@ def _place_name(row: pd.Series) -> str:
     return names[int(haversine_km(row["lat"], row["lon"], pts[:, 0], pts[:, 1]).argmin())]
 
 
-def employers(rng, region: pd.DataFrame, n: int, real: tuple[PublicEmployer, ...] = PUBLIC_EMPLOYERS,
-              volume: dict[str, float] | None = None) -> pd.DataFrame:
+def employers(
+    rng, region: pd.DataFrame, n: int, real: tuple[PublicEmployer, ...] = PUBLIC_EMPLOYERS, volume: dict[str, float] | None = None
+) -> pd.DataFrame:
     """`n` employers: the first n/10 of the `real` ones, the rest invented by industry ∝ volume."""
     public = real[: min(len(real), n // 10)]
     m = n - len(public)
@@ -189,14 +194,16 @@ def employers(rng, region: pd.DataFrame, n: int, real: tuple[PublicEmployer, ...
         code, templates = variants[int(u_variant[i] * len(variants))]
         names.append(templates[int(u_template[i] * len(templates))].format(place=_place_name(loc.loc[postal[i]])))
         nace.append(code)
-    df = pd.DataFrame({
-        "name": [p.name for p in public] + names,
-        "_industry": [p.industry for p in public] + list(ind),
-        "nace": [IND_BY_KEY[p.industry].variants[0][0] for p in public] + nace,
-        "postal_code": [p.postal_code for p in public] + list(postal),
-        "_public": [True] * len(public) + [False] * m,
-        "_size": np.concatenate([[p.size for p in public], rng.lognormal(0.0, 0.8, m)]),
-    })
+    df = pd.DataFrame(
+        {
+            "name": [p.name for p in public] + names,
+            "_industry": [p.industry for p in public] + list(ind),
+            "nace": [IND_BY_KEY[p.industry].variants[0][0] for p in public] + nace,
+            "postal_code": [p.postal_code for p in public] + list(postal),
+            "_public": [True] * len(public) + [False] * m,
+            "_size": np.concatenate([[p.size for p in public], rng.lognormal(0.0, 0.8, m)]),
+        }
+    )
     dup = df.groupby("name").cumcount().to_numpy()
     df["name"] = [f"{nm} avd. {k + 1}" if k else nm for nm, k in zip(df["name"], dup)]
     df["orgnr"] = np.concatenate([[p.orgnr for p in public], _orgnrs(rng, m, {p.orgnr for p in public})])
@@ -221,9 +228,10 @@ def employers(rng, region: pd.DataFrame, n: int, real: tuple[PublicEmployer, ...
     df["past_trial_placements"] = trials
     df["past_hires_after_trial"] = hires
     df["contact_name"] = [f"{a} {b}" for a, b in zip(first, last)]
-    df["contact_email"] = [f"{a.lower().translate(_ASCII)}.{b.lower().translate(_ASCII)}@"
-                           f"{_ascii(nm.lower().translate(_ASCII))[:24]}.example.no"
-                           for a, b, nm in zip(first, last, df["name"])]
+    df["contact_email"] = [
+        f"{a.lower().translate(_ASCII)}.{b.lower().translate(_ASCII)}@{_ascii(nm.lower().translate(_ASCII))[:24]}.example.no"
+        for a, b, nm in zip(first, last, df["name"])
+    ]
     df["_r"] = r
     df["_ia"] = ia
     df["_offers"] = list(offers)
@@ -295,8 +303,9 @@ def _occupation_first(rng, employers: pd.DataFrame, n: int, weights: np.ndarray)
     return emp, OCC_CODES[occ].astype(object)
 
 
-def openings(rng, employers: pd.DataFrame, region: pd.DataFrame, n: int, span: int,
-             start: dt.date, occupation_weights: np.ndarray | None = None) -> pd.DataFrame:
+def openings(
+    rng, employers: pd.DataFrame, region: pd.DataFrame, n: int, span: int, start: dt.date, occupation_weights: np.ndarray | None = None
+) -> pd.DataFrame:
     """`n` openings; with `occupation_weights` (per catalogue occupation) the occupation is
     drawn first and the employer second, else employer first and its industry's local mix."""
     n_emp = len(employers)
@@ -321,8 +330,7 @@ def openings(rng, employers: pd.DataFrame, region: pd.DataFrame, n: int, span: i
 
     no_deadline = rng.random(n) < np.where(is_trial, 0.85, 0.4)
     deadline = np.where(no_deadline, -1, close)
-    start_day = np.where(is_trial, pub + rng.integers(7, 46, n),
-                         np.where(deadline >= 0, deadline, pub + 30) + rng.integers(7, 46, n))
+    start_day = np.where(is_trial, pub + rng.integers(7, 46, n), np.where(deadline >= 0, deadline, pub + 30) + rng.integers(7, 46, n))
     start_blank = is_trial & (rng.random(n) < 0.25)
 
     part_share = np.array([o.part_time for o in occ], dtype=float)
@@ -367,27 +375,32 @@ def openings(rng, employers: pd.DataFrame, region: pd.DataFrame, n: int, span: i
     suffix = is_trial & ~code_blank & (rng.random(n) < 0.5)
     titles = [t + " (arbeidstrening)" if s else t for t, s in zip(titles, suffix)]
 
-    return pd.DataFrame({
-        "opening_id": [f"O-{i + 1:05d}" for i in range(n)],
-        "orgnr": employers["orgnr"].to_numpy()[emp],
-        "kind": kind,
-        "title": titles,
-        "styrk08": np.where(code_blank, "", code.astype(str)),
-        "required_skills": required,
-        "optional_skills": optional,
-        "required_licences": licence,
-        "min_norwegian": nor,
-        "min_education": edu,
-        "hours_per_week": hours,
-        "positions": positions,
-        "postal_code": other,
-        "start_date": np.where(start_blank, "", _days(start, start_day)),
-        "deadline": np.where(deadline < 0, "", _days(start, np.maximum(deadline, 0))),
-        "status": np.where(is_open, "open", "closed"),  # settled after the outcome simulation
-        "adaptations_offered": _join(np.array(NEED_CODES), extras),
-        "office_id": employers["office_id"].to_numpy()[emp],
-        "published_at": _days(start, pub),
-        "_code": code.astype(str), "_emp": emp, "_pub": pub, "_close": close,
-        "_postal": np.where(moved, other, emp_postal),
-        "_offers": list(emp_offers | extras),
-    })
+    return pd.DataFrame(
+        {
+            "opening_id": [f"O-{i + 1:05d}" for i in range(n)],
+            "orgnr": employers["orgnr"].to_numpy()[emp],
+            "kind": kind,
+            "title": titles,
+            "styrk08": np.where(code_blank, "", code.astype(str)),
+            "required_skills": required,
+            "optional_skills": optional,
+            "required_licences": licence,
+            "min_norwegian": nor,
+            "min_education": edu,
+            "hours_per_week": hours,
+            "positions": positions,
+            "postal_code": other,
+            "start_date": np.where(start_blank, "", _days(start, start_day)),
+            "deadline": np.where(deadline < 0, "", _days(start, np.maximum(deadline, 0))),
+            "status": np.where(is_open, "open", "closed"),  # settled after the outcome simulation
+            "adaptations_offered": _join(np.array(NEED_CODES), extras),
+            "office_id": employers["office_id"].to_numpy()[emp],
+            "published_at": _days(start, pub),
+            "_code": code.astype(str),
+            "_emp": emp,
+            "_pub": pub,
+            "_close": close,
+            "_postal": np.where(moved, other, emp_postal),
+            "_offers": list(emp_offers | extras),
+        }
+    )

@@ -1,4 +1,5 @@
 """For data owners and the batch: the audit log and the batch runs."""
+
 from __future__ import annotations
 
 from fastapi import APIRouter, Query
@@ -12,7 +13,10 @@ router = APIRouter(prefix="/v1", tags=["admin"])
 
 @router.get("/audit", response_model=Page[AuditEntry], summary="Who read which participant's data, when")
 def read_audit(
-    principal: Admin, conn: ConnDep, limit: Limit = 50, offset: Offset = 0,
+    principal: Admin,
+    conn: ConnDep,
+    limit: Limit = 50,
+    offset: Offset = 0,
     participant_id: str | None = Query(None, description="only reads of this participant"),
     sub: str | None = Query(None, description="only reads by this token subject"),
 ):

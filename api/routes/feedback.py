@@ -1,4 +1,5 @@
 """Outcome events (suggested, contacted, …, hired): the training data of the next model."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -73,8 +74,16 @@ def _outcome(body: FeedbackIn, actor: str, settings: SettingsDep) -> Outcome:
     today = max(settings.as_of(), dt.datetime.now(dt.UTC).date())
     try:
         return Outcome.model_validate(
-            {"participant_id": body.participant_id, "opening_id": body.opening_id, "event": body.event,
-             "reason": body.reason, "occurred_at": occurred, "actor": actor}, context={"today": today})
+            {
+                "participant_id": body.participant_id,
+                "opening_id": body.opening_id,
+                "event": body.event,
+                "reason": body.reason,
+                "occurred_at": occurred,
+                "actor": actor,
+            },
+            context={"today": today},
+        )
     except ValidationError as exc:
         errors = [{"loc": ["body", *map(str, e["loc"])], "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=errors) from None

@@ -1,5 +1,6 @@
 """Liveness/readiness (`/healthz`) and Prometheus metrics (`/metrics`); no token needed,
 and neither says anything about any participant."""
+
 from __future__ import annotations
 
 import logging
@@ -33,8 +34,12 @@ def healthz(settings: SettingsDep):
         log.warning("health check: database unreachable: %s", exc)
         body = Health(status="unavailable", database="unreachable", serving_run_id=None, model_version=model_version)
         return JSONResponse(body.model_dump(), status_code=503)
-    return Health(status="ok" if model_version else "degraded", database="ok",
-                  serving_run_id=served.run_id if served else None, model_version=model_version)
+    return Health(
+        status="ok" if model_version else "degraded",
+        database="ok",
+        serving_run_id=served.run_id if served else None,
+        model_version=model_version,
+    )
 
 
 @router.get("/metrics", response_class=PlainTextResponse, include_in_schema=False)

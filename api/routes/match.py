@@ -1,4 +1,5 @@
 """Matches for a profile posted in the body: scored like a stored participant, never stored."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -13,16 +14,26 @@ from matching.store import audit
 
 router = APIRouter(prefix="/v1/match", tags=["matches"])
 
-PROFILE_EXAMPLE = {"postal_code": "7030", "max_commute_km": 15, "desired_titles": ["Butikkmedarbeider"],
-                   "desired_styrk08": ["5223"], "skills": ["kassearbeid"], "goal": "either"}
+PROFILE_EXAMPLE = {
+    "postal_code": "7030",
+    "max_commute_km": 15,
+    "desired_titles": ["Butikkmedarbeider"],
+    "desired_styrk08": ["5223"],
+    "skills": ["kassearbeid"],
+    "goal": "either",
+}
 PROFILE_EXAMPLES = {"profile": {"summary": "a participant in Trondheim", "value": PROFILE_EXAMPLE}}
 
 
 @router.post("", response_model=Matches, summary="Ranked openings for a profile that is not stored")
 def match_profile(
     body: Annotated[ParticipantProfile, Body(openapi_examples=PROFILE_EXAMPLES)],
-    principal: AdviserOrAdmin, conn: ConnDep, settings: SettingsDep,
-    kind: KindFilter = "any", limit: Limit = 10, lang: Lang = "nb",
+    principal: AdviserOrAdmin,
+    conn: ConnDep,
+    settings: SettingsDep,
+    kind: KindFilter = "any",
+    limit: Limit = 10,
+    lang: Lang = "nb",
 ):
     """The body is a participant profile: exactly what GET /v1/participants/{id} returns is
     accepted (change a field and post it back — a what-if); its `participant_id`, `office_id`,
@@ -33,9 +44,17 @@ def match_profile(
     try:
         row = normalise.participant(profile)
     except normalise.UnrecognisedTitles as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=[{
-            "loc": ["body", exc.field], "msg": str(exc), "type": "value_error", "input": profile.desired_titles,
-        }]) from None
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            detail=[
+                {
+                    "loc": ["body", exc.field],
+                    "msg": str(exc),
+                    "type": "value_error",
+                    "input": profile.desired_titles,
+                }
+            ],
+        ) from None
     row.update(participant_id="(posted profile)", office_id=None, registered_at=None)
     with domain_errors():
         out = serving.profile_matches(conn, settings, row, kind=kind, limit=limit)

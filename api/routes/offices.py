@@ -1,4 +1,5 @@
 """The offices (any role): ids and names for sign-in, filters and tokens. No participant data."""
+
 from __future__ import annotations
 
 from fastapi import APIRouter

@@ -1,4 +1,5 @@
 """Openings (any role) and an opening's ranked candidates (liaison of its office, admin)."""
+
 from __future__ import annotations
 
 from typing import Literal
@@ -30,7 +31,10 @@ router = APIRouter(prefix="/v1/openings", tags=["openings"])
 
 @router.get("", response_model=Page[OpeningSummary], summary="Openings and trial placements")
 def list_openings(
-    principal: CurrentPrincipal, conn: ConnDep, limit: Limit = 50, offset: Offset = 0,
+    principal: CurrentPrincipal,
+    conn: ConnDep,
+    limit: Limit = 50,
+    offset: Offset = 0,
     status: Literal["open", "filled", "closed"] | None = Query(None),
     kind: Literal["job", "trial"] | None = Query(None),
     office: str | None = Query(None),
@@ -50,8 +54,13 @@ def get_opening(opening_id: OpeningIdPath, principal: CurrentPrincipal, conn: Co
 
 @router.get("/{opening_id}/candidates", response_model=Candidates, summary="Ranked participants for an opening")
 def opening_candidates(
-    opening: OpeningForLiaison, principal: LiaisonOrAdmin, conn: ConnDep, settings: SettingsDep,
-    limit: Limit = 10, lang: Lang = "nb", fresh: Fresh = False,
+    opening: OpeningForLiaison,
+    principal: LiaisonOrAdmin,
+    conn: ConnDep,
+    settings: SettingsDep,
+    limit: Limit = 10,
+    lang: Lang = "nb",
+    fresh: Fresh = False,
 ):
     """Participants are pseudonymous, and the list is employer-facing for every role: ranked
     and explained with each participant at the centre of their home area (distances as bands)
@@ -69,8 +78,7 @@ def opening_candidates(
 
 
 @router.get("/{opening_id}/events", response_model=Page[EventOut], summary="An opening's recorded outcomes")
-def opening_events(opening_id: OpeningIdPath, principal: StaffRole, conn: ConnDep,
-                   limit: Limit = 50, offset: Offset = 0):
+def opening_events(opening_id: OpeningIdPath, principal: StaffRole, conn: ConnDep, limit: Limit = 50, offset: Offset = 0):
     """The opening's outcome timeline, newest first. Liaison staff of the opening's office and
     admins read all of it (another office's opening is a 403, as for its candidates); an
     adviser reads the events of their own offices' participants only. Audited per participant."""

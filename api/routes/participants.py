@@ -1,5 +1,6 @@
 """Participants: list, profile, ranked openings, one pair explained. Advisers of the
 participant's office and admins only; every read is audited per participant."""
+
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Query, status
@@ -27,7 +28,10 @@ router = APIRouter(prefix="/v1/participants", tags=["participants"])
 
 @router.get("", response_model=Page[ParticipantSummary], summary="Participants of your offices")
 def list_participants(
-    principal: AdviserOrAdmin, conn: ConnDep, limit: Limit = 50, offset: Offset = 0,
+    principal: AdviserOrAdmin,
+    conn: ConnDep,
+    limit: Limit = 50,
+    offset: Offset = 0,
     office: str | None = Query(None, description="only this office"),
 ):
     offices: list[str] | None = None
@@ -53,8 +57,14 @@ def get_participant(participant: ParticipantForAdviser, principal: AdviserOrAdmi
 
 @router.get("/{participant_id}/matches", response_model=Matches, summary="Ranked openings for a participant")
 def participant_matches(
-    participant: ParticipantForAdviser, principal: AdviserOrAdmin, conn: ConnDep, settings: SettingsDep,
-    kind: KindFilter = "any", limit: Limit = 10, lang: Lang = "nb", fresh: Fresh = False,
+    participant: ParticipantForAdviser,
+    principal: AdviserOrAdmin,
+    conn: ConnDep,
+    settings: SettingsDep,
+    kind: KindFilter = "any",
+    limit: Limit = 10,
+    lang: Lang = "nb",
+    fresh: Fresh = False,
 ):
     """From the published batch run (`run_id`), or live with `fresh=true` (`run_id` null; also
     live before any run is published, or when the participant has no list in it).
@@ -71,11 +81,18 @@ def participant_matches(
     return out
 
 
-@router.get("/{participant_id}/matches/{opening_id}", response_model=PairExplanation,
-            summary="One pair: every feature, and any hard constraint it fails")
+@router.get(
+    "/{participant_id}/matches/{opening_id}",
+    response_model=PairExplanation,
+    summary="One pair: every feature, and any hard constraint it fails",
+)
 def explain_pair(
-    participant: ParticipantForAdviser, principal: AdviserOrAdmin, conn: ConnDep, settings: SettingsDep,
-    opening_id: OpeningIdPath, lang: Lang = "nb",
+    participant: ParticipantForAdviser,
+    principal: AdviserOrAdmin,
+    conn: ConnDep,
+    settings: SettingsDep,
+    opening_id: OpeningIdPath,
+    lang: Lang = "nb",
 ):
     opening_or_404(conn, opening_id)
     pid = participant["participant_id"]
@@ -87,8 +104,7 @@ def explain_pair(
 
 
 @router.get("/{participant_id}/events", response_model=Page[EventOut], summary="A participant's recorded outcomes")
-def participant_events(participant: ParticipantForAdviser, principal: AdviserOrAdmin, conn: ConnDep,
-                       limit: Limit = 50, offset: Offset = 0):
+def participant_events(participant: ParticipantForAdviser, principal: AdviserOrAdmin, conn: ConnDep, limit: Limit = 50, offset: Offset = 0):
     """The outcome timeline (suggested, contacted, …, hired), newest first: what advisers and
     liaison staff recorded and the imported history — the next training run's data."""
     pid = participant["participant_id"]

@@ -2,6 +2,7 @@
 
 Any authenticated role; no participant data is read, so nothing is audit-logged.
 """
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -26,8 +27,7 @@ class OccupationSuggestions(BaseModel):
     items: list[OccupationSuggestion]
 
 
-@router.get("/occupations", response_model=OccupationSuggestions,
-            summary="STYRK-08 occupations for a (partly) typed title")
+@router.get("/occupations", response_model=OccupationSuggestions, summary="STYRK-08 occupations for a (partly) typed title")
 def occupation_suggestions(
     principal: CurrentPrincipal,
     q: Annotated[str, Query(min_length=1, max_length=200, description="title text, e.g. 'truckf'")],
@@ -38,8 +38,6 @@ def occupation_suggestions(
     from matching.taxonomy.titles import suggest_titles
 
     if not q.strip():
-        raise HTTPException(status_code=422, detail=[{"loc": ["query", "q"], "msg": "q must not be blank",
-                                                      "type": "value_error"}])
-    items = [{"code": code, "name_nb": occupations.name(code), "score": score}
-             for code, score in suggest_titles(q, limit)]
+        raise HTTPException(status_code=422, detail=[{"loc": ["query", "q"], "msg": "q must not be blank", "type": "value_error"}])
+    items = [{"code": code, "name_nb": occupations.name(code), "score": score} for code, score in suggest_titles(q, limit)]
     return {"q": q, "items": items}

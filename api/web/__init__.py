@@ -4,6 +4,7 @@
 error handling: a refused page is audited by `api.refusals` exactly like a refused API call,
 then shown as a page instead of JSON; no session → the sign-in page.
 """
+
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
@@ -19,8 +20,7 @@ from api.web.pages import HERE, render, router
 from api.web.session import SignInRequired, page_lang
 
 #: The workbench's own paths (errors as pages); the API's answer JSON.
-PAGE_PREFIXES = ("/signin", "/signout", "/caseload", "/participants", "/openings", "/employers", "/admin",
-                 "/static/workbench")
+PAGE_PREFIXES = ("/signin", "/signout", "/caseload", "/participants", "/openings", "/employers", "/admin", "/static/workbench")
 API_PREFIXES = ("/v1", "/docs", "/redoc", "/openapi.json", "/healthz", "/metrics", "/static-offline-docs")
 
 
@@ -50,8 +50,15 @@ async def http_exception(request: Request, exc: StarletteHTTPException) -> Respo
     if exc.status_code == 401:
         return RedirectResponse("/signin", status_code=303)
     lang = page_lang(request)
-    return render(request, "error.html", lang, getattr(request.state, "principal", None),
-                  status_code=exc.status_code, status=exc.status_code, message=_message(exc.status_code, exc.detail, lang))
+    return render(
+        request,
+        "error.html",
+        lang,
+        getattr(request.state, "principal", None),
+        status_code=exc.status_code,
+        status=exc.status_code,
+        message=_message(exc.status_code, exc.detail, lang),
+    )
 
 
 async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
@@ -59,8 +66,15 @@ async def invalid_request(request: Request, exc: RequestValidationError) -> Resp
         return await validation_error(request, exc)
     lang = page_lang(request)
     fields = ", ".join(".".join(str(x) for x in e["loc"][1:]) for e in exc.errors())
-    return render(request, "error.html", lang, getattr(request.state, "principal", None), status_code=422,
-                  status=422, message=f"{messages.t('error.422', lang)} ({fields})")
+    return render(
+        request,
+        "error.html",
+        lang,
+        getattr(request.state, "principal", None),
+        status_code=422,
+        status=422,
+        message=f"{messages.t('error.422', lang)} ({fields})",
+    )
 
 
 async def sign_in(request: Request, exc: SignInRequired) -> Response:

@@ -6,6 +6,7 @@ same audit row), the same response model (so a page shows exactly the fields the
 return to that role, and nothing a template could leak besides) — and renders the result.
 No role, office or redaction rule is decided here.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -62,33 +63,52 @@ from matching.taxonomy import adaptations, occupations
 
 router = APIRouter(include_in_schema=False)
 HERE = Path(__file__).parent
-templates = Jinja2Templates(env=jinja2.Environment(
-    loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True, trim_blocks=True, lstrip_blocks=True))
+templates = Jinja2Templates(
+    env=jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True, trim_blocks=True, lstrip_blocks=True)
+)
 
 PAGE_SIZE = 50
 MATCHES_SHOWN = 20
 CANDIDATES_SHOWN = 20
 #: "Not relevant" comes with a reason from this short list (stored as the event's reason).
-DECLINE_REASONS = ("for lang reisevei", "passer ikke med arbeidstiden", "passer ikke med helsen",
-                   "ønsket ikke å gå videre", "har fått annen jobb", "arbeidsgiver valgte en annen kandidat")
+DECLINE_REASONS = (
+    "for lang reisevei",
+    "passer ikke med arbeidstiden",
+    "passer ikke med helsen",
+    "ønsket ikke å gå videre",
+    "har fått annen jobb",
+    "arbeidsgiver valgte en annen kandidat",
+)
 
 
 # ----------------------------------------------------------------------------- rendering
 
 
-def render(request: Request, name: str, lang: LangCode, principal: Principal | None = None, status_code: int = 200,
-           **context: Any) -> Response:
+def render(
+    request: Request, name: str, lang: LangCode, principal: Principal | None = None, status_code: int = 200, **context: Any
+) -> Response:
     csrf = csrf_token(request)
 
     def t(key: str, **values: Any) -> str:
         return messages.t(key, lang, **values)
 
-    response = templates.TemplateResponse(request, name, {
-        "t": t, "lang": lang, "principal": principal, "csrf": csrf, "path": request.url.path,
-        "other_lang": "en" if lang == "nb" else "nb", "need_label": lambda c: adaptations.label(c, lang),
-        "occupation": lambda c: occupations.name(c) if lang == "nb" else occupations.name_en(c),
-        "level_name": lambda kind, v: _level_name(kind, v, lang), **context,
-    }, status_code=status_code)
+    response = templates.TemplateResponse(
+        request,
+        name,
+        {
+            "t": t,
+            "lang": lang,
+            "principal": principal,
+            "csrf": csrf,
+            "path": request.url.path,
+            "other_lang": "en" if lang == "nb" else "nb",
+            "need_label": lambda c: adaptations.label(c, lang),
+            "occupation": lambda c: occupations.name(c) if lang == "nb" else occupations.name_en(c),
+            "level_name": lambda kind, v: _level_name(kind, v, lang),
+            **context,
+        },
+        status_code=status_code,
+    )
     if getattr(request.state, "new_csrf", None):
         set_cookie(request, response, CSRF_COOKIE, csrf)
     if request.query_params.get("lang") in messages.LANGS:
@@ -111,8 +131,11 @@ def _redirect(url: str) -> RedirectResponse:
 
 def _field_errors(exc: ValidationError | HTTPException) -> dict[str, str]:
     """{field: message} from a pydantic error or an API 422/409 (inline next to the field)."""
-    items = exc.errors() if isinstance(exc, ValidationError) else (
-        exc.detail if isinstance(exc.detail, list) else [{"loc": ["body", "event"], "msg": str(exc.detail)}])
+    items = (
+        exc.errors()
+        if isinstance(exc, ValidationError)
+        else (exc.detail if isinstance(exc.detail, list) else [{"loc": ["body", "event"], "msg": str(exc.detail)}])
+    )
     out: dict[str, str] = {}
     for e in items:
         loc = [str(x) for x in e.get("loc", ()) if x not in ("body", "query")]
@@ -121,9 +144,13 @@ def _field_errors(exc: ValidationError | HTTPException) -> dict[str, str]:
 
 
 def _pages(total: int, offset: int) -> dict[str, Any]:
-    return {"total": total, "first": offset + 1 if total else 0, "last": min(offset + PAGE_SIZE, total),
-            "prev": max(offset - PAGE_SIZE, 0) if offset > 0 else None,
-            "next": offset + PAGE_SIZE if offset + PAGE_SIZE < total else None}
+    return {
+        "total": total,
+        "first": offset + 1 if total else 0,
+        "last": min(offset + PAGE_SIZE, total),
+        "prev": max(offset - PAGE_SIZE, 0) if offset > 0 else None,
+        "next": offset + PAGE_SIZE if offset + PAGE_SIZE < total else None,
+    }
 
 
 # ----------------------------------------------------------------------------- sign-in
@@ -138,15 +165,30 @@ def home(request: Request, settings: SettingsDep) -> Response:
         principal = None
     if principal is None:
         return _redirect("/signin")
-    return _redirect({"adviser": "/caseload", "liaison": "/openings", "admin": "/admin/runs"}.get(principal.role,
-                                                                                                   "/signin"))
+    return _redirect({"adviser": "/caseload", "liaison": "/openings", "admin": "/admin/runs"}.get(principal.role, "/signin"))
 
 
-def _signin_page(request: Request, settings, conn, lang: LangCode, errors: dict[str, str] | None = None,
-                 values: dict[str, str] | None = None, status_code: int = 200) -> Response:
+def _signin_page(
+    request: Request,
+    settings,
+    conn,
+    lang: LangCode,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
     dev = settings.environment == "development"
-    return render(request, "signin.html", lang, status_code=status_code, dev=dev, roles=ROLES[:1] + ROLES[1:2] + ROLES[3:],
-                  offices=directory.offices(conn) if dev else [], errors=errors or {}, values=values or {})
+    return render(
+        request,
+        "signin.html",
+        lang,
+        status_code=status_code,
+        dev=dev,
+        roles=ROLES[:1] + ROLES[1:2] + ROLES[3:],
+        offices=directory.offices(conn) if dev else [],
+        errors=errors or {},
+        values=values or {},
+    )
 
 
 @router.get("/signin")
@@ -155,8 +197,16 @@ def signin_form(request: Request, settings: SettingsDep, conn: ConnDep, lang: La
 
 
 @router.post("/signin", dependencies=[CsrfChecked])
-def signin(request: Request, settings: SettingsDep, conn: ConnDep, lang: Lang,
-           token: str = Form(""), role: str = Form(""), office: str = Form(""), sub: str = Form("")) -> Response:
+def signin(
+    request: Request,
+    settings: SettingsDep,
+    conn: ConnDep,
+    lang: Lang,
+    token: str = Form(""),
+    role: str = Form(""),
+    office: str = Form(""),
+    sub: str = Form(""),
+) -> Response:
     """Development: a token for the chosen role, office and name. Elsewhere: the pasted token,
     verified exactly like a Bearer token."""
     values = {"role": role, "office": office, "sub": sub}
@@ -175,8 +225,9 @@ def signin(request: Request, settings: SettingsDep, conn: ConnDep, lang: Lang,
     try:
         principal = decode_token(token.strip(), settings)
     except InvalidToken as exc:
-        return _signin_page(request, settings, conn, lang, {"token": messages.t("signin.invalid", lang, why=str(exc))},
-                            values, status_code=422)
+        return _signin_page(
+            request, settings, conn, lang, {"token": messages.t("signin.invalid", lang, why=str(exc))}, values, status_code=422
+        )
     response = _redirect("/")
     set_cookie(request, response, SESSION_COOKIE, token.strip(), max_age=settings.token_ttl_minutes * 60)
     audit.record(conn, principal, "sign_in")
@@ -187,8 +238,7 @@ def signin(request: Request, settings: SettingsDep, conn: ConnDep, lang: Lang,
 @router.post("/signout", dependencies=[CsrfChecked])
 def signout(request: Request) -> Response:
     response = _redirect("/signin")
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict",
-                           secure=request.url.scheme == "https")
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict", secure=request.url.scheme == "https")
     return response
 
 
@@ -196,8 +246,7 @@ def signout(request: Request) -> Response:
 
 
 @router.get("/caseload")
-def caseload(request: Request, principal: AdviserPage, conn: ConnDep, lang: Lang,
-             offset: int = Query(0, ge=0, le=2**31 - 1)) -> Response:
+def caseload(request: Request, principal: AdviserPage, conn: ConnDep, lang: Lang, offset: int = Query(0, ge=0, le=2**31 - 1)) -> Response:
     """My participants first, then my offices' others: each with last night's list size, how
     much of it is new, and the last recorded event. Audited like GET /v1/participants."""
     offices = None if principal.is_admin else principal.offices
@@ -212,8 +261,7 @@ def caseload(request: Request, principal: AdviserPage, conn: ConnDep, lang: Lang
         pid = r["participant_id"]
         listed = now.get(pid, [])
         new = len(set(listed) - set(before.get(pid, []))) if before is not None else 0
-        items.append({**r, "mine": r["adviser_id"] == principal.sub, "n_matches": len(listed), "n_new": new,
-                      "last": last.get(pid)})
+        items.append({**r, "mine": r["adviser_id"] == principal.sub, "n_matches": len(listed), "n_new": new, "last": last.get(pid)})
     if ids:
         audit.record(conn, principal, "list_participants", ids)
         conn.commit()
@@ -234,13 +282,23 @@ def _map(home: tuple[float, float], radius_km: float, points: list[dict[str, Any
     return {"size": size, "r": round(radius_km * scale, 1), "points": placed, "scale_km": round(extent, 1)}
 
 
-def _participant_page(request: Request, principal: Principal, conn, settings, lang: LangCode, participant_id: str,
-                      kind: Literal["job", "trial", "any"] = "any", max_km: float | None = None,
-                      errors: dict[str, dict[str, str]] | None = None, status_code: int = 200) -> Response:
+def _participant_page(
+    request: Request,
+    principal: Principal,
+    conn,
+    settings,
+    lang: LangCode,
+    participant_id: str,
+    kind: Literal["job", "trial", "any"] = "any",
+    max_km: float | None = None,
+    errors: dict[str, dict[str, str]] | None = None,
+    status_code: int = 200,
+) -> Response:
     row = deps.participant_in_scope(conn, principal, participant_id)
     profile = ParticipantDetail.model_validate(participants_api.get_participant(row, principal, conn)).model_dump()
-    matches = Matches.model_validate(participants_api.participant_matches(
-        row, principal, conn, settings, kind=kind, limit=MATCHES_SHOWN, lang=lang, fresh=False)).model_dump()
+    matches = Matches.model_validate(
+        participants_api.participant_matches(row, principal, conn, settings, kind=kind, limit=MATCHES_SHOWN, lang=lang, fresh=False)
+    ).model_dump()
     timeline = participants_api.participant_events(row, principal, conn, limit=PAGE_SIZE, offset=0)
     timeline_items = [EventOut.model_validate(e).model_dump() for e in timeline["items"]]
     places = directory.opening_places(conn, [m["opening_id"] for m in matches["matches"]])
@@ -249,48 +307,93 @@ def _participant_page(request: Request, principal: Principal, conn, settings, la
     for m in matches["matches"]:
         m["hidden"] = m["distance_km"] is not None and m["distance_km"] > shown_km
         m["reasons"] = m["reasons"][:3]
-    points = [{"rank": m["rank"], "title": m["title"], "lat": places[m["opening_id"]][0],
-               "lon": places[m["opening_id"]][1], "hidden": m["hidden"]}
-              for m in matches["matches"] if m["opening_id"] in places]
-    return render(request, "participant.html", lang, principal, status_code=status_code, p=profile, matches=matches,
-                  kind=kind, shown_km=shown_km, limit_km=limit_km, history=timeline_items,
-                  timeline_total=timeline["total"], map=_map((row["lat"], row["lon"]), limit_km, points),
-                  events=list(Event), reasons=DECLINE_REASONS, errors=errors or {},
-                  recorded=request.query_params.get("recorded") == "1")
+    points = [
+        {
+            "rank": m["rank"],
+            "title": m["title"],
+            "lat": places[m["opening_id"]][0],
+            "lon": places[m["opening_id"]][1],
+            "hidden": m["hidden"],
+        }
+        for m in matches["matches"]
+        if m["opening_id"] in places
+    ]
+    return render(
+        request,
+        "participant.html",
+        lang,
+        principal,
+        status_code=status_code,
+        p=profile,
+        matches=matches,
+        kind=kind,
+        shown_km=shown_km,
+        limit_km=limit_km,
+        history=timeline_items,
+        timeline_total=timeline["total"],
+        map=_map((row["lat"], row["lon"]), limit_km, points),
+        events=list(Event),
+        reasons=DECLINE_REASONS,
+        errors=errors or {},
+        recorded=request.query_params.get("recorded") == "1",
+    )
 
 
 @router.get("/participants/{participant_id}")
-def participant_page(request: Request, participant_id: ParticipantIdPath, principal: AdviserPage, conn: ConnDep,
-                     settings: SettingsDep, lang: Lang, kind: deps.KindFilter = "any",
-                     max_km: float | None = Query(None, ge=0, le=300)) -> Response:
+def participant_page(
+    request: Request,
+    participant_id: ParticipantIdPath,
+    principal: AdviserPage,
+    conn: ConnDep,
+    settings: SettingsDep,
+    lang: Lang,
+    kind: deps.KindFilter = "any",
+    max_km: float | None = Query(None, ge=0, le=300),
+) -> Response:
     return _participant_page(request, principal, conn, settings, lang, participant_id, kind, max_km)
 
 
 @router.get("/participants/{participant_id}/matches/{opening_id}")
-def explanation_page(request: Request, participant_id: ParticipantIdPath, opening_id: OpeningIdPath,
-                     principal: AdviserPage, conn: ConnDep, settings: SettingsDep, lang: Lang,
-                     partial: bool = False) -> Response:
+def explanation_page(
+    request: Request,
+    participant_id: ParticipantIdPath,
+    opening_id: OpeningIdPath,
+    principal: AdviserPage,
+    conn: ConnDep,
+    settings: SettingsDep,
+    lang: Lang,
+    partial: bool = False,
+) -> Response:
     """Every criterion of the pair as a horizontal bar chart (the API's explanation)."""
     row = deps.participant_in_scope(conn, principal, participant_id)
-    pair = PairExplanation.model_validate(participants_api.explain_pair(
-        row, principal, conn, settings, opening_id=opening_id, lang=lang)).model_dump()
+    pair = PairExplanation.model_validate(
+        participants_api.explain_pair(row, principal, conn, settings, opening_id=opening_id, lang=lang)
+    ).model_dump()
     opening = deps.opening_or_404(conn, opening_id)
     biggest = max([abs(f["contribution"]) for f in pair["features"]] + [1e-9])
     for f in pair["features"]:
         f["share"] = round(abs(f["contribution"]) / biggest * 50, 1)  # % of the chart's width, each side
-    return render(request, "explain_partial.html" if partial else "explain.html", lang, principal,
-                  pair=pair, opening=opening)
+    return render(request, "explain_partial.html" if partial else "explain.html", lang, principal, pair=pair, opening=opening)
 
 
 @router.post("/participants/{participant_id}/events", dependencies=[CsrfChecked])
-def record_event(request: Request, participant_id: ParticipantIdPath, principal: AdviserPage, conn: ConnDep,
-                 settings: SettingsDep, lang: Lang, opening_id: str = Form(""), event: str = Form(""),
-                 reason: str = Form("")) -> Response:
+def record_event(
+    request: Request,
+    participant_id: ParticipantIdPath,
+    principal: AdviserPage,
+    conn: ConnDep,
+    settings: SettingsDep,
+    lang: Lang,
+    opening_id: str = Form(""),
+    event: str = Form(""),
+    reason: str = Form(""),
+) -> Response:
     """POST /v1/feedback from the match row; a bad field is shown next to it, nothing stored."""
     deps.participant_in_scope(conn, principal, participant_id)
     try:
-        body = FeedbackIn.model_validate({"participant_id": participant_id, "opening_id": opening_id,
-                                          "event": event, "reason": reason or None})
+        body = FeedbackIn.model_validate(
+            {"participant_id": participant_id, "opening_id": opening_id, "event": event, "reason": reason or None}
+        )
         feedback_api.record_feedback(body, principal, conn, settings, request)
     except ValidationError as exc:
         errors = {opening_id: _field_errors(exc)}
@@ -303,54 +406,97 @@ def record_event(request: Request, participant_id: ParticipantIdPath, principal:
     return _participant_page(request, principal, conn, settings, lang, participant_id, errors=errors, status_code=422)
 
 
-def _whatif_page(request: Request, principal: Principal, conn, settings, lang: LangCode, participant_id: str,
-                 form: dict[str, str] | None = None, errors: dict[str, str] | None = None,
-                 result: dict[str, Any] | None = None, status_code: int = 200) -> Response:
+def _whatif_page(
+    request: Request,
+    principal: Principal,
+    conn,
+    settings,
+    lang: LangCode,
+    participant_id: str,
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    result: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> Response:
     row = deps.participant_in_scope(conn, principal, participant_id)
     profile = ParticipantDetail.model_validate(participants_api.get_participant(row, principal, conn)).model_dump()
-    current = Matches.model_validate(participants_api.participant_matches(
-        row, principal, conn, settings, kind="any", limit=10, lang=lang, fresh=False)).model_dump()
-    form = form or {"desired_titles": "\n".join(profile["desired_titles"]),
-                    "desired_styrk08": ", ".join(profile["desired_styrk08"]),
-                    "max_commute_km": f"{profile['max_commute_km']:g}",
-                    "max_hours_per_week": f"{profile['max_hours_per_week']:g}", "goal": profile["goal"]}
-    return render(request, "whatif.html", lang, principal, status_code=status_code, p=profile, form=form,
-                  errors=errors or {}, current=current, result=result)
+    current = Matches.model_validate(
+        participants_api.participant_matches(row, principal, conn, settings, kind="any", limit=10, lang=lang, fresh=False)
+    ).model_dump()
+    form = form or {
+        "desired_titles": "\n".join(profile["desired_titles"]),
+        "desired_styrk08": ", ".join(profile["desired_styrk08"]),
+        "max_commute_km": f"{profile['max_commute_km']:g}",
+        "max_hours_per_week": f"{profile['max_hours_per_week']:g}",
+        "goal": profile["goal"],
+    }
+    return render(
+        request,
+        "whatif.html",
+        lang,
+        principal,
+        status_code=status_code,
+        p=profile,
+        form=form,
+        errors=errors or {},
+        current=current,
+        result=result,
+    )
 
 
 @router.get("/participants/{participant_id}/what-if")
-def whatif_form(request: Request, participant_id: ParticipantIdPath, principal: AdviserPage, conn: ConnDep,
-                settings: SettingsDep, lang: Lang) -> Response:
+def whatif_form(
+    request: Request, participant_id: ParticipantIdPath, principal: AdviserPage, conn: ConnDep, settings: SettingsDep, lang: Lang
+) -> Response:
     return _whatif_page(request, principal, conn, settings, lang, participant_id)
 
 
 @router.post("/participants/{participant_id}/what-if", dependencies=[CsrfChecked])
-def whatif(request: Request, participant_id: ParticipantIdPath, principal: AdviserPage, conn: ConnDep,
-           settings: SettingsDep, lang: Lang, desired_titles: str = Form(""), desired_styrk08: str = Form(""),
-           max_commute_km: str = Form(""), max_hours_per_week: str = Form(""), goal: str = Form("")) -> Response:
+def whatif(
+    request: Request,
+    participant_id: ParticipantIdPath,
+    principal: AdviserPage,
+    conn: ConnDep,
+    settings: SettingsDep,
+    lang: Lang,
+    desired_titles: str = Form(""),
+    desired_styrk08: str = Form(""),
+    max_commute_km: str = Form(""),
+    max_hours_per_week: str = Form(""),
+    goal: str = Form(""),
+) -> Response:
     """The profile as GET /v1/participants/{id} returns it, with the form's changes, posted to
     POST /v1/match's own function: re-ranked, nothing stored."""
     row = deps.participant_in_scope(conn, principal, participant_id)
     detail = ParticipantDetail.model_validate(row).model_dump(mode="json")
-    form = {"desired_titles": desired_titles, "desired_styrk08": desired_styrk08, "max_commute_km": max_commute_km,
-            "max_hours_per_week": max_hours_per_week, "goal": goal}
+    form = {
+        "desired_titles": desired_titles,
+        "desired_styrk08": desired_styrk08,
+        "max_commute_km": max_commute_km,
+        "max_hours_per_week": max_hours_per_week,
+        "goal": goal,
+    }
     titles = [x.strip() for x in desired_titles.splitlines() if x.strip()]
     codes = [x.strip() for x in desired_styrk08.replace(";", ",").split(",") if x.strip()]
     if titles != detail["desired_titles"] and codes == detail["desired_styrk08"]:
         codes = []  # new wishes in words: derive their codes rather than keep the old ones
-    body = detail | {"desired_titles": titles, "desired_styrk08": codes, "max_commute_km": max_commute_km or None,
-                     "max_hours_per_week": max_hours_per_week or None, "goal": goal}
+    body = detail | {
+        "desired_titles": titles,
+        "desired_styrk08": codes,
+        "max_commute_km": max_commute_km or None,
+        "max_hours_per_week": max_hours_per_week or None,
+        "goal": goal,
+    }
     try:
-        result = Matches.model_validate(match_api.match_profile(
-            ParticipantProfile.model_validate(body), principal, conn, settings, kind="any", limit=10, lang=lang)).model_dump()
+        result = Matches.model_validate(
+            match_api.match_profile(ParticipantProfile.model_validate(body), principal, conn, settings, kind="any", limit=10, lang=lang)
+        ).model_dump()
     except ValidationError as exc:
-        return _whatif_page(request, principal, conn, settings, lang, participant_id, form, _field_errors(exc),
-                            status_code=422)
+        return _whatif_page(request, principal, conn, settings, lang, participant_id, form, _field_errors(exc), status_code=422)
     except HTTPException as exc:
         if exc.status_code != 422:
             raise
-        return _whatif_page(request, principal, conn, settings, lang, participant_id, form, _field_errors(exc),
-                            status_code=422)
+        return _whatif_page(request, principal, conn, settings, lang, participant_id, form, _field_errors(exc), status_code=422)
     return _whatif_page(request, principal, conn, settings, lang, participant_id, form, result=result)
 
 
@@ -358,9 +504,16 @@ def whatif(request: Request, participant_id: ParticipantIdPath, principal: Advis
 
 
 @router.get("/openings")
-def openings_page(request: Request, principal: LiaisonPage, conn: ConnDep, lang: Lang,
-                  employer: str = Query("", max_length=100), kind: str = Query(""), deadline: str = Query(""),
-                  offset: int = Query(0, ge=0, le=2**31 - 1)) -> Response:
+def openings_page(
+    request: Request,
+    principal: LiaisonPage,
+    conn: ConnDep,
+    lang: Lang,
+    employer: str = Query("", max_length=100),
+    kind: str = Query(""),
+    deadline: str = Query(""),
+    offset: int = Query(0, ge=0, le=2**31 - 1),
+) -> Response:
     """Open positions and trial places of my offices, by deadline; filter by employer, kind, deadline."""
     errors: dict[str, str] = {}
     before = None
@@ -371,12 +524,30 @@ def openings_page(request: Request, principal: LiaisonPage, conn: ConnDep, lang:
             errors["deadline"] = _field_errors(exc).get("form", "")
     if kind not in ("", "job", "trial"):
         errors["kind"] = messages.t("field.invalid", lang, why="job | trial")
-    rows, total = ([], 0) if errors else directory.openings(
-        conn, offices=None if principal.is_admin else principal.offices, kind=kind or None,
-        deadline_before=before, employer_q=employer.strip() or None, limit=PAGE_SIZE, offset=offset)
-    return render(request, "openings.html", lang, principal, status_code=422 if errors else 200, items=rows,
-                  pages=_pages(total, offset), errors=errors, form={"employer": employer, "kind": kind,
-                                                                   "deadline": deadline})
+    rows, total = (
+        ([], 0)
+        if errors
+        else directory.openings(
+            conn,
+            offices=None if principal.is_admin else principal.offices,
+            kind=kind or None,
+            deadline_before=before,
+            employer_q=employer.strip() or None,
+            limit=PAGE_SIZE,
+            offset=offset,
+        )
+    )
+    return render(
+        request,
+        "openings.html",
+        lang,
+        principal,
+        status_code=422 if errors else 200,
+        items=rows,
+        pages=_pages(total, offset),
+        errors=errors,
+        form={"employer": employer, "kind": kind, "deadline": deadline},
+    )
 
 
 def _offer_categories(codes: list[str], lang: LangCode) -> list[tuple[str, int]]:
@@ -393,18 +564,27 @@ def _offer_categories(codes: list[str], lang: LangCode) -> list[tuple[str, int]]
 
 
 @router.get("/openings/{opening_id}")
-def opening_page(request: Request, opening_id: OpeningIdPath, principal: LiaisonPage, conn: ConnDep,
-                 settings: SettingsDep, lang: Lang) -> Response:
+def opening_page(
+    request: Request, opening_id: OpeningIdPath, principal: LiaisonPage, conn: ConnDep, settings: SettingsDep, lang: Lang
+) -> Response:
     """The opening, its ranked candidates (GET /v1/openings/{id}/candidates: employer-facing,
     pseudonymous) and its contact history (GET /v1/openings/{id}/events)."""
     row = deps.liaison_opening(opening_id, principal, conn)
     opening = OpeningDetail.model_validate(openings_api.get_opening(opening_id, principal, conn)).model_dump()
-    candidates = Candidates.model_validate(openings_api.opening_candidates(
-        row, principal, conn, settings, limit=CANDIDATES_SHOWN, lang=lang, fresh=False)).model_dump()
+    candidates = Candidates.model_validate(
+        openings_api.opening_candidates(row, principal, conn, settings, limit=CANDIDATES_SHOWN, lang=lang, fresh=False)
+    ).model_dump()
     history = openings_api.opening_events(opening_id, principal, conn, limit=PAGE_SIZE, offset=0)
-    return render(request, "opening.html", lang, principal, o=opening, candidates=candidates,
-                  history=[EventOut.model_validate(e).model_dump() for e in history["items"]],
-                  offers=_offer_categories(opening["adaptations_offered"] + opening["employer_adaptations"], lang))
+    return render(
+        request,
+        "opening.html",
+        lang,
+        principal,
+        o=opening,
+        candidates=candidates,
+        history=[EventOut.model_validate(e).model_dump() for e in history["items"]],
+        offers=_offer_categories(opening["adaptations_offered"] + opening["employer_adaptations"], lang),
+    )
 
 
 @router.get("/employers/{orgnr}")
@@ -418,12 +598,18 @@ def employer_page(request: Request, orgnr: str, principal: LiaisonPage, conn: Co
     rows, _ = directory.openings(conn, offices=None, orgnr=orgnr, limit=PAGE_SIZE)
     history, _ = events.for_employer(conn, orgnr, limit=PAGE_SIZE)
     if history:
-        audit.record(conn, principal, "read_employer_events", [e["participant_id"] for e in history],
-                     detail=f"orgnr={orgnr}")
+        audit.record(conn, principal, "read_employer_events", [e["participant_id"] for e in history], detail=f"orgnr={orgnr}")
         conn.commit()
-    return render(request, "employer.html", lang, principal, e=employer, openings=rows,
-                  history=[EventOut.model_validate(e).model_dump() for e in history],
-                  offers=_offer_categories(employer["adaptations_offered"], lang))
+    return render(
+        request,
+        "employer.html",
+        lang,
+        principal,
+        e=employer,
+        openings=rows,
+        history=[EventOut.model_validate(e).model_dump() for e in history],
+        offers=_offer_categories(employer["adaptations_offered"], lang),
+    )
 
 
 # ----------------------------------------------------------------------------- admin
@@ -443,24 +629,41 @@ def model_page(request: Request, principal: AdminPage, settings: SettingsDep, la
         return render(request, "model.html", lang, principal, card=None)
     card = model.card
     labels = {f["name"]: f.get("levels", []) for f in card.get("features", [])}
-    weights = [{"criterion": c, "levels": [{"label": (labels.get(c) or [])[k] if k < len(labels.get(c) or []) else k,
-                                            "w": w} for k, w in enumerate(ws)]}
-               for c, ws in model.to_dict()["level_weights"].items()]
+    weights = [
+        {
+            "criterion": c,
+            "levels": [{"label": (labels.get(c) or [])[k] if k < len(labels.get(c) or []) else k, "w": w} for k, w in enumerate(ws)],
+        }
+        for c, ws in model.to_dict()["level_weights"].items()
+    ]
     biggest = max([abs(lv["w"]) for c in weights for lv in c["levels"]] + [1e-9])
     for c in weights:
         for lv in c["levels"]:
             lv["share"] = round(abs(lv["w"]) / biggest * 50, 1)
     holdout = card.get("evaluation", {}).get("holdout", {})
     metrics = {k: v for k, v in holdout.items() if isinstance(v, dict)}
-    return render(request, "model.html", lang, principal, card=card, version=model.version, weights=weights,
-                  metrics=metrics)
+    return render(request, "model.html", lang, principal, card=card, version=model.version, weights=weights, metrics=metrics)
 
 
 @router.get("/admin/audit")
-def audit_page(request: Request, principal: AdminPage, conn: ConnDep, lang: Lang,
-               participant_id: str = Query("", max_length=40), sub: str = Query("", max_length=200),
-               offset: int = Query(0, ge=0, le=2**31 - 1)) -> Response:
-    page = admin_api.read_audit(principal, conn, limit=PAGE_SIZE, offset=offset,
-                                participant_id=participant_id.strip() or None, sub=sub.strip() or None)
-    return render(request, "audit.html", lang, principal, items=page["items"], pages=_pages(page["total"], offset),
-                  form={"participant_id": participant_id, "sub": sub})
+def audit_page(
+    request: Request,
+    principal: AdminPage,
+    conn: ConnDep,
+    lang: Lang,
+    participant_id: str = Query("", max_length=40),
+    sub: str = Query("", max_length=200),
+    offset: int = Query(0, ge=0, le=2**31 - 1),
+) -> Response:
+    page = admin_api.read_audit(
+        principal, conn, limit=PAGE_SIZE, offset=offset, participant_id=participant_id.strip() or None, sub=sub.strip() or None
+    )
+    return render(
+        request,
+        "audit.html",
+        lang,
+        principal,
+        items=page["items"],
+        pages=_pages(page["total"], offset),
+        form={"participant_id": participant_id, "sub": sub},
+    )

@@ -9,6 +9,7 @@ CSRF: every state-changing form carries the value of a random `matching_csrf` co
 (double-submit; the cookie is HttpOnly and SameSite=Strict too). A POST whose field does not
 equal the cookie is refused with 403 before anything else happens.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -35,8 +36,7 @@ class SignInRequired(Exception):
 
 
 def set_cookie(request: Request, response: Response, name: str, value: str, max_age: int | None = None) -> None:
-    response.set_cookie(name, value, max_age=max_age, path="/", httponly=True, samesite="strict",
-                        secure=request.url.scheme == "https")
+    response.set_cookie(name, value, max_age=max_age, path="/", httponly=True, samesite="strict", secure=request.url.scheme == "https")
 
 
 def page_principal(request: Request, settings: SettingsDep) -> Principal:
@@ -59,8 +59,7 @@ def page_role(*roles: str) -> Callable[[Principal], Principal]:
 
     def check(principal: PagePrincipal) -> Principal:
         if principal.role not in roles:
-            raise HTTPException(status.HTTP_403_FORBIDDEN,
-                                detail=f"role {principal.role!r} may not do this; allowed: {', '.join(roles)}")
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"role {principal.role!r} may not do this; allowed: {', '.join(roles)}")
         return principal
 
     return check

@@ -6,6 +6,7 @@ A criterion a newer one replaced stays in the module's `LEGACY` list: BY_NAME kn
 model trained with it (and the runs it scored) can still be loaded and explained, but ALL —
 what a model is trained on now — does not hold it.
 """
+
 from __future__ import annotations
 
 from matching.criteria import (
@@ -24,8 +25,7 @@ from matching.criteria.base import Criterion, Levels
 
 ALL: tuple[Criterion, ...] = tuple(
     c
-    for module in (occupation, skills, distance, hours, availability, adaptation, requirements, inclusion, deadline,
-                   industry)
+    for module in (occupation, skills, distance, hours, availability, adaptation, requirements, inclusion, deadline, industry)
     for c in module.CRITERIA
 )
 LEGACY: tuple[Criterion, ...] = tuple(hours.LEGACY + distance.LEGACY)

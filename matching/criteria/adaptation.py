@@ -10,6 +10,7 @@ criterion: level `not_assessed_level`, contribution 0, and a reason that says on
 needs are not shared — computed without their needs (which that view does not hold), so no
 score, rank or text an employer-facing reader sees can depend on them.
 """
+
 from __future__ import annotations
 
 import numpy as np

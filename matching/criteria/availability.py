@@ -9,6 +9,7 @@ past means "as soon as possible", i.e. today. Levels, worst first:
 2. no start date — the opening states none (start by agreement): nothing to compare, neutral;
 3. by the start — available on or before the start date.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -56,8 +57,11 @@ def _date(ordinal: int) -> str:
 def _shown(v: PairValues, lang: str) -> dict[str, int | str | None]:
     """Dates as ISO dates (None: no date given), never day numbers."""
     available, start = int(v["available_from"]), int(v["start"])
-    return {"available_from": _date(available) if available else None, "start": _date(start) if start else None,
-            "days_after_start": int(v["days_after_start"]) if start else None}
+    return {
+        "available_from": _date(available) if available else None,
+        "start": _date(start) if start else None,
+        "days_after_start": int(v["days_after_start"]) if start else None,
+    }
 
 
 def _text(level: int, v: PairValues, lang: str) -> str:

@@ -21,6 +21,7 @@ Where the fast level and the quoted values come from different arithmetic,
 
 This module imports no criterion: the shared helpers of the fast paths live here.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
@@ -65,8 +66,7 @@ class Levels:
             raise ValueError(f"levels {self.key!r}: neutral level {self.neutral} outside 0..{self.count - 1}")
 
     @classmethod
-    def from_thresholds(cls, key: str, thresholds: Sequence[float], direction: Direction = "increasing",
-                        *, neutral: int = 0) -> Levels:
+    def from_thresholds(cls, key: str, thresholds: Sequence[float], direction: Direction = "increasing", *, neutral: int = 0) -> Levels:
         """For "increasing", value >= threshold[i] lifts a level; for "decreasing",
         value <= threshold[i] lifts a level (thresholds listed worst → best)."""
         return cls(key, len(thresholds) + 1, tuple(float(x) for x in thresholds), direction, neutral)

@@ -1,4 +1,5 @@
 """Time left to apply: a deadline next week leaves little room to arrange adaptations."""
+
 from __future__ import annotations
 
 import datetime as dt

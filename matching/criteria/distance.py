@@ -13,6 +13,7 @@ holds the distance from *every* home in that area (`band_edges`), so it is true 
 home, the same for all, and never a figure: intersecting bands across openings cannot
 narrow a home below its area.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -63,7 +64,7 @@ def band_edges(near: np.ndarray, far: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 
 def band(lo: float, hi: float, lang: str = "nb") -> str:
-    """"under 5 km", "5–15 km", "over 30 km", "" for no bound at all."""
+    """ "under 5 km", "5–15 km", "over 30 km", "" for no bound at all."""
     if lo <= 0 and hi == np.inf:
         return ""
     if lo <= 0:

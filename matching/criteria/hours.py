@@ -15,6 +15,7 @@
 models trained before ``hours_fit`` existed still score and explain their stored lists; it is
 not in ``criteria.ALL``, so a model trained now does not use it.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -34,8 +35,11 @@ FAR, OFF, STEP, AS_WISHED = range(4)
 
 
 def _hours(pairs: Pairs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    return (pairs.ocol("hours_per_week").astype(float), pairs.pcol("max_hours_per_week").astype(float),
-            pairs.pcol("wants_part_time").astype(bool))
+    return (
+        pairs.ocol("hours_per_week").astype(float),
+        pairs.pcol("max_hours_per_week").astype(float),
+        pairs.pcol("wants_part_time").astype(bool),
+    )
 
 
 def _fit_level(hours: np.ndarray, limit: np.ndarray, part_time: np.ndarray) -> np.ndarray:
@@ -71,8 +75,9 @@ fit = Criterion(
     values=_fit_values,
     reason=_fit_text,
     description="weekly hours against the wish: full or part time, the maximum, a step up for part-time seekers",
-    level_of_values=lambda v: _fit_level(np.asarray(v["hours"], float), np.asarray(v["max_hours"], float),
-                                         np.asarray(v["part_time"], bool)),
+    level_of_values=lambda v: _fit_level(
+        np.asarray(v["hours"], float), np.asarray(v["max_hours"], float), np.asarray(v["part_time"], bool)
+    ),
 )
 
 # ---------------------------------------------------------------------------- legacy (older models)

@@ -3,6 +3,7 @@
 Smoothed towards a prior (PRIOR_RATE, weight PRIOR_WEIGHT trials) so that an employer with
 one trial and one hire does not outrank one with 40 trials and 20 hires.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """Preferred industry (NACE section): no preference is neutral, a match is better."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -36,8 +37,11 @@ def _text(level: int, v: PairValues, lang: str) -> str:
 def _shown(v: PairValues, lang: str) -> dict[str, object]:
     """Sections as SN2007 letters and the opening's by name, never the preference bit mask."""
     prefs = int(v["prefs"])
-    return {"section": SECTIONS[int(v["section"])], "section_name": section_name(v["section"], lang),
-            "preferred": [s for i, s in enumerate(SECTIONS) if prefs >> i & 1]}
+    return {
+        "section": SECTIONS[int(v["section"])],
+        "section_name": section_name(v["section"], lang),
+        "preferred": [s for i, s in enumerate(SECTIONS) if prefs >> i & 1],
+    }
 
 
 preference = Criterion(

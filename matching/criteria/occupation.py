@@ -10,6 +10,7 @@ substitute in the Swedish data) in full, and years in near ones at half (``EXPER
 eight years as a truck driver say something about a warehouse job, whatever the code prefix.
 The reason keeps the three apart and names each occupation the years were in.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -151,8 +152,10 @@ def _experience_values(pairs: Pairs) -> Values:
     # Each job as "code:years", for the reason to name every related occupation with its own
     # years; built once per distinct participant (one for a participant's list).
     uniq, inv = np.unique(pairs.p, return_inverse=True)
-    detail = ["|".join(f"{c}:{y:g}" for c, y in zip(cr, yr) if c >= 0 and y > 0)
-              for cr, yr in zip(all_codes[uniq].tolist(), all_years[uniq].tolist())]
+    detail = [
+        "|".join(f"{c}:{y:g}" for c, y in zip(cr, yr) if c >= 0 and y > 0)
+        for cr, yr in zip(all_codes[uniq].tolist(), all_years[uniq].tolist())
+    ]
     values["detail"] = np.array(detail, dtype=object)[inv]
     return values
 
@@ -162,7 +165,7 @@ def _years(years: float, lang: str) -> str:
 
 
 def _related(jobs: list[tuple[str, float]], total: float, close: bool, lang: str) -> str:
-    """"3 years in a closely related occupation (X)", or with several, each with its years."""
+    """ "3 years in a closely related occupation (X)", or with several, each with its years."""
     if len(jobs) == 1:
         kind = t("experience.a_close_occupation" if close else "experience.a_near_occupation", lang)
         each = occupations.label(jobs[0][0], lang).lower()
@@ -197,8 +200,11 @@ def _experience_text(level: int, v: PairValues, lang: str) -> str:
     if num(v["years_near"], lang) != "0" and jobs[prox.NEAR]:
         share = float(EXPERIENCE_CREDIT[prox.NEAR])
         related = _related(sorted(jobs[prox.NEAR], key=lambda j: -j[1]), float(v["years_near"]), False, lang)
-        parts.append(t("experience.counted_half", lang, related=related) if share == 0.5 else
-                     t("experience.counted_share", lang, related=related, percent=num(share * 100, lang)))
+        parts.append(
+            t("experience.counted_half", lang, related=related)
+            if share == 0.5
+            else t("experience.counted_share", lang, related=related, percent=num(share * 100, lang))
+        )
     if not parts:
         return t("experience.under_a_month", lang, occupation=occ)
     return "; ".join(parts)
@@ -207,10 +213,14 @@ def _experience_text(level: int, v: PairValues, lang: str) -> str:
 def _experience_shown(v: PairValues, lang: str) -> dict[str, object]:
     """Each job as {occupation code (string), years}, not the packed "code:years" string."""
     jobs = [item.split(":") for item in str(v.get("detail") or "").split("|") if item]
-    return {"years": round(float(v["years"]), 2), "opening_code": f"{int(v['opening_code']):04d}",
-            "years_same": round(float(v["years_same"]), 2), "years_close": round(float(v["years_close"]), 2),
-            "years_near": round(float(v["years_near"]), 2),
-            "jobs": [{"code": f"{int(c):04d}", "years": float(y)} for c, y in jobs]}
+    return {
+        "years": round(float(v["years"]), 2),
+        "opening_code": f"{int(v['opening_code']):04d}",
+        "years_same": round(float(v["years_same"]), 2),
+        "years_close": round(float(v["years_close"]), 2),
+        "years_near": round(float(v["years_near"]), 2),
+        "jobs": [{"code": f"{int(c):04d}", "years": float(y)} for c, y in jobs],
+    }
 
 
 experience = Criterion(

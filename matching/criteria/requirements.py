@@ -3,6 +3,7 @@
 Soft, not hard: employers do hire below a stated requirement when adaptations (language
 training, mentoring) are in place, and the outcome history says how much it matters.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -24,6 +25,7 @@ def _gap_level(field: str):
     def level(pairs: Pairs) -> np.ndarray:
         have, need = _ranks(pairs, field)
         return GAP.bin(have - need)
+
     return level
 
 
@@ -31,6 +33,7 @@ def _gap_values(field: str):
     def values(pairs: Pairs) -> Values:
         have, need = _ranks(pairs, field)
         return {"have": have, "need": need}
+
     return values
 
 
@@ -48,8 +51,7 @@ norwegian = Criterion(
     level=_gap_level("norwegian_rank"),
     values=_gap_values("norwegian_rank"),
     reason=_norwegian_text,
-    shown_values=lambda v, lang: {"have": schema.NORWEGIAN_LEVELS[int(v["have"])],
-                                  "need": schema.NORWEGIAN_LEVELS[int(v["need"])]},
+    shown_values=lambda v, lang: {"have": schema.NORWEGIAN_LEVELS[int(v["have"])], "need": schema.NORWEGIAN_LEVELS[int(v["need"])]},
     description="participant's Norwegian level minus the opening's requirement (CEFR steps)",
 )
 
@@ -69,8 +71,7 @@ education = Criterion(
     level=_gap_level("education_rank"),
     values=_gap_values("education_rank"),
     reason=_education_text,
-    shown_values=lambda v, lang: {"have": schema.EDUCATION_LEVELS[int(v["have"])],
-                                  "need": schema.EDUCATION_LEVELS[int(v["need"])]},
+    shown_values=lambda v, lang: {"have": schema.EDUCATION_LEVELS[int(v["have"])], "need": schema.EDUCATION_LEVELS[int(v["need"])]},
     description="participant's education level minus the opening's requirement",
 )
 

@@ -16,6 +16,7 @@ adding experience to a profile that has some.
 An opening that asks for no particular skill is fully covered; optional
 skills are quoted in the reason but do not move the level (they are wishes, not requirements).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -55,10 +56,12 @@ def _canonical(w, name: str):
     """The World's participant skill matrix as CSR with sorted, summed indices (once per
     snapshot; the snapshot's own matrix keeps its order, which reasons quote), so each
     (participant, skill) is at most one stored value."""
+
     def build():
         m = getattr(w, name).tocsr(copy=True)
         m.sum_duplicates()
         return m
+
     return cached(w, f"_csr_{name}", build)
 
 
@@ -66,6 +69,7 @@ def _required(pairs: Pairs):
     """Each pair's required skills, flattened (pair, compacted participant, skill column among
     those required here, weight), and the compacted participants and those columns. Built once
     per Pairs: both skill criteria gather the same entries."""
+
     def build():
         w = pairs.world
         req = w.required_skills
@@ -75,6 +79,7 @@ def _required(pairs: Pairs):
         rows, pl = compact(pairs.p, len(w.participants))
         cols, col = compact(req.indices[at], req.shape[1])
         return pair_of, pl[pair_of], col, req.data[at], rows, cols
+
     return cached(pairs, "_required_skills", build)
 
 
@@ -119,9 +124,12 @@ def _values(pairs: Pairs) -> Values:
     ps = w.participant_skills[pairs.p]
     req = w.required_skills[pairs.o]
     opt = w.optional_skills[pairs.o]
-    return {"covered": _rowwise_overlap(ps, req), "required": np.asarray(req.sum(axis=1)).ravel(),
-            "optional_covered": _rowwise_overlap(ps, opt),
-            "listed": w.participants.listed_skills[pairs.p]}
+    return {
+        "covered": _rowwise_overlap(ps, req),
+        "required": np.asarray(req.sum(axis=1)).ravel(),
+        "optional_covered": _rowwise_overlap(ps, opt),
+        "listed": w.participants.listed_skills[pairs.p],
+    }
 
 
 def _text(level: int, v: PairValues, lang: str) -> str:
@@ -187,8 +195,14 @@ def _likely_text(level: int, v: PairValues, lang: str) -> str:
     shown = sorted((s for s in str(v["likely"]).split("|") if s), key=lambda s: rank.get(s, len(rank)))[:SHOWN]
     # name only the occupations the quoted skills are typical for
     named = [c for c in codes if set(shown) & set(typical[c])] or codes[:1]
-    return t("likely_skills.inferred", lang, skills=skill_names(shown, lang),
-             occupations=quoted_list([occupations.label(c, lang).lower() for c in named], lang), covered=cov, required=req)
+    return t(
+        "likely_skills.inferred",
+        lang,
+        skills=skill_names(shown, lang),
+        occupations=quoted_list([occupations.label(c, lang).lower() for c in named], lang),
+        covered=cov,
+        required=req,
+    )
 
 
 def skill_names(skill_ids: list[str], lang: str) -> str:
@@ -205,10 +219,13 @@ def skill_names(skill_ids: list[str], lang: str) -> str:
 def _likely_shown(v: PairValues, lang: str) -> dict[str, object]:
     """Inferred skills by label, their occupations as STYRK-08 codes (strings), no skill ids."""
     source = int(v["inferred_from"])
-    return {"covered": int(v["covered"]), "required": int(v["required"]),
-            "inferred_from": f"{source:04d}" if source >= 0 else None,
-            "likely": [taxonomy.label(s, lang) for s in str(v.get("likely") or "").split("|") if s],
-            "sources": [f"{int(c):04d}" for c in str(v.get("sources") or "").split("|") if c]}
+    return {
+        "covered": int(v["covered"]),
+        "required": int(v["required"]),
+        "inferred_from": f"{source:04d}" if source >= 0 else None,
+        "likely": [taxonomy.label(s, lang) for s in str(v.get("likely") or "").split("|") if s],
+        "sources": [f"{int(c):04d}" for c in str(v.get("sources") or "").split("|") if c],
+    }
 
 
 likely = Criterion(
@@ -220,7 +237,7 @@ likely = Criterion(
     shown_values=_likely_shown,
     level_of_values=lambda v: _level(v["covered"], v["required"]),
     description="share of required skills covered by the listed skills together with the skills "
-                "typical of the occupations they have experience in, else of their first wish (inferred)",
+    "typical of the occupations they have experience in, else of their first wish (inferred)",
     # Listed skills speak through `skills`; only an inference that counts is news.
     uninformative=lambda v: int(v["inferred_from"]) < 0 or int(v["required"]) == 0,
 )

@@ -8,6 +8,7 @@ picks a phrase by key and fills it with values it has already formatted for the 
 Key families: ``<levels>.level.<i>`` is level *i* (worst first) of a criterion's declared
 levels (`criteria.base.Levels`), ``<criterion>.<case>`` a reason template.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -36,7 +37,7 @@ def num(x: float, lang: str, max_decimals: int = 1) -> str:
 
 
 def quoted_list(items: list[str], lang: str) -> str:
-    """"a" and "b": names that contain "og" and commas themselves are quoted when several."""
+    """ "a" and "b": names that contain "og" and commas themselves are quoted when several."""
     if len(items) == 1:
         return items[0]
     q = [t("quote", lang, text=x) for x in items]

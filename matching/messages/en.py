@@ -1,4 +1,5 @@
 """English: every phrase of the reasons and level labels (keys: see `matching.messages`)."""
+
 from __future__ import annotations
 
 MESSAGES: dict[str, str] = {
@@ -27,7 +28,8 @@ MESSAGES: dict[str, str] = {
     "description.skills": "share of required skills covered by the skills the profile lists",
     "description.likely_skills": (
         "share of required skills covered by the listed skills and those typical of the occupations they "
-        "have experience in (else of their first wish)"),
+        "have experience in (else of their first wish)"
+    ),
     "description.distance": "straight-line distance from home as a share of the participant's commute limit",
     "description.hours": "weekly hours above the participant's maximum",
     "description.adaptation": "share of adaptation needs the employer/opening offers (no needs = all)",
@@ -86,7 +88,7 @@ MESSAGES: dict[str, str] = {
     "likely_skills.as_listed": "Has {covered} of {required} required skills (as listed)",
     "skills.untranslated": "{names}",
     "likely_skills.inferred": "Likely has: {skills} — typical for {occupations} "
-                              "(inferred from occupation; {covered} of {required} required skills with these)",
+    "(inferred from occupation; {covered} of {required} required skills with these)",
     # ---------------------------------------------------------------- distance
     "distance.level.0": "over 95 % of the limit",
     "distance.level.1": "90–95 % of the limit",

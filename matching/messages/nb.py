@@ -1,4 +1,5 @@
 """Bokmål: every phrase of the reasons and level labels (keys: see `matching.messages`)."""
+
 from __future__ import annotations
 
 MESSAGES: dict[str, str] = {
@@ -27,7 +28,8 @@ MESSAGES: dict[str, str] = {
     "description.skills": "andel av påkrevde ferdigheter dekket av ferdighetene i profilen",
     "description.likely_skills": (
         "andel av påkrevde ferdigheter dekket av profilens ferdigheter og dem som er typiske for yrkene "
-        "personen har erfaring fra (ellers første ønskede yrke)"),
+        "personen har erfaring fra (ellers første ønskede yrke)"
+    ),
     "description.distance": "avstand i luftlinje fra bosted som andel av deltakerens grense for reisevei",
     "description.hours": "ukentlige timer utover deltakerens maksimum",
     "description.adaptation": "andel av behovene for tilrettelegging som arbeidsgiveren/utlysningen tilbyr (ingen behov = alt)",
@@ -86,7 +88,7 @@ MESSAGES: dict[str, str] = {
     "likely_skills.as_listed": "Har {covered} av {required} ferdigheter som kreves (som oppgitt)",
     "skills.untranslated": "uten norsk navn i ESCO: {names}",
     "likely_skills.inferred": "Har trolig: {skills} — typisk for {occupations} "
-                              "(utledet fra yrket; {covered} av {required} ferdigheter som kreves med disse)",
+    "(utledet fra yrket; {covered} av {required} ferdigheter som kreves med disse)",
     # ---------------------------------------------------------------- distance
     "distance.level.0": "over 95 % av grensen",
     "distance.level.1": "90–95 % av grensen",

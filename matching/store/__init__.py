@@ -6,6 +6,7 @@ Repositories, one module per thing stored: `participants`, `openings`, `outcomes
 Callers outside `store/` import no SQLAlchemy; the handle types they pass around are
 re-exported here.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import Connection, Engine

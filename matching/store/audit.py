@@ -4,6 +4,7 @@ Rows are written in the caller's transaction, so an audited read and its log ent
 together. One row per participant read: a list of twenty candidates is twenty rows, which
 is what lets a data owner answer "who has seen participant P?" with one indexed query.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -41,8 +42,7 @@ def record(
     Returns the number of rows written. The caller commits.
     """
     at = _now()
-    base = {"at": at, "sub": actor.sub, "role": actor.role, "action": action,
-            "opening_id": opening_id, "detail": detail}
+    base = {"at": at, "sub": actor.sub, "role": actor.role, "action": action, "opening_id": opening_id, "detail": detail}
     ids = list(dict.fromkeys(participant_ids))
     rows = [{**base, "participant_id": pid} for pid in ids] or [{**base, "participant_id": None}]
     conn.execute(insert(t.audit_log), rows)
@@ -50,7 +50,11 @@ def record(
 
 
 def entries(
-    conn: Connection, *, limit: int = 50, offset: int = 0, participant_id: str | None = None,
+    conn: Connection,
+    *,
+    limit: int = 50,
+    offset: int = 0,
+    participant_id: str | None = None,
     sub: str | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     """Audit rows, newest first, and the total matching the filters."""

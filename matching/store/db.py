@@ -1,5 +1,6 @@
 """Engine creation: SQLite file by default (WAL, so the API reads while a batch writes), or
 PostgreSQL by URL (needs the `postgres` extra)."""
+
 from __future__ import annotations
 
 import logging
@@ -31,7 +32,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 def make_engine(url: str) -> Engine:
     """An engine with the schema created; safe to call on an existing database."""
     if url.startswith("sqlite:///"):
-        path = Path(url[len("sqlite:///"):])
+        path = Path(url[len("sqlite:///") :])
         if str(path) != ":memory:":
             path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})

@@ -17,6 +17,7 @@ the run (`versioning.changed_since`) these *are* today's values, and a read need
 Only the run the `serving` pointer names is served; the previous one is kept for "new since
 last run".
 """
+
 from __future__ import annotations
 
 import json
@@ -44,8 +45,11 @@ class Packed(NamedTuple):
 def pack(other_ids: list[str] | np.ndarray, scores: np.ndarray, levels: np.ndarray) -> Packed:
     """One list as stored (ids as a JSON array: any character in an id survives)."""
     ids = other_ids.tolist() if isinstance(other_ids, np.ndarray) else list(other_ids)
-    return Packed(json.dumps(ids, ensure_ascii=False, separators=(",", ":")), np.ascontiguousarray(scores, dtype="<f8").tobytes(),
-                  np.ascontiguousarray(levels, dtype=np.uint8).tobytes())
+    return Packed(
+        json.dumps(ids, ensure_ascii=False, separators=(",", ":")),
+        np.ascontiguousarray(scores, dtype="<f8").tobytes(),
+        np.ascontiguousarray(levels, dtype=np.uint8).tobytes(),
+    )
 
 
 def unpack(others: str, scores: bytes, levels: bytes) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -57,6 +61,7 @@ def unpack(others: str, scores: bytes, levels: bytes) -> tuple[list[str], np.nda
 
 class Quoted(NamedTuple):
     """A list's stored quoted values (see the module docstring)."""
+
     values: dict[str, dict[str, list]]  # criterion → value name → one entry per listed pair
     openings: dict[str, list]  # kind, title, employer_name, orgnr → one entry per listed opening
     until: int | None  # ordinal of the earliest listed deadline (None: no listed deadline)
@@ -85,14 +90,17 @@ def serving(conn: Connection) -> Serving | None:
 
 
 def _read(conn: Connection, table: Table, subject: str, others: str, run_id: str, key: str) -> StoredList | None:
-    row = conn.execute(select(table.c[others], table.c.scores, table.c.levels, table.c.quoted)
-                       .where(table.c.run_id == run_id, table.c[subject] == key)).first()
+    row = conn.execute(
+        select(table.c[others], table.c.scores, table.c.levels, table.c.quoted).where(table.c.run_id == run_id, table.c[subject] == key)
+    ).first()
     if row is None:
         return None
     ids, scores, levels = unpack(*row[:3])
     other = others[:-1]  # opening_ids → opening_id
-    return StoredList([{"rank": r, other: i, "score": float(s), "levels": lv}
-                       for r, (i, s, lv) in enumerate(zip(ids, scores, levels), start=1)], unpack_quoted(row[3]))
+    return StoredList(
+        [{"rank": r, other: i, "score": float(s), "levels": lv} for r, (i, s, lv) in enumerate(zip(ids, scores, levels), start=1)],
+        unpack_quoted(row[3]),
+    )
 
 
 def read_participant_list(conn: Connection, run_id: str, participant_id: str) -> StoredList | None:
@@ -120,18 +128,21 @@ def opening_list(conn: Connection, run_id: str, opening_id: str) -> list[dict[st
 def openings_in_run(conn: Connection, run_id: str, participant_id: str) -> set[str]:
     """The openings on a participant's list in a run (empty if the participant had none)."""
     pl = t.participant_lists
-    others = conn.execute(select(pl.c.opening_ids).where(pl.c.run_id == run_id, pl.c.participant_id == participant_id)
-                          ).scalar()
+    others = conn.execute(select(pl.c.opening_ids).where(pl.c.run_id == run_id, pl.c.participant_id == participant_id)).scalar()
     return set(json.loads(others)) if others else set()
 
 
 def run_lists(conn: Connection, run_id: str, side: str = "participant") -> dict[str, list[tuple[int, str, float]]]:
     """Every list of one side of a run as {subject id: [(rank, other id, score), …]}, for
     comparisons and exports (side: "participant" → openings, "opening" → participants)."""
-    table, subject, others = ((t.participant_lists, "participant_id", "opening_ids") if side == "participant"
-                              else (t.opening_lists, "opening_id", "participant_ids"))
-    stmt = (select(table.c[subject], table.c[others], table.c.scores, table.c.levels)
-            .where(table.c.run_id == run_id).order_by(table.c[subject]))
+    table, subject, others = (
+        (t.participant_lists, "participant_id", "opening_ids")
+        if side == "participant"
+        else (t.opening_lists, "opening_id", "participant_ids")
+    )
+    stmt = (
+        select(table.c[subject], table.c[others], table.c.scores, table.c.levels).where(table.c.run_id == run_id).order_by(table.c[subject])
+    )
     out = {}
     for key, *packed in conn.execute(stmt):
         ids, scores, _ = unpack(*packed)
@@ -163,6 +174,5 @@ def openings_of(conn: Connection, run_id: str, participant_ids: list[str]) -> di
     if not participant_ids:
         return {}
     pl = t.participant_lists
-    stmt = select(pl.c.participant_id, pl.c.opening_ids).where(pl.c.run_id == run_id,
-                                                               pl.c.participant_id.in_(participant_ids))
+    stmt = select(pl.c.participant_id, pl.c.opening_ids).where(pl.c.run_id == run_id, pl.c.participant_id.in_(participant_ids))
     return {pid: json.loads(others) for pid, others in conn.execute(stmt)}

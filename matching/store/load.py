@@ -19,6 +19,7 @@ byte is reported on its own line), a record spanning several lines (a quoted new
 reported on the line it starts. A file that is empty or has a wrong header is one error for
 the file, not one per row.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -91,7 +92,6 @@ def validation_errors(file: str, line: int, exc: ValidationError, raw: dict[str,
     return out
 
 
-
 class _BadFile(Exception):
     """The rest of a file cannot be read (not UTF-8, not CSV); `line` is the physical line."""
 
@@ -104,12 +104,13 @@ def _decoded_lines(fh) -> Iterator[str]:
     """A binary file's lines decoded one by one, so a bad byte is reported on its own line."""
     for number, raw in enumerate(fh, start=1):
         if number == 1 and raw.startswith(codecs.BOM_UTF8):
-            raw = raw[len(codecs.BOM_UTF8):]
+            raw = raw[len(codecs.BOM_UTF8) :]
         try:
             yield raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise _BadFile(number, f"not UTF-8 text (byte {raw[exc.start:exc.start + 1]!r} at column "
-                                   f"{exc.start + 1}); save the file as UTF-8") from None
+            raise _BadFile(
+                number, f"not UTF-8 text (byte {raw[exc.start : exc.start + 1]!r} at column {exc.start + 1}); save the file as UTF-8"
+            ) from None
 
 
 class _CsvFile:
@@ -168,8 +169,7 @@ def header_errors(file: str, model: type[BaseModel], header: list[str], line: in
         problems.append(f"missing required column(s) {missing}")
     if not problems:
         return []
-    return [RowError(file, line, "(header)", ",".join(header),
-                     "; ".join(problems) + f"; expected columns: {','.join(fields)}")]
+    return [RowError(file, line, "(header)", ",".join(header), "; ".join(problems) + f"; expected columns: {','.join(fields)}")]
 
 
 @lru_cache(maxsize=8)
@@ -177,8 +177,9 @@ def _list_adapter(model: type[BaseModel]) -> TypeAdapter:
     return TypeAdapter(list[model])  # type: ignore[valid-type]  # the row model is chosen at run time
 
 
-def _validate_chunk(model: type[BaseModel], items: list[tuple[int, dict[str, Any]]],
-                    file: str, context: dict[str, Any] | None = None) -> tuple[list[tuple[int, Any]], list[RowError]]:
+def _validate_chunk(
+    model: type[BaseModel], items: list[tuple[int, dict[str, Any]]], file: str, context: dict[str, Any] | None = None
+) -> tuple[list[tuple[int, Any]], list[RowError]]:
     """Validate a chunk in one pydantic call; only a chunk with errors is redone row by row,
     to keep its good rows and report each bad one with its line."""
     lines, cleaned, errors = [], [], []
@@ -192,8 +193,9 @@ def _validate_chunk(model: type[BaseModel], items: list[tuple[int, dict[str, Any
             continue
         nul = [(k, v) for k, v in raw.items() if "\x00" in v]
         if nul:
-            errors.extend(RowError(file, line, k, v, "contains a NUL byte (\\x00); text must not contain control "
-                                   "characters") for k, v in nul)
+            errors.extend(
+                RowError(file, line, k, v, "contains a NUL byte (\\x00); text must not contain control characters") for k, v in nul
+            )
             continue
         # CSV gives "" for empty cells: treat as absent so defaults apply.
         cleaned.append({k: v for k, v in raw.items() if v != ""})
@@ -267,15 +269,15 @@ def read_directory(directory: Path) -> dict[str, Path]:
     errors = []
     for path in sorted(directory.glob("*.csv")):
         if path.name not in schema.FILES:
-            errors.append(RowError(path.name, 0, "(file)", path.name,
-                                   f"unexpected file; expected some of {list(schema.FILES)}"))
+            errors.append(RowError(path.name, 0, "(file)", path.name, f"unexpected file; expected some of {list(schema.FILES)}"))
         else:
             files[path.name] = path
     if errors:
         raise LoadError(errors)
     if not files:
-        raise LoadError([RowError(str(directory), 0, "(directory)", str(directory),
-                                  f"no data files found; expected some of {list(schema.FILES)}")])
+        raise LoadError(
+            [RowError(str(directory), 0, "(directory)", str(directory), f"no data files found; expected some of {list(schema.FILES)}")]
+        )
     return files
 
 
@@ -296,8 +298,7 @@ class _Import:
             self.stored[table.name] = set(self.conn.execute(select(table.c[column])).scalars())
         return self.seen.get(file, {}), self.stored[table.name]
 
-    def check_ref(self, file: str, line: int, fld: str, value: str, what: str,
-                  ref_file: str, table: Table, column: str) -> bool:
+    def check_ref(self, file: str, line: int, fld: str, value: str, what: str, ref_file: str, table: Table, column: str) -> bool:
         in_import, in_db = self.known(ref_file, table, column)
         if value in in_import or value in in_db:
             return True
@@ -344,8 +345,7 @@ class _Import:
         codes = iter(normalise.title_codes([r.title for _, r in items if not r.styrk08]))
         rows = []
         for line, r in items:
-            ok = self.check_ref(file, line, "orgnr", r.orgnr, "employer organisation number",
-                                "employers.csv", t.employers, "orgnr")
+            ok = self.check_ref(file, line, "orgnr", r.orgnr, "employer organisation number", "employers.csv", t.employers, "orgnr")
             self.check_ref(file, line, "office_id", r.office_id, "office", "offices.csv", t.offices, "office_id")
             at_employer = self.employer_loc.get(r.orgnr) if ok else None
             try:
@@ -372,8 +372,9 @@ class _Import:
         file = "outcomes.csv"
         rows = []
         for line, r in items:
-            self.check_ref(file, line, "participant_id", r.participant_id, "participant",
-                           "participants.csv", t.participants, "participant_id")
+            self.check_ref(
+                file, line, "participant_id", r.participant_id, "participant", "participants.csv", t.participants, "participant_id"
+            )
             self.check_ref(file, line, "opening_id", r.opening_id, "opening", "openings.csv", t.openings, "opening_id")
             rows.append(normalise.outcome(r))
         return rows
@@ -395,8 +396,7 @@ class _Import:
             if header is None:
                 size = path.stat().st_size
                 what = "empty file (0 bytes)" if size == 0 else "no header line (only blank lines)"
-                self.errors.append(RowError(name, 1, "(file)", name,
-                                            f"{what}; expected a header line: {','.join(model.model_fields)}"))
+                self.errors.append(RowError(name, 1, "(file)", name, f"{what}; expected a header line: {','.join(model.model_fields)}"))
             else:
                 bad_header = header_errors(name, model, header, data.header_line)
                 self.errors.extend(bad_header)
@@ -421,12 +421,16 @@ class _Import:
 
 
 #: Each file's table, in load order.
-TABLES: dict[str, Table] = {"offices.csv": t.offices, "employers.csv": t.employers, "openings.csv": t.openings,
-                            "participants.csv": t.participants, "outcomes.csv": t.outcomes}
+TABLES: dict[str, Table] = {
+    "offices.csv": t.offices,
+    "employers.csv": t.employers,
+    "openings.csv": t.openings,
+    "participants.csv": t.participants,
+    "outcomes.csv": t.outcomes,
+}
 
 
-def load_directory(engine: Engine, directory: Path, *, chunk_rows: int = CHUNK_ROWS,
-                   today: dt.date | None = None) -> dict[str, int]:
+def load_directory(engine: Engine, directory: Path, *, chunk_rows: int = CHUNK_ROWS, today: dt.date | None = None) -> dict[str, int]:
     """Validate and import a directory; raises LoadError (nothing written) on any bad row.
 
     Dates are checked against `today` (default: the settings' — ``MATCHING_TODAY`` when set)."""

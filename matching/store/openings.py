@@ -1,4 +1,5 @@
 """Openings as stored, each with its employer's name (and the employer's adaptations)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -12,14 +13,18 @@ from matching.store import tables as t
 def get(conn: Connection, opening_id: str) -> dict[str, Any] | None:
     """The opening with `employer_name` and `employer_adaptations`, or None."""
     o, e = t.openings, t.employers
-    stmt = (select(o, e.c.name.label("employer_name"), e.c.adaptations_offered.label("employer_adaptations"))
-            .join(e, e.c.orgnr == o.c.orgnr).where(o.c.opening_id == opening_id))
+    stmt = (
+        select(o, e.c.name.label("employer_name"), e.c.adaptations_offered.label("employer_adaptations"))
+        .join(e, e.c.orgnr == o.c.orgnr)
+        .where(o.c.opening_id == opening_id)
+    )
     row = conn.execute(stmt).first()
     return None if row is None else dict(row._mapping)
 
 
-def page(conn: Connection, *, status: str | None, kind: str | None, office: str | None, limit: int, offset: int
-         ) -> tuple[list[dict[str, Any]], int]:
+def page(
+    conn: Connection, *, status: str | None, kind: str | None, office: str | None, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
     """Openings ordered by id, filtered, with `employer_name`, and the total."""
     o, e = t.openings, t.employers
     where = []
@@ -30,8 +35,14 @@ def page(conn: Connection, *, status: str | None, kind: str | None, office: str 
     if office is not None:
         where.append(o.c.office_id == office)
     total = conn.execute(select(func.count()).select_from(o).where(*where)).scalar_one()
-    stmt = (select(o, e.c.name.label("employer_name")).join(e, e.c.orgnr == o.c.orgnr).where(*where)
-            .order_by(o.c.opening_id).limit(limit).offset(offset))
+    stmt = (
+        select(o, e.c.name.label("employer_name"))
+        .join(e, e.c.orgnr == o.c.orgnr)
+        .where(*where)
+        .order_by(o.c.opening_id)
+        .limit(limit)
+        .offset(offset)
+    )
     return [dict(r._mapping) for r in conn.execute(stmt)], int(total)
 
 
@@ -41,6 +52,9 @@ def summaries(conn: Connection, opening_ids: Iterable[str]) -> dict[str, dict[st
     if not ids:
         return {}
     o, e = t.openings, t.employers
-    stmt = (select(o.c.opening_id, o.c.kind, o.c.title, e.c.name.label("employer_name"))
-            .join(e, e.c.orgnr == o.c.orgnr).where(o.c.opening_id.in_(ids)))
+    stmt = (
+        select(o.c.opening_id, o.c.kind, o.c.title, e.c.name.label("employer_name"))
+        .join(e, e.c.orgnr == o.c.orgnr)
+        .where(o.c.opening_id.in_(ids))
+    )
     return {r.opening_id: dict(r._mapping) for r in conn.execute(stmt)}

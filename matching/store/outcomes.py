@@ -1,4 +1,5 @@
 """Outcome events (the training data): recorded by the API, read whole by training."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -26,9 +27,12 @@ def record(conn: Connection, row: dict[str, Any]) -> None:
 def recorded_by(conn: Connection, participant_id: str, opening_id: str, actor: str) -> bool:
     """Has this actor recorded any event for this pair?"""
     o = t.outcomes
-    return conn.execute(select(o.c.event_id).where(o.c.participant_id == participant_id,
-                                                   o.c.opening_id == opening_id, o.c.actor == actor).limit(1)
-                        ).first() is not None
+    return (
+        conn.execute(
+            select(o.c.event_id).where(o.c.participant_id == participant_id, o.c.opening_id == opening_id, o.c.actor == actor).limit(1)
+        ).first()
+        is not None
+    )
 
 
 EVENT_COLUMNS = ("participant_id", "opening_id", "event", "occurred_at")

@@ -1,4 +1,5 @@
 """Participants as stored: one profile by id, a page of them, and who consents to share needs."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -15,8 +16,7 @@ def get(conn: Connection, participant_id: str) -> dict[str, Any] | None:
     return None if row is None else dict(row._mapping)
 
 
-def page(conn: Connection, *, offices: Iterable[str] | None, limit: int, offset: int
-         ) -> tuple[list[dict[str, Any]], int]:
+def page(conn: Connection, *, offices: Iterable[str] | None, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
     """Profiles ordered by id (of these offices; every office when None) and their total."""
     p = t.participants
     where = [] if offices is None else [p.c.office_id.in_(sorted(offices))]
@@ -35,5 +35,4 @@ def first(conn: Connection) -> tuple[str, str] | None:
 def sharing_needs(conn: Connection) -> frozenset[str]:
     """Ids of those who consent, now, to share their adaptation needs with employers."""
     p = t.participants
-    return frozenset(conn.execute(select(p.c.participant_id).where(p.c.shares_needs_with_employers.is_(True))
-                                  ).scalars())
+    return frozenset(conn.execute(select(p.c.participant_id).where(p.c.shares_needs_with_employers.is_(True))).scalars())

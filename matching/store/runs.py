@@ -4,6 +4,7 @@
 One refresh at a time: a lock row names the refresh that may write; a new refresh refuses to
 start while that process lives, and otherwise discards the dead run's leftovers.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -53,6 +54,7 @@ def _alive(owner: str | None, heartbeat: dt.datetime | None) -> bool:
 
 # ---------------------------------------------------------------------------- the refresh lock
 
+
 def acquire(conn: Connection, run_id: str) -> None:
     """Take the refresh lock (compare-and-swap), or raise RefreshInProgress."""
     row = conn.execute(select(t.refresh_lock).where(t.refresh_lock.c.id == 1)).one_or_none()
@@ -66,32 +68,48 @@ def acquire(conn: Connection, run_id: str) -> None:
         return
     if row.run_id is not None and _alive(row.owner, row.heartbeat_at):
         raise RefreshInProgress(f"refresh {row.run_id} is still running ({row.owner}); not starting another")
-    swapped = conn.execute(update(t.refresh_lock).where(
-        t.refresh_lock.c.id == 1, t.refresh_lock.c.owner == row.owner,
-        t.refresh_lock.c.run_id.is_(None) if row.run_id is None else t.refresh_lock.c.run_id == row.run_id,
-    ).values(**values))
+    swapped = conn.execute(
+        update(t.refresh_lock)
+        .where(
+            t.refresh_lock.c.id == 1,
+            t.refresh_lock.c.owner == row.owner,
+            t.refresh_lock.c.run_id.is_(None) if row.run_id is None else t.refresh_lock.c.run_id == row.run_id,
+        )
+        .values(**values)
+    )
     if swapped.rowcount != 1:
         raise RefreshInProgress("another refresh took the lock just now")
 
 
 def release(conn: Connection, run_id: str) -> None:
-    conn.execute(update(t.refresh_lock).where(t.refresh_lock.c.id == 1, t.refresh_lock.c.run_id == run_id)
-                 .values(run_id=None, heartbeat_at=_now()))
+    conn.execute(
+        update(t.refresh_lock).where(t.refresh_lock.c.id == 1, t.refresh_lock.c.run_id == run_id).values(run_id=None, heartbeat_at=_now())
+    )
 
 
 def heartbeat(conn: Connection, run_id: str) -> None:
-    conn.execute(update(t.refresh_lock).where(t.refresh_lock.c.id == 1, t.refresh_lock.c.run_id == run_id)
-                 .values(heartbeat_at=_now()))
+    conn.execute(update(t.refresh_lock).where(t.refresh_lock.c.id == 1, t.refresh_lock.c.run_id == run_id).values(heartbeat_at=_now()))
 
 
 # ---------------------------------------------------------------------------- a run's life
 
-def start(conn: Connection, run_id: str, *, as_of: dt.date, model_version: str, backend: str, top_k: int,
-          data_version: int | None = None) -> None:
+
+def start(
+    conn: Connection, run_id: str, *, as_of: dt.date, model_version: str, backend: str, top_k: int, data_version: int | None = None
+) -> None:
     """`data_version`: the version read before the run reads its snapshot (tables.runs)."""
-    conn.execute(insert(t.runs).values(run_id=run_id, status=RunStatus.running, started_at=_now(), as_of=as_of,
-                                       model_version=model_version, backend=backend, top_k=top_k,
-                                       data_version=data_version))
+    conn.execute(
+        insert(t.runs).values(
+            run_id=run_id,
+            status=RunStatus.running,
+            started_at=_now(),
+            as_of=as_of,
+            model_version=model_version,
+            backend=backend,
+            top_k=top_k,
+            data_version=data_version,
+        )
+    )
 
 
 def delete_lists(conn: Connection, run_id: str) -> None:
@@ -105,15 +123,17 @@ def abandon_unfinished(conn: Connection) -> list[str]:
     stale = list(conn.execute(select(t.runs.c.run_id).where(t.runs.c.status == RunStatus.running)).scalars())
     for run_id in stale:
         delete_lists(conn, run_id)
-        conn.execute(update(t.runs).where(t.runs.c.run_id == run_id)
-                     .values(status=RunStatus.abandoned, error="did not finish (killed or crashed)"))
+        conn.execute(
+            update(t.runs).where(t.runs.c.run_id == run_id).values(status=RunStatus.abandoned, error="did not finish (killed or crashed)")
+        )
     return stale
 
 
 def _rows(run_id: str, rows: list[tuple], key: str, others: str) -> list[dict]:
     """(subject, others, scores, levels[, quoted]) → row dicts; `quoted` is optional."""
-    return [{"run_id": run_id, key: r[0], others: r[1], "scores": r[2], "levels": r[3],
-             "quoted": r[4] if len(r) > 4 else None} for r in rows]
+    return [
+        {"run_id": run_id, key: r[0], others: r[1], "scores": r[2], "levels": r[3], "quoted": r[4] if len(r) > 4 else None} for r in rows
+    ]
 
 
 def write_participant_lists(conn: Connection, run_id: str, rows: list[tuple]) -> None:
@@ -134,8 +154,9 @@ def write_employer_view(conn: Connection, run_id: str, record: dict[str, Any]) -
 
 
 def set_counts(conn: Connection, run_id: str, *, n_participants: int, n_openings: int, n_pairs: int) -> None:
-    conn.execute(update(t.runs).where(t.runs.c.run_id == run_id).values(
-        n_participants=n_participants, n_openings=n_openings, n_pairs=n_pairs))
+    conn.execute(
+        update(t.runs).where(t.runs.c.run_id == run_id).values(n_participants=n_participants, n_openings=n_openings, n_pairs=n_pairs)
+    )
 
 
 def fail(conn: Connection, run_id: str, error: str) -> None:
@@ -146,8 +167,9 @@ def fail(conn: Connection, run_id: str, error: str) -> None:
 
 def publish(conn: Connection, run_id: str) -> None:
     """The only step that makes a run visible: one pointer, one transaction."""
-    mine = conn.execute(update(t.runs).where(t.runs.c.run_id == run_id, t.runs.c.status == RunStatus.running)
-                        .values(status=RunStatus.publishing))
+    mine = conn.execute(
+        update(t.runs).where(t.runs.c.run_id == run_id, t.runs.c.status == RunStatus.running).values(status=RunStatus.publishing)
+    )
     if mine.rowcount != 1:
         raise RuntimeError(f"run {run_id} is no longer running (abandoned by another refresh?); not publishing it")
     current = conn.execute(select(t.serving.c.run_id).where(t.serving.c.id == 1)).scalar()
@@ -155,18 +177,18 @@ def publish(conn: Connection, run_id: str) -> None:
     if current is None:
         conn.execute(insert(t.serving).values(id=1, run_id=run_id, previous_run_id=None, published_at=now))
     else:
-        conn.execute(update(t.serving).where(t.serving.c.id == 1)
-                     .values(run_id=run_id, previous_run_id=current, published_at=now))
+        conn.execute(update(t.serving).where(t.serving.c.id == 1).values(run_id=run_id, previous_run_id=current, published_at=now))
     conn.execute(update(t.runs).where(t.runs.c.run_id == run_id).values(status=RunStatus.published, finished_at=now))
 
 
 def prune(conn: Connection, keep: int) -> None:
     """Published runs beyond the newest `keep` (never fewer than 2, never the served or the
     previous one) lose their lists and are marked pruned."""
-    published = list(conn.execute(select(t.runs.c.run_id).where(t.runs.c.status == RunStatus.published)
-                                  .order_by(t.runs.c.started_at.desc())).scalars())
+    published = list(
+        conn.execute(select(t.runs.c.run_id).where(t.runs.c.status == RunStatus.published).order_by(t.runs.c.started_at.desc())).scalars()
+    )
     pinned = set(conn.execute(select(t.serving.c.run_id, t.serving.c.previous_run_id)).one())
-    for run_id in published[max(keep, 2):]:
+    for run_id in published[max(keep, 2) :]:
         if run_id in pinned:
             continue
         delete_lists(conn, run_id)
@@ -174,6 +196,7 @@ def prune(conn: Connection, keep: int) -> None:
 
 
 # ---------------------------------------------------------------------------- reads
+
 
 def model_version(conn: Connection, run_id: str) -> str:
     """The model version a run scored with."""
@@ -187,6 +210,7 @@ def top_k(conn: Connection, run_id: str) -> int:
 
 class Facts(NamedTuple):
     """What serving needs of a published run; none of it changes once the run is written."""
+
     model_version: str
     top_k: int
     as_of: dt.date
@@ -195,8 +219,7 @@ class Facts(NamedTuple):
 
 def facts(conn: Connection, run_id: str) -> Facts:
     r = t.runs
-    row = conn.execute(select(r.c.model_version, r.c.top_k, r.c.as_of, r.c.data_version)
-                       .where(r.c.run_id == run_id)).one()
+    row = conn.execute(select(r.c.model_version, r.c.top_k, r.c.as_of, r.c.data_version).where(r.c.run_id == run_id)).one()
     return Facts(row.model_version, int(row.top_k), row.as_of, row.data_version)
 
 

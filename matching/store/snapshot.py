@@ -1,6 +1,7 @@
 """Reading a snapshot (`World`) from the database: the one place the domain core's data
 comes from SQL. The domain modules (world, criteria, scoring, engine, candidates) import no
 SQLAlchemy (tests/test_layers.py)."""
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,7 @@ def _frame(conn: Connection, stmt) -> pd.DataFrame:
     JSON columns are read as text and decoded a whole column per ``json.loads`` call: one
     call per value (the JSON type's result processor) was most of a 300k snapshot's load."""
     as_text = [c.name for c in stmt.selected_columns if isinstance(c.type, JSON)]
-    stmt = stmt.with_only_columns(*(cast(c, Text).label(c.name) if isinstance(c.type, JSON) else c
-                                    for c in stmt.selected_columns))
+    stmt = stmt.with_only_columns(*(cast(c, Text).label(c.name) if isinstance(c.type, JSON) else c for c in stmt.selected_columns))
     result = conn.execute(stmt)
     cols = list(result.keys())
     rows = result.all()
@@ -41,22 +41,31 @@ def _decode_column(texts: list) -> list:
 
 def openings_frame(conn: Connection, opening_ids: list[str] | None = None) -> pd.DataFrame:
     o, e = t.openings, t.employers
-    stmt = select(
-        o,
-        e.c.name.label("employer_name"),
-        e.c.nace_section,
-        e.c.adaptations_offered.label("employer_adaptations"),
-        e.c.inclusive_workplace_agreement,
-        e.c.past_trial_placements,
-        e.c.past_hires_after_trial,
-    ).join(e, e.c.orgnr == o.c.orgnr).order_by(o.c.opening_id)
+    stmt = (
+        select(
+            o,
+            e.c.name.label("employer_name"),
+            e.c.nace_section,
+            e.c.adaptations_offered.label("employer_adaptations"),
+            e.c.inclusive_workplace_agreement,
+            e.c.past_trial_placements,
+            e.c.past_hires_after_trial,
+        )
+        .join(e, e.c.orgnr == o.c.orgnr)
+        .order_by(o.c.opening_id)
+    )
     if opening_ids is not None:
         stmt = stmt.where(o.c.opening_id.in_(opening_ids))
     frame = _frame(conn, stmt)
     if frame.empty:
-        cols = [c.name for c in o.columns] + ["employer_name", "nace_section", "employer_adaptations",
-                                               "inclusive_workplace_agreement", "past_trial_placements",
-                                               "past_hires_after_trial"]
+        cols = [c.name for c in o.columns] + [
+            "employer_name",
+            "nace_section",
+            "employer_adaptations",
+            "inclusive_workplace_agreement",
+            "past_trial_placements",
+            "past_hires_after_trial",
+        ]
         frame = pd.DataFrame(columns=cols)
     frame["adaptations_all"] = [
         sorted(set(a or []) | set(b or [])) for a, b in zip(frame["adaptations_offered"], frame["employer_adaptations"])
@@ -74,8 +83,12 @@ def participants_frame(conn: Connection, participant_ids: list[str] | None = Non
     return frame.reset_index(drop=True)
 
 
-def load_world(conn: Connection, participant_ids: list[str] | None = None,
-               opening_ids: list[str] | None = None, skill_vocab: dict[str, int] | None = None) -> World:
+def load_world(
+    conn: Connection,
+    participant_ids: list[str] | None = None,
+    opening_ids: list[str] | None = None,
+    skill_vocab: dict[str, int] | None = None,
+) -> World:
     """The snapshot: every participant and opening — or only those with these ids (a stored
     list's rows, read by id through the very same encoding). A part of the snapshot must be
     given the whole snapshot's `skill_vocab` (`skill_vocab_of`): free-text skills are matched

@@ -7,6 +7,7 @@ checks that the migrated schema equals this metadata).
 List-valued attributes are JSON columns: they are read whole when the snapshot is built
 (`store/snapshot.py`), never queried element-wise, and JSON keeps one schema for both backends.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import (
@@ -30,7 +31,8 @@ metadata = MetaData()
 
 
 offices = Table(
-    "offices", metadata,
+    "offices",
+    metadata,
     Column("office_id", String(40), primary_key=True),
     Column("name", String(200), nullable=False),
     Column("municipality_code", String(4), nullable=False),
@@ -38,7 +40,8 @@ offices = Table(
 )
 
 employers = Table(
-    "employers", metadata,
+    "employers",
+    metadata,
     Column("orgnr", String(9), primary_key=True),
     Column("name", String(200), nullable=False),
     Column("nace", String(6), nullable=False),
@@ -56,7 +59,8 @@ employers = Table(
 )
 
 openings = Table(
-    "openings", metadata,
+    "openings",
+    metadata,
     Column("opening_id", String(40), primary_key=True),
     Column("orgnr", String(9), ForeignKey("employers.orgnr"), nullable=False),
     Column("kind", String(8), nullable=False),
@@ -83,7 +87,8 @@ openings = Table(
 )
 
 participants = Table(
-    "participants", metadata,
+    "participants",
+    metadata,
     Column("participant_id", String(40), primary_key=True),
     Column("office_id", String(40), ForeignKey("offices.office_id"), nullable=False),
     Column("registered_at", Date, nullable=False),
@@ -111,7 +116,8 @@ participants = Table(
 )
 
 outcomes = Table(
-    "outcomes", metadata,
+    "outcomes",
+    metadata,
     Column("event_id", String(64), primary_key=True),
     Column("participant_id", String(40), ForeignKey("participants.participant_id"), nullable=False),
     Column("opening_id", String(40), ForeignKey("openings.opening_id"), nullable=False),
@@ -123,7 +129,8 @@ outcomes = Table(
 )
 
 runs = Table(
-    "runs", metadata,
+    "runs",
+    metadata,
     Column("run_id", String(40), primary_key=True),
     Column("status", String(12), nullable=False),  # matching.schema.RunStatus
     Column("started_at", DateTime, nullable=False),
@@ -145,7 +152,8 @@ runs = Table(
 #: At most one row (id = 1): which refresh holds the right to write a run, and whether its
 #: process is still alive (same host: pid check; other host: heartbeat age).
 refresh_lock = Table(
-    "refresh_lock", metadata,
+    "refresh_lock",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("run_id", String(40)),  # NULL = free
     Column("owner", String(200)),  # host:pid
@@ -155,12 +163,14 @@ refresh_lock = Table(
 #: At most one row (id = 1; none before the first published run): the run the API serves, and
 #: the one before it (for "new since last run" flags). Publishing a run is one UPDATE of it.
 serving = Table(
-    "serving", metadata,
+    "serving",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("run_id", String(40), ForeignKey("runs.run_id"), nullable=False),
     Column("previous_run_id", String(40), ForeignKey("runs.run_id")),
     Column("published_at", DateTime, nullable=False),
 )
+
 
 def _ranked_list(name: str, subject: str, others: str) -> Table:
     """One run's whole top-K list of one subject in one row (participant → openings, or
@@ -170,7 +180,8 @@ def _ranked_list(name: str, subject: str, others: str) -> Table:
     Reasons are rendered from the levels when a list is read. One row per list, not per
     pair: a national run (300k × 50k, K = 50) writes ~315k rows instead of ~16M."""
     return Table(
-        name, metadata,
+        name,
+        metadata,
         Column("run_id", String(40), ForeignKey("runs.run_id"), primary_key=True),
         Column(subject, String(40), primary_key=True),
         Column(others, Text, nullable=False),
@@ -192,7 +203,8 @@ opening_lists = _ranked_list("opening_lists", "opening_id", "participant_ids")
 #: Added by migration 0002; a run without a row (published before it existed) has its opening
 #: lists recomputed live.
 run_employer_views = Table(
-    "run_employer_views", metadata,
+    "run_employer_views",
+    metadata,
     Column("run_id", String(40), ForeignKey("runs.run_id"), primary_key=True),
     Column("areas", String(64), nullable=False),
     Column("needs_weighed", LargeBinary, nullable=False),
@@ -203,7 +215,8 @@ run_employer_views = Table(
 #: installs them). The API's snapshot (matching/runtime.py) compares it with the version it
 #: was built at instead of re-reading the tables on a timer.
 data_version = Table(
-    "data_version", metadata,
+    "data_version",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("version", Integer, nullable=False),
 )
@@ -214,14 +227,16 @@ data_version = Table(
 #: (versioning.py). A stored list's quoted values hold while none of its rows is above the
 #: run's `data_version` (matching/serving.py).
 row_changes = Table(
-    "row_changes", metadata,
+    "row_changes",
+    metadata,
     Column("tbl", String(16), primary_key=True),
     Column("key", String(40), primary_key=True),
     Column("version", Integer, nullable=False),
 )
 
 audit_log = Table(
-    "audit_log", metadata,
+    "audit_log",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("at", DateTime, nullable=False),
     Column("sub", String(200), nullable=False),

@@ -15,6 +15,7 @@ row-level trigger stamps each row with the version the statement-level bump will
 locks the counter row first, so concurrent writers are ordered), and a TRUNCATE stamps
 everything (`tbl = '*'`).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -73,8 +74,10 @@ END $$ LANGUAGE plpgsql
 
 def _sqlite_stamp(table: str, row: str) -> str:
     # An upsert, not INSERT OR REPLACE: an outer statement's OR clause would override that one.
-    return (f"INSERT INTO row_changes (tbl, key, version) SELECT '{table}', {row}.{KEYS[table]}, version "
-            f"FROM data_version WHERE id = 1 ON CONFLICT (tbl, key) DO UPDATE SET version = excluded.version;")
+    return (
+        f"INSERT INTO row_changes (tbl, key, version) SELECT '{table}', {row}.{KEYS[table]}, version "
+        f"FROM data_version WHERE id = 1 ON CONFLICT (tbl, key) DO UPDATE SET version = excluded.version;"
+    )
 
 
 def _sqlite_ddl() -> list[str]:
@@ -83,9 +86,12 @@ def _sqlite_ddl() -> list[str]:
         for op in _OPS:
             out.append(f"DROP TRIGGER IF EXISTS bump_version_{table}_{op.lower()}")  # before row tracking
             stamps = {"INSERT": ["NEW"], "UPDATE": ["NEW", "OLD"], "DELETE": ["OLD"]}[op]
-            out.append(f"CREATE TRIGGER IF NOT EXISTS track_{table}_{op.lower()} AFTER {op} ON {table} "
-                       f"BEGIN UPDATE data_version SET version = version + 1 WHERE id = 1; "
-                       + " ".join(_sqlite_stamp(table, row) for row in stamps) + " END")
+            out.append(
+                f"CREATE TRIGGER IF NOT EXISTS track_{table}_{op.lower()} AFTER {op} ON {table} "
+                f"BEGIN UPDATE data_version SET version = version + 1 WHERE id = 1; "
+                + " ".join(_sqlite_stamp(table, row) for row in stamps)
+                + " END"
+            )
     return out
 
 
@@ -132,8 +138,9 @@ def current(conn: Connection) -> int:
     return int(conn.execute(select(t.data_version.c.version).where(t.data_version.c.id == 1)).scalar_one())
 
 
-def changed_since(conn: Connection, version: int, *, participants: Iterable[str] = (), openings: Iterable[str] = (),
-                  employers: Iterable[str] = ()) -> bool:
+def changed_since(
+    conn: Connection, version: int, *, participants: Iterable[str] = (), openings: Iterable[str] = (), employers: Iterable[str] = ()
+) -> bool:
     """Was any of these rows written (inserted, updated, deleted) after data version `version`?
     One indexed read per table named (the primary key of `row_changes`)."""
     rc = t.row_changes

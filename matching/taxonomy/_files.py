@@ -1,4 +1,5 @@
 """Locate the reference files shipped inside the package (see reference/SOURCES.md)."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -6,6 +6,7 @@ label (a later word does: "leder i barne…"). Each lookup is two binary searche
 contiguous range, so a query costs O(log n + matches) instead of a pass over all ~50,000
 labels (which took 50-90 ms per keystroke).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -36,15 +37,21 @@ class PrefixIndex:
         for i, k in enumerate(uniq_keys.tolist()):
             pos = k.find(" ")
             while pos >= 0:
-                suffixes.append(k[pos + 1:])
+                suffixes.append(k[pos + 1 :])
                 owners.append(i)
                 pos = k.find(" ", pos + 1)
         words = np.asarray(suffixes, dtype=str) if suffixes else np.asarray([], dtype="<U1")
         w_order = np.argsort(words, kind="stable")
-        return cls(starts=uniq_keys, start_key=np.arange(len(uniq_keys)),
-                   words=words[w_order], word_key=np.asarray(owners, dtype=np.int64)[w_order],
-                   key_code=code_id[order], key_weight=np.asarray(weights, dtype=float)[order],
-                   key_ptr=key_ptr, codes=uniq_codes)
+        return cls(
+            starts=uniq_keys,
+            start_key=np.arange(len(uniq_keys)),
+            words=words[w_order],
+            word_key=np.asarray(owners, dtype=np.int64)[w_order],
+            key_code=code_id[order],
+            key_weight=np.asarray(weights, dtype=float)[order],
+            key_ptr=key_ptr,
+            codes=uniq_codes,
+        )
 
     @staticmethod
     def _range(sorted_arr: np.ndarray, prefix: str) -> slice:
@@ -65,8 +72,7 @@ class PrefixIndex:
         keys = np.fromiter(factor.keys(), dtype=np.int64, count=len(factor))
         f = np.fromiter(factor.values(), dtype=float, count=len(factor))
         lens = self.key_ptr[keys + 1] - self.key_ptr[keys]
-        rows = np.repeat(self.key_ptr[keys] - np.concatenate([[0], np.cumsum(lens)[:-1]]), lens) \
-            + np.arange(int(lens.sum()))
+        rows = np.repeat(self.key_ptr[keys] - np.concatenate([[0], np.cumsum(lens)[:-1]]), lens) + np.arange(int(lens.sum()))
         w = self.key_weight[rows] * np.repeat(f, lens)
         total = np.bincount(self.key_code[rows], weights=w, minlength=len(self.codes))
         hit = np.flatnonzero(total > 0)

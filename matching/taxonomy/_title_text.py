@@ -7,6 +7,7 @@ linguistically right: a crude suffix-stripper that turns "sykepleiere",
 same way. Rules are deliberately few; what they miss (typos, unseen compounds) is left to the
 fuzzy and character n-gram stages in :mod:`matching.taxonomy.titles`.
 """
+
 from __future__ import annotations
 
 import re
@@ -134,6 +135,6 @@ def variants(text: str) -> list[str]:
         prefix = tok[: -len(head)]
         for alt in HEAD_SYNONYMS:
             if alt != head:
-                swapped = base[:i] + [prefix + alt] + base[i + 1:]
+                swapped = base[:i] + [prefix + alt] + base[i + 1 :]
                 out.append(" ".join(sorted(set(swapped))))
     return [k for k in dict.fromkeys(out) if k]

@@ -4,6 +4,7 @@ Needs (participant side) and offers (employer/opening side) use the same codes, 
 covered exactly when the same code is offered. Labels are health-adjacent: the API's liaison
 view must never show them without the participant's consent.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

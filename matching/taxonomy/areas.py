@@ -16,6 +16,7 @@ tens of km in sparse districts, where ten postal codes cover that much). Every o
 nearest residential code. Post-box codes sharing one point are not counted, so an area's
 size is real places, not aliases of one; nor are street-address codes where nobody lived.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -66,7 +67,7 @@ def _bisect(codes: np.ndarray, x: np.ndarray, y: np.ndarray, out: list[np.ndarra
             order = rows[np.lexsort((codes[rows], axis[rows]))]  # ties by code: deterministic
             cost = _split_cost(x[order], y[order])
             cost[:MIN_CODES] = np.inf
-            cost[n - MIN_CODES + 1:] = np.inf
+            cost[n - MIN_CODES + 1 :] = np.inf
             k = int(np.argmin(cost))
             if best is None or cost[k] < best[0]:
                 best = (cost[k], order, k)
@@ -82,8 +83,7 @@ def table() -> pd.DataFrame:
     pt = places.postal_table()
     codes = pt.index.to_numpy(dtype=str)
     lat, lon = pt["lat"].to_numpy(float), pt["lon"].to_numpy(float)
-    residential = (pt["bruksomrade_2017"].isin(RESIDENTIAL).to_numpy() if "bruksomrade_2017" in pt
-                   else np.ones(len(pt), bool)).copy()
+    residential = (pt["bruksomrade_2017"].isin(RESIDENTIAL).to_numpy() if "bruksomrade_2017" in pt else np.ones(len(pt), bool)).copy()
     if "folketal_2017" in pt:  # a street-address code where nobody lived (2017) hides no one
         residential &= pd.to_numeric(pt["folketal_2017"], errors="coerce").fillna(1).to_numpy() > 0
     res = np.flatnonzero(residential)
@@ -123,8 +123,9 @@ def locate(postal_codes, lat, lon) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if len(unknown):
         res = np.flatnonzero(t["residential"].to_numpy())
         lat, lon = np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
-        d = places.haversine_km(lat[unknown][:, None], lon[unknown][:, None],
-                                t["lat"].to_numpy()[res][None, :], t["lon"].to_numpy()[res][None, :])
+        d = places.haversine_km(
+            lat[unknown][:, None], lon[unknown][:, None], t["lat"].to_numpy()[res][None, :], t["lon"].to_numpy()[res][None, :]
+        )
         pos = pos.copy()
         pos[unknown] = res[np.argmin(d, axis=1)]
     return tuple(t[c].to_numpy()[pos] for c in ("area_lat", "area_lon", "area_radius_km"))

@@ -2,6 +2,7 @@
 
 Free-text titles are mapped onto these codes by :mod:`matching.taxonomy.titles`.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -61,12 +62,14 @@ def _isco_to_styrk() -> dict[str, list[str]]:
     ``esco_occupation_labels_en.csv`` ("5412" police officers → "3355").
     """
     out: dict[str, list[str]] = {}
-    for name_, isco_col in (("esco_no_labels_styrk08.csv", "isco08"),
-                            ("esco_occupation_labels_en.csv", "isco08")):
-        df = pd.read_csv(reference_path(name_), dtype=str, keep_default_na=False,
-                         usecols=[isco_col, "code"])
-        df = df[(df[isco_col] != df["code"]) & ~df[isco_col].isin(unit_groups())
-                & df["code"].isin(unit_groups()) & df[isco_col].str.fullmatch(r"\d{4}")]
+    for name_, isco_col in (("esco_no_labels_styrk08.csv", "isco08"), ("esco_occupation_labels_en.csv", "isco08")):
+        df = pd.read_csv(reference_path(name_), dtype=str, keep_default_na=False, usecols=[isco_col, "code"])
+        df = df[
+            (df[isco_col] != df["code"])
+            & ~df[isco_col].isin(unit_groups())
+            & df["code"].isin(unit_groups())
+            & df[isco_col].str.fullmatch(r"\d{4}")
+        ]
         for isco, codes in df.groupby(isco_col)["code"]:
             out.setdefault(str(isco), list(codes.value_counts().index))
     return out

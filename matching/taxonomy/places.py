@@ -4,6 +4,7 @@ Coordinates are one point per postal code (Erik Bolstad, 2017 vintage, joined on
 codes), good enough for commute distances; 320 newer postal codes have no point and are
 treated as unknown for matching purposes.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -19,6 +19,7 @@ occupation, ``to`` = an opening's): a nurse has most of a care worker's core ski
 reverse. Substitution links are symmetric. Thresholds live here so they are read with the
 code that uses them; the arrays are built once per process (~1 MB).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -56,7 +57,7 @@ def _digits(codes: list[str]) -> np.ndarray:
     arr = np.array([int(c) for c in codes])
     out = np.zeros((len(arr), len(arr)), dtype=np.int8)
     for div in (1000, 100, 10, 1):
-        out += (arr[:, None] // div == arr[None, :] // div)
+        out += arr[:, None] // div == arr[None, :] // div
     return out
 
 
@@ -82,12 +83,13 @@ def table() -> ProximityTable:
     n_core[j] = ev["n_core"].to_numpy()
 
     share = shared / np.maximum(n_core[None, :], 1)
-    level = np.maximum.reduce([
-        np.where(digits == 4, SAME, np.where(digits == 3, CLOSE, np.where(digits == 2, NEAR, np.minimum(digits, 1)))),
-        np.where(share >= CLOSE_SHARE, CLOSE, np.where(share >= NEAR_SHARE, NEAR,
-                                                        np.where(shared >= RELATED_MIN, RELATED, FAR))),
-        np.where(subst >= 75, CLOSE, np.where(subst > 0, NEAR, FAR)),
-    ]).astype(np.int8)
+    level = np.maximum.reduce(
+        [
+            np.where(digits == 4, SAME, np.where(digits == 3, CLOSE, np.where(digits == 2, NEAR, np.minimum(digits, 1)))),
+            np.where(share >= CLOSE_SHARE, CLOSE, np.where(share >= NEAR_SHARE, NEAR, np.where(shared >= RELATED_MIN, RELATED, FAR))),
+            np.where(subst >= 75, CLOSE, np.where(subst > 0, NEAR, FAR)),
+        ]
+    ).astype(np.int8)
     level[n, :] = level[:, n] = FAR  # "no code" is related to nothing
     digits[n, :] = digits[:, n] = 0
     return ProximityTable(codes, index, level, digits, shared, n_core, subst)

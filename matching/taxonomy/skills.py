@@ -16,6 +16,7 @@ rebuilt by ``tools/build_reference_skills.py``). Free text maps to an id in two 
 Text that finds no id is kept as written (cleaned) and compared with an opening's free-text
 skills by the same fuzzy rule when a snapshot is encoded (:func:`match_free_text`).
 """
+
 from __future__ import annotations
 
 import re

@@ -13,6 +13,7 @@ with a JSON card (sources and their sha256, parameters, measured accuracy). The 
 pruned to a sparse matrix (|w| below ``PRUNE`` dropped), which keeps the artifact small and
 loading well under a second without measurable loss of accuracy.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -38,9 +39,18 @@ DEFAULT_PATH = Path(__file__).resolve().parents[2] / "models" / "title_classifie
 #: Weights with smaller magnitude are dropped from the shipped matrix.
 PRUNE = 0.02
 #: Training weight per label source: NAV's own titles are the domain the model serves.
-SOURCE_WEIGHT = {"nav_title": 3.0, "styrk": 2.0, "nav_styrk": 2.0, "esco_preferred": 1.0,
-                 "esco_alt": 1.0, "jobbert": 1.0, "sv": 1.0,
-                 "esco_no_preferred": 2.0, "esco_no_alt": 1.5, "utdanning": 2.0}
+SOURCE_WEIGHT = {
+    "nav_title": 3.0,
+    "styrk": 2.0,
+    "nav_styrk": 2.0,
+    "esco_preferred": 1.0,
+    "esco_alt": 1.0,
+    "jobbert": 1.0,
+    "sv": 1.0,
+    "esco_no_preferred": 2.0,
+    "esco_no_alt": 1.5,
+    "utdanning": 2.0,
+}
 #: Version of the feature recipe; a model with another version is rebuilt, not trusted.
 FEATURES_VERSION = 3
 
@@ -153,14 +163,12 @@ class TitleClassifier:
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.svm import LinearSVC
 
-        self.char_ = TfidfVectorizer(analyzer="char_wb", ngram_range=self.ngram_range,
-                                     sublinear_tf=True, lowercase=False, dtype=np.float32)
+        self.char_ = TfidfVectorizer(analyzer="char_wb", ngram_range=self.ngram_range, sublinear_tf=True, lowercase=False, dtype=np.float32)
         analyzer = word_features
         if self.compounds:
             analyzer = CompoundWords(frozenset(w for t in texts for w in surface(t).split()))
         self.word_ = TfidfVectorizer(analyzer=analyzer, sublinear_tf=True, dtype=np.float32)
-        x = self._join(self.char_.fit_transform([surface(t) for t in texts]),
-                       self.word_.fit_transform(texts))
+        x = self._join(self.char_.fit_transform([surface(t) for t in texts]), self.word_.fit_transform(texts))
         self.grams_ = frozenset(g for g in self.char_.vocabulary_ if len(g) == 4)
         codes_arr = np.asarray(codes, dtype=str)
         if len(set(codes_arr)) < 2:
@@ -185,8 +193,7 @@ class TitleClassifier:
         return normalize(sp.hstack([a, b]).tocsr())
 
     def _features(self, texts: list[str]) -> sp.csr_matrix:
-        return self._join(self.char_.transform([surface(t) for t in texts]),
-                          self.word_.transform(texts))
+        return self._join(self.char_.transform([surface(t) for t in texts]), self.word_.transform(texts))
 
     def _margins(self, x: sp.csr_matrix) -> np.ndarray:
         return np.asarray((x @ self.coef_).todense(), dtype=np.float32) + self.intercept_
@@ -210,12 +217,11 @@ class TitleClassifier:
         grams = []
         for w in surface(text).split():
             w = f" {w} "
-            grams += [w[i:i + n] for i in range(max(1, len(w) - n + 1))]
+            grams += [w[i : i + n] for i in range(max(1, len(w) - n + 1))]
         return sum(g in self.grams_ for g in grams) / len(grams) if grams else 0.0
 
 
-def training_frame(labels: pd.DataFrame, source_weight: dict[str, float] | None = None
-                   ) -> pd.DataFrame:
+def training_frame(labels: pd.DataFrame, source_weight: dict[str, float] | None = None) -> pd.DataFrame:
     """Label table → ``text, code, weight`` rows the classifier is fitted on.
 
     Identical (folded text, code) rows are merged with summed weight; "0000"
@@ -226,19 +232,17 @@ def training_frame(labels: pd.DataFrame, source_weight: dict[str, float] | None 
     weight = df["source"].map(weights).fillna(1.0) if "source" in df else 1.0
     df = df.assign(key=[surface(t) for t in df["label"].tolist()], w=weight)
     df = df[df["key"] != ""]
-    return (df.groupby(["key", "code"], as_index=False, sort=True)
-            .agg(text=("label", "first"), weight=("w", "sum"))[["text", "code", "weight"]])
+    return df.groupby(["key", "code"], as_index=False, sort=True).agg(text=("label", "first"), weight=("w", "sum"))[
+        ["text", "code", "weight"]
+    ]
 
 
-def train(labels: pd.DataFrame, source_weight: dict[str, float] | None = None,
-          **params: Any) -> TitleClassifier:
+def train(labels: pd.DataFrame, source_weight: dict[str, float] | None = None, **params: Any) -> TitleClassifier:
     """Fit a classifier on a label table (``label, code`` and optional ``source``)."""
     df = training_frame(labels, source_weight)
     t0 = time.perf_counter()
-    model = TitleClassifier(**params).fit(df["text"].tolist(), df["code"].tolist(),
-                                          df["weight"].to_numpy(np.float64))
-    log.info("title classifier: %d rows, %d codes, %.0f s", len(df), len(model.codes_),
-             time.perf_counter() - t0)
+    model = TitleClassifier(**params).fit(df["text"].tolist(), df["code"].tolist(), df["weight"].to_numpy(np.float64))
+    log.info("title classifier: %d rows, %d codes, %.0f s", len(df), len(model.codes_), time.perf_counter() - t0)
     return model
 
 

@@ -27,6 +27,7 @@ missing one prompts the adviser. Titles that several codes share go to the code 
 evidence (for NAV titles: the number of years NAV observed the title under the code).
 Accuracy and speed are measured in ``benchmarks/bench_normalisation.py``.
 """
+
 from __future__ import annotations
 
 import logging
@@ -62,9 +63,17 @@ FUZZY_CUTOFF = 90.0
 UNKNOWN_CODE = "0000"
 
 # Evidence weight per source, used only to break ties between codes sharing a label.
-_SOURCE_WEIGHT = {"styrk": 2.0, "nav_styrk": 2.0, "esco_preferred": 1.0, "esco_alt": 0.5,
-                  "sv": 0.5, "jobbert": 0.25, "esco_no_preferred": 1.0, "esco_no_alt": 0.4,
-                  "utdanning": 1.5}
+_SOURCE_WEIGHT = {
+    "styrk": 2.0,
+    "nav_styrk": 2.0,
+    "esco_preferred": 1.0,
+    "esco_alt": 0.5,
+    "sv": 0.5,
+    "jobbert": 0.25,
+    "esco_no_preferred": 1.0,
+    "esco_no_alt": 0.4,
+    "utdanning": 1.5,
+}
 #: An ESCO alternative label (0.4) weighs less than a preferred one even when the preferred
 #: one's occupation is split over two codes (0.5 each): "lagerarbeider" is the preferred
 #: label of a 4321/9333 occupation and only an alternative label of forklift drivers (8344).
@@ -140,28 +149,37 @@ def reference_labels(include_english: bool = True) -> pd.DataFrame:
     nav = pd.read_csv(reference_path("nav_styrk_titles.csv"), dtype=str, keep_default_na=False)
     for source, names in (("styrk", styrk.items()), ("nav_styrk", zip(nav["code"], nav["title"]))):
         rows = [(part, code) for code, nm in names for part in _name_parts(nm)]
-        frames.append(pd.DataFrame(rows, columns=["label", "code"]).assign(
-            weight=_SOURCE_WEIGHT[source], source=source))
+        frames.append(pd.DataFrame(rows, columns=["label", "code"]).assign(weight=_SOURCE_WEIGHT[source], source=source))
     titles = pd.read_csv(reference_path("nav_job_titles.csv"), dtype=str, keep_default_na=False)
-    frames.append(pd.DataFrame({
-        "label": titles["title"], "code": titles["code"],
-        "weight": titles["years_observed"].str.count(r"\|").add(1).astype(float),
-        "source": "nav_title",
-    }))
+    frames.append(
+        pd.DataFrame(
+            {
+                "label": titles["title"],
+                "code": titles["code"],
+                "weight": titles["years_observed"].str.count(r"\|").add(1).astype(float),
+                "source": "nav_title",
+            }
+        )
+    )
     frames.append(_swedish_labels())
     frames += _norwegian_labels()
     if include_english:
-        esco = pd.read_csv(reference_path("esco_occupation_labels_en.csv"), dtype=str,
-                           keep_default_na=False)
+        esco = pd.read_csv(reference_path("esco_occupation_labels_en.csv"), dtype=str, keep_default_na=False)
         esco_source = np.where(esco["label_type"] == "preferred", "esco_preferred", "esco_alt")
-        frames.append(pd.DataFrame({
-            "label": esco["label"], "code": esco["code"],
-            "weight": pd.Series(esco_source).map(_SOURCE_WEIGHT).to_numpy(), "source": esco_source,
-        }))
-        jobbert = pd.read_csv(reference_path("jobbert_titles_en.csv"), dtype=str,
-                              keep_default_na=False)
-        frames.append(pd.DataFrame({"label": jobbert["title"], "code": jobbert["isco08"],
-                                    "weight": _SOURCE_WEIGHT["jobbert"], "source": "jobbert"}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "label": esco["label"],
+                    "code": esco["code"],
+                    "weight": pd.Series(esco_source).map(_SOURCE_WEIGHT).to_numpy(),
+                    "source": esco_source,
+                }
+            )
+        )
+        jobbert = pd.read_csv(reference_path("jobbert_titles_en.csv"), dtype=str, keep_default_na=False)
+        frames.append(
+            pd.DataFrame({"label": jobbert["title"], "code": jobbert["isco08"], "weight": _SOURCE_WEIGHT["jobbert"], "source": "jobbert"})
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -172,12 +190,10 @@ def _swedish_labels() -> pd.DataFrame:
     they teach the classifier heads the Norwegian lists lack. A name whose SSYK group maps to
     n ISCO codes gives each 1/n of its evidence.
     """
-    sv = pd.read_csv(reference_path("swedish_occupation_names.csv"), dtype=str,
-                     keep_default_na=False)
+    sv = pd.read_csv(reference_path("swedish_occupation_names.csv"), dtype=str, keep_default_na=False)
     codes = sv["isco08"].str.split("|")
     sv = sv.assign(code=codes, weight=_SOURCE_WEIGHT["sv"] / codes.str.len()).explode("code")
-    return pd.DataFrame({"label": sv["title"], "code": sv["code"], "weight": sv["weight"],
-                         "source": "sv"}).reset_index(drop=True)
+    return pd.DataFrame({"label": sv["title"], "code": sv["code"], "weight": sv["weight"], "source": "sv"}).reset_index(drop=True)
 
 
 def _norwegian_labels() -> list[pd.DataFrame]:
@@ -186,13 +202,17 @@ def _norwegian_labels() -> list[pd.DataFrame]:
     An ESCO occupation filed under n codes gives each 1/n of its evidence; a utdanning.no
     title with n codes gives its first (main) code 2/(n+1) and each other 1/(n+1).
     """
-    esco = pd.read_csv(reference_path("esco_no_labels_styrk08.csv"), dtype=str,
-                       keep_default_na=False)
+    esco = pd.read_csv(reference_path("esco_no_labels_styrk08.csv"), dtype=str, keep_default_na=False)
     n_codes = esco.groupby("esco_id")["code"].transform("nunique")
     source = np.where(esco["label_type"] == "preferred", "esco_no_preferred", "esco_no_alt")
-    no = pd.DataFrame({"label": esco["label"], "code": esco["code"],
-                       "weight": pd.Series(source).map(_SOURCE_WEIGHT).to_numpy() / n_codes,
-                       "source": source})
+    no = pd.DataFrame(
+        {
+            "label": esco["label"],
+            "code": esco["code"],
+            "weight": pd.Series(source).map(_SOURCE_WEIGHT).to_numpy() / n_codes,
+            "source": source,
+        }
+    )
     ut = pd.read_csv(reference_path("utdanning_no_titles.csv"), dtype=str, keep_default_na=False)
     codes = ut["codes"].str.split("|")
     ut = ut.assign(code=codes, n=codes.str.len()).explode("code")
@@ -200,8 +220,7 @@ def _norwegian_labels() -> list[pd.DataFrame]:
     # the share of each other code, the title's evidence still summing to the source weight.
     first = ~ut.index.duplicated(keep="first")
     share = np.where(first, 2.0, 1.0) / (ut["n"].to_numpy() + 1.0)
-    ut = pd.DataFrame({"label": ut["title"], "code": ut["code"],
-                       "weight": _SOURCE_WEIGHT["utdanning"] * share, "source": "utdanning"})
+    ut = pd.DataFrame({"label": ut["title"], "code": ut["code"], "weight": _SOURCE_WEIGHT["utdanning"] * share, "source": "utdanning"})
     return [no.reset_index(drop=True), ut.reset_index(drop=True)]
 
 
@@ -226,8 +245,7 @@ def nav_wins(df: pd.DataFrame) -> pd.DataFrame:
     nav_keys = {k for k, _ in nav_pairs}
     yields = df["source"].isin(_YIELD_TO_NAV).to_numpy()
     keys = [surface(t) if y else "" for t, y in zip(df["label"].tolist(), yields)]
-    drop = [y and k in nav_keys and (k, c) not in nav_pairs
-            for y, k, c in zip(yields, keys, df["code"].tolist())]
+    drop = [y and k in nav_keys and (k, c) not in nav_pairs for y, k, c in zip(yields, keys, df["code"].tolist())]
     if any(drop):
         log.debug("NAV's filing wins over %d labels of other sources", sum(drop))
         df = df[~np.asarray(drop)]
@@ -252,9 +270,14 @@ class TitleNormaliser:
         normaliser loads the shipped one instead).
     """
 
-    def __init__(self, labels: pd.DataFrame, *, min_score: float = MIN_SCORE,
-                 fuzzy_cutoff: float = FUZZY_CUTOFF,
-                 classifier: title_model.TitleClassifier | None = None) -> None:
+    def __init__(
+        self,
+        labels: pd.DataFrame,
+        *,
+        min_score: float = MIN_SCORE,
+        fuzzy_cutoff: float = FUZZY_CUTOFF,
+        classifier: title_model.TitleClassifier | None = None,
+    ) -> None:
         self.min_score = float(min_score)
         self.fuzzy_cutoff = float(fuzzy_cutoff)
         self._lock = threading.Lock()
@@ -315,21 +338,20 @@ class TitleNormaliser:
         # Without its qualifier "Prosjektingeniør (elektronikk)" still names an occupation,
         # more vaguely; it only decides a key that no label names directly.
         paren = df[df["label"].str.contains("(", regex=False)]
-        paren = paren.assign(key=[exact_key(s, keep_parentheses=False)
-                                  for s in paren["label"].tolist()],
-                             base=paren["weight"], weight=0.0)
+        paren = paren.assign(key=[exact_key(s, keep_parentheses=False) for s in paren["label"].tolist()], base=paren["weight"], weight=0.0)
         df = pd.concat([df, paren], ignore_index=True)
         df = df[df["key"] != ""]
         prior = (df["weight"] + df["base"]).groupby(df["code"]).sum()
-        ev = df.groupby(["key", "code"], sort=False).agg(
-            weight=("weight", "sum"), base=("base", "sum"), label=("label", "first")).reset_index()
+        ev = (
+            df.groupby(["key", "code"], sort=False)
+            .agg(weight=("weight", "sum"), base=("base", "sum"), label=("label", "first"))
+            .reset_index()
+        )
         ev["prior"] = ev["code"].map(prior)
-        ev = ev.sort_values(["key", "weight", "base", "prior", "code"],
-                            ascending=[True, False, False, False, True])
+        ev = ev.sort_values(["key", "weight", "base", "prior", "code"], ascending=[True, False, False, False, True])
         best = ev.drop_duplicates("key", keep="first")
         score = np.where(best["weight"] > 0, 100.0, BASE_SCORE)
-        self._exact: dict[str, tuple[str, str, float]] = dict(
-            zip(best["key"], zip(best["code"], best["label"], score)))
+        self._exact: dict[str, tuple[str, str, float]] = dict(zip(best["key"], zip(best["code"], best["label"], score)))
         # Misspellings may only land on identifiable codes. Only keys of Nordic labels are
         # searched: the ~50k English labels would make fuzzy matching most of the batch time,
         # and the classifier's character n-grams absorb English typos as well.
@@ -364,8 +386,9 @@ class TitleNormaliser:
         keys = [exact_key(t) for t in titles]
         out: list[TitleMatch | None] = []
         for start in range(0, len(keys), chunk):
-            scores = process.cdist(keys[start:start + chunk], self._fuzzy_keys, scorer=fuzz.ratio,
-                                   score_cutoff=self.fuzzy_cutoff, dtype=np.uint8, workers=-1)
+            scores = process.cdist(
+                keys[start : start + chunk], self._fuzzy_keys, scorer=fuzz.ratio, score_cutoff=self.fuzzy_cutoff, dtype=np.uint8, workers=-1
+            )
             best = scores.argmax(axis=1)  # first maximum: deterministic, batch-independent
             for row, j in enumerate(best):
                 s = float(scores[row, j])
@@ -391,8 +414,7 @@ class TitleNormaliser:
         gate = np.array([clf.known_share(t) for t in titles]) ** 2
         return top, np.take_along_axis(p, top, axis=1) * gate[:, None]
 
-    def _classify(self, titles: list[str], ranked: tuple[np.ndarray, np.ndarray] | None = None
-                  ) -> list[TitleMatch | None]:
+    def _classify(self, titles: list[str], ranked: tuple[np.ndarray, np.ndarray] | None = None) -> list[TitleMatch | None]:
         """Most probable code under the classifier, if confident enough.
 
         ``ranked`` is :meth:`_ranked` of these titles when the caller already has it.
@@ -402,8 +424,7 @@ class TitleNormaliser:
         out: list[TitleMatch | None] = []
         for j, c in zip(top[:, 0], conf[:, 0]):
             score = 100.0 * float(c)
-            out.append(None if score < self.min_score
-                       else self._match(str(codes[j]), score, "classifier", ""))
+            out.append(None if score < self.min_score else self._match(str(codes[j]), score, "classifier", ""))
         return out
 
     def top(self, title: str, k: int = 5) -> list[tuple[str, float]]:
@@ -425,8 +446,9 @@ class TitleNormaliser:
         uniq = list(dict.fromkeys(titles))
         top, conf = self._ranked(uniq, k + 1)
         pos = {t: i for i, t in enumerate(uniq)}
-        by_title = self._normalise_unique(uniq, lambda rest: self._classify(rest, (
-            top[[pos[t] for t in rest]], conf[[pos[t] for t in rest]])))
+        by_title = self._normalise_unique(
+            uniq, lambda rest: self._classify(rest, (top[[pos[t] for t in rest]], conf[[pos[t] for t in rest]]))
+        )
         best = [by_title[t] for t in titles]
         codes = self.classifier.codes_
         ranked = {}
@@ -437,8 +459,7 @@ class TitleNormaliser:
             rows = ranked[t]
             if m is not None:
                 head = (m.code, round(m.score / 100.0, 4))
-                rest = [(c, min(s, head[1]) * (1.0 if m.method == "classifier" else 0.5))
-                        for c, s in rows if c != m.code]
+                rest = [(c, min(s, head[1]) * (1.0 if m.method == "classifier" else 0.5)) for c, s in rows if c != m.code]
                 rows = [head] + rest
             out.append([(c, round(s, 4)) for c, s in rows[:k]])
         return out
@@ -476,10 +497,10 @@ class TitleNormaliser:
                 index = getattr(self, "_prefix_cache", None)
                 if index is None:
                     df = self._classifier_labels
-                    keys = (df.assign(key=[surface(t) for t in df["label"].tolist()])
-                            .groupby(["key", "code"], as_index=False)["weight"].sum())
-                    index = PrefixIndex.build(keys["key"].tolist(), keys["code"].tolist(),
-                                              keys["weight"].to_numpy())
+                    keys = (
+                        df.assign(key=[surface(t) for t in df["label"].tolist()]).groupby(["key", "code"], as_index=False)["weight"].sum()
+                    )
+                    index = PrefixIndex.build(keys["key"].tolist(), keys["code"].tolist(), keys["weight"].to_numpy())
                     self._prefix_cache = index
         return index
 
@@ -536,8 +557,7 @@ def _build_default() -> TitleNormaliser:
     path = title_model.title_model_path()
     clf = title_model.load(path, expected_sha256=title_model.frame_sha256(labels))
     if clf is None:
-        log.warning("no usable title model at %s; training one now (minutes). "
-                    "Run tools/build_title_model.py to ship it.", path)
+        log.warning("no usable title model at %s; training one now (minutes). Run tools/build_title_model.py to ship it.", path)
     return TitleNormaliser(labels, classifier=clf)
 
 

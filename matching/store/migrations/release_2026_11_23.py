@@ -7,6 +7,7 @@ SQLAlchemy Core tables: one metadata for SQLite (default) and PostgreSQL.
 List-valued attributes are JSON columns: they are read whole by the feature pipeline, never
 queried element-wise, and JSON keeps one schema for both backends.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import (
@@ -30,7 +31,8 @@ metadata = MetaData()
 
 
 offices = Table(
-    "offices", metadata,
+    "offices",
+    metadata,
     Column("office_id", String(40), primary_key=True),
     Column("name", String(200), nullable=False),
     Column("municipality_code", String(4), nullable=False),
@@ -38,7 +40,8 @@ offices = Table(
 )
 
 employers = Table(
-    "employers", metadata,
+    "employers",
+    metadata,
     Column("orgnr", String(9), primary_key=True),
     Column("name", String(200), nullable=False),
     Column("nace", String(6), nullable=False),
@@ -56,7 +59,8 @@ employers = Table(
 )
 
 openings = Table(
-    "openings", metadata,
+    "openings",
+    metadata,
     Column("opening_id", String(40), primary_key=True),
     Column("orgnr", String(9), ForeignKey("employers.orgnr"), nullable=False),
     Column("kind", String(8), nullable=False),
@@ -83,7 +87,8 @@ openings = Table(
 )
 
 participants = Table(
-    "participants", metadata,
+    "participants",
+    metadata,
     Column("participant_id", String(40), primary_key=True),
     Column("office_id", String(40), ForeignKey("offices.office_id"), nullable=False),
     Column("registered_at", Date, nullable=False),
@@ -110,7 +115,8 @@ participants = Table(
 )
 
 outcomes = Table(
-    "outcomes", metadata,
+    "outcomes",
+    metadata,
     Column("event_id", String(64), primary_key=True),
     Column("participant_id", String(40), ForeignKey("participants.participant_id"), nullable=False),
     Column("opening_id", String(40), ForeignKey("openings.opening_id"), nullable=False),
@@ -122,7 +128,8 @@ outcomes = Table(
 )
 
 runs = Table(
-    "runs", metadata,
+    "runs",
+    metadata,
     Column("run_id", String(40), primary_key=True),
     Column("status", String(12), nullable=False),  # running | published | failed
     Column("started_at", DateTime, nullable=False),
@@ -140,7 +147,8 @@ runs = Table(
 #: At most one row (id = 1): which refresh holds the right to write a run, and whether its
 #: process is still alive (same host: pid check; other host: heartbeat age).
 refresh_lock = Table(
-    "refresh_lock", metadata,
+    "refresh_lock",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("run_id", String(40)),  # NULL = free
     Column("owner", String(200)),  # host:pid
@@ -149,12 +157,14 @@ refresh_lock = Table(
 
 #: Exactly one row (id = 1): the run the API serves, and the one before it (for "new" flags).
 serving = Table(
-    "serving", metadata,
+    "serving",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("run_id", String(40), ForeignKey("runs.run_id"), nullable=False),
     Column("previous_run_id", String(40), ForeignKey("runs.run_id")),
     Column("published_at", DateTime, nullable=False),
 )
+
 
 def _ranked_list(name: str, subject: str, others: str) -> Table:
     """One run's whole top-K list of one subject in one row (participant → openings, or
@@ -164,7 +174,8 @@ def _ranked_list(name: str, subject: str, others: str) -> Table:
     when a list is read. One row per list, not per pair: a national run writes ~350k rows
     instead of ~17M (see matching/store/lists.py)."""
     return Table(
-        name, metadata,
+        name,
+        metadata,
         Column("run_id", String(40), ForeignKey("runs.run_id"), primary_key=True),
         Column(subject, String(40), primary_key=True),
         Column(others, Text, nullable=False),
@@ -180,13 +191,15 @@ opening_lists = _ranked_list("opening_lists", "opening_id", "participant_ids")
 #: participants, openings or employers, whichever process or tool writes (see versioning.py).
 #: The API compares it with its snapshot's instead of re-reading the tables on a timer.
 data_version = Table(
-    "data_version", metadata,
+    "data_version",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("version", Integer, nullable=False),
 )
 
 audit_log = Table(
-    "audit_log", metadata,
+    "audit_log",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("at", DateTime, nullable=False),
     Column("sub", String(200), nullable=False),

@@ -7,6 +7,7 @@ Revision ID: 0001
 Revises:
 Create Date: 2026-11-29
 """
+
 from __future__ import annotations
 
 from alembic import op
