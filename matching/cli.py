@@ -186,7 +186,7 @@ def model_list() -> None:
     from matching import registry
 
     settings = get_settings()
-    out = Console()
+    out = Console(highlight=False, markup=False)  # reasons are free text: print them as written
     entries = registry.entries(settings.model_dir)
     if not entries:
         out.print(f"no trained models in {settings.model_dir}")

@@ -123,7 +123,7 @@ def test_promote_show_list_and_rollback_are_recorded_and_audited(tmp_path):
     assert res.returncode == 2 and "roll back" in res.stderr
     assert _served(models) is None and not (models / "HISTORY.jsonl").exists() and _audit_rows(tmp_path) == []
 
-    res = _cli(tmp_path, models, "model", "promote", a, "--reason", "the fixtures' model", "--by", "kari")
+    res = _cli(tmp_path, models, "model", "promote", a, "--reason", "the fixtures' model [red]as shipped[/red]", "--by", "kari")
     assert res.returncode == 0, res.stderr
     assert _served(models) == a
     res = _cli(tmp_path, models, "model", "promote", b, "--reason", "try the variant")
@@ -136,7 +136,7 @@ def test_promote_show_list_and_rollback_are_recorded_and_audited(tmp_path):
     assert res.returncode == 0, res.stderr
     served_lines = [line for line in res.stdout.splitlines() if "(served)" in line]
     assert len(served_lines) == 1 and b in served_lines[0]
-    assert "by kari: the fixtures' model" in res.stdout and f"{a} → {b}" in res.stdout
+    assert "by kari: the fixtures' model [red]as shipped[/red]" in res.stdout and f"{a} → {b}" in res.stdout
 
     res = _cli(tmp_path, models, "model", "show", a)
     assert res.returncode == 0, res.stderr
