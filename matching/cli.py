@@ -133,10 +133,10 @@ def _move_served(settings: Settings, action: str, version: str | None, by: str, 
 def train(
     holdout_frac: float = typer.Option(0.25, min=0.05, max=0.5),
     l2: float = typer.Option(1.0, min=0.0),
-    smooth: float = typer.Option(None, min=0.0, help="step smoothing (default: chosen on the training part's validation)"),
+    smooth: float | None = typer.Option(None, min=0.0, help="step smoothing (default: chosen on the training part's validation)"),
     promote: bool = typer.Option(False, "--promote", help="serve the new model at once (default: only if none is served yet)"),
-    by: str = typer.Option(None, "--by", help="who promotes (history, audit log); default the OS user"),
-    reason: str = typer.Option(None, "--reason", help="why it is promoted (with --promote)"),
+    by: str | None = typer.Option(None, "--by", help="who promotes (history, audit log); default the OS user"),
+    reason: str | None = typer.Option(None, "--reason", help="why it is promoted (with --promote)"),
 ) -> None:
     """Train a candidate model on the stored outcome history: models/matcher-<version>.*
 
@@ -224,7 +224,7 @@ def model_show(version: Annotated[str, typer.Argument(help="model version, e.g. 
 def model_promote(
     version: Annotated[str, typer.Argument(help="the model version to serve")],
     reason: str = typer.Option(..., "--reason", help="why (history, audit log)"),
-    by: str = typer.Option(None, "--by", help="who; default the OS user"),
+    by: str | None = typer.Option(None, "--by", help="who; default the OS user"),
 ) -> None:
     """Serve VERSION from now on (the running API picks it up on its next request)."""
     entry = _move_served(get_settings(), "promote", version, by or _os_user(), reason)
@@ -234,7 +234,7 @@ def model_promote(
 @model_app.command("rollback")
 def model_rollback(
     reason: str = typer.Option(..., "--reason", help="why (history, audit log)"),
-    by: str = typer.Option(None, "--by", help="who; default the OS user"),
+    by: str | None = typer.Option(None, "--by", help="who; default the OS user"),
 ) -> None:
     """Serve again the model that was served before the current one."""
     entry = _move_served(get_settings(), "rollback", None, by or _os_user(), reason)
