@@ -10,10 +10,12 @@ also writes an audit row (`store.audit`) in the same step.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ from matching.scoring import ScoringModel
 
 POINTER = "LATEST"
 HISTORY = "HISTORY.jsonl"
+LOCK = ".registry.lock"
 
 
 class RegistryError(ValueError):
@@ -122,11 +125,24 @@ def _move(model_dir: Path, version: str, action: str, by: str, reason: str, befo
     return entry
 
 
+@contextlib.contextmanager
+def _locked(model_dir: Path) -> Iterator[None]:
+    """One move at a time (two operators, or the nightly job and an operator): each reads the
+    pointer and the history it appends to under an exclusive lock on the model directory."""
+    with (model_dir / LOCK).open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def promote(model_dir: Path, version: str, *, by: str, reason: str, before: Hook | None = None) -> dict[str, Any]:
     """Serve `version` (a candidate or any earlier model)."""
-    if version == served(model_dir):
-        raise RegistryError(f"model {version} is already the served one")
-    return _move(model_dir, version, "promote", by, reason, before)
+    with _locked(model_dir):
+        if version == served(model_dir):
+            raise RegistryError(f"model {version} is already the served one")
+        return _move(model_dir, version, "promote", by, reason, before)
 
 
 def rollback_target(model_dir: Path) -> str:
@@ -138,4 +154,5 @@ def rollback_target(model_dir: Path) -> str:
 
 def rollback(model_dir: Path, *, by: str, reason: str, before: Hook | None = None) -> dict[str, Any]:
     """Serve again the model served before the current one."""
-    return _move(model_dir, rollback_target(model_dir), "rollback", by, reason, before)
+    with _locked(model_dir):
+        return _move(model_dir, rollback_target(model_dir), "rollback", by, reason, before)

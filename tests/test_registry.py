@@ -206,6 +206,33 @@ def test_train_makes_a_candidate_unless_promoted_or_nothing_is_served(tmp_path):
     assert "first model" in (fresh / "HISTORY.jsonl").read_text()
 
 
+def test_moves_wait_for_one_another(tmp_path):
+    import fcntl
+    import time
+
+    models = tmp_path / "models"
+    a, b = _two_models(models)
+    env_args = ("model", "promote", a, "--reason", "queued behind another move")
+    with (models / ".registry.lock").open("a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # another move in progress
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "matching.cli", *env_args],
+            cwd=ROOT,
+            env={**os.environ, "MATCHING_DATABASE_URL": f"sqlite:///{tmp_path / 'registry.db'}", "MATCHING_MODEL_DIR": str(models)},
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "registry.db").exists() and time.monotonic() < deadline:
+            time.sleep(0.2)  # the command is up and migrating; give it time to reach the lock
+        time.sleep(2)
+        assert proc.poll() is None and _served(models) is None
+        fcntl.flock(held, fcntl.LOCK_UN)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert _served(models) == a
+
+
 # ------------------------------------------------------------------ the running API
 
 
