@@ -1,4 +1,4 @@
-"""Command line: `matching load | train | refresh | serve | token | generate | titles | run`."""
+"""Command line: `matching load | train | model | refresh | serve | token | generate | titles | run`."""
 
 from __future__ import annotations
 
@@ -88,13 +88,61 @@ def generate(
     console.print("generated: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
+def _os_user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a container)
+        return f"uid-{os.getuid()}" if hasattr(os, "getuid") else "unknown"
+
+
+class _Operator:
+    """The audit log's actor for a command-line move of the served model."""
+
+    role = "operator"
+
+    def __init__(self, sub: str) -> None:
+        self.sub = sub
+
+
+def _move_served(settings: Settings, action: str, version: str | None, by: str, reason: str) -> dict:
+    """Promote `version` (or roll back if None): the history line, the pointer and an audit row
+    in the configured database — committed together; a refused move exits 2."""
+    import json
+
+    from matching import registry
+    from matching.store import audit
+
+    def record(entry: dict) -> None:
+        detail = json.dumps({k: entry[k] for k in ("version", "previous", "reason")}, ensure_ascii=False)
+        audit.record(conn, _Operator(by), f"model_{action}", detail=detail)
+
+    try:
+        with _db(settings).begin() as conn:
+            if action == "rollback":
+                return registry.rollback(settings.model_dir, by=by, reason=reason, before=record)
+            assert version is not None
+            return registry.promote(settings.model_dir, version, by=by, reason=reason, before=record)
+    except registry.RegistryError as exc:
+        print(f"model {action}: {exc}", file=sys.stderr)
+        raise typer.Exit(code=2) from None
+
+
 @app.command()
 def train(
     holdout_frac: float = typer.Option(0.25, min=0.05, max=0.5),
     l2: float = typer.Option(1.0, min=0.0),
-    smooth: float = typer.Option(None, min=0.0, help="step smoothing (default: chosen on the training part's validation)"),
+    smooth: float | None = typer.Option(None, min=0.0, help="step smoothing (default: chosen on the training part's validation)"),
+    promote: bool = typer.Option(False, "--promote", help="serve the new model at once (default: only if none is served yet)"),
+    by: str | None = typer.Option(None, "--by", help="who promotes (history, audit log); default the OS user"),
+    reason: str | None = typer.Option(None, "--reason", help="why it is promoted (with --promote)"),
 ) -> None:
-    """Train the scoring model on the stored outcome history; writes models/matcher-<version>.*"""
+    """Train a candidate model on the stored outcome history: models/matcher-<version>.*
+
+    The candidate is served only with --promote, or if no model is served yet (a fresh clone);
+    otherwise `matching model promote VERSION --reason …` serves it."""
+    from matching import registry
     from matching.training import train as train_model
 
     settings = get_settings()
@@ -106,6 +154,91 @@ def train(
     for name in ("model", "baseline_distance", "baseline_tfidf_title"):
         console.print(f"  {name:22s} ROC AUC {ev[name]['roc_auc']:.3f}   NDCG@10 {ev[name]['ndcg@10']:.3f}")
     console.print(f"  hold-out: {ev['pairs']} pairs, {ev['positives']} positive; card: {card}")
+    not_learned = model.card.get("not_learned") or {}
+    if not_learned:
+        console.print(
+            "  not learned (no training pair at the level; weight step 0): " + "; ".join(f"{c} {v}" for c, v in not_learned.items())
+        )
+    current = registry.served(settings.model_dir)
+    if current == model.version:
+        console.print(f"served: {model.version} (this version was already the served one; its files were rewritten)")
+    elif promote or current is None:
+        why = reason or ("promoted at training" if promote else "first model: none was served")
+        _move_served(settings, "promote", model.version, by or _os_user(), why)
+        console.print(f"served: {model.version} (was {current or 'none'})")
+    else:
+        console.print(
+            f"candidate {model.version} saved; still serving {current}. Serve it with: matching model promote {model.version} --reason TEXT"
+        )
+
+
+model_app = typer.Typer(no_args_is_help=True, help="Trained models: list, show the card, promote one to be served, roll back.")
+app.add_typer(model_app, name="model")
+
+
+def _fmt(x: object) -> str:
+    return f"{x:.3f}" if isinstance(x, int | float) else "–"
+
+
+@model_app.command("list")
+def model_list() -> None:
+    """Every saved model (oldest first): created, hold-out metrics from its card, which is served; then the promotion history."""
+    from matching import registry
+
+    settings = get_settings()
+    out = Console(highlight=False, markup=False)  # reasons are free text: print them as written
+    entries = registry.entries(settings.model_dir)
+    if not entries:
+        out.print(f"no trained models in {settings.model_dir}")
+        return
+    out.print(f"{'':2}{'version':14} {'created':26} {'AUC':>6} {'NDCG@10':>7} {'dist AUC':>8}")
+    for e in entries:
+        h = e.holdout
+        out.print(
+            f"{'*' if e.served else ' ':2}{e.version:14} {e.created:26} {_fmt((h.get('model') or {}).get('roc_auc')):>6} "
+            f"{_fmt((h.get('model') or {}).get('ndcg@10')):>7} {_fmt((h.get('baseline_distance') or {}).get('roc_auc')):>8}"
+            + ("  (served)" if e.served else "")
+        )
+    hist = registry.history(settings.model_dir)
+    out.print("\nhistory:" if hist else "\nhistory: none (no promotion or rollback recorded)")
+    for h in hist:
+        out.print(f"  {h['at']}  {h['action']:8} {h.get('previous') or 'none'} → {h['version']}  by {h['by']}: {h['reason']}")
+
+
+@model_app.command("show")
+def model_show(version: Annotated[str, typer.Argument(help="model version, e.g. 1.7385c1d5")]) -> None:
+    """Print a model's card (JSON)."""
+    import json
+
+    from matching import registry
+
+    try:
+        card = registry.card(get_settings().model_dir, version)
+    except registry.RegistryError as exc:
+        print(f"model show: {exc}", file=sys.stderr)
+        raise typer.Exit(code=2) from None
+    print(json.dumps(card, indent=2, ensure_ascii=False))
+
+
+@model_app.command("promote")
+def model_promote(
+    version: Annotated[str, typer.Argument(help="the model version to serve")],
+    reason: str = typer.Option(..., "--reason", help="why (history, audit log)"),
+    by: str | None = typer.Option(None, "--by", help="who; default the OS user"),
+) -> None:
+    """Serve VERSION from now on (the running API picks it up on its next request)."""
+    entry = _move_served(get_settings(), "promote", version, by or _os_user(), reason)
+    console.print(f"served: {entry['version']} (was {entry['previous'] or 'none'})")
+
+
+@model_app.command("rollback")
+def model_rollback(
+    reason: str = typer.Option(..., "--reason", help="why (history, audit log)"),
+    by: str | None = typer.Option(None, "--by", help="who; default the OS user"),
+) -> None:
+    """Serve again the model that was served before the current one."""
+    entry = _move_served(get_settings(), "rollback", None, by or _os_user(), reason)
+    console.print(f"served: {entry['version']} (rolled back from {entry['previous']})")
 
 
 @app.command()
@@ -264,7 +397,7 @@ def run(
         ScoringModel.load(settings.model_dir)
     except FileNotFoundError:
         console.print("no trained model found; training one from the loaded outcomes")
-        train()
+        train(holdout_frac=0.25, l2=1.0, smooth=None, promote=False, by=None, reason=None)  # served: none was
     try:
         summary = run_refresh(settings, progress=True)
     except RefreshInProgress as exc:

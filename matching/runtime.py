@@ -73,17 +73,24 @@ def db(settings: Settings | None = None) -> Engine:
 
 
 @lru_cache(maxsize=4)
-def _model(model_dir: str, mtime_key: float) -> ScoringModel:
+def _model(model_dir: str, version: str, mtime_ns: int) -> ScoringModel:
     from pathlib import Path
 
-    return ScoringModel.load(Path(model_dir))
+    return ScoringModel.load(Path(model_dir), version or None)
 
 
 def model(settings: Settings | None = None) -> ScoringModel:
+    """The served model: the version `models/LATEST` names, reloaded as soon as a promotion or
+    rollback (`matching model …`) rewrites it — keyed on the version it names, not only its
+    mtime, so two promotions within one clock tick are still both seen."""
     settings = settings or get_settings()
     latest = settings.model_dir / "LATEST"
-    key = latest.stat().st_mtime if latest.exists() else 0.0
-    return _model(str(settings.model_dir), key)
+    try:
+        mtime_ns = latest.stat().st_mtime_ns
+        version = latest.read_text().strip()
+    except FileNotFoundError:
+        mtime_ns, version = 0, ""
+    return _model(str(settings.model_dir), version, mtime_ns)
 
 
 def data_version(settings: Settings) -> int:

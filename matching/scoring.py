@@ -88,14 +88,14 @@ class ScoringModel:
         }
 
     def save(self, model_dir: Path) -> tuple[Path, Path]:
-        """joblib artefact (plain dict + numpy, no pickled classes) + JSON model card."""
+        """joblib artefact (plain dict + numpy, no pickled classes) + JSON model card: a
+        candidate. Which model is served is `models/LATEST`, moved by `matching.registry`."""
         model_dir.mkdir(parents=True, exist_ok=True)
         artefact = model_dir / f"matcher-{self.version}.joblib"
         card_path = model_dir / f"matcher-{self.version}.json"
         joblib.dump(self.to_dict(), artefact)
         card = {**self.card, **self.to_dict()}
         card_path.write_text(json.dumps(card, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
-        (model_dir / "LATEST").write_text(self.version + "\n")
         return artefact, card_path
 
     @classmethod
@@ -178,7 +178,11 @@ def fit(
     to 0 and making two levels score the same."""
     n_levels = [c.n_levels for c in criteria]
     X = thermometer(levels, n_levels)
+    unseen = unobserved_levels(levels, n_levels)
+    fixed = fixed_steps(unseen, n_levels)
     D = _step_differences(n_levels)
+    if fixed.any():  # a step held at 0 neither pulls its neighbours towards 0 nor is pulled
+        D = D[~(np.abs(D[:, fixed]) > 0).any(axis=1)]
     y = np.asarray(y, dtype=float)
     sw = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
     sw = sw / sw.sum()
@@ -198,7 +202,7 @@ def fit(
 
     prior = np.clip(np.average(y, weights=sw), 1e-6, 1 - 1e-6)
     theta0 = np.concatenate([[np.log(prior / (1 - prior))], np.zeros(n_w)])
-    bounds = [(None, None)] + [(0.0, None)] * n_w
+    bounds = [(None, None)] + [(0.0, 0.0) if f else (0.0, None) for f in fixed]
     res = minimize(loss, theta0, jac=True, method="L-BFGS-B", bounds=bounds, options={"maxiter": 2000})
     if not res.success:
         log.warning("optimiser stopped early: %s", res.message)
@@ -216,5 +220,36 @@ def fit(
         tuple(c.name for c in criteria),
         level_weights,
         intercept,
-        {"trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")},
+        {
+            "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "not_learned": {c.name: levels_ for c, levels_ in zip(criteria, unseen) if levels_},
+        },
     )
+
+
+def unobserved_levels(levels: np.ndarray, n_levels: list[int]) -> list[list[int]]:
+    """Per criterion, the level indexes no training pair has (not counting "not assessed")."""
+    out = []
+    for j, m in enumerate(n_levels):
+        seen = np.bincount(levels[:, j][levels[:, j] < m], minlength=m)[:m] > 0 if len(levels) else np.zeros(m, bool)
+        out.append([k for k in range(m) if not seen[k]])
+    return out
+
+
+def fixed_steps(unseen: list[list[int]], n_levels: list[int]) -> np.ndarray:
+    """Which thermometer steps the data cannot identify; `fit` holds them at weight 0.
+
+    Step k of a criterion (level >= k) is fixed when level k has no training pair (the level
+    then scores as the level below it: no weight is learned for it) or when no pair lies on
+    one side of the step (below k or at/above k: the column is constant, the intercept's).
+    A criterion that never varied in training therefore has every weight 0, and a level never
+    observed adds nothing to the level below it (literally 0 relative to the neutral level
+    would break the monotonicity the model guarantees when the level below is not neutral)."""
+    out = []
+    for m, missing in zip(n_levels, unseen):
+        seen = [k for k in range(m) if k not in missing]
+        for k in range(1, m):
+            below = any(s < k for s in seen)
+            above = any(s >= k for s in seen)
+            out.append(k in missing or not below or not above)
+    return np.array(out, dtype=bool)

@@ -190,6 +190,8 @@ def train(conn: Connection, *, holdout_frac: float = 0.25, l2: float = 1.0, smoo
                     "description": c.description,
                     "direction": c.direction,
                     "levels": [c.level_label(i, "en") for i in range(c.n_levels)],
+                    # no training pair at these levels: no weight learned (see scoring.fixed_steps)
+                    "not_learned": [c.level_label(i, "en") for i in final.card["not_learned"].get(c.name, [])],
                 }
                 for c in ALL
             ],

@@ -40,9 +40,11 @@ def test_training_is_reproducible_and_beats_the_distance_baseline(conn, tmp_path
 
     artefact, card_path = a.save(tmp_path)
     card = json.loads(card_path.read_text())
-    for key in ("version", "training_data", "evaluation", "libraries", "features", "level_weights", "intercept"):
+    for key in ("version", "training_data", "evaluation", "libraries", "features", "level_weights", "intercept", "not_learned"):
         assert key in card
-    loaded = ScoringModel.load(tmp_path)
+    assert card["not_learned"] == {} and all(f["not_learned"] == [] for f in card["features"])  # every level occurs in the fixtures
+    assert not (tmp_path / "LATEST").exists()  # saving makes a candidate; matching.registry serves it
+    loaded = ScoringModel.load(tmp_path, a.version)
     assert loaded.version == a.version
     levels = training_set(conn).levels
     np.testing.assert_allclose(loaded.raw(levels), a.raw(levels))
