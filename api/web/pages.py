@@ -105,6 +105,7 @@ def render(
             "need_label": lambda c: adaptations.label(c, lang),
             "occupation": lambda c: occupations.name(c) if lang == "nb" else occupations.name_en(c),
             "level_name": lambda kind, v: _level_name(kind, v, lang),
+            "number": lambda x: engine_messages.num(float(x), lang),
             **context,
         },
         status_code=status_code,
