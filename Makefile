@@ -37,13 +37,20 @@ $(CHROMIUM):
 	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	else echo "the browser tests need Debian's chromium: sudo apt-get install -y chromium" >&2; exit 1; fi
 
+# The PostgreSQL tests (tests/test_postgres.py) start a throw-away cluster with Debian's server
+# binaries; installed here when missing, like chromium.
+POSTGRES := /usr/lib/postgresql
+$(POSTGRES):
+	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; \
+	else echo "the PostgreSQL tests need Debian's postgresql: sudo apt-get install -y postgresql" >&2; exit 1; fi
+
 install: $(STAMP)
-install-test: $(TSTAMP) $(CHROMIUM)
+install-test: $(TSTAMP) $(CHROMIUM) $(POSTGRES)
 
 run: $(STAMP)
 	$(BIN)/matching run
 
-test: $(TSTAMP) $(CHROMIUM)
+test: $(TSTAMP) $(CHROMIUM) $(POSTGRES)
 	$(BIN)/ruff check matching api worldgen tests benchmarks tools
 	$(BIN)/ruff format --check matching api worldgen tests benchmarks tools
 	$(BIN)/mypy

@@ -31,7 +31,18 @@ PORT = 55433
 pytestmark = pytest.mark.slow
 
 
+def _pg_bin(name: str) -> str | None:
+    """A PostgreSQL server binary: on PATH, or where Debian's `postgresql` package puts it
+    (`make test` installs that package when missing)."""
+    found = shutil.which(name)
+    if found:
+        return found
+    debian = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
+    return str(debian[-1]) if debian else None
+
+
 def _as_postgres(args: list[str]) -> list[str]:
+    args = [_pg_bin(args[0]) or args[0], *args[1:]]
     if os.geteuid() == 0:
         return ["runuser", "-u", "postgres", "--", *args]
     return args
@@ -39,7 +50,7 @@ def _as_postgres(args: list[str]) -> list[str]:
 
 @pytest.fixture(scope="module")
 def pg_url():
-    if not (shutil.which("initdb") and shutil.which("pg_ctl")):
+    if not (_pg_bin("initdb") and _pg_bin("pg_ctl")):
         pytest.skip("no PostgreSQL server binaries (initdb, pg_ctl) on this machine")
     pytest.importorskip("psycopg")
     # Not under pytest's tmp dir: that is private to root and the server runs as `postgres`.
