@@ -17,8 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from matching.engine import MatchEngine
-from matching.explain import reasons
+from matching.explain import is_weak, list_reasons, reasons
 from matching.taxonomy import areas, places
+from matching.topk import tied
 from tests.synthetic import AS_OF, NEEDS, build_world, monotone_models, opening, participant, subset
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -31,14 +32,27 @@ def _records(world) -> tuple[list[dict], list[dict]]:
 
 
 def liaison_view(world, model, only: set[str] | None = None) -> dict[str, list]:
-    """Every opening's whole candidate list as a liaison reads it (ids, ranks, scores and the
-    reasons in both languages), optionally only the entries of some participants."""
+    """Every opening's whole candidate list as a liaison reads it (ids, ranks, scores, tie
+    marks, weak marks, each pair's reasons and the list's headline reasons in both languages),
+    optionally only the entries of some participants."""
     engine = MatchEngine(world, model, AS_OF)
     out = {}
     for o, items in engine.candidates(np.arange(len(world.openings)), k=10_000).items():
+        exps = [s.explanation for s in items]
+        heads = {lang: list_reasons(exps, lang) for lang in ("nb", "en")}
+        ties = tied([s.score for s in items])
         out[str(world.openings.ids[o])] = [
-            (s.participant_id, s.score, reasons(s.explanation, "nb"), reasons(s.explanation, "en"))
-            for s in items
+            (
+                s.participant_id,
+                s.score,
+                ties[i],
+                is_weak(s.explanation),
+                reasons(s.explanation, "nb"),
+                reasons(s.explanation, "en"),
+                heads["nb"][i],
+                heads["en"][i],
+            )
+            for i, s in enumerate(items)
             if only is None or s.participant_id in only
         ]
     return out
