@@ -31,19 +31,6 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
-#: Catalogue keys whose phrase is a positive statement about the pair.
-POSITIVE_KEYS = (
-    "occupation.same",
-    "occupation.close",
-    "occupation.near",
-    "experience.in_field",
-    "likely_skills.inferred",
-    "adaptation.all_covered",
-    "norwegian.meets",
-    "education.meets",
-    "hours.within",
-    "industry.preferred",
-)
 WORD = re.compile(r"[A-Za-zÆØÅæøå]+")
 QUOTED = re.compile(r"«[^»]*»")
 RAW = {
@@ -51,11 +38,6 @@ RAW = {
     "long float": re.compile(r"\d\.\d{5,}"),
     "ordinal day": re.compile(r"(?<![\d.])7\d{5}(?![\d.])"),
 }
-
-
-def _template_regex(template: str) -> re.Pattern[str]:
-    parts = re.split(r"\{[^}]*\}", template)
-    return re.compile(".*".join(re.escape(p) for p in parts), re.S)
 
 
 def _english_words() -> set[str]:
@@ -112,12 +94,12 @@ def main() -> None:
     from api.app import create_app
     from api.auth import create_token
     from matching.config import Settings
-    from matching.messages import en, nb
+    from matching.messages import LANGUAGES, POSITIVE, pattern
     from matching.store.db import make_engine
     from matching.store.load import load_directory
 
     english = _english_words()
-    positive = [_template_regex(cat[k]) for cat in (nb.MESSAGES, en.MESSAGES) for k in POSITIVE_KEYS if k in cat]
+    positive = [pattern(k, lang) for lang in LANGUAGES for k in POSITIVE]
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "reasons.db"
         engine = make_engine(f"sqlite:///{db}")

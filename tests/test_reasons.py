@@ -11,7 +11,7 @@ from statistics import median
 import pytest
 
 from matching.criteria import BY_NAME
-from matching.messages import en, nb
+from matching.messages import LANGUAGES, POSITIVE, en, nb, pattern
 from matching.taxonomy._files import reference_path
 from tests.conftest import opening_rows, participant_rows
 
@@ -92,24 +92,8 @@ def test_no_raw_ids_or_internal_codes_in_lists_and_explanations(lists):
             assert deadline["deadline"] is None or re.fullmatch(r"\d{4}-\d\d-\d\d", deadline["deadline"])
 
 
-POSITIVE = (
-    "occupation.same",
-    "experience.in_field",
-    "likely_skills.inferred",
-    "adaptation.all_covered",
-    "norwegian.meets",
-    "education.meets",
-    "hours.within",
-    "industry.preferred",
-)
-
-
-def _template(text: str) -> re.Pattern[str]:
-    return re.compile(".*".join(re.escape(p) for p in re.split(r"\{[^}]*\}", text)), re.S)
-
-
 def test_signs_follow_the_neutral_level_and_positive_statements_never_subtract(lists):
-    positive = [_template(cat[k]) for cat in (nb.MESSAGES, en.MESSAGES) for k in POSITIVE]
+    positive = [pattern(k, lang) for lang in LANGUAGES for k in POSITIVE]
     seen = set()
     for matches, pairs in lists.values():
         for r in (r for m in matches for r in m["reasons"]):

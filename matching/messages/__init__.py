@@ -11,12 +11,37 @@ levels (`criteria.base.Levels`), ``<criterion>.<case>`` a reason template.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from matching.messages import en, nb
 
 CATALOGUES: Mapping[str, Mapping[str, str]] = {"nb": nb.MESSAGES, "en": en.MESSAGES}
 LANGUAGES = tuple(CATALOGUES)
+
+#: Phrases that state something in the pair's favour: shown with a "-" effect they would
+#: contradict themselves (checked by tests/test_reasons.py and benchmarks/reason_quality.py).
+POSITIVE = (
+    "occupation.same",
+    "occupation.close",
+    "occupation.near",
+    "experience.in_field",
+    "likely_skills.inferred",
+    "adaptation.all_covered",
+    "norwegian.meets",
+    "education.meets",
+    "hours.within",
+    "hours_fit.as_wished_full",
+    "hours_fit.as_wished_part",
+    "availability.by_start",
+    "availability.now",
+    "industry.preferred",
+)
+
+
+def pattern(key: str, lang: str) -> re.Pattern[str]:
+    """A regex matching any text the phrase `key` renders to (placeholders match anything)."""
+    return re.compile(".*".join(re.escape(p) for p in re.split(r"\{[^}]*\}", catalogue(lang)[key])), re.S)
 
 
 def catalogue(lang: str) -> Mapping[str, str]:
