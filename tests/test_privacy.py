@@ -34,7 +34,9 @@ def _records(world) -> tuple[list[dict], list[dict]]:
 def liaison_view(world, model, only: set[str] | None = None) -> dict[str, list]:
     """Every opening's whole candidate list as a liaison reads it (ids, ranks, scores, tie
     marks, weak marks, each pair's reasons and the list's headline reasons in both languages),
-    optionally only the entries of some participants."""
+    optionally only the entries of some participants. Headlines and tie marks are relative to
+    the entries ranked above, so with `only` (others' entries may legitimately change) they
+    are left out of the comparison."""
     engine = MatchEngine(world, model, AS_OF)
     out = {}
     for o, items in engine.candidates(np.arange(len(world.openings)), k=10_000).items():
@@ -42,16 +44,8 @@ def liaison_view(world, model, only: set[str] | None = None) -> dict[str, list]:
         heads = {lang: list_reasons(exps, lang) for lang in ("nb", "en")}
         ties = tied([s.score for s in items])
         out[str(world.openings.ids[o])] = [
-            (
-                s.participant_id,
-                s.score,
-                ties[i],
-                is_weak(s.explanation),
-                reasons(s.explanation, "nb"),
-                reasons(s.explanation, "en"),
-                heads["nb"][i],
-                heads["en"][i],
-            )
+            (s.participant_id, s.score, is_weak(s.explanation), reasons(s.explanation, "nb"), reasons(s.explanation, "en"))
+            + (() if only is not None else (ties[i], heads["nb"][i], heads["en"][i]))
             for i, s in enumerate(items)
             if only is None or s.participant_id in only
         ]
