@@ -115,10 +115,20 @@ def _empty_lists(subjects: np.ndarray, listed: np.ndarray, subject_ids: np.ndarr
 _QUOTED_OPENING = ("kind", "title", "employer_name", "orgnr")
 
 
-def _quoted_lists(engine: MatchEngine, ranked: Ranked) -> list[bytes]:
-    """Per participant list (in `ranked.segments()` order), what its reasons quote, as the run
-    computed it, packed (store/lists.py `Quoted`): a stored read then needs no World while none
-    of the list's rows changed since."""
+def _heads(ranked: Ranked, n: int) -> Ranked:
+    """The first n rows of each group."""
+    starts, ends = ranked.segments()
+    position = np.arange(len(ranked)) - np.repeat(starts, ends - starts)
+    return ranked.take(np.flatnonzero(position < n))
+
+
+def _quoted_lists(engine: MatchEngine, ranked: Ranked, n: int) -> list[bytes]:
+    """Per participant list (in `ranked.segments()` order), what the reasons of its first n
+    entries quote, as the run computed it, packed (store/lists.py `Quoted`): a stored read of
+    those then needs no World while none of their rows changed since. Only the first
+    (`Settings.quoted_entries`, 20): quoting all K = 50 took a third of the national refresh's
+    CPU for entries rarely read."""
+    ranked = _heads(ranked, n)
     w = engine.world
     criteria = tuple(BY_NAME[c] for c in engine.model.criteria)
     pairs = Pairs.build(w, ranked.group, ranked.other, engine.as_of.toordinal())
@@ -148,14 +158,14 @@ def _threadpools():
     return ThreadpoolController()
 
 
-def score_shard(world_ref: World | str, model: dict, as_of: dt.date, p_idx: np.ndarray, k: int) -> dict[str, Any]:
+def score_shard(world_ref: World | str, model: dict, as_of: dt.date, p_idx: np.ndarray, k: int, quoted: int) -> dict[str, Any]:
     """The unit of batch work, identical on every backend: the shard's participant lists,
     packed for storage, and its partial opening-side top-k as arrays."""
     with _threadpools().limit(limits=1):
         engine = MatchEngine(_resolve_world(world_ref), ScoringModel.from_dict(model), as_of)
         p2o, o2p, n_scored = engine.both_directions(p_idx, k)
         w = engine.world
-        packed = _packed_lists(p2o, w.participants.ids, w.openings.ids, _quoted_lists(engine, p2o))
+        packed = _packed_lists(p2o, w.participants.ids, w.openings.ids, _quoted_lists(engine, p2o, quoted))
         packed += _empty_lists(p_idx, p2o.group, w.participants.ids)
     return {"p_lists": packed, "n_listed": len(p2o), "o2p": o2p, "n_scored": n_scored, "n_participants": len(p_idx)}
 
@@ -163,10 +173,10 @@ def score_shard(world_ref: World | str, model: dict, as_of: dt.date, p_idx: np.n
 # ---------------------------------------------------------------------------- backends
 
 
-def _run_local(world: World, model: dict, as_of, parts, k, n_jobs) -> Iterator[dict]:
+def _run_local(world: World, model: dict, as_of, parts, k, quoted, n_jobs) -> Iterator[dict]:
     if n_jobs == 1:
         for p in parts:
-            yield score_shard(world, model, as_of, p, k)
+            yield score_shard(world, model, as_of, p, k, quoted)
         return
     # Workers load the snapshot once per process from a file instead of one pickle per shard.
     with tempfile.TemporaryDirectory(prefix="matching-refresh-") as tmp:
@@ -174,10 +184,10 @@ def _run_local(world: World, model: dict, as_of, parts, k, n_jobs) -> Iterator[d
         with open(path, "wb") as f:
             pickle.dump(world, f, protocol=pickle.HIGHEST_PROTOCOL)
         parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")
-        yield from parallel(joblib.delayed(score_shard)(path, model, as_of, p, k) for p in parts)
+        yield from parallel(joblib.delayed(score_shard)(path, model, as_of, p, k, quoted) for p in parts)
 
 
-def _run_dask(world: World, model: dict, as_of, parts, k, scheduler: str | None, n_workers: int = 2) -> Iterator[dict]:
+def _run_dask(world: World, model: dict, as_of, parts, k, quoted, scheduler: str | None, n_workers: int = 2) -> Iterator[dict]:
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError as exc:  # pragma: no cover - depends on extras
@@ -190,7 +200,7 @@ def _run_dask(world: World, model: dict, as_of, parts, k, scheduler: str | None,
         client = Client(cluster)
     try:
         world_f = client.scatter(world, broadcast=True)
-        futures = [client.submit(score_shard, world_f, model, as_of, p, k, pure=False) for p in parts]
+        futures = [client.submit(score_shard, world_f, model, as_of, p, k, quoted, pure=False) for p in parts]
         done = as_completed(futures)
         futures.clear()  # each result is dropped from the cluster once consumed: memory stays flat
         for fut in done:
@@ -255,9 +265,9 @@ def refresh(
         summary.extra["snapshot_seconds"] = round(time.perf_counter() - started, 2)  # read + encoded, before any shard
         model_dict = model.to_dict()
         results = (
-            _run_dask(world, model_dict, as_of, parts, k, settings.dask_scheduler, dask_workers)
+            _run_dask(world, model_dict, as_of, parts, k, settings.quoted_entries, settings.dask_scheduler, dask_workers)
             if backend_name == "dask"
-            else _run_local(world, model_dict, as_of, parts, k, n_jobs)
+            else _run_local(world, model_dict, as_of, parts, k, settings.quoted_entries, n_jobs)
         )
         pending: list[Ranked] = []  # opening side: partial top-k lists from the shards
         n_pending = 0

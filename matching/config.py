@@ -35,6 +35,13 @@ class Settings(BaseSettings):
     port: int = 8000
     model_dir: Path = DEFAULT_MODEL_DIR
     top_k: int = 50
+    quoted_entries: int = Field(
+        default=20,
+        ge=1,
+        description="entries of each participant's stored list whose reasons' values the run stores, so reading "
+        "them needs no snapshot (the API's default page is 10, the workbench's 20); a read beyond them is "
+        "explained from a small World of the list's rows",
+    )
     keep_runs: int = 5
     today: dt.date | None = Field(default=None, description="pin 'today' (tests, replays)")
     snapshot_wait: float = Field(

@@ -22,8 +22,9 @@ Decisions (documented in the API description too):
   flag is false for every match (it marks change, and a first run changes nothing).
   Live lists (`fresh=true`) compare with the served run's list the same way.
 - A stored list is read without the national snapshot. A participant's list stores, with
-  its levels, the values every listed pair's reasons quote as the run computed them, and the
-  openings' kind, title and employer (`lists.Quoted`). A read serves those, with no World,
+  its levels, the values its first 20 pairs' reasons quote as the run computed them, and
+  those openings' kind, title and employer (`lists.Quoted`, `Settings.quoted_entries`: the API's
+  default page is 10, the workbench's 20; a request beyond them takes the small-World path). A read serves those, with no World,
   when they are still today's (`_quoted_hold`): the run recorded the data version it read its
   snapshot at, and triggers record per row the version of its last write (`row_changes`,
   `store/versioning.py`), so one indexed query tells whether the participant, a listed
@@ -272,6 +273,20 @@ def _quoted_hold(
     )
 
 
+def _quoted_for(stored: lists.StoredList, kind: str, limit: int) -> lists.Quoted | None:
+    """The stored list's quoted values when they cover this request: the run quotes only the
+    first entries of a list (`Settings.quoted_entries`); a request that needs entries beyond
+    them (a larger limit, or a kind filter the first entries don't fill) takes the small-World
+    path over the whole stored list."""
+    quoted = stored.quoted
+    if quoted is None:
+        return None
+    kinds = quoted.openings.get("kind", ())
+    if len(kinds) >= len(stored.rows) or sum(kind in ("any", k) for k in kinds) >= limit:
+        return quoted
+    return None
+
+
 def _from_quoted(rows: list[dict[str, Any]], quoted: lists.Quoted, model: ScoringModel, day: int, as_of: int) -> list[dict[str, Any]]:
     """The stored rows explained from their quoted values (moved to `day` where a criterion's
     values depend on it), with the listed openings' summaries."""
@@ -309,8 +324,9 @@ def stored_rows(
     the caller then computes the list live.
 
     A participant's list with `quoted` values that still hold (`_quoted_hold`) is explained
-    from them; otherwise (and for an opening's list) the rows are read into a small World,
-    checked and explained there. An opening's list (`opening_id` given) is employer-facing:
+    from them — only its first entries, those the values cover (`_quoted_for`); otherwise
+    (and for an opening's list) the rows are read into a small World, checked and explained
+    there. An opening's list (`opening_id` given) is employer-facing:
     checked and explained on the employer view, like the batch that ranked it."""
     model = run_model(conn, settings, run_id)
     if model is None:
@@ -322,9 +338,10 @@ def stored_rows(
             return None
     if not rows:
         return []
-    if participant_id is not None and _quoted_hold(conn, settings, run_id, participant_id, rows, quoted):
+    head = rows[: len(quoted.openings.get("orgnr", ()))] if quoted is not None else rows
+    if participant_id is not None and _quoted_hold(conn, settings, run_id, participant_id, head, quoted):
         assert quoted is not None
-        return _from_quoted(rows, quoted, model, settings.as_of().toordinal(), run_facts(conn, settings, run_id).as_of.toordinal())
+        return _from_quoted(head, quoted, model, settings.as_of().toordinal(), run_facts(conn, settings, run_id).as_of.toordinal())
     state = _at_version(conn, settings)
     pids = [participant_id or r[other] for r in rows]
     oids = [opening_id or r[other] for r in rows]
@@ -365,7 +382,9 @@ def participant_matches(conn: Connection, settings: Settings, participant_id: st
     stored = lists.read_participant_list(conn, run_id, participant_id) if served and not fresh else None
     previous = lists.openings_in_run(conn, served.previous_run_id, participant_id) if served and served.previous_run_id else None
     eligible = (
-        stored_rows(conn, settings, run_id, stored.rows, "opening_id", participant_id=participant_id, quoted=stored.quoted)
+        stored_rows(
+            conn, settings, run_id, stored.rows, "opening_id", participant_id=participant_id, quoted=_quoted_for(stored, kind, limit)
+        )
         if stored is not None
         else None
     )
