@@ -1,7 +1,7 @@
 """Nightly refresh: every participant's and every open opening's top-K, published atomically.
 
 Participants are sharded by office (large offices split further); the same shard function
-runs on local processes (joblib/loky) or on a Dask distributed cluster. Rows are written
+runs on local processes (forked) or on a Dask distributed cluster. Rows are written
 under a new run id as shards finish; only the last step flips the single `serving` pointer
 in one transaction. A run that fails or is killed (even SIGKILL) therefore never becomes
 visible; the next run discards its leftovers. Runs before the previous one are pruned
@@ -15,16 +15,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import pickle
-import tempfile
+import multiprocessing
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
 
 from matching import candidates, topk
@@ -74,21 +72,14 @@ def shards(world: World, max_size: int = MAX_SHARD) -> list[np.ndarray]:
     return out
 
 
-_WORLD_CACHE: dict[str, World] = {}
+#: The snapshot the local backend's workers inherit: set before they are forked, so they
+#: share its pages instead of each unpickling a copy (`_run_local`).
+_FORKED: World | None = None
 
 
-def _resolve_world(world_ref: World | str) -> World:
-    """Workers get either the World itself (Dask scatter) or a file to load once per process.
-
-    The file is a plain pickle (the C unpickler): joblib's pure-Python unpickler took 8-11 s
-    per worker for the national snapshot's ~3M strings, pickle takes 0.6 s."""
-    if isinstance(world_ref, World):
-        return world_ref
-    if world_ref not in _WORLD_CACHE:
-        _WORLD_CACHE.clear()
-        with open(world_ref, "rb") as f:
-            _WORLD_CACHE[world_ref] = pickle.load(f)  # written by _run_local, in its private temp dir
-    return _WORLD_CACHE[world_ref]
+def _forked_shard(args: tuple) -> dict[str, Any]:
+    assert _FORKED is not None, "a local worker runs only in a process forked by _run_local"
+    return score_shard(_FORKED, *args)
 
 
 def _packed_lists(ranked: Ranked, subject_ids: np.ndarray, other_ids: np.ndarray, quoted: list[bytes] | None = None) -> list[tuple]:
@@ -158,11 +149,11 @@ def _threadpools():
     return ThreadpoolController()
 
 
-def score_shard(world_ref: World | str, model: dict, as_of: dt.date, p_idx: np.ndarray, k: int, quoted: int) -> dict[str, Any]:
+def score_shard(world: World, model: dict, as_of: dt.date, p_idx: np.ndarray, k: int, quoted: int) -> dict[str, Any]:
     """The unit of batch work, identical on every backend: the shard's participant lists,
     packed for storage, and its partial opening-side top-k as arrays."""
     with _threadpools().limit(limits=1):
-        engine = MatchEngine(_resolve_world(world_ref), ScoringModel.from_dict(model), as_of)
+        engine = MatchEngine(world, ScoringModel.from_dict(model), as_of)
         p2o, o2p, n_scored = engine.both_directions(p_idx, k)
         w = engine.world
         packed = _packed_lists(p2o, w.participants.ids, w.openings.ids, _quoted_lists(engine, p2o, quoted))
@@ -174,17 +165,25 @@ def score_shard(world_ref: World | str, model: dict, as_of: dt.date, p_idx: np.n
 
 
 def _run_local(world: World, model: dict, as_of, parts, k, quoted, n_jobs) -> Iterator[dict]:
+    """Shards on this machine: in this process, or on `n_jobs` worker processes forked once the
+    snapshot is read, which therefore share its memory (copy-on-write) and start at once —
+    pickling the national World to the workers cost ~4 s before the first shard and a copy of
+    it per worker. A worker that dies (even SIGKILL) breaks the pool: the run fails, and the
+    served run stays as it was."""
+    global _FORKED
     if n_jobs == 1:
         for p in parts:
             yield score_shard(world, model, as_of, p, k, quoted)
         return
-    # Workers load the snapshot once per process from a file instead of one pickle per shard.
-    with tempfile.TemporaryDirectory(prefix="matching-refresh-") as tmp:
-        path = str(Path(tmp) / "world.pickle")
-        with open(path, "wb") as f:
-            pickle.dump(world, f, protocol=pickle.HIGHEST_PROTOCOL)
-        parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")
-        yield from parallel(joblib.delayed(score_shard)(path, model, as_of, p, k, quoted) for p in parts)
+    _FORKED = world
+    try:
+        with ProcessPoolExecutor(max_workers=n_jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+            # Only as_completed holds the futures, and it drops each one it yields: results
+            # don't pile up in memory.
+            for fut in as_completed([pool.submit(_forked_shard, (model, as_of, p, k, quoted)) for p in parts]):
+                yield fut.result()
+    finally:
+        _FORKED = None
 
 
 def _run_dask(world: World, model: dict, as_of, parts, k, quoted, scheduler: str | None, n_workers: int = 2) -> Iterator[dict]:
@@ -288,6 +287,8 @@ def refresh(
                     n_pending = len(pending[0])
                 summary.n_participants += res["n_participants"]
                 bar.advance(task, res["n_participants"])
+        if summary.n_participants != sum(len(p) for p in parts):  # a backend lost shards: never publish a partial run
+            raise RuntimeError(f"shards returned {summary.n_participants} of {sum(len(p) for p in parts)} participants")
         summary.extra["shards_done_seconds"] = round(time.perf_counter() - started, 2)
         with db.begin() as conn:
             runs.heartbeat(conn, run_id)
