@@ -13,9 +13,14 @@ to start while that process lives, and otherwise discards the dead run's leftove
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import datetime as dt
 import logging
 import multiprocessing
+import os
+import signal
+import sys
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -75,6 +80,19 @@ def shards(world: World, max_size: int = MAX_SHARD) -> list[np.ndarray]:
 #: The snapshot the local backend's workers inherit: set before they are forked, so they
 #: share its pages instead of each unpickling a copy (`_run_local`).
 _FORKED: World | None = None
+
+
+def _die_with_parent(parent: int) -> None:
+    """A worker asks Linux to kill it when the refresh that forked it dies (even by SIGKILL):
+    it would otherwise wait forever on a queue that nobody feeds, holding its memory."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # the parent died before the call
+            os._exit(1)
+
+
+PR_SET_PDEATHSIG = 1
 
 
 def _forked_shard(args: tuple) -> dict[str, Any]:
@@ -176,12 +194,19 @@ def _run_local(world: World, model: dict, as_of, parts, k, quoted, n_jobs) -> It
             yield score_shard(world, model, as_of, p, k, quoted)
         return
     _FORKED = world
+    pool = ProcessPoolExecutor(
+        n_jobs, mp_context=multiprocessing.get_context("fork"), initializer=_die_with_parent, initargs=(os.getpid(),)
+    )
     try:
-        with ProcessPoolExecutor(max_workers=n_jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-            # Only as_completed holds the futures, and it drops each one it yields: results
-            # don't pile up in memory.
-            for fut in as_completed([pool.submit(_forked_shard, (model, as_of, p, k, quoted)) for p in parts]):
-                yield fut.result()
+        # Only as_completed holds the futures, and it drops each one it yields: results don't
+        # pile up in memory.
+        for fut in as_completed([pool.submit(_forked_shard, (model, as_of, p, k, quoted)) for p in parts]):
+            yield fut.result()
+    except BaseException:  # a failed shard or a failed write: stop now, not after every shard
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    else:
+        pool.shutdown()
     finally:
         _FORKED = None
 

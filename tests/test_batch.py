@@ -95,13 +95,14 @@ def test_next_run_keeps_the_previous_and_old_runs_are_pruned(db):
     assert {second, third} <= kept
 
 
-def test_a_failing_run_leaves_the_served_run_untouched(db):
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_a_failing_run_leaves_the_served_run_untouched(db, n_jobs):
     settings, engine = db
     served = _serving(engine)
     good = ScoringModel.load(settings.model_dir)
     broken = ScoringModel(good.version, good.criteria, [w[:1] for w in good.level_weights], good.intercept)
-    with pytest.raises(ValueError, match="levels"):
-        refresh(settings, db=engine, model=broken)
+    with pytest.raises(ValueError, match="levels"):  # raised in the shards, on the workers with n_jobs=2
+        refresh(settings, db=engine, model=broken, n_jobs=n_jobs, shard_size=40)
     assert _serving(engine) == served
     with engine.connect() as conn:
         failed = conn.execute(select(t.runs.c.run_id).where(t.runs.c.status == RunStatus.failed)).scalars().all()
@@ -167,12 +168,18 @@ def test_sigkill_mid_run_leaves_the_previous_run_served(tmp_path):
             )
         if written:
             killed_run = running
+            workers = _children(proc.pid)
             os.kill(proc.pid, signal.SIGKILL)
             break
         time.sleep(0.02)
     proc.wait(timeout=30)
     assert killed_run is not None, "the refresh finished before it could be killed; make the world bigger"
     assert proc.returncode == -signal.SIGKILL
+    assert workers, "the default refresh runs its shards on worker processes"
+    gone = time.monotonic() + 30
+    while any(_alive(w) for w in workers) and time.monotonic() < gone:  # they die with the refresh
+        time.sleep(0.1)
+    assert not any(_alive(w) for w in workers), "worker processes outlived the killed refresh"
 
     assert _serving(engine).run_id == served
     assert _lists(engine, served) == before
@@ -185,6 +192,27 @@ def test_sigkill_mid_run_leaves_the_previous_run_served(tmp_path):
             select(func.count()).select_from(t.participant_lists).where(t.participant_lists.c.run_id == killed_run)
         ).scalar()
     assert status == RunStatus.abandoned and leftovers == 0
+
+
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is pid (Linux /proc)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
 
 
 def test_a_second_refresh_refuses_while_the_first_is_alive(db):
