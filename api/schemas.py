@@ -151,6 +151,18 @@ class Reason(BaseModel):
     text: str
 
 
+class SimilarOpening(BaseModel):
+    opening_id: OpeningId
+    title: str
+
+
+SIMILAR = (
+    "other openings at the same employer, of the same kind, alike to this one on every criterion "
+    "(the same level of each, so the same score and reasons), best-ranked first: one entry instead "
+    "of several tied ones; empty when there are none"
+)
+
+
 class Match(BaseModel):
     rank: int = Field(ge=1)
     opening_id: OpeningId
@@ -162,6 +174,7 @@ class Match(BaseModel):
     tied_with_previous: bool = Field(description=TIED_DOC.format(order=OPENING_TIE_ORDER))
     new_since_last_run: bool
     weak: bool = Field(description=WEAK)
+    similar_openings: list[SimilarOpening] = Field(description=SIMILAR)
     reasons: list[Reason] = Field(
         description="headline reasons: what sets this entry apart from the others in the list; a covered adaptation need first"
     )
