@@ -138,9 +138,9 @@ EFFECT = (
     "(the requirement met, the employer's record at the prior, no industry wish, …)"
 )
 WEAK = (
-    "no recommendation, only a listing: the opening is not a desired occupation and shares nothing "
-    "with one, or its contributions add up to less than zero (worse than a pair at every "
-    "criterion's neutral level)"
+    "no recommendation, only a listing: the model gives the pair a lower chance of reaching an interview "
+    "than the average suggestion in the outcome history it was trained on had (the model card's "
+    "training_data positives / pairs)"
 )
 
 

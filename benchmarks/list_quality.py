@@ -13,7 +13,7 @@ path, the same code the API and the batch rank with):
   four weeks.
 
     python benchmarks/list_quality.py [--data data/fixtures] [--model-dir models] [--limit 10]
-                                      [--today 2026-11-16]
+                                      [--today 2026-11-16] [--top-k 50]
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ def main() -> None:
     ap.add_argument("--model", default=None, help="model version (default: models/LATEST)")
     ap.add_argument("--limit", type=int, default=10)
     ap.add_argument("--decimals", type=int, default=3)
+    ap.add_argument("--top-k", type=int, default=50, help="K, the length of a stored list (MATCHING_TOP_K)")
     ap.add_argument("--today", type=dt.date.fromisoformat, default=dt.date(2026, 11, 16))
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -54,8 +55,8 @@ def main() -> None:
         engine.dispose()
     model = ScoringModel.load(args.model_dir, args.model)
     matcher = MatchEngine(world, model, args.today)
-    # more than asked for: similar openings share an entry (the API asks until the list is whole)
-    ranked = matcher.recommend(np.arange(len(world.participants)), "any", k=4 * args.limit)
+    # as the API: the best max(limit, K) openings, similar ones as one entry (serving._live_match_items)
+    ranked = matcher.recommend(np.arange(len(world.participants)), "any", k=max(args.limit, args.top_k))
 
     frame = world.participants.frame
     o_frame = world.openings.frame.set_index("opening_id")

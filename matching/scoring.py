@@ -51,6 +51,20 @@ class ScoringModel:
             self.__dict__["_lookup"] = cached
         return cached
 
+    @property
+    def weak_below(self) -> float:
+        """The raw score under which a listed pair is *weak* (`explain.is_weak`): the logit of
+        the share of suggested pairs in the training history that reached an interview or
+        better — a pair the model gives a lower chance than the average past suggestion had.
+        A model whose card does not record its training data: the intercept (a pair neutral on
+        every criterion)."""
+        data = self.card.get("training_data") or {}
+        pairs, positives = data.get("pairs"), data.get("positives")
+        if not pairs or not positives or positives >= pairs:
+            return float(self.intercept)
+        rate = positives / pairs
+        return float(np.log(rate / (1 - rate)))
+
     def contributions(self, levels: np.ndarray) -> np.ndarray:
         """(n_pairs, n_criteria) contribution of each criterion's active level."""
         out = np.empty(levels.shape, dtype=float, order="F")

@@ -171,18 +171,12 @@ def _match_items(conn: Connection, rows: list[dict[str, Any]], kind: str, limit:
 
 
 def _live_match_items(
-    conn: Connection, engine: MatchEngine, idx: int, kind: str, limit: int, previous: set[str] | None
+    conn: Connection, engine: MatchEngine, idx: int, kind: str, limit: int, top_k: int, previous: set[str] | None
 ) -> list[dict[str, Any]]:
-    """`limit` entries computed live. Similar openings share an entry, so the engine is asked
-    for more until the list is whole: every candidate ranked, or the last one ranked scoring
-    below the last entry shown (no opening alike to a shown one can be left out)."""
-    k = limit
-    while True:
-        scored = engine.recommend(np.array([idx]), kind, k=k).get(idx, [])
-        items = _match_items(conn, _scored_rows(scored, "opening_id"), kind, limit, previous)
-        if len(scored) < k or (len(items) >= limit and _shown(scored[-1].score) < items[-1]["score"]):
-            return items
-        k *= 2
+    """`limit` entries computed live, from the best max(limit, `top_k`) openings — what a run
+    stores (`top_k`: its K) — so that similar openings group exactly as in a stored list."""
+    scored = engine.recommend(np.array([idx]), kind, k=max(limit, top_k)).get(idx, [])
+    return _match_items(conn, _scored_rows(scored, "opening_id"), kind, limit, previous)
 
 
 def _shown(score: float) -> float:
@@ -319,7 +313,7 @@ def _from_quoted(rows: list[dict[str, Any]], quoted: lists.Quoted, model: Scorin
             if on_day is not None:
                 values = on_day(values, day)
             features[c.name] = explain.FeatureExplanation(int(levels[i, j]), float(contrib[i, j]), values)
-        r["explanation"] = explain.Explanation(model.intercept, features)
+        r["explanation"] = explain.Explanation(model.intercept, features, model.weak_below)
         r["opening"] = {"opening_id": r["opening_id"], **{k: quoted.openings[k][i] for k in ("kind", "title", "employer_name", "orgnr")}}
     return rows
 
@@ -404,8 +398,9 @@ def participant_matches(conn: Connection, settings: Settings, participant_id: st
         rows = stored.rows
         items = _match_items(conn, eligible, kind, limit, previous)
         facts = run_facts(conn, settings, run_id)
-        # whole: as long as asked for, or all the run listed (every opening it listed is in
-        # an entry: similar openings share one, so K openings can be fewer than K entries)
+        # whole: nothing dropped since the run, and the run's list is every candidate or, of
+        # any kind, the best K (similar openings share an entry, so K openings can be fewer
+        # than K entries; a live list groups its best max(limit, K) the same way)
         whole = len(eligible) == len(rows) and (len(rows) < facts.top_k or kind == "any")
         if len(items) >= min(limit, facts.top_k) or whole:
             return {"participant_id": participant_id, "run_id": run_id, "model_version": facts.model_version, "matches": items}
@@ -416,7 +411,7 @@ def participant_matches(conn: Connection, settings: Settings, participant_id: st
         "participant_id": participant_id,
         "run_id": None,
         "model_version": engine.model.version,
-        "matches": _live_match_items(conn, engine, idx, kind, limit, previous),
+        "matches": _live_match_items(conn, engine, idx, kind, limit, settings.top_k, previous),
     }
 
 
@@ -429,7 +424,7 @@ def profile_matches(conn: Connection, settings: Settings, row: dict[str, Any], *
         "participant_id": None,
         "run_id": None,
         "model_version": engine.model.version,
-        "matches": _live_match_items(conn, profile, 0, kind, limit, None),
+        "matches": _live_match_items(conn, profile, 0, kind, limit, settings.top_k, None),
     }
 
 
