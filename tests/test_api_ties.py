@@ -95,3 +95,19 @@ def test_inclusion_levels_are_bands_of_the_smoothed_hire_share_in_both_languages
             assert inc["effect"] == {True: "0", False: inc["effect"]}[inc["level"] == 2]  # 25–35 %: the neutral band
             labels.add(inc["level_label"])
     assert len(labels) >= 3  # the fixtures' employers fall in several bands
+
+
+@pytest.mark.parametrize("lang,words", [("nb", "hos samme arbeidsgiver"), ("en", "at this employer")])
+def test_the_workbench_names_the_similar_openings(world, grouped, lang, words):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.auth import create_token
+
+    lists, _ = grouped
+    pid, entry = next((pid, m) for pid, ms in lists.items() for m in ms if m["similar_openings"])
+    page_client = TestClient(create_app(world))
+    page_client.cookies.set("matching_session", create_token("admin-1", "admin", [], world))
+    page = page_client.get(f"/participants/{pid}", params={"lang": lang}).text
+    assert words in page
+    assert all(s["opening_id"] in page for s in entry["similar_openings"])
