@@ -138,9 +138,9 @@ EFFECT = (
     "(the requirement met, the employer's record at the prior, no industry wish, …)"
 )
 WEAK = (
-    "no recommendation, only a listing: the opening is not a desired occupation and shares nothing "
-    "with one, or its contributions add up to less than zero (worse than a pair at every "
-    "criterion's neutral level)"
+    "no recommendation, only a listing: the model gives the pair a lower chance of reaching an interview "
+    "than the average suggestion in the outcome history it was trained on had (the model card's "
+    "training_data positives / pairs)"
 )
 
 
@@ -149,6 +149,18 @@ class Reason(BaseModel):
     effect: Literal["+", "-", "0"] = Field(description=EFFECT)
     contribution: float = Field(description="this feature's additive share of the raw score, relative to the criterion's neutral level")
     text: str
+
+
+class SimilarOpening(BaseModel):
+    opening_id: OpeningId
+    title: str
+
+
+SIMILAR = (
+    "other openings at the same employer, of the same kind, alike to this one on every criterion "
+    "(the same level of each, so the same score and reasons), best-ranked first: one entry instead "
+    "of several tied ones; empty when there are none"
+)
 
 
 class Match(BaseModel):
@@ -162,6 +174,7 @@ class Match(BaseModel):
     tied_with_previous: bool = Field(description=TIED_DOC.format(order=OPENING_TIE_ORDER))
     new_since_last_run: bool
     weak: bool = Field(description=WEAK)
+    similar_openings: list[SimilarOpening] = Field(description=SIMILAR)
     reasons: list[Reason] = Field(
         description="headline reasons: what sets this entry apart from the others in the list; a covered adaptation need first"
     )

@@ -119,6 +119,7 @@ class MatchEngine:
         explanation = Explanation(
             self.model.intercept,
             {c.name: FeatureExplanation(int(fs.levels[i, j]), float(contrib[i, j]), values[c.name]) for j, c in enumerate(self.criteria)},
+            self.model.weak_below,
         )
         return Scored(
             str(self.world.participants.ids[pairs.p[i]]),
@@ -242,6 +243,7 @@ class MatchEngine:
             Explanation(
                 model.intercept,
                 {c.name: FeatureExplanation(int(levels[i, j]), float(contrib[i, j]), vals[c.name]) for j, c in enumerate(criteria)},
+                model.weak_below,
             )
             for i, vals in ((i, values(i)) for i in range(len(pairs)))
         ]

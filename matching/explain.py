@@ -9,8 +9,8 @@ Texts come from the criteria's catalogue phrases (`matching.messages`).
 Contributions are relative to each criterion's neutral level (`matching.scoring`), so a
 feature's effect is "+" above it, "−" below it and "0" at it. A list's headline reasons
 (`list_reasons`) are the ones that set an entry apart from the others in its list, and an
-entry is *weak* (`is_weak`) when it is no recommendation: not a desired occupation and
-nothing shared with one, or worse than neutral on balance.
+entry is *weak* (`is_weak`) when it is no recommendation: the model gives it a lower chance
+than the average suggestion in its training history had.
 
 Nothing is redacted here: what an employer-facing reader may not know is not in the
 explanations they get (they are computed on the employer-facing view, `World.employer_view`),
@@ -46,6 +46,8 @@ class FeatureExplanation:
 class Explanation:
     intercept: float
     features: Mapping[str, FeatureExplanation]  # criterion name → its part, in the model's order
+    #: The model's weak-entry floor as a raw score (`ScoringModel.weak_below`); None: the intercept.
+    weak_below: float | None = None
 
     @property
     def raw_score(self) -> float:
@@ -187,18 +189,15 @@ def list_reasons(
     return out
 
 
-#: A listed entry below this net contribution is on balance worse than a pair neutral on every criterion.
-WEAK_BELOW = 0.0
-
-
 def is_weak(explanation: Explanation) -> bool:
-    """No recommendation, only a listing: the opening is not a desired occupation and shares
-    nothing with one (occupation below its neutral level), or its contributions add up to less
-    than nothing (worse than a pair at every criterion's neutral level)."""
-    occ = explanation.features.get("occupation")
-    if occ is not None and occ.level < BY_NAME["occupation"].levels.neutral:
-        return True
-    return sum(f.contribution for f in explanation.features.values()) < WEAK_BELOW - EPS
+    """No recommendation, only a listing: the model gives the pair a lower chance of reaching
+    an interview than the average suggestion in the history it learned from had
+    (`ScoringModel.weak_below`). The floor is in the score's own units, so it reads as "less
+    likely than a typical suggestion", and it follows the history rather than one criterion
+    (an occupation that shares nothing with a desired one is a minus in the reasons, and
+    weak when the rest does not make up for it; README, "Reading the reasons")."""
+    floor = explanation.intercept if explanation.weak_below is None else explanation.weak_below
+    return explanation.raw_score < floor - EPS
 
 
 def _hidden(name: str, feature: FeatureExplanation) -> bool:

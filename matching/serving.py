@@ -128,15 +128,28 @@ def _scored_rows(items: list[Scored], other: str) -> list[dict[str, Any]]:
     return [{other: getattr(s, other), "score": s.score, "raw_score": s.raw_score, "explanation": s.explanation} for s in items]
 
 
+def similar_key(orgnr: str, kind: str, explanation: explain.Explanation) -> tuple[Any, ...]:
+    """Openings an adviser cannot tell apart by the evidence: one employer, one kind, the same
+    level of every criterion (so the same score and the same reasons)."""
+    return (orgnr, kind, tuple(f.level for f in explanation.features.values()))
+
+
 def _match_items(conn: Connection, rows: list[dict[str, Any]], kind: str, limit: int, previous: set[str] | None) -> list[dict[str, Any]]:
     """Ranked openings 1..n of `kind`, each with its explanation (the API renders the reasons).
-    Rows explained from a stored list's quoted values carry their opening's summary already."""
+    Rows explained from a stored list's quoted values carry their opening's summary already.
+
+    Openings at one employer alike on every criterion are one entry (`topk.similar`): the
+    best-ranked stands for them and lists the others under `similar_openings`, in rank order.
+    Ranks and ties count entries, so a tie left is one between things that differ somewhere."""
     info = openings.summaries(conn, [r["opening_id"] for r in rows if "opening" not in r])
     info.update((r["opening_id"], r["opening"]) for r in rows if "opening" in r)
     rows = [r for r in rows if r["opening_id"] in info and (kind == "any" or info[r["opening_id"]]["kind"] == kind)]
+    groups = topk.similar([similar_key(info[r["opening_id"]]["orgnr"], info[r["opening_id"]]["kind"], r["explanation"]) for r in rows])[
+        :limit
+    ]
     out = []
-    rows = rows[:limit]
-    for rank, (r, tie) in enumerate(zip(rows, topk.tied([r["score"] for r in rows])), start=1):
+    for rank, (group, tie) in enumerate(zip(groups, topk.tied([rows[g[0]]["score"] for g in groups])), start=1):
+        r = rows[group[0]]
         o = info[r["opening_id"]]
         out.append(
             {
@@ -149,10 +162,22 @@ def _match_items(conn: Connection, rows: list[dict[str, Any]], kind: str, limit:
                 "score": _shown(r["score"]),
                 "tied_with_previous": tie,
                 "new_since_last_run": previous is not None and r["opening_id"] not in previous,
+                "similar_openings": [
+                    {"opening_id": rows[j]["opening_id"], "title": info[rows[j]["opening_id"]]["title"]} for j in group[1:]
+                ],
                 "explanation": r["explanation"],
             }
         )
     return out
+
+
+def _live_match_items(
+    conn: Connection, engine: MatchEngine, idx: int, kind: str, limit: int, top_k: int, previous: set[str] | None
+) -> list[dict[str, Any]]:
+    """`limit` entries computed live, from the best max(limit, `top_k`) openings — what a run
+    stores (`top_k`: its K) — so that similar openings group exactly as in a stored list."""
+    scored = engine.recommend(np.array([idx]), kind, k=max(limit, top_k)).get(idx, [])
+    return _match_items(conn, _scored_rows(scored, "opening_id"), kind, limit, previous)
 
 
 def _shown(score: float) -> float:
@@ -303,8 +328,8 @@ def _from_quoted(rows: list[dict[str, Any]], quoted: lists.Quoted, model: Scorin
             if on_day is not None:
                 values = on_day(values, day)
             features[c.name] = explain.FeatureExplanation(int(levels[i, j]), float(contrib[i, j]), values)
-        r["explanation"] = explain.Explanation(model.intercept, features)
-        r["opening"] = {"opening_id": r["opening_id"], **{k: quoted.openings[k][i] for k in ("kind", "title", "employer_name")}}
+        r["explanation"] = explain.Explanation(model.intercept, features, model.weak_below)
+        r["opening"] = {"opening_id": r["opening_id"], **{k: quoted.openings[k][i] for k in ("kind", "title", "employer_name", "orgnr")}}
     return rows
 
 
@@ -392,17 +417,20 @@ def participant_matches(conn: Connection, settings: Settings, participant_id: st
         rows = stored.rows
         items = _match_items(conn, eligible, kind, limit, previous)
         facts = run_facts(conn, settings, run_id)
-        if len(items) >= min(limit, facts.top_k) or (len(eligible) == len(rows) and len(rows) < facts.top_k):
+        # whole: nothing dropped since the run, and the run's list is every candidate or, of
+        # any kind, the best K (similar openings share an entry, so K openings can be fewer
+        # than K entries; a live list groups its best max(limit, K) the same way)
+        whole = len(eligible) == len(rows) and (len(rows) < facts.top_k or kind == "any")
+        if len(items) >= min(limit, facts.top_k) or whole:
             return {"participant_id": participant_id, "run_id": run_id, "model_version": facts.model_version, "matches": items}
     elif served and stored is None:  # fresh=true, or not in the served run: compare with what is served
         previous = lists.openings_in_run(conn, run_id, participant_id)
     engine, idx = _index(live_engine(settings), settings, "participant", participant_id)
-    scored = engine.recommend(np.array([idx]), kind, k=limit).get(idx, [])
     return {
         "participant_id": participant_id,
         "run_id": None,
         "model_version": engine.model.version,
-        "matches": _match_items(conn, _scored_rows(scored, "opening_id"), kind, limit, previous),
+        "matches": _live_match_items(conn, engine, idx, kind, limit, settings.top_k, previous),
     }
 
 
@@ -411,12 +439,11 @@ def profile_matches(conn: Connection, settings: Settings, row: dict[str, Any], *
     engine = live_engine(settings)
     world = engine.world.with_participants(participants_from_records([row]))
     profile = MatchEngine(world, engine.model, engine.as_of, index=engine.blocking)  # same openings, same index
-    items = profile.recommend(np.array([0]), kind, k=limit).get(0, [])
     return {
         "participant_id": None,
         "run_id": None,
         "model_version": engine.model.version,
-        "matches": _match_items(conn, _scored_rows(items, "opening_id"), kind, limit, None),
+        "matches": _live_match_items(conn, profile, 0, kind, limit, settings.top_k, None),
     }
 
 

@@ -12,6 +12,7 @@ Callers pass `shown(score)` to `top_k`; `best` does it itself.
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +33,23 @@ def tied(scores: list[float]) -> list[bool]:
     """Per entry of a ranked list: does its shown score equal the one above it?"""
     s = shown(np.asarray(scores, dtype=float)).tolist()
     return [i > 0 and s[i] == s[i - 1] for i in range(len(s))]
+
+
+def similar(keys: Sequence[Hashable]) -> list[list[int]]:
+    """A ranked list's entries grouped by equal keys, in rank order: each group is led by its
+    best-ranked entry, its others follow in rank order. A participant's list groups openings
+    at one employer that are alike on every criterion (`serving`: same employer, kind and
+    level of every criterion, hence the same score and reasons): one entry, "N similar
+    openings at this employer", instead of N tied entries an adviser cannot tell apart."""
+    lead: dict[Hashable, int] = {}
+    groups: list[list[int]] = []
+    for i, key in enumerate(keys):
+        if key in lead:
+            groups[lead[key]].append(i)
+        else:
+            lead[key] = len(groups)
+            groups.append([i])
+    return groups
 
 
 def top_k(group: np.ndarray, score: np.ndarray, tie: np.ndarray, k: int) -> np.ndarray:

@@ -144,6 +144,7 @@ def test_matches_without_a_published_run_are_live(matched):
             "score",
             "tied_with_previous",
             "new_since_last_run",
+            "similar_openings",
             "reasons",
         }
         assert m["kind"] in ("job", "trial") and m["title"] and m["employer_name"]

@@ -76,3 +76,41 @@ def test_contributions_are_relative_to_the_neutral_level_and_sum_to_the_raw_scor
 def test_shipped_model_is_the_one_training_on_the_fixtures_produces(conn):
     shipped = ScoringModel.load(ROOT / "models")
     assert shipped.version == train(conn).version
+
+
+def test_no_two_adjacent_observed_levels_score_the_same(conn):
+    """The steps are posterior means under the monotone prior: a step the data cannot tell
+    from zero is small but above it (the penalised fit's mode put several exactly at 0, so
+    adjacent levels scored the same and lists tied); a level no pair has still adds nothing."""
+    ts = training_set(conn)
+    mode = fit(ts.levels, ts.y, ALL, smooth=10.0, steps="mode")
+    mean = fit(ts.levels, ts.y, ALL, smooth=10.0, steps="mean")
+    flat_mode = sum(int((np.diff(w) == 0).sum()) for w in mode.level_weights)
+    assert flat_mode > 0  # the fixtures do flatten some steps at the mode
+    for name, w in zip(mean.criteria, mean.level_weights):
+        assert (np.diff(w) > 0).all(), name
+    # a level without training pairs: its step stays exactly 0 (it scores as the level below)
+    levels = ts.levels.copy()
+    levels[levels[:, 0] == 2, 0] = 1
+    held = fit(levels, ts.y, ALL, smooth=10.0)
+    assert held.level_weights[0][2] == held.level_weights[0][1] and held.card["not_learned"] == {"occupation": [2]}
+
+
+def test_posterior_mean_steps_are_the_truncated_normal_means():
+    from scipy.stats import truncnorm
+
+    from matching.scoring import posterior_mean_steps
+
+    mode = np.array([0.0, 0.0, 0.8, 0.3])
+    gradient = np.array([0.02, 0.0, 0.0, 0.0])  # the first pressed against the bound
+    curvature = np.array([0.05, 0.05, 0.05, 0.05])
+    n = 400
+    out = posterior_mean_steps(mode, gradient, curvature, n, np.array([False, False, False, True]))
+    sigma = 1 / np.sqrt(n * curvature)
+    mu = mode - gradient / curvature
+    for k in range(3):
+        expected = truncnorm.mean((0 - mu[k]) / sigma[k], np.inf, loc=mu[k], scale=sigma[k])
+        assert out[k] == pytest.approx(expected, rel=1e-9)
+    assert 0 < out[0] < out[1] < sigma[1]  # pressed against the bound: smaller than a free zero
+    assert out[2] == pytest.approx(0.8, rel=1e-3)  # far above its uncertainty: about the mode
+    assert out[3] == 0.0  # held at 0

@@ -1,4 +1,5 @@
-"""Print real match explanations from a loaded database, for the READMEs.
+"""Print real match explanations from a loaded database: the README's "Example reasons" block,
+verbatim (headline reasons as the API gives them, in bokmål then English).
 
 Finds its cases in the data rather than naming ids, so it keeps working when the fixtures are
 regenerated: (1) a participant who lists no skills, with an opening where the engine infers
@@ -11,10 +12,14 @@ warehouse opening (4321), where the occupation reason quotes the proximity evide
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 
 from matching import runtime
 from matching.explain import feature_rows, reasons
+
+WIDTH = 100
 
 
 def _best(engine, p: int, openings: np.ndarray, want=None):
@@ -28,23 +33,28 @@ def _best(engine, p: int, openings: np.ndarray, want=None):
     return max(found, key=lambda x: x[0]) if found else None
 
 
-def _show(title: str, engine, out, also: tuple[str, ...] = ()) -> None:
-    """The headline reasons (as the API gives them) and the full explanation rows of `also`."""
+def _wrapped(text: str, indent: str = "  ") -> str:
+    return textwrap.fill(text, width=WIDTH, initial_indent=indent, subsequent_indent=indent + "  ", break_on_hyphens=False)
+
+
+def _show(engine, out, also: tuple[str, ...] = ()) -> None:
+    """One case as the README shows it: who and what, the headline reasons as the API gives
+    them (nb, then en) and the full explanation rows of `also`."""
     w = engine.world
     p = w.participants.frame.iloc[w.participants.index[out["participant_id"]]]
-    print(f"### {title}\n")
-    print(f"participant {out['participant_id']} → opening {out['opening_id']}, score {out['score']:.3f}")
     o = w.openings.frame.iloc[w.openings.index[out["opening_id"]]]
-    print(f"  desired titles: {p['desired_titles']}; skills listed: {p['skills'] or '(none)'}")
-    print(f"  opening: {o['title']} (STYRK {o['styrk08']})")
+    titles = ", ".join(f'"{x}"' for x in p["desired_titles"])
+    n_skills = len(p["skills"] or [])
+    skills = "lists no skills" if n_skills == 0 else f"lists {n_skills} skills"
+    print(_wrapped(f"{out['participant_id']} (wants {titles}; {skills})", ""))
+    print(_wrapped(f"→ {out['opening_id']} {o['title']} ({o['styrk08']}), score {out['score']:.3f}"))
     for lang in ("nb", "en"):
-        print(f"  [{lang}]")
-        for r in reasons(out["explanation"], lang):
-            print(f"    {r['effect']} {r['text']}")
-        for r in feature_rows(out["explanation"], lang):
-            if r["feature"] in also:
-                print(f"    [{r['feature']}, contribution {r['contribution']:+.3f}] {r['text']}")
-    print()
+        head = reasons(out["explanation"], lang)
+        for r in head:
+            print(_wrapped(f"{r['effect']} {r['text']}"))
+        for row in feature_rows(out["explanation"], lang):
+            if row["feature"] in also and row["feature"] not in {r["feature"] for r in head}:
+                print(_wrapped(f"[only in the full explanation] {row['effect']} {row['text']}"))
 
 
 def main() -> None:
@@ -62,7 +72,7 @@ def main() -> None:
     for p in no_skills:
         hit = _best(engine, p, open_idx[:200], likely)
         if hit:
-            _show("Participant listing no skills: likely skills inferred", engine, hit[2], ("likely_skills",))
+            _show(engine, hit[2], ("likely_skills",))
             break
 
     wanted = parts.desired_codes
@@ -71,7 +81,7 @@ def main() -> None:
     for p in trucks:
         hit = _best(engine, p, warehouse)
         if hit:
-            _show("Forklift driver → warehouse opening: occupation proximity", engine, hit[2])
+            _show(engine, hit[2])
             break
 
     def related_experience(expl):
@@ -81,7 +91,7 @@ def main() -> None:
     for p in range(len(parts)):
         hit = _best(engine, p, open_idx[:200], related_experience)
         if hit:
-            _show("Experience in a related occupation: credited by proximity", engine, hit[2], ("experience",))
+            _show(engine, hit[2], ("experience",))
             break
 
 

@@ -103,6 +103,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "matches.apply": ("Vis", "Show"),
     "matches.new": ("Ny siden i natt", "New since last night"),
     "matches.weak": ("Svak match", "Weak match"),
+    "matches.similar_one": (
+        "Én stilling til hos samme arbeidsgiver er lik på alle kriterier:",
+        "One more opening at this employer is alike on every criterion:",
+    ),
+    "matches.similar_many": (
+        "{n} stillinger til hos samme arbeidsgiver er like på alle kriterier:",
+        "{n} more openings at this employer are alike on every criterion:",
+    ),
     "matches.score": ("Treffsikkerhet", "Score"),
     "matches.km": ("{km} km (luftlinje)", "{km} km (straight line)"),
     "matches.explain": ("Vis hele forklaringen", "Show the full explanation"),

@@ -28,11 +28,11 @@ ALL: tuple[Criterion, ...] = tuple(
     for module in (occupation, skills, distance, hours, availability, adaptation, requirements, inclusion, deadline, industry)
     for c in module.CRITERIA
 )
-LEGACY: tuple[Criterion, ...] = tuple(hours.LEGACY + distance.LEGACY)
+LEGACY: tuple[Criterion, ...] = tuple(hours.LEGACY + distance.LEGACY + inclusion.LEGACY)
 BY_NAME: dict[str, Criterion] = {c.name: c for c in ALL + LEGACY}
 #: A criterion whose levels were refined under the same name: a model saved with the old
 #: level count is read with the legacy criterion (same evidence, its own levels and labels),
 #: (name, level count saved) → legacy name.
-RENAMED: dict[tuple[str, int], str] = {("distance", 4): "distance_quarters"}
+RENAMED: dict[tuple[str, int], str] = {("distance", 4): "distance_quarters", ("inclusion", 3): "inclusion_thirds"}
 
 __all__ = ["ALL", "BY_NAME", "RENAMED", "Criterion", "Levels"]

@@ -11,7 +11,13 @@ import numpy as np
 from matching.criteria.base import Criterion, Levels, PairValues, Values, t
 from matching.pairs import Pairs
 
-RECORD = Levels.from_thresholds("inclusion", [0.25, 0.4], neutral=1)  # smoothed hire rate; neutral: the prior
+#: The smoothed hire rate in bands of 5 points around the prior, so employers whose records
+#: differ are told apart (they were three levels, and many lists had openings tied on them);
+#: neutral: 25–35 %, the prior (no trials yet) and a record such as "0 of 1" or "7 of 22".
+RECORD = Levels.from_thresholds("inclusion", [0.2, 0.25, 0.35, 0.4, 0.45, 0.5], neutral=2)
+#: The three levels before, kept so models trained on them (and the runs they scored) still
+#: load and explain: their "inclusion" is read as `inclusion_thirds`.
+THIRDS = Levels.from_thresholds("inclusion_thirds", [0.25, 0.4], neutral=1)
 PRIOR_RATE = 0.3
 PRIOR_WEIGHT = 5.0
 
@@ -44,4 +50,14 @@ record = Criterion(
     description="smoothed share of past trial placements that ended in a hire",
 )
 
+thirds = Criterion(
+    name="inclusion_thirds",
+    levels=THIRDS,
+    level=lambda pairs: THIRDS.bin(smoothed_rate(*_counts(pairs))),
+    values=_values,
+    reason=_text,
+    description="smoothed share of past trial placements that ended in a hire (three levels; models before finer levels)",
+)
+
 CRITERIA = [record]
+LEGACY = [thirds]

@@ -47,13 +47,13 @@ def page(
 
 
 def summaries(conn: Connection, opening_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """{opening_id: {opening_id, kind, title, employer_name}} for those that exist."""
+    """{opening_id: {opening_id, kind, title, employer_name, orgnr}} for those that exist."""
     ids = list(opening_ids)
     if not ids:
         return {}
     o, e = t.openings, t.employers
     stmt = (
-        select(o.c.opening_id, o.c.kind, o.c.title, e.c.name.label("employer_name"))
+        select(o.c.opening_id, o.c.kind, o.c.title, e.c.name.label("employer_name"), o.c.orgnr)
         .join(e, e.c.orgnr == o.c.orgnr)
         .where(o.c.opening_id.in_(ids))
     )
