@@ -63,7 +63,12 @@ def main() -> None:
     lists: dict[int, list[Scored]] = {}
     grouped = 0
     for p_idx, items in ranked.items():
-        keys = [similar_key(o_frame.at[s.opening_id, "orgnr"], o_frame.at[s.opening_id, "kind"], s.explanation) for s in items]
+        keys = [
+            similar_key(
+                o_frame.at[s.opening_id, "orgnr"], o_frame.at[s.opening_id, "kind"], (f.level for f in s.explanation.features.values())
+            )
+            for s in items
+        ]
         groups = topk.similar(keys)[: args.limit]
         lists[p_idx] = [items[g[0]] for g in groups]
         grouped += sum(len(g) - 1 for g in groups)

@@ -132,30 +132,33 @@ def _heads(ranked: Ranked, n: int) -> Ranked:
 
 
 def _quoted_lists(engine: MatchEngine, ranked: Ranked, n: int) -> list[bytes]:
-    """Per participant list (in `ranked.segments()` order), what the reasons of its first n
-    entries quote, as the run computed it, packed (store/lists.py `Quoted`): a stored read of
-    those then needs no World while none of their rows changed since. Only the first
-    (`Settings.quoted_entries`, 20): quoting all K = 50 took a third of the national refresh's
-    CPU for entries rarely read."""
-    ranked = _heads(ranked, n)
+    """Per participant list (in `ranked.segments()` order), packed (store/lists.py `Quoted`):
+    every listed opening's kind, title, employer and orgnr and the earliest listed deadline, and
+    what the reasons of the first n entries quote, as the run computed it. A stored read of
+    those then needs no World while none of the list's rows changed since. Values only for the
+    first n (`Settings.quoted_entries`, 20): quoting all K = 50 took a third of the national
+    refresh's CPU, for entries rarely read."""
     w = engine.world
     criteria = tuple(BY_NAME[c] for c in engine.model.criteria)
-    pairs = Pairs.build(w, ranked.group, ranked.other, engine.as_of.toordinal())
-    columns = FeatureSet(criteria, ranked.levels, pairs).columns()
+    head = _heads(ranked, n)
+    pairs = Pairs.build(w, head.group, head.other, engine.as_of.toordinal())
+    columns = FeatureSet(criteria, head.levels, pairs).columns()
     frame = w.openings.frame
     info = {c: frame[c].to_numpy()[ranked.other] for c in _QUOTED_OPENING}
     deadline = w.openings.deadline_ord[ranked.other]
     starts, ends = ranked.segments()
+    h_starts, h_ends = head.segments()  # the same groups, in the same order
     earliest = np.minimum.reduceat(deadline, starts) if len(starts) else np.zeros(0, dtype=np.int64)
     return [
         lists.pack_quoted(
             lists.Quoted(
-                {c: {k: v[a:b] for k, v in vals.items()} for c, vals in columns.items()},
+                {c: {k: v[ha:hb] for k, v in vals.items()} for c, vals in columns.items()},
                 {c: [x if isinstance(x, str) else str(x) for x in info[c][a:b].tolist()] for c in _QUOTED_OPENING},
                 int(until) if until < NO_DEADLINE else None,
+                hb - ha,
             )
         )
-        for a, b, until in zip(starts, ends, earliest)
+        for a, b, ha, hb, until in zip(starts, ends, h_starts, h_ends, earliest)
     ]
 
 

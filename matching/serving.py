@@ -22,9 +22,10 @@ Decisions (documented in the API description too):
   flag is false for every match (it marks change, and a first run changes nothing).
   Live lists (`fresh=true`) compare with the served run's list the same way.
 - A stored list is read without the national snapshot. A participant's list stores, with
-  its levels, the values its first 20 pairs' reasons quote as the run computed them, and
-  those openings' kind, title and employer (`lists.Quoted`, `Settings.quoted_entries`: the API's
-  default page is 10, the workbench's 20; a request beyond them takes the small-World path). A read serves those, with no World,
+  its levels, every listed opening's kind, title and employer, and the values its first 20
+  pairs' reasons quote as the run computed them (`lists.Quoted`, `Settings.quoted_entries`:
+  the API's default page is 10, the workbench's 20; a request that shows an entry beyond them
+  takes the small-World path). A read serves those, with no World,
   when they are still today's (`_quoted_hold`): the run recorded the data version it read its
   snapshot at, and triggers record per row the version of its last write (`row_changes`,
   `store/versioning.py`), so one indexed query tells whether the participant, a listed
@@ -52,7 +53,7 @@ Decisions (documented in the API description too):
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -128,15 +129,23 @@ def _scored_rows(items: list[Scored], other: str) -> list[dict[str, Any]]:
     return [{other: getattr(s, other), "score": s.score, "raw_score": s.raw_score, "explanation": s.explanation} for s in items]
 
 
-def similar_key(orgnr: str, kind: str, explanation: explain.Explanation) -> tuple[Any, ...]:
+def similar_key(orgnr: str, kind: str, levels: Iterable[int]) -> tuple[Any, ...]:
     """Openings an adviser cannot tell apart by the evidence: one employer, one kind, the same
     level of every criterion (so the same score and the same reasons)."""
-    return (orgnr, kind, tuple(f.level for f in explanation.features.values()))
+    return (orgnr, kind, tuple(int(x) for x in levels))
 
 
-def _match_items(conn: Connection, rows: list[dict[str, Any]], kind: str, limit: int, previous: set[str] | None) -> list[dict[str, Any]]:
+def _levels(row: dict[str, Any]) -> Iterable[int]:
+    """A row's level per criterion: stored with a stored row, in its explanation otherwise."""
+    return row["levels"] if "levels" in row else (f.level for f in row["explanation"].features.values())
+
+
+def _match_items(
+    conn: Connection, rows: list[dict[str, Any]], kind: str, limit: int, previous: set[str] | None
+) -> list[dict[str, Any]] | None:
     """Ranked openings 1..n of `kind`, each with its explanation (the API renders the reasons).
-    Rows explained from a stored list's quoted values carry their opening's summary already.
+    Rows explained from a stored list's quoted values carry their opening's summary already;
+    None when an entry to be shown has no explanation (past the quoted values' first pairs).
 
     Openings at one employer alike on every criterion are one entry (`topk.similar`): the
     best-ranked stands for them and lists the others under `similar_openings`, in rank order.
@@ -144,9 +153,9 @@ def _match_items(conn: Connection, rows: list[dict[str, Any]], kind: str, limit:
     info = openings.summaries(conn, [r["opening_id"] for r in rows if "opening" not in r])
     info.update((r["opening_id"], r["opening"]) for r in rows if "opening" in r)
     rows = [r for r in rows if r["opening_id"] in info and (kind == "any" or info[r["opening_id"]]["kind"] == kind)]
-    groups = topk.similar([similar_key(info[r["opening_id"]]["orgnr"], info[r["opening_id"]]["kind"], r["explanation"]) for r in rows])[
-        :limit
-    ]
+    groups = topk.similar([similar_key(info[r["opening_id"]]["orgnr"], info[r["opening_id"]]["kind"], _levels(r)) for r in rows])[:limit]
+    if any("explanation" not in rows[g[0]] for g in groups):
+        return None
     out = []
     for rank, (group, tie) in enumerate(zip(groups, topk.tied([rows[g[0]]["score"] for g in groups])), start=1):
         r = rows[group[0]]
@@ -177,7 +186,9 @@ def _live_match_items(
     """`limit` entries computed live, from the best max(limit, `top_k`) openings — what a run
     stores (`top_k`: its K) — so that similar openings group exactly as in a stored list."""
     scored = engine.recommend(np.array([idx]), kind, k=max(limit, top_k)).get(idx, [])
-    return _match_items(conn, _scored_rows(scored, "opening_id"), kind, limit, previous)
+    items = _match_items(conn, _scored_rows(scored, "opening_id"), kind, limit, previous)
+    assert items is not None  # every live row is explained
+    return items
 
 
 def _shown(score: float) -> float:
@@ -298,29 +309,20 @@ def _quoted_hold(
     )
 
 
-def _quoted_for(stored: lists.StoredList, kind: str, limit: int) -> lists.Quoted | None:
-    """The stored list's quoted values when they cover this request: the run quotes only the
-    first entries of a list (`Settings.quoted_entries`); a request that needs entries beyond
-    them (a larger limit, or a kind filter the first entries don't fill) takes the small-World
-    path over the whole stored list."""
-    quoted = stored.quoted
-    if quoted is None:
-        return None
-    kinds = quoted.openings.get("kind", ())
-    if len(kinds) >= len(stored.rows) or sum(kind in ("any", k) for k in kinds) >= limit:
-        return quoted
-    return None
-
-
 def _from_quoted(rows: list[dict[str, Any]], quoted: lists.Quoted, model: ScoringModel, day: int, as_of: int) -> list[dict[str, Any]]:
-    """The stored rows explained from their quoted values (moved to `day` where a criterion's
-    values depend on it), with the listed openings' summaries."""
+    """The stored rows with the listed openings' summaries, the first `quoted.n_explained()`
+    explained from their quoted values (moved to `day` where a criterion's values depend on
+    it). The rest carry no explanation: an entry shown from them takes the small World."""
     criteria = [BY_NAME[c] for c in model.criteria]
-    levels = np.stack([r["levels"] for r in rows]).astype(np.int64)
+    n = quoted.n_explained()
+    levels = np.stack([r["levels"] for r in rows[:n]]).astype(np.int64) if n else np.zeros((0, len(criteria)), dtype=np.int64)
     contrib = model.contributions(levels)
     columns = [quoted.values[c.name] for c in criteria]
     moved = [c.on_day if c.on_day is not None and day != as_of else None for c in criteria]
     for i, r in enumerate(rows):
+        r["opening"] = {"opening_id": r["opening_id"], **{k: quoted.openings[k][i] for k in ("kind", "title", "employer_name", "orgnr")}}
+        if i >= n:
+            continue
         features = {}
         for j, c in enumerate(criteria):
             values: Mapping[str, Any] = {k: v[i] for k, v in columns[j].items()}
@@ -329,7 +331,6 @@ def _from_quoted(rows: list[dict[str, Any]], quoted: lists.Quoted, model: Scorin
                 values = on_day(values, day)
             features[c.name] = explain.FeatureExplanation(int(levels[i, j]), float(contrib[i, j]), values)
         r["explanation"] = explain.Explanation(model.intercept, features, model.weak_below)
-        r["opening"] = {"opening_id": r["opening_id"], **{k: quoted.openings[k][i] for k in ("kind", "title", "employer_name", "orgnr")}}
     return rows
 
 
@@ -349,9 +350,9 @@ def stored_rows(
     the caller then computes the list live.
 
     A participant's list with `quoted` values that still hold (`_quoted_hold`) is explained
-    from them — only its first entries, those the values cover (`_quoted_for`); otherwise
-    (and for an opening's list) the rows are read into a small World, checked and explained
-    there. An opening's list (`opening_id` given) is employer-facing:
+    from them — its first entries, those the values cover; the rest are returned unexplained
+    (`_from_quoted`). Otherwise (and for an opening's list), or with `quoted` None, the rows
+    are read into a small World, checked and explained there. An opening's list (`opening_id` given) is employer-facing:
     checked and explained on the employer view, like the batch that ranked it."""
     model = run_model(conn, settings, run_id)
     if model is None:
@@ -363,10 +364,9 @@ def stored_rows(
             return None
     if not rows:
         return []
-    head = rows[: len(quoted.openings.get("orgnr", ()))] if quoted is not None else rows
-    if participant_id is not None and _quoted_hold(conn, settings, run_id, participant_id, head, quoted):
+    if participant_id is not None and _quoted_hold(conn, settings, run_id, participant_id, rows, quoted):
         assert quoted is not None
-        return _from_quoted(head, quoted, model, settings.as_of().toordinal(), run_facts(conn, settings, run_id).as_of.toordinal())
+        return _from_quoted(rows, quoted, model, settings.as_of().toordinal(), run_facts(conn, settings, run_id).as_of.toordinal())
     state = _at_version(conn, settings)
     pids = [participant_id or r[other] for r in rows]
     oids = [opening_id or r[other] for r in rows]
@@ -407,15 +407,19 @@ def participant_matches(conn: Connection, settings: Settings, participant_id: st
     stored = lists.read_participant_list(conn, run_id, participant_id) if served and not fresh else None
     previous = lists.openings_in_run(conn, served.previous_run_id, participant_id) if served and served.previous_run_id else None
     eligible = (
-        stored_rows(
-            conn, settings, run_id, stored.rows, "opening_id", participant_id=participant_id, quoted=_quoted_for(stored, kind, limit)
-        )
+        stored_rows(conn, settings, run_id, stored.rows, "opening_id", participant_id=participant_id, quoted=stored.quoted)
         if stored is not None
         else None
     )
     if stored is not None and eligible is not None:
         rows = stored.rows
         items = _match_items(conn, eligible, kind, limit, previous)
+        if items is None:  # an entry past the quoted values' first pairs: the whole list on a small World
+            bare = [{k: v for k, v in r.items() if k not in ("explanation", "opening")} for r in rows]
+            eligible = stored_rows(conn, settings, run_id, bare, "opening_id", participant_id=participant_id)
+            assert eligible is not None  # the run's model was there a moment ago
+            items = _match_items(conn, eligible, kind, limit, previous)
+            assert items is not None
         facts = run_facts(conn, settings, run_id)
         # whole: nothing dropped since the run, and the run's list is every candidate or, of
         # any kind, the best K (similar openings share an entry, so K openings can be fewer

@@ -6,12 +6,13 @@ No rendered explanation is stored: the reasons are rendered when a list is read,
 stored levels (so the contributions are the ones the run scored) and today's values. That
 keeps a national run at ~350k small rows instead of ~17M rows with 1.5 KB of JSON each.
 
-A participant's list also stores `quoted` (`pack_quoted`): the values its first pairs'
-reasons quote as the run computed them (`Settings.quoted_entries` of them), column by column
-(criterion → value name → one entry per pair), those openings' kind, title, employer name and
-orgnr, and their earliest deadline — zstd-compressed JSON (zlib in older runs), ~1.4 KB a
-list. While none of the list's rows changed since the run (`versioning.changed_since`) these
-*are* today's values, and a read needs no World (matching/serving.py). A run stores every participant it ranked, an empty list included, so
+A participant's list also stores `quoted` (`pack_quoted`): every listed opening's kind, title,
+employer name and orgnr, the earliest listed deadline, and the values the reasons of its first
+pairs quote as the run computed them (`Settings.quoted_entries` of them), column by column
+(criterion → value name → one entry per pair) — zstd-compressed JSON (zlib in older runs),
+~1.4 KB a list. While none of the list's rows changed since the run
+(`versioning.changed_since`) these *are* today's values, and a read needs no World
+(matching/serving.py). A run stores every participant it ranked, an empty list included, so
 "no row" means "not in the run".
 
 Only the run the `serving` pointer names is served; the previous one is kept for "new since
@@ -64,9 +65,13 @@ def unpack(others: str, scores: bytes, levels: bytes) -> tuple[list[str], np.nda
 class Quoted(NamedTuple):
     """A list's stored quoted values (see the module docstring)."""
 
-    values: dict[str, dict[str, list]]  # criterion → value name → one entry per listed pair
+    values: dict[str, dict[str, list]]  # criterion → value name → one entry per pair of the first `explained`
     openings: dict[str, list]  # kind, title, employer_name, orgnr → one entry per listed opening
     until: int | None  # ordinal of the earliest listed deadline (None: no listed deadline)
+    explained: int | None = None  # pairs with values, the first of the list (None: every pair; older runs)
+
+    def n_explained(self) -> int:
+        return len(self.openings.get("orgnr", ())) if self.explained is None else self.explained
 
 
 #: A zstd frame starts with these bytes; runs before zstd stored zlib streams (they start 0x78).
