@@ -80,6 +80,7 @@ class ParticipantProfile(contract.ParticipantProfile):
     office_id: str | None = Field(default=None, max_length=40)
     registered_at: dt.date | None = None
     adviser_id: str | None = Field(default=None, max_length=200)
+    birth_year: int | None = Field(default=None, ge=1900, le=2100, description="accepted and ignored: age is never matched on")
 
     def profile(self) -> contract.ParticipantProfile:
         """The profile alone (the fields the engine reads)."""
@@ -121,6 +122,7 @@ class ParticipantDetail(ParticipantSummary):
     shares_needs_with_employers: bool
     preferred_industries: list[Annotated[str, Field(pattern=r"^[A-U]$")]] = Field(description="NACE sections")
     trusted_person: str | None
+    birth_year: int | None = Field(default=None, description="optional; for fairness reporting only, never a matching criterion")
 
 
 # ----------------------------------------------------------------------------- matches
