@@ -287,7 +287,7 @@ def table(grouping: pd.DataFrame, ls: ListStats, oc: OutcomeStats, min_cell: int
     for name in grouping.columns:
         mf = MetricFrame(metrics=metrics, y_true=idx, y_pred=idx, sensitive_features=grouping[name].rename(name))
         by = mf.by_group
-        rows = [{"group": str(g), **{k: _clean(by.loc[g, k]) for k in metrics}} for g in by.index]
+        rows = [{"group": str(g), **{k: _clean(int(by.loc[g, k]) if k in COUNTS else by.loc[g, k]) for k in metrics}} for g in by.index]
         rows = suppress(rows, min_cell)
         shown = [r["exposure"] for r in rows if r["exposure"] is not None]
         gap = (1 - min(shown) / max(shown)) if len(shown) >= 2 and max(shown) > 0 else None
@@ -341,7 +341,9 @@ def served_run_report(conn, *, min_cell: int = MIN_CELL) -> dict[str, Any]:
         raise NothingToReport("no published run is served yet (matching refresh)")
     facts = runs.facts(conn, served.run_id)
     world = load_world(conn)
-    ls = from_stored(world, facts.as_of, lists.run_lists(conn, served.run_id, "participant"), lists.run_lists(conn, served.run_id, "opening"))
+    ls = from_stored(
+        world, facts.as_of, lists.run_lists(conn, served.run_id, "participant"), lists.run_lists(conn, served.run_id, "opening")
+    )
     source = {"kind": "run", "run_id": served.run_id, "model_version": facts.model_version}
     return report(world, facts.as_of, ls, outcome_pairs(conn), source, min_cell)
 
