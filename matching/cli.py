@@ -300,7 +300,7 @@ def report_fairness(
     if as_json:
         print(json.dumps(rep, indent=2, ensure_ascii=False))
         return
-    out = Console(highlight=False)
+    out = Console(highlight=False, width=max(Console().width, 120))  # "suppressed" is never cut short
     src = rep["source"]
     what = (
         f"run {src['run_id']} (model {src['model_version']})" if src["kind"] == "run" else f"model {src['model_version']} on today's data"
@@ -314,9 +314,9 @@ def report_fairness(
     )
     for dim in rep["dimensions"]:
         table = Table(title=f"{dim['name']} (exposure gap {_cell(dim, 'exposure_gap')})", title_justify="left")
-        table.add_column("group")
+        table.add_column("group", no_wrap=True)
         for _, header in FAIRNESS_COLUMNS:
-            table.add_column(header, justify="right")
+            table.add_column(header, justify="right", no_wrap=True, min_width=10)
         for row in [*dim["groups"], {"group": "all", **rep["overall"]}]:
             table.add_row(row["group"], *(_cell(row, key) for key, _ in FAIRNESS_COLUMNS))
         out.print(table)

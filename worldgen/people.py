@@ -218,5 +218,5 @@ def birth_years(rng, parts: pd.DataFrame, start: dt.date) -> np.ndarray:
     age = lo + (rng.random(n) * (hi - lo + 1)).astype(int)
     worked = np.array([sum(y for _, y in exp) for exp in parts["_exp"]], dtype=float)
     age = np.minimum(np.maximum(age, WORKING_FROM + np.ceil(worked).astype(int)), AGE_BANDS[-1][1])
-    reg_year = np.array([(start + dt.timedelta(days=int(d))).year for d in parts["_reg"]])
+    reg_year = (np.datetime64(start, "D") + parts["_reg"].to_numpy().astype("timedelta64[D]")).astype("datetime64[Y]").astype(int) + 1970
     return reg_year - age - (rng.random(n) < 0.5).astype(int)
