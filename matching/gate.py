@@ -151,11 +151,15 @@ def judge(
         return Verdict(version, None, "promoted", {"reasons": ["no model is served yet"]})
     served = ScoringModel.load(model_dir, served_version)
 
-    figure = figure or holdout_ndcg(conn)
-    ranking = paired_bootstrap(figure(served), figure(cand), samples=samples)
+    try:
+        figure = figure or holdout_ndcg(conn)
+        ranking = paired_bootstrap(figure(served), figure(cand), samples=samples)
+    except ValueError as exc:  # e.g. not enough outcome history: no evidence, no promotion
+        ranking = {"participants": 0, "unavailable": str(exc)}
     ranking["figure"] = getattr(figure, "name", None) or "per-participant NDCG@10, time hold-out (stand-in)"
     ranking["tolerance"] = tolerance
-    worse = ranking["ci_high"] is not None and ranking["ci_high"] < -tolerance
+    unknown = not ranking.get("participants")
+    worse = not unknown and ranking["ci_high"] < -tolerance
 
     world = load_world(conn)
     rep_served = fairness.model_report(conn, served, as_of, world=world)
@@ -172,6 +176,9 @@ def judge(
     registry.annotate(model_dir, version, "fairness", fairness.card_summary(rep_cand))
 
     reasons = []
+    if unknown:
+        why = ranking.get("unavailable") or "no hold-out participant"
+        reasons.append(f"no participant to compare the models on ({why}): not promoted without evidence")
     if worse:
         reasons.append(
             f"worse than the served model beyond noise: mean difference {ranking['difference']:+.4f}, "

@@ -96,6 +96,13 @@ def test_the_exposure_gap_margin_decides_when_the_ranking_is_the_same(base_db, t
     assert strict.decision == "refused" and strict.detail["reasons"] == [strict.detail["reasons"][0]]
     assert "exposure gap" in strict.detail["reasons"][0] and strict.detail["ranking"]["difference"] == 0
     assert loose.decision == "promoted"
+
+    def no_history(model: ScoringModel) -> pd.Series:
+        raise ValueError("not enough outcome history to train on (0 suggested pairs)")
+
+    with db_engine(settings_for(db, models)).connect() as conn:
+        blind = gate.judge(conn, models, cand, TODAY, figure=no_history, exposure_margin=0.5)
+    assert blind.decision == "refused" and "without evidence" in blind.detail["reasons"][0]
     card = registry.card(models, cand)
     assert card["fairness"]["source"]["model_version"] == cand and card["fairness"]["min_cell"] == 10
     assert registry.served(models) == served
