@@ -53,6 +53,7 @@ class ValidationErrors(BaseModel):
 #: Statuses an operation's own logic raises that cannot be derived from its signature.
 EXTRA: dict[tuple[str, str], dict[int, str]] = {
     ("post", "/v1/feedback"): {404: "unknown participant or opening", 409: "this very event (pair, event, time) is already recorded"},
+    ("get", "/v1/reports/fairness"): {404: "no published run is served yet, or no such model version"},
 }
 
 _DESCRIPTIONS = {

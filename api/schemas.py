@@ -80,6 +80,7 @@ class ParticipantProfile(contract.ParticipantProfile):
     office_id: str | None = Field(default=None, max_length=40)
     registered_at: dt.date | None = None
     adviser_id: str | None = Field(default=None, max_length=200)
+    birth_year: int | None = Field(default=None, ge=1900, le=2100, description="accepted and ignored: age is never matched on")
 
     def profile(self) -> contract.ParticipantProfile:
         """The profile alone (the fields the engine reads)."""
@@ -121,6 +122,7 @@ class ParticipantDetail(ParticipantSummary):
     shares_needs_with_employers: bool
     preferred_industries: list[Annotated[str, Field(pattern=r"^[A-U]$")]] = Field(description="NACE sections")
     trusted_person: str | None
+    birth_year: int | None = Field(default=None, description="optional; for fairness reporting only, never a matching criterion")
 
 
 # ----------------------------------------------------------------------------- matches
@@ -360,8 +362,64 @@ class Run(BaseModel):
     error: str | None
     serving: bool = Field(description="the run the API serves")
     previous: bool = Field(description="the run before it (basis of new_since_last_run)")
+    gate_candidate: str | None = Field(default=None, description="the candidate model the nightly promotion gate judged before this run")
+    gate_decision: Literal["promoted", "refused"] | None = Field(default=None, description="its verdict; null: the run was not gated")
+    gate_detail: dict[str, Any] | None = Field(
+        default=None, description="the gate's figures: full-ranking comparison (paired bootstrap) and exposure gaps, and why"
+    )
 
 
 class Runs(Page[Run]):
     serving_run_id: str | None
     previous_run_id: str | None
+
+
+# ----------------------------------------------------------------------------- fairness report
+
+
+class FairnessFigures(BaseModel):
+    """Figures of one group (or of everyone). A figure resting on fewer than `min_cell`
+    participants is null and named in the group's `suppressed`."""
+
+    participants: int | None = Field(description="participants in the group")
+    eligible_participants: int | None = Field(description="of whom eligible for at least one open opening (hard constraints)")
+    exposure: float | None = Field(description="appearances in liaison candidate top-10s / eligible (participant, open opening) pairs")
+    appearances_per_participant: float | None = Field(description="mean appearances in liaison candidate top-10s")
+    listed_participants: int | None = Field(description="participants with a list of their own")
+    mean_score: float | None = Field(description="mean model score of each participant's own top 10")
+    mean_distance_km: float | None = Field(description="mean distance (km, from home) of each participant's own top 10")
+    participants_with_history: int | None = Field(description="participants with suggested pairs in the outcome history")
+    interview_rate: float | None = Field(description="share of suggested pairs that reached an interview or better")
+    start_rate: float | None = Field(description="share of suggested pairs that started (trial started or hired)")
+
+
+class FairnessGroup(FairnessFigures):
+    group: str
+    suppressed: list[str] = Field(description="figures withheld: under the minimum cell size, or complementary to one that is")
+
+
+class FairnessDimension(BaseModel):
+    name: str = Field(description="age_band, adaptation_needs, adaptation_needs:<category>, norwegian_level, driving_licence, home, office")
+    groups: list[FairnessGroup]
+    exposure_gap: float | None = Field(description="1 − lowest / highest exposure among the shown groups")
+
+
+class FairnessGap(BaseModel):
+    dimension: str
+    gap: float
+
+
+class FairnessSource(BaseModel):
+    kind: Literal["run", "model"] = Field(description="run: the served run's stored lists; model: a model's lists on today's data")
+    run_id: str | None = None
+    model_version: str
+
+
+class FairnessReport(BaseModel):
+    source: FairnessSource
+    as_of: dt.date
+    min_cell: int
+    top_n: int
+    overall: FairnessFigures
+    dimensions: list[FairnessDimension]
+    largest_exposure_gap: FairnessGap | None

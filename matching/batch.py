@@ -262,11 +262,13 @@ def refresh(
     db: Engine | None = None,
     shard_size: int = MAX_SHARD,
     dask_workers: int = 2,
+    gate: dict[str, Any] | None = None,
 ) -> RunSummary:
     """Compute and publish a new run; on any error the serving run stays as it was.
 
     backend "dask" (or a scheduler address in settings) runs the shards on that Dask
-    scheduler, or on a LocalCluster of `dask_workers` processes when there is none."""
+    scheduler, or on a LocalCluster of `dask_workers` processes when there is none. `gate`:
+    the promotion gate's verdict taken before this run (`gate.record`), stored on its row."""
     import time
 
     started = time.perf_counter()
@@ -282,7 +284,7 @@ def refresh(
             log.warning("discarded unfinished run(s): %s", ", ".join(stale))
         # The version first: a write committed while the snapshot is read then counts as a change.
         version = versioning.current(conn)
-        runs.start(conn, run_id, as_of=as_of, model_version=model.version, backend=backend_name, top_k=k, data_version=version)
+        runs.start(conn, run_id, as_of=as_of, model_version=model.version, backend=backend_name, top_k=k, data_version=version, gate=gate)
         world = load_world(conn)
     summary = RunSummary(run_id, RunStatus.running, backend=backend_name)
     try:

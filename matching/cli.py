@@ -241,6 +241,117 @@ def model_rollback(
     console.print(f"served: {entry['version']} (rolled back from {entry['previous']})")
 
 
+report_app = typer.Typer(no_args_is_help=True, help="Reports for data owners: fairness of the lists by group.")
+app.add_typer(report_app, name="report")
+
+#: The fairness table's columns (figure, header) in the CLI.
+FAIRNESS_COLUMNS = (
+    ("participants", "n"),
+    ("exposure", "exposure"),
+    ("appearances_per_participant", "in top-10s"),
+    ("mean_score", "score"),
+    ("mean_distance_km", "km"),
+    ("interview_rate", "interview"),
+    ("start_rate", "start"),
+)
+
+
+def _cell(row: dict, key: str) -> str:
+    if key in row.get("suppressed", []):
+        return "suppressed"
+    v = row.get(key)
+    if v is None:
+        return "–"
+    return str(v) if isinstance(v, int) else f"{v:.3f}"
+
+
+@report_app.command("fairness")
+def report_fairness(
+    model: str | None = typer.Option(
+        None, "--model", help="a saved model version: its lists on today's data (default: the served run's stored lists)"
+    ),
+    as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
+    by: str | None = typer.Option(None, "--by", help="who reads it (audit log); default the OS user"),
+) -> None:
+    """Exposure, list quality and outcomes by group (age band, adaptation needs, Norwegian level,
+    licence, urban/rural home, office); cells under 10 participants are suppressed."""
+    import json
+
+    from rich.table import Table
+
+    from matching import fairness, registry
+    from matching.scoring import ScoringModel
+    from matching.store import audit
+
+    settings = get_settings()
+    engine = _db(settings)
+    try:
+        with engine.connect() as conn:
+            if model is None:
+                rep = fairness.served_run_report(conn)
+            else:
+                registry.card(settings.model_dir, model)  # unknown version: RegistryError
+                rep = fairness.model_report(conn, ScoringModel.load(settings.model_dir, model), settings.as_of())
+    except (fairness.NothingToReport, registry.RegistryError) as exc:
+        print(f"report fairness: {exc}", file=sys.stderr)
+        raise typer.Exit(code=2) from None
+    with engine.begin() as conn:  # group-wise figures about participants: who read them is logged
+        audit.record(conn, _Operator(by or _os_user()), "read_fairness_report", detail=json.dumps(rep["source"]))
+    if as_json:
+        print(json.dumps(rep, indent=2, ensure_ascii=False))
+        return
+    out = Console(highlight=False, width=max(Console().width, 120))  # "suppressed" is never cut short
+    src = rep["source"]
+    what = (
+        f"run {src['run_id']} (model {src['model_version']})" if src["kind"] == "run" else f"model {src['model_version']} on today's data"
+    )
+    out.print(f"Fairness of {what}, as of {rep['as_of']}; top {rep['top_n']}; cells under {rep['min_cell']} participants suppressed")
+    gap = rep["largest_exposure_gap"]
+    out.print(
+        f"largest exposure gap: {gap['dimension']} {gap['gap']:.3f}"
+        if gap
+        else "largest exposure gap: none (no grouping with two shown groups)"
+    )
+    for dim in rep["dimensions"]:
+        table = Table(title=f"{dim['name']} (exposure gap {_cell(dim, 'exposure_gap')})", title_justify="left")
+        table.add_column("group", no_wrap=True)
+        for _, header in FAIRNESS_COLUMNS:
+            table.add_column(header, justify="right", no_wrap=True, min_width=10)
+        for row in [*dim["groups"], {"group": "all", **rep["overall"]}]:
+            table.add_row(row["group"], *(_cell(row, key) for key, _ in FAIRNESS_COLUMNS))
+        out.print(table)
+
+
+def _gate(settings: Settings) -> dict | None:
+    """The nightly promotion gate (matching/gate.py) on the newest candidate: promote it if it
+    passes (the registry's audited move, by "nightly-gate"); the verdict for the run's row."""
+    from matching import gate
+
+    candidate = gate.candidate(settings.model_dir)
+    if candidate is None:
+        console.print("promotion gate: no candidate newer than the served model")
+        return None
+    with _db(settings).connect() as conn:
+        verdict = gate.judge(
+            conn,
+            settings.model_dir,
+            candidate,
+            settings.as_of(),
+            tolerance=settings.gate_tolerance,
+            exposure_margin=settings.gate_exposure_margin,
+            samples=settings.gate_bootstrap_samples,
+        )
+    for reason in verdict.detail.get("reasons", []):
+        console.print(f"promotion gate: {verdict.decision} {candidate}: {reason}", markup=False, highlight=False)
+    if verdict.promoted:
+        why = "promotion gate passed: " + "; ".join(verdict.detail.get("reasons", []))
+        _move_served(settings, "promote", candidate, "nightly-gate", why)
+        console.print(f"served: {candidate} (was {verdict.served or 'none'})")
+    else:
+        console.print(f"still serving {verdict.served}")
+    return gate.record(verdict)
+
+
 @app.command()
 def refresh(
     backend: str = typer.Option("local", help="local | dask"),
@@ -248,12 +359,21 @@ def refresh(
     scheduler: str = typer.Option(None, help="Dask scheduler address, e.g. tcp://10.0.0.5:8786"),
     workers: int = typer.Option(None, min=1, help="run on a Dask LocalCluster with this many worker processes"),
     progress: bool = typer.Option(True, "--progress/--no-progress"),
+    auto_promote: bool = typer.Option(
+        False,
+        "--auto-promote",
+        help="first put the newest trained candidate through the promotion gate (not worse beyond noise, "
+        "exposure gap within MATCHING_GATE_EXPOSURE_MARGIN); serve it if it passes. The verdict is stored on the run.",
+    ),
 ) -> None:
-    """Recompute every top-K list in both directions and publish the run atomically."""
+    """Recompute every top-K list in both directions and publish the run atomically.
+
+    The nightly routine is `matching train` (a candidate) then `matching refresh --auto-promote`."""
     from matching.batch import RefreshInProgress
     from matching.batch import refresh as run_refresh
 
     settings = get_settings()
+    gate_record = _gate(settings) if auto_promote else None
     if scheduler:
         settings = settings.model_copy(update={"dask_scheduler": scheduler})
     if backend not in ("local", "dask"):
@@ -265,7 +385,7 @@ def refresh(
     if jobs is None:
         jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     try:
-        summary = run_refresh(settings, backend=backend, n_jobs=jobs, progress=progress, dask_workers=workers or 2)
+        summary = run_refresh(settings, backend=backend, n_jobs=jobs, progress=progress, dask_workers=workers or 2, gate=gate_record)
     except RefreshInProgress as exc:
         print(f"refresh not started: {exc}", file=sys.stderr)
         raise typer.Exit(code=3) from None

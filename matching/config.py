@@ -66,6 +66,20 @@ class Settings(BaseSettings):
         default="60/minute", description="of which live computations: POST /v1/match, ?fresh=true on matches and candidates"
     )
     rate_limit_enabled: bool = True
+    # The nightly promotion gate (matching/gate.py, `matching refresh --auto-promote`).
+    gate_exposure_margin: float = Field(
+        default=0.05,
+        ge=0,
+        description="a candidate that widens the fairness report's largest exposure gap (1 − lowest / highest "
+        "group exposure) by more than this is not promoted",
+    )
+    gate_tolerance: float = Field(
+        default=0.0,
+        ge=0,
+        description="a candidate is refused when the whole bootstrap interval of its ranking figure minus the served "
+        "model's lies below −this",
+    )
+    gate_bootstrap_samples: int = Field(default=2000, ge=100, le=100_000, description="paired bootstrap resamples")
 
     @field_validator("rate_limit", "rate_limit_live")
     @classmethod

@@ -54,6 +54,17 @@ def card(model_dir: Path, version: str) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
+def annotate(model_dir: Path, version: str, key: str, value: Any) -> None:
+    """Set one key of a model's card (e.g. the promotion gate's `fairness` report); the
+    weights and the version never change."""
+    data = card(model_dir, version)
+    data[key] = value
+    path = model_dir / f"matcher-{version}.json"
+    tmp = model_dir / f".matcher-{version}.json.{os.getpid()}"
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
 def entries(model_dir: Path) -> list[Entry]:
     """Every saved model, oldest first."""
     current = served(model_dir)

@@ -108,6 +108,10 @@ MAX_TITLES = 20  # desired titles, desired STYRK-08 codes
 MAX_SKILLS = 50  # a participant's skills; an opening's required / optional skills
 MAX_EXPERIENCE = 30  # experience entries
 MAX_CODES = 30  # driving licences, adaptation needs / offers, preferred industries
+#: A participant's age at registration, from the optional birth year: NAV's measures take people
+#: from 16 (youth) to the pension age (67); a little slack either side for data entered late.
+MIN_AGE_AT_REGISTRATION = 15
+MAX_AGE_AT_REGISTRATION = 75
 
 #: Formats (checked as `pattern`, so they are in the OpenAPI schema too).
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$"  # participant_id, opening_id (also the API's path ids)
@@ -453,8 +457,30 @@ class Participant(ParticipantProfile):
     registered_at: dt.date
     #: The adviser following this participant (a token `sub`); blank = not assigned yet.
     adviser_id: Annotated[text(200) | None, BeforeValidator(_blank_to_none)] = None
+    #: Optional; used only to report by age band (matching/fairness.py). Age is never a matching
+    #: criterion: no criterion, feature or blocking rule reads it.
+    birth_year: Annotated[int | None, BeforeValidator(_blank_to_none)] = Field(
+        default=None,
+        ge=1900,
+        description=f"optional; aged {MIN_AGE_AT_REGISTRATION}–{MAX_AGE_AT_REGISTRATION} at registration; "
+        "for fairness reporting only, never a matching criterion",
+    )
 
     _registered = field_validator("registered_at")(classmethod(lambda cls, v, info: _happened(v, info)))
+
+    @field_validator("birth_year")
+    @classmethod
+    def _birth_year(cls, v: int | None, info: ValidationInfo) -> int | None:
+        registered = info.data.get("registered_at")
+        if v is None or registered is None:
+            return v
+        age = registered.year - v
+        if not MIN_AGE_AT_REGISTRATION <= age <= MAX_AGE_AT_REGISTRATION:
+            raise ValueError(
+                f"implausible birth year: {age} years old at registration ({registered}); "
+                f"must be {MIN_AGE_AT_REGISTRATION}–{MAX_AGE_AT_REGISTRATION}"
+            )
+        return v
 
 
 class Outcome(_Row):

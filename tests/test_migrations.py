@@ -45,8 +45,9 @@ def test_a_database_from_the_release_before_migrations_keeps_every_row(release_d
     after = _tables(release_db)
     # Columns added since, at the end of their table, empty in old rows: 0003 adviser_id (nobody is
     # assigned yet), 0004 the lists' quoted values and the runs' data version (old lists are
-    # checked on a small World, as before).
-    added = {"participants": 1, "participant_lists": 1, "opening_lists": 1, "runs": 1}
+    # checked on a small World, as before), 0005 the participants' birth year (age band "unknown")
+    # and the runs' promotion-gate verdict (not gated).
+    added = {"participants": 2, "participant_lists": 1, "opening_lists": 1, "runs": 4}
     for name, rows in before.items():
         if name in added:
             n = added[name]
@@ -101,4 +102,30 @@ def test_a_database_that_already_has_the_new_table_is_stamped_not_broken(release
         )
     engine = make_engine(f"sqlite:///{release_db}")
     assert current_revision(engine) == head_revision()
+    engine.dispose()
+
+
+def test_0005_adds_birth_year_and_the_gate_verdict_empty_and_downgrades_cleanly(release_db):
+    """Upgrade to head, then down to 0004 and up again: the new columns come and go, no row is lost."""
+    from matching.store.db import migrate
+
+    engine = make_engine(f"sqlite:///{release_db}")
+    cols = {t: {c["name"] for c in inspect(engine).get_columns(t)} for t in ("participants", "runs")}
+    assert "birth_year" in cols["participants"] and {"gate_candidate", "gate_decision", "gate_detail"} <= cols["runs"]
+    with sqlite3.connect(release_db) as conn:
+        n = conn.execute("SELECT count(*) FROM participants").fetchone()[0]
+        assert conn.execute("SELECT count(*) FROM participants WHERE birth_year IS NOT NULL").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM runs WHERE gate_decision IS NOT NULL").fetchone()[0] == 0
+    from alembic import command
+
+    from matching.store.db import _alembic
+
+    cfg = _alembic()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0004")
+    assert "birth_year" not in {c["name"] for c in inspect(engine).get_columns("participants")}
+    assert migrate(engine)[1] == head_revision()
+    with sqlite3.connect(release_db) as conn:
+        assert conn.execute("SELECT count(*) FROM participants").fetchone()[0] == n
     engine.dispose()

@@ -72,7 +72,7 @@ def test_api_contract(api_schema, contract_settings, role):
     headers = {"Authorization": f"Bearer {_token(contract_settings, role)}"}
     failures: list[str] = []
     operations = [result.ok() for result in api_schema.get_all_operations()]
-    assert len(operations) == 16  # + GET …/participants/{id}/events, …/openings/{id}/events, /v1/offices
+    assert len(operations) == 17  # + GET …/participants/{id}/events, …/openings/{id}/events, /v1/offices, /v1/reports/fairness
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             try:

@@ -100,12 +100,14 @@ from matching import schema
 from matching.csvsafe import safe_frame
 from worldgen.catalogue import OFFICES
 from worldgen.outcomes import advisers, simulate
-from worldgen.people import participants
+from worldgen.people import birth_years, participants
 from worldgen.world import OCC_CODES, employers, openings, region_postcodes
 
 __all__ = ["generate_world", "REFERENCE_DATE", "SCOPES"]
 
 REFERENCE_DATE = dt.date(2026, 11, 15)
+#: Seeds the birth years' own random stream (with the world's seed).
+BIRTH_YEAR_STREAM = 1_984
 SCOPES = ("trondheim", "national")
 #: Openings per employer when the employer count is not given (the fixtures' 420 / 75).
 OPENINGS_PER_EMPLOYER = 420 / 75
@@ -204,6 +206,8 @@ def generate_world(
     opens["status"] = np.where(job_full | (past & ((accepted > 0) | elsewhere)), "filled", np.where(past, "closed", "open"))
 
     parts["adviser_id"] = advisers(parts)
+    # A stream of its own: adding the birth year changed no other column or event.
+    parts["birth_year"] = birth_years(np.random.default_rng([seed, BIRTH_YEAR_STREAM]), parts, start)
     offices = pd.DataFrame([o.__dict__ for o in office_list])
     return {
         "offices": _write(offices, out_dir / "offices.csv", schema.Office),

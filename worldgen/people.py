@@ -191,3 +191,32 @@ def participants(
             "_car": has_b,
         }
     )
+
+
+#: Age bands at registration and their shares (rounded, after NAV's published statistics:
+#: registered job seekers, and people with reduced work capacity — "nedsatt arbeidsevne" — who
+#: are older on average). A participant with adaptation needs is drawn from the second.
+AGE_BANDS = ((16, 19), (20, 24), (25, 29), (30, 39), (40, 49), (50, 59), (60, 66))
+AGE_SHARES_JOB_SEEKERS = (0.03, 0.12, 0.14, 0.26, 0.20, 0.17, 0.08)
+AGE_SHARES_REDUCED_CAPACITY = (0.02, 0.10, 0.13, 0.24, 0.21, 0.21, 0.09)
+#: Youngest age at which working life (the experience a profile lists) starts.
+WORKING_FROM = 17
+
+
+def birth_years(rng, parts: pd.DataFrame, start: dt.date) -> np.ndarray:
+    """Each participant's birth year: an age at registration drawn by band (see AGE_SHARES_*),
+    at least WORKING_FROM + the years of experience listed, then the year of registration minus
+    that age, minus one for those whose birthday is still to come that year.
+
+    Its own random stream (the caller's `rng`): the other columns and the outcome history do
+    not depend on it, and the simulation does not read it."""
+    n = len(parts)
+    needs = np.array([bool(np.asarray(m).any()) for m in parts["_needs"]], dtype=bool)
+    shares = np.where(needs[:, None], AGE_SHARES_REDUCED_CAPACITY, AGE_SHARES_JOB_SEEKERS)
+    band = (rng.random(n)[:, None] > shares.cumsum(axis=1)).sum(axis=1).clip(0, len(AGE_BANDS) - 1)
+    lo, hi = np.array([b[0] for b in AGE_BANDS])[band], np.array([b[1] for b in AGE_BANDS])[band]
+    age = lo + (rng.random(n) * (hi - lo + 1)).astype(int)
+    worked = np.array([sum(y for _, y in exp) for exp in parts["_exp"]], dtype=float)
+    age = np.minimum(np.maximum(age, WORKING_FROM + np.ceil(worked).astype(int)), AGE_BANDS[-1][1])
+    reg_year = (np.datetime64(start, "D") + parts["_reg"].to_numpy().astype("timedelta64[D]")).astype("datetime64[Y]").astype(int) + 1970
+    return reg_year - age - (rng.random(n) < 0.5).astype(int)

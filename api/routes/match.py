@@ -37,7 +37,7 @@ def match_profile(
 ):
     """The body is a participant profile: exactly what GET /v1/participants/{id} returns is
     accepted (change a field and post it back — a what-if); its `participant_id`, `office_id`,
-    `registered_at` and `adviser_id` are optional and ignored. Desired titles are normalised to
+    `registered_at`, `adviser_id` and `birth_year` are optional and ignored. Desired titles are normalised to
     STYRK-08 when `desired_styrk08` is empty. Nothing about the profile is stored (the audit
     log notes only that a profile was matched, by whom)."""
     profile = body.profile()

@@ -95,9 +95,19 @@ def heartbeat(conn: Connection, run_id: str) -> None:
 
 
 def start(
-    conn: Connection, run_id: str, *, as_of: dt.date, model_version: str, backend: str, top_k: int, data_version: int | None = None
+    conn: Connection,
+    run_id: str,
+    *,
+    as_of: dt.date,
+    model_version: str,
+    backend: str,
+    top_k: int,
+    data_version: int | None = None,
+    gate: dict[str, Any] | None = None,
 ) -> None:
-    """`data_version`: the version read before the run reads its snapshot (tables.runs)."""
+    """`data_version`: the version read before the run reads its snapshot (tables.runs);
+    `gate`: the promotion gate's verdict before the run (`gate_candidate`, `gate_decision`,
+    `gate_detail`; matching/gate.py), if it was gated."""
     conn.execute(
         insert(t.runs).values(
             run_id=run_id,
@@ -108,6 +118,7 @@ def start(
             backend=backend,
             top_k=top_k,
             data_version=data_version,
+            **(gate or {}),
         )
     )
 

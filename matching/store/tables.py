@@ -112,6 +112,7 @@ participants = Table(
     Column("preferred_industries", JSON, nullable=False),
     Column("trusted_person", String(200)),
     Column("adviser_id", String(200)),  # token `sub` of the adviser following them (migration 0003)
+    Column("birth_year", Integer),  # optional; fairness reporting only, never matched on (migration 0005)
     Index("ix_participants_office", "office_id"),
 )
 
@@ -147,6 +148,12 @@ runs = Table(
     # `row_changes.version` is above it changed after the run saw it (migration 0004; NULL for
     # older runs, whose lists are then always re-checked on a small World).
     Column("data_version", Integer),
+    # The nightly promotion gate (matching/gate.py, `matching refresh --auto-promote`): the
+    # candidate model it judged, "promoted" or "refused", and the figures (JSON). NULL when the
+    # run was not gated (migration 0005).
+    Column("gate_candidate", String(40)),
+    Column("gate_decision", String(12)),
+    Column("gate_detail", JSON),
 )
 
 #: At most one row (id = 1): which refresh holds the right to write a run, and whether its
