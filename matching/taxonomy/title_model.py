@@ -87,6 +87,11 @@ def _lemmas() -> frozenset[str]:
     return frozenset(reference_path("ordbank_lemmas_nb.txt").read_text(encoding="utf-8").split())
 
 
+def lemmas() -> frozenset[str]:
+    """Norsk Ordbank bokmål lemmas (cached): the words a compound is split into."""
+    return _lemmas()
+
+
 _LINKS = ("s", "e", "")
 _MIN_PART = 3
 
