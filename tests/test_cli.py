@@ -75,6 +75,24 @@ def test_bad_directory_exits_2_and_lists_errors(tmp_path):
     assert "nothing was written" in res.stderr
 
 
+def test_load_of_an_isco_code_styrk_lacks_names_the_styrk_code_to_use(tmp_path):
+    """5412 (police officers) is ISCO-08; STYRK-08 files them as 3355: the error says so."""
+    data = tmp_path / "data"
+    shutil.copytree(FIXTURES, data)
+    with (data / "participants.csv").open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    rows[0]["desired_styrk08"] = "5412"
+    with (data / "participants.csv").open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    res = _run(tmp_path, "load", str(data))
+    assert res.returncode == 2
+    assert "participants.csv:2: desired_styrk08" in res.stderr
+    assert "5412 is an ISCO-08 code; STYRK-08 files it as 3355" in res.stderr
+    assert "nothing was written" in res.stderr
+
+
 def test_refresh_refuses_both_a_local_cluster_and_a_scheduler(tmp_path):
     res = _run(tmp_path, "refresh", "--no-progress", "--workers", "2", "--scheduler", "tcp://127.0.0.1:1")
     assert res.returncode == 2

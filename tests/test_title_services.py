@@ -115,6 +115,52 @@ def test_prefix_typing_suggests_the_occupation(query, code):
     assert code in codes[:5], codes
 
 
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("sveisefagarb", "7212"),  # sveise|fagarbeider: welders
+        ("fiskebutikkmedarb", "5223"),  # shop sales assistants
+        ("vaskerimedarb", "8157"),  # laundry machine operators
+        ("bensinstasjonsmedarb", "5245"),  # service station attendants
+    ],
+)
+def test_a_half_typed_unseen_compound_is_completed_at_its_head(client, auth, query, code):
+    """No label has a word starting with these prefixes: the last word is read as a known
+    modifier plus a partly typed head ("sveise|fagarb" → "sveisefagarbeider") and completed."""
+    norm = TitleNormaliser.default()
+    assert norm._completer.complete(query, 5) == []  # no label word starts like this
+    res = client.get("/v1/taxonomy/occupations", params={"q": query, "limit": 5}, headers=auth("adviser"))
+    assert res.status_code == 200, res.text
+    items = res.json()["items"]
+    assert items[0]["code"] == code, items
+    assert items[0]["score"] >= MIN_SCORE / 100
+
+
+def test_the_completer_reads_a_modifier_and_a_partly_typed_head():
+    from matching.taxonomy._prefix import WordCompleter
+
+    words = ["lagermedarbeider", "medarbeider", "medarbeider", "medisin", "lager"]
+    completer = WordCompleter.build(words, np.ones(len(words)), np.ones(len(words), dtype=bool), frozenset({"lager", "kantine"}))
+    assert completer.complete("lagerm", 3) == [("lagermedarbeider", 1.0)]
+    assert [w for w, _ in completer.compound("kantinemed", 3)] == ["kantinemedarbeider", "kantinemedisin"]
+    assert completer.compound("kantinemedarbeider", 3) == [("kantinemedarbeider", 2.0)]
+    assert completer.compound("xyzmed", 3) == []  # no known modifier
+
+
+def test_gibberish_typed_gets_no_confident_suggestion():
+    """Random letter strings get no suggestion scored as sure as an accepted title, except
+    the odd one that happens to start like a real word ("dykke…"): at most 1 %."""
+    import random
+    import string
+
+    rng = random.Random(7)
+    letters = string.ascii_lowercase + "æøå"
+    strings = ["".join(rng.choice(letters) for _ in range(rng.randint(4, 14))) for _ in range(500)]
+    sure = [q for q in strings if any(s >= MIN_SCORE / 100 for _, s in suggest_titles(q, 5))]
+    assert len(sure) <= 5, sure
+    assert suggest_titles("kjhgfdsaqw", 5) == [] or max(s for _, s in suggest_titles("kjhgfdsaqw", 5)) < MIN_SCORE / 100
+
+
 def test_suggestions_are_ranked_unique_and_limited():
     got = suggest_titles("lager", 7)
     assert 1 <= len(got) <= 7

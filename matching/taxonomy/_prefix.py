@@ -78,3 +78,62 @@ class PrefixIndex:
         hit = np.flatnonzero(total > 0)
         order = hit[np.lexsort((self.codes[hit], -total[hit]))]
         return [(str(self.codes[c]), float(total[c])) for c in order]
+
+
+@dataclass(frozen=True)
+class WordCompleter:
+    """Completions of a partly typed word from the label vocabulary, most evidenced first.
+
+    ``words`` are the folded words of the labels, sorted; ``weight`` the summed evidence of the
+    labels each occurs in. ``complete("medarb")`` → ``[("medarbeider", 812.5), …]``; a word
+    that is a known modifier plus a partly typed head ("lagermedarb") is also completed at the
+    head (``compound``), so an unseen compound still reaches its occupation.
+    """
+
+    words: np.ndarray
+    weight: np.ndarray
+    head_weight: np.ndarray
+    known: frozenset[str]
+
+    @classmethod
+    def build(cls, words: list[str], weights: np.ndarray, heads: np.ndarray, known: frozenset[str]) -> WordCompleter:
+        """From one row per (label, word): the word, the label's evidence, and whether the
+        word may head a compound (the last word of a Nordic label, not an English word)."""
+        uniq, inv = np.unique(np.asarray(words, dtype=str), return_inverse=True)
+        w = np.asarray(weights, dtype=float)
+        return cls(
+            uniq,
+            np.bincount(inv, weights=w, minlength=len(uniq)),
+            np.bincount(inv, weights=w * np.asarray(heads, dtype=bool), minlength=len(uniq)),
+            known,
+        )
+
+    def complete(self, prefix: str, n: int, heads: bool = False) -> list[tuple[str, float]]:
+        """The ``n`` heaviest vocabulary words starting with ``prefix`` (ties by word); with
+        ``heads``, only words that can head a compound (``head_weight`` > 0)."""
+        span = PrefixIndex._range(self.words, prefix)
+        r = np.arange(span.start, span.stop)
+        w = (self.head_weight if heads else self.weight)[r]
+        if heads:
+            r, w = r[w > 0], w[w > 0]
+        if len(w) > n:
+            keep = np.argpartition(-w, n - 1)[:n]
+        else:
+            keep = np.arange(len(w))
+        order = keep[np.lexsort((self.words[r][keep], -w[keep]))]
+        return [(str(self.words[r][i]), float(w[i])) for i in order]
+
+    def compound(self, word: str, n: int, min_modifier: int = 3, min_head: int = 3) -> list[tuple[str, float]]:
+        """Completions of ``word`` read as modifier + partly typed head: "lager|medarb" →
+        "lagermedarbeider". The modifier is a known word (Ordbank lemma or label word), with
+        a linking -s-/-e- allowed after it; the longest modifier first."""
+        out: dict[str, float] = {}
+        for i in range(len(word) - min_head, min_modifier - 1, -1):
+            left, head = word[:i], word[i:]
+            if not (left in self.known or (left[-1] in "se" and left[:-1] in self.known and len(left) > min_modifier)):
+                continue
+            for h, w in self.complete(head, n, heads=True):
+                out.setdefault(left + h, w)
+            if len(out) >= n:
+                break
+        return sorted(out.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
