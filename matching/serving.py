@@ -278,18 +278,22 @@ def _from_quoted(rows: list[dict[str, Any]], quoted: lists.Quoted, model: Scorin
     criteria = [BY_NAME[c] for c in model.criteria]
     levels = np.stack([r["levels"] for r in rows]).astype(np.int64)
     contrib = model.contributions(levels)
-    columns = [quoted.values[c.name] for c in criteria]
-    moved = [c.on_day if c.on_day is not None and day != as_of else None for c in criteria]
-    for i, r in enumerate(rows):
-        features = {}
-        for j, c in enumerate(criteria):
-            values: Mapping[str, Any] = {k: v[i] for k, v in columns[j].items()}
-            on_day = moved[j]
-            if on_day is not None:
-                values = on_day(values, day)
-            features[c.name] = explain.FeatureExplanation(int(levels[i, j]), float(contrib[i, j]), values)
+    n = len(rows)
+    per_criterion: list[list[Mapping[str, Any]]] = []  # criterion → one values mapping per row
+    for c in criteria:
+        column = quoted.values[c.name]
+        names = list(column)
+        values: list[Mapping[str, Any]] = [dict(zip(names, row)) for row in zip(*column.values())] if names else [{} for _ in range(n)]
+        if c.on_day is not None and day != as_of:
+            values = [c.on_day(v, day) for v in values]
+        per_criterion.append(values)
+    level_rows, contrib_rows = levels.tolist(), contrib.tolist()
+    o = quoted.openings
+    for i, (r, kind, title, employer) in enumerate(zip(rows, o["kind"], o["title"], o["employer_name"])):
+        lv, co = level_rows[i], contrib_rows[i]
+        features = {c.name: explain.FeatureExplanation(lv[j], co[j], per_criterion[j][i]) for j, c in enumerate(criteria)}
         r["explanation"] = explain.Explanation(model.intercept, features)
-        r["opening"] = {"opening_id": r["opening_id"], **{k: quoted.openings[k][i] for k in ("kind", "title", "employer_name")}}
+        r["opening"] = {"opening_id": r["opening_id"], "kind": kind, "title": title, "employer_name": employer}
     return rows
 
 

@@ -20,6 +20,11 @@ log = logging.getLogger(__name__)
 logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
+#: SQLite connections kept open per process (and as many more allowed while busy): at least the
+#: thread pool's concurrent requests (anyio's default limit is 40 threads).
+SQLITE_POOL_SIZE = 40
+
+
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
@@ -35,7 +40,11 @@ def make_engine(url: str) -> Engine:
         path = Path(url[len("sqlite:///") :])
         if str(path) != ":memory:":
             path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # A pool as large as the requests one process serves at once: with SQLAlchemy's default
+        # (5 kept + 10 overflow, closed on return) a busy API opened and closed a connection per
+        # request, and a new SQLite connection re-reads the schema and runs the pragmas below.
+        pool = {} if str(path) == ":memory:" else {"pool_size": SQLITE_POOL_SIZE, "max_overflow": SQLITE_POOL_SIZE}
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **pool)
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
         try:
