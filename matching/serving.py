@@ -272,28 +272,37 @@ def _quoted_hold(
     )
 
 
-def _from_quoted(rows: list[dict[str, Any]], quoted: lists.Quoted, model: ScoringModel, day: int, as_of: int) -> list[dict[str, Any]]:
+def _from_quoted(
+    rows: list[dict[str, Any]], quoted: lists.Quoted, model: ScoringModel, day: int, as_of: int, shown: tuple[str, int] | None = None
+) -> list[dict[str, Any]]:
     """The stored rows explained from their quoted values (moved to `day` where a criterion's
-    values depend on it), with the listed openings' summaries."""
+    values depend on it), with the listed openings' summaries. `shown` = (kind, limit): only
+    the rows a list of that kind cut at limit shows are explained (a stored list holds the
+    run's K, 50 by default, and a read shows 10: explaining all was most of a read's CPU)."""
     criteria = [BY_NAME[c] for c in model.criteria]
-    levels = np.stack([r["levels"] for r in rows]).astype(np.int64)
+    o = quoted.openings
+    for r, kind, title, employer in zip(rows, o["kind"], o["title"], o["employer_name"]):
+        r["opening"] = {"opening_id": r["opening_id"], "kind": kind, "title": title, "employer_name": employer}
+    if shown is None:
+        wanted = list(range(len(rows)))
+    else:
+        kind, limit = shown
+        wanted = [i for i, k in enumerate(o["kind"]) if kind == "any" or k == kind][:limit]
+    if not wanted:
+        return rows
+    levels = np.stack([rows[i]["levels"] for i in wanted]).astype(np.int64)
     contrib = model.contributions(levels)
-    n = len(rows)
-    per_criterion: list[list[Mapping[str, Any]]] = []  # criterion → one values mapping per row
+    per_criterion: list[list[Mapping[str, Any]]] = []  # criterion → one values mapping per wanted row
     for c in criteria:
         column = quoted.values[c.name]
-        names = list(column)
-        values: list[Mapping[str, Any]] = [dict(zip(names, row)) for row in zip(*column.values())] if names else [{} for _ in range(n)]
+        names, columns = list(column), list(column.values())
+        values: list[Mapping[str, Any]] = [dict(zip(names, [col[i] for col in columns])) for i in wanted]
         if c.on_day is not None and day != as_of:
             values = [c.on_day(v, day) for v in values]
         per_criterion.append(values)
-    level_rows, contrib_rows = levels.tolist(), contrib.tolist()
-    o = quoted.openings
-    for i, (r, kind, title, employer) in enumerate(zip(rows, o["kind"], o["title"], o["employer_name"])):
-        lv, co = level_rows[i], contrib_rows[i]
-        features = {c.name: explain.FeatureExplanation(lv[j], co[j], per_criterion[j][i]) for j, c in enumerate(criteria)}
-        r["explanation"] = explain.Explanation(model.intercept, features)
-        r["opening"] = {"opening_id": r["opening_id"], "kind": kind, "title": title, "employer_name": employer}
+    for w, (i, lv, co) in enumerate(zip(wanted, levels.tolist(), contrib.tolist())):
+        features = {c.name: explain.FeatureExplanation(lv[j], co[j], per_criterion[j][w]) for j, c in enumerate(criteria)}
+        rows[i]["explanation"] = explain.Explanation(model.intercept, features)
     return rows
 
 
@@ -306,6 +315,7 @@ def stored_rows(
     participant_id: str | None = None,
     opening_id: str | None = None,
     quoted: lists.Quoted | None = None,
+    shown: tuple[str, int] | None = None,
 ) -> list[dict[str, Any]] | None:
     """The stored rows that still pass every hard constraint, each with its explanation
     rendered from the run's levels and model and today's values. None when the run's model
@@ -315,7 +325,9 @@ def stored_rows(
     A participant's list with `quoted` values that still hold (`_quoted_hold`) is explained
     from them; otherwise (and for an opening's list) the rows are read into a small World,
     checked and explained there. An opening's list (`opening_id` given) is employer-facing:
-    checked and explained on the employer view, like the batch that ranked it."""
+    checked and explained on the employer view, like the batch that ranked it. `shown` =
+    (kind, limit): from quoted values, only the rows a list of that kind cut at limit shows
+    are explained (see `_from_quoted`); the others carry their opening's summary only."""
     model = run_model(conn, settings, run_id)
     if model is None:
         return None
@@ -328,7 +340,8 @@ def stored_rows(
         return []
     if participant_id is not None and _quoted_hold(conn, settings, run_id, participant_id, rows, quoted):
         assert quoted is not None
-        return _from_quoted(rows, quoted, model, settings.as_of().toordinal(), run_facts(conn, settings, run_id).as_of.toordinal())
+        day, as_of = settings.as_of().toordinal(), run_facts(conn, settings, run_id).as_of.toordinal()
+        return _from_quoted(rows, quoted, model, day, as_of, shown)
     state = _at_version(conn, settings)
     pids = [participant_id or r[other] for r in rows]
     oids = [opening_id or r[other] for r in rows]
@@ -369,7 +382,9 @@ def participant_matches(conn: Connection, settings: Settings, participant_id: st
     stored = lists.read_participant_list(conn, run_id, participant_id) if served and not fresh else None
     previous = lists.openings_in_run(conn, served.previous_run_id, participant_id) if served and served.previous_run_id else None
     eligible = (
-        stored_rows(conn, settings, run_id, stored.rows, "opening_id", participant_id=participant_id, quoted=stored.quoted)
+        stored_rows(
+            conn, settings, run_id, stored.rows, "opening_id", participant_id=participant_id, quoted=stored.quoted, shown=(kind, limit)
+        )
         if stored is not None
         else None
     )
