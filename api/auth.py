@@ -71,9 +71,13 @@ def decode_token(token: str, settings: Settings) -> Principal:
     A token verified before is not verified again (`_verified`, a bounded LRU cache), but its
     expiry is checked on every call: a cached token stops working the moment it expires."""
     principal, exp = _verified(token, settings.resolved_secret())
-    if time.time() >= exp:  # PyJWT's rule (no leeway): valid while now < exp
+    if _clock() >= exp:  # PyJWT's rule (no leeway): valid while now < exp
         raise InvalidToken("token has expired")
     return principal
+
+
+def _clock() -> float:
+    return time.time()
 
 
 @lru_cache(maxsize=TOKEN_CACHE_SIZE)

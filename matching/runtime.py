@@ -196,6 +196,14 @@ def warm(settings: Settings | None = None) -> None:
             _start_build(slot, settings)
 
 
+def forget() -> None:
+    """Drop this process's snapshots (the master of `matching serve --workers N` calls this
+    once its forked workers hold theirs, see api/serve.py). An unfinished build is left alone."""
+    with _lock:
+        for slot in _slots.values():
+            slot.snapshot = None
+
+
 def _consent_withdrawn(settings: Settings, world: World) -> bool:
     """Has anyone whose needs this snapshot's employer view weighs withdrawn consent since?"""
     weighed = world.participants.needs_shared

@@ -340,8 +340,8 @@ def stored_rows(
         return []
     if participant_id is not None and _quoted_hold(conn, settings, run_id, participant_id, rows, quoted):
         assert quoted is not None
-        day, as_of = settings.as_of().toordinal(), run_facts(conn, settings, run_id).as_of.toordinal()
-        return _from_quoted(rows, quoted, model, day, as_of, shown)
+        today, run_day = settings.as_of().toordinal(), run_facts(conn, settings, run_id).as_of.toordinal()
+        return _from_quoted(rows, quoted, model, today, run_day, shown)
     state = _at_version(conn, settings)
     pids = [participant_id or r[other] for r in rows]
     oids = [opening_id or r[other] for r in rows]

@@ -6,11 +6,11 @@ a data owner answer "who has seen participant P?" with one indexed query. Two wa
 - `record(conn, …)`: in the caller's transaction, so a write and its log entry commit together
   (feedback, model promotion).
 - `record_committed(engine, …)`: for a read, whose answer must not leave before its row is
-  committed. The rows go to the process's one audit writer for that database (`Writer`), a
-  thread that inserts and commits what every waiting request queued in one transaction (group
-  commit) and then releases them: each caller returns only once its rows are committed, and
-  gets the error if they could not be. Concurrent readers no longer each take SQLite's write
-  lock in turn (under load, its busy handler slept between retries: the tail of a stored read).
+  committed. Group commit (`_write`): the rows of every request of the process waiting to be
+  audited are inserted and committed together, by whichever of them holds the commit lock;
+  each caller returns only once its rows are committed, and gets the error if they could not
+  be. Concurrent readers no longer each take SQLite's write lock in turn (under load its busy
+  handler slept between retries: the tail of a stored read), and one commit serves many.
 """
 
 from __future__ import annotations
@@ -70,14 +70,21 @@ def record_committed(
     opening_id: str | None = None,
     detail: str | None = None,
 ) -> int:
-    """Like `record`, committed on its own (by the process's audit writer) before it returns.
+    """Like `record`, committed on its own (group commit, `_write`) before it returns.
 
-    Raises what the database raised if the rows could not be committed: the caller must not
-    answer then. Do not call it while holding uncommitted writes on another connection of the
-    same SQLite database (the writer would wait for that connection's lock)."""
+    Raises `Unavailable` if the rows could not be committed: the caller must not answer then.
+    Do not call it while holding uncommitted writes on another connection of the same SQLite
+    database (the commit would wait for that connection's lock)."""
     rows = _rows(actor, action, participant_ids, opening_id, detail)
-    _write(engine, rows)
+    try:
+        _write(engine, rows)
+    except Exception as exc:
+        raise Unavailable(f"audit log unavailable: {type(exc).__name__}") from exc
     return len(rows)
+
+
+class Unavailable(RuntimeError):
+    """The audit rows of a read could not be committed (the API answers 503, not the data)."""
 
 
 class _Batch:
@@ -85,83 +92,67 @@ class _Batch:
 
     def __init__(self, rows: list[dict[str, Any]]) -> None:
         self.rows = rows
-        self.done = threading.Event()
+        self.done = False
         self.error: BaseException | None = None
 
 
-class Writer:
-    """Group commit of audit rows on one engine: one daemon thread takes every batch queued
-    since its last commit, inserts them in one transaction, commits, and wakes their callers.
-    If that transaction fails, each batch is retried alone, so one bad batch fails only its
-    own caller. After `IDLE_SECONDS` without work the thread ends and lets go of the engine
-    (the next write starts another)."""
+class _GroupCommit:
+    """Rows waiting for a commit on one engine, and the lock of whoever is committing."""
 
-    IDLE_SECONDS = 10.0
-
-    def __init__(self, engine: Engine, key: tuple[int, int]) -> None:
-        self.engine = engine
-        self._key = key
-        self._cond = threading.Condition()
-        self._queue: list[_Batch] = []
-        self._closed = False
-        threading.Thread(target=self._run, name="audit-writer", daemon=True).start()
-
-    def submit(self, batch: _Batch) -> bool:
-        """Queue a batch; False if this writer has ended (take a new one)."""
-        with self._cond:
-            if self._closed:
-                return False
-            self._queue.append(batch)
-            self._cond.notify()
-            return True
-
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                if not self._queue:
-                    self._cond.wait(self.IDLE_SECONDS)
-                if not self._queue:
-                    self._closed = True
-                    with _writers_lock:
-                        if _writers.get(self._key) is self:
-                            del _writers[self._key]
-                    return
-                batches, self._queue = self._queue, []
-            try:
-                self._commit([r for b in batches for r in b.rows])
-            except Exception:  # noqa: BLE001 - retried one by one below, each caller gets its own error
-                for b in batches:
-                    try:
-                        self._commit(b.rows)
-                    except Exception as exc:  # noqa: BLE001 - handed to the waiting caller
-                        b.error = exc
-            for b in batches:
-                b.done.set()
-
-    def _commit(self, rows: list[dict[str, Any]]) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(insert(t.audit_log), rows)
+    def __init__(self) -> None:
+        self.queue_lock = threading.Lock()
+        self.queue: list[_Batch] = []
+        self.commit_lock = threading.Lock()
 
 
-_writers_lock = threading.Lock()
-_writers: dict[tuple[int, int], Writer] = {}
+_groups_lock = threading.Lock()
+_groups: dict[tuple[int, int], _GroupCommit] = {}
+
+
+def _group(engine: Engine) -> _GroupCommit:
+    # Per process: a forked worker must not inherit a lock some thread of its parent held.
+    key = (os.getpid(), id(engine))
+    hit = _groups.get(key)
+    if hit is None:
+        with _groups_lock:
+            hit = _groups.setdefault(key, _GroupCommit())
+    return hit
 
 
 def _write(engine: Engine, rows: list[dict[str, Any]]) -> None:
-    """Queue the rows with this engine's writer in this process (a forked worker starts its
-    own: threads do not survive a fork) and wait until they are committed."""
+    """Group commit without a thread of its own: the caller queues its rows and takes the
+    commit lock; whoever holds it commits everything queued so far in one transaction, so a
+    caller that waited for the lock usually finds its rows already committed. Returns once the
+    rows are committed; raises the database's error if they could not be (each batch is
+    retried alone when a shared transaction fails, so one bad batch fails only its caller)."""
+    group = _group(engine)
     batch = _Batch(rows)
-    key = (os.getpid(), id(engine))  # a live writer holds its engine, so the id is not reused
-    while True:
-        with _writers_lock:
-            current = _writers.get(key)
-            if current is None:
-                current = _writers[key] = Writer(engine, key)
-        if current.submit(batch):
-            break
-    batch.done.wait()
+    with group.queue_lock:
+        group.queue.append(batch)
+    with group.commit_lock:
+        if batch.done:
+            if batch.error is not None:
+                raise batch.error
+            return
+        with group.queue_lock:
+            batches, group.queue = group.queue, []
+        try:
+            _commit(engine, [r for b in batches for r in b.rows])
+        except Exception:  # noqa: BLE001 - retried one by one, each caller gets its own error
+            for b in batches:
+                try:
+                    _commit(engine, b.rows)
+                except Exception as exc:  # noqa: BLE001 - raised in the caller that queued it
+                    b.error = exc
+        for b in batches:
+            b.done = True
     if batch.error is not None:
         raise batch.error
+
+
+def _commit(engine: Engine, rows: list[dict[str, Any]]) -> None:
+    with engine.begin() as conn:
+        conn.execute(insert(t.audit_log), rows)
 
 
 def entries(

@@ -4,6 +4,8 @@ PostgreSQL by URL (needs the `postgres` extra)."""
 from __future__ import annotations
 
 import logging
+import os
+import weakref
 from functools import lru_cache
 from pathlib import Path
 
@@ -34,6 +36,21 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
+#: Every engine of this process, so a forked child can give up the pools it inherited.
+_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    """A forked process (a worker of `matching serve --workers N`) must not use the connections
+    its parent opened: each engine gets a new, empty pool (the parent's stay open for it)."""
+    for engine in list(_ENGINES):
+        engine.dispose(close=False)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def make_engine(url: str) -> Engine:
     """An engine with the schema created; safe to call on an existing database."""
     if url.startswith("sqlite:///"):
@@ -56,6 +73,7 @@ def make_engine(url: str) -> Engine:
             ) from exc
     migrate(engine)
     versioning.install(engine)
+    _ENGINES.add(engine)
     return engine
 
 
