@@ -170,7 +170,7 @@ def _model_version(model_dir: str, version: str) -> ScoringModel:
 def run_model(conn: Connection, settings: Settings, run_id: str) -> ScoringModel | None:
     """The model a run scored with (its levels → contributions), or None if it is gone."""
     try:
-        return _model_version(str(settings.model_dir), runs.model_version(conn, run_id))
+        return _model_version(str(settings.model_dir), run_facts(conn, settings, run_id).model_version)
     except FileNotFoundError:
         return None
 
@@ -377,10 +377,12 @@ def participant_matches(conn: Connection, settings: Settings, participant_id: st
     stored list, it compares with the served run.
 
     Matches carry their `explanation`; the caller renders it."""
-    served = lists.serving(conn)
+    if fresh:
+        served, stored = lists.serving(conn), None
+        previous = lists.openings_in_run(conn, served.previous_run_id, participant_id) if served and served.previous_run_id else None
+    else:
+        served, stored, previous = lists.participant_read(conn, participant_id)  # one round trip
     run_id = served.run_id if served else ""  # stored is None, so unused, when nothing is served
-    stored = lists.read_participant_list(conn, run_id, participant_id) if served and not fresh else None
-    previous = lists.openings_in_run(conn, served.previous_run_id, participant_id) if served and served.previous_run_id else None
     eligible = (
         stored_rows(
             conn, settings, run_id, stored.rows, "opening_id", participant_id=participant_id, quoted=stored.quoted, shown=(kind, limit)

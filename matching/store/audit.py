@@ -150,9 +150,12 @@ def _write(engine: Engine, rows: list[dict[str, Any]]) -> None:
         raise batch.error
 
 
+_INSERT = insert(t.audit_log)
+
+
 def _commit(engine: Engine, rows: list[dict[str, Any]]) -> None:
     with engine.begin() as conn:
-        conn.execute(insert(t.audit_log), rows)
+        conn.execute(_INSERT, rows)
 
 
 def entries(
