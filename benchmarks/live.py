@@ -187,7 +187,8 @@ async def closed_loop(
     return out
 
 
-def wait_for_server(base: str, proc: subprocess.Popen, timeout: float = 120) -> None:
+def wait_for_server(base: str, proc: subprocess.Popen, timeout: float = 900) -> None:
+    """Until /healthz answers (several workers answer only once the snapshot is built)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:

@@ -17,7 +17,8 @@ participants, openings or employers, see store/versioning.py), not to a timer:
 Nothing is built at import; `warm()` (called when the API starts, unless
 `settings.snapshot_warm` is false) builds in the background. Stored lists never need the
 snapshot (`matching.serving` reads their rows by id), so a worker that serves only those and
-does not warm never builds it.
+does not warm never builds it. With several server workers (`matching serve --workers N`,
+api/serve.py) the snapshot is built once, before the workers are forked, and shared by them.
 """
 
 from __future__ import annotations
