@@ -192,3 +192,21 @@ class socket_port:
 
     def __exit__(self, *exc) -> None:
         self.sock.close()
+
+
+def test_a_stored_read_explains_only_what_it_shows_and_shows_the_same(published, monkeypatch):
+    """Explaining only the rows a (kind, limit) read shows gives the answer explaining the whole
+    stored list gave, for every kind and several limits."""
+    from matching import serving
+    from tests.conftest import db_engine
+
+    settings = published.settings
+    people = [p["participant_id"] for p in participant_rows(settings)[:40]]
+    asks = [(kind, limit) for kind in ("any", "job", "trial") for limit in (1, 3, 10, 50)]
+    with db_engine(settings).connect() as conn:
+        shown = {(p, a): serving.participant_matches(conn, settings, p, kind=a[0], limit=a[1], fresh=False) for p in people for a in asks}
+        everything = serving._from_quoted
+        monkeypatch.setattr(serving, "_from_quoted", lambda *args: everything(*args[:5]))  # shown=None: explain all
+        for (p, (kind, limit)), got in shown.items():
+            assert got == serving.participant_matches(conn, settings, p, kind=kind, limit=limit, fresh=False)
+    assert any(out["run_id"] and out["matches"] for out in shown.values())
