@@ -10,9 +10,11 @@ worker building its own (~1.9 GB resident each at 300k participants × 50k openi
 tens of seconds of CPU per worker at start). The objects are frozen (`gc.freeze`) before the
 fork, so the workers' garbage collections do not touch, and so copy, the inherited pages.
 
-After a data change each worker rebuilds its own snapshot, as before. Once the workers are
-up, the master lets go of its references (`when_ready`), so an outdated snapshot is not kept
-alive by it; a worker gunicorn starts later (one that died) builds its own on demand.
+After a data change each worker rebuilds its own snapshot, as before. The master keeps its
+references to the first one (gunicorn has no hook after the last fork, and dropping them
+earlier would leave the workers nothing to inherit): shared, that costs nothing while the
+workers use it, and after a data change the master's copy stays resident until a worker is
+replaced — then the master lets go of it (`_before_fork`) and the newcomer builds its own.
 
 Database connections: the master's pooled connections must not be used by two processes,
 so every engine's pool is replaced in the child (`matching.store.db`, `os.register_at_fork`).
@@ -70,7 +72,7 @@ class Server(BaseApplication):
             # heartbeat may still lag behind a busy GIL, so allow more than the default 30 s.
             "timeout": 120,
             "graceful_timeout": 30,
-            "when_ready": _release_snapshot,
+            "pre_fork": _before_fork,
         }
         super().__init__()
 
@@ -82,11 +84,14 @@ class Server(BaseApplication):
         return preloaded_app(self.settings)
 
 
-def _release_snapshot(_server: Any) -> None:
-    """The workers hold the snapshot now; the master drops its references to it."""
-    runtime.forget()
-    gc.unfreeze()  # in the master only: the workers keep their frozen copies
-    gc.collect()
+def _before_fork(server: Any, worker: Any) -> None:
+    """In the master, before each fork. The first `workers` forks inherit the snapshot; when
+    a worker is replaced later (it died), the master first lets go of its references, so the
+    newcomer builds its own and the master holds no outdated copy from then on."""
+    if worker.age > server.num_workers:
+        runtime.forget()
+        gc.unfreeze()  # in the master only: the workers keep their frozen copies
+        gc.collect()
 
 
 def run(settings: Settings, host: str, port: int, workers: int) -> None:
