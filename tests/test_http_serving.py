@@ -154,9 +154,14 @@ def test_serve_with_two_workers_shares_the_snapshot_and_answers(published, tmp_p
                 res = http.get(f"/v1/participants/{p['participant_id']}/matches", params={"fresh": fresh}, headers=headers)
                 assert res.status_code == 200, res.text
                 assert (res.json()["run_id"] is None) == (fresh == "true")
-            metrics = http.get("/metrics").text
-        assert _audit_rows(settings, "two-workers") == [("read_matches", p["participant_id"])] * 8
-        assert 'route="/v1/participants/{participant_id}/matches",status="200"} 8.0' in metrics  # summed over workers
+            assert _audit_rows(settings, "two-workers") == [("read_matches", p["participant_id"])] * 8  # before the answers
+            # Summed over both workers. A request is counted just after its answer is sent, so
+            # the last one may not be in yet when the other worker answers /metrics: ask again.
+            counted = 'route="/v1/participants/{participant_id}/matches",status="200"} 8.0'
+            deadline = time.monotonic() + 10
+            while counted not in (metrics := http.get("/metrics").text) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert counted in metrics
         assert "built before forking the workers" in log.read_text()
     finally:
         server.send_signal(signal.SIGTERM)
