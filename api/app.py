@@ -16,12 +16,13 @@ from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import openapi, refusals, web
-from api.errors import SafeJSONResponse, unexpected_error, validation_error
+from api.errors import SafeJSONResponse, audit_unavailable, unexpected_error, validation_error
 from api.limits import BodySizeLimit, RateLimit
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import admin, feedback, health, match, offices, openings, participants, taxonomy
 from matching import runtime
 from matching.config import Settings, get_settings
+from matching.store import audit
 
 log = logging.getLogger(__name__)
 app: FastAPI  # `api.app.app`: built by __getattr__ on first access
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Starlette types a handler as taking any Exception, so one for a narrower class does not match.
     app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, refusals.audited_http_exception)  # type: ignore[arg-type]
+    app.add_exception_handler(audit.Unavailable, audit_unavailable)
     app.add_exception_handler(Exception, unexpected_error)
     routers = [module.router for module in (health, participants, openings, offices, match, feedback, admin, taxonomy)]
     for router in routers:

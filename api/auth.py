@@ -8,7 +8,9 @@ elsewhere). `create_token` is what `matching token` prints.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import jwt
@@ -57,12 +59,32 @@ def create_token(sub: str, role: str, offices: list[str], settings: Settings, tt
     return jwt.encode(claims, settings.resolved_secret(), algorithm=ALGORITHM)
 
 
+#: Verified tokens remembered per process (a client sends the same token with every request,
+#: and the rate limit and the route both need its caller): at most this many, least recently
+#: used first out. Only tokens that verified are kept, keyed by the token and the secret.
+TOKEN_CACHE_SIZE = 4096
+
+
 def decode_token(token: str, settings: Settings) -> Principal:
-    """Verify signature and expiry and check the claims; raises InvalidToken with a reason."""
+    """Verify signature and expiry and check the claims; raises InvalidToken with a reason.
+
+    A token verified before is not verified again (`_verified`, a bounded LRU cache), but its
+    expiry is checked on every call: a cached token stops working the moment it expires."""
+    principal, exp = _verified(token, settings.resolved_secret())
+    if _clock() >= exp:  # PyJWT's rule (no leeway): valid while now < exp
+        raise InvalidToken("token has expired")
+    return principal
+
+
+def _clock() -> float:
+    return time.time()
+
+
+@lru_cache(maxsize=TOKEN_CACHE_SIZE)
+def _verified(token: str, secret: str) -> tuple[Principal, float]:
+    """The token's principal and expiry if it verifies now (exceptions are not cached)."""
     try:
-        claims: dict[str, Any] = jwt.decode(
-            token, settings.resolved_secret(), algorithms=[ALGORITHM], options={"require": ["exp", "iat", "sub"]}
-        )
+        claims: dict[str, Any] = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "iat", "sub"]})
     except jwt.ExpiredSignatureError:
         raise InvalidToken("token has expired") from None
     except jwt.InvalidSignatureError:
@@ -82,4 +104,4 @@ def decode_token(token: str, settings: Settings) -> Principal:
     sub = claims["sub"]
     if not isinstance(sub, str) or not sub:
         raise InvalidToken("token claim 'sub' must be a non-empty string")
-    return Principal(sub=sub, role=role, offices=frozenset(offices))
+    return Principal(sub=sub, role=role, offices=frozenset(offices)), float(exp)

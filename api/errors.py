@@ -88,6 +88,12 @@ async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=500, content={"detail": "internal server error"})
 
 
+async def audit_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """A read whose audit row could not be committed is not answered (`audit.record_committed`)."""
+    log.error("audit log unavailable on %s %s: %s", request.method, request.url.path, exc.__cause__ or exc)
+    return SafeJSONResponse(status_code=503, content={"detail": "audit log unavailable; try again later"})
+
+
 async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
     """FastAPI's own handler, rendered safely (a `detail` may quote what the client sent)."""
     if exc.status_code in (204, 304):

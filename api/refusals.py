@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.errors import http_error
@@ -45,15 +46,15 @@ async def audited_http_exception(request: Request, exc: StarletteHTTPException):
         action = f"refused {request.method} {getattr(route, 'path', request.url.path)}"[:60]
         participant_id, opening_id = _target(request)
         try:
-            with runtime.db(request.app.state.settings).begin() as conn:
-                audit.record(
-                    conn,
-                    request.state.principal,
-                    action,
-                    [participant_id] if participant_id else (),
-                    opening_id=opening_id,
-                    detail=f"{exc.status_code}: {exc.detail}"[:500],
-                )
+            await run_in_threadpool(  # committed before the answer leaves (audit.record_committed)
+                audit.record_committed,
+                runtime.db(request.app.state.settings),
+                request.state.principal,
+                action,
+                [participant_id] if participant_id else (),
+                opening_id=opening_id,
+                detail=f"{exc.status_code}: {exc.detail}"[:500],
+            )
         except Exception:  # noqa: BLE001 - the refusal stands even if the log is unreachable
             log.exception("could not audit a refused request to %s", request.url.path)
     return await http_error(request, exc)

@@ -108,6 +108,25 @@ def peak_rss_mib(root_pid: int) -> dict[int, float]:
     return out
 
 
+def memory_now_mib(root_pid: int) -> dict[int, tuple[float, float]]:
+    """Resident (RSS) and proportional (PSS: shared pages split between the processes sharing
+    them) memory now, per process of the server tree, MiB, from /proc/PID/smaps_rollup. The
+    PSS values add up to what the server really holds; RSS counts a page shared by the forked
+    workers once in each of them."""
+    out = {}
+    for status in sorted(Path("/proc").glob("[0-9]*/status"), key=lambda p: int(p.parent.name)):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+            pid, ppid = int(status.parent.name), int(fields.get("PPid", "0").strip() or 0)
+            if pid != root_pid and ppid != root_pid:
+                continue
+            rollup = dict(line.split(":", 1) for line in (status.parent / "smaps_rollup").read_text().splitlines()[1:] if ":" in line)
+        except OSError:
+            continue
+        out[pid] = (int(rollup["Rss"].split()[0]) / 1024, int(rollup["Pss"].split()[0]) / 1024)
+    return out
+
+
 def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
@@ -168,7 +187,8 @@ async def closed_loop(
     return out
 
 
-def wait_for_server(base: str, proc: subprocess.Popen, timeout: float = 120) -> None:
+def wait_for_server(base: str, proc: subprocess.Popen, timeout: float = 900) -> None:
+    """Until /healthz answers (several workers answer only once the snapshot is built)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -283,7 +303,7 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=2000, help="per scenario")
     ap.add_argument("--seconds", type=float, default=60, help="per scenario")
     ap.add_argument("--warmup", type=int, default=50, help="requests per scenario before measuring")
-    ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    ap.add_argument("--workers", type=int, default=None, help="server worker processes (default: `matching serve`'s, one per core)")
     ap.add_argument("--limit", type=int, default=10, help="list length asked for")
     ap.add_argument("--note", default="", help="a line for RESULTS.md, e.g. how a reused --db was made")
     ap.add_argument(
@@ -388,14 +408,19 @@ def main() -> None:
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    serve = [sys.executable, "-m", "matching.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers)]
+    serve = [sys.executable, "-m", "matching.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    if args.workers is not None:
+        serve += ["--workers", str(args.workers)]
+    else:
+        args.workers = len(os.sched_getaffinity(0))  # matching serve's default (matching.cli.default_workers)
     server = subprocess.Popen(serve, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     rows: dict[str, dict] = {}
     errors: dict[str, dict] = {}
     try:
         start = time.perf_counter()
         wait_for_server(base, server)
-        # The first fresh request waits for the snapshot; with several workers each builds its own.
+        # With several workers the snapshot is built before they fork (api/serve.py); one worker
+        # builds it in the background and the first fresh request may wait for it.
         first = scenarios["participant → openings, stored run" if args.only_stored else "participant → openings, fresh"]
         for i in range(args.workers * 4):
             method, url, headers, body = first[i % len(first)]
@@ -404,7 +429,7 @@ def main() -> None:
                 sys.exit(f"warm-up request failed: {res.status_code} {res.text[:300]}")
         step(
             f"server up{'' if args.only_stored else ' and snapshot built'}: {time.perf_counter() - start:.1f} s "
-            f"({args.workers} uvicorn worker(s){', MATCHING_SNAPSHOT_WARM=false' if args.only_stored else ''})"
+            f"({args.workers} server worker(s){', MATCHING_SNAPSHOT_WARM=false' if args.only_stored else ''})"
         )
         for name, reqs in scenarios.items():
             random.Random(args.seed).shuffle(reqs)
@@ -420,11 +445,17 @@ def main() -> None:
                 f"errors {outcome.errors or 0}",
                 flush=True,
             )
+        now = memory_now_mib(server.pid)
+        step(
+            f"server memory at the end: PSS {sum(p for _, p in now.values()):.0f} MiB in all "
+            f"(per process PSS / RSS: {', '.join(f'{p:.0f} / {r:.0f}' for r, p in now.values())} MiB; "
+            f"{'the first is the master, ' if len(now) > 1 else ''}from /proc/PID/smaps_rollup)"
+        )
         rss = peak_rss_mib(server.pid)
         step(
             "server peak RSS (VmHWM): "
             + ", ".join(f"{mib:.0f} MiB" for mib in rss.values())
-            + f" (process{'es' if len(rss) > 1 else ''}: uvicorn{' + workers' if len(rss) > 1 else ''})"
+            + f" (process{'es' if len(rss) > 1 else ''}: {'gunicorn master + workers' if len(rss) > 1 else 'uvicorn'})"
         )
     finally:
         server.terminate()
@@ -447,7 +478,7 @@ def main() -> None:
         f"- sizes: {n_p} participants, {n_o} openings ({n_open} open); limit={lim}; "
         f"{args.concurrency} concurrent clients (closed loop, asyncio + httpx on the same box); "
         f"up to {args.requests} requests or {args.seconds:.0f} s per scenario after {args.warmup} warm-up requests; "
-        f"{args.workers} uvicorn worker(s); SQLite",
+        f"{args.workers} server worker(s){' (the default)' if '--workers' not in serve else ''}; SQLite",
         *[f"- {s}" for s in steps[1:] if not s.startswith("sizes:")],
         *([f"- note: {args.note}"] if args.note else []),
         "",

@@ -473,27 +473,48 @@ def migrate() -> None:
     Console().print(f"schema at revision {current_revision(engine)} (head {head_revision()})")
 
 
+def default_workers() -> int:
+    """One server worker per core this process may use (ranking is CPU-bound under the GIL)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - platforms without sched_getaffinity
+        return max(1, os.cpu_count() or 1)
+
+
 @app.command()
 def serve(
     host: str | None = typer.Option(None),
     port: int | None = typer.Option(None),
-    workers: int = typer.Option(1, min=1, help="uvicorn worker processes (each holds its own live snapshot; /metrics adds up all of them)"),
+    workers: int | None = typer.Option(
+        None,
+        min=1,
+        help="worker processes (default: one per core). Several: gunicorn forks them after building the live snapshot, "
+        "so they share it (api/serve.py); /metrics adds up all of them",
+    ),
 ) -> None:
-    """Serve the HTTP API with uvicorn."""
+    """Serve the HTTP API: uvicorn in this process (one worker) or gunicorn with uvicorn workers."""
     import uvicorn
 
     settings = get_settings()
     _db(settings)  # pending schema migrations run here, once, before any worker starts
+    workers = workers or default_workers()
     metrics_dir = None
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Workers write their metrics here and /metrics adds them all up (api/metrics.py); a fresh,
         # empty directory per server, removed when it stops. Set before any worker imports prometheus_client.
         metrics_dir = tempfile.mkdtemp(prefix="matching-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    host, port = host or settings.host, port or settings.port
     try:
-        uvicorn.run(
-            "api.app:create_app", factory=True, host=host or settings.host, port=port or settings.port, workers=workers, log_level="info"
-        )
+        if workers == 1:
+            uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level="info")
+        else:
+            try:
+                from api import serve as multi
+            except ImportError:  # pragma: no cover - no gunicorn (Windows): workers without a shared snapshot
+                uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+            else:
+                multi.run(settings, host, port, workers)
     finally:
         if metrics_dir:
             del os.environ["PROMETHEUS_MULTIPROC_DIR"]
@@ -551,7 +572,7 @@ def run(
     print(
         f"  curl -s -H {shlex.quote('Authorization: Bearer ' + tok)} '{base}/v1/participants/{pid}/matches?limit=5&lang=en'\n", flush=True
     )
-    serve(host=None, port=None, workers=1)
+    serve(host=None, port=None, workers=None)
 
 
 if __name__ == "__main__":

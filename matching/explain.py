@@ -20,9 +20,9 @@ so the text cannot carry it either.
 from __future__ import annotations
 
 import math
+from bisect import insort
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from statistics import median
 from typing import Any, TypedDict
 
 from matching.criteria import BY_NAME
@@ -161,6 +161,13 @@ def covers_needs(explanation: Explanation) -> bool:
     return f.level == BY_NAME["adaptation"].n_levels - 1
 
 
+def _median(ordered: list[float]) -> float:
+    """`statistics.median` of an already sorted list (the same arithmetic), without sorting
+    it again for every entry of a list."""
+    k = len(ordered)
+    return ordered[k // 2] if k % 2 else (ordered[k // 2 - 1] + ordered[k // 2]) / 2
+
+
 def list_reasons(
     explanations: Sequence[Explanation], lang: str, max_positive: int = 3, max_negative: int = 2, *, covered_needs: bool = False
 ) -> list[list[Reason]]:
@@ -174,9 +181,11 @@ def list_reasons(
     need the participant has says so first, whatever its contribution: it is what decides
     whether the person can take the job."""
     out: list[list[Reason]] = []
-    for i, e in enumerate(explanations):
-        above = explanations[:i]
-        typical = {n: median(a.features[n].contribution for a in above) if above else 0.0 for n in e.features}
+    above: dict[str, list[float]] = {}  # criterion → the contributions of the entries above, sorted
+    for e in explanations:
+        typical = {n: _median(above[n]) if above.get(n) else 0.0 for n in e.features}
+        for n, f in e.features.items():
+            insort(above.setdefault(n, []), f.contribution)
         feats = {n: f for n, f in e.features.items() if not _hidden(n, f)}
 
         # what differs most from the entries above first, the larger contribution among equals

@@ -17,7 +17,8 @@ participants, openings or employers, see store/versioning.py), not to a timer:
 Nothing is built at import; `warm()` (called when the API starts, unless
 `settings.snapshot_warm` is false) builds in the background. Stored lists never need the
 snapshot (`matching.serving` reads their rows by id), so a worker that serves only those and
-does not warm never builds it.
+does not warm never builds it. With several server workers (`matching serve --workers N`,
+api/serve.py) the snapshot is built once, before the workers are forked, and shared by them.
 """
 
 from __future__ import annotations
@@ -194,6 +195,14 @@ def warm(settings: Settings | None = None) -> None:
         slot = _slots.setdefault(settings.database_url, _Slot())
         if slot.snapshot is None and slot.pending is None:
             _start_build(slot, settings)
+
+
+def forget() -> None:
+    """Drop this process's snapshots (the master of `matching serve --workers N` calls this
+    once its forked workers hold theirs, see api/serve.py). An unfinished build is left alone."""
+    with _lock:
+        for slot in _slots.values():
+            slot.snapshot = None
 
 
 def _consent_withdrawn(settings: Settings, world: World) -> bool:

@@ -207,7 +207,7 @@ def _model_version(model_dir: str, version: str) -> ScoringModel:
 def run_model(conn: Connection, settings: Settings, run_id: str) -> ScoringModel | None:
     """The model a run scored with (its levels → contributions), or None if it is gone."""
     try:
-        return _model_version(str(settings.model_dir), runs.model_version(conn, run_id))
+        return _model_version(str(settings.model_dir), run_facts(conn, settings, run_id).model_version)
     except FileNotFoundError:
         return None
 
@@ -309,28 +309,43 @@ def _quoted_hold(
     )
 
 
-def _from_quoted(rows: list[dict[str, Any]], quoted: lists.Quoted, model: ScoringModel, day: int, as_of: int) -> list[dict[str, Any]]:
-    """The stored rows with the listed openings' summaries, the first `quoted.n_explained()`
-    explained from their quoted values (moved to `day` where a criterion's values depend on
-    it). The rest carry no explanation: an entry shown from them takes the small World."""
+def _from_quoted(
+    rows: list[dict[str, Any]], quoted: lists.Quoted, model: ScoringModel, day: int, as_of: int, shown: tuple[str, int] | None = None
+) -> list[dict[str, Any]]:
+    """The stored rows with the listed openings' summaries, explained from their quoted values
+    (moved to `day` where a criterion's values depend on it). Only rows the run quoted values
+    for (the first `quoted.n_explained()`) can be explained; `shown` = (kind, limit): only the
+    rows that head the entries a list of that kind cut at limit shows (`_match_items`: the kind
+    filter, similar openings grouped) — a stored list holds the run's K, 50 by default, and a
+    read shows 10: explaining all was most of a read's CPU. A shown entry left unexplained
+    (past the quoted values) makes `_match_items` ask for the small World."""
     criteria = [BY_NAME[c] for c in model.criteria]
+    o = quoted.openings
+    for r, kind, title, employer, orgnr in zip(rows, o["kind"], o["title"], o["employer_name"], o["orgnr"]):
+        r["opening"] = {"opening_id": r["opening_id"], "kind": kind, "title": title, "employer_name": employer, "orgnr": orgnr}
     n = quoted.n_explained()
-    levels = np.stack([r["levels"] for r in rows[:n]]).astype(np.int64) if n else np.zeros((0, len(criteria)), dtype=np.int64)
+    if shown is None:
+        wanted = list(range(min(n, len(rows))))
+    else:
+        kind, limit = shown
+        of_kind = [i for i, k in enumerate(o["kind"]) if kind in ("any", k)]
+        groups = topk.similar([similar_key(o["orgnr"][i], o["kind"][i], rows[i]["levels"]) for i in of_kind])[:limit]
+        wanted = [of_kind[g[0]] for g in groups if of_kind[g[0]] < n]
+    if not wanted:
+        return rows
+    levels = np.stack([rows[i]["levels"] for i in wanted]).astype(np.int64)
     contrib = model.contributions(levels)
-    columns = [quoted.values[c.name] for c in criteria]
-    moved = [c.on_day if c.on_day is not None and day != as_of else None for c in criteria]
-    for i, r in enumerate(rows):
-        r["opening"] = {"opening_id": r["opening_id"], **{k: quoted.openings[k][i] for k in ("kind", "title", "employer_name", "orgnr")}}
-        if i >= n:
-            continue
-        features = {}
-        for j, c in enumerate(criteria):
-            values: Mapping[str, Any] = {k: v[i] for k, v in columns[j].items()}
-            on_day = moved[j]
-            if on_day is not None:
-                values = on_day(values, day)
-            features[c.name] = explain.FeatureExplanation(int(levels[i, j]), float(contrib[i, j]), values)
-        r["explanation"] = explain.Explanation(model.intercept, features, model.weak_below)
+    per_criterion: list[list[Mapping[str, Any]]] = []  # criterion → one values mapping per wanted row
+    for c in criteria:
+        column = quoted.values[c.name]
+        names, columns = list(column), list(column.values())
+        values: list[Mapping[str, Any]] = [dict(zip(names, [col[i] for col in columns])) for i in wanted]
+        if c.on_day is not None and day != as_of:
+            values = [c.on_day(v, day) for v in values]
+        per_criterion.append(values)
+    for w, (i, lv, co) in enumerate(zip(wanted, levels.tolist(), contrib.tolist())):
+        features = {c.name: explain.FeatureExplanation(lv[j], co[j], per_criterion[j][w]) for j, c in enumerate(criteria)}
+        rows[i]["explanation"] = explain.Explanation(model.intercept, features, model.weak_below)
     return rows
 
 
@@ -343,6 +358,7 @@ def stored_rows(
     participant_id: str | None = None,
     opening_id: str | None = None,
     quoted: lists.Quoted | None = None,
+    shown: tuple[str, int] | None = None,
 ) -> list[dict[str, Any]] | None:
     """The stored rows that still pass every hard constraint, each with its explanation
     rendered from the run's levels and model and today's values. None when the run's model
@@ -350,10 +366,11 @@ def stored_rows(
     the caller then computes the list live.
 
     A participant's list with `quoted` values that still hold (`_quoted_hold`) is explained
-    from them — its first entries, those the values cover; the rest are returned unexplained
-    (`_from_quoted`). Otherwise (and for an opening's list), or with `quoted` None, the rows
-    are read into a small World, checked and explained there. An opening's list (`opening_id` given) is employer-facing:
-    checked and explained on the employer view, like the batch that ranked it."""
+    from them — the rows the values cover and, with `shown` = (kind, limit), only those a list of
+    that kind cut at limit shows (`_from_quoted`); the others carry their opening's summary
+    only. Otherwise (and for an opening's list), or with `quoted` None, the rows are read into a
+    small World, checked and explained there. An opening's list (`opening_id` given) is
+    employer-facing: checked and explained on the employer view, like the batch that ranked it."""
     model = run_model(conn, settings, run_id)
     if model is None:
         return None
@@ -366,7 +383,8 @@ def stored_rows(
         return []
     if participant_id is not None and _quoted_hold(conn, settings, run_id, participant_id, rows, quoted):
         assert quoted is not None
-        return _from_quoted(rows, quoted, model, settings.as_of().toordinal(), run_facts(conn, settings, run_id).as_of.toordinal())
+        today, run_day = settings.as_of().toordinal(), run_facts(conn, settings, run_id).as_of.toordinal()
+        return _from_quoted(rows, quoted, model, today, run_day, shown)
     state = _at_version(conn, settings)
     pids = [participant_id or r[other] for r in rows]
     oids = [opening_id or r[other] for r in rows]
@@ -402,12 +420,16 @@ def participant_matches(conn: Connection, settings: Settings, participant_id: st
     stored list, it compares with the served run.
 
     Matches carry their `explanation`; the caller renders it."""
-    served = lists.serving(conn)
+    if fresh:
+        served, stored = lists.serving(conn), None
+        previous = lists.openings_in_run(conn, served.previous_run_id, participant_id) if served and served.previous_run_id else None
+    else:
+        served, stored, previous = lists.participant_read(conn, participant_id)  # one round trip
     run_id = served.run_id if served else ""  # stored is None, so unused, when nothing is served
-    stored = lists.read_participant_list(conn, run_id, participant_id) if served and not fresh else None
-    previous = lists.openings_in_run(conn, served.previous_run_id, participant_id) if served and served.previous_run_id else None
     eligible = (
-        stored_rows(conn, settings, run_id, stored.rows, "opening_id", participant_id=participant_id, quoted=stored.quoted)
+        stored_rows(
+            conn, settings, run_id, stored.rows, "opening_id", participant_id=participant_id, quoted=stored.quoted, shown=(kind, limit)
+        )
         if stored is not None
         else None
     )

@@ -59,6 +59,5 @@ def match_profile(
     with domain_errors():
         out = serving.profile_matches(conn, settings, row, kind=kind, limit=limit)
     out["matches"] = views.with_reasons(out["matches"], lang, adviser=True)
-    audit.record(conn, principal, "match_profile", detail=f"kind={kind}")
-    conn.commit()
+    audit.record_committed(conn.engine, principal, "match_profile", detail=f"kind={kind}")
     return out

@@ -72,8 +72,7 @@ def opening_candidates(
     out["candidates"] = views.with_reasons(out["candidates"], lang)
     ids = [c["participant_id"] for c in out["candidates"]]
     if ids:
-        audit.record(conn, principal, "read_candidates", ids, opening_id=oid)
-        conn.commit()
+        audit.record_committed(conn.engine, principal, "read_candidates", ids, opening_id=oid)
     return out
 
 
@@ -89,6 +88,5 @@ def opening_events(opening_id: OpeningIdPath, principal: StaffRole, conn: ConnDe
     elif principal.role == "adviser":
         scope = principal.offices
     items, total = events.for_opening(conn, opening_id, participant_offices=scope, limit=limit, offset=offset)
-    audit.record(conn, principal, "read_opening_events", [e["participant_id"] for e in items], opening_id=opening_id)
-    conn.commit()
+    audit.record_committed(conn.engine, principal, "read_opening_events", [e["participant_id"] for e in items], opening_id=opening_id)
     return {"items": items, "total": total}

@@ -43,15 +43,13 @@ def list_participants(
         offices = sorted(principal.offices)
     rows, total = participants.page(conn, offices=offices, limit=limit, offset=offset)
     if rows:
-        audit.record(conn, principal, "list_participants", [r["participant_id"] for r in rows])
-        conn.commit()
+        audit.record_committed(conn.engine, principal, "list_participants", [r["participant_id"] for r in rows])
     return {"items": [views.participant_summary(r) for r in rows], "total": total}
 
 
 @router.get("/{participant_id}", response_model=ParticipantDetail, summary="A participant's whole profile")
 def get_participant(participant: ParticipantForAdviser, principal: AdviserOrAdmin, conn: ConnDep):
-    audit.record(conn, principal, "read_profile", [participant["participant_id"]])
-    conn.commit()
+    audit.record_committed(conn.engine, principal, "read_profile", [participant["participant_id"]])
     return participant
 
 
@@ -76,8 +74,7 @@ def participant_matches(
     with domain_errors():
         out = serving.participant_matches(conn, settings, pid, kind=kind, limit=limit, fresh=fresh)
     out["matches"] = views.with_reasons(out["matches"], lang, adviser=True)
-    audit.record(conn, principal, "read_matches", [pid], detail=f"run={out['run_id'] or 'live'} kind={kind}")
-    conn.commit()
+    audit.record_committed(conn.engine, principal, "read_matches", [pid], detail=f"run={out['run_id'] or 'live'} kind={kind}")
     return out
 
 
@@ -98,8 +95,7 @@ def explain_pair(
     pid = participant["participant_id"]
     with domain_errors():
         out = views.pair_view(serving.pair_explanation(settings, pid, opening_id, lang), lang)
-    audit.record(conn, principal, "explain_pair", [pid], opening_id=opening_id)
-    conn.commit()
+    audit.record_committed(conn.engine, principal, "explain_pair", [pid], opening_id=opening_id)
     return out
 
 
@@ -109,6 +105,5 @@ def participant_events(participant: ParticipantForAdviser, principal: AdviserOrA
     liaison staff recorded and the imported history — the next training run's data."""
     pid = participant["participant_id"]
     items, total = events.for_participant(conn, pid, limit=limit, offset=offset)
-    audit.record(conn, principal, "read_events", [pid])
-    conn.commit()
+    audit.record_committed(conn.engine, principal, "read_events", [pid])
     return {"items": items, "total": total}

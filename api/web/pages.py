@@ -231,8 +231,7 @@ def signin(
         )
     response = _redirect("/")
     set_cookie(request, response, SESSION_COOKIE, token.strip(), max_age=settings.token_ttl_minutes * 60)
-    audit.record(conn, principal, "sign_in")
-    conn.commit()
+    audit.record_committed(conn.engine, principal, "sign_in")
     return response
 
 
@@ -264,8 +263,7 @@ def caseload(request: Request, principal: AdviserPage, conn: ConnDep, lang: Lang
         new = len(set(listed) - set(before.get(pid, []))) if before is not None else 0
         items.append({**r, "mine": r["adviser_id"] == principal.sub, "n_matches": len(listed), "n_new": new, "last": last.get(pid)})
     if ids:
-        audit.record(conn, principal, "list_participants", ids)
-        conn.commit()
+        audit.record_committed(conn.engine, principal, "list_participants", ids)
     return render(request, "caseload.html", lang, principal, items=items, pages=_pages(total, offset))
 
 
@@ -599,8 +597,9 @@ def employer_page(request: Request, orgnr: str, principal: LiaisonPage, conn: Co
     rows, _ = directory.openings(conn, offices=None, orgnr=orgnr, limit=PAGE_SIZE)
     history, _ = events.for_employer(conn, orgnr, limit=PAGE_SIZE)
     if history:
-        audit.record(conn, principal, "read_employer_events", [e["participant_id"] for e in history], detail=f"orgnr={orgnr}")
-        conn.commit()
+        audit.record_committed(
+            conn.engine, principal, "read_employer_events", [e["participant_id"] for e in history], detail=f"orgnr={orgnr}"
+        )
     return render(
         request,
         "employer.html",

@@ -4,6 +4,8 @@ PostgreSQL by URL (needs the `postgres` extra)."""
 from __future__ import annotations
 
 import logging
+import os
+import weakref
 from functools import lru_cache
 from pathlib import Path
 
@@ -20,6 +22,11 @@ log = logging.getLogger(__name__)
 logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
+#: SQLite connections kept open per process (and as many more allowed while busy): at least the
+#: thread pool's concurrent requests (anyio's default limit is 40 threads).
+SQLITE_POOL_SIZE = 40
+
+
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
@@ -29,13 +36,32 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
+#: Every engine of this process, so a forked child can give up the pools it inherited.
+_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    """A forked process (a worker of `matching serve --workers N`) must not use the connections
+    its parent opened: each engine gets a new, empty pool (the parent's stay open for it)."""
+    for engine in list(_ENGINES):
+        engine.dispose(close=False)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def make_engine(url: str) -> Engine:
     """An engine with the schema created; safe to call on an existing database."""
     if url.startswith("sqlite:///"):
         path = Path(url[len("sqlite:///") :])
         if str(path) != ":memory:":
             path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # A pool as large as the requests one process serves at once: with SQLAlchemy's default
+        # (5 kept + 10 overflow, closed on return) a busy API opened and closed a connection per
+        # request, and a new SQLite connection re-reads the schema and runs the pragmas below.
+        pool = {} if str(path) == ":memory:" else {"pool_size": SQLITE_POOL_SIZE, "max_overflow": SQLITE_POOL_SIZE}
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **pool)
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
         try:
@@ -47,6 +73,7 @@ def make_engine(url: str) -> Engine:
             ) from exc
     migrate(engine)
     versioning.install(engine)
+    _ENGINES.add(engine)
     return engine
 
 

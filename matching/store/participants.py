@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, bindparam, func, select
 
 from matching.store import tables as t
+
+_GET = select(t.participants).where(t.participants.c.participant_id == bindparam("participant_id"))  # built once: every read asks
 
 
 def get(conn: Connection, participant_id: str) -> dict[str, Any] | None:
     """The whole stored profile, or None."""
-    row = conn.execute(select(t.participants).where(t.participants.c.participant_id == participant_id)).first()
+    row = conn.execute(_GET, {"participant_id": participant_id}).first()
     return None if row is None else dict(row._mapping)
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Connection, Engine, Insert, select, text, union_all
+from sqlalchemy import Connection, Engine, Insert, bindparam, select, text, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -138,15 +138,25 @@ def current(conn: Connection) -> int:
     return int(conn.execute(select(t.data_version.c.version).where(t.data_version.c.id == 1)).scalar_one())
 
 
+def _changed_statement():
+    rc = t.row_changes
+    after = bindparam("version")
+    parts = [select(rc.c.version).where(rc.c.tbl == EVERYTHING, rc.c.key == EVERYTHING, rc.c.version > after)]
+    for table in WATCHED:
+        parts.append(select(rc.c.version).where(rc.c.tbl == table, rc.c.key.in_(bindparam(table, expanding=True)), rc.c.version > after))
+    return union_all(*parts)
+
+
+#: Built once: constructing the statement (and its cache key) per call cost more CPU than
+#: running it (a stored list's read asks once, with ~50 openings and their employers).
+_CHANGED = _changed_statement()
+
+
 def changed_since(
     conn: Connection, version: int, *, participants: Iterable[str] = (), openings: Iterable[str] = (), employers: Iterable[str] = ()
 ) -> bool:
     """Was any of these rows written (inserted, updated, deleted) after data version `version`?
-    One indexed read per table named (the primary key of `row_changes`)."""
-    rc = t.row_changes
-    parts = [select(rc.c.version).where(rc.c.tbl == EVERYTHING, rc.c.key == EVERYTHING, rc.c.version > version)]
-    for table, keys in (("participants", participants), ("openings", openings), ("employers", employers)):
-        keys = sorted(set(keys))
-        if keys:
-            parts.append(select(rc.c.version).where(rc.c.tbl == table, rc.c.key.in_(keys), rc.c.version > version))
-    return conn.execute(union_all(*parts)).first() is not None
+    One indexed read per table (the primary key of `row_changes`)."""
+    keys = {"participants": participants, "openings": openings, "employers": employers}
+    params = {table: sorted(set(keys[table])) for table in WATCHED}
+    return conn.execute(_CHANGED, {"version": version, **params}).first() is not None

@@ -31,9 +31,16 @@ def is_valid_code(code: str) -> bool:
     return code in unit_groups()
 
 
+@lru_cache(maxsize=1)
+def _names() -> dict[str, str]:
+    return {str(k): str(v) for k, v in styrk_table()["name"].items()}
+
+
 def name(code: str) -> str:
-    """Bokmål name of a code at any level; the code itself if unknown (display never fails)."""
-    return str(styrk_table()["name"].get(code, code))
+    """Bokmål name of a code at any level; the code itself if unknown (display never fails).
+    A dict, not the DataFrame: every reason quoting an occupation asks (a pandas lookup was
+    ~3 % of a stored list read)."""
+    return _names().get(code, str(code))
 
 
 @lru_cache(maxsize=1)
