@@ -35,12 +35,22 @@ def _proximity_level(pairs: Pairs) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     w, tab = pairs.world, prox.table()
     target = _styrk_rows(pairs)
+    desired_rows = cached(w.participants, "_desired_rows", lambda: tab.rows(_desired(w.participants.desired_codes)))
     rows, pl = compact(pairs.p, len(w.participants))
-    desired = np.asarray(w.participants.desired_codes[rows], dtype=np.int64)
-    if desired.shape[1] == 0:
-        desired = np.full((len(rows), 1), -1, dtype=np.int64)
-    per_p = tab.level[tab.rows(desired)].max(axis=1)  # (participants, codes + 1)
+    width = tab.level.shape[1]
+    if len(pairs) < len(rows) * width:
+        # Few pairs per participant (an opening's candidates): each pair's own codes, not a
+        # table row per participant.
+        flat = desired_rows[pairs.p] * np.int64(width) + target[:, None]
+        return tab.level.ravel().take(flat).max(axis=1).astype(np.int64)
+    per_p = tab.level[desired_rows[rows]].max(axis=1)  # (participants, codes + 1)
     return per_p[pl, target].astype(np.int64)
+
+
+def _desired(codes: np.ndarray) -> np.ndarray:
+    """Desired codes as int64, at least one column (-1: none)."""
+    codes = np.asarray(codes, dtype=np.int64)
+    return codes if codes.shape[1] else np.full((len(codes), 1), -1, dtype=np.int64)
 
 
 def _styrk_rows(pairs: Pairs) -> np.ndarray:
@@ -127,6 +137,11 @@ def experience_years(pairs: Pairs) -> np.ndarray:
     codes, years = w.participants.experience
     target = _styrk_rows(pairs)
     rows, pl = compact(pairs.p, len(w.participants))
+    if 2 * len(rows) >= len(pairs):
+        # Mostly one pair per participant (an opening's candidates): keys are (nearly) all
+        # distinct, so compute per pair (the same row arithmetic) instead of marking a table.
+        c, y = codes[pairs.p], years[pairs.p]
+        return (y * EXPERIENCE_CREDIT[prox.level_of_rows(tab.rows(c), target)]).sum(axis=1)
     width = len(tab.codes) + 1
     key = pl * width + target
     mark = np.zeros(len(rows) * width, dtype=bool)
