@@ -92,6 +92,19 @@ def _code_matrix(values: list[list[str]], width: int = MAX_CODES) -> np.ndarray:
     return out
 
 
+def _column(table: Participants | Openings, name: str) -> np.ndarray:
+    """A column as an array, once per table (pandas' column lookup costs more than most
+    criteria on a live request's pairs). Kept in `_columns`, which a view with other columns
+    (`Participants.employer_view`) or a slimmed copy (`_strip`) does not inherit."""
+    cols = table.__dict__.get("_columns")
+    if cols is None:
+        cols = table.__dict__["_columns"] = {}
+    hit = cols.get(name)
+    if hit is None:
+        hit = cols[name] = table.frame[name].to_numpy()
+    return hit
+
+
 @dataclass
 class Participants:
     frame: pd.DataFrame  # one row per participant, schema columns + lat/lon
@@ -254,7 +267,7 @@ class Participants:
         return out
 
     def col(self, name: str) -> np.ndarray:
-        return self.frame[name].to_numpy()
+        return _column(self, name)
 
     @cached_property
     def home_area(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -290,7 +303,11 @@ class Participants:
             frame["adaptation_needs"] = [list(v or ()) if c else [] for v, c in zip(frame["adaptation_needs"], consent)]
         view = Participants(frame)
         view.__dict__.update(
-            {k: v for k, v in self.__dict__.items() if k not in _LOCATED | {"frame", "need_mask", "needs_assessed", "located_by_area"}}
+            {
+                k: v
+                for k, v in self.__dict__.items()
+                if k not in _LOCATED | {"frame", "need_mask", "needs_assessed", "located_by_area", "_columns"}
+            }
         )
         view.__dict__["need_mask"] = np.where(consent, self.need_mask, 0)
         view.__dict__["needs_assessed"] = consent
@@ -406,7 +423,7 @@ class Openings:
         return _skill_matrix(self.frame[column], vocab)
 
     def col(self, name: str) -> np.ndarray:
-        return self.frame[name].to_numpy()
+        return _column(self, name)
 
 
 @dataclass
@@ -483,7 +500,7 @@ def _strip(table):
     frame = table.frame
     keep = [c for c in frame.columns if not (frame[c].dtype == object and any(isinstance(v, list | dict) for v in frame[c].head(50)))]
     out = type(table)(frame[keep])
-    out.__dict__.update({k: v for k, v in table.__dict__.items() if k not in ("frame", "index")})
+    out.__dict__.update({k: v for k, v in table.__dict__.items() if k not in ("frame", "index", "_columns")})
     return out
 
 

@@ -140,8 +140,10 @@ def experience_years(pairs: Pairs) -> np.ndarray:
     if 2 * len(rows) >= len(pairs):
         # Mostly one pair per participant (an opening's candidates): keys are (nearly) all
         # distinct, so compute per pair (the same row arithmetic) instead of marking a table.
-        c, y = codes[pairs.p], years[pairs.p]
-        return (y * EXPERIENCE_CREDIT[prox.level_of_rows(tab.rows(c), target)]).sum(axis=1)
+        width = np.int64(tab.level.shape[1])
+        exp_rows = cached(w.participants, "_experience_rows", lambda: tab.rows(codes))
+        credit = cached(tab, "_experience_credit", lambda: EXPERIENCE_CREDIT[tab.level]).ravel()  # credit per level, per cell
+        return (years[pairs.p] * credit.take(exp_rows[pairs.p] * width + target[:, None])).sum(axis=1)
     width = len(tab.codes) + 1
     key = pl * width + target
     mark = np.zeros(len(rows) * width, dtype=bool)

@@ -31,10 +31,6 @@ COVERAGE = Levels.from_thresholds("skills", [0.25, 0.5, 0.75, 1.0 - 1e-9])
 SHOWN = 3  # inferred skills named in a reason
 
 
-def _rowwise_overlap(a, b) -> np.ndarray:
-    return np.asarray(a.multiply(b).sum(axis=1)).ravel()
-
-
 def _level(covered: np.ndarray, n_req: np.ndarray) -> np.ndarray:
     return COVERAGE.bin(np.where(n_req > 0, covered / np.maximum(n_req, 1), 1.0))
 
@@ -44,6 +40,9 @@ def _level(covered: np.ndarray, n_req: np.ndarray) -> np.ndarray:
 #: Largest (participants × skills) table `coverage_counts` fills per call (float32 cells, 32 MB);
 #: beyond it (a live opening's ~100k candidates) it binary-searches a compact key list instead.
 DENSE_MAX = 8_000_000
+#: From this many pairs of a single opening (its candidates), `coverage_counts` reads the
+#: holders of each skill it requires instead of every candidate's skills.
+ONE_OPENING_MIN = 2_000
 
 
 def _ranges(starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
@@ -65,14 +64,14 @@ def _canonical(w, name: str):
     return cached(w, f"_csr_{name}", build)
 
 
-def _required(pairs: Pairs):
-    """Each pair's required skills, flattened (pair, compacted participant, skill column among
+def _required(pairs: Pairs, of: str = "required_skills"):
+    """Each pair's required (or `of`: optional) skills, flattened (pair, compacted participant, skill column among
     those required here, weight), and the compacted participants and those columns. Built once
     per Pairs: both skill criteria gather the same entries."""
 
     def build():
         w = pairs.world
-        req = w.required_skills
+        req = getattr(w, of)
         lens = np.diff(req.indptr)[pairs.o]
         at = _ranges(req.indptr[pairs.o], lens)
         pair_of = np.repeat(np.arange(len(pairs)), lens)
@@ -80,23 +79,23 @@ def _required(pairs: Pairs):
         cols, col = compact(req.indices[at], req.shape[1])
         return pair_of, pl[pair_of], col, req.data[at], rows, cols
 
-    return cached(pairs, "_required_skills", build)
+    return cached(pairs, f"_{of}", build)
 
 
-def coverage_counts(pairs: Pairs, have: str) -> tuple[np.ndarray, np.ndarray]:
-    """(covered, required) per pair, as ``w.<have>[p].multiply(required[o]).sum(1)`` and
-    ``required[o].sum(1)`` give them: the same products, summed in the same order. The
+def coverage_counts(pairs: Pairs, have: str, of: str = "required_skills") -> tuple[np.ndarray, np.ndarray]:
+    """(covered, required) per pair, as ``w.<have>[p].multiply(<of>[o]).sum(1)`` and
+    ``<of>[o].sum(1)`` give them: the same products, summed in the same order. The
     participants of these pairs and the skill columns their openings require are compacted
     into a small table (or, when that would be large, a sorted key list searched per
     required skill), so a lookup touches memory the size of the chunk, not of the World."""
     w = pairs.world
-    req = w.required_skills
-    n_req = cached(w.openings, "_n_required", lambda: np.asarray(req.sum(axis=1)).ravel())[pairs.o]
+    req = getattr(w, of)
+    n_req = cached(w.openings, f"_n_{of}", lambda: np.asarray(req.sum(axis=1)).ravel())[pairs.o]
     if len(pairs) == 0 or int(np.diff(req.indptr)[pairs.o].sum()) == 0:
         return np.zeros(len(pairs)), n_req
-    if pairs.o[0] == pairs.o[-1] and (pairs.o == pairs.o[0]).all():
-        return _one_opening(pairs, have), n_req
-    pair_of, who, col, weight, rows, cols = _required(pairs)
+    if len(pairs) >= ONE_OPENING_MIN and pairs.o[0] == pairs.o[-1] and (pairs.o == pairs.o[0]).all():
+        return _one_opening(pairs, have, of), n_req
+    pair_of, who, col, weight, rows, cols = _required(pairs, of)
     m = _canonical(w, have)
     colmap = np.full(m.shape[1], -1, dtype=np.int64)
     colmap[cols] = np.arange(len(cols))
@@ -118,13 +117,13 @@ def coverage_counts(pairs: Pairs, have: str) -> tuple[np.ndarray, np.ndarray]:
     return np.bincount(pair_of, weights=got, minlength=len(pairs)), n_req
 
 
-def _one_opening(pairs: Pairs, have: str) -> np.ndarray:
+def _one_opening(pairs: Pairs, have: str, of: str) -> np.ndarray:
     """`coverage_counts`' covered counts when every pair is of one opening (its candidates):
     the participants holding each skill it requires, from the skill's column (`_by_skill`),
     instead of every candidate's skills. The counts are sums of whole numbers (the products
     of 0/1 cells and weights), so they are exact in any order: the same values."""
     w = pairs.world
-    req = w.required_skills
+    req = getattr(w, of)
     o = int(pairs.o[0])
     by_skill = _by_skill(w, have)
     covered = np.zeros(by_skill.shape[0])
@@ -143,15 +142,13 @@ def _by_skill(w, name: str):
 
 
 def _values(pairs: Pairs) -> Values:
-    w = pairs.world
-    ps = w.participant_skills[pairs.p]
-    req = w.required_skills[pairs.o]
-    opt = w.optional_skills[pairs.o]
+    covered, required = coverage_counts(pairs, "participant_skills")
+    optional, _ = coverage_counts(pairs, "participant_skills", "optional_skills")
     return {
-        "covered": _rowwise_overlap(ps, req),
-        "required": np.asarray(req.sum(axis=1)).ravel(),
-        "optional_covered": _rowwise_overlap(ps, opt),
-        "listed": w.participants.listed_skills[pairs.p],
+        "covered": covered,
+        "required": required,
+        "optional_covered": optional,
+        "listed": pairs.world.participants.listed_skills[pairs.p],
     }
 
 
@@ -181,25 +178,22 @@ coverage = Criterion(
 
 def _likely_values(pairs: Pairs) -> Values:
     w = pairs.world
-    likely = w.likely_skills[pairs.p]
-    req = w.required_skills[pairs.o]
-    n_req = np.asarray(req.sum(axis=1)).ravel()
-    both = likely.multiply(req).tocsr()
-    covered = np.asarray(both.sum(axis=1)).ravel()
-    stated = _rowwise_overlap(w.participant_skills[pairs.p], req)
+    covered, n_req = coverage_counts(pairs, "likely_skills")
+    stated, _ = coverage_counts(pairs, "participant_skills")
     # Only inference is news here: quote the occupations and the skills that count because they
     # are typical, not listed (-1: nothing inferred counts, the `skills` reason says it all).
     source = np.where(covered > stated, w.participants.inferred_from[pairs.p], -1)
     names = np.full(len(pairs), "", dtype=object)
+    sources = np.full(len(pairs), "", dtype=object)
     quote = np.flatnonzero(source >= 0)
     if len(quote):
-        vocab = np.array(list(w.skill_vocab), dtype=object)
-        sub = (both - both.multiply(w.participant_skills[pairs.p])).tocsr()[quote]
+        p, o = pairs.p[quote], pairs.o[quote]  # the skill ids only for the pairs that quote them
+        both = w.likely_skills[p].multiply(w.required_skills[o]).tocsr()
+        sub = (both - both.multiply(w.participant_skills[p])).tocsr()
         sub.eliminate_zeros()
+        vocab = cached(w, "_vocab_names", lambda: np.array(list(w.skill_vocab), dtype=object))
         names[quote] = ["|".join(vocab[sub.indices[a:b]]) for a, b in zip(sub.indptr[:-1], sub.indptr[1:])]
-    sources = np.full(len(pairs), "", dtype=object)
-    if len(quote):
-        sources[quote] = w.participants.inferred_sources_text(pairs.p[quote])
+        sources[quote] = w.participants.inferred_sources_text(p)
     return {"covered": covered, "required": n_req, "inferred_from": source, "likely": names, "sources": sources}
 
 
