@@ -36,6 +36,9 @@ def _proximity_level(pairs: Pairs) -> np.ndarray:
     w, tab = pairs.world, prox.table()
     target = _styrk_rows(pairs)
     desired_rows = cached(w.participants, "_desired_rows", lambda: tab.rows(_desired(w.participants.desired_codes)))
+    if pairs.o[0] == pairs.o[-1] and (pairs.o == pairs.o[0]).all():
+        # One opening (its candidates): its code's column of the table, at each pair's codes.
+        return tab.level[:, target[0]].take(desired_rows[pairs.p]).max(axis=1).astype(np.int64)
     rows, pl = compact(pairs.p, len(w.participants))
     width = tab.level.shape[1]
     if len(pairs) < len(rows) * width:
@@ -136,14 +139,15 @@ def experience_years(pairs: Pairs) -> np.ndarray:
     w, tab = pairs.world, prox.table()
     codes, years = w.participants.experience
     target = _styrk_rows(pairs)
-    rows, pl = compact(pairs.p, len(w.participants))
-    if 2 * len(rows) >= len(pairs):
-        # Mostly one pair per participant (an opening's candidates): keys are (nearly) all
-        # distinct, so compute per pair (the same row arithmetic) instead of marking a table.
-        width = np.int64(tab.level.shape[1])
+    if pairs.o[0] == pairs.o[-1] and (pairs.o == pairs.o[0]).all() or 2 * len(np.unique(pairs.p[:64])) > min(n, 64):
+        # One pair per participant, or nearly (an opening's candidates): the (participant,
+        # code) keys are all distinct, so each pair's own row arithmetic, not a marked table.
         exp_rows = cached(w.participants, "_experience_rows", lambda: tab.rows(codes))
-        credit = cached(tab, "_experience_credit", lambda: EXPERIENCE_CREDIT[tab.level]).ravel()  # credit per level, per cell
-        return (years[pairs.p] * credit.take(exp_rows[pairs.p] * width + target[:, None])).sum(axis=1)
+        credit = cached(tab, "_experience_credit", lambda: EXPERIENCE_CREDIT[tab.level])  # credit per (from, to) cell
+        if target[0] == target[-1] and (target == target[0]).all():
+            return (years[pairs.p] * credit[:, target[0]].take(exp_rows[pairs.p])).sum(axis=1)
+        return (years[pairs.p] * credit.ravel().take(exp_rows[pairs.p] * np.int64(credit.shape[1]) + target[:, None])).sum(axis=1)
+    rows, pl = compact(pairs.p, len(w.participants))
     width = len(tab.codes) + 1
     key = pl * width + target
     mark = np.zeros(len(rows) * width, dtype=bool)

@@ -51,6 +51,12 @@ def _ranges(starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
     return np.repeat(starts - (np.cumsum(lens) - lens), lens) + np.arange(total)
 
 
+def _row_lengths(owner: object, m, name: str) -> np.ndarray:
+    """Stored entries per row of a CSR matrix, once per snapshot (``np.diff`` of a national
+    matrix's indptr cost more than a live request's lookups)."""
+    return cached(owner, f"_lens_{name}", lambda: np.diff(m.indptr))
+
+
 def _canonical(w, name: str):
     """The World's participant skill matrix as CSR with sorted, summed indices (once per
     snapshot; the snapshot's own matrix keeps its order, which reasons quote), so each
@@ -72,7 +78,7 @@ def _required(pairs: Pairs, of: str = "required_skills"):
     def build():
         w = pairs.world
         req = getattr(w, of)
-        lens = np.diff(req.indptr)[pairs.o]
+        lens = _row_lengths(w.openings, req, of)[pairs.o]
         at = _ranges(req.indptr[pairs.o], lens)
         pair_of = np.repeat(np.arange(len(pairs)), lens)
         rows, pl = compact(pairs.p, len(w.participants))
@@ -91,7 +97,7 @@ def coverage_counts(pairs: Pairs, have: str, of: str = "required_skills") -> tup
     w = pairs.world
     req = getattr(w, of)
     n_req = cached(w.openings, f"_n_{of}", lambda: np.asarray(req.sum(axis=1)).ravel())[pairs.o]
-    if len(pairs) == 0 or int(np.diff(req.indptr)[pairs.o].sum()) == 0:
+    if len(pairs) == 0 or int(_row_lengths(w.openings, req, of)[pairs.o].sum()) == 0:
         return np.zeros(len(pairs)), n_req
     if len(pairs) >= ONE_OPENING_MIN and pairs.o[0] == pairs.o[-1] and (pairs.o == pairs.o[0]).all():
         return _one_opening(pairs, have, of), n_req
@@ -99,7 +105,7 @@ def coverage_counts(pairs: Pairs, have: str, of: str = "required_skills") -> tup
     m = _canonical(w, have)
     colmap = np.full(m.shape[1], -1, dtype=np.int64)
     colmap[cols] = np.arange(len(cols))
-    lens = np.diff(m.indptr)[rows]
+    lens = _row_lengths(w, m, have)[rows]
     at = _ranges(m.indptr[rows], lens)
     local = colmap[m.indices[at]]
     keep = local >= 0

@@ -33,7 +33,14 @@ def is_valid_code(code: str) -> bool:
 
 def name(code: str) -> str:
     """Bokmål name of a code at any level; the code itself if unknown (display never fails)."""
-    return str(styrk_table()["name"].get(code, code))
+    return _names().get(code, code)
+
+
+@lru_cache(maxsize=1)
+def _names() -> dict[str, str]:
+    """Code → bokmål name as a dict: reasons look names up per listed entry, and a pandas
+    lookup cost more than the rest of a reason."""
+    return {str(k): str(v) for k, v in styrk_table()["name"].items()}
 
 
 @lru_cache(maxsize=1)
