@@ -127,6 +127,17 @@ def _scored_rows(items: list[Scored], other: str) -> list[dict[str, Any]]:
     return [{other: getattr(s, other), "score": s.score, "raw_score": s.raw_score, "explanation": s.explanation} for s in items]
 
 
+def _live_rows(engine: MatchEngine, items: list[Scored]) -> list[dict[str, Any]]:
+    """A live list's openings with their summaries from the snapshot they were scored on
+    (no query for them: `_match_items` uses these)."""
+    ow = engine.world.openings
+    rows = _scored_rows(items, "opening_id")
+    for r in rows:
+        i = ow.index[r["opening_id"]]
+        r["opening"] = {"opening_id": r["opening_id"], **{k: ow.col(k)[i] for k in ("kind", "title", "employer_name")}}
+    return rows
+
+
 def _match_items(conn: Connection, rows: list[dict[str, Any]], kind: str, limit: int, previous: set[str] | None) -> list[dict[str, Any]]:
     """Ranked openings 1..n of `kind`, each with its explanation (the API renders the reasons).
     Rows explained from a stored list's quoted values carry their opening's summary already."""
@@ -383,7 +394,7 @@ def participant_matches(conn: Connection, settings: Settings, participant_id: st
         "participant_id": participant_id,
         "run_id": None,
         "model_version": engine.model.version,
-        "matches": _match_items(conn, _scored_rows(scored, "opening_id"), kind, limit, previous),
+        "matches": _match_items(conn, _live_rows(engine, scored), kind, limit, previous),
     }
 
 
@@ -397,7 +408,7 @@ def profile_matches(conn: Connection, settings: Settings, row: dict[str, Any], *
         "participant_id": None,
         "run_id": None,
         "model_version": engine.model.version,
-        "matches": _match_items(conn, _scored_rows(items, "opening_id"), kind, limit, None),
+        "matches": _match_items(conn, _live_rows(profile, items), kind, limit, None),
     }
 
 
