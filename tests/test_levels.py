@@ -60,12 +60,11 @@ def compacting(request, monkeypatch):
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(worlds(max_participants=8, max_openings=12), st.integers(0, 2**32 - 1), st.integers(1, 60))
-def test_fast_levels_of_one_openings_candidates(skill_lookup, compacting, monkeypatch, world, seed, n):
+def test_fast_levels_of_one_openings_candidates(skill_lookup, compacting, world, seed, n):
     """An opening's candidates (one opening, one pair per participant or repeated, any order)
     take the criteria's one-opening paths (the opening's column of the proximity and credit
-    tables, each required skill's holders): the same levels as the quoted values imply, and
-    the same as those pairs scored among pairs of other openings."""
-    monkeypatch.setattr(skill_criteria, "ONE_OPENING_MIN", 0)
+    tables): the same levels as the quoted values imply, and the same as those pairs scored
+    among pairs of other openings."""
     rng = np.random.default_rng(seed)
     o = int(rng.integers(0, len(world.openings)))
     p = rng.integers(0, len(world.participants), n)

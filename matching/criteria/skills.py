@@ -40,9 +40,6 @@ def _level(covered: np.ndarray, n_req: np.ndarray) -> np.ndarray:
 #: Largest (participants × skills) table `coverage_counts` fills per call (float32 cells, 32 MB);
 #: beyond it (a live opening's ~100k candidates) it binary-searches a compact key list instead.
 DENSE_MAX = 8_000_000
-#: From this many pairs of a single opening (its candidates), `coverage_counts` reads the
-#: holders of each skill it requires instead of every candidate's skills.
-ONE_OPENING_MIN = 2_000
 
 
 def _ranges(starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
@@ -99,8 +96,6 @@ def coverage_counts(pairs: Pairs, have: str, of: str = "required_skills") -> tup
     n_req = cached(w.openings, f"_n_{of}", lambda: np.asarray(req.sum(axis=1)).ravel())[pairs.o]
     if len(pairs) == 0 or int(_row_lengths(w.openings, req, of)[pairs.o].sum()) == 0:
         return np.zeros(len(pairs)), n_req
-    if len(pairs) >= ONE_OPENING_MIN and pairs.o[0] == pairs.o[-1] and (pairs.o == pairs.o[0]).all():
-        return _one_opening(pairs, have, of), n_req
     pair_of, who, col, weight, rows, cols = _required(pairs, of)
     m = _canonical(w, have)
     colmap = np.full(m.shape[1], -1, dtype=np.int64)
@@ -121,27 +116,6 @@ def coverage_counts(pairs: Pairs, have: str, of: str = "required_skills") -> tup
         pos = np.minimum(np.searchsorted(keys, want), max(len(keys) - 1, 0))
         got = (np.where(keys[pos] == want, values[pos], 0) if len(keys) else np.zeros(len(want), dtype=m.dtype)) * weight
     return np.bincount(pair_of, weights=got, minlength=len(pairs)), n_req
-
-
-def _one_opening(pairs: Pairs, have: str, of: str) -> np.ndarray:
-    """`coverage_counts`' covered counts when every pair is of one opening (its candidates):
-    the participants holding each skill it requires, from the skill's column (`_by_skill`),
-    instead of every candidate's skills. The counts are sums of whole numbers (the products
-    of 0/1 cells and weights), so they are exact in any order: the same values."""
-    w = pairs.world
-    req = getattr(w, of)
-    o = int(pairs.o[0])
-    by_skill = _by_skill(w, have)
-    covered = np.zeros(by_skill.shape[0])
-    for j, weight in zip(req.indices[req.indptr[o] : req.indptr[o + 1]].tolist(), req.data[req.indptr[o] : req.indptr[o + 1]].tolist()):
-        a, b = by_skill.indptr[j], by_skill.indptr[j + 1]
-        covered[by_skill.indices[a:b]] += by_skill.data[a:b] * np.float32(weight)
-    return covered[pairs.p]
-
-
-def _by_skill(w, name: str):
-    """`_canonical` as CSC: each skill's holders (once per snapshot)."""
-    return cached(w, f"_csc_{name}", lambda: _canonical(w, name).tocsc())
 
 
 # ---------------------------------------------------------------------------- skills (listed)
