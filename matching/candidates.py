@@ -106,9 +106,6 @@ def failures(pairs: Pairs, i: int, lang: str) -> list[dict[str, str]]:
 
 # ---------------------------------------------------------------------------- the index
 
-#: Above this many distinct commute limits, participants are grouped by quantile instead
-#: (each group is one tree query, and sklearn's input checks cost ~1 ms a query).
-MAX_GROUPS = 4
 #: A hair of slack on every radius, so the exact haversine check of `within_commute` (in
 #: `passes`) is the one that decides.
 SLACK = 1.001
@@ -116,16 +113,6 @@ SLACK = 1.001
 
 def _tree(lat_deg: np.ndarray, lon_deg: np.ndarray) -> BallTree:
     return BallTree(np.radians(np.column_stack([lat_deg, lon_deg])), metric="haversine")
-
-
-def _groups(limit_km: np.ndarray) -> list[np.ndarray]:
-    """Row groups by commute limit: one per distinct value, or quantile bands if many."""
-    values = np.unique(limit_km)
-    if len(values) <= MAX_GROUPS:
-        return [np.flatnonzero(limit_km == v) for v in values]
-    edges = np.unique(np.quantile(limit_km, np.linspace(0, 1, MAX_GROUPS + 1)[1:-1]))
-    band = np.searchsorted(edges, limit_km, side="left")
-    return [rows for b in np.unique(band) if len(rows := np.flatnonzero(band == b))]
 
 
 def _ranges(starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
@@ -147,6 +134,45 @@ def _opening_tree(world: World, day: int) -> tuple[np.ndarray, BallTree | None]:
     return hit
 
 
+@dataclass(frozen=True)
+class _Homes:
+    """Participants by home point, for "opening → candidate participants": homes share points
+    (postal-code centres; in the employer view, home-area centres), so one opening's distance
+    to every distinct point (a few thousand nationally) decides the commute constraint for
+    everyone, without a tree or a query per participant. Within a point, participants are
+    ordered by commute limit, longest first."""
+
+    order: np.ndarray  # participant rows, point by point, each point's by limit descending
+    start: np.ndarray  # per point: its first position in `order`
+    count: np.ndarray  # per point: its participants
+    first: np.ndarray  # per point: a participant standing there (the point's coordinates)
+    widest: np.ndarray  # per point: the longest commute limit there (km)
+
+    @classmethod
+    def of(cls, world: World) -> _Homes:
+        pw = world.participants
+        _, at = np.unique(np.column_stack([pw.lat, pw.lon]), axis=0, return_inverse=True)
+        at = np.asarray(at).reshape(-1)
+        limit = pw.max_commute_km
+        order = np.lexsort((-limit, at))
+        count = np.bincount(at)
+        start = np.cumsum(count) - count
+        first = order[start]
+        return cls(order, start, count, first, limit[first])
+
+    def within_commute(self, world: World, o: int) -> tuple[np.ndarray, np.ndarray]:
+        """The participants whose home is within their own commute limit of opening row `o`,
+        and their distances — computed per point by `Pairs.distance_km` itself, so the bits
+        are the ones a pair of the same participant and opening has."""
+        km = Pairs.build(world, self.first, np.full(len(self.first), o), 0).distance_km
+        near = np.flatnonzero(km <= self.widest)
+        lens = self.count[near]
+        rows = self.order[_ranges(self.start[near], lens)]
+        dist = np.repeat(km[near], lens)
+        keep = dist <= world.participants.max_commute_km[rows]
+        return rows[keep], dist[keep]
+
+
 class Index:
     """Blocking for one World, in both directions: every candidate pair passes every
     constraint in CONSTRAINTS, and every pair that passes them is a candidate.
@@ -155,10 +181,9 @@ class Index:
       not passed), queried once per distinct home point (homes share postal-code points; the
       employer view puts a whole area at its centre) with the largest commute limit there,
       each participant keeping the hits within their own; the kind is filtered on the hits.
-    - opening → participants: participants grouped by their commute limit, one tree per group
-      (built on first use: the batch never asks), each queried with the group's largest limit
-      and the hits cut to each participant's own, so a rural participant with a 100 km limit
-      does not widen the search for everyone else.
+    - opening → participants: participants by home point (`_Homes`, built on first use: the
+      batch never asks); the opening's distance to every distinct point, each point's
+      participants kept within their own limit.
 
     The radius searches only pre-filter; `passes` decides. Get it with `index(world)`: built
     once per World and reused by every batch shard and live request on it."""
@@ -205,35 +230,26 @@ class Index:
         return pairs.subset(passes(pairs))
 
     @cached_property
-    def _participant_groups(self) -> list[tuple[float, np.ndarray, BallTree]]:
-        pw = self.world.participants
-        limit = pw.max_commute_km
-        return [(float(limit[rows].max()), rows, _tree(pw.lat[rows], pw.lon[rows])) for rows in _groups(limit)]
+    def _homes(self) -> _Homes:
+        return _Homes.of(self.world)
 
     def for_openings(self, o_idx, as_of: dt.date) -> Pairs:
-        """Candidate pairs of these openings."""
+        """Candidate pairs of these openings, each opening's in the order of `_Homes`."""
         world, day = self.world, as_of.toordinal()
         o_idx = np.asarray(o_idx, dtype=np.int64)
         if len(o_idx) == 0 or len(world.participants) == 0:
             return Pairs.build(world, [], [], day)
-        pw, ow = world.participants, world.openings
-        where = np.column_stack([ow.rad_lat[o_idx], ow.rad_lon[o_idx]])
-        radius = pw.max_commute_km / EARTH_RADIUS_KM * SLACK
-        ps, os_ = [], []
-        for limit, rows, tree in self._participant_groups:
-            hits, dist = tree.query_radius(where, r=limit / EARTH_RADIUS_KM * SLACK, return_distance=True)
-            for o, h, d in zip(o_idx, hits, dist):
-                h = rows[h]
-                h = h[d <= radius[h]]  # each within their own limit (with the slack)
-                ps.append(h)
-                os_.append(np.full(len(h), o, dtype=np.int64))
-        pairs = Pairs.build(world, np.concatenate(ps), np.concatenate(os_), day)
+        homes = self._homes
+        parts = [homes.within_commute(world, int(o)) for o in o_idx.tolist()]
+        p = np.concatenate([rows for rows, _ in parts])
+        pairs = Pairs.build(world, p, np.repeat(o_idx, [len(rows) for rows, _ in parts]), day)
+        pairs.__dict__["distance_km"] = np.concatenate([km for _, km in parts])  # the bits `Pairs` computes
         return pairs.subset(passes(pairs))
 
     def warm(self, as_of: dt.date) -> None:
-        """Build the trees now (a snapshot's), not in the first request that needs them."""
+        """Build the tree and the homes now (a snapshot's), not in the first request that needs them."""
         _opening_tree(self.world, as_of.toordinal())
-        self._participant_groups  # noqa: B018 - cached
+        self._homes  # noqa: B018 - cached
 
 
 def index(world: World) -> Index:

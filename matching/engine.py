@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from matching import candidates, topk
+from matching import candidates, features, topk
 from matching.candidates import CONSTRAINTS
 from matching.criteria import BY_NAME
 from matching.explain import Explanation, FeatureExplanation
@@ -38,6 +38,18 @@ VIEW_DEPENDENT = ("distance", "distance_quarters", "adaptation")
 MAX_PAIRS = 1_000_000
 #: Participants whose candidates are generated at once (then gathered up to MAX_PAIRS).
 CANDIDATE_BATCH = 128
+#: A live list (one subject) with at least this many candidate pairs is pruned before it is
+#: scored in full (`_may_list`); below it every candidate is scored.
+PRUNE_MIN = 4_000
+#: The pruning's stages, cheap and telling first: a stage's levels are computed only for the
+#: pairs whose score can still reach the list after the stages before. None: every criterion
+#: of the model not named in another stage.
+PRUNE_STAGES: tuple[tuple[str, ...] | None, ...] = (("occupation",), None, ("experience", "skills", "likely_skills"))
+#: Pairs scored in full to set the pruning's bar: at least this many, and 16 per listed entry.
+PRUNE_PROBE = 256
+#: Slack on a bound (raw score units): the bound and the score add the same contributions in
+#: another order, which may differ in the last bits.
+BOUND_SLACK = 1e-9
 
 
 @dataclass(frozen=True)
@@ -129,10 +141,55 @@ class MatchEngine:
             explanation,
         )
 
+    def _may_list(self, pairs: Pairs, k: int) -> np.ndarray:
+        """Indices of the pairs (all of one subject) that can be among its k best; every other
+        pair is shown-score-worse than k of these, so the top k of these is the top k of all.
+
+        Criteria are evaluated in stages (PRUNE_STAGES). After a stage, a pair's score is at
+        most its contributions so far plus every later criterion's largest contribution; the
+        bar is the k-th best shown score of a probe (the pairs with the best bounds after the
+        first stage, scored in full), and a pair whose bound is below the bar is dropped —
+        strictly worse than k probed pairs, so ties at the cut are kept. Levels come from the
+        criteria themselves (the same functions on fewer pairs), so the list is the one
+        scoring every pair gives (tests/test_live.py)."""
+        model, crit = self.model, self.criteria
+        names = [c.name for c in crit]
+        named = {name for stage in PRUNE_STAGES if stage for name in stage}
+        stages = [
+            cols
+            for stage in PRUNE_STAGES
+            if (cols := [j for j, name in enumerate(names) if (name in stage if stage is not None else name not in named)])
+        ]
+        best = [float(w.max()) for w in model.lookup]
+        rest = float(sum(best))
+        partial = np.zeros(len(pairs))
+        alive = np.arange(len(pairs))
+        probe: np.ndarray | None = None
+        bar = -np.inf
+        for cols in stages:
+            sub = pairs.subset(alive)
+            for j in cols:
+                partial[alive] += model.lookup[j][crit[j].level(sub)]
+                rest -= best[j]
+            bound = model.intercept + partial[alive] + rest
+            if probe is None:
+                m = max(16 * k, PRUNE_PROBE)
+                probe = alive if m >= len(alive) else alive[np.argpartition(-bound, m - 1)[:m]]
+                if len(probe) <= k:
+                    return np.arange(len(pairs))
+                shown = topk.shown(self.model.score(features.levels(pairs.subset(probe), crit)))
+                bar = float(np.partition(shown, len(shown) - k)[len(shown) - k])
+            alive = alive[topk.shown(model.sigmoid(bound + BOUND_SLACK)) >= bar]
+        assert probe is not None
+        return np.union1d(probe, alive)
+
     def _top_k(self, pairs: Pairs, group: np.ndarray, tie: np.ndarray, k: int) -> dict[int, list[Scored]]:
         """Each group's best k pairs (topk.top_k: shown score desc, then the other side's tie_rank), explained."""
         if len(pairs) == 0:
             return {}
+        if len(pairs) >= PRUNE_MIN and k > 0 and group[0] == group[-1] and (group == group[0]).all():
+            keep = self._may_list(pairs, k)  # one subject (a live list): score only what can make it
+            pairs, group, tie = pairs.subset(keep), group[keep], tie[keep]
         score, raw, fs, contrib = self.score_pairs(pairs)
         win = top_k(group, topk.shown(score), tie, k)
         # Explain the winners only: turning every candidate's values into Python objects cost

@@ -129,6 +129,17 @@ def _scored_rows(items: list[Scored], other: str) -> list[dict[str, Any]]:
     return [{other: getattr(s, other), "score": s.score, "raw_score": s.raw_score, "explanation": s.explanation} for s in items]
 
 
+def _live_rows(engine: MatchEngine, items: list[Scored]) -> list[dict[str, Any]]:
+    """A live list's openings with their summaries from the snapshot they were scored on
+    (no query for them: `_match_items` uses these)."""
+    ow = engine.world.openings
+    rows = _scored_rows(items, "opening_id")
+    for r in rows:
+        i = ow.index[r["opening_id"]]
+        r["opening"] = {"opening_id": r["opening_id"], **{k: ow.col(k)[i] for k in ("kind", "title", "employer_name", "orgnr")}}
+    return rows
+
+
 def similar_key(orgnr: str, kind: str, levels: Iterable[int]) -> tuple[Any, ...]:
     """Openings an adviser cannot tell apart by the evidence: one employer, one kind, the same
     level of every criterion (so the same score and the same reasons)."""
@@ -186,7 +197,7 @@ def _live_match_items(
     """`limit` entries computed live, from the best max(limit, `top_k`) openings — what a run
     stores (`top_k`: its K) — so that similar openings group exactly as in a stored list."""
     scored = engine.recommend(np.array([idx]), kind, k=max(limit, top_k)).get(idx, [])
-    items = _match_items(conn, _scored_rows(scored, "opening_id"), kind, limit, previous)
+    items = _match_items(conn, _live_rows(engine, scored), kind, limit, previous)
     assert items is not None  # every live row is explained
     return items
 

@@ -30,7 +30,14 @@ GOALS: tuple[str, ...] = (schema.Kind.job.value, schema.Kind.trial.value, schema
 
 
 def _goal_code(values: pd.Series) -> np.ndarray:
-    return values.map({g: i for i, g in enumerate(GOALS)}).to_numpy(dtype=np.int8)
+    return _codes(values, GOALS).astype(np.int8)
+
+
+def _codes(values: pd.Series, vocabulary: tuple[str, ...] | list[str]) -> np.ndarray:
+    """Each value's position in `vocabulary` (int64). A plain loop: pandas' `map` cost more
+    than a one-participant World's whole encoding (a posted profile)."""
+    pos = {v: i for i, v in enumerate(vocabulary)}
+    return np.fromiter((pos[v] for v in values), dtype=np.int64, count=len(values))
 
 
 def _id_rank(ids: np.ndarray) -> np.ndarray:
@@ -92,6 +99,19 @@ def _code_matrix(values: list[list[str]], width: int = MAX_CODES) -> np.ndarray:
     return out
 
 
+def _column(table: Participants | Openings, name: str) -> np.ndarray:
+    """A column as an array, once per table (pandas' column lookup costs more than most
+    criteria on a live request's pairs). Kept in `_columns`, which a view with other columns
+    (`Participants.employer_view`) or a slimmed copy (`_strip`) does not inherit."""
+    cols = table.__dict__.get("_columns")
+    if cols is None:
+        cols = table.__dict__["_columns"] = {}
+    hit = cols.get(name)
+    if hit is None:
+        hit = cols[name] = table.frame[name].to_numpy()
+    return hit
+
+
 @dataclass
 class Participants:
     frame: pd.DataFrame  # one row per participant, schema columns + lat/lon
@@ -147,11 +167,11 @@ class Participants:
 
     @cached_property
     def norwegian_rank(self) -> np.ndarray:
-        return self.frame["norwegian_level"].map(schema.NORWEGIAN_LEVELS.index).to_numpy()
+        return _codes(self.frame["norwegian_level"], schema.NORWEGIAN_LEVELS)
 
     @cached_property
     def education_rank(self) -> np.ndarray:
-        return self.frame["education_level"].map(schema.EDUCATION_LEVELS.index).to_numpy()
+        return _codes(self.frame["education_level"], schema.EDUCATION_LEVELS)
 
     @cached_property
     def lat(self) -> np.ndarray:
@@ -254,7 +274,7 @@ class Participants:
         return out
 
     def col(self, name: str) -> np.ndarray:
-        return self.frame[name].to_numpy()
+        return _column(self, name)
 
     @cached_property
     def home_area(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -290,7 +310,11 @@ class Participants:
             frame["adaptation_needs"] = [list(v or ()) if c else [] for v, c in zip(frame["adaptation_needs"], consent)]
         view = Participants(frame)
         view.__dict__.update(
-            {k: v for k, v in self.__dict__.items() if k not in _LOCATED | {"frame", "need_mask", "needs_assessed", "located_by_area"}}
+            {
+                k: v
+                for k, v in self.__dict__.items()
+                if k not in _LOCATED | {"frame", "need_mask", "needs_assessed", "located_by_area", "_columns"}
+            }
         )
         view.__dict__["need_mask"] = np.where(consent, self.need_mask, 0)
         view.__dict__["needs_assessed"] = consent
@@ -332,11 +356,11 @@ class Openings:
 
     @cached_property
     def norwegian_rank(self) -> np.ndarray:
-        return self.frame["min_norwegian"].map(schema.NORWEGIAN_LEVELS.index).to_numpy()
+        return _codes(self.frame["min_norwegian"], schema.NORWEGIAN_LEVELS)
 
     @cached_property
     def education_rank(self) -> np.ndarray:
-        return self.frame["min_education"].map(schema.EDUCATION_LEVELS.index).to_numpy()
+        return _codes(self.frame["min_education"], schema.EDUCATION_LEVELS)
 
     @cached_property
     def deadline_ord(self) -> np.ndarray:
@@ -406,7 +430,7 @@ class Openings:
         return _skill_matrix(self.frame[column], vocab)
 
     def col(self, name: str) -> np.ndarray:
-        return self.frame[name].to_numpy()
+        return _column(self, name)
 
 
 @dataclass
@@ -483,7 +507,7 @@ def _strip(table):
     frame = table.frame
     keep = [c for c in frame.columns if not (frame[c].dtype == object and any(isinstance(v, list | dict) for v in frame[c].head(50)))]
     out = type(table)(frame[keep])
-    out.__dict__.update({k: v for k, v in table.__dict__.items() if k not in ("frame", "index")})
+    out.__dict__.update({k: v for k, v in table.__dict__.items() if k not in ("frame", "index", "_columns")})
     return out
 
 

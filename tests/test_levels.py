@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from matching.criteria import ALL
+from matching.criteria import base as criteria_base
 from matching.criteria import skills as skill_criteria
 from matching.pairs import Pairs
 from matching.store.db import engine_for
@@ -48,6 +49,31 @@ def test_fast_levels_equal_the_levels_of_the_quoted_values(skill_lookup, world, 
     p = rng.integers(0, len(world.participants), n)  # unsorted, repeated, any pair
     o = rng.integers(0, len(world.openings), n)
     _assert_same_levels(Pairs.build(world, p, o, AS_OF.toordinal()))
+
+
+@pytest.fixture(params=["mark", "sort"])
+def compacting(request, monkeypatch):
+    """`base.compact` marks a table of every row, or sorts the pairs when they are few next to
+    the rows (a live request): both must give the same levels."""
+    monkeypatch.setattr(criteria_base, "SORT_BELOW", 10**9 if request.param == "sort" else 0)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(worlds(max_participants=8, max_openings=12), st.integers(0, 2**32 - 1), st.integers(1, 60))
+def test_fast_levels_of_one_openings_candidates(skill_lookup, compacting, world, seed, n):
+    """An opening's candidates (one opening, one pair per participant or repeated, any order)
+    take the criteria's one-opening paths (the opening's column of the proximity and credit
+    tables): the same levels as the quoted values imply, and the same as those pairs scored
+    among pairs of other openings."""
+    rng = np.random.default_rng(seed)
+    o = int(rng.integers(0, len(world.openings)))
+    p = rng.integers(0, len(world.participants), n)
+    one = Pairs.build(world, p, np.full(n, o), AS_OF.toordinal())
+    _assert_same_levels(one)
+    other = rng.integers(0, len(world.openings), n)
+    mixed = Pairs.build(world, np.r_[p, p], np.r_[np.full(n, o), other], AS_OF.toordinal())
+    for c in ALL:
+        assert c.level(one).tolist() == c.level(mixed)[:n].tolist(), c.name
 
 
 def test_fast_levels_on_the_fixture_world(skill_lookup, world):

@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from api.app import create_app
 from matching import candidates, runtime
-from matching.candidates import MAX_GROUPS
+from matching import engine as engine_module
 from matching.engine import MatchEngine
 from matching.pairs import Pairs
 from matching.store import tables as t
@@ -50,8 +50,8 @@ def _every_pair(world, p_idx, o_idx, as_of, kind: str = "any") -> Pairs:
 
 @st.composite
 def varied_worlds(draw) -> World:
-    """Synthetic worlds whose commute limits are sometimes all distinct (more than MAX_GROUPS)."""
-    n_p, n_o = draw(st.integers(1, 2 * MAX_GROUPS + 4)), draw(st.integers(1, 14))
+    """Synthetic worlds whose commute limits are sometimes all distinct."""
+    n_p, n_o = draw(st.integers(1, 12)), draw(st.integers(1, 14))
     ps = [draw(participant(f"P-{i:03d}")) for i in range(n_p)]
     if draw(st.booleans()):
         for p in ps:
@@ -82,6 +82,10 @@ def test_the_index_finds_exactly_the_candidates_where_homes_share_a_point(world,
         assert _pair_set(found) == _pair_set(_every_pair(w, everyone, every_opening, AS_OF, kind))
         fresh = Pairs.build(w, found.p, found.o, AS_OF.toordinal())
         assert found.distance_km.tolist() == fresh.distance_km.tolist()
+        found = candidates.index(w).for_openings(every_opening, AS_OF)
+        assert _pair_set(found) == _pair_set(_every_pair(w, everyone, every_opening, AS_OF))
+        fresh = Pairs.build(w, found.p, found.o, AS_OF.toordinal())
+        assert found.distance_km.tolist() == fresh.distance_km.tolist()
 
 
 @FAST
@@ -91,6 +95,36 @@ def test_ranked_lists_are_the_same_with_and_without_the_index(world, model):
     everyone, every_opening = np.arange(len(world.participants)), np.arange(len(world.openings))
     assert indexed.recommend(everyone, k=5) == plain.recommend(everyone, k=5)
     assert indexed.candidates(every_opening, k=5) == plain.candidates(every_opening, k=5)
+
+
+@FAST
+@given(varied_worlds(), monotone_models(), st.integers(1, 6))
+def test_a_pruned_live_list_is_the_list_of_every_candidate_scored(world, model, k):
+    """A one-subject list prunes pairs whose score bound cannot reach it (engine._may_list):
+    forced on every list here, the lists equal scoring every candidate, in both directions."""
+    everyone, every_opening = np.arange(len(world.participants)), np.arange(len(world.openings))
+    full = MatchEngine(world, model, AS_OF)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(engine_module, "PRUNE_MIN", 1)
+        pruned = MatchEngine(world, model, AS_OF)
+        for p in everyone.tolist():
+            assert pruned.recommend(np.array([p]), k=k) == full.recommend(np.array([p]), k=k)
+        for o in every_opening.tolist():
+            assert pruned.candidates(np.array([o]), k=k) == full.candidates(np.array([o]), k=k)
+
+
+def test_pruning_drops_pairs_that_cannot_make_the_list(world, monkeypatch):
+    """On the fixtures, a pruned opening's list scores fewer pairs than it has candidates (the
+    bound does cut), and is still the full list."""
+    eng = MatchEngine(runtime.snapshot(world).world, runtime.model(world), TODAY).employer
+    o = max(range(len(eng.world.openings)), key=lambda j: len(eng.blocking.for_openings([j], TODAY)))
+    pairs = eng.blocking.for_openings([o], TODAY)
+    monkeypatch.setattr(engine_module, "PRUNE_PROBE", 20)
+    assert len(eng._may_list(pairs, 1)) < len(pairs)
+    monkeypatch.setattr(engine_module, "PRUNE_MIN", 10**9)
+    full = eng.candidates(np.array([o]), k=1)
+    monkeypatch.setattr(engine_module, "PRUNE_MIN", 1)
+    assert eng.candidates(np.array([o]), k=1) == full
 
 
 def test_the_index_is_not_used_for_a_world_with_other_openings(world):

@@ -35,12 +35,25 @@ def _proximity_level(pairs: Pairs) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     w, tab = pairs.world, prox.table()
     target = _styrk_rows(pairs)
+    desired_rows = cached(w.participants, "_desired_rows", lambda: tab.rows(_desired(w.participants.desired_codes)))
+    if pairs.o[0] == pairs.o[-1] and (pairs.o == pairs.o[0]).all():
+        # One opening (its candidates): its code's column of the table, at each pair's codes.
+        return tab.level[:, target[0]].take(desired_rows[pairs.p]).max(axis=1).astype(np.int64)
     rows, pl = compact(pairs.p, len(w.participants))
-    desired = np.asarray(w.participants.desired_codes[rows], dtype=np.int64)
-    if desired.shape[1] == 0:
-        desired = np.full((len(rows), 1), -1, dtype=np.int64)
-    per_p = tab.level[tab.rows(desired)].max(axis=1)  # (participants, codes + 1)
+    width = tab.level.shape[1]
+    if len(pairs) < len(rows) * width:
+        # Few pairs per participant (an opening's candidates): each pair's own codes, not a
+        # table row per participant.
+        flat = desired_rows[pairs.p] * np.int64(width) + target[:, None]
+        return tab.level.ravel().take(flat).max(axis=1).astype(np.int64)
+    per_p = tab.level[desired_rows[rows]].max(axis=1)  # (participants, codes + 1)
     return per_p[pl, target].astype(np.int64)
+
+
+def _desired(codes: np.ndarray) -> np.ndarray:
+    """Desired codes as int64, at least one column (-1: none)."""
+    codes = np.asarray(codes, dtype=np.int64)
+    return codes if codes.shape[1] else np.full((len(codes), 1), -1, dtype=np.int64)
 
 
 def _styrk_rows(pairs: Pairs) -> np.ndarray:
@@ -126,6 +139,14 @@ def experience_years(pairs: Pairs) -> np.ndarray:
     w, tab = pairs.world, prox.table()
     codes, years = w.participants.experience
     target = _styrk_rows(pairs)
+    if pairs.o[0] == pairs.o[-1] and (pairs.o == pairs.o[0]).all() or 2 * len(np.unique(pairs.p[:64])) > min(n, 64):
+        # One pair per participant, or nearly (an opening's candidates): the (participant,
+        # code) keys are all distinct, so each pair's own row arithmetic, not a marked table.
+        exp_rows = cached(w.participants, "_experience_rows", lambda: tab.rows(codes))
+        credit = cached(tab, "_experience_credit", lambda: EXPERIENCE_CREDIT[tab.level])  # credit per (from, to) cell
+        if target[0] == target[-1] and (target == target[0]).all():
+            return (years[pairs.p] * credit[:, target[0]].take(exp_rows[pairs.p])).sum(axis=1)
+        return (years[pairs.p] * credit.ravel().take(exp_rows[pairs.p] * np.int64(credit.shape[1]) + target[:, None])).sum(axis=1)
     rows, pl = compact(pairs.p, len(w.participants))
     width = len(tab.codes) + 1
     key = pl * width + target

@@ -31,10 +31,6 @@ COVERAGE = Levels.from_thresholds("skills", [0.25, 0.5, 0.75, 1.0 - 1e-9])
 SHOWN = 3  # inferred skills named in a reason
 
 
-def _rowwise_overlap(a, b) -> np.ndarray:
-    return np.asarray(a.multiply(b).sum(axis=1)).ravel()
-
-
 def _level(covered: np.ndarray, n_req: np.ndarray) -> np.ndarray:
     return COVERAGE.bin(np.where(n_req > 0, covered / np.maximum(n_req, 1), 1.0))
 
@@ -52,6 +48,12 @@ def _ranges(starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
     return np.repeat(starts - (np.cumsum(lens) - lens), lens) + np.arange(total)
 
 
+def _row_lengths(owner: object, m, name: str) -> np.ndarray:
+    """Stored entries per row of a CSR matrix, once per snapshot (``np.diff`` of a national
+    matrix's indptr cost more than a live request's lookups)."""
+    return cached(owner, f"_lens_{name}", lambda: np.diff(m.indptr))
+
+
 def _canonical(w, name: str):
     """The World's participant skill matrix as CSR with sorted, summed indices (once per
     snapshot; the snapshot's own matrix keeps its order, which reasons quote), so each
@@ -65,40 +67,40 @@ def _canonical(w, name: str):
     return cached(w, f"_csr_{name}", build)
 
 
-def _required(pairs: Pairs):
-    """Each pair's required skills, flattened (pair, compacted participant, skill column among
+def _required(pairs: Pairs, of: str = "required_skills"):
+    """Each pair's required (or `of`: optional) skills, flattened (pair, compacted participant, skill column among
     those required here, weight), and the compacted participants and those columns. Built once
     per Pairs: both skill criteria gather the same entries."""
 
     def build():
         w = pairs.world
-        req = w.required_skills
-        lens = np.diff(req.indptr)[pairs.o]
+        req = getattr(w, of)
+        lens = _row_lengths(w.openings, req, of)[pairs.o]
         at = _ranges(req.indptr[pairs.o], lens)
         pair_of = np.repeat(np.arange(len(pairs)), lens)
         rows, pl = compact(pairs.p, len(w.participants))
         cols, col = compact(req.indices[at], req.shape[1])
         return pair_of, pl[pair_of], col, req.data[at], rows, cols
 
-    return cached(pairs, "_required_skills", build)
+    return cached(pairs, f"_{of}", build)
 
 
-def coverage_counts(pairs: Pairs, have: str) -> tuple[np.ndarray, np.ndarray]:
-    """(covered, required) per pair, as ``w.<have>[p].multiply(required[o]).sum(1)`` and
-    ``required[o].sum(1)`` give them: the same products, summed in the same order. The
+def coverage_counts(pairs: Pairs, have: str, of: str = "required_skills") -> tuple[np.ndarray, np.ndarray]:
+    """(covered, required) per pair, as ``w.<have>[p].multiply(<of>[o]).sum(1)`` and
+    ``<of>[o].sum(1)`` give them: the same products, summed in the same order. The
     participants of these pairs and the skill columns their openings require are compacted
     into a small table (or, when that would be large, a sorted key list searched per
     required skill), so a lookup touches memory the size of the chunk, not of the World."""
     w = pairs.world
-    req = w.required_skills
-    n_req = cached(w.openings, "_n_required", lambda: np.asarray(req.sum(axis=1)).ravel())[pairs.o]
-    if len(pairs) == 0 or int(np.diff(req.indptr)[pairs.o].sum()) == 0:
+    req = getattr(w, of)
+    n_req = cached(w.openings, f"_n_{of}", lambda: np.asarray(req.sum(axis=1)).ravel())[pairs.o]
+    if len(pairs) == 0 or int(_row_lengths(w.openings, req, of)[pairs.o].sum()) == 0:
         return np.zeros(len(pairs)), n_req
-    pair_of, who, col, weight, rows, cols = _required(pairs)
+    pair_of, who, col, weight, rows, cols = _required(pairs, of)
     m = _canonical(w, have)
     colmap = np.full(m.shape[1], -1, dtype=np.int64)
     colmap[cols] = np.arange(len(cols))
-    lens = np.diff(m.indptr)[rows]
+    lens = _row_lengths(w, m, have)[rows]
     at = _ranges(m.indptr[rows], lens)
     local = colmap[m.indices[at]]
     keep = local >= 0
@@ -120,15 +122,13 @@ def coverage_counts(pairs: Pairs, have: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _values(pairs: Pairs) -> Values:
-    w = pairs.world
-    ps = w.participant_skills[pairs.p]
-    req = w.required_skills[pairs.o]
-    opt = w.optional_skills[pairs.o]
+    covered, required = coverage_counts(pairs, "participant_skills")
+    optional, _ = coverage_counts(pairs, "participant_skills", "optional_skills")
     return {
-        "covered": _rowwise_overlap(ps, req),
-        "required": np.asarray(req.sum(axis=1)).ravel(),
-        "optional_covered": _rowwise_overlap(ps, opt),
-        "listed": w.participants.listed_skills[pairs.p],
+        "covered": covered,
+        "required": required,
+        "optional_covered": optional,
+        "listed": pairs.world.participants.listed_skills[pairs.p],
     }
 
 
@@ -158,25 +158,22 @@ coverage = Criterion(
 
 def _likely_values(pairs: Pairs) -> Values:
     w = pairs.world
-    likely = w.likely_skills[pairs.p]
-    req = w.required_skills[pairs.o]
-    n_req = np.asarray(req.sum(axis=1)).ravel()
-    both = likely.multiply(req).tocsr()
-    covered = np.asarray(both.sum(axis=1)).ravel()
-    stated = _rowwise_overlap(w.participant_skills[pairs.p], req)
+    covered, n_req = coverage_counts(pairs, "likely_skills")
+    stated, _ = coverage_counts(pairs, "participant_skills")
     # Only inference is news here: quote the occupations and the skills that count because they
     # are typical, not listed (-1: nothing inferred counts, the `skills` reason says it all).
     source = np.where(covered > stated, w.participants.inferred_from[pairs.p], -1)
     names = np.full(len(pairs), "", dtype=object)
+    sources = np.full(len(pairs), "", dtype=object)
     quote = np.flatnonzero(source >= 0)
     if len(quote):
-        vocab = np.array(list(w.skill_vocab), dtype=object)
-        sub = (both - both.multiply(w.participant_skills[pairs.p])).tocsr()[quote]
+        p, o = pairs.p[quote], pairs.o[quote]  # the skill ids only for the pairs that quote them
+        both = w.likely_skills[p].multiply(w.required_skills[o]).tocsr()
+        sub = (both - both.multiply(w.participant_skills[p])).tocsr()
         sub.eliminate_zeros()
+        vocab = cached(w, "_vocab_names", lambda: np.array(list(w.skill_vocab), dtype=object))
         names[quote] = ["|".join(vocab[sub.indices[a:b]]) for a, b in zip(sub.indptr[:-1], sub.indptr[1:])]
-    sources = np.full(len(pairs), "", dtype=object)
-    if len(quote):
-        sources[quote] = w.participants.inferred_sources_text(pairs.p[quote])
+        sources[quote] = w.participants.inferred_sources_text(p)
     return {"covered": covered, "required": n_req, "inferred_from": source, "likely": names, "sources": sources}
 
 
