@@ -147,6 +147,9 @@ runs = Table(
     # `row_changes.version` is above it changed after the run saw it (migration 0004; NULL for
     # older runs, whose lists are then always re-checked on a small World).
     Column("data_version", Integer),
+    # Congestion of the run's personal lists and of its recommended-now lists (issue 14,
+    # matching/allocation.py `congestion`: overall and per office). Migration 0005.
+    Column("congestion", JSON),
 )
 
 #: At most one row (id = 1): which refresh holds the right to write a run, and whether its
@@ -196,6 +199,20 @@ def _ranked_list(name: str, subject: str, others: str) -> Table:
 
 participant_lists = _ranked_list("participant_lists", "participant_id", "opening_ids")
 opening_lists = _ranked_list("opening_lists", "opening_id", "participant_ids")
+
+#: A run's *recommended now* lists (issue 14, matching/allocation.py), one row per participant
+#: the run ranked: `opening_ids` the recommended-now list (JSON array, in personal-rank order);
+#: `notes` per opening of the personal top 10 or of that list, [kept (0/1), how many
+#: recommended-now lists the opening is in, its free places, its personal top-10 exposure]
+#: (JSON object). Migration 0005.
+recommended_lists = Table(
+    "recommended_lists",
+    metadata,
+    Column("run_id", String(40), ForeignKey("runs.run_id"), primary_key=True),
+    Column("participant_id", String(40), primary_key=True),
+    Column("opening_ids", Text, nullable=False),
+    Column("notes", Text, nullable=False),
+)
 
 #: What a run's opening lists (employer-facing) were computed with, so they are served only
 #: while that still holds (`lists.employer_view_of`, read by matching/serving.py): the home-area partition's fingerprint, and the
