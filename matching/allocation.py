@@ -36,6 +36,8 @@ from typing import Any
 
 import numpy as np
 
+from matching.messages import t
+
 #: Recommended-now list length, and the depth of a personal list congestion counts ("top 10").
 PER_LIST = 10
 #: Default: an opening may be in at most CAP_FACTOR × free places recommended-now lists.
@@ -241,6 +243,24 @@ def allocate(
         )
         return keep
     return _solve_flow(g, o, value, np.maximum(cap[ou], 0), emp, contacts, per_list)
+
+
+# ---------------------------------------------------------------------------- reasons
+
+
+def note_view(note: Any, lang: str) -> dict[str, Any]:
+    """A stored note (`store.lists.Note`: kept, suggested, free, exposure) as the API shows it,
+    with its reason from the message catalogues: held back because others are suggested (or
+    no place is free), or kept — with few competitors, or among the best fits."""
+    kept, suggested, free, exposure_ = bool(note[0]), int(note[1]), int(note[2]), int(note[3])
+    others = max(suggested - int(kept), 0)
+    if not kept:
+        text = t("allocation.no_free_place", lang) if free == 0 else t("allocation.held_back", lang, others=others, free=free)
+    elif exposure_ <= CAP_FACTOR * free:
+        text = t("allocation.few_competitors", lang, others=others, free=free)
+    else:
+        text = t("allocation.best_fit", lang, others=others, free=free)
+    return {"recommended_now": kept, "others_suggested": others, "free_places": free, "reason": text}
 
 
 # ---------------------------------------------------------------------------- shards

@@ -349,6 +349,49 @@ def stored_rows(
 # ----------------------------------------------------------------------------- the lists
 
 
+class NoRecommendation(LookupError):
+    """No recommended-now list to serve: nothing published, the participant is not in the
+    served run, or the run predates issue 14 (the API answers 409)."""
+
+    def __str__(self) -> str:
+        return "no recommended-now list for this participant in the served run; ask for view=personal"
+
+
+def _with_notes(items: list[dict[str, Any]], recommended: lists.Recommended | None) -> list[dict[str, Any]]:
+    """Each match's `allocation` note from the run's recommended-now step (None: no note)."""
+    notes = recommended.notes if recommended is not None else {}
+    for item in items:
+        item["allocation"] = notes.get(item["opening_id"])
+    return items
+
+
+def recommended_matches(conn: Connection, settings: Settings, participant_id: str, *, kind: str, limit: int) -> dict[str, Any]:
+    """The served run's recommended-now list (issue 14): the participant's stored rows that the
+    allocation kept, in personal-rank order, minus pairs that fail a hard constraint today
+    (never recomputed live: an allocation is the run's, over everyone's lists at once)."""
+    served = lists.serving(conn)
+    if served is None:
+        raise NoRecommendation(participant_id)
+    stored = lists.read_participant_list(conn, served.run_id, participant_id)
+    recommended = lists.read_recommended(conn, served.run_id, participant_id)
+    if stored is None or recommended is None:
+        raise NoRecommendation(participant_id)
+    eligible = stored_rows(conn, settings, served.run_id, stored.rows, "opening_id", participant_id=participant_id, quoted=stored.quoted)
+    if eligible is None:
+        raise NoRecommendation(participant_id)
+    kept = set(recommended.opening_ids)
+    previous = lists.openings_in_run(conn, served.previous_run_id, participant_id) if served.previous_run_id else None
+    items = _match_items(conn, [r for r in eligible if r["opening_id"] in kept], kind, limit, previous)
+    facts = run_facts(conn, settings, served.run_id)
+    return {
+        "participant_id": participant_id,
+        "run_id": served.run_id,
+        "model_version": facts.model_version,
+        "view": "recommended",
+        "matches": _with_notes(items, recommended),
+    }
+
+
 def participant_matches(conn: Connection, settings: Settings, participant_id: str, *, kind: str, limit: int, fresh: bool) -> dict[str, Any]:
     """The stored list while it still tells the truth; otherwise computed live.
 
@@ -374,6 +417,7 @@ def participant_matches(conn: Connection, settings: Settings, participant_id: st
         items = _match_items(conn, eligible, kind, limit, previous)
         facts = run_facts(conn, settings, run_id)
         if len(items) >= min(limit, facts.top_k) or (len(eligible) == len(rows) and len(rows) < facts.top_k):
+            items = _with_notes(items, lists.read_recommended(conn, run_id, participant_id))
             return {"participant_id": participant_id, "run_id": run_id, "model_version": facts.model_version, "matches": items}
     elif served and stored is None:  # fresh=true, or not in the served run: compare with what is served
         previous = lists.openings_in_run(conn, run_id, participant_id)
