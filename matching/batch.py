@@ -322,13 +322,14 @@ def refresh(
         summary.extra["shards_done_seconds"] = round(time.perf_counter() - started, 2)
         with db.begin() as conn:
             runs.heartbeat(conn, run_id)
-        alloc_started = time.perf_counter()
+        alloc_started, alloc_cpu = time.perf_counter(), time.process_time()
         rec_rows, figures = recommend_now(
             world, alloc_parts, taken, settings, as_of, client=client, n_jobs=n_jobs, contacts_left=contacts_left
         )
         del alloc_parts
         summary.extra["congestion"] = figures
         summary.extra["allocation_seconds"] = round(time.perf_counter() - alloc_started, 2)
+        summary.extra["allocation_cpu_seconds"] = round(time.process_time() - alloc_cpu, 2)  # this process (inline shards)
         with db.begin() as conn:
             runs.heartbeat(conn, run_id)
             for i in range(0, len(rec_rows), WRITE_BATCH):

@@ -104,7 +104,7 @@ from worldgen.outcomes import advisers, simulate
 from worldgen.people import participants
 from worldgen.world import OCC_CODES, employers, openings, region_postcodes
 
-__all__ = ["Built", "build_world", "generate_world", "REFERENCE_DATE", "SCOPES"]
+__all__ = ["Built", "build_world", "generate_world", "write_world", "REFERENCE_DATE", "SCOPES"]
 
 REFERENCE_DATE = dt.date(2026, 11, 15)
 SCOPES = ("trondheim", "national")
@@ -173,7 +173,11 @@ def generate_world(
         scope=scope,
         outcomes=outcomes,
     )
-    out_dir = Path(out_dir)
+    return write_world(w, Path(out_dir))
+
+
+def write_world(w: Built, out_dir: Path) -> dict[str, int]:
+    """The world's CSV files (the data contract's columns only), row counts by file stem."""
     out_dir.mkdir(parents=True, exist_ok=True)
     return {
         "offices": _write(w.offices, out_dir / "offices.csv", schema.Office),
