@@ -262,6 +262,13 @@ class Candidate(BaseModel):
     participant_id: ParticipantId
     score: float = Field(ge=0, le=1, description=SCORE_DOC)
     tied_with_previous: bool = Field(description=TIED_DOC.format(order=PARTICIPANT_TIE_ORDER))
+    matched_elsewhere: bool | None = Field(
+        default=None,
+        description=(
+            "strongly matched elsewhere: in the first 3 of another opening's candidate list in the same batch run "
+            "(employer-facing lists only); null for a list computed live"
+        ),
+    )
     weak: bool = Field(description=WEAK)
     reasons: list[Reason]
 

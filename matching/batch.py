@@ -14,6 +14,7 @@ to start while that process lives, and otherwise discards the dead run's leftove
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import pickle
 import tempfile
@@ -339,6 +340,7 @@ def refresh(
         o2p = topk.best(Ranked.concat(pending), tie_rank, k) if pending else Ranked.empty(n_criteria)
         del pending
         o_rows = _packed_lists(o2p, world.openings.ids, world.participants.ids)
+        top_rows = top_candidates(o2p, world.openings.ids, world.participants.ids)
         eligible = np.flatnonzero(world.openings.is_open & (world.openings.deadline_ord >= as_of.toordinal()))
         o_rows += _empty_lists(eligible, o2p.group, world.openings.ids)
         with db.begin() as conn:
@@ -346,6 +348,8 @@ def refresh(
                 runs.write_opening_lists(conn, run_id, o_rows[i : i + WRITE_BATCH])
             summary.n_openings = len(o_rows)
             runs.write_employer_view(conn, run_id, lists.employer_view_record(world))
+            for i in range(0, len(top_rows), WRITE_BATCH):
+                runs.write_top_candidates(conn, run_id, top_rows[i : i + WRITE_BATCH])
             runs.set_counts(conn, run_id, n_participants=summary.n_participants, n_openings=summary.n_openings, n_pairs=summary.n_pairs)
             runs.publish(conn, run_id)
             runs.prune(conn, settings.keep_runs)
@@ -431,6 +435,23 @@ def recommend_now(
     empty = lists.pack_recommended([], {})
     rows += [(str(ids_p[i]), *empty) for i in np.setdiff1d(np.arange(len(ids_p)), group)]
     return rows, figures
+
+
+#: A participant in this many first places of an opening's candidate list is "strongly matched" there.
+TOP_CANDIDATES = 3
+
+
+def top_candidates(o2p: Ranked, opening_ids: np.ndarray, participant_ids: np.ndarray) -> list[tuple[str, str]]:
+    """(participant id, JSON array of openings) for each participant in the first
+    TOP_CANDIDATES of some opening's (employer-facing) candidate list."""
+    top = _positions(o2p.group) < TOP_CANDIDATES
+    p, o = o2p.other[top], o2p.group[top]
+    order = np.lexsort((o, p))
+    p, o = p[order], o[order]
+    starts = np.flatnonzero(np.r_[True, p[1:] != p[:-1]]) if len(p) else np.zeros(0, dtype=np.int64)
+    return [
+        (str(participant_ids[p[a]]), json.dumps([str(x) for x in opening_ids[o[a:b]]])) for a, b in zip(starts, np.r_[starts[1:], len(p)])
+    ]
 
 
 def _positions(group: np.ndarray) -> np.ndarray:

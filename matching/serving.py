@@ -488,12 +488,17 @@ def opening_candidates(conn: Connection, settings: Settings, opening_id: str, *,
         engine, idx = _index(live_engine(settings, employer=True), settings, "opening", opening_id)
         rows = _scored_rows(engine.candidates(np.array([idx]), k=limit).get(idx, []), "participant_id")
         run_id, version = None, engine.model.version
+    # Issue 14: in the first places of another opening's candidate list in the same run — from
+    # the run's employer-facing lists only, and only when this list is the run's (whose employer
+    # view still holds); a live list has no mark (None).
+    elsewhere = lists.top_placements(conn, run_id, [r["participant_id"] for r in rows]) if run_id else None
     items = [
         {
             "rank": rank,
             "participant_id": r["participant_id"],
             "score": _shown(r["score"]),
             "tied_with_previous": tie,
+            "matched_elsewhere": None if elsewhere is None else any(o != opening_id for o in elsewhere.get(r["participant_id"], ())),
             "explanation": r["explanation"],
         }
         for rank, (r, tie) in enumerate(zip(rows, topk.tied([r["score"] for r in rows])), start=1)

@@ -251,3 +251,26 @@ def test_runs_report_congestion_before_and_after(pub_client, auth, published):
     assert set(c) == {"before", "after", "alloc_factor", "recommend_now"}
     assert c["before"]["offices"] and 0 <= c["before"]["gini_exposure"] <= 1
     assert c["after"]["mean_exposure_top10"] <= c["before"]["mean_exposure_top10"]
+
+
+def test_candidates_mark_participants_strongly_matched_elsewhere(pub_client, auth, published):
+    run_id = published.second_run
+    with db_engine(published.settings).connect() as conn:
+        o_lists = lists.run_lists(conn, run_id, "opening")
+        offices = dict(conn.execute(select(t.openings.c.opening_id, t.openings.c.office_id)).tuples().all())
+    top3: dict[str, set[str]] = {}
+    for oid, items in o_lists.items():
+        for _, pid, _ in items[:3]:
+            top3.setdefault(pid, set()).add(oid)
+    marked = 0
+    for oid, items in sorted(o_lists.items())[:40]:
+        if not items:
+            continue
+        body = pub_client.get(f"/v1/openings/{oid}/candidates", params={"limit": 50}, headers=auth("liaison", offices[oid])).json()
+        assert body["run_id"] == run_id
+        for c in body["candidates"]:
+            assert c["matched_elsewhere"] == bool(top3.get(c["participant_id"], set()) - {oid})
+            marked += c["matched_elsewhere"]
+    assert marked > 0
+    live = pub_client.get(f"/v1/openings/{oid}/candidates", params={"fresh": "true"}, headers=auth("admin")).json()
+    assert all(c["matched_elsewhere"] is None for c in live["candidates"])

@@ -205,3 +205,11 @@ def read_recommended(conn: Connection, run_id: str, participant_id: str) -> Reco
         return None
     notes = {k: Note(bool(v[0]), int(v[1]), int(v[2]), int(v[3])) for k, v in json.loads(row.notes).items()}
     return Recommended(json.loads(row.opening_ids), notes)
+
+
+def top_placements(conn: Connection, run_id: str, participant_ids: list[str]) -> dict[str, list[str]]:
+    """Per participant (of those asked), the openings whose run candidate list has them in its
+    top 3 (absent: none)."""
+    r = t.run_top_candidates
+    rows = conn.execute(select(r.c.participant_id, r.c.opening_ids).where(r.c.run_id == run_id, r.c.participant_id.in_(participant_ids)))
+    return {p: json.loads(o) for p, o in rows}

@@ -117,6 +117,7 @@ def delete_lists(conn: Connection, run_id: str) -> None:
     conn.execute(delete(t.opening_lists).where(t.opening_lists.c.run_id == run_id))
     conn.execute(delete(t.run_employer_views).where(t.run_employer_views.c.run_id == run_id))
     conn.execute(delete(t.recommended_lists).where(t.recommended_lists.c.run_id == run_id))
+    conn.execute(delete(t.run_top_candidates).where(t.run_top_candidates.c.run_id == run_id))
 
 
 def abandon_unfinished(conn: Connection) -> list[str]:
@@ -160,6 +161,12 @@ def write_recommended_lists(conn: Connection, run_id: str, rows: list[tuple[str,
         conn.execute(
             insert(t.recommended_lists), [{"run_id": run_id, "participant_id": p, "opening_ids": o, "notes": n} for p, o, n in rows]
         )
+
+
+def write_top_candidates(conn: Connection, run_id: str, rows: list[tuple[str, str]]) -> None:
+    """(participant_id, JSON array of the openings whose top 3 candidates they are in)."""
+    if rows:
+        conn.execute(insert(t.run_top_candidates), [{"run_id": run_id, "participant_id": p, "opening_ids": o} for p, o in rows])
 
 
 def set_congestion(conn: Connection, run_id: str, figures: dict[str, Any]) -> None:

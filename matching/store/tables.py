@@ -214,6 +214,19 @@ recommended_lists = Table(
     Column("notes", Text, nullable=False),
 )
 
+#: Per participant of a run: the openings whose employer-facing candidate list (the run's
+#: opening lists) has them in its top 3 (`opening_ids`, JSON array; participants with none have
+#: no row). An opening's candidate list marks those "strongly matched elsewhere" (issue 14):
+#: computed from employer-facing lists only, so it depends on nothing a liaison may not learn.
+#: Migration 0005.
+run_top_candidates = Table(
+    "run_top_candidates",
+    metadata,
+    Column("run_id", String(40), ForeignKey("runs.run_id"), primary_key=True),
+    Column("participant_id", String(40), primary_key=True),
+    Column("opening_ids", Text, nullable=False),
+)
+
 #: What a run's opening lists (employer-facing) were computed with, so they are served only
 #: while that still holds (`lists.employer_view_of`, read by matching/serving.py): the home-area partition's fingerprint, and the
 #: participants whose adaptation needs were weighed (zlib-compressed, newline-separated ids).

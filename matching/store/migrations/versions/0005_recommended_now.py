@@ -2,7 +2,9 @@
 
 - `runs.congestion` (nullable JSON): the run's congestion figures before and after allocation;
 - `recommended_lists`: per participant of a run, the recommended-now list and per listed
-  opening why it was kept or held back.
+  opening why it was kept or held back;
+- `run_top_candidates`: per participant of a run, the openings whose (employer-facing)
+  candidate list has them in its top 3 ("strongly matched elsewhere").
 
 Older runs keep NULL and have no recommended-now lists (served as "not in the run").
 
@@ -34,8 +36,16 @@ def upgrade() -> None:
             sa.Column("opening_ids", sa.Text, nullable=False),
             sa.Column("notes", sa.Text, nullable=False),
         )
+    if not sa.inspect(bind).has_table("run_top_candidates"):
+        op.create_table(
+            "run_top_candidates",
+            sa.Column("run_id", sa.String(40), sa.ForeignKey("runs.run_id"), primary_key=True),
+            sa.Column("participant_id", sa.String(40), primary_key=True),
+            sa.Column("opening_ids", sa.Text, nullable=False),
+        )
 
 
 def downgrade() -> None:
+    op.drop_table("run_top_candidates")
     op.drop_table("recommended_lists")
     op.drop_column("runs", "congestion")
