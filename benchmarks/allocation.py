@@ -125,71 +125,78 @@ def _solvers(group, other, score, pos, shard, cap, per_list) -> dict[str, float]
     return out
 
 
-def one_seed(args, seed: int) -> dict:
+def one_seed(args, seed: int) -> list[dict]:
+    """One world; per configuration (c, list length) a refresh and the replays."""
     c0 = time.process_time()
     w = build_world(seed=seed, n_participants=args.participants, n_openings=args.openings, scope=args.scope)
     gen_cpu = time.process_time() - c0
+    p_row = {p: i for i, p in enumerate(w.participants["participant_id"])}
+    o_row = {o: i for i, o in enumerate(w.openings["opening_id"])}
+    out = []
+    personal_arm = None
     with tempfile.TemporaryDirectory(prefix="alloc-bench-") as tmp:
         data, db = Path(tmp) / "data", Path(tmp) / "db.sqlite"
         write_world(w, data)
         today = REFERENCE_DATE + dt.timedelta(days=1)
-        settings = Settings(
+        base = Settings(
             database_url=f"sqlite:///{db}",
             today=today,
             model_dir=ROOT / "models",
             top_k=args.top_k,
             environment="test",
             secret_key="x" * 40,
-            alloc_factor=args.factor,
-            recommend_now=args.per_list,
         )
-        engine = make_engine(settings.database_url)
+        engine = make_engine(base.database_url)
         load_directory(engine, data, today=today)
-        c0 = time.process_time()
-        summary = refresh(settings, db=engine, n_jobs=1)
-        refresh_cpu = time.process_time() - c0
-        with engine.connect() as conn:
-            personal = lists.run_lists(conn, summary.run_id)
-            r = t.recommended_lists
-            rec = {p: json.loads(o) for p, o in conn.execute(r.select().with_only_columns(r.c.participant_id, r.c.opening_ids))}
-            taken_ids = outcomes.taken_places(conn, today)
+        for config in args.configs:
+            factor, per_list = (float(config.split(":")[0]), int(config.split(":")[1]))
+            settings = base.model_copy(update={"alloc_factor": factor, "recommend_now": per_list})
+            c0 = time.process_time()
+            summary = refresh(settings, db=engine, n_jobs=1)
+            refresh_cpu = time.process_time() - c0
+            with engine.connect() as conn:
+                personal = lists.run_lists(conn, summary.run_id)
+                r = t.recommended_lists
+                rec = {p: json.loads(o) for p, o in conn.execute(r.select().with_only_columns(r.c.participant_id, r.c.opening_ids))}
+                taken_ids = outcomes.taken_places(conn, today)
+            taken = np.zeros(len(w.openings), dtype=int)
+            for o, n in taken_ids.items():
+                taken[o_row[o]] = n
+            lists_b = {p_row[p]: [o_row[o] for o in oids] for p, oids in rec.items() if oids}
+            if personal_arm is None:  # the personal lists are the same in every configuration
+                lists_a = {p_row[p]: [o_row[o] for _, o, _ in items] for p, items in personal.items() if items}
+                personal_arm = [_replay(w, lists_a, taken, args.days, args.follow, 1000 * seed + rep) for rep in range(args.replays)]
+            rec_arm = [_replay(w, lists_b, taken, args.days, args.follow, 1000 * seed + rep) for rep in range(args.replays)]
+            mean = {
+                a: {k: float(np.mean([x[k] for x in rs])) for k in rs[0]}
+                for a, rs in (("personal", personal_arm), ("recommended", rec_arm))
+            }
+            losses = [_ndcg_loss([(o, s) for _, o, s in items], rec.get(p, [])) for p, items in personal.items() if items]
+            res = {
+                "seed": seed,
+                "config": config,
+                "participants": len(w.participants),
+                "openings": len(w.openings),
+                "gen_cpu_s": round(gen_cpu, 1),
+                "refresh_cpu_s": round(refresh_cpu, 2),
+                "refresh_wall_s": round(summary.seconds, 2),
+                "allocation_cpu_s": summary.extra["allocation_cpu_seconds"],
+                "allocation_wall_s": summary.extra["allocation_seconds"],
+                "arms": mean,
+                "starts_gain": mean["recommended"]["starts"] / max(mean["personal"]["starts"], 1e-9) - 1,
+                "full_change": mean["recommended"]["full"] / max(mean["personal"]["full"], 1e-9) - 1,
+                "ndcg10_loss": float(np.mean(losses)) if losses else 0.0,
+                "congestion": {k: {m: v for m, v in summary.extra["congestion"][k].items() if m != "offices"} for k in ("before", "after")},
+            }
+            if args.solvers and not out:
+                allp = [(p_row[p], o_row[o], sc, i) for p, items in personal.items() for i, (_, o, sc) in enumerate(items)]
+                group, other, score, pos = (np.array(x) for x in zip(*allp))
+                shard = np.unique(w.participants["office_id"].to_numpy(), return_inverse=True)[1][group]
+                free = allocation.free_places(w.openings["positions"].to_numpy(), taken)
+                res["solvers"] = _solvers(group, other, score.astype(float), pos, shard, allocation.caps(free, factor), per_list)
+            out.append(res)
         engine.dispose()
-    p_row = {p: i for i, p in enumerate(w.participants["participant_id"])}
-    o_row = {o: i for i, o in enumerate(w.openings["opening_id"])}
-    taken = np.zeros(len(w.openings), dtype=int)
-    for o, n in taken_ids.items():
-        taken[o_row[o]] = n
-    lists_a = {p_row[p]: [o_row[o] for _, o, _ in items] for p, items in personal.items() if items}
-    lists_b = {p_row[p]: [o_row[o] for o in oids] for p, oids in rec.items() if oids}
-    arms = {"personal": [], "recommended": []}
-    for rep in range(args.replays):
-        arms["personal"].append(_replay(w, lists_a, taken, args.days, args.follow, 1000 * seed + rep))
-        arms["recommended"].append(_replay(w, lists_b, taken, args.days, args.follow, 1000 * seed + rep))
-    mean = {a: {k: float(np.mean([r[k] for r in rs])) for k in rs[0]} for a, rs in arms.items()}
-    losses = [_ndcg_loss([(o, s) for _, o, s in items], rec.get(p, [])) for p, items in personal.items() if items]
-    res = {
-        "seed": seed,
-        "participants": len(w.participants),
-        "openings": len(w.openings),
-        "gen_cpu_s": round(gen_cpu, 1),
-        "refresh_cpu_s": round(refresh_cpu, 2),
-        "refresh_wall_s": round(summary.seconds, 2),
-        "allocation_cpu_s": summary.extra["allocation_cpu_seconds"],
-        "allocation_wall_s": summary.extra["allocation_seconds"],
-        "arms": mean,
-        "starts_gain": mean["recommended"]["starts"] / max(mean["personal"]["starts"], 1e-9) - 1,
-        "full_change": mean["recommended"]["full"] / max(mean["personal"]["full"], 1e-9) - 1,
-        "ndcg10_loss": float(np.mean(losses)) if losses else 0.0,
-        "congestion": {k: {m: v for m, v in summary.extra["congestion"][k].items() if m != "offices"} for k in ("before", "after")},
-    }
-    if args.solvers:
-        allp = [(p_row_i, o_row[o], s, i) for p, items in personal.items() for i, (_, o, s) in enumerate(items) for p_row_i in (p_row[p],)]
-        group, other, score, pos = (np.array(x) for x in zip(*allp))
-        office = w.participants["office_id"].to_numpy()
-        shard = np.unique(office, return_inverse=True)[1][group]
-        free = allocation.free_places(w.openings["positions"].to_numpy(), taken)
-        res["solvers"] = _solvers(group, other, score.astype(float), pos, shard, allocation.caps(free, args.factor), 10)
-    return res
+    return out
 
 
 def main() -> None:
@@ -202,35 +209,37 @@ def main() -> None:
     ap.add_argument("--follow", type=int, default=3, help="openings of the list an adviser suggests")
     ap.add_argument("--replays", type=int, default=5, help="replays per arm and seed (common random numbers)")
     ap.add_argument("--top-k", type=int, default=50)
-    ap.add_argument("--factor", type=float, default=3.0, help="c: lists per free place")
-    ap.add_argument("--per-list", type=int, default=10, help="recommended-now list length (MATCHING_RECOMMEND_NOW)")
+    ap.add_argument(
+        "--configs", nargs="+", default=["3:10"], help="c:L pairs — c lists per free place (MATCHING_ALLOC_FACTOR), list length L"
+    )
     ap.add_argument("--solvers", action="store_true", help="also time OR-Tools against scipy milp on the same shards")
     ap.add_argument("--json", type=Path, help="write the per-seed figures here")
     args = ap.parse_args()
     results = []
     for seed in args.seeds:
-        r = one_seed(args, seed)
-        results.append(r)
-        a, b = r["arms"]["personal"], r["arms"]["recommended"]
-        extra = r["allocation_cpu_s"] / max(r["refresh_cpu_s"] - r["allocation_cpu_s"], 1e-9)
-        print(
-            f"seed {seed}: {r['participants']} × {r['openings']}; starts/month {a['starts_per_month']:.1f} → {b['starts_per_month']:.1f} "
-            f"({r['starts_gain']:+.1%}); suggestions to full places {a['full']:.1f} → {b['full']:.1f} ({r['full_change']:+.1%}) "
-            f"of {a['suggestions']:.0f} → {b['suggestions']:.0f}; NDCG@10 loss {r['ndcg10_loss']:.1%}; "
-            f"congested openings {r['congestion']['before']['share_openings_congested']:.1%} → "
-            f"{r['congestion']['after']['share_openings_congested']:.1%}; refresh CPU {r['refresh_cpu_s']} s, "
-            f"allocation CPU {r['allocation_cpu_s']} s ({extra:+.1%} "
-            "of the rest)",
-            flush=True,
-        )
-        if "solvers" in r:
-            print(f"  solvers (CPU s, same shards): {r['solvers']}", flush=True)
-    for key, label in (("starts_gain", "starts"), ("full_change", "suggestions to full places"), ("ndcg10_loss", "NDCG@10 loss")):
-        m, h = _ci([r[key] for r in results])
-        print(f"{label}: {m:+.1%} ± {h:.1%} (95 % t-interval over {len(results)} seeds)")
-    share = [r["allocation_cpu_s"] / max(r["refresh_cpu_s"] - r["allocation_cpu_s"], 1e-9) for r in results]
-    m, h = _ci(share)
-    print(f"allocation CPU / rest of refresh CPU: {m:+.1%} ± {h:.1%}")
+        for r in one_seed(args, seed):
+            results.append(r)
+            a, b = r["arms"]["personal"], r["arms"]["recommended"]
+            extra = r["allocation_cpu_s"] / max(r["refresh_cpu_s"] - r["allocation_cpu_s"], 1e-9)
+            print(
+                f"seed {seed} c:L {r['config']}: {r['participants']} × {r['openings']}; starts/month {a['starts_per_month']:.1f} → "
+                f"{b['starts_per_month']:.1f} ({r['starts_gain']:+.1%}); suggestions to full places {a['full']:.1f} → {b['full']:.1f} "
+                f"({r['full_change']:+.1%}) of {a['suggestions']:.0f} → {b['suggestions']:.0f}; NDCG@10 loss {r['ndcg10_loss']:.1%}; "
+                f"congested openings {r['congestion']['before']['share_openings_congested']:.1%} → "
+                f"{r['congestion']['after']['share_openings_congested']:.1%}; refresh CPU {r['refresh_cpu_s']} s, "
+                f"allocation CPU {r['allocation_cpu_s']} s ({extra:+.1%} of the rest)",
+                flush=True,
+            )
+            if "solvers" in r:
+                print(f"  solvers (CPU s, same shards): {r['solvers']}", flush=True)
+    for config in args.configs:
+        rs = [r for r in results if r["config"] == config]
+        print(f"c:L {config}:")
+        for key, label in (("starts_gain", "starts"), ("full_change", "suggestions to full places"), ("ndcg10_loss", "NDCG@10 loss")):
+            m, h = _ci([r[key] for r in rs])
+            print(f"  {label}: {m:+.1%} ± {h:.1%} (95 % t-interval over {len(rs)} seeds)")
+        m, h = _ci([r["allocation_cpu_s"] / max(r["refresh_cpu_s"] - r["allocation_cpu_s"], 1e-9) for r in rs])
+        print(f"  allocation CPU / rest of refresh CPU: {m:+.1%} ± {h:.1%}", flush=True)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
 

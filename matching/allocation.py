@@ -78,28 +78,21 @@ def exposure(other: np.ndarray, pos: np.ndarray, n_openings: int, top: int) -> n
     return np.bincount(other[pos < top], minlength=n_openings)
 
 
-def _figures(group, other, pos, free, eligible, n_part) -> dict[str, Any]:
-    n_o = len(free)
-    e3, e10 = exposure(other, pos, n_o, 3), exposure(other, pos, n_o, PER_LIST)
-    congested = e10 > CONGESTED_AT * free
-    listed = e10 > 0
-    top = pos < PER_LIST
-    g = group[top]
-    has = np.bincount(g, minlength=n_part) > 0
-    clear = np.bincount(g[~congested[other[top]]], minlength=n_part) > 0
-    only = has & ~clear
-    return {
-        "openings_listed": int(listed.sum()),
-        "openings_congested": int((congested & listed).sum()),
-        "share_openings_congested": round(float((congested & listed).sum() / max(listed.sum(), 1)), 4),
-        "participants_listed": int(has.sum()),
-        "share_participants_only_congested": round(float(only.sum() / max(has.sum(), 1)), 4),
-        "gini_exposure": round(gini(e10[eligible]), 4),
-        "max_exposure_top10": int(e10.max()) if n_o else 0,
-        "mean_exposure_top3": round(float(e3[listed].mean()), 3) if listed.any() else 0.0,
-        "mean_exposure_top10": round(float(e10[listed].mean()), 3) if listed.any() else 0.0,
-        "free_places": int(free[eligible].sum()),
-    }
+def _gini_by(codes: np.ndarray, x: np.ndarray, n: int) -> np.ndarray:
+    """Gini coefficient of `x` within each group `codes` (0..n-1), vectorised."""
+    out = np.zeros(n)
+    if len(x) == 0:
+        return out
+    order = np.lexsort((x, codes))
+    c, v = codes[order], np.asarray(x, dtype=float)[order]
+    size = np.bincount(c, minlength=n)
+    start = np.r_[0, np.cumsum(size)[:-1]]
+    i = np.arange(len(c)) - start[c] + 1  # 1-based rank within the group
+    total = np.bincount(c, weights=v, minlength=n)
+    num = np.bincount(c, weights=(2 * i - size[c] - 1) * v, minlength=n)
+    ok = (size > 0) & (total > 0)
+    out[ok] = num[ok] / (size[ok] * total[ok])
+    return out
 
 
 def congestion(
@@ -113,29 +106,49 @@ def congestion(
 ) -> dict[str, Any]:
     """The issue's congestion figures over ranked lists (pairs `group` → `other` at 0-based
     rank `pos`), overall and per office: openings' figures by the opening's office,
-    participants' by theirs. `eligible`: openings that could be listed (Gini's population)."""
+    participants' by theirs. `eligible`: openings that could be listed (Gini's population).
+    Vectorised over offices (one bincount per figure)."""
     group, other, pos = (np.asarray(a, dtype=np.int64) for a in (group, other, pos))
-    n_part = len(participant_office)
-    out = _figures(group, other, pos, free, eligible, n_part)
-    offices: dict[str, Any] = {}
-    for office in sorted(set(participant_office.tolist()) | set(opening_office.tolist())):
-        o_mask = opening_office == office
-        p_mask = participant_office == office
-        f_o = _figures(group, other, pos, free, eligible & o_mask, n_part)
-        keep = p_mask[group]
-        f_p = _figures(group[keep], other[keep], pos[keep], free, eligible & o_mask, n_part)
-        n_o = len(free)
-        e10 = exposure(other, pos, n_o, PER_LIST)
-        listed = (e10 > 0) & o_mask
-        congested = listed & (e10 > CONGESTED_AT * free)
-        offices[office] = {
-            "openings_listed": int(listed.sum()),
-            "share_openings_congested": round(float(congested.sum() / max(listed.sum(), 1)), 4),
-            "gini_exposure": f_o["gini_exposure"],
-            "participants_listed": f_p["participants_listed"],
-            "share_participants_only_congested": f_p["share_participants_only_congested"],
+    n_o, n_p = len(free), len(participant_office)
+    e3, e10 = exposure(other, pos, n_o, 3), exposure(other, pos, n_o, PER_LIST)
+    listed = e10 > 0
+    congested = listed & (e10 > CONGESTED_AT * free)
+    top = pos < PER_LIST
+    g = group[top]
+    has = np.bincount(g, minlength=n_p) > 0
+    only = has & ~(np.bincount(g[~congested[other[top]]], minlength=n_p) > 0)
+    out: dict[str, Any] = {
+        "openings_listed": int(listed.sum()),
+        "openings_congested": int(congested.sum()),
+        "share_openings_congested": round(float(congested.sum() / max(listed.sum(), 1)), 4),
+        "participants_listed": int(has.sum()),
+        "share_participants_only_congested": round(float(only.sum() / max(has.sum(), 1)), 4),
+        "gini_exposure": round(gini(e10[eligible]), 4),
+        "max_exposure_top10": int(e10.max()) if n_o else 0,
+        "mean_exposure_top3": round(float(e3[listed].mean()), 3) if listed.any() else 0.0,
+        "mean_exposure_top10": round(float(e10[listed].mean()), 3) if listed.any() else 0.0,
+        "free_places": int(free[eligible].sum()),
+    }
+    names, codes = np.unique(
+        np.r_[np.asarray(participant_office, dtype=object), np.asarray(opening_office, dtype=object)].astype(str), return_inverse=True
+    )
+    p_code, o_code = codes[:n_p], codes[n_p:]
+    k = len(names)
+    o_listed = np.bincount(o_code[listed], minlength=k)
+    o_congested = np.bincount(o_code[congested], minlength=k)
+    p_has = np.bincount(p_code[has], minlength=k)
+    p_only = np.bincount(p_code[only], minlength=k)
+    g_office = _gini_by(o_code[eligible], e10[eligible], k)
+    out["offices"] = {
+        str(name): {
+            "openings_listed": int(o_listed[i]),
+            "share_openings_congested": round(float(o_congested[i] / max(o_listed[i], 1)), 4),
+            "gini_exposure": round(float(g_office[i]), 4),
+            "participants_listed": int(p_has[i]),
+            "share_participants_only_congested": round(float(p_only[i] / max(p_has[i], 1)), 4),
         }
-    out["offices"] = offices
+        for i, name in enumerate(names)
+    }
     return out
 
 
