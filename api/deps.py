@@ -147,6 +147,8 @@ def domain_errors() -> Iterator[None]:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from None
     except serving.Unavailable as exc:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=str(exc)) from None
+    except serving.NoRecommendation as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
 
 
 def adviser_participant(participant_id: ParticipantIdPath, principal: AdviserOrAdmin, conn: ConnDep) -> dict[str, Any]:
@@ -172,3 +174,12 @@ Offset = Annotated[int, Query(ge=0, le=2**31 - 1, description="items to skip")]
 Lang = Annotated[Literal["nb", "en"], Query(description="language of reason texts: nb (bokmål) or en")]
 KindFilter = Annotated[Literal["job", "trial", "any"], Query(description="job, trial (arbeidstrening) or any")]
 Fresh = Annotated[bool, Query(description="compute live instead of reading the published batch run")]
+View = Annotated[
+    Literal["personal", "recommended"],
+    Query(
+        description=(
+            "personal: the participant's own ranking; recommended: the served run's recommended-now list, "
+            "where each opening is in at most its share of lists for its free places (issue 14)"
+        )
+    ),
+]

@@ -54,6 +54,10 @@ class ValidationErrors(BaseModel):
 EXTRA: dict[tuple[str, str], dict[int, str]] = {
     ("post", "/v1/feedback"): {404: "unknown participant or opening", 409: "this very event (pair, event, time) is already recorded"},
     ("get", "/v1/reports/fairness"): {404: "no published run is served yet, or no such model version"},
+    ("get", "/v1/participants/{participant_id}/matches"): {
+        400: "view=recommended with fresh=true",
+        409: "view=recommended, and the served run has no recommended-now list for this participant",
+    },
 }
 
 _DESCRIPTIONS = {

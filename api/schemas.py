@@ -165,6 +165,15 @@ SIMILAR = (
 )
 
 
+class AllocationNote(BaseModel):
+    """Why an opening is in the participant's recommended-now list, or held back from it."""
+
+    recommended_now: bool = Field(description="in the recommended-now list of the served run")
+    others_suggested: int = Field(ge=0, description="other participants whose recommended-now list holds this opening")
+    free_places: int = Field(ge=0, description="positions (trial placement: concurrent places) minus active trials / hires")
+    reason: str = Field(description="in the response's language")
+
+
 class Match(BaseModel):
     rank: int = Field(ge=1)
     opening_id: OpeningId
@@ -180,12 +189,17 @@ class Match(BaseModel):
     reasons: list[Reason] = Field(
         description="headline reasons: what sets this entry apart from the others in the list; a covered adaptation need first"
     )
+    allocation: AllocationNote | None = Field(
+        default=None,
+        description="the served run's recommended-now step on this opening (issue 14); null when the run made no note on it",
+    )
 
 
 class Matches(BaseModel):
     participant_id: ParticipantId | None
     run_id: str | None = Field(description="the published batch run read; null when computed live")
     model_version: str
+    view: Literal["personal", "recommended"] = Field(default="personal", description="which list: see the `view` parameter")
     matches: list[Match]
 
 
@@ -263,6 +277,13 @@ class Candidate(BaseModel):
     participant_id: ParticipantId
     score: float = Field(ge=0, le=1, description=SCORE_DOC)
     tied_with_previous: bool = Field(description=TIED_DOC.format(order=PARTICIPANT_TIE_ORDER))
+    matched_elsewhere: bool | None = Field(
+        default=None,
+        description=(
+            "strongly matched elsewhere: in the first 3 of another opening's candidate list in the same batch run "
+            "(employer-facing lists only); null for a list computed live"
+        ),
+    )
     weak: bool = Field(description=WEAK)
     reasons: list[Reason]
 
@@ -345,6 +366,33 @@ class AuditEntry(BaseModel):
     detail: str | None
 
 
+class OfficeCongestion(BaseModel):
+    openings_listed: int = Field(description="the office's openings in any personal top-10 list")
+    share_openings_congested: float = Field(description="of those, the share whose top-10 exposure exceeds 5 × free places")
+    gini_exposure: float = Field(description="Gini coefficient of the office's open openings' top-10 exposure")
+    participants_listed: int
+    share_participants_only_congested: float = Field(description="the office's participants whose top 10 holds only congested openings")
+
+
+class CongestionFigures(OfficeCongestion):
+    openings_congested: int
+    max_exposure_top10: int
+    mean_exposure_top3: float = Field(description="mean number of top-3 lists a listed opening is in")
+    mean_exposure_top10: float
+    free_places: int = Field(description="free places (positions minus active trials / hires) of the open openings")
+    offices: dict[str, OfficeCongestion]
+
+
+class RunCongestion(BaseModel):
+    """Issue 14: exposure of openings against free places, in the personal lists (`before`)
+    and in the recommended-now lists (`after`)."""
+
+    before: CongestionFigures
+    after: CongestionFigures
+    alloc_factor: float = Field(description="an opening is in at most this many × its free places recommended-now lists")
+    recommend_now: int = Field(description="length of the recommended-now lists")
+
+
 class Run(BaseModel):
     run_id: str
     status: RunStatus = Field(
@@ -360,6 +408,7 @@ class Run(BaseModel):
     n_openings: int | None
     n_pairs: int | None
     error: str | None
+    congestion: RunCongestion | None = Field(default=None, description="congestion before and after allocation (runs since issue 14)")
     serving: bool = Field(description="the run the API serves")
     previous: bool = Field(description="the run before it (basis of new_since_last_run)")
     gate_candidate: str | None = Field(default=None, description="the candidate model the nightly promotion gate judged before this run")

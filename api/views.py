@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from matching import explain
+from matching import allocation, explain
 from matching.explain import Explanation, FeatureRow, Reason
 
 SUMMARY_FIELDS = (
@@ -52,6 +52,14 @@ def with_reasons(items: list[dict[str, Any]], lang: str, *, adviser: bool = Fals
         {**{k: v for k, v in item.items() if k != "explanation"}, "reasons": r, "weak": explain.is_weak(e)}
         for item, e, r in zip(items, exps, heads)
     ]
+
+
+def with_allocation(items: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
+    """Each match's recommended-now note (issue 14) with its reason in `lang`."""
+    for item in items:
+        note = item.get("allocation")
+        item["allocation"] = None if note is None else allocation.note_view(note, lang)
+    return items
 
 
 def pair_view(pair: dict[str, Any], lang: str) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import datetime as dt
+import json
 import logging
 import multiprocessing
 import os
@@ -24,13 +25,16 @@ import sys
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+import joblib
 import numpy as np
+import pandas as pd
 
-from matching import candidates, topk
+from matching import allocation, candidates, topk
 from matching.config import Settings
 from matching.criteria import BY_NAME
 from matching.engine import MatchEngine
@@ -38,7 +42,7 @@ from matching.features import FeatureSet
 from matching.pairs import Pairs
 from matching.schema import RunStatus
 from matching.scoring import ScoringModel
-from matching.store import Engine, lists, runs, versioning
+from matching.store import Engine, lists, outcomes, runs, versioning
 from matching.store.db import engine_for
 from matching.store.runs import RefreshInProgress
 from matching.store.snapshot import load_world
@@ -179,7 +183,21 @@ def score_shard(world: World, model: dict, as_of: dt.date, p_idx: np.ndarray, k:
         w = engine.world
         packed = _packed_lists(p2o, w.participants.ids, w.openings.ids, _quoted_lists(engine, p2o, quoted))
         packed += _empty_lists(p_idx, p2o.group, w.participants.ids)
-    return {"p_lists": packed, "n_listed": len(p2o), "o2p": o2p, "n_scored": n_scored, "n_participants": len(p_idx)}
+    return {
+        "p_lists": packed,
+        "n_listed": len(p2o),
+        "o2p": o2p,
+        "n_scored": n_scored,
+        "n_participants": len(p_idx),
+        "alloc": _alloc_pairs(p2o),
+    }
+
+
+def _alloc_pairs(ranked: Ranked) -> tuple[np.ndarray, ...]:
+    """What the allocation needs of a shard's personal lists, compact: (participant row,
+    opening row, shown score, 0-based rank)."""
+    pos = _positions(ranked.group)
+    return (ranked.group.astype(np.int32), ranked.other.astype(np.int32), topk.shown(ranked.score).astype(np.float32), pos.astype(np.int16))
 
 
 # ---------------------------------------------------------------------------- backends
@@ -214,9 +232,11 @@ def _run_local(world: World, model: dict, as_of, parts, k, quoted, n_jobs) -> It
         _FORKED = None
 
 
-def _run_dask(world: World, model: dict, as_of, parts, k, quoted, scheduler: str | None, n_workers: int = 2) -> Iterator[dict]:
+@contextmanager
+def _dask_client(scheduler: str | None, n_workers: int = 2) -> Iterator[Any]:
+    """A client of the scheduler, or of a LocalCluster of `n_workers` processes, for one run."""
     try:
-        from dask.distributed import Client, LocalCluster, as_completed
+        from dask.distributed import Client, LocalCluster
     except ImportError as exc:  # pragma: no cover - depends on extras
         raise ImportError("the Dask backend needs the 'scale' extra: pip install 'nav-matching[scale]'") from exc
     cluster = None
@@ -226,18 +246,33 @@ def _run_dask(world: World, model: dict, as_of, parts, k, quoted, scheduler: str
         cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(cluster)
     try:
-        world_f = client.scatter(world, broadcast=True)
-        futures = [client.submit(score_shard, world_f, model, as_of, p, k, quoted, pure=False) for p in parts]
-        done = as_completed(futures)
-        futures.clear()  # each result is dropped from the cluster once consumed: memory stays flat
-        for fut in done:
-            res = fut.result()
-            fut.release()
-            yield res
+        yield client
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _run_dask(client: Any, world: World, model: dict, as_of, parts, k, quoted) -> Iterator[dict]:
+    from dask.distributed import as_completed
+
+    world_f = client.scatter(world, broadcast=True)
+    futures = [client.submit(score_shard, world_f, model, as_of, p, k, quoted, pure=False) for p in parts]
+    done = as_completed(futures)
+    futures.clear()  # each result is dropped from the cluster once consumed: memory stays flat
+    for fut in done:
+        res = fut.result()
+        fut.release()
+        yield res
+
+
+def _map_allocation(tasks: list[allocation.ShardTask], client: Any, n_jobs: int) -> list[np.ndarray]:
+    """Allocation shards on the run's backend: the Dask client, local processes, or inline."""
+    if client is not None:
+        return client.gather(client.map(allocation.run_shard, tasks, pure=False))
+    if n_jobs > 1 and len(tasks) > 1:
+        return list(joblib.Parallel(n_jobs=n_jobs)(joblib.delayed(allocation.run_shard)(t) for t in tasks))
+    return [allocation.run_shard(t) for t in tasks]
 
 
 # ---------------------------------------------------------------------------- storage (store/runs.py)
@@ -263,12 +298,15 @@ def refresh(
     shard_size: int = MAX_SHARD,
     dask_workers: int = 2,
     gate: dict[str, Any] | None = None,
+    contacts_left: np.ndarray | None = None,
 ) -> RunSummary:
     """Compute and publish a new run; on any error the serving run stays as it was.
 
     backend "dask" (or a scheduler address in settings) runs the shards on that Dask
     scheduler, or on a LocalCluster of `dask_workers` processes when there is none. `gate`:
-    the promotion gate's verdict taken before this run (`gate.record`), stored on its row."""
+    the promotion gate's verdict taken before this run (`gate.record`), stored on its row.
+    `contacts_left`: per employer (rows of `employer_rows(world)`), contacts it has left for
+    the recommended-now lists; None = unlimited."""
     import time
 
     started = time.perf_counter()
@@ -286,19 +324,23 @@ def refresh(
         version = versioning.current(conn)
         runs.start(conn, run_id, as_of=as_of, model_version=model.version, backend=backend_name, top_k=k, data_version=version, gate=gate)
         world = load_world(conn)
+        taken = outcomes.taken_places(conn, as_of)
     summary = RunSummary(run_id, RunStatus.running, backend=backend_name)
+    stack = ExitStack()
     try:
+        client = stack.enter_context(_dask_client(settings.dask_scheduler, dask_workers)) if backend_name == "dask" else None
         world = world.slim()
         candidates.index(world).for_participants([], as_of)  # the opening tree, built once for every worker
         parts = shards(world, shard_size)
         summary.extra["snapshot_seconds"] = round(time.perf_counter() - started, 2)  # read + encoded, before any shard
         model_dict = model.to_dict()
         results = (
-            _run_dask(world, model_dict, as_of, parts, k, settings.quoted_entries, settings.dask_scheduler, dask_workers)
-            if backend_name == "dask"
+            _run_dask(client, world, model_dict, as_of, parts, k, settings.quoted_entries)
+            if client is not None
             else _run_local(world, model_dict, as_of, parts, k, settings.quoted_entries, n_jobs)
         )
         pending: list[Ranked] = []  # opening side: partial top-k lists from the shards
+        alloc_parts: list[tuple[np.ndarray, ...]] = []  # personal lists, compact, for the allocation
         n_pending = 0
         tie_rank = world.participants.tie_rank
         bar = _progress(progress, len(world.participants))
@@ -311,6 +353,7 @@ def refresh(
                 summary.n_pairs += res["n_listed"]
                 summary.extra["scored_pairs"] = summary.extra.get("scored_pairs", 0) + res["n_scored"]
                 pending.append(res["o2p"])
+                alloc_parts.append(res["alloc"])
                 n_pending += len(res["o2p"])
                 if n_pending > MERGE_AT:
                     pending = [topk.best(Ranked.concat(pending), tie_rank, k)]
@@ -322,10 +365,24 @@ def refresh(
         summary.extra["shards_done_seconds"] = round(time.perf_counter() - started, 2)
         with db.begin() as conn:
             runs.heartbeat(conn, run_id)
+        alloc_started, alloc_cpu = time.perf_counter(), time.process_time()
+        rec_rows, figures = recommend_now(
+            world, alloc_parts, taken, settings, as_of, client=client, n_jobs=n_jobs, contacts_left=contacts_left
+        )
+        del alloc_parts
+        summary.extra["congestion"] = figures
+        summary.extra["allocation_seconds"] = round(time.perf_counter() - alloc_started, 2)
+        summary.extra["allocation_cpu_seconds"] = round(time.process_time() - alloc_cpu, 2)  # this process (inline shards)
+        with db.begin() as conn:
+            runs.heartbeat(conn, run_id)
+            for i in range(0, len(rec_rows), WRITE_BATCH):
+                runs.write_recommended_lists(conn, run_id, rec_rows[i : i + WRITE_BATCH])
+            runs.set_congestion(conn, run_id, figures)
         n_criteria = len(model.criteria)
         o2p = topk.best(Ranked.concat(pending), tie_rank, k) if pending else Ranked.empty(n_criteria)
         del pending
         o_rows = _packed_lists(o2p, world.openings.ids, world.participants.ids)
+        top_rows = top_candidates(o2p, world.openings.ids, world.participants.ids)
         eligible = np.flatnonzero(world.openings.is_open & (world.openings.deadline_ord >= as_of.toordinal()))
         o_rows += _empty_lists(eligible, o2p.group, world.openings.ids)
         with db.begin() as conn:
@@ -333,6 +390,8 @@ def refresh(
                 runs.write_opening_lists(conn, run_id, o_rows[i : i + WRITE_BATCH])
             summary.n_openings = len(o_rows)
             runs.write_employer_view(conn, run_id, lists.employer_view_record(world))
+            for i in range(0, len(top_rows), WRITE_BATCH):
+                runs.write_top_candidates(conn, run_id, top_rows[i : i + WRITE_BATCH])
             runs.set_counts(conn, run_id, n_participants=summary.n_participants, n_openings=summary.n_openings, n_pairs=summary.n_pairs)
             runs.publish(conn, run_id)
             runs.prune(conn, settings.keep_runs)
@@ -342,9 +401,107 @@ def refresh(
             runs.fail(conn, run_id, f"{type(exc).__name__}: {exc}")
             runs.release(conn, run_id)
         raise
+    finally:
+        stack.close()
     summary.status = RunStatus.published
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+# ---------------------------------------------------------------------------- recommended now (issue 14)
+
+
+def employer_rows(world: World) -> tuple[np.ndarray, np.ndarray]:
+    """(per opening row: its employer's row, the employers' orgnrs in row order): the index a
+    `contacts_left` array is given in."""
+    codes, orgnrs = pd.factorize(world.openings.frame["orgnr"], sort=True)
+    return codes.astype(np.int64), np.asarray(orgnrs, dtype=object)
+
+
+def recommend_now(
+    world: World,
+    parts: list[tuple[np.ndarray, ...]],
+    taken: dict[str, int],
+    settings: Settings,
+    as_of: dt.date,
+    *,
+    client: Any = None,
+    n_jobs: int = 1,
+    contacts_left: np.ndarray | None = None,
+) -> tuple[list[tuple[str, str, str]], dict[str, Any]]:
+    """The recommended-now step after ranking (matching/allocation.py): per participant office
+    a shard, each opening's cap (`alloc_factor` × free places) and each employer's contacts
+    split across shards, solved on the run's backend. Returns the rows to store and the
+    congestion figures before (personal lists) and after (recommended-now lists)."""
+    if parts:
+        group, other, score, pos = (np.concatenate([p[i] for p in parts]).astype(np.int64 if i != 2 else float) for i in range(4))
+    else:
+        group = other = pos = np.zeros(0, dtype=np.int64)
+        score = np.zeros(0)
+    w = world
+    free = allocation.free_places(
+        w.openings.frame["positions"].to_numpy(np.int64), np.array([taken.get(o, 0) for o in w.openings.ids], dtype=np.int64)
+    )
+    cap = allocation.caps(free, settings.alloc_factor)
+    eligible = w.openings.is_open & (w.openings.deadline_ord >= as_of.toordinal())
+    p_office = w.participants.frame["office_id"].to_numpy()
+    o_office = w.openings.frame["office_id"].to_numpy()
+    before = allocation.congestion(group, other, pos, free, eligible, p_office, o_office)
+    employer = employer_rows(w)[0] if contacts_left is not None else None
+    shard = pd.factorize(p_office, sort=True)[0][group] if len(group) else np.zeros(0, dtype=np.int64)
+    tasks = allocation.shard_tasks(
+        group, other, score, pos, shard, cap, per_list=settings.recommend_now, employer=employer, contacts_left=contacts_left
+    )
+    keep = np.zeros(len(group), dtype=bool)
+    for (idx, _), kept in zip(tasks, _map_allocation([t for _, t in tasks], client, n_jobs)):
+        keep[idx] = kept
+    # Rank within the recommended-now lists (pairs are in personal-rank order per participant).
+    kg = group[keep]
+    k_pos = _positions(kg)
+    after = allocation.congestion(kg, other[keep], k_pos, free, eligible, p_office, o_office)
+    figures = {"before": before, "after": after, "alloc_factor": settings.alloc_factor, "recommend_now": settings.recommend_now}
+    suggested = np.bincount(other[keep], minlength=len(free))
+    exposure = allocation.exposure(other, pos, len(free), allocation.PER_LIST)
+    noted = keep | (pos < allocation.PER_LIST)
+    ids_o, ids_p = w.openings.ids, w.participants.ids
+    rows: list[tuple[str, str, str]] = []
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if len(group) else np.zeros(0, dtype=np.int64)
+    for a, b in zip(starts, np.r_[starts[1:], len(group)]):
+        seg = np.arange(a, b)
+        kept = seg[keep[seg]]
+        notes = {
+            str(ids_o[other[i]]): (int(keep[i]), int(suggested[other[i]]), int(free[other[i]]), int(exposure[other[i]]))
+            for i in seg[noted[seg]]
+        }
+        rows.append((str(ids_p[group[a]]), *lists.pack_recommended([str(ids_o[o]) for o in other[kept]], notes)))
+    empty = lists.pack_recommended([], {})
+    rows += [(str(ids_p[i]), *empty) for i in np.setdiff1d(np.arange(len(ids_p)), group)]
+    return rows, figures
+
+
+#: A participant in this many first places of an opening's candidate list is "strongly matched" there.
+TOP_CANDIDATES = 3
+
+
+def top_candidates(o2p: Ranked, opening_ids: np.ndarray, participant_ids: np.ndarray) -> list[tuple[str, str]]:
+    """(participant id, JSON array of openings) for each participant in the first
+    TOP_CANDIDATES of some opening's (employer-facing) candidate list."""
+    top = _positions(o2p.group) < TOP_CANDIDATES
+    p, o = o2p.other[top], o2p.group[top]
+    order = np.lexsort((o, p))
+    p, o = p[order], o[order]
+    starts = np.flatnonzero(np.r_[True, p[1:] != p[:-1]]) if len(p) else np.zeros(0, dtype=np.int64)
+    return [
+        (str(participant_ids[p[a]]), json.dumps([str(x) for x in opening_ids[o[a:b]]])) for a, b in zip(starts, np.r_[starts[1:], len(p)])
+    ]
+
+
+def _positions(group: np.ndarray) -> np.ndarray:
+    """0-based position of each row within its run of equal `group` values."""
+    if len(group) == 0:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    return np.arange(len(group)) - np.repeat(starts, np.diff(np.r_[starts, len(group)]))
 
 
 def _progress(enabled: bool, total: int):

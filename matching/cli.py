@@ -394,6 +394,31 @@ def refresh(
         f"{summary.n_openings} openings with candidates, {summary.n_pairs} listed matches, "
         f"{summary.seconds:.1f} s ({summary.backend})"
     )
+    figures = summary.extra.get("congestion")
+    if figures:
+        _print_congestion(figures, summary.extra.get("allocation_seconds", 0.0))
+
+
+def _print_congestion(figures: dict, seconds: float) -> None:
+    """Issue 14's congestion figures, personal lists against recommended-now lists."""
+    b, a = figures["before"], figures["after"]
+    console.print(
+        f"congestion (personal top 10 → recommended now, c = {figures['alloc_factor']:g}, allocation {seconds:.2f} s):\n"
+        f"  openings listed {b['openings_listed']} → {a['openings_listed']}, "
+        f"congested (> 5 × free places) {b['share_openings_congested']:.1%} → {a['share_openings_congested']:.1%}\n"
+        f"  participants whose top 10 is only congested openings {b['share_participants_only_congested']:.1%} → "
+        f"{a['share_participants_only_congested']:.1%}\n"
+        f"  Gini of exposure {b['gini_exposure']:.3f} → {a['gini_exposure']:.3f}; "
+        f"mean exposure top 3 {b['mean_exposure_top3']:.2f}, top 10 {b['mean_exposure_top10']:.2f} → {a['mean_exposure_top10']:.2f}; "
+        f"free places {b['free_places']}"
+    )
+    for office, f in b["offices"].items():
+        g = a["offices"].get(office, {})
+        console.print(
+            f"  {office}: congested {f['share_openings_congested']:.1%} → {g.get('share_openings_congested', 0):.1%}, "
+            f"only congested {f['share_participants_only_congested']:.1%} → {g.get('share_participants_only_congested', 0):.1%}, "
+            f"Gini {f['gini_exposure']:.3f} → {g.get('gini_exposure', 0):.3f}"
+        )
 
 
 @app.command()

@@ -43,6 +43,10 @@ class Settings(BaseSettings):
         "explained from a small World of the list's rows",
     )
     keep_runs: int = 5
+    alloc_factor: float = Field(
+        default=3.0, ge=0, description="an opening is in at most this many × its free places recommended-now lists (issue 14)"
+    )
+    recommend_now: int = Field(default=10, ge=1, le=50, description="length of the recommended-now lists (issue 14)")
     today: dt.date | None = Field(default=None, description="pin 'today' (tests, replays)")
     snapshot_wait: float = Field(
         default=2.0,

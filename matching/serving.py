@@ -420,6 +420,56 @@ def stored_rows(
 # ----------------------------------------------------------------------------- the lists
 
 
+class NoRecommendation(LookupError):
+    """No recommended-now list to serve: nothing published, the participant is not in the
+    served run, or the run predates issue 14 (the API answers 409)."""
+
+    def __str__(self) -> str:
+        return "no recommended-now list for this participant in the served run; ask for view=personal"
+
+
+def _with_notes(items: list[dict[str, Any]], recommended: lists.Recommended | None) -> list[dict[str, Any]]:
+    """Each match's `allocation` note from the run's recommended-now step (None: no note)."""
+    notes = recommended.notes if recommended is not None else {}
+    for item in items:
+        item["allocation"] = notes.get(item["opening_id"])
+    return items
+
+
+def recommended_matches(conn: Connection, settings: Settings, participant_id: str, *, kind: str, limit: int) -> dict[str, Any]:
+    """The served run's recommended-now list (issue 14): the participant's stored rows that the
+    allocation kept, in personal-rank order, minus pairs that fail a hard constraint today
+    (never recomputed live: an allocation is the run's, over everyone's lists at once)."""
+    served = lists.serving(conn)
+    if served is None:
+        raise NoRecommendation(participant_id)
+    stored = lists.read_participant_list(conn, served.run_id, participant_id)
+    recommended = lists.read_recommended(conn, served.run_id, participant_id)
+    if stored is None or recommended is None:
+        raise NoRecommendation(participant_id)
+    eligible = stored_rows(conn, settings, served.run_id, stored.rows, "opening_id", participant_id=participant_id, quoted=stored.quoted)
+    if eligible is None:
+        raise NoRecommendation(participant_id)
+    kept = set(recommended.opening_ids)
+    previous = lists.openings_in_run(conn, served.previous_run_id, participant_id) if served.previous_run_id else None
+    items = _match_items(conn, [r for r in eligible if r["opening_id"] in kept], kind, limit, previous)
+    if items is None:  # a kept entry past the quoted values' first pairs: the whole list on a small World
+        bare = [{k: v for k, v in r.items() if k not in ("explanation", "opening")} for r in stored.rows]
+        eligible = stored_rows(conn, settings, served.run_id, bare, "opening_id", participant_id=participant_id)
+        if eligible is None:
+            raise NoRecommendation(participant_id)
+        items = _match_items(conn, [r for r in eligible if r["opening_id"] in kept], kind, limit, previous)
+        assert items is not None
+    facts = run_facts(conn, settings, served.run_id)
+    return {
+        "participant_id": participant_id,
+        "run_id": served.run_id,
+        "model_version": facts.model_version,
+        "view": "recommended",
+        "matches": _with_notes(items, recommended),
+    }
+
+
 def participant_matches(conn: Connection, settings: Settings, participant_id: str, *, kind: str, limit: int, fresh: bool) -> dict[str, Any]:
     """The stored list while it still tells the truth; otherwise computed live.
 
@@ -459,6 +509,7 @@ def participant_matches(conn: Connection, settings: Settings, participant_id: st
         # than K entries; a live list groups its best max(limit, K) the same way)
         whole = len(eligible) == len(rows) and (len(rows) < facts.top_k or kind == "any")
         if len(items) >= min(limit, facts.top_k) or whole:
+            items = _with_notes(items, lists.read_recommended(conn, run_id, participant_id))
             return {"participant_id": participant_id, "run_id": run_id, "model_version": facts.model_version, "matches": items}
     elif served and stored is None:  # fresh=true, or not in the served run: compare with what is served
         previous = lists.openings_in_run(conn, run_id, participant_id)
@@ -527,12 +578,17 @@ def opening_candidates(conn: Connection, settings: Settings, opening_id: str, *,
         engine, idx = _index(live_engine(settings, employer=True), settings, "opening", opening_id)
         rows = _scored_rows(engine.candidates(np.array([idx]), k=limit).get(idx, []), "participant_id")
         run_id, version = None, engine.model.version
+    # Issue 14: in the first places of another opening's candidate list in the same run — from
+    # the run's employer-facing lists only, and only when this list is the run's (whose employer
+    # view still holds); a live list has no mark (None).
+    elsewhere = lists.top_placements(conn, run_id, [r["participant_id"] for r in rows]) if run_id else None
     items = [
         {
             "rank": rank,
             "participant_id": r["participant_id"],
             "score": _shown(r["score"]),
             "tied_with_previous": tie,
+            "matched_elsewhere": None if elsewhere is None else any(o != opening_id for o in elsewhere.get(r["participant_id"], ())),
             "explanation": r["explanation"],
         }
         for rank, (r, tie) in enumerate(zip(rows, topk.tied([r["score"] for r in rows])), start=1)

@@ -170,7 +170,7 @@ def test_every_operation_declares_its_error_statuses_with_a_json_detail(client):
     expected = {
         ("get", "/v1/participants"): {401, 403, 422, 429, 503},
         ("get", "/v1/participants/{participant_id}"): {401, 403, 404, 422, 429, 503},
-        ("get", "/v1/participants/{participant_id}/matches"): {401, 403, 404, 422, 429, 503},
+        ("get", "/v1/participants/{participant_id}/matches"): {400, 401, 403, 404, 409, 422, 429, 503},
         ("get", "/v1/participants/{participant_id}/matches/{opening_id}"): {401, 403, 404, 422, 429, 503},
         ("get", "/v1/openings"): {401, 422, 429, 503},
         ("get", "/v1/openings/{opening_id}"): {401, 404, 422, 429, 503},

@@ -146,7 +146,9 @@ def test_matches_without_a_published_run_are_live(matched):
             "new_since_last_run",
             "similar_openings",
             "reasons",
+            "allocation",
         }
+        assert m["allocation"] is None  # no run, no recommended-now note (issue 14)
         assert m["kind"] in ("job", "trial") and m["title"] and m["employer_name"]
         assert m["distance_km"] is None or 0 <= m["distance_km"] <= p["max_commute_km"] + 0.1
         assert m["new_since_last_run"] is False  # nothing published, nothing to compare with

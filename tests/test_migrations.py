@@ -46,8 +46,8 @@ def test_a_database_from_the_release_before_migrations_keeps_every_row(release_d
     # Columns added since, at the end of their table, empty in old rows: 0003 adviser_id (nobody is
     # assigned yet), 0004 the lists' quoted values and the runs' data version (old lists are
     # checked on a small World, as before), 0005 the participants' birth year (age band "unknown")
-    # and the runs' promotion-gate verdict (not gated).
-    added = {"participants": 2, "participant_lists": 1, "opening_lists": 1, "runs": 4}
+    # and the runs' promotion-gate verdict (not gated), 0006 the runs' congestion figures.
+    added = {"participants": 2, "participant_lists": 1, "opening_lists": 1, "runs": 5}
     for name, rows in before.items():
         if name in added:
             n = added[name]
@@ -57,6 +57,7 @@ def test_a_database_from_the_release_before_migrations_keeps_every_row(release_d
         assert after[name] == rows, name
     assert after["run_employer_views"] == []  # new since: the old run's opening lists are recomputed live
     assert after["row_changes"] == []  # rows written before 0004 are not tracked, nor needed
+    assert after["recommended_lists"] == []  # 0006: an old run has no recommended-now lists
     engine.dispose()
 
 

@@ -11,15 +11,17 @@ These properties change the hidden thing and check that nothing employer-facing 
 from __future__ import annotations
 
 import copy
+import json
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from matching.batch import top_candidates
 from matching.engine import MatchEngine
 from matching.explain import is_weak, list_reasons, reasons
 from matching.taxonomy import areas, places
-from matching.topk import tied
+from matching.topk import Ranked, tied
 from tests.synthetic import AS_OF, NEEDS, build_world, monotone_models, opening, participant, subset
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -39,17 +41,30 @@ def liaison_view(world, model, only: set[str] | None = None) -> dict[str, list]:
     are left out of the comparison."""
     engine = MatchEngine(world, model, AS_OF)
     out = {}
-    for o, items in engine.candidates(np.arange(len(world.openings)), k=10_000).items():
+    lists = engine.candidates(np.arange(len(world.openings)), k=10_000)
+    elsewhere = _matched_elsewhere(world, lists)
+    for o, items in lists.items():
         exps = [s.explanation for s in items]
         heads = {lang: list_reasons(exps, lang) for lang in ("nb", "en")}
         ties = tied([s.score for s in items])
         out[str(world.openings.ids[o])] = [
             (s.participant_id, s.score, is_weak(s.explanation), reasons(s.explanation, "nb"), reasons(s.explanation, "en"))
-            + (() if only is not None else (ties[i], heads["nb"][i], heads["en"][i]))
+            + (() if only is not None else (ties[i], heads["nb"][i], heads["en"][i], elsewhere(s.participant_id, o)))
             for i, s in enumerate(items)
             if only is None or s.participant_id in only
         ]
     return out
+
+
+def _matched_elsewhere(world, lists):
+    """The candidates' "strongly matched elsewhere" mark (issue 14) as the batch derives it
+    (`batch.top_candidates`) from these candidate lists; relative to other participants' ranks,
+    so compared only with whole lists, like tie marks."""
+    group = np.array([o for o, items in lists.items() for _ in items], dtype=np.int64)
+    other = np.array([world.participants.index[s.participant_id] for items in lists.values() for s in items], dtype=np.int64)
+    ranked = Ranked(group, other, np.zeros(len(group)), np.zeros((len(group), 0), dtype=np.uint8))
+    placed = {p: json.loads(o) for p, o in top_candidates(ranked, world.openings.ids, world.participants.ids)}
+    return lambda pid, o: any(x != str(world.openings.ids[o]) for x in placed.get(pid, ()))
 
 
 @st.composite

@@ -91,6 +91,7 @@ tolerance, chemistry and the binomial draws keep the problem far from perfectly 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -103,7 +104,7 @@ from worldgen.outcomes import advisers, simulate
 from worldgen.people import birth_years, participants
 from worldgen.world import OCC_CODES, employers, openings, region_postcodes
 
-__all__ = ["generate_world", "REFERENCE_DATE", "SCOPES"]
+__all__ = ["Built", "build_world", "generate_world", "write_world", "REFERENCE_DATE", "SCOPES"]
 
 REFERENCE_DATE = dt.date(2026, 11, 15)
 #: Seeds the birth years' own random stream (with the world's seed).
@@ -163,6 +164,63 @@ def generate_world(
     -------
     Row counts per file, keyed by the file's stem.
     """
+    w = build_world(
+        seed=seed,
+        n_participants=n_participants,
+        n_employers=n_employers,
+        n_openings=n_openings,
+        years=years,
+        reference_date=reference_date,
+        suggestions_per_participant=suggestions_per_participant,
+        scope=scope,
+        outcomes=outcomes,
+    )
+    return write_world(w, Path(out_dir))
+
+
+def write_world(w: Built, out_dir: Path) -> dict[str, int]:
+    """The world's CSV files (the data contract's columns only), row counts by file stem."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return {
+        "offices": _write(w.offices, out_dir / "offices.csv", schema.Office),
+        "employers": _write(w.employers, out_dir / "employers.csv", schema.Employer),
+        "openings": _write(w.openings, out_dir / "openings.csv", schema.Opening),
+        "participants": _write(w.participants, out_dir / "participants.csv", schema.Participant),
+        "outcomes": _write(w.events, out_dir / "outcomes.csv", schema.Outcome),
+    }
+
+
+@dataclass
+class Built:
+    """A generated world in memory, hidden columns (``_``-prefixed) included: what
+    `generate_world` writes, and what a replay of the behavioural model needs
+    (benchmarks/allocation.py: `outcomes.resolve` on the same frames)."""
+
+    offices: pd.DataFrame
+    employers: pd.DataFrame
+    openings: pd.DataFrame
+    participants: pd.DataFrame
+    events: pd.DataFrame
+    accepted: np.ndarray  # per opening: hires / trial starts in the history
+    region: pd.DataFrame
+    span: int  # days from `start` to the reference date
+    start: dt.date
+    rng: np.random.Generator  # the generator's stream, after the world was drawn
+
+
+def build_world(
+    *,
+    seed: int = 2013,
+    n_participants: int = 180,
+    n_employers: int | None = None,
+    n_openings: int = 420,
+    years: float = 2.0,
+    reference_date: dt.date = REFERENCE_DATE,
+    suggestions_per_participant: float | None = None,
+    scope: str = "trondheim",
+    outcomes: bool = True,
+) -> Built:
+    """The world `generate_world` writes (same arguments, same draws), in memory."""
     if scope not in SCOPES:
         raise ValueError(f"scope must be one of {SCOPES}, not {scope!r}")
     if n_employers is None:
@@ -173,8 +231,6 @@ def generate_world(
         suggestions_per_participant = 8.0
         if scope == "national":
             suggestions_per_participant *= min(1.0, HISTORY_PARTICIPANTS / max(n_participants, 1))
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     span = int(round(365 * years))
     start = reference_date - dt.timedelta(days=span)
@@ -208,11 +264,4 @@ def generate_world(
     parts["adviser_id"] = advisers(parts)
     # A stream of its own: adding the birth year changed no other column or event.
     parts["birth_year"] = birth_years(np.random.default_rng([seed, BIRTH_YEAR_STREAM]), parts, start)
-    offices = pd.DataFrame([o.__dict__ for o in office_list])
-    return {
-        "offices": _write(offices, out_dir / "offices.csv", schema.Office),
-        "employers": _write(emps, out_dir / "employers.csv", schema.Employer),
-        "openings": _write(opens, out_dir / "openings.csv", schema.Opening),
-        "participants": _write(parts, out_dir / "participants.csv", schema.Participant),
-        "outcomes": _write(events, out_dir / "outcomes.csv", schema.Outcome),
-    }
+    return Built(pd.DataFrame([o.__dict__ for o in office_list]), emps, opens, parts, events, accepted, region, span, start, rng)

@@ -154,8 +154,6 @@ def simulate(
     coords = region.set_index("postnummer")[["lat", "lon", "kommunenummer_2025"]]
     p_lat, p_lon = (coords.loc[parts["postal_code"], c].to_numpy(float) for c in ("lat", "lon"))
     o_lat, o_lon = (coords.loc[opens["_postal"], c].to_numpy(float) for c in ("lat", "lon"))
-    p_trd = coords.loc[parts["postal_code"], "kommunenummer_2025"].to_numpy() == "5001"
-    o_trd = coords.loc[opens["_postal"], "kommunenummer_2025"].to_numpy() == "5001"
     wishes = np.stack(parts["_wishes"].to_numpy()) if n_p else np.zeros((0, 3), int)
     goal = parts["goal"].to_numpy()
     o_kind = opens["kind"].to_numpy()
@@ -201,6 +199,43 @@ def simulate(
     first = np.ones(len(pair_p), bool)
     first[1:] = (pair_p[1:] != pair_p[:-1]) | (pair_o[1:] != pair_o[:-1])
     pair_p, pair_o, s_day = pair_p[first], pair_o[first], s_day[first]
+    events, accepted, _ = resolve(rng, parts, opens, emps, region, span, start, pair_p, pair_o, s_day)
+    return events, accepted
+
+
+def resolve(
+    rng,
+    parts: pd.DataFrame,
+    opens: pd.DataFrame,
+    emps: pd.DataFrame,
+    region: pd.DataFrame,
+    span: int,
+    start: dt.date,
+    pair_p: np.ndarray,
+    pair_o: np.ndarray,
+    s_day: np.ndarray,
+    taken_before: np.ndarray | None = None,
+) -> tuple[pd.DataFrame, np.ndarray, dict[str, np.ndarray]]:
+    """How suggested pairs (participant row, opening row, day, each pair once) end: steps 3-6
+    of the behavioural model, capacity resolved in time order. Also used to replay a period in
+    which advisers follow given lists (benchmarks/allocation.py): `taken_before` are places
+    already taken when it starts. Returns the events, each opening's accepted hires / trial
+    starts, and per pair its `start_day` (hire of a job / start of a trial, −1: none) and
+    `full` (ended because the place was full, or suggested after it was filled)."""
+    n_p, n_o = len(parts), len(opens)
+    coords = region.set_index("postnummer")[["lat", "lon", "kommunenummer_2025"]]
+    p_lat, p_lon = (coords.loc[parts["postal_code"], c].to_numpy(float) for c in ("lat", "lon"))
+    o_lat, o_lon = (coords.loc[opens["_postal"], c].to_numpy(float) for c in ("lat", "lon"))
+    p_trd = coords.loc[parts["postal_code"], "kommunenummer_2025"].to_numpy() == "5001"
+    o_trd = coords.loc[opens["_postal"], "kommunenummer_2025"].to_numpy() == "5001"
+    wishes = np.stack(parts["_wishes"].to_numpy()) if n_p else np.zeros((0, 3), int)
+    goal = parts["goal"].to_numpy()
+    o_kind = opens["kind"].to_numpy()
+    o_code = opens["_code"].astype(int).to_numpy()
+    p_lic, o_lic = _licence_bits(parts["driving_licences"]), _licence_bits(opens["required_licences"])
+    p_bits = _bits(np.stack(parts["_needs"].to_numpy())) if n_p else np.zeros(0, int)
+    o_bits = _bits(np.stack(opens["_offers"].to_numpy())) if n_o else np.zeros(0, int)
+    reg = parts["_reg"].to_numpy()
     n_pairs = len(pair_p)
 
     # ---- 3. the true appeal of each pair, seen from each side
@@ -361,8 +396,9 @@ def simulate(
     cut_reason = np.full(n_pairs, "", dtype=object)
     fill_day = np.full(n_o, np.iinfo(np.int64).max)
     done_day = np.full(n_p, np.iinfo(np.int64).max)
-    taken = np.zeros(n_o, dtype=int)
-    trial_ends: dict[int, list[int]] = {}
+    taken = np.zeros(n_o, dtype=int) if taken_before is None else np.asarray(taken_before, dtype=int).copy()
+    # places taken before a replay: hires, and trials running through it
+    trial_ends: dict[int, list[int]] = {int(o): [np.iinfo(np.int64).max] * int(taken[o]) for o in np.flatnonzero(taken)}
     ev_pair = np.concatenate([np.flatnonzero(slot_ev[:, 2] == TRIAL), np.flatnonzero(slot_ev[:, 3] == HIRED)])
     ev_slot = np.concatenate([np.full((slot_ev[:, 2] == TRIAL).sum(), 2), np.full((slot_ev[:, 3] == HIRED).sum(), 3)])
     ev_day = slot_day[ev_pair, ev_slot]
@@ -447,4 +483,6 @@ def simulate(
     accepted = np.zeros(n_o, dtype=int)
     np.add.at(accepted, pair_o[pi[(events == HIRED) & job[pi]]], 1)
     np.add.at(accepted, pair_o[pi[events == TRIAL]], 1)
-    return out.reset_index(drop=True), accepted
+    started = np.where(trial, np.where(slot_ev[:, 2] == TRIAL, slot_day[:, 2], -1), np.where(slot_ev[:, 3] == HIRED, slot_day[:, 3], -1))
+    full = (job & (fill_day[o_] < s_day)) | np.isin(cut_reason, ["stillingen ble besatt", "ingen ledig plass nå"])
+    return out.reset_index(drop=True), accepted, {"start_day": started, "full": full}

@@ -16,6 +16,7 @@ from api.deps import (
     Offset,
     ParticipantForAdviser,
     SettingsDep,
+    View,
     domain_errors,
     opening_or_404,
 )
@@ -63,18 +64,30 @@ def participant_matches(
     limit: Limit = 10,
     lang: Lang = "nb",
     fresh: Fresh = False,
+    view: View = "personal",
 ):
     """From the published batch run (`run_id`), or live with `fresh=true` (`run_id` null; also
     live before any run is published, or when the participant has no list in it).
+    `view=recommended`: the served run's recommended-now list instead (409 when the run has
+    none for this participant; 400 with `fresh=true`: it is made across everyone's lists by the
+    batch, never live). Each match carries `allocation`, the run's note on why the opening was
+    kept in the recommended-now list or held back from it.
     `new_since_last_run`: the opening was not on this participant's list in the previous
     published run (false for all when there is no previous run); live lists compare with the
     served run's list. A stored list holds the run's top-K (MATCHING_TOP_K, default 50), so
     `limit` beyond it needs `fresh=true`."""
     pid = participant["participant_id"]
+    if view == "recommended" and fresh:
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST, detail="view=recommended is made by the batch run; it cannot be combined with fresh=true"
+        )
     with domain_errors():
-        out = serving.participant_matches(conn, settings, pid, kind=kind, limit=limit, fresh=fresh)
-    out["matches"] = views.with_reasons(out["matches"], lang, adviser=True)
-    audit.record_committed(conn.engine, principal, "read_matches", [pid], detail=f"run={out['run_id'] or 'live'} kind={kind}")
+        if view == "recommended":
+            out = serving.recommended_matches(conn, settings, pid, kind=kind, limit=limit)
+        else:
+            out = serving.participant_matches(conn, settings, pid, kind=kind, limit=limit, fresh=fresh)
+    out["matches"] = views.with_allocation(views.with_reasons(out["matches"], lang, adviser=True), lang)
+    audit.record_committed(conn.engine, principal, "read_matches", [pid], detail=f"run={out['run_id'] or 'live'} kind={kind} view={view}")
     return out
 
 

@@ -229,4 +229,9 @@ MESSAGES: dict[str, str] = {
     "availability.now": "Tilgjengelig nå, oppstart {start}",
     "availability.after_start": "Tilgjengelig fra {available}, {days} dager etter oppstart {start}",
     "availability.no_start": "Ingen oppstartsdato oppgitt (etter avtale)",
+    # ---------------------------------------------------------------- recommended now (issue 14)
+    "allocation.held_back": "Holdt tilbake nå: {others} andre er foreslått til denne plassen ({free} ledige)",
+    "allocation.no_free_place": "Holdt tilbake nå: ingen ledig plass akkurat nå",
+    "allocation.few_competitors": "Få konkurrerer om denne plassen: {others} andre foreslått, {free} ledige",
+    "allocation.best_fit": "Blant dem som passer best her: {others} andre er også foreslått til denne plassen ({free} ledige)",
 }

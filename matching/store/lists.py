@@ -234,3 +234,40 @@ def openings_of(conn: Connection, run_id: str, participant_ids: list[str]) -> di
     pl = t.participant_lists
     stmt = select(pl.c.participant_id, pl.c.opening_ids).where(pl.c.run_id == run_id, pl.c.participant_id.in_(participant_ids))
     return {pid: json.loads(others) for pid, others in conn.execute(stmt)}
+
+
+class Recommended(NamedTuple):
+    """A participant's recommended-now list in a run (issue 14) and, per opening of it or of
+    the personal top 10, a `Note`."""
+
+    opening_ids: list[str]
+    notes: dict[str, Note]
+
+
+class Note(NamedTuple):
+    kept: bool  # in the recommended-now list
+    suggested: int  # recommended-now lists the opening is in (this one included if kept)
+    free: int  # its free places when the run was made
+    exposure: int  # personal top-10 lists it was in
+
+
+def pack_recommended(opening_ids: list[str], notes: dict[str, tuple[int, int, int, int]]) -> tuple[str, str]:
+    return json.dumps(opening_ids), json.dumps(notes, separators=(",", ":"))
+
+
+def read_recommended(conn: Connection, run_id: str, participant_id: str) -> Recommended | None:
+    """None: the run made no recommended-now list for them (not ranked, or an older run)."""
+    r = t.recommended_lists
+    row = conn.execute(select(r.c.opening_ids, r.c.notes).where(r.c.run_id == run_id, r.c.participant_id == participant_id)).first()
+    if row is None:
+        return None
+    notes = {k: Note(bool(v[0]), int(v[1]), int(v[2]), int(v[3])) for k, v in json.loads(row.notes).items()}
+    return Recommended(json.loads(row.opening_ids), notes)
+
+
+def top_placements(conn: Connection, run_id: str, participant_ids: list[str]) -> dict[str, list[str]]:
+    """Per participant (of those asked), the openings whose run candidate list has them in its
+    top 3 (absent: none)."""
+    r = t.run_top_candidates
+    rows = conn.execute(select(r.c.participant_id, r.c.opening_ids).where(r.c.run_id == run_id, r.c.participant_id.in_(participant_ids)))
+    return {p: json.loads(o) for p, o in rows}

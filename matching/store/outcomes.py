@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from matching.store import tables as t
@@ -42,3 +43,37 @@ def events(conn: Connection) -> list[tuple]:
     """Every event as (participant_id, opening_id, event, occurred_at)."""
     o = t.outcomes
     return [tuple(r) for r in conn.execute(select(*(o.c[c] for c in EVENT_COLUMNS)))]
+
+
+#: Events that end a trial placement started earlier (the place is free again).
+_TRIAL_ENDS = ("hired", "declined_by_participant", "declined_by_employer")
+
+
+def taken_places(conn: Connection, as_of: dt.date) -> dict[str, int]:
+    """Per opening, the places in use up to `as_of` (issue 14's free places = positions minus
+    these): a job's hires; a trial placement's active trials — pairs whose latest
+    `trial_started` has no later hire or decline. Openings with none are absent."""
+    o = t.outcomes
+    until = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
+    rows = conn.execute(
+        select(o.c.participant_id, o.c.opening_id, o.c.event, o.c.occurred_at, t.openings.c.kind)
+        .join(t.openings, t.openings.c.opening_id == o.c.opening_id)
+        .where(o.c.event.in_(("hired", "trial_started", *_TRIAL_ENDS)), o.c.occurred_at < until)
+        .order_by(o.c.participant_id, o.c.opening_id, o.c.occurred_at, o.c.event_id)
+    )
+    last: dict[tuple[str, str], tuple[str, str]] = {}
+    for pid, oid, event, _, kind in rows:
+        last[(pid, oid)] = (event, kind)  # in time order: the pair's latest event wins
+    out: dict[str, int] = {}
+    hires = conn.execute(
+        select(o.c.opening_id, func.count())
+        .join(t.openings, t.openings.c.opening_id == o.c.opening_id)
+        .where(o.c.event == "hired", t.openings.c.kind == "job", o.c.occurred_at < until)
+        .group_by(o.c.opening_id)
+    )
+    for oid, n in hires:
+        out[oid] = int(n)
+    for (_, oid), (event, kind) in last.items():
+        if kind == "trial" and event == "trial_started":
+            out[oid] = out.get(oid, 0) + 1
+    return out

@@ -127,6 +127,8 @@ def delete_lists(conn: Connection, run_id: str) -> None:
     conn.execute(delete(t.participant_lists).where(t.participant_lists.c.run_id == run_id))
     conn.execute(delete(t.opening_lists).where(t.opening_lists.c.run_id == run_id))
     conn.execute(delete(t.run_employer_views).where(t.run_employer_views.c.run_id == run_id))
+    conn.execute(delete(t.recommended_lists).where(t.recommended_lists.c.run_id == run_id))
+    conn.execute(delete(t.run_top_candidates).where(t.run_top_candidates.c.run_id == run_id))
 
 
 def abandon_unfinished(conn: Connection) -> list[str]:
@@ -162,6 +164,24 @@ def write_opening_lists(conn: Connection, run_id: str, rows: list[tuple]) -> Non
 def write_employer_view(conn: Connection, run_id: str, record: dict[str, Any]) -> None:
     """What the run's opening lists were computed with (lists.employer_view_record)."""
     conn.execute(insert(t.run_employer_views).values(run_id=run_id, **record))
+
+
+def write_recommended_lists(conn: Connection, run_id: str, rows: list[tuple[str, str, str]]) -> None:
+    """Recommended-now lists: (participant_id, opening ids JSON, notes JSON), see tables.py."""
+    if rows:
+        conn.execute(
+            insert(t.recommended_lists), [{"run_id": run_id, "participant_id": p, "opening_ids": o, "notes": n} for p, o, n in rows]
+        )
+
+
+def write_top_candidates(conn: Connection, run_id: str, rows: list[tuple[str, str]]) -> None:
+    """(participant_id, JSON array of the openings whose top 3 candidates they are in)."""
+    if rows:
+        conn.execute(insert(t.run_top_candidates), [{"run_id": run_id, "participant_id": p, "opening_ids": o} for p, o in rows])
+
+
+def set_congestion(conn: Connection, run_id: str, figures: dict[str, Any]) -> None:
+    conn.execute(update(t.runs).where(t.runs.c.run_id == run_id).values(congestion=figures))
 
 
 def set_counts(conn: Connection, run_id: str, *, n_participants: int, n_openings: int, n_pairs: int) -> None:

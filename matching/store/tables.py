@@ -154,6 +154,9 @@ runs = Table(
     Column("gate_candidate", String(40)),
     Column("gate_decision", String(12)),
     Column("gate_detail", JSON),
+    # Congestion of the run's personal lists and of its recommended-now lists (issue 14,
+    # matching/allocation.py `congestion`: overall and per office). Migration 0006.
+    Column("congestion", JSON),
 )
 
 #: At most one row (id = 1): which refresh holds the right to write a run, and whether its
@@ -203,6 +206,33 @@ def _ranked_list(name: str, subject: str, others: str) -> Table:
 
 participant_lists = _ranked_list("participant_lists", "participant_id", "opening_ids")
 opening_lists = _ranked_list("opening_lists", "opening_id", "participant_ids")
+
+#: A run's *recommended now* lists (issue 14, matching/allocation.py), one row per participant
+#: the run ranked: `opening_ids` the recommended-now list (JSON array, in personal-rank order);
+#: `notes` per opening of the personal top 10 or of that list, [kept (0/1), how many
+#: recommended-now lists the opening is in, its free places, its personal top-10 exposure]
+#: (JSON object). Migration 0006.
+recommended_lists = Table(
+    "recommended_lists",
+    metadata,
+    Column("run_id", String(40), ForeignKey("runs.run_id"), primary_key=True),
+    Column("participant_id", String(40), primary_key=True),
+    Column("opening_ids", Text, nullable=False),
+    Column("notes", Text, nullable=False),
+)
+
+#: Per participant of a run: the openings whose employer-facing candidate list (the run's
+#: opening lists) has them in its top 3 (`opening_ids`, JSON array; participants with none have
+#: no row). An opening's candidate list marks those "strongly matched elsewhere" (issue 14):
+#: computed from employer-facing lists only, so it depends on nothing a liaison may not learn.
+#: Migration 0006.
+run_top_candidates = Table(
+    "run_top_candidates",
+    metadata,
+    Column("run_id", String(40), ForeignKey("runs.run_id"), primary_key=True),
+    Column("participant_id", String(40), primary_key=True),
+    Column("opening_ids", Text, nullable=False),
+)
 
 #: What a run's opening lists (employer-facing) were computed with, so they are served only
 #: while that still holds (`lists.employer_view_of`, read by matching/serving.py): the home-area partition's fingerprint, and the

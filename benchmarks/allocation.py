@@ -1,0 +1,248 @@
+"""Scarce places (issue 14): what the recommended-now lists gain on the behavioural simulation.
+
+    .venv/bin/python benchmarks/allocation.py --scope trondheim --seeds 1 2 3
+    .venv/bin/python benchmarks/allocation.py --scope national --participants 50000 --openings 10000 --seeds 1 2 3
+    .venv/bin/python benchmarks/allocation.py --scope national --participants 50000 --openings 10000 --seeds 1 --solvers
+
+Per seed: the generator builds a world (`worldgen.build_world`, the same draws as `matching
+generate`; seed 0 would be the fixtures the shipped model was trained on, so use others), it is
+loaded into a temporary SQLite and refreshed in this process (one core) with the shipped model
+(models/LATEST); the run stores personal and recommended-now lists. Then a period of `--days`
+is replayed twice with the generator's own behavioural model (`worldgen.outcomes.resolve`:
+both sides' hidden utilities, the funnel, capacity resolved in time order, places already
+taken at the start counted): advisers suggest each participant the first `--follow` openings
+of (a) the personal list, (b) the recommended-now list, on a random day of the period. Each
+arm is replayed `--replays` times with the same random streams for both (common random
+numbers). Chains run to their end (`--days` + 120 days) so every start of a suggestion made
+in the period is counted.
+
+Printed per seed and as mean with a 95 % t-interval over seeds: starts (job hires + trial
+starts) per month of suggestions; suggestions to full places (a job filled before it was
+suggested or before the hire, a trial placement with no free place when it would start); the
+mean individual NDCG@10 loss of the recommended-now list against the personal list (gains: the
+model's probabilities; 0 = the same list); the congestion figures before and after; the
+refresh's CPU time and the allocation's share of it. `--solvers` also times OR-Tools'
+min-cost flow against scipy's HiGHS `milp` on the same shards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from matching import allocation  # noqa: E402
+from matching.batch import refresh  # noqa: E402
+from matching.config import Settings  # noqa: E402
+from matching.store import lists, outcomes  # noqa: E402
+from matching.store import tables as t  # noqa: E402
+from matching.store.db import make_engine  # noqa: E402
+from matching.store.load import load_directory  # noqa: E402
+from worldgen import REFERENCE_DATE, build_world, write_world  # noqa: E402
+from worldgen.outcomes import resolve  # noqa: E402
+
+MONTH = 30.44
+
+
+def _ndcg_loss(personal: list[tuple[str, float]], recommended: list[str]) -> float:
+    """1 − DCG@10 of the recommended-now list / DCG@10 of the personal list (gains: scores)."""
+    gain = dict(personal)
+    disc = 1.0 / np.log2(np.arange(2, 12))
+    ideal = float(np.dot([s for _, s in personal[:10]], disc[: min(10, len(personal))]))
+    if ideal <= 0:
+        return 0.0
+    got = float(np.dot([gain[o] for o in recommended[:10]], disc[: min(10, len(recommended))]))
+    return 1.0 - got / ideal
+
+
+def _replay(w, follow_lists: dict[int, list[int]], taken: np.ndarray, days: int, follow: int, seed: int) -> dict[str, float]:
+    rng = np.random.default_rng(seed)
+    pp, po = [], []
+    for p, items in sorted(follow_lists.items()):
+        for o in items[:follow]:
+            pp.append(p)
+            po.append(o)
+    pair_p, pair_o = np.array(pp, dtype=np.int64), np.array(po, dtype=np.int64)
+    # one day per participant (the adviser's meeting), drawn the same way in both arms
+    day_of = w.span + 1 + rng.integers(0, days, len(w.participants))
+    s_day = day_of[pair_p]
+    order = np.lexsort((s_day, pair_o, pair_p))
+    horizon = w.span + days + 120
+    _, _, out = resolve(
+        rng, w.participants, w.openings, w.employers, w.region, horizon, w.start, pair_p[order], pair_o[order], s_day[order], taken
+    )
+    starts = int((out["start_day"] >= 0).sum())
+    return {"suggestions": len(pair_p), "starts": starts, "starts_per_month": starts / (days / MONTH), "full": int(out["full"].sum())}
+
+
+def _ci(values: list[float]) -> tuple[float, float]:
+    from scipy import stats
+
+    a = np.asarray(values, dtype=float)
+    if len(a) < 2:
+        return float(a.mean()), float("nan")
+    return float(a.mean()), float(stats.t.ppf(0.975, len(a) - 1) * a.std(ddof=1) / np.sqrt(len(a)))
+
+
+def _milp(task: allocation.ShardTask) -> np.ndarray:
+    """The same shard as an LP in scipy's HiGHS (integral: the constraint matrix is TU)."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import csr_matrix
+
+    g = np.unique(task.group, return_inverse=True)[1]
+    o = np.unique(task.other, return_inverse=True)[1]
+    n = len(g)
+    ou = np.unique(task.other)
+    cons = [
+        LinearConstraint(csr_matrix((np.ones(n), (g, np.arange(n)))), -np.inf, task.per_list),
+        LinearConstraint(csr_matrix((np.ones(n), (o, np.arange(n)))), -np.inf, task.cap[ou]),
+    ]
+    res = milp(-np.rint(task.score * 1000), constraints=cons, integrality=np.ones(n), bounds=Bounds(0, 1))
+    return res.x > 0.5
+
+
+def _solvers(group, other, score, pos, shard, cap, per_list) -> dict[str, float]:
+    tasks = allocation.shard_tasks(group, other, score, pos, shard, cap, per_list=per_list)
+    out = {}
+    totals = {}
+    for name, fn in (("ortools_min_cost_flow", allocation.run_shard), ("scipy_highs_milp", _milp)):
+        c0 = time.process_time()
+        keep = np.zeros(len(group), dtype=bool)
+        for idx, task in tasks:
+            keep[idx] = fn(task)
+        out[name + "_cpu_s"] = round(time.process_time() - c0, 3)
+        totals[name] = round(float(np.rint(score[keep] * 1000).sum()), 0)
+    out["same_total"] = len(set(totals.values())) == 1
+    return out
+
+
+def one_seed(args, seed: int) -> list[dict]:
+    """One world; per configuration (c, list length) a refresh and the replays."""
+    c0 = time.process_time()
+    w = build_world(seed=seed, n_participants=args.participants, n_openings=args.openings, scope=args.scope)
+    gen_cpu = time.process_time() - c0
+    p_row = {p: i for i, p in enumerate(w.participants["participant_id"])}
+    o_row = {o: i for i, o in enumerate(w.openings["opening_id"])}
+    out = []
+    personal_arm = None
+    with tempfile.TemporaryDirectory(prefix="alloc-bench-") as tmp:
+        data, db = Path(tmp) / "data", Path(tmp) / "db.sqlite"
+        write_world(w, data)
+        today = REFERENCE_DATE + dt.timedelta(days=1)
+        base = Settings(
+            database_url=f"sqlite:///{db}",
+            today=today,
+            model_dir=ROOT / "models",
+            top_k=args.top_k,
+            environment="test",
+            secret_key="x" * 40,
+        )
+        engine = make_engine(base.database_url)
+        load_directory(engine, data, today=today)
+        for config in args.configs:
+            factor, per_list = (float(config.split(":")[0]), int(config.split(":")[1]))
+            settings = base.model_copy(update={"alloc_factor": factor, "recommend_now": per_list})
+            c0 = time.process_time()
+            summary = refresh(settings, db=engine, n_jobs=1)
+            refresh_cpu = time.process_time() - c0
+            with engine.connect() as conn:
+                personal = lists.run_lists(conn, summary.run_id)
+                r = t.recommended_lists
+                rec = {p: json.loads(o) for p, o in conn.execute(r.select().with_only_columns(r.c.participant_id, r.c.opening_ids))}
+                taken_ids = outcomes.taken_places(conn, today)
+            taken = np.zeros(len(w.openings), dtype=int)
+            for o, n in taken_ids.items():
+                taken[o_row[o]] = n
+            lists_b = {p_row[p]: [o_row[o] for o in oids] for p, oids in rec.items() if oids}
+            if personal_arm is None:  # the personal lists are the same in every configuration
+                lists_a = {p_row[p]: [o_row[o] for _, o, _ in items] for p, items in personal.items() if items}
+                personal_arm = [_replay(w, lists_a, taken, args.days, args.follow, 1000 * seed + rep) for rep in range(args.replays)]
+            rec_arm = [_replay(w, lists_b, taken, args.days, args.follow, 1000 * seed + rep) for rep in range(args.replays)]
+            mean = {
+                a: {k: float(np.mean([x[k] for x in rs])) for k in rs[0]}
+                for a, rs in (("personal", personal_arm), ("recommended", rec_arm))
+            }
+            losses = [_ndcg_loss([(o, s) for _, o, s in items], rec.get(p, [])) for p, items in personal.items() if items]
+            res = {
+                "seed": seed,
+                "config": config,
+                "participants": len(w.participants),
+                "openings": len(w.openings),
+                "gen_cpu_s": round(gen_cpu, 1),
+                "refresh_cpu_s": round(refresh_cpu, 2),
+                "refresh_wall_s": round(summary.seconds, 2),
+                "allocation_cpu_s": summary.extra["allocation_cpu_seconds"],
+                "allocation_wall_s": summary.extra["allocation_seconds"],
+                "arms": mean,
+                "starts_gain": mean["recommended"]["starts"] / max(mean["personal"]["starts"], 1e-9) - 1,
+                "full_change": mean["recommended"]["full"] / max(mean["personal"]["full"], 1e-9) - 1,
+                "ndcg10_loss": float(np.mean(losses)) if losses else 0.0,
+                "congestion": {k: {m: v for m, v in summary.extra["congestion"][k].items() if m != "offices"} for k in ("before", "after")},
+            }
+            if args.solvers and not out:
+                allp = [(p_row[p], o_row[o], sc, i) for p, items in personal.items() for i, (_, o, sc) in enumerate(items)]
+                group, other, score, pos = (np.array(x) for x in zip(*allp))
+                shard = np.unique(w.participants["office_id"].to_numpy(), return_inverse=True)[1][group]
+                free = allocation.free_places(w.openings["positions"].to_numpy(), taken)
+                res["solvers"] = _solvers(group, other, score.astype(float), pos, shard, allocation.caps(free, factor), per_list)
+            out.append(res)
+        engine.dispose()
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--scope", default="trondheim", choices=["trondheim", "national"])
+    ap.add_argument("--participants", type=int, default=180)
+    ap.add_argument("--openings", type=int, default=420)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    ap.add_argument("--days", type=int, default=30, help="the replayed period of suggestions")
+    ap.add_argument("--follow", type=int, default=3, help="openings of the list an adviser suggests")
+    ap.add_argument("--replays", type=int, default=5, help="replays per arm and seed (common random numbers)")
+    ap.add_argument("--top-k", type=int, default=50)
+    ap.add_argument(
+        "--configs", nargs="+", default=["3:10"], help="c:L pairs — c lists per free place (MATCHING_ALLOC_FACTOR), list length L"
+    )
+    ap.add_argument("--solvers", action="store_true", help="also time OR-Tools against scipy milp on the same shards")
+    ap.add_argument("--json", type=Path, help="write the per-seed figures here")
+    args = ap.parse_args()
+    results = []
+    for seed in args.seeds:
+        for r in one_seed(args, seed):
+            results.append(r)
+            a, b = r["arms"]["personal"], r["arms"]["recommended"]
+            extra = r["allocation_cpu_s"] / max(r["refresh_cpu_s"] - r["allocation_cpu_s"], 1e-9)
+            print(
+                f"seed {seed} c:L {r['config']}: {r['participants']} × {r['openings']}; starts/month {a['starts_per_month']:.1f} → "
+                f"{b['starts_per_month']:.1f} ({r['starts_gain']:+.1%}); suggestions to full places {a['full']:.1f} → {b['full']:.1f} "
+                f"({r['full_change']:+.1%}) of {a['suggestions']:.0f} → {b['suggestions']:.0f}; NDCG@10 loss {r['ndcg10_loss']:.1%}; "
+                f"congested openings {r['congestion']['before']['share_openings_congested']:.1%} → "
+                f"{r['congestion']['after']['share_openings_congested']:.1%}; refresh CPU {r['refresh_cpu_s']} s, "
+                f"allocation CPU {r['allocation_cpu_s']} s ({extra:+.1%} of the rest)",
+                flush=True,
+            )
+            if "solvers" in r:
+                print(f"  solvers (CPU s, same shards): {r['solvers']}", flush=True)
+    for config in args.configs:
+        rs = [r for r in results if r["config"] == config]
+        print(f"c:L {config}:")
+        for key, label in (("starts_gain", "starts"), ("full_change", "suggestions to full places"), ("ndcg10_loss", "NDCG@10 loss")):
+            m, h = _ci([r[key] for r in rs])
+            print(f"  {label}: {m:+.1%} ± {h:.1%} (95 % t-interval over {len(rs)} seeds)")
+        m, h = _ci([r["allocation_cpu_s"] / max(r["refresh_cpu_s"] - r["allocation_cpu_s"], 1e-9) for r in rs])
+        print(f"  allocation CPU / rest of refresh CPU: {m:+.1%} ± {h:.1%}", flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,389 @@
+"""Scarce places (issue 14): congestion figures, and the *recommended now* allocation.
+
+Personal lists rank each participant alone, so one good trial placement with one free place
+can top forty lists in the same office. This module measures that (`congestion`) and builds,
+after ranking, a *recommended now* list per participant that respects capacity (`allocate`):
+each opening in at most ``c × free places`` lists, each employer in at most as many as it has
+contacts left, maximising the total expected starts — the sum of the model's probabilities
+(the shown score) over the recommended pairs. Participants keep their personal ranking; the
+recommended-now list is a second view of the same run.
+
+Formulation: a min-cost flow (source → participant, capacity `per_list`; participant →
+opening, capacity 1, cost −value; opening → employer, capacity the opening's cap; employer →
+sink, capacity the contacts left; plus a source → sink bypass at cost 0, so the flow maximises
+value rather than the number of pairs). Solved by OR-Tools' `SimpleMinCostFlow` — exact
+integer costs, and measured fastest (benchmarks/allocation.py `--solvers`; scipy's HiGHS `milp`
+on the same LP was slower, see benchmarks/RESULTS.md). The value of a pair is lexicographic:
+first its shown score in thousandths (what the lists are ranked by), then its personal rank
+(better rank first), with a weight that makes the rank term smaller than one thousandth over
+the whole shard. So with room for everyone each participant gets exactly the top `per_list`
+of the personal list, and the score total is maximised exactly, not up to solver tolerances.
+
+Only pairs of the personal top-K lists are considered: they passed every hard constraint, so
+the allocation never recommends a pair that fails one.
+
+Sharding: the batch allocates per participant office (`shard_caps` splits each opening's and
+employer's capacity across shards by D'Hondt over each shard's demand — a house-monotone
+apportionment, so one more free place never takes a seat from any shard, and with per-shard
+optima the total never drops). A shard is a pure function of arrays, run on the batch's
+backend like the ranking shards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from matching.messages import t
+
+#: Recommended-now list length, and the depth of a personal list congestion counts ("top 10").
+PER_LIST = 10
+#: Default: an opening may be in at most CAP_FACTOR × free places recommended-now lists.
+CAP_FACTOR = 3
+#: An opening is congested when its top-10 exposure exceeds this many times its free places.
+CONGESTED_AT = 5
+#: Kept pairs whose opening has at most its cap of personal top-10 exposure: "few competitors".
+UNLIMITED = np.iinfo(np.int64).max // 4
+
+
+# ---------------------------------------------------------------------------- free places
+
+
+def free_places(positions: np.ndarray, taken: np.ndarray) -> np.ndarray:
+    """Positions (a trial placement: concurrent places) minus active trials / hires, ≥ 0."""
+    return np.maximum(np.asarray(positions, dtype=np.int64) - np.asarray(taken, dtype=np.int64), 0)
+
+
+def caps(free: np.ndarray, factor: float = CAP_FACTOR) -> np.ndarray:
+    """How many recommended-now lists each opening may be in: ⌊factor × free places⌋."""
+    return np.floor(np.asarray(free, dtype=float) * factor).astype(np.int64)
+
+
+# ---------------------------------------------------------------------------- congestion
+
+
+def gini(x: np.ndarray) -> float:
+    """Gini coefficient of non-negative values (0: all equal; → 1: one has everything)."""
+    x = np.sort(np.asarray(x, dtype=float))
+    n, total = len(x), float(x.sum()) if len(x) else 0.0
+    if n == 0 or total == 0:
+        return 0.0
+    return float((2 * np.arange(1, n + 1) - n - 1) @ x / (n * total))
+
+
+def exposure(other: np.ndarray, pos: np.ndarray, n_openings: int, top: int) -> np.ndarray:
+    """Per opening: in how many lists it is at a position below `top` (0-based `pos`)."""
+    return np.bincount(other[pos < top], minlength=n_openings)
+
+
+def _gini_by(codes: np.ndarray, x: np.ndarray, n: int) -> np.ndarray:
+    """Gini coefficient of `x` within each group `codes` (0..n-1), vectorised."""
+    out = np.zeros(n)
+    if len(x) == 0:
+        return out
+    order = np.lexsort((x, codes))
+    c, v = codes[order], np.asarray(x, dtype=float)[order]
+    size = np.bincount(c, minlength=n)
+    start = np.r_[0, np.cumsum(size)[:-1]]
+    i = np.arange(len(c)) - start[c] + 1  # 1-based rank within the group
+    total = np.bincount(c, weights=v, minlength=n)
+    num = np.bincount(c, weights=(2 * i - size[c] - 1) * v, minlength=n)
+    ok = (size > 0) & (total > 0)
+    out[ok] = num[ok] / (size[ok] * total[ok])
+    return out
+
+
+def congestion(
+    group: np.ndarray,
+    other: np.ndarray,
+    pos: np.ndarray,
+    free: np.ndarray,
+    eligible: np.ndarray,
+    participant_office: np.ndarray,
+    opening_office: np.ndarray,
+) -> dict[str, Any]:
+    """The issue's congestion figures over ranked lists (pairs `group` → `other` at 0-based
+    rank `pos`), overall and per office: openings' figures by the opening's office,
+    participants' by theirs. `eligible`: openings that could be listed (Gini's population).
+    Vectorised over offices (one bincount per figure)."""
+    group, other, pos = (np.asarray(a, dtype=np.int64) for a in (group, other, pos))
+    n_o, n_p = len(free), len(participant_office)
+    e3, e10 = exposure(other, pos, n_o, 3), exposure(other, pos, n_o, PER_LIST)
+    listed = e10 > 0
+    congested = listed & (e10 > CONGESTED_AT * free)
+    top = pos < PER_LIST
+    g = group[top]
+    has = np.bincount(g, minlength=n_p) > 0
+    only = has & ~(np.bincount(g[~congested[other[top]]], minlength=n_p) > 0)
+    out: dict[str, Any] = {
+        "openings_listed": int(listed.sum()),
+        "openings_congested": int(congested.sum()),
+        "share_openings_congested": round(float(congested.sum() / max(listed.sum(), 1)), 4),
+        "participants_listed": int(has.sum()),
+        "share_participants_only_congested": round(float(only.sum() / max(has.sum(), 1)), 4),
+        "gini_exposure": round(gini(e10[eligible]), 4),
+        "max_exposure_top10": int(e10.max()) if n_o else 0,
+        "mean_exposure_top3": round(float(e3[listed].mean()), 3) if listed.any() else 0.0,
+        "mean_exposure_top10": round(float(e10[listed].mean()), 3) if listed.any() else 0.0,
+        "free_places": int(free[eligible].sum()),
+    }
+    names, codes = np.unique(
+        np.r_[np.asarray(participant_office, dtype=object), np.asarray(opening_office, dtype=object)].astype(str), return_inverse=True
+    )
+    p_code, o_code = codes[:n_p], codes[n_p:]
+    k = len(names)
+    o_listed = np.bincount(o_code[listed], minlength=k)
+    o_congested = np.bincount(o_code[congested], minlength=k)
+    p_has = np.bincount(p_code[has], minlength=k)
+    p_only = np.bincount(p_code[only], minlength=k)
+    g_office = _gini_by(o_code[eligible], e10[eligible], k)
+    out["offices"] = {
+        str(name): {
+            "openings_listed": int(o_listed[i]),
+            "share_openings_congested": round(float(o_congested[i] / max(o_listed[i], 1)), 4),
+            "gini_exposure": round(float(g_office[i]), 4),
+            "participants_listed": int(p_has[i]),
+            "share_participants_only_congested": round(float(p_only[i] / max(p_has[i], 1)), 4),
+        }
+        for i, name in enumerate(names)
+    }
+    return out
+
+
+# ---------------------------------------------------------------------------- the allocation
+
+
+def _solve_flow(
+    group: np.ndarray,
+    other: np.ndarray,
+    value: np.ndarray,
+    cap: np.ndarray,
+    employer: np.ndarray | None,
+    contacts: np.ndarray | None,
+    per_list: int,
+) -> np.ndarray:
+    """Max-value b-matching as a min-cost flow (OR-Tools). Arrays are compact (0..n-1)."""
+    from ortools.graph.python import min_cost_flow
+
+    n_p = int(group.max()) + 1
+    n_o = int(other.max()) + 1
+    n_e = int(employer.max()) + 1 if employer is not None else 0
+    source, sink = 0, 1
+    p0, o0 = 2, 2 + n_p
+    e0 = o0 + n_o
+    supply = per_list * n_p
+    # Capacities above what can flow are pointless (and must fit int64 sums).
+    cap = np.minimum(cap, np.bincount(other, minlength=n_o))
+    tails = [np.full(n_p, source), p0 + group, o0 + np.arange(n_o)]
+    heads = [p0 + np.arange(n_p), o0 + other, (e0 + employer) if employer is not None else np.full(n_o, sink)]
+    capacity = [np.full(n_p, per_list), np.ones(len(group), dtype=np.int64), cap]
+    cost = [np.zeros(n_p, dtype=np.int64), -value, np.zeros(n_o, dtype=np.int64)]
+    if employer is not None:
+        assert contacts is not None
+        tails.append(e0 + np.arange(n_e))
+        heads.append(np.full(n_e, sink))
+        capacity.append(np.minimum(contacts, supply))
+        cost.append(np.zeros(n_e, dtype=np.int64))
+    tails.append(np.array([source]))
+    heads.append(np.array([sink]))
+    capacity.append(np.array([supply]))
+    cost.append(np.array([0]))
+    smcf = min_cost_flow.SimpleMinCostFlow()
+    arcs = smcf.add_arcs_with_capacity_and_unit_cost(
+        np.concatenate(tails).astype(np.int32),
+        np.concatenate(heads).astype(np.int32),
+        np.concatenate(capacity).astype(np.int64),
+        np.concatenate(cost).astype(np.int64),
+    )
+    supplies = np.zeros(e0 + n_e, dtype=np.int64)
+    supplies[source], supplies[sink] = supply, -supply
+    smcf.set_nodes_supplies(np.arange(len(supplies), dtype=np.int32), supplies)
+    status = smcf.solve()
+    if status != smcf.OPTIMAL:  # pragma: no cover - the bypass arc makes every instance feasible
+        raise RuntimeError(f"min-cost flow failed with status {status}")
+    first = n_p
+    return smcf.flows(arcs[first : first + len(group)]) > 0
+
+
+def pair_values(score: np.ndarray, pos: np.ndarray, n_pairs_bound: int) -> np.ndarray:
+    """Integer values: the shown score in thousandths first, then the personal rank (a better
+    rank worth more), the rank term over all pairs below one thousandth."""
+    span = int(pos.max()) + 1 if len(pos) else 1
+    weight = n_pairs_bound * span + 1
+    thousandths = np.rint(np.asarray(score, dtype=float) * 1000).astype(np.int64)
+    return thousandths * weight + (span - 1 - np.asarray(pos, dtype=np.int64))
+
+
+def allocate(
+    group: np.ndarray,
+    other: np.ndarray,
+    score: np.ndarray,
+    pos: np.ndarray,
+    cap: np.ndarray,
+    *,
+    per_list: int = PER_LIST,
+    employer: np.ndarray | None = None,
+    contacts_left: np.ndarray | None = None,
+) -> np.ndarray:
+    """Which pairs of the personal lists go into the recommended-now lists (a bool mask).
+
+    Pairs: participant `group`, opening `other` (row indices), shown `score`, 0-based personal
+    rank `pos`. `cap[o]`: how many lists opening o may be in. `employer[o]` and
+    `contacts_left[e]`: optionally, the employer of each opening and how many contacts each
+    employer has left (default: unlimited). Maximises Σ score over the kept pairs, each
+    participant keeping at most `per_list`; deterministic for given arrays."""
+    group, other, pos = (np.asarray(a, dtype=np.int64) for a in (group, other, pos))
+    keep = np.zeros(len(group), dtype=bool)
+    if len(group) == 0 or per_list <= 0:
+        return keep
+    cap = np.asarray(cap, dtype=np.int64)
+    pu, g = np.unique(group, return_inverse=True)
+    ou, o = np.unique(other, return_inverse=True)
+    emp = contacts = None
+    if contacts_left is not None:
+        if employer is None:
+            raise ValueError("contacts_left needs the employer of each opening")
+        eu, emp = np.unique(np.asarray(employer, dtype=np.int64)[ou], return_inverse=True)
+        contacts = np.maximum(np.asarray(contacts_left, dtype=np.int64)[eu], 0)
+    value = pair_values(score, pos, per_list * len(pu))
+    useful = value > 0
+    if not useful.all():
+        sub = np.flatnonzero(useful)
+        keep[sub] = allocate(
+            group[sub], other[sub], score[sub], pos[sub], cap, per_list=per_list, employer=employer, contacts_left=contacts_left
+        )
+        return keep
+    return _solve_flow(g, o, value, np.maximum(cap[ou], 0), emp, contacts, per_list)
+
+
+# ---------------------------------------------------------------------------- reasons
+
+
+def note_view(note: Any, lang: str) -> dict[str, Any]:
+    """A stored note (`store.lists.Note`: kept, suggested, free, exposure) as the API shows it,
+    with its reason from the message catalogues: held back because others are suggested (or
+    no place is free), or kept — with few competitors, or among the best fits."""
+    kept, suggested, free, exposure_ = bool(note[0]), int(note[1]), int(note[2]), int(note[3])
+    others = max(suggested - int(kept), 0)
+    if not kept:
+        text = t("allocation.no_free_place", lang) if free == 0 else t("allocation.held_back", lang, others=others, free=free)
+    elif exposure_ <= CAP_FACTOR * free:
+        text = t("allocation.few_competitors", lang, others=others, free=free)
+    else:
+        text = t("allocation.best_fit", lang, others=others, free=free)
+    return {"recommended_now": kept, "others_suggested": others, "free_places": free, "reason": text}
+
+
+# ---------------------------------------------------------------------------- shards
+
+
+def _dhondt(item: np.ndarray, shard: np.ndarray, demand: np.ndarray, bound: np.ndarray, seats: np.ndarray) -> np.ndarray:
+    """Per (item, shard) row: seats of `seats[item]` given to it by D'Hondt over `demand`,
+    at most `bound` per row. Ties go to the earlier row. House-monotone: a larger `seats`
+    never gives any row fewer."""
+    n = len(item)
+    out = np.zeros(n, dtype=np.int64)
+    m = np.minimum(bound, seats[item])
+    if n == 0 or m.sum() == 0:
+        return out
+    row = np.repeat(np.arange(n), m)
+    k = np.arange(len(row)) - np.repeat(np.cumsum(m) - m, m) + 1
+    quotient = demand[row] / k
+    it = item[row]
+    order = np.lexsort((row, k, -quotient, it))
+    it_sorted = it[order]
+    starts = np.flatnonzero(np.r_[True, it_sorted[1:] != it_sorted[:-1]])
+    rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    won = order[rank < seats[it_sorted]]
+    np.add.at(out, row[won], 1)
+    return out
+
+
+def split_capacity(shard: np.ndarray, item: np.ndarray, weight: np.ndarray, seats: np.ndarray) -> np.ndarray:
+    """Per pair: the seats its (shard, item) got when each item's `seats` are split across
+    shards by D'Hondt over the shards' demand (Σ weight of their pairs on the item), at most a
+    shard's pair count each."""
+    shard, item = np.asarray(shard, dtype=np.int64), np.asarray(item, dtype=np.int64)
+    if len(item) == 0:
+        return np.zeros(0, dtype=np.int64)
+    n_items = int(item.max()) + 1
+    uk, inv = np.unique(shard * n_items + item, return_inverse=True)
+    demand = np.bincount(inv, weights=weight, minlength=len(uk))
+    count = np.bincount(inv, minlength=len(uk))
+    ks, ki = uk // n_items, uk % n_items
+    order = np.lexsort((ks, ki))
+    got = np.zeros(len(uk), dtype=np.int64)
+    got[order] = _dhondt(ki[order], ks[order], demand[order], count[order], np.asarray(seats, dtype=np.int64))
+    return got[inv]
+
+
+@dataclass
+class ShardTask:
+    """One allocation shard: its pairs (global rows) and the capacity it was given."""
+
+    group: np.ndarray
+    other: np.ndarray
+    score: np.ndarray
+    pos: np.ndarray
+    cap: np.ndarray  # per global opening row (only this shard's openings matter)
+    employer: np.ndarray | None
+    contacts: np.ndarray | None  # per global employer row
+    per_list: int
+
+
+def run_shard(task: ShardTask) -> np.ndarray:
+    """The unit of allocation work, identical on every backend."""
+    return allocate(
+        task.group,
+        task.other,
+        task.score,
+        task.pos,
+        task.cap,
+        per_list=task.per_list,
+        employer=task.employer,
+        contacts_left=task.contacts,
+    )
+
+
+def shard_tasks(
+    group: np.ndarray,
+    other: np.ndarray,
+    score: np.ndarray,
+    pos: np.ndarray,
+    shard: np.ndarray,
+    cap: np.ndarray,
+    *,
+    per_list: int = PER_LIST,
+    employer: np.ndarray | None = None,
+    contacts_left: np.ndarray | None = None,
+) -> list[tuple[np.ndarray, ShardTask]]:
+    """Per shard (`shard[pair]`): the pair indices and its task, with every opening's cap and
+    every employer's contacts split across shards (`split_capacity`), so the union of the
+    shards' answers respects the global caps."""
+    shard = np.asarray(shard, dtype=np.int64)
+    n_shards = int(shard.max()) + 1 if len(shard) else 0
+    weight = np.asarray(score, dtype=float) + 1e-6
+    o_seats = split_capacity(shard, other, weight, np.minimum(cap, UNLIMITED))
+    e_seats = None
+    if contacts_left is not None:
+        if employer is None:
+            raise ValueError("contacts_left needs the employer of each opening")
+        e_seats = split_capacity(shard, np.asarray(employer)[other], weight, np.minimum(contacts_left, UNLIMITED))
+    out = []
+    order = np.argsort(shard, kind="stable")
+    bounds = np.searchsorted(shard[order], np.arange(n_shards + 1))
+    for s in range(n_shards):
+        idx = order[bounds[s] : bounds[s + 1]]
+        if len(idx) == 0:
+            continue
+        c = np.zeros(len(cap), dtype=np.int64)
+        c[other[idx]] = o_seats[idx]
+        contacts = None
+        if e_seats is not None:
+            assert contacts_left is not None and employer is not None
+            contacts = np.zeros(len(contacts_left), dtype=np.int64)
+            contacts[np.asarray(employer)[other[idx]]] = e_seats[idx]
+        out.append((idx, ShardTask(group[idx], other[idx], score[idx], pos[idx], c, employer, contacts, per_list)))
+    return out

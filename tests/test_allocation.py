@@ -1,0 +1,276 @@
+"""Scarce places (issue 14): the recommended-now allocation as properties, on random instances
+(hypothesis) and on the fixture world's published run, and its HTTP view."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse import csr_matrix
+from sqlalchemy import select
+
+from matching import allocation, candidates
+from matching.pairs import Pairs
+from matching.store import lists
+from matching.store import tables as t
+from matching.store.snapshot import load_world
+from tests.conftest import TODAY, db_engine, participant_rows
+
+
+@st.composite
+def instances(draw, max_p: int = 12, max_o: int = 8):
+    """Personal lists as the batch has them: per participant distinct openings, ranked by shown
+    score descending (ties in any order), with per-opening caps and employers."""
+    n_p = draw(st.integers(1, max_p))
+    n_o = draw(st.integers(1, max_o))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    group, other, score = [], [], []
+    for p in range(n_p):
+        k = int(rng.integers(0, n_o + 1))
+        os = rng.choice(n_o, k, replace=False)
+        sc = np.round(rng.choice([0.1, 0.25, 0.5, 0.501, 0.9], k) if draw(st.booleans()) else rng.random(k), 3)
+        order = np.argsort(-sc, kind="stable")
+        group += [p] * k
+        other += os[order].tolist()
+        score += sc[order].tolist()
+    group_a = np.array(group, dtype=np.int64)
+    pos = np.arange(len(group_a)) - np.searchsorted(group_a, group_a) if len(group_a) else group_a
+    cap = rng.integers(0, 4, n_o)
+    employer = rng.integers(0, max(1, n_o // 2), n_o)
+    contacts = rng.integers(0, 5, employer.max() + 1)
+    per_list = draw(st.integers(1, 4))
+    shards = rng.integers(0, 3, n_p)
+    return group_a, np.array(other, dtype=np.int64), np.array(score), pos, cap, employer, contacts, per_list, shards
+
+
+def _lp_optimum(group, other, score, cap, per_list, employer=None, contacts=None) -> float:
+    """The same problem's optimum from a second solver (scipy's HiGHS MILP)."""
+    n = len(group)
+    rows = [csr_matrix((np.ones(n), (group, np.arange(n)))), csr_matrix((np.ones(n), (other, np.arange(n))))]
+    upper = [np.full(group.max() + 1, per_list), cap[: other.max() + 1]]
+    if employer is not None:
+        rows.append(csr_matrix((np.ones(n), (employer[other], np.arange(n)))))
+        upper.append(contacts[: employer[other].max() + 1])
+    cons = [LinearConstraint(r, -np.inf, u) for r, u in zip(rows, upper)]
+    res = milp(-np.rint(score * 1000), constraints=cons, integrality=np.ones(n), bounds=Bounds(0, 1))
+    return -res.fun
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances())
+def test_caps_contacts_and_list_length_hold_and_the_total_is_optimal(inst):
+    group, other, score, pos, cap, employer, contacts, per_list, _ = inst
+    keep = allocation.allocate(group, other, score, pos, cap, per_list=per_list, employer=employer, contacts_left=contacts)
+    assert (np.bincount(other[keep], minlength=len(cap)) <= cap).all()
+    assert (np.bincount(employer[other[keep]], minlength=len(contacts)) <= contacts).all()
+    if len(group):
+        assert (np.bincount(group[keep]) <= per_list).all()
+        best = _lp_optimum(group, other, score, cap, per_list, employer, contacts)
+        assert np.rint(score[keep] * 1000).sum() == pytest.approx(best)
+    again = allocation.allocate(group, other, score, pos, cap, per_list=per_list, employer=employer, contacts_left=contacts)
+    assert (keep == again).all()  # deterministic
+
+
+@settings(max_examples=150, deadline=None)
+@given(instances())
+def test_with_room_for_everyone_the_recommended_list_is_the_personal_top(inst):
+    group, other, score, pos, cap, employer, _, per_list, shards = inst
+    unlimited = np.full(len(cap), allocation.UNLIMITED)
+    keep = allocation.allocate(group, other, score, pos, unlimited, per_list=per_list)
+    assert (keep == (pos < per_list)).all()
+    sharded = _sharded(group, other, score, pos, shards[group] if len(group) else group, unlimited, per_list)
+    assert (sharded == (pos < per_list)).all()
+
+
+def _sharded(group, other, score, pos, shard, cap, per_list, employer=None, contacts=None) -> np.ndarray:
+    keep = np.zeros(len(group), dtype=bool)
+    tasks = allocation.shard_tasks(group, other, score, pos, shard, cap, per_list=per_list, employer=employer, contacts_left=contacts)
+    for idx, task in tasks:
+        keep[idx] = allocation.run_shard(task)
+    return keep
+
+
+@settings(max_examples=150, deadline=None)
+@given(instances(), st.data())
+def test_sharded_allocation_keeps_global_caps_and_a_free_place_never_lowers_expected_starts(inst, data):
+    group, other, score, pos, cap, employer, contacts, per_list, shards = inst
+    shard = shards[group] if len(group) else group
+    keep = _sharded(group, other, score, pos, shard, cap, per_list, employer, contacts)
+    assert (np.bincount(other[keep], minlength=len(cap)) <= cap).all()
+    assert (np.bincount(employer[other[keep]], minlength=len(contacts)) <= contacts).all()
+    o = data.draw(st.integers(0, len(cap) - 1))
+    free = cap // allocation.CAP_FACTOR
+    more = free.copy()
+    more[o] += 1
+    before = _sharded(group, other, score, pos, shard, allocation.caps(free), per_list, employer, contacts)
+    after = _sharded(group, other, score, pos, shard, allocation.caps(more), per_list, employer, contacts)
+    assert score[after].sum() >= score[before].sum() - 1e-9
+    # with employers' contacts unlimited as well
+    before = _sharded(group, other, score, pos, shard, allocation.caps(free), per_list)
+    after = _sharded(group, other, score, pos, shard, allocation.caps(more), per_list)
+    assert score[after].sum() >= score[before].sum() - 1e-9
+
+
+def test_congestion_figures_on_a_small_case():
+    # three participants all list opening 0 (one free place) first, opening 1 (3 places) second
+    group = np.array([0, 0, 1, 1, 2, 2])
+    other = np.array([0, 1, 0, 1, 0, 1])
+    pos = np.array([0, 1, 0, 1, 0, 1])
+    free = np.array([0, 3])
+    f = allocation.congestion(group, other, pos, free, np.ones(2, bool), np.array(["a", "a", "b"]), np.array(["a", "b"]))
+    assert f["openings_listed"] == 2 and f["openings_congested"] == 1 and f["share_openings_congested"] == 0.5
+    assert f["share_participants_only_congested"] == 0.0 and f["gini_exposure"] == 0.0
+    assert f["offices"]["a"]["share_openings_congested"] == 1.0 and f["offices"]["b"]["openings_listed"] == 1
+    assert allocation.gini(np.array([0, 0, 0, 4])) == pytest.approx(0.75)
+
+
+# ---------------------------------------------------------------------------- the fixture run
+
+
+def _recommended(settings, run_id: str) -> dict[str, list[str]]:
+    with db_engine(settings).connect() as conn:
+        r = t.recommended_lists
+        return {p: json.loads(o) for p, o in conn.execute(select(r.c.participant_id, r.c.opening_ids).where(r.c.run_id == run_id))}
+
+
+def test_the_published_run_respects_caps_and_hard_constraints(published):
+    settings, run_id = published.settings, published.second_run
+    rec = _recommended(settings, run_id)
+    with db_engine(settings).connect() as conn:
+        world = load_world(conn)
+        personal = lists.run_lists(conn, run_id)
+        row = conn.execute(select(t.runs.c.congestion).where(t.runs.c.run_id == run_id)).scalar_one()
+        from matching.store.outcomes import taken_places
+
+        taken = taken_places(conn, TODAY)
+    assert set(rec) == set(world.participants.ids)  # one row per participant ranked
+    free = allocation.free_places(world.openings.frame["positions"].to_numpy(), [taken.get(o, 0) for o in world.openings.ids])
+    cap = dict(zip(world.openings.ids, allocation.caps(free, settings.alloc_factor)))
+    counts: dict[str, int] = {}
+    for pid, oids in rec.items():
+        assert len(oids) <= settings.recommend_now
+        listed = [o for _, o, _ in personal.get(pid, [])]
+        assert [o for o in listed if o in oids] == oids  # a subset of the personal list, in its order
+        for o in oids:
+            counts[o] = counts.get(o, 0) + 1
+    assert counts and all(n <= cap[o] for o, n in counts.items())
+    pairs = [(world.participants.index[p], world.openings.index[o]) for p, oids in rec.items() for o in oids]
+    p_idx, o_idx = (np.array(x) for x in zip(*pairs))
+    assert candidates.passes(Pairs.build(world, p_idx, o_idx, TODAY.toordinal())).all()
+    assert row["before"]["share_openings_congested"] > row["after"]["share_openings_congested"]
+    assert row["after"]["openings_congested"] == 0 or settings.alloc_factor > 5
+
+
+def test_refresh_is_deterministic_for_a_given_snapshot(published):
+    assert _recommended(published.settings, published.first_run).keys() == _recommended(published.settings, published.second_run).keys()
+    # the two runs differ by one opening; the same snapshot gives the same lists
+    from matching.batch import recommend_now
+
+    with db_engine(published.settings).connect() as conn:
+        world = load_world(conn)
+    rng = np.random.default_rng(0)
+    n = 200
+    parts = [
+        (
+            np.repeat(np.arange(20), 10).astype(np.int32),
+            rng.integers(0, len(world.openings), n).astype(np.int32),
+            np.sort(rng.random(n))[::-1].astype(np.float32),
+            np.tile(np.arange(10), 20).astype(np.int16),
+        )
+    ]
+    a = recommend_now(world, parts, {}, published.settings, TODAY)
+    b = recommend_now(world, parts, {}, published.settings, TODAY)
+    assert a == b
+
+
+# ---------------------------------------------------------------------------- HTTP
+
+
+def _participant_with_held_back(published):
+    rec = _recommended(published.settings, published.second_run)
+    with db_engine(published.settings).connect() as conn:
+        personal = lists.run_lists(conn, published.second_run)
+        offices = dict(conn.execute(select(t.participants.c.participant_id, t.participants.c.office_id)).tuples().all())
+    for pid, items in sorted(personal.items()):
+        top = [o for _, o, _ in items[:10]]
+        if any(o not in rec[pid] for o in top) and rec[pid]:
+            return pid, offices[pid]
+    pytest.fail("no participant has a held-back opening")
+
+
+def test_view_recommended_serves_the_run_list_with_reasons_in_both_languages(pub_client, auth, published):
+    pid, office = _participant_with_held_back(published)
+    rec = _recommended(published.settings, published.second_run)[pid]
+    h = auth("adviser", office)
+    body = pub_client.get(f"/v1/participants/{pid}/matches", params={"view": "recommended", "limit": 50}, headers=h).json()
+    assert body["view"] == "recommended" and body["run_id"] == published.second_run
+    assert [m["opening_id"] for m in body["matches"]] == rec
+    assert [m["rank"] for m in body["matches"]] == list(range(1, len(rec) + 1))
+    assert all(m["allocation"]["recommended_now"] for m in body["matches"])
+    personal = pub_client.get(f"/v1/participants/{pid}/matches", params={"limit": 10, "lang": "en"}, headers=h).json()
+    assert personal["view"] == "personal"
+    held = [m for m in personal["matches"] if not m["allocation"]["recommended_now"]]
+    assert held
+    for m in held:
+        a = m["allocation"]
+        expected = "no free place" if a["free_places"] == 0 else f"{a['others_suggested']} others are suggested for this place"
+        assert expected in a["reason"]
+    nb = pub_client.get(f"/v1/participants/{pid}/matches", params={"limit": 10}, headers=h).json()
+    assert all(m["allocation"]["reason"].startswith("Holdt tilbake") for m in nb["matches"] if not m["allocation"]["recommended_now"])
+
+
+def test_view_recommended_roles_office_scope_and_bad_values(pub_client, auth, published):
+    pid, office = _participant_with_held_back(published)
+    url = f"/v1/participants/{pid}/matches"
+    other = next(o for o in ("nav-heimdal", "nav-midtbyen", "nav-melhus") if o != office)
+    assert pub_client.get(url, params={"view": "recommended"}).status_code == 401
+    assert pub_client.get(url, params={"view": "recommended"}, headers=auth("liaison", office)).status_code == 403
+    assert pub_client.get(url, params={"view": "recommended"}, headers=auth("adviser", other)).status_code == 404
+    assert pub_client.get(url, params={"view": "recommended"}, headers=auth("admin")).status_code == 200
+    bad = pub_client.get(url, params={"view": "nearest"}, headers=auth("admin"))
+    assert bad.status_code == 422 and "view" in json.dumps(bad.json()["detail"])
+    both = pub_client.get(url, params={"view": "recommended", "fresh": "true"}, headers=auth("admin"))
+    assert both.status_code == 400 and "fresh" in both.json()["detail"]
+
+
+def test_view_recommended_before_any_run_is_a_conflict(client, auth, world):
+    p = participant_rows(world)[0]
+    res = client.get(f"/v1/participants/{p['participant_id']}/matches", params={"view": "recommended"}, headers=auth("admin"))
+    assert res.status_code == 409 and "view=personal" in res.json()["detail"]
+
+
+def test_runs_report_congestion_before_and_after(pub_client, auth, published):
+    runs = pub_client.get("/v1/runs", headers=auth("admin")).json()["items"]
+    served = next(r for r in runs if r["run_id"] == published.second_run)
+    c = served["congestion"]
+    assert set(c) == {"before", "after", "alloc_factor", "recommend_now"}
+    assert c["before"]["offices"] and 0 <= c["before"]["gini_exposure"] <= 1
+    assert c["after"]["mean_exposure_top10"] <= c["before"]["mean_exposure_top10"]
+
+
+def test_candidates_mark_participants_strongly_matched_elsewhere(pub_client, auth, published):
+    run_id = published.second_run
+    with db_engine(published.settings).connect() as conn:
+        o_lists = lists.run_lists(conn, run_id, "opening")
+        offices = dict(conn.execute(select(t.openings.c.opening_id, t.openings.c.office_id)).tuples().all())
+    top3: dict[str, set[str]] = {}
+    for oid, items in o_lists.items():
+        for _, pid, _ in items[:3]:
+            top3.setdefault(pid, set()).add(oid)
+    marked = 0
+    for oid, items in sorted(o_lists.items())[:40]:
+        if not items:
+            continue
+        body = pub_client.get(f"/v1/openings/{oid}/candidates", params={"limit": 50}, headers=auth("liaison", offices[oid])).json()
+        assert body["run_id"] == run_id
+        for c in body["candidates"]:
+            assert c["matched_elsewhere"] == bool(top3.get(c["participant_id"], set()) - {oid})
+            marked += c["matched_elsewhere"]
+    assert marked > 0
+    live = pub_client.get(f"/v1/openings/{oid}/candidates", params={"fresh": "true"}, headers=auth("admin")).json()
+    assert all(c["matched_elsewhere"] is None for c in live["candidates"])
