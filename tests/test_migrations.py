@@ -45,8 +45,8 @@ def test_a_database_from_the_release_before_migrations_keeps_every_row(release_d
     after = _tables(release_db)
     # Columns added since, at the end of their table, empty in old rows: 0003 adviser_id (nobody is
     # assigned yet), 0004 the lists' quoted values and the runs' data version (old lists are
-    # checked on a small World, as before).
-    added = {"participants": 1, "participant_lists": 1, "opening_lists": 1, "runs": 1}
+    # checked on a small World, as before); 0005 the employers' contact cap (none: no cap).
+    added = {"participants": 1, "participant_lists": 1, "opening_lists": 1, "runs": 1, "employers": 1}
     for name, rows in before.items():
         if name in added:
             n = added[name]
@@ -102,3 +102,16 @@ def test_a_database_that_already_has_the_new_table_is_stamped_not_broken(release
     engine = make_engine(f"sqlite:///{release_db}")
     assert current_revision(engine) == head_revision()
     engine.dispose()
+
+
+def test_employers_of_the_release_have_no_contact_cap_and_can_get_one(release_db):
+    """0005: the new column is there, empty for every old employer (no cap), and takes a value."""
+    engine = make_engine(f"sqlite:///{release_db}")
+    assert "max_contacts_per_month" in {c["name"] for c in inspect(engine).get_columns("employers")}
+    engine.dispose()
+    with sqlite3.connect(release_db) as conn:
+        caps = [r[0] for r in conn.execute("SELECT max_contacts_per_month FROM employers")]
+        assert caps and all(c is None for c in caps)
+        orgnr = conn.execute("SELECT orgnr FROM employers ORDER BY 1").fetchone()[0]
+        conn.execute("UPDATE employers SET max_contacts_per_month = 4 WHERE orgnr = ?", (orgnr,))
+        assert conn.execute("SELECT max_contacts_per_month FROM employers WHERE orgnr = ?", (orgnr,)).fetchone() == (4,)

@@ -36,6 +36,8 @@ POSITIVE = (
     "availability.by_start",
     "availability.now",
     "industry.preferred",
+    "responsiveness.usually",
+    "responsiveness.invites",
 )
 
 

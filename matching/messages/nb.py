@@ -19,6 +19,7 @@ MESSAGES: dict[str, str] = {
     "criterion.norwegian": "Norsk",
     "criterion.education": "Utdanning",
     "criterion.inclusion": "Inkluderingshistorikk",
+    "criterion.responsiveness": "Svarer arbeidsgiveren",
     "criterion.deadline": "Søknadsfrist",
     "criterion.industry": "Bransje",
     "criterion.hours_fit": "Arbeidstid (ønske)",
@@ -36,6 +37,7 @@ MESSAGES: dict[str, str] = {
     "description.norwegian": "deltakerens norsknivå mot utlysningens krav (CEFR-trinn)",
     "description.education": "deltakerens utdanningsnivå mot utlysningens krav",
     "description.inclusion": "glattet andel av tidligere arbeidstreninger hos arbeidsgiveren som endte i ansettelse",
+    "description.responsiveness": "andel henvendelser arbeidsgiveren svarte på og intervjuer per forslag siste år, glattet mot kontoret",
     "description.deadline": "dager fra i dag til søknadsfristen",
     "description.industry": "utlysningens bransje (SN2007-hovednæring) mot deltakerens ønskede bransjer",
     "description.hours_fit": "ukentlige timer mot ønsket: heltid eller deltid, maksimum, et steg opp for den som ønsker deltid",
@@ -153,6 +155,18 @@ MESSAGES: dict[str, str] = {
     "education.name.vocational": "fagbrev",
     "education.name.bachelor": "bachelorgrad",
     "education.name.master": "mastergrad",
+    # ---------------------------------------------------------------- responsiveness
+    "responsiveness.level.0": "svarer sjelden",
+    "responsiveness.level.1": "lite historikk eller som kontoret ellers",
+    "responsiveness.level.2": "svarer vanligvis",
+    "responsiveness.level.3": "svarer vanligvis og kaller ofte inn",
+    "responsiveness.seldom": "Svarer sjelden: {answered} av {contacts} henvendelser siste år",
+    "responsiveness.little_history": "Få henvendelser til arbeidsgiveren siste år ({contacts}), for lite til å si om de svarer",
+    "responsiveness.as_office": "Svarer omtrent som andre arbeidsgivere her: {answered} av {contacts} henvendelser siste år",
+    "responsiveness.usually": "Svarer vanligvis: {answered} av {contacts} henvendelser siste år",
+    "responsiveness.invites": (
+        "Svarer vanligvis ({answered} av {contacts} henvendelser) og kaller ofte inn: {invited} intervjuer av {suggested} forslag siste år"
+    ),
     # ---------------------------------------------------------------- inclusion
     "inclusion.level.0": "svak inkluderingshistorikk",
     "inclusion.level.1": "middels inkluderingshistorikk",

@@ -1,0 +1,171 @@
+"""Employer responsiveness: does the employer answer when NAV gets in touch, and invite?
+
+Learned from the outcome history (`matching.contacts.EmployerHistory`): over the year before
+the pair's day (today when ranking, the first suggestion's day in training) and only from
+events before that day, the share of contacts the employer answered and its interviews per
+suggestion. Both are smoothed towards the employer's office (empirical Bayes: a beta prior
+worth PRIOR_CONTACTS contacts, resp. PRIOR_SUGGESTIONS suggestions, at the office's pooled
+rate, itself smoothed towards all offices' rate), and a level is left only with the evidence
+to back it: fewer than MIN_CONTACTS contacts, or a posterior within Z posterior standard
+deviations of the office, is the neutral level — little history is no penalty.
+
+Levels, worst first: seldom answers (credibly below the office) · neutral (little history, or
+like the office) · usually answers (enough contacts, at the office's rate or better) ·
+usually answers and often invites (also credibly more interviews per suggestion than the
+office). Levels are computed once per employer and day (a batch ranks on one day), then
+gathered per pair.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from matching.criteria.base import Criterion, Levels, PairValues, Values, t
+from matching.pairs import Pairs
+
+RESPONSIVENESS = Levels.categories("responsiveness", 4, neutral=1)
+SELDOM, NEUTRAL, USUALLY, INVITES = range(4)
+
+#: Fewer contacts than this in the window: the neutral level, whatever the share.
+MIN_CONTACTS = 4
+#: Prior strength (pseudo-contacts / pseudo-suggestions) at the office's rate.
+PRIOR_CONTACTS = 8.0
+PRIOR_SUGGESTIONS = 10.0
+#: Pseudo-counts pulling an office's rate towards all offices' (few contacts in an office).
+OFFICE_PRIOR = 20.0
+#: Rates assumed before any history at all.
+BASE_ANSWER_RATE = 0.8
+BASE_INVITE_RATE = 0.15
+#: Posterior standard deviations a rate must be from the office's to leave the neutral level.
+Z = 1.0
+#: "Usually answers": the posterior share at most this far below the office's.
+TOLERANCE = 0.05
+
+
+def _posterior(k: np.ndarray, n: np.ndarray, prior: np.ndarray, weight: float) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation of Beta(prior·weight + k, (1 − prior)·weight + n − k)."""
+    a = prior * weight + k
+    b = (1.0 - prior) * weight + (n - k)
+    mean = a / (a + b)
+    return mean, np.sqrt(mean * (1.0 - mean) / (a + b + 1.0))
+
+
+def office_rate(k_office, n_office, k_all, n_all, base: float) -> np.ndarray:
+    """The office's pooled rate, smoothed towards all offices' (itself towards `base`)."""
+    overall = (np.asarray(k_all, float) + base * OFFICE_PRIOR) / (np.asarray(n_all, float) + OFFICE_PRIOR)
+    return (np.asarray(k_office, float) + overall * OFFICE_PRIOR) / (np.asarray(n_office, float) + OFFICE_PRIOR)
+
+
+def level_of(v: Values) -> np.ndarray:
+    """The level of each entry's counts and office rates (the values a reason quotes)."""
+    contacts, answered = np.asarray(v["contacts"], float), np.asarray(v["answered"], float)
+    suggested, invited = np.asarray(v["suggested"], float), np.asarray(v["invited"], float)
+    answer_prior, invite_prior = np.asarray(v["office_answer_rate"], float), np.asarray(v["office_invite_rate"], float)
+    mean, sd = _posterior(answered, contacts, answer_prior, PRIOR_CONTACTS)
+    enough = contacts >= MIN_CONTACTS
+    seldom = enough & (mean + Z * sd < answer_prior)
+    usually = enough & ~seldom & (mean >= answer_prior - TOLERANCE)
+    i_mean, i_sd = _posterior(invited, suggested, invite_prior, PRIOR_SUGGESTIONS)
+    invites = usually & (i_mean - Z * i_sd > invite_prior)
+    return np.select([seldom, invites, usually], [SELDOM, INVITES, USUALLY], NEUTRAL).astype(np.int64)
+
+
+def _per_employer(history, day: int) -> Values:
+    """Every employer's values on `day` (cached with the history's counts)."""
+    c = history.counts_on(day)
+    hit = c.get("_values")
+    if hit is None:
+        hit = {
+            "contacts": c["contacts"],
+            "answered": c["answered"],
+            "suggested": c["suggested"],
+            "invited": c["invited"],
+            "office_answer_rate": office_rate(
+                c["office_answered"], c["office_contacts"], c["all_answered"], c["all_contacts"], BASE_ANSWER_RATE
+            ),
+            "office_invite_rate": office_rate(
+                c["office_invited"], c["office_suggested"], c["all_invited"], c["all_suggested"], BASE_INVITE_RATE
+            ),
+        }
+        hit["level"] = level_of(hit)
+        c["_values"] = hit  # type: ignore[assignment]
+    return hit
+
+
+_NO_EMPLOYER = {
+    "contacts": 0,
+    "answered": 0,
+    "suggested": 0,
+    "invited": 0,
+    "office_answer_rate": BASE_ANSWER_RATE,
+    "office_invite_rate": BASE_INVITE_RATE,
+    "level": NEUTRAL,
+}
+
+
+def _gather(pairs: Pairs, names: tuple[str, ...]) -> Values:
+    """Per pair: its employer's values on the pair's day, one distinct day at a time."""
+    openings = pairs.world.openings
+    history, row = openings.history, openings.employer_row[pairs.o]
+    out = {k: np.full(len(pairs), _NO_EMPLOYER[k], dtype=float if "rate" in k else np.int64) for k in names}
+    if not len(pairs) or not len(history):
+        return out
+    as_of = pairs.as_of
+    single = as_of.min() == as_of.max()
+    days = [int(as_of[0])] if single else np.unique(as_of).tolist()
+    for day in days:
+        sel = slice(None) if single else np.flatnonzero(as_of == day)
+        r = row[sel]
+        known = r >= 0
+        per = _per_employer(history, day)
+        for k in names:
+            out[k][sel] = np.where(known, per[k][np.maximum(r, 0)], _NO_EMPLOYER[k])
+    return out
+
+
+def _level(pairs: Pairs) -> np.ndarray:
+    return _gather(pairs, ("level",))["level"]
+
+
+_VALUES = ("contacts", "answered", "suggested", "invited", "office_answer_rate", "office_invite_rate")
+
+
+def _values(pairs: Pairs) -> Values:
+    return _gather(pairs, _VALUES)
+
+
+def _text(level: int, v: PairValues, lang: str) -> str:
+    counts = {k: int(v[k]) for k in ("contacts", "answered", "suggested", "invited")}
+    if level == SELDOM:
+        return t("responsiveness.seldom", lang, **counts)
+    if level == INVITES:
+        return t("responsiveness.invites", lang, **counts)
+    if level == USUALLY:
+        return t("responsiveness.usually", lang, **counts)
+    if counts["contacts"] < MIN_CONTACTS:
+        return t("responsiveness.little_history", lang, **counts)
+    return t("responsiveness.as_office", lang, **counts)
+
+
+def _shown(v: PairValues, lang: str) -> dict[str, int | float]:
+    return {
+        **{k: int(v[k]) for k in ("contacts", "answered", "suggested", "invited")},
+        "office_answer_rate": round(float(v["office_answer_rate"]), 2),
+        "office_invite_rate": round(float(v["office_invite_rate"]), 2),
+    }
+
+
+responsiveness = Criterion(
+    name="responsiveness",
+    levels=RESPONSIVENESS,
+    level=_level,
+    values=_values,
+    reason=_text,
+    description="share of contacts the employer answered and its interviews per suggestion in the past year, smoothed towards its office",
+    # Little history says nothing about the employer: it still scores (neutral), but is no headline.
+    uninformative=lambda v: int(v["contacts"]) < MIN_CONTACTS,
+    level_of_values=level_of,
+    shown_values=_shown,
+)
+
+CRITERIA = [responsiveness]
