@@ -81,7 +81,9 @@ class EmployerHistory:
         cap = pd.to_numeric(emp["max_contacts_per_month"], errors="coerce").to_numpy(dtype=float)
         cap = np.where(np.isnan(cap), np.inf, cap)
         empty = np.zeros(0, dtype=np.int64)
-        arrays = {k: empty for k in ("contact_emp", "contact_day", "answer_day", "suggest_emp", "suggest_day", "invite_emp", "invite_day")}
+        arrays = dict.fromkeys(
+            ("contact_emp", "contact_day", "answer_day", "suggest_emp", "suggest_day", "invite_emp", "invite_day"), empty
+        )
         if events is not None and len(events) and len(orgnrs):
             ev = events.loc[events["orgnr"].isin(set(orgnrs))]
             ev = ev.assign(
@@ -168,3 +170,21 @@ def remaining_contacts(history: EmployerHistory, day: dt.date | int) -> np.ndarr
     ordinal = day.toordinal() if isinstance(day, dt.date) else int(day)
     used = history.contacts_in_month(ordinal)
     return np.where(np.isinf(history.cap), np.inf, np.maximum(history.cap - used, 0.0))
+
+
+def capacity(history: EmployerHistory, day: dt.date) -> list[dict[str, object]]:
+    """What liaison staff see of each employer's contact cap on `day` (aligned with
+    ``history.orgnrs``): the month, the cap (None: none), the contacts used this month and
+    what is left (None: no cap) — from :func:`remaining_contacts`."""
+    used = history.contacts_in_month(day.toordinal())
+    left = remaining_contacts(history, day)
+    return [
+        {
+            "orgnr": str(orgnr),
+            "month": day.strftime("%Y-%m"),
+            "max_contacts_per_month": None if np.isinf(cap) else int(cap),
+            "contacts_this_month": int(u),
+            "remaining_contacts": None if np.isinf(rem) else int(rem),
+        }
+        for orgnr, cap, u, rem in zip(history.orgnrs, history.cap, used, left)
+    ]

@@ -37,7 +37,9 @@ MESSAGES: dict[str, str] = {
     "description.norwegian": "participant's Norwegian level against the opening's requirement (CEFR steps)",
     "description.education": "participant's education level against the opening's requirement",
     "description.inclusion": "smoothed share of the employer's past trial placements that ended in a hire",
-    "description.responsiveness": "share of contacts the employer answered and interviews per suggestion in the past year, smoothed towards its office",
+    "description.responsiveness": (
+        "share of contacts the employer answered and interviews per suggestion in the past year, smoothed towards its office"
+    ),
     "description.deadline": "days from today to the application deadline",
     "description.industry": "the opening's industry (SN2007 section) against the participant's preferred industries",
     "description.hours_fit": "weekly hours against the wish: full or part time, the maximum, a step up for part-time seekers",
@@ -165,7 +167,8 @@ MESSAGES: dict[str, str] = {
     "responsiveness.as_office": "Answers about as often as other employers here: {answered} of {contacts} contacts in the past year",
     "responsiveness.usually": "Usually answers: {answered} of {contacts} contacts in the past year",
     "responsiveness.invites": (
-        "Usually answers ({answered} of {contacts} contacts) and often invites: {invited} interviews of {suggested} suggestions in the past year"
+        "Usually answers ({answered} of {contacts} contacts) and often invites: "
+        "{invited} interviews of {suggested} suggestions in the past year"
     ),
     # ---------------------------------------------------------------- inclusion
     "inclusion.level.0": "weak inclusion record",
