@@ -43,7 +43,9 @@ TOLERANCE = 0.05
 
 
 def _posterior(k: np.ndarray, n: np.ndarray, prior: np.ndarray, weight: float) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and standard deviation of Beta(prior·weight + k, (1 − prior)·weight + n − k)."""
+    """Mean and standard deviation of Beta(prior·weight + k, (1 − prior)·weight + n − k), k at
+    most n (an interview in the window can follow a suggestion from before it)."""
+    k = np.minimum(k, n)
     a = prior * weight + k
     b = (1.0 - prior) * weight + (n - k)
     mean = a / (a + b)
@@ -53,7 +55,8 @@ def _posterior(k: np.ndarray, n: np.ndarray, prior: np.ndarray, weight: float) -
 def office_rate(k_office, n_office, k_all, n_all, base: float) -> np.ndarray:
     """The office's pooled rate, smoothed towards all offices' (itself towards `base`)."""
     overall = (np.asarray(k_all, float) + base * OFFICE_PRIOR) / (np.asarray(n_all, float) + OFFICE_PRIOR)
-    return (np.asarray(k_office, float) + overall * OFFICE_PRIOR) / (np.asarray(n_office, float) + OFFICE_PRIOR)
+    rate = (np.asarray(k_office, float) + overall * OFFICE_PRIOR) / (np.asarray(n_office, float) + OFFICE_PRIOR)
+    return np.clip(rate, 0.01, 0.99)
 
 
 def level_of(v: Values) -> np.ndarray:

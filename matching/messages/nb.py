@@ -156,11 +156,11 @@ MESSAGES: dict[str, str] = {
     "education.name.bachelor": "bachelorgrad",
     "education.name.master": "mastergrad",
     # ---------------------------------------------------------------- responsiveness
-    "responsiveness.level.0": "svarer sjelden",
+    "responsiveness.level.0": "svarer sjeldnere enn de fleste",
     "responsiveness.level.1": "lite historikk eller som kontoret ellers",
     "responsiveness.level.2": "svarer vanligvis",
     "responsiveness.level.3": "svarer vanligvis og kaller ofte inn",
-    "responsiveness.seldom": "Svarer sjelden: {answered} av {contacts} henvendelser siste år",
+    "responsiveness.seldom": "Svarer sjeldnere enn andre arbeidsgivere her: {answered} av {contacts} henvendelser siste år",
     "responsiveness.little_history": "Få henvendelser til arbeidsgiveren siste år ({contacts}), for lite til å si om de svarer",
     "responsiveness.as_office": "Svarer omtrent som andre arbeidsgivere her: {answered} av {contacts} henvendelser siste år",
     "responsiveness.usually": "Svarer vanligvis: {answered} av {contacts} henvendelser siste år",
