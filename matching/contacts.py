@@ -128,7 +128,6 @@ class EmployerHistory:
         for key in ("contacts", "answered", "suggested", "invited"):
             per_office = np.bincount(self.office, weights=out[key], minlength=n_offices)
             out[f"office_{key}"] = per_office[self.office].astype(np.int64) if n else np.zeros(0, dtype=np.int64)
-            out[f"all_{key}"] = np.full(n, int(out[key].sum()), dtype=np.int64)
         if len(self._by_day) > 64:  # training asks about many days; keep memory bounded
             self._by_day.clear()
         self._by_day[day] = out

@@ -62,7 +62,7 @@ NEED_PENALTY = {
 SEASON = {1: 0.2, 7: -0.8, 8: 0.2, 12: -0.5}
 _SEASON = np.array([SEASON.get(m, 0.0) for m in range(13)])
 #: Intercepts of the funnel's steps (logits).
-A_CONTACT, A_ADVANCE, A_HIRE_JOB, A_HIRE_TRIAL = 3.6, 0.0, -0.2, -0.3
+A_CONTACT, A_ADVANCE, A_HIRE_JOB, A_HIRE_TRIAL = 3.6, 0.5, -0.2, -0.3
 LICENCES = ("B", "C", "CE", "D")
 
 

@@ -5,7 +5,7 @@ the pair's day (today when ranking, the first suggestion's day in training) and 
 events before that day, the share of contacts the employer answered and its interviews per
 suggestion. Both are smoothed towards the employer's office (empirical Bayes: a beta prior
 worth PRIOR_CONTACTS contacts, resp. PRIOR_SUGGESTIONS suggestions, at the office's pooled
-rate, itself smoothed towards all offices' rate), and a level is left only with the evidence
+rate, itself smoothed towards a base rate), and a level is left only with the evidence
 to back it: fewer than MIN_CONTACTS contacts, or a posterior within Z posterior standard
 deviations of the office, is the neutral level — little history is no penalty.
 
@@ -31,9 +31,9 @@ MIN_CONTACTS = 4
 #: Prior strength (pseudo-contacts / pseudo-suggestions) at the office's rate.
 PRIOR_CONTACTS = 8.0
 PRIOR_SUGGESTIONS = 10.0
-#: Pseudo-counts pulling an office's rate towards all offices' (few contacts in an office).
+#: Pseudo-counts pulling an office's rate towards the base rate (few contacts in an office).
 OFFICE_PRIOR = 20.0
-#: Rates assumed before any history at all.
+#: Rates assumed for an office without history.
 BASE_ANSWER_RATE = 0.8
 BASE_INVITE_RATE = 0.15
 #: Posterior standard deviations a rate must be from the office's to leave the neutral level.
@@ -52,10 +52,11 @@ def _posterior(k: np.ndarray, n: np.ndarray, prior: np.ndarray, weight: float) -
     return mean, np.sqrt(mean * (1.0 - mean) / (a + b + 1.0))
 
 
-def office_rate(k_office, n_office, k_all, n_all, base: float) -> np.ndarray:
-    """The office's pooled rate, smoothed towards all offices' (itself towards `base`)."""
-    overall = (np.asarray(k_all, float) + base * OFFICE_PRIOR) / (np.asarray(n_all, float) + OFFICE_PRIOR)
-    rate = (np.asarray(k_office, float) + overall * OFFICE_PRIOR) / (np.asarray(n_office, float) + OFFICE_PRIOR)
+def office_rate(k_office, n_office, base: float) -> np.ndarray:
+    """The office's pooled rate, smoothed towards `base` (an office with little history). Only
+    the office's own employers count, so a part of the snapshot that reads its employers'
+    offices (`store.snapshot.load_world`) gets the same rate as the whole snapshot."""
+    rate = (np.asarray(k_office, float) + base * OFFICE_PRIOR) / (np.asarray(n_office, float) + OFFICE_PRIOR)
     return np.clip(rate, 0.01, 0.99)
 
 
@@ -83,12 +84,8 @@ def _per_employer(history, day: int) -> Values:
             "answered": c["answered"],
             "suggested": c["suggested"],
             "invited": c["invited"],
-            "office_answer_rate": office_rate(
-                c["office_answered"], c["office_contacts"], c["all_answered"], c["all_contacts"], BASE_ANSWER_RATE
-            ),
-            "office_invite_rate": office_rate(
-                c["office_invited"], c["office_suggested"], c["all_invited"], c["all_suggested"], BASE_INVITE_RATE
-            ),
+            "office_answer_rate": office_rate(c["office_answered"], c["office_contacts"], BASE_ANSWER_RATE),
+            "office_invite_rate": office_rate(c["office_invited"], c["office_suggested"], BASE_INVITE_RATE),
         }
         hit["level"] = level_of(hit)
         c["_values"] = hit  # type: ignore[assignment]
