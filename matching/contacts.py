@@ -9,13 +9,16 @@ of the employer's openings. Two things follow from that history, both computed h
   calendar month; :func:`remaining_contacts` gives every employer's remaining contacts on a
   day — the one function the capacity-aware allocation and the API use.
 * **Responsiveness** (`matching.criteria.responsiveness`): the share of contacts the employer
-  answered and the interviews per suggestion, over the year before a day and only from events
-  *before* that day (a training pair is featured as of its first suggestion, so its own
-  outcome never counts), smoothed towards the employer's office (empirical Bayes, a beta prior).
+  answered and the interviews per suggestion, over the year up to the office's latest event
+  before a day (`EmployerHistory.horizon`) and only from events *before* that day (a training
+  pair is featured as of its first suggestion, so its own outcome never counts), smoothed
+  towards the employer's office (empirical Bayes, a beta prior).
 
 A contact is *answered* when an employer event (interview, trial started, hired, declined by
 the employer) follows it on the same pair. A contact younger than ANSWER_GRACE_DAYS and not yet
-answered is not counted either way: the employer still has time to answer.
+answered is not counted either way: the employer still has time to answer. Both are measured
+against the office's latest recorded event before the day rather than the day itself, so an
+unchanged history gives the same figures on every later day.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ ANSWER_GRACE_DAYS = 21
 #: The window responsiveness is measured over (days before the day asked about).
 WINDOW_DAYS = 365
 NEVER = np.iinfo(np.int64).max // 4
+_SPAN = 1 << 22  # > any date ordinal (9999-12-31 is 3,652,059)
 
 
 def _ints(values) -> np.ndarray:
@@ -60,6 +64,8 @@ class EmployerHistory:
     suggest_day: np.ndarray
     invite_emp: np.ndarray
     invite_day: np.ndarray
+    #: Distinct (office, day) of every event read, as office · _SPAN + day, sorted (`horizon`).
+    office_days: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     _by_day: dict[int, dict[str, np.ndarray]] = field(default_factory=dict, repr=False, compare=False)
 
     def __len__(self) -> int:
@@ -81,6 +87,7 @@ class EmployerHistory:
         cap = pd.to_numeric(emp["max_contacts_per_month"], errors="coerce").to_numpy(dtype=float)
         cap = np.where(np.isnan(cap), np.inf, cap)
         empty = np.zeros(0, dtype=np.int64)
+        office_days = np.zeros(0, dtype=np.int64)
         arrays = dict.fromkeys(
             ("contact_emp", "contact_day", "answer_day", "suggest_emp", "suggest_day", "invite_emp", "invite_day"), empty
         )
@@ -91,10 +98,11 @@ class EmployerHistory:
                 day=[d.toordinal() for d in pd.to_datetime(ev["occurred_at"]).dt.date],
             )
             arrays.update(_contacts(ev))
+            office_days = np.unique(office[_ints(ev["emp"])] * _SPAN + _ints(ev["day"]))
             for name, kinds in (("suggest", ("suggested",)), ("invite", INVITES)):
                 sel = ev.loc[ev["event"].isin(kinds)]
                 arrays[f"{name}_emp"], arrays[f"{name}_day"] = _ints(sel["emp"]), _ints(sel["day"])
-        return cls(orgnrs, office, offices, cap, **arrays)
+        return cls(orgnrs, office, offices, cap, **arrays, office_days=office_days)
 
     def rows_of(self, orgnrs) -> np.ndarray:
         """Employer row of each orgnr; -1 for an employer without a row here."""
@@ -106,23 +114,42 @@ class EmployerHistory:
 
     # ------------------------------------------------------------------- counts on one day
 
+    def horizon(self, day: int) -> np.ndarray:
+        """Per office: the day of its employers' latest event before `day` (`day` − 1 when
+        there is none). Responsiveness is measured up to it, not up to `day`: on an unchanged
+        history the figures are the same whichever later day asks (a stored list's quoted
+        values hold until the next run), and an office's own events decide it (a part of the
+        snapshot that reads whole offices gets the same figures)."""
+        n_offices = len(self.offices)
+        keys = self.office_days
+        pos = np.searchsorted(keys, np.arange(n_offices, dtype=np.int64) * _SPAN + day) - 1
+        prev = keys[np.maximum(pos, 0)] if len(keys) else np.zeros(n_offices, dtype=np.int64)
+        found = (pos >= 0) & (prev // _SPAN == np.arange(n_offices))
+        return np.where(found, prev % _SPAN, day - 1)
+
     def counts_on(self, day: int) -> dict[str, np.ndarray]:
-        """Per employer, over the WINDOW_DAYS before `day` (events on `day` or later never
-        count): ``contacts`` (answered, or older than the grace period), ``answered``,
-        ``suggested``, ``invited``; and the same summed over the employer's office
-        (``office_contacts`` …). Cached per day: a batch ranks everyone on one day."""
+        """Per employer, over the WINDOW_DAYS up to its office's `horizon` (events on `day` or
+        later never count): ``contacts`` (answered, or at least ANSWER_GRACE_DAYS older than
+        the horizon), ``answered``, ``suggested``, ``invited``; and the same summed over the
+        employer's office (``office_contacts`` …). Cached per day: a batch ranks everyone on
+        one day."""
         hit = self._by_day.get(day)
         if hit is not None:
             return hit
-        n, lo = len(self), day - WINDOW_DAYS
-        in_window = (self.contact_day >= lo) & (self.contact_day < day)
+        n = len(self)
+        last = self.horizon(day)[self.office] if n else np.zeros(0, dtype=np.int64)
+
+        def window(emp: np.ndarray, days: np.ndarray) -> np.ndarray:
+            return (days > last[emp] - WINDOW_DAYS) & (days < day)
+
+        in_window = window(self.contact_emp, self.contact_day)
         answered = in_window & (self.answer_day < day)
-        due = answered | (in_window & (self.contact_day < day - ANSWER_GRACE_DAYS))
+        due = answered | (in_window & (self.contact_day <= last[self.contact_emp] - ANSWER_GRACE_DAYS))
         out = {
             "contacts": np.bincount(self.contact_emp[due], minlength=n),
             "answered": np.bincount(self.contact_emp[answered], minlength=n),
-            "suggested": np.bincount(self.suggest_emp[(self.suggest_day >= lo) & (self.suggest_day < day)], minlength=n),
-            "invited": np.bincount(self.invite_emp[(self.invite_day >= lo) & (self.invite_day < day)], minlength=n),
+            "suggested": np.bincount(self.suggest_emp[window(self.suggest_emp, self.suggest_day)], minlength=n),
+            "invited": np.bincount(self.invite_emp[window(self.invite_emp, self.invite_day)], minlength=n),
         }
         n_offices = len(self.offices)
         for key in ("contacts", "answered", "suggested", "invited"):

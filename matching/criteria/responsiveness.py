@@ -1,19 +1,24 @@
 """Employer responsiveness: does the employer answer when NAV gets in touch, and invite?
 
-Learned from the outcome history (`matching.contacts.EmployerHistory`): over the year before
-the pair's day (today when ranking, the first suggestion's day in training) and only from
-events before that day, the share of contacts the employer answered and its interviews per
-suggestion. Both are smoothed towards the employer's office (empirical Bayes: a beta prior
-worth PRIOR_CONTACTS contacts, resp. PRIOR_SUGGESTIONS suggestions, at the office's pooled
-rate, itself smoothed towards a base rate), and a level is left only with the evidence
-to back it: fewer than MIN_CONTACTS contacts, or a posterior within Z posterior standard
-deviations of the office, is the neutral level — little history is no penalty.
+Learned from the outcome history (`matching.contacts.EmployerHistory`): only from events
+before the pair's day (today when ranking, the first suggestion's day in training), over the
+year up to the office's latest event before it (`EmployerHistory.horizon`), the share of
+contacts the employer answered and its interviews per suggestion. Both are smoothed towards
+the employer's office (empirical Bayes: a beta prior worth PRIOR_CONTACTS contacts, resp.
+PRIOR_SUGGESTIONS suggestions, at the office's pooled rate, itself smoothed towards a base
+rate), and a level is left only with the evidence to back it: fewer than MIN_CONTACTS
+contacts, or a posterior within Z posterior standard deviations of the office, is the
+neutral level.
 
-Levels, worst first: seldom answers (credibly below the office) · neutral (little history, or
-like the office) · usually answers (enough contacts, at the office's rate or better) ·
-usually answers and often invites (also credibly more interviews per suggestion than the
-office). Levels are computed once per employer and day (a batch ranks on one day), then
-gathered per pair.
+Two levels, so that little history is never a penalty: *less responsive than most* — the
+answered share credibly below the office's, or (with at least MIN_SUGGESTIONS suggestions)
+the interviews per suggestion credibly below — and neutral (everyone else: contribution 0).
+A level "usually answers" above neutral was tried (2026-11-30): it learned small weights
+(+0.1, +0.19 against −1.07 for the level below), and those uneven steps made the fit's step
+smoothing (`scoring.fit(smooth=…)`, chosen on validation) fall to 0, which raised tied list
+entries from 9.2 % to 11.7 % (`benchmarks/list_quality.py`); the reason still says "usually
+answers: 7 of 9" where that is what the history shows. Levels are computed once per
+employer and day (a batch ranks on one day), then gathered per pair.
 """
 
 from __future__ import annotations
@@ -23,11 +28,13 @@ import numpy as np
 from matching.criteria.base import Criterion, Levels, PairValues, Values, t
 from matching.pairs import Pairs
 
-RESPONSIVENESS = Levels.categories("responsiveness", 4, neutral=1)
-SELDOM, NEUTRAL, USUALLY, INVITES = range(4)
+RESPONSIVENESS = Levels.categories("responsiveness", 2, neutral=1)
+LOWER, NEUTRAL = range(2)
 
 #: Fewer contacts than this in the window: the neutral level, whatever the share.
 MIN_CONTACTS = 4
+#: Fewer suggestions than this: interviews per suggestion say nothing.
+MIN_SUGGESTIONS = 6
 #: Prior strength (pseudo-contacts / pseudo-suggestions) at the office's rate.
 PRIOR_CONTACTS = 8.0
 PRIOR_SUGGESTIONS = 10.0
@@ -38,7 +45,7 @@ BASE_ANSWER_RATE = 0.8
 BASE_INVITE_RATE = 0.15
 #: Posterior standard deviations a rate must be from the office's to leave the neutral level.
 Z = 1.0
-#: "Usually answers": the posterior share at most this far below the office's.
+#: A reason says "usually answers" when the posterior share is at most this far below the office's.
 TOLERANCE = 0.05
 
 
@@ -60,18 +67,27 @@ def office_rate(k_office, n_office, base: float) -> np.ndarray:
     return np.clip(rate, 0.01, 0.99)
 
 
-def level_of(v: Values) -> np.ndarray:
-    """The level of each entry's counts and office rates (the values a reason quotes)."""
+def _assessed(v: Values) -> dict[str, np.ndarray]:
+    """Per entry: enough contacts / suggestions, answers / invites credibly below the office's,
+    and answering at about the office's rate or better."""
     contacts, answered = np.asarray(v["contacts"], float), np.asarray(v["answered"], float)
     suggested, invited = np.asarray(v["suggested"], float), np.asarray(v["invited"], float)
     answer_prior, invite_prior = np.asarray(v["office_answer_rate"], float), np.asarray(v["office_invite_rate"], float)
     mean, sd = _posterior(answered, contacts, answer_prior, PRIOR_CONTACTS)
-    enough = contacts >= MIN_CONTACTS
-    seldom = enough & (mean + Z * sd < answer_prior)
-    usually = enough & ~seldom & (mean >= answer_prior - TOLERANCE)
     i_mean, i_sd = _posterior(invited, suggested, invite_prior, PRIOR_SUGGESTIONS)
-    invites = usually & (i_mean - Z * i_sd > invite_prior)
-    return np.select([seldom, invites, usually], [SELDOM, INVITES, USUALLY], NEUTRAL).astype(np.int64)
+    enough = contacts >= MIN_CONTACTS
+    return {
+        "enough": enough,
+        "answers_below": enough & (mean + Z * sd < answer_prior),
+        "invites_below": (suggested >= MIN_SUGGESTIONS) & (i_mean + Z * i_sd < invite_prior),
+        "usually": enough & (mean >= answer_prior - TOLERANCE),
+    }
+
+
+def level_of(v: Values) -> np.ndarray:
+    """The level of each entry's counts and office rates (the values a reason quotes)."""
+    a = _assessed(v)
+    return np.where(a["answers_below"] | a["invites_below"], LOWER, NEUTRAL).astype(np.int64)
 
 
 def _per_employer(history, day: int) -> Values:
@@ -136,15 +152,12 @@ def _values(pairs: Pairs) -> Values:
 
 def _text(level: int, v: PairValues, lang: str) -> str:
     counts = {k: int(v[k]) for k in ("contacts", "answered", "suggested", "invited")}
-    if level == SELDOM:
-        return t("responsiveness.seldom", lang, **counts)
-    if level == INVITES:
-        return t("responsiveness.invites", lang, **counts)
-    if level == USUALLY:
-        return t("responsiveness.usually", lang, **counts)
-    if counts["contacts"] < MIN_CONTACTS:
+    a = {k: bool(x) for k, x in _assessed({k: np.asarray([v[k]]) for k in _VALUES}).items()}
+    if level == LOWER:
+        return t("responsiveness.seldom" if a["answers_below"] else "responsiveness.few_invites", lang, **counts)
+    if not a["enough"]:
         return t("responsiveness.little_history", lang, **counts)
-    return t("responsiveness.as_office", lang, **counts)
+    return t("responsiveness.usually" if a["usually"] else "responsiveness.as_office", lang, **counts)
 
 
 def _shown(v: PairValues, lang: str) -> dict[str, int | float]:

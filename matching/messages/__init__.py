@@ -37,7 +37,6 @@ POSITIVE = (
     "availability.now",
     "industry.preferred",
     "responsiveness.usually",
-    "responsiveness.invites",
 )
 
 

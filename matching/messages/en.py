@@ -158,18 +158,15 @@ MESSAGES: dict[str, str] = {
     "education.name.bachelor": "bachelor's degree",
     "education.name.master": "master's degree",
     # ---------------------------------------------------------------- responsiveness
-    "responsiveness.level.0": "answers less often than most",
-    "responsiveness.level.1": "little history, or like the office's other employers",
-    "responsiveness.level.2": "usually answers",
-    "responsiveness.level.3": "usually answers and often invites",
+    "responsiveness.level.0": "answers or invites less often than most",
+    "responsiveness.level.1": "like most, or little history",
     "responsiveness.seldom": "Answers less often than other employers here: {answered} of {contacts} contacts in the past year",
+    "responsiveness.few_invites": (
+        "Invites less often than other employers here: {invited} interviews of {suggested} suggestions in the past year"
+    ),
     "responsiveness.little_history": "Few contacts with this employer in the past year ({contacts}), too few to tell whether they answer",
     "responsiveness.as_office": "Answers about as often as other employers here: {answered} of {contacts} contacts in the past year",
     "responsiveness.usually": "Usually answers: {answered} of {contacts} contacts in the past year",
-    "responsiveness.invites": (
-        "Usually answers ({answered} of {contacts} contacts) and often invites: "
-        "{invited} interviews of {suggested} suggestions in the past year"
-    ),
     # ---------------------------------------------------------------- inclusion
     "inclusion.level.0": "weak inclusion record",
     "inclusion.level.1": "average inclusion record",

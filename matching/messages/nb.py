@@ -156,17 +156,13 @@ MESSAGES: dict[str, str] = {
     "education.name.bachelor": "bachelorgrad",
     "education.name.master": "mastergrad",
     # ---------------------------------------------------------------- responsiveness
-    "responsiveness.level.0": "svarer sjeldnere enn de fleste",
-    "responsiveness.level.1": "lite historikk eller som kontoret ellers",
-    "responsiveness.level.2": "svarer vanligvis",
-    "responsiveness.level.3": "svarer vanligvis og kaller ofte inn",
+    "responsiveness.level.0": "svarer eller kaller inn sjeldnere enn de fleste",
+    "responsiveness.level.1": "som de fleste, eller lite historikk",
     "responsiveness.seldom": "Svarer sjeldnere enn andre arbeidsgivere her: {answered} av {contacts} henvendelser siste år",
+    "responsiveness.few_invites": "Kaller sjeldnere inn enn andre arbeidsgivere her: {invited} intervjuer av {suggested} forslag siste år",
     "responsiveness.little_history": "Få henvendelser til arbeidsgiveren siste år ({contacts}), for lite til å si om de svarer",
     "responsiveness.as_office": "Svarer omtrent som andre arbeidsgivere her: {answered} av {contacts} henvendelser siste år",
     "responsiveness.usually": "Svarer vanligvis: {answered} av {contacts} henvendelser siste år",
-    "responsiveness.invites": (
-        "Svarer vanligvis ({answered} av {contacts} henvendelser) og kaller ofte inn: {invited} intervjuer av {suggested} forslag siste år"
-    ),
     # ---------------------------------------------------------------- inclusion
     "inclusion.level.0": "svak inkluderingshistorikk",
     "inclusion.level.1": "middels inkluderingshistorikk",
