@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -67,6 +68,8 @@ class EmployerHistory:
     #: Distinct (office, day) of every event read, as office · _SPAN + day, sorted (`horizon`).
     office_days: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     _by_day: dict[int, dict[str, np.ndarray]] = field(default_factory=dict, repr=False, compare=False)
+    #: What a criterion derives from one day's counts, by (name, day): dropped with them.
+    derived: dict[tuple[str, int], Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.orgnrs)
@@ -102,7 +105,20 @@ class EmployerHistory:
             for name, kinds in (("suggest", ("suggested",)), ("invite", INVITES)):
                 sel = ev.loc[ev["event"].isin(kinds)]
                 arrays[f"{name}_emp"], arrays[f"{name}_day"] = _ints(sel["emp"]), _ints(sel["day"])
-        return cls(orgnrs, office, offices, cap, **arrays, office_days=office_days)
+        return cls(
+            orgnrs,
+            office,
+            offices,
+            cap,
+            contact_emp=arrays["contact_emp"],
+            contact_day=arrays["contact_day"],
+            answer_day=arrays["answer_day"],
+            suggest_emp=arrays["suggest_emp"],
+            suggest_day=arrays["suggest_day"],
+            invite_emp=arrays["invite_emp"],
+            invite_day=arrays["invite_day"],
+            office_days=office_days,
+        )
 
     def rows_of(self, orgnrs) -> np.ndarray:
         """Employer row of each orgnr; -1 for an employer without a row here."""
@@ -157,6 +173,7 @@ class EmployerHistory:
             out[f"office_{key}"] = per_office[self.office].astype(np.int64) if n else np.zeros(0, dtype=np.int64)
         if len(self._by_day) > 64:  # training asks about many days; keep memory bounded
             self._by_day.clear()
+            self.derived.clear()
         self._by_day[day] = out
         return out
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from matching.contacts import EmployerHistory
 from matching.criteria.base import Criterion, Levels, PairValues, Values, t
 from matching.pairs import Pairs
 
@@ -90,11 +91,11 @@ def level_of(v: Values) -> np.ndarray:
     return np.where(a["answers_below"] | a["invites_below"], LOWER, NEUTRAL).astype(np.int64)
 
 
-def _per_employer(history, day: int) -> Values:
+def _per_employer(history: EmployerHistory, day: int) -> Values:
     """Every employer's values on `day` (cached with the history's counts)."""
-    c = history.counts_on(day)
-    hit = c.get("_values")
+    hit = history.derived.get(("responsiveness", day))
     if hit is None:
+        c = history.counts_on(day)
         hit = {
             "contacts": c["contacts"],
             "answered": c["answered"],
@@ -104,7 +105,7 @@ def _per_employer(history, day: int) -> Values:
             "office_invite_rate": office_rate(c["office_invited"], c["office_suggested"], BASE_INVITE_RATE),
         }
         hit["level"] = level_of(hit)
-        c["_values"] = hit  # type: ignore[assignment]
+        history.derived[("responsiveness", day)] = hit
     return hit
 
 
