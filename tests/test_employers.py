@@ -60,6 +60,15 @@ def own_db(base_db, tmp_path) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def pristine(base_db, model_dir, tmp_path_factory) -> tuple[Path, TestClient]:
+    """The loaded fixtures as nobody changed them (other modules record events in `world`)."""
+    path = tmp_path_factory.mktemp("employers") / "pristine.db"
+    with sqlite3.connect(base_db) as a, sqlite3.connect(path) as b:
+        a.backup(b)
+    return path, _client(path, model_dir, TODAY)
+
+
 def _client(db: Path, model_dir: Path, today: dt.date) -> TestClient:
     settings = settings_for(db, model_dir).model_copy(update={"today": today})
     return TestClient(create_app(settings))
@@ -127,8 +136,9 @@ def test_remaining_contacts_fall_with_contacts_this_month_and_reset_next_month(o
     assert res.json()["employer_contacts"]["month"] == next_month.strftime("%Y-%m")
 
 
-def test_contact_caps_are_for_staff_roles_and_none_means_no_cap(client, auth, world):
-    with sqlite3.connect(world.database_url.removeprefix("sqlite:///")) as conn:
+def test_contact_caps_are_for_staff_roles_and_none_means_no_cap(pristine, auth):
+    db, client = pristine
+    with sqlite3.connect(db) as conn:
         uncapped, office = conn.execute(
             "SELECT o.opening_id, o.office_id FROM openings o JOIN employers e ON e.orgnr = o.orgnr "
             "WHERE e.max_contacts_per_month IS NULL ORDER BY 1 LIMIT 1"
@@ -187,8 +197,8 @@ def _employer_openings(db: Path) -> pd.DataFrame:
         ).dropna()
 
 
-def test_responsiveness_quotes_the_contact_counts_in_both_languages(client, auth, world):
-    db = Path(world.database_url.removeprefix("sqlite:///"))
+def test_responsiveness_quotes_the_contact_counts_in_both_languages(pristine, auth):
+    db, client = pristine
     seen, usually = set(), 0
     for row in _employer_openings(db).drop_duplicates("orgnr").itertuples():
         contacts, answered = _counts_from_rows(db, row.orgnr, TODAY)
@@ -208,8 +218,8 @@ def test_responsiveness_quotes_the_contact_counts_in_both_languages(client, auth
     assert seen == {LOWER, NEUTRAL} and usually > 0  # the fixtures hold every kind of employer
 
 
-def test_little_history_is_neutral_not_a_penalty(client, auth, world):
-    db = Path(world.database_url.removeprefix("sqlite:///"))
+def test_little_history_is_neutral_not_a_penalty(pristine, auth):
+    db, client = pristine
     few = [
         r for r in _employer_openings(db).drop_duplicates("orgnr").itertuples() if _counts_from_rows(db, r.orgnr, TODAY)[0] < MIN_CONTACTS
     ]

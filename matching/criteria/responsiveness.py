@@ -12,7 +12,7 @@ neutral level.
 
 Two levels, so that little history is never a penalty: *less responsive than most* — the
 answered share credibly below the office's, or (with at least MIN_SUGGESTIONS suggestions)
-the interviews per suggestion credibly below — and neutral (everyone else: contribution 0).
+the interviews per suggestion credibly below, either only with MIN_CONTACTS contacts — and neutral (everyone else: contribution 0).
 A level "usually answers" above neutral was tried (2026-11-30): it learned small weights
 (+0.1, +0.19 against −1.07 for the level below), and those uneven steps made the fit's step
 smoothing (`scoring.fit(smooth=…)`, chosen on validation) fall to 0, which raised tied list
@@ -80,7 +80,7 @@ def _assessed(v: Values) -> dict[str, np.ndarray]:
     return {
         "enough": enough,
         "answers_below": enough & (mean + Z * sd < answer_prior),
-        "invites_below": (suggested >= MIN_SUGGESTIONS) & (i_mean + Z * i_sd < invite_prior),
+        "invites_below": enough & (suggested >= MIN_SUGGESTIONS) & (i_mean + Z * i_sd < invite_prior),
         "usually": enough & (mean >= answer_prior - TOLERANCE),
     }
 
