@@ -258,6 +258,15 @@ class OpeningSummary(BaseModel):
     published_at: dt.date
 
 
+class EmployerContacts(BaseModel):
+    """The employer's cap on contacts from NAV this calendar month (issue 14)."""
+
+    month: str = Field(description="calendar month, YYYY-MM (today's)", examples=["2026-11"])
+    max_contacts_per_month: int | None = Field(description="the employer's cap; null: no cap")
+    contacts_this_month: int = Field(ge=0, description='"contacted" events on its openings this month, up to today')
+    remaining_contacts: int | None = Field(ge=0, description="contacts left this month; null: no cap")
+
+
 class OpeningDetail(OpeningSummary):
     styrk08_source: Literal["given", "normalised"]
     required_skills: list[str]
@@ -270,6 +279,9 @@ class OpeningDetail(OpeningSummary):
     employer_adaptations: list[str]
     contact_name: str | None = Field(default=None, description="the employer's contact person (staff roles only)")
     contact_email: str | None = Field(default=None, description="the employer's contact e-mail (staff roles only)")
+    employer_contacts: EmployerContacts | None = Field(
+        default=None, description="the employer's contact cap and what is left of it this month (staff roles only)"
+    )
 
 
 class Candidate(BaseModel):

@@ -112,6 +112,7 @@ MAX_CODES = 30  # driving licences, adaptation needs / offers, preferred industr
 #: from 16 (youth) to the pension age (67); a little slack either side for data entered late.
 MIN_AGE_AT_REGISTRATION = 15
 MAX_AGE_AT_REGISTRATION = 75
+MAX_CONTACTS_PER_MONTH = 1000  # an employer's cap on contacts from NAV per calendar month
 
 #: Formats (checked as `pattern`, so they are in the OpenAPI schema too).
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$"  # participant_id, opening_id (also the API's path ids)
@@ -287,6 +288,11 @@ class Employer(_Row):
     inclusive_workplace_agreement: bool = False
     past_trial_placements: int = Field(default=0, ge=0)
     past_hires_after_trial: int = Field(default=0, ge=0)
+    #: Contacts from NAV ("contacted" outcome events on its openings) the employer accepts per
+    #: calendar month; blank = no cap (`matching.contacts.remaining_contacts`).
+    max_contacts_per_month: Annotated[int | None, BeforeValidator(_blank_to_none)] = Field(
+        default=None, ge=1, le=MAX_CONTACTS_PER_MONTH, description="blank → no cap"
+    )
     # Lengths are the table columns' (PostgreSQL refuses longer text; SQLite would not).
     contact_name: OptStr = None
     contact_email: OptStr = None

@@ -17,6 +17,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from matching import schema
+from matching.contacts import EmployerHistory
 from matching.taxonomy import adaptations, areas
 from matching.taxonomy import skills as skill_taxonomy
 
@@ -329,9 +330,19 @@ _LOCATED = frozenset({"lat", "lon", "rad_lat", "rad_lon", "cos_lat"})
 @dataclass
 class Openings:
     frame: pd.DataFrame  # one row per opening, joined with its employer
+    #: The employers' contact caps and contact history (`matching.contacts`): what the
+    #: responsiveness criterion and the remaining contacts are computed from.
+    history: EmployerHistory = field(default_factory=EmployerHistory.empty)
 
     def __len__(self) -> int:
         return len(self.frame)
+
+    @cached_property
+    def employer_row(self) -> np.ndarray:
+        """Each opening's employer row in `history` (-1: its employer has no row there)."""
+        if "orgnr" not in self.frame:
+            return np.full(len(self.frame), -1, dtype=np.int64)
+        return self.history.rows_of(self.frame["orgnr"].to_numpy(dtype=object))
 
     @cached_property
     def ids(self) -> np.ndarray:

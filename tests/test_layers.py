@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CORE = [
     "matching/normalise.py",
     "matching/world.py",
+    "matching/contacts.py",
     "matching/pairs.py",
     "matching/features.py",
     "matching/scoring.py",

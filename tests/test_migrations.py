@@ -46,8 +46,9 @@ def test_a_database_from_the_release_before_migrations_keeps_every_row(release_d
     # Columns added since, at the end of their table, empty in old rows: 0003 adviser_id (nobody is
     # assigned yet), 0004 the lists' quoted values and the runs' data version (old lists are
     # checked on a small World, as before), 0005 the participants' birth year (age band "unknown")
-    # and the runs' promotion-gate verdict (not gated), 0006 the runs' congestion figures.
-    added = {"participants": 2, "participant_lists": 1, "opening_lists": 1, "runs": 5}
+    # and the runs' promotion-gate verdict (not gated), 0006 the runs' congestion figures, 0007
+    # the employers' contact cap (none: no cap).
+    added = {"participants": 2, "participant_lists": 1, "opening_lists": 1, "runs": 5, "employers": 1}
     for name, rows in before.items():
         if name in added:
             n = added[name]
@@ -130,3 +131,16 @@ def test_0005_adds_birth_year_and_the_gate_verdict_empty_and_downgrades_cleanly(
     with sqlite3.connect(release_db) as conn:
         assert conn.execute("SELECT count(*) FROM participants").fetchone()[0] == n
     engine.dispose()
+
+
+def test_employers_of_the_release_have_no_contact_cap_and_can_get_one(release_db):
+    """0007: the new column is there, empty for every old employer (no cap), and takes a value."""
+    engine = make_engine(f"sqlite:///{release_db}")
+    assert "max_contacts_per_month" in {c["name"] for c in inspect(engine).get_columns("employers")}
+    engine.dispose()
+    with sqlite3.connect(release_db) as conn:
+        caps = [r[0] for r in conn.execute("SELECT max_contacts_per_month FROM employers")]
+        assert caps and all(c is None for c in caps)
+        orgnr = conn.execute("SELECT orgnr FROM employers ORDER BY 1").fetchone()[0]
+        conn.execute("UPDATE employers SET max_contacts_per_month = 4 WHERE orgnr = ?", (orgnr,))
+        assert conn.execute("SELECT max_contacts_per_month FROM employers WHERE orgnr = ?", (orgnr,)).fetchone() == (4,)

@@ -67,14 +67,21 @@ factors the engine never sees, and noise:
    U_e = 0.6·r + 0.25·agreement + 0.3·m + C + S + L + E + licence − N(disclosed) + 0.9·trial + ε;
    context c(day) = season (January +0.2, July −0.8, August +0.2, December −0.5) + 0.15 per
    year since the window opened (a tightening labour market).
-8. **The funnel.** contacted ~ σ(3.2 + U_p), else declined by the participant; interview
-   (job) or trial started ~ σ(U_e + c), else declined by the employer; hired ~
+8. **The funnel.** contacted ~ σ(3.2 + U_p), else declined by the participant; the employer
+   answers the contact ~ σ(2.3 + 0.8·r + a), a ~ N(0, 1) its own habit (else nothing more
+   happens: an unanswered contact); interview
+   (job) or trial started ~ σ(0.5 + U_e + c) (0.5: answered contacts advance a little more
+   often than all contacts did before silences were simulated, so the share of pairs reaching
+   an interview stays ~15 %), else declined by the employer; hired ~
    σ(−0.2 + 0.6·U_e + 0.4·U_p − 0.7·N(undisclosed) + c) for jobs (else declined by the
    employer, or by the participant 25 %), and after the trial σ(−1.2 + 0.5·U_e + 0.5·U_p +
    0.6·r − 0.7·N(undisclosed) + c) (else the trial ends, ended by the participant with
    probability 0.8·σ(−U_p)). Steps follow 1–10 days (contact; a decline 1–14), 3–21 days
    (interview / trial; a decline 2–21), 3–30 days (hire) or 28–90 days (trial → hire) apart;
    nothing after the reference date is recorded (those chains are still running).
+   15 % of the invented employers cap NAV's contacts (`max_contacts_per_month` 2–15); the
+   simulation does not hold advisers to the caps. Caps, habits and answers are drawn from child
+   streams of the seed (`Generator.spawn`), so every other draw is what it was before them.
 9. **Capacity and leaving**, resolved in time order: a job opening takes ``positions`` hires,
    then it is filled (running chains end "stillingen ble besatt", nobody is suggested it
    again); a trial placement hosts ``positions`` concurrent trials (else "ingen ledig plass

@@ -62,7 +62,7 @@ NEED_PENALTY = {
 SEASON = {1: 0.2, 7: -0.8, 8: 0.2, 12: -0.5}
 _SEASON = np.array([SEASON.get(m, 0.0) for m in range(13)])
 #: Intercepts of the funnel's steps (logits).
-A_CONTACT, A_ADVANCE, A_HIRE_JOB, A_HIRE_TRIAL = 3.6, 0.0, -0.2, -0.3
+A_CONTACT, A_ADVANCE, A_HIRE_JOB, A_HIRE_TRIAL = 3.6, 0.5, -0.2, -0.3
 LICENCES = ("B", "C", "CE", "D")
 
 
@@ -359,6 +359,11 @@ def resolve(
     h_day = i_day + np.where(trial, rng.integers(28, 91, n_pairs), rng.integers(3, 31, n_pairs))
     contacted = rng.random(n_pairs) < _sigmoid(A_CONTACT + u_part)
     advanced = contacted & (rng.random(n_pairs) < _sigmoid(A_ADVANCE + u_emp + context(i_day)))
+    # Some contacts are never answered (issue 14): the chain ends there. Drawn from a child
+    # stream, so the other draws stay as they were.
+    answer_logit = emps["_answer_logit"].to_numpy()[opens["_emp"].to_numpy()][o_]
+    answered = rng.spawn(1)[0].random(n_pairs) < _sigmoid(answer_logit)
+    advanced &= answered
     hire_logit = (
         np.where(trial, A_HIRE_TRIAL + 0.5 * u_emp + 0.5 * u_part + 0.6 * r, A_HIRE_JOB + 0.6 * u_emp + 0.4 * u_part)
         - hidden_needs
@@ -378,7 +383,7 @@ def resolve(
     )
     slot_ev[:, 0] = SUGGESTED
     slot_ev[:, 1] = np.where(contacted, CONTACTED, DECL_P)
-    slot_ev[:, 2] = np.where(~contacted, NONE, np.where(advanced, np.where(trial, TRIAL, INTERVIEW), DECL_E))
+    slot_ev[:, 2] = np.where(~contacted | ~answered, NONE, np.where(advanced, np.where(trial, TRIAL, INTERVIEW), DECL_E))
     slot_ev[:, 3] = np.where(~advanced, NONE, np.where(hired, HIRED, np.where(after_hire_no, DECL_P, DECL_E)))
     reason = np.full((n_pairs, 4), "", dtype=object)
     reason[:, 1] = np.where(contacted, "", np.where(minutes > 45, "for lang reisevei", "ønsket ikke å gå videre"))

@@ -177,6 +177,13 @@ def _place_name(row: pd.Series) -> str:
     return names[int(haversine_km(row["lat"], row["lon"], pts[:, 0], pts[:, 1]).argmin())]
 
 
+#: Share of (invented) employers that cap NAV's contacts per month, and the caps drawn.
+CAP_SHARE = 0.15
+CAP_VALUES = (2, 3, 4, 5, 6, 8, 10, 15)
+#: Logit of answering a contact at average responsiveness (σ(2.3) ≈ 0.91).
+ANSWER_BASE = 2.3
+
+
 def employers(
     rng, region: pd.DataFrame, n: int, real: tuple[PublicEmployer, ...] = PUBLIC_EMPLOYERS, volume: dict[str, float] | None = None
 ) -> pd.DataFrame:
@@ -235,6 +242,13 @@ def employers(
     df["_r"] = r
     df["_ia"] = ia
     df["_offers"] = list(offers)
+    # Drawn from a child stream (issue 14), so every other draw of the world stays as it was.
+    extra = rng.spawn(1)[0]
+    capped = (extra.random(n) < CAP_SHARE) & ~df["_public"].to_numpy(dtype=bool)
+    caps = np.array(CAP_VALUES)[extra.integers(0, len(CAP_VALUES), n)]
+    df["max_contacts_per_month"] = np.where(capped, caps.astype(str), "")
+    # How readily the employer answers NAV's contacts: partly the same hidden responsiveness r.
+    df["_answer_logit"] = ANSWER_BASE + 0.8 * r + extra.normal(0.0, 1.0, n)
     return df
 
 

@@ -24,7 +24,8 @@ from api.deps import (
 )
 from api.schemas import Candidates, EventOut, OpeningDetail, OpeningIdPath, OpeningSummary, Page
 from matching import serving
-from matching.store import audit, directory, events, openings
+from matching.contacts import capacity
+from matching.store import audit, contacts, directory, events, openings
 
 router = APIRouter(prefix="/v1/openings", tags=["openings"])
 
@@ -44,12 +45,20 @@ def list_openings(
 
 
 @router.get("/{opening_id}", response_model=OpeningDetail, summary="One opening")
-def get_opening(opening_id: OpeningIdPath, principal: CurrentPrincipal, conn: ConnDep):
-    """Staff (adviser, liaison, admin) also get the employer's contact person."""
+def get_opening(opening_id: OpeningIdPath, principal: CurrentPrincipal, conn: ConnDep, settings: SettingsDep):
+    """Staff (adviser, liaison, admin) also get the employer's contact person and what is
+    left of its monthly contact cap."""
     row = opening_or_404(conn, opening_id)
     if principal.role in ("adviser", "liaison", "admin"):
         row.update(directory.employer_contact(conn, row["orgnr"]))
+        row["employer_contacts"] = employer_contacts(conn, row["orgnr"], settings.as_of())
     return row
+
+
+def employer_contacts(conn, orgnr: str, day) -> dict | None:
+    """The employer's contact cap on `day` (`matching.contacts.capacity`); None if unknown."""
+    found = capacity(contacts.history(conn, orgnrs=[orgnr]), day)
+    return {k: v for k, v in found[0].items() if k != "orgnr"} if found else None
 
 
 @router.get("/{opening_id}/candidates", response_model=Candidates, summary="Ranked participants for an opening")

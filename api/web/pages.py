@@ -569,7 +569,7 @@ def opening_page(
     """The opening, its ranked candidates (GET /v1/openings/{id}/candidates: employer-facing,
     pseudonymous) and its contact history (GET /v1/openings/{id}/events)."""
     row = deps.liaison_opening(opening_id, principal, conn)
-    opening = OpeningDetail.model_validate(openings_api.get_opening(opening_id, principal, conn)).model_dump()
+    opening = OpeningDetail.model_validate(openings_api.get_opening(opening_id, principal, conn, settings)).model_dump()
     candidates = Candidates.model_validate(
         openings_api.opening_candidates(row, principal, conn, settings, limit=CANDIDATES_SHOWN, lang=lang, fresh=False)
     ).model_dump()

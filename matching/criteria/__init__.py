@@ -19,13 +19,26 @@ from matching.criteria import (
     industry,
     occupation,
     requirements,
+    responsiveness,
     skills,
 )
 from matching.criteria.base import Criterion, Levels
 
 ALL: tuple[Criterion, ...] = tuple(
     c
-    for module in (occupation, skills, distance, hours, availability, adaptation, requirements, inclusion, deadline, industry)
+    for module in (
+        occupation,
+        skills,
+        distance,
+        hours,
+        availability,
+        adaptation,
+        requirements,
+        inclusion,
+        responsiveness,
+        deadline,
+        industry,
+    )
     for c in module.CRITERIA
 )
 LEGACY: tuple[Criterion, ...] = tuple(hours.LEGACY + distance.LEGACY + inclusion.LEGACY)

@@ -36,6 +36,7 @@ POSITIVE = (
     "availability.by_start",
     "availability.now",
     "industry.preferred",
+    "responsiveness.usually",
 )
 
 

@@ -19,6 +19,7 @@ MESSAGES: dict[str, str] = {
     "criterion.norwegian": "Norwegian",
     "criterion.education": "Education",
     "criterion.inclusion": "Inclusion record",
+    "criterion.responsiveness": "Responsiveness",
     "criterion.deadline": "Deadline",
     "criterion.industry": "Industry",
     "criterion.hours_fit": "Hours (wish)",
@@ -36,6 +37,9 @@ MESSAGES: dict[str, str] = {
     "description.norwegian": "participant's Norwegian level against the opening's requirement (CEFR steps)",
     "description.education": "participant's education level against the opening's requirement",
     "description.inclusion": "smoothed share of the employer's past trial placements that ended in a hire",
+    "description.responsiveness": (
+        "share of contacts the employer answered and interviews per suggestion in the past year, smoothed towards its office"
+    ),
     "description.deadline": "days from today to the application deadline",
     "description.industry": "the opening's industry (SN2007 section) against the participant's preferred industries",
     "description.hours_fit": "weekly hours against the wish: full or part time, the maximum, a step up for part-time seekers",
@@ -153,6 +157,16 @@ MESSAGES: dict[str, str] = {
     "education.name.vocational": "vocational certificate",
     "education.name.bachelor": "bachelor's degree",
     "education.name.master": "master's degree",
+    # ---------------------------------------------------------------- responsiveness
+    "responsiveness.level.0": "answers or invites less often than most",
+    "responsiveness.level.1": "like most, or little history",
+    "responsiveness.seldom": "Answers less often than other employers here: {answered} of {contacts} contacts in the past year",
+    "responsiveness.few_invites": (
+        "Invites less often than other employers here: {invited} interviews of {suggested} suggestions in the past year"
+    ),
+    "responsiveness.little_history": "Few contacts with this employer in the past year ({contacts}), too few to tell whether they answer",
+    "responsiveness.as_office": "Answers about as often as other employers here: {answered} of {contacts} contacts in the past year",
+    "responsiveness.usually": "Usually answers: {answered} of {contacts} contacts in the past year",
     # ---------------------------------------------------------------- inclusion
     "inclusion.level.0": "smoothed hire share under 20 %",
     "inclusion.level.1": "smoothed hire share 20–25 %",

@@ -10,6 +10,7 @@ import orjson
 import pandas as pd
 from sqlalchemy import JSON, Connection, Text, cast, select
 
+from matching.store import contacts
 from matching.store import tables as t
 from matching.world import Openings, Participants, World, participants_from_records, skill_vocabulary
 
@@ -95,9 +96,15 @@ def load_world(
     given the whole snapshot's `skill_vocab` (`skill_vocab_of`): free-text skills are matched
     fuzzily against it, so a smaller vocabulary could match them differently. Every other
     per-pair quantity — hard constraints, levels, the values a reason quotes — reads only its
-    own pair's rows."""
+    own pair's rows, but for the employers' contact history, read for their whole offices
+    (responsiveness is smoothed towards the office)."""
     participants = Participants(participants_frame(conn, participant_ids))
-    openings = Openings(openings_frame(conn, opening_ids))
+    frame = openings_frame(conn, opening_ids)
+    if opening_ids is None:
+        history = contacts.history(conn)
+    else:  # responsiveness is smoothed towards the office: read the employers' whole offices
+        history = contacts.history(conn, offices=contacts.offices_of(conn, frame["orgnr"].tolist()))
+    openings = Openings(frame, history)
     vocab = skill_vocabulary(openings.frame) if skill_vocab is None else skill_vocab
     return World(participants, openings, vocab)
 

@@ -56,6 +56,7 @@ employers = Table(
     Column("past_hires_after_trial", Integer, nullable=False),
     Column("contact_name", String(200)),
     Column("contact_email", String(200)),
+    Column("max_contacts_per_month", Integer),  # NULL: no cap
 )
 
 openings = Table(
