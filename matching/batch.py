@@ -34,7 +34,7 @@ import joblib
 import numpy as np
 import pandas as pd
 
-from matching import allocation, candidates, topk
+from matching import allocation, candidates, contacts, topk
 from matching.config import Settings
 from matching.criteria import BY_NAME
 from matching.engine import MatchEngine
@@ -306,7 +306,7 @@ def refresh(
     scheduler, or on a LocalCluster of `dask_workers` processes when there is none. `gate`:
     the promotion gate's verdict taken before this run (`gate.record`), stored on its row.
     `contacts_left`: per employer (rows of `employer_rows(world)`), contacts it has left for
-    the recommended-now lists; None = unlimited."""
+    the recommended-now lists; None = what the data says (`employer_contacts_left`)."""
     import time
 
     started = time.perf_counter()
@@ -366,6 +366,8 @@ def refresh(
         with db.begin() as conn:
             runs.heartbeat(conn, run_id)
         alloc_started, alloc_cpu = time.perf_counter(), time.process_time()
+        if contacts_left is None:  # the employers' caps less this month's contacts (matching/contacts.py)
+            contacts_left = employer_contacts_left(world, as_of)
         rec_rows, figures = recommend_now(
             world, alloc_parts, taken, settings, as_of, client=client, n_jobs=n_jobs, contacts_left=contacts_left
         )
@@ -416,6 +418,17 @@ def employer_rows(world: World) -> tuple[np.ndarray, np.ndarray]:
     `contacts_left` array is given in."""
     codes, orgnrs = pd.factorize(world.openings.frame["orgnr"], sort=True)
     return codes.astype(np.int64), np.asarray(orgnrs, dtype=object)
+
+
+def employer_contacts_left(world: World, as_of: dt.date) -> np.ndarray | None:
+    """Per employer (rows of `employer_rows(world)`): its `max_contacts_per_month` less the
+    contacts of `as_of`'s month so far (`contacts.remaining_contacts`), inf without a cap; None
+    when no employer has a cap."""
+    history = world.openings.history
+    left = contacts.remaining_contacts(history, as_of)
+    rows = history.rows_of(employer_rows(world)[1])
+    out = np.where(rows >= 0, left[np.maximum(rows, 0)] if len(left) else np.inf, np.inf)
+    return None if np.isinf(out).all() else out
 
 
 def recommend_now(
