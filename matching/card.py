@@ -152,7 +152,14 @@ def markdown(card: dict[str, Any]) -> str:
 
     corr = card.get("correction")
     if corr:
-        out += ["## Learning from more than what advisers suggested", "", f"Chosen: **{corr.get('chosen')}**.", "", corr.get("assumption", ""), ""]
+        out += [
+            "## Learning from more than what advisers suggested",
+            "",
+            f"Chosen: **{corr.get('chosen')}**.",
+            "",
+            corr.get("assumption", ""),
+            "",
+        ]
         if corr.get("validation"):
             out += [f"Chosen by {corr.get('chosen_by')}:", "", "| correction | recall@10 | NDCG@10 | MRR |", "|---|---|---|---|"]
             out += [f"| {v['correction']} | {v['recall@10']:.3f} | {v['ndcg@10']:.3f} | {v['mrr']:.3f} |" for v in corr["validation"]]
@@ -170,14 +177,25 @@ def markdown(card: dict[str, Any]) -> str:
         ]
         out += [f"| {k} | {v.get('roc_auc')} | {v.get('ndcg@10')} |" for k, v in holdout.items() if isinstance(v, dict) and "roc_auc" in v]
         out.append("")
-    out += ["## Calibration", "", "Predicted chance of an interview against the observed share, by decile of the prediction, on the hold-out's suggested pairs.", ""]
+    out += [
+        "## Calibration",
+        "",
+        "Predicted chance of an interview against the observed share, by decile of the prediction, on the hold-out's suggested pairs.",
+        "",
+    ]
     cal = ev.get("calibration") or []
     if cal:
         out += ["| decile | pairs | predicted | observed |", "|---|---|---|---|"]
         out += [f"| {i + 1} | {c['pairs']} | {c['predicted']:.3f} | {c['observed']:.3f} |" for i, c in enumerate(cal)]
         out += ["", f"![calibration]({pic['calibration']})", ""]
 
-    out += ["## Level weights", "", "Each criterion's levels in log-odds, relative to its neutral level (0). Grey bars: no training pair at that level, weight not learned (0 step).", ""]
+    out += [
+        "## Level weights",
+        "",
+        "Each criterion's levels in log-odds, relative to its neutral level (0). "
+        "Grey bars: no training pair at that level, weight not learned (0 step).",
+        "",
+    ]
     not_learned = {f["name"]: f.get("not_learned") for f in card.get("features", []) if f.get("not_learned")}
     if not_learned:
         out += ["Not learned: " + "; ".join(f"{c}: {', '.join(v)}" for c, v in not_learned.items()), ""]

@@ -137,7 +137,8 @@ def train(
     negatives: int | None = typer.Option(
         None,
         min=0,
-        help="sampled unsuggested openings per suggested pair, as 'no interview' (0: none; default: chosen on the training part's validation)",
+        help="sampled unsuggested openings per suggested pair, as 'no interview' "
+        "(0: none; default: chosen on the training part's validation)",
     ),
     negative_weight: float = typer.Option(0.25, min=0.0, max=1.0, help="weight of each sampled negative (with --negatives)"),
     promote: bool = typer.Option(False, "--promote", help="serve the new model at once (default: only if none is served yet)"),
@@ -148,8 +149,8 @@ def train(
 
     The candidate is served only with --promote, or if no model is served yet (a fresh clone);
     otherwise `matching model promote VERSION --reason …` serves it."""
-    from matching import registry
     from matching import card as card_page
+    from matching import registry
     from matching.training import Correction
     from matching.training import train as train_model
 
@@ -166,7 +167,9 @@ def train(
         f"{fr['mean_candidates_per_query']} eligible openings each), mean [95% interval]:"
     )
     for name in ("model", "baseline_distance", "baseline_occupation", "baseline_tfidf"):
-        cells = "   ".join(f"{m} {fr[name][m]['mean']:.3f} [{fr[name][m]['low']:.3f}, {fr[name][m]['high']:.3f}]" for m in ("recall@10", "ndcg@10", "mrr"))
+        cells = "   ".join(
+            f"{m} {fr[name][m]['mean']:.3f} [{fr[name][m]['low']:.3f}, {fr[name][m]['high']:.3f}]" for m in ("recall@10", "ndcg@10", "mrr")
+        )
         console.print(f"  {name:22s} {cells}")
     console.print(f"  correction: {model.card['correction']['chosen']}")
     ev = model.card["evaluation"]["holdout"]
@@ -435,7 +438,9 @@ def run(
         ScoringModel.load(settings.model_dir)
     except FileNotFoundError:
         console.print("no trained model found; training one from the loaded outcomes")
-        train(holdout_frac=0.25, l2=1.0, smooth=None, negatives=None, negative_weight=0.25, promote=False, by=None, reason=None)  # served: none was
+        train(
+            holdout_frac=0.25, l2=1.0, smooth=None, negatives=None, negative_weight=0.25, promote=False, by=None, reason=None
+        )  # served: none was
     try:
         summary = run_refresh(settings, progress=True)
     except RefreshInProgress as exc:

@@ -50,6 +50,8 @@ METRICS = ("recall@10", "ndcg@10", "mrr")
 
 def metric_names(k: int) -> tuple[str, str, str]:
     return (f"recall@{k}", f"ndcg@{k}", "mrr")
+
+
 ALL_NAMES = tuple(c.name for c in ALL)
 
 
@@ -90,7 +92,7 @@ def tfidf_scorer(world: World) -> Scorer:
     p_title, o_title = _texts(pf["desired_titles"]), _texts(of["title"])
     p_skill = _texts(pf["skills"]) if "skills" in pf else np.full(len(pf), "")
     o_skill = np.char.add(np.char.add(_texts(of["required_skills"]), " "), _texts(of["optional_skills"]))
-    mats = []
+    mats: list[tuple[Any, Any] | None] = []
     for vec, a, b in (
         (TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), lowercase=True), p_title, o_title),
         (TfidfVectorizer(token_pattern=r"[^\s]+", lowercase=True), p_skill, o_skill),
@@ -186,7 +188,13 @@ class RankingReport:
 
     def summary(self, *, n: int = 1000, seed: int = 0) -> dict[str, Any]:
         """JSON-ready: what the model card stores."""
-        return {**self.info, "k": self.k, "participants": len(self.participants), "bootstrap": {"resamples": n, "seed": seed}, **self.bootstrap(n=n, seed=seed)}
+        return {
+            **self.info,
+            "k": self.k,
+            "participants": len(self.participants),
+            "bootstrap": {"resamples": n, "seed": seed},
+            **self.bootstrap(n=n, seed=seed),
+        }
 
 
 def resample_indices(n_units: int, n: int, seed: int) -> np.ndarray:
@@ -202,9 +210,7 @@ def _interval(values: np.ndarray, draws: np.ndarray, level: float) -> tuple[floa
     return float(np.quantile(means, a)), float(np.quantile(means, 1 - a))
 
 
-def paired_difference(
-    a: np.ndarray, b: np.ndarray, *, n: int = 1000, seed: int = 0, level: float = 0.95
-) -> dict[str, float]:
+def paired_difference(a: np.ndarray, b: np.ndarray, *, n: int = 1000, seed: int = 0, level: float = 0.95) -> dict[str, float]:
     """Mean of a − b over the same participants, with a bootstrap interval (paired: each draw
     takes both figures of the participants it draws). For the promotion gate: a candidate is
     worse beyond noise when `high` < 0 (a = candidate, b = served)."""

@@ -137,17 +137,21 @@ def choose_smooth(
     return best, losses
 
 
+NEGATIVES_ASSUMPTION = (
+    "Sampled negatives assume that an eligible opening (open that day, passing the hard constraints) that no adviser "
+    "suggested would most likely not have led to an interview had it been suggested (most suggested ones do not "
+    "either); each weighs less than an observed outcome (negative_weight), as some would have. The intercept is then "
+    "refitted on the suggested pairs alone, so the score stays the chance of an interview if suggested (the ranking "
+    "is unchanged by that step)."
+)
+
+
 @dataclass(frozen=True)
 class Correction:
     """Learning from more than what advisers happened to suggest: `negatives` openings per
     suggested pair, sampled from those open that day that passed blocking and were not
-    suggested to the participant, enter training as "no interview" with `weight` each.
-
-    The assumption, stated in the card: an eligible opening nobody suggested would, had it
-    been suggested, most likely not have led to an interview (most suggested ones do not
-    either); `weight` < 1 says we trust that less than an observed outcome. The intercept is
-    then refitted on the suggested pairs alone, so the score stays the chance of an
-    interview *if suggested* (the ranking does not change)."""
+    suggested to the participant, enter training as "no interview" with `weight` each (see
+    NEGATIVES_ASSUMPTION). The intercept is then refitted on the suggested pairs alone."""
 
     negatives: int = 0
     weight: float = 1.0
@@ -273,7 +277,12 @@ def choose_correction(
     scorers = {c.label: model_scorer(fit_on(ts, early, l2=l2, smooth=smooth, correction=c, events=events)) for c in grid}
     report = full_ranking(ts.world, hist, val_cut, scorers, until=end, events=_before(events, end))
     table = [
-        {"correction": c.label, "negatives": c.negatives, "weight": c.weight, **{m: round(report.mean(c.label, m), 4) for m in ("recall@10", "ndcg@10", "mrr")}}
+        {
+            "correction": c.label,
+            "negatives": c.negatives,
+            "weight": c.weight,
+            **{m: round(report.mean(c.label, m), 4) for m in ("recall@10", "ndcg@10", "mrr")},
+        }
         for c in grid
     ]
     best = max(range(len(grid)), key=lambda i: (table[i]["recall@10"], table[i]["ndcg@10"], -i))
@@ -332,10 +341,24 @@ def train(
     metrics = {"holdout": _metrics(ts, test, scores), "train": _metrics(ts, train_mask, {"model": scores["model"]})}
     ranking = full_ranking(ts.world, history(ts), cutoff, {"model": model_scorer(held), **baselines(ts.world)}, events=events)
 
+    full: dict[str, Any] = {
+        "what": "for each participant and day with a suggestion in the hold-out: every opening open that day "
+        "that passes the hard constraints, ranked as the engine ranks; relevant = the openings first suggested "
+        "that day that reached interview or better; mean per participant, 95% bootstrap intervals over participants",
+    }
+    full.update(ranking.summary(n=bootstrap, seed=0))
     digest = data_hash(ts)
-    hyper = {"l2": l2, "smooth": smooth, "holdout_frac": holdout_frac, "negatives": correction.negatives, "negative_weight": correction.weight}
+    hyper = {
+        "l2": l2,
+        "smooth": smooth,
+        "holdout_frac": holdout_frac,
+        "negatives": correction.negatives,
+        "negative_weight": correction.weight,
+    }
     version = hashlib.sha256((digest + json.dumps(hyper, sort_keys=True)).encode()).hexdigest()[:8]
-    final = fit_on(ts, np.ones(len(ts.y), bool), l2=l2, smooth=smooth, correction=correction, events=events, version=f"{MODEL_SERIES}.{version}")
+    final = fit_on(
+        ts, np.ones(len(ts.y), bool), l2=l2, smooth=smooth, correction=correction, events=events, version=f"{MODEL_SERIES}.{version}"
+    )
     final.card.update(
         {
             "model": "additive logistic model over ordered criterion levels (non-negative thermometer steps)",
@@ -355,18 +378,13 @@ def train(
                 f"{str(cutoff)[:10]}) held out; model refitted on all pairs to ship",
                 **metrics,
                 "calibration": calibration(ts.y[test], expit(scores["model"][test])),
-                "full_ranking": {
-                    "what": "for each participant and day with a suggestion in the hold-out: every opening open that day "
-                    "that passes the hard constraints, ranked as the engine ranks; relevant = the openings first suggested "
-                    "that day that reached interview or better; mean per participant, 95% bootstrap intervals over participants",
-                    **ranking.summary(n=bootstrap, seed=0),
-                },
+                "full_ranking": full,
             },
             "correction": {
                 "chosen": correction.label,
                 "negatives_per_pair": correction.negatives,
                 "negative_weight": correction.weight,
-                "assumption": Correction.__doc__.split("\n\n")[1].replace("\n    ", " ").strip(),
+                "assumption": NEGATIVES_ASSUMPTION if correction.negatives else "",
                 **(
                     {
                         "chosen_by": "full-ranking recall@10 (then NDCG@10) on the last 25% of the training period, "

@@ -226,7 +226,9 @@ def test_the_correction_never_reads_the_hold_out(conn):
     alone = _only(ts, mask)
     early = events[pd.to_datetime(events["occurred_at"]) <= pd.Timestamp(cutoff)]
     c = Correction(5, 0.25)
-    np.testing.assert_array_equal(sampled_negatives(flipped, mask, 5, events=events), sampled_negatives(alone, np.ones(len(alone.y), bool), 5, events=early))
+    np.testing.assert_array_equal(
+        sampled_negatives(flipped, mask, 5, events=events), sampled_negatives(alone, np.ones(len(alone.y), bool), 5, events=early)
+    )
     a = fit_on(flipped, mask, l2=1.0, smooth=10.0, correction=c, events=events)
     b = fit_on(alone, np.ones(len(alone.y), bool), l2=1.0, smooth=10.0, correction=c, events=early)
     for wa, wb in zip(a.level_weights, b.level_weights):
