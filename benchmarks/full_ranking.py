@@ -90,6 +90,9 @@ def main() -> None:
         ratio = (m / fr["baseline_distance"]["recall@10"]["mean"], m / fr["baseline_occupation"]["recall@10"]["mean"])
         ratios.append(ratio)
         print(f"  recall@10 model / distance {ratio[0]:.2f}×, model / occupation {ratio[1]:.2f}×")
+        for pair, cells in fr.get("paired", {}).items():
+            d = cells["recall@10"]
+            print(f"  paired recall@10 difference {pair}: {d['mean']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}]")
         h = r["holdout"]
         print(f"  suggested-pair hold-out: AUC {h['model']['roc_auc']:.3f}, NDCG@10 {h['model']['ndcg@10']:.3f}")
         if "corrections" in r:

@@ -146,6 +146,17 @@ def markdown(card: dict[str, Any]) -> str:
             "|---|---|---|---|",
         ]
         out += [f"| {label} | " + " | ".join(_cell(fr[k][m]) for m, _ in METRIC_NAMES) + " |" for k, label in RANKING_ROWS if k in fr]
+        paired = fr.get("paired") or {}
+        if paired:
+            out += [
+                "",
+                "Paired differences in recall@10 (the same participants resampled for both; an interval above 0 is beyond noise):",
+                "",
+            ]
+            out += [
+                f"- {name}: {c['recall@10']['mean']:+.3f} [{c['recall@10']['low']:+.3f}, {c['recall@10']['high']:+.3f}]"
+                for name, c in paired.items()
+            ]
         out += ["", f"![full ranking]({pic['ranking']})", ""]
     else:
         out += ["Not evaluated (a card from before the full-ranking evaluation).", ""]

@@ -188,13 +188,23 @@ class RankingReport:
 
     def summary(self, *, n: int = 1000, seed: int = 0) -> dict[str, Any]:
         """JSON-ready: what the model card stores."""
-        return {
+        out: dict[str, Any] = {
             **self.info,
             "k": self.k,
             "participants": len(self.participants),
             "bootstrap": {"resamples": n, "seed": seed},
-            **self.bootstrap(n=n, seed=seed),
         }
+        out.update(self.bootstrap(n=n, seed=seed))
+        if self.scorers:  # the first scorer (the model) against each other one, paired over participants
+            first, metric = self.scorers[0], f"recall@{self.k}"
+            a = self.per_participant[first][metric]
+            out["paired"] = {
+                f"{first} - {other}": {
+                    metric: {k: round(v, 4) for k, v in paired_difference(a, self.per_participant[other][metric], n=n, seed=seed).items()}
+                }
+                for other in self.scorers[1:]
+            }
+        return out
 
 
 def resample_indices(n_units: int, n: int, seed: int) -> np.ndarray:
