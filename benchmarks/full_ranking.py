@@ -44,7 +44,7 @@ def run(seed: int, scope: str, n_p: int, n_o: int, corrections: bool, resamples:
         load_directory(engine, Path(tmp) / "data")
         t1, c1 = time.perf_counter(), time.process_time()
         with engine.connect() as conn:
-            model = train(conn, bootstrap=resamples)
+            model = train(conn, correction="auto", bootstrap=resamples)
             fr = model.card["evaluation"]["full_ranking"]
             t2, c2 = time.perf_counter(), time.process_time()
             out = {"seed": seed, "card": fr, "correction": model.card["correction"], "holdout": model.card["evaluation"]["holdout"]}

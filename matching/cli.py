@@ -9,7 +9,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
@@ -134,13 +134,11 @@ def train(
     holdout_frac: float = typer.Option(0.25, min=0.05, max=0.5),
     l2: float = typer.Option(1.0, min=0.0),
     smooth: float | None = typer.Option(None, min=0.0, help="step smoothing (default: chosen on the training part's validation)"),
-    negatives: int | None = typer.Option(
-        None,
-        min=0,
-        help="sampled unsuggested openings per suggested pair, as 'no interview' "
-        "(0: none; default: chosen on the training part's validation)",
-    ),
+    negatives: int = typer.Option(0, min=0, help="sampled unsuggested openings per suggested pair, as 'no interview' (0: none)"),
     negative_weight: float = typer.Option(0.25, min=0.0, max=1.0, help="weight of each sampled negative (with --negatives)"),
+    auto_correction: bool = typer.Option(
+        False, "--auto-correction", help="choose the sampled negatives on a validation period inside the training time"
+    ),
     promote: bool = typer.Option(False, "--promote", help="serve the new model at once (default: only if none is served yet)"),
     by: str | None = typer.Option(None, "--by", help="who promotes (history, audit log); default the OS user"),
     reason: str | None = typer.Option(None, "--reason", help="why it is promoted (with --promote)"),
@@ -155,7 +153,7 @@ def train(
     from matching.training import train as train_model
 
     settings = get_settings()
-    correction = None if negatives is None else Correction(negatives, negative_weight)
+    correction: Correction | Literal["auto"] = "auto" if auto_correction else Correction(negatives, negative_weight)
     with _db(settings).connect() as conn:
         model = train_model(conn, holdout_frac=holdout_frac, l2=l2, smooth=smooth, correction=correction)
     artefact, card = model.save(settings.model_dir)
@@ -439,7 +437,15 @@ def run(
     except FileNotFoundError:
         console.print("no trained model found; training one from the loaded outcomes")
         train(
-            holdout_frac=0.25, l2=1.0, smooth=None, negatives=None, negative_weight=0.25, promote=False, by=None, reason=None
+            holdout_frac=0.25,
+            l2=1.0,
+            smooth=None,
+            negatives=0,
+            negative_weight=0.25,
+            auto_correction=False,
+            promote=False,
+            by=None,
+            reason=None,
         )  # served: none was
     try:
         summary = run_refresh(settings, progress=True)

@@ -250,7 +250,7 @@ def test_sampled_negatives_are_eligible_unsuggested_openings(conn):
 
 
 def test_training_reports_full_ranking_and_writes_a_readable_card(conn, tmp_path):
-    model = train(conn, bootstrap=200)
+    model = train(conn, correction="auto", bootstrap=200)
     fr = model.card["evaluation"]["full_ranking"]
     for name in ("model", "baseline_distance", "baseline_occupation", "baseline_tfidf"):
         for m in ("recall@10", "ndcg@10", "mrr"):
