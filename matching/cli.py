@@ -9,7 +9,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
@@ -134,6 +134,11 @@ def train(
     holdout_frac: float = typer.Option(0.25, min=0.05, max=0.5),
     l2: float = typer.Option(1.0, min=0.0),
     smooth: float | None = typer.Option(None, min=0.0, help="step smoothing (default: chosen on the training part's validation)"),
+    negatives: int = typer.Option(0, min=0, help="sampled unsuggested openings per suggested pair, as 'no interview' (0: none)"),
+    negative_weight: float = typer.Option(0.25, min=0.0, max=1.0, help="weight of each sampled negative (with --negatives)"),
+    auto_correction: bool = typer.Option(
+        False, "--auto-correction", help="choose the sampled negatives on a validation period inside the training time"
+    ),
     promote: bool = typer.Option(False, "--promote", help="serve the new model at once (default: only if none is served yet)"),
     by: str | None = typer.Option(None, "--by", help="who promotes (history, audit log); default the OS user"),
     reason: str | None = typer.Option(None, "--reason", help="why it is promoted (with --promote)"),
@@ -142,18 +147,34 @@ def train(
 
     The candidate is served only with --promote, or if no model is served yet (a fresh clone);
     otherwise `matching model promote VERSION --reason …` serves it."""
+    from matching import card as card_page
     from matching import registry
+    from matching.training import Correction
     from matching.training import train as train_model
 
     settings = get_settings()
+    correction: Correction | Literal["auto"] = "auto" if auto_correction else Correction(negatives, negative_weight)
     with _db(settings).connect() as conn:
-        model = train_model(conn, holdout_frac=holdout_frac, l2=l2, smooth=smooth)
+        model = train_model(conn, holdout_frac=holdout_frac, l2=l2, smooth=smooth, correction=correction)
     artefact, card = model.save(settings.model_dir)
-    ev = model.card["evaluation"]["holdout"]
+    page = card_page.write({**model.card, **model.to_dict()}, settings.model_dir)
     console.print(f"model {model.version} → {artefact}")
+    fr = model.card["evaluation"]["full_ranking"]
+    console.print(
+        f"  full ranking (hold-out: {fr['participants']} participants, {fr['queries']} queries, "
+        f"{fr['mean_candidates_per_query']} eligible openings each), mean [95% interval]:"
+    )
+    for name in ("model", "baseline_distance", "baseline_occupation", "baseline_tfidf"):
+        cells = "   ".join(
+            f"{m} {fr[name][m]['mean']:.3f} [{fr[name][m]['low']:.3f}, {fr[name][m]['high']:.3f}]" for m in ("recall@10", "ndcg@10", "mrr")
+        )
+        console.print(f"  {name:22s} {cells}")
+    console.print(f"  correction: {model.card['correction']['chosen']}")
+    ev = model.card["evaluation"]["holdout"]
+    console.print("  suggested pairs only:")
     for name in ("model", "baseline_distance", "baseline_tfidf_title"):
         console.print(f"  {name:22s} ROC AUC {ev[name]['roc_auc']:.3f}   NDCG@10 {ev[name]['ndcg@10']:.3f}")
-    console.print(f"  hold-out: {ev['pairs']} pairs, {ev['positives']} positive; card: {card}")
+    console.print(f"  hold-out: {ev['pairs']} pairs, {ev['positives']} positive; card: {card}; page: {page}")
     not_learned = model.card.get("not_learned") or {}
     if not_learned:
         console.print(
@@ -218,6 +239,24 @@ def model_show(version: Annotated[str, typer.Argument(help="model version, e.g. 
         print(f"model show: {exc}", file=sys.stderr)
         raise typer.Exit(code=2) from None
     print(json.dumps(card, indent=2, ensure_ascii=False))
+
+
+@model_app.command("card")
+def model_card(version: Annotated[str, typer.Argument(help="model version, e.g. 1.7385c1d5")]) -> None:
+    """Write a model's readable card (Markdown + pictures) beside its JSON card, from the JSON card."""
+    from matching import card as card_page
+    from matching import registry
+
+    settings = get_settings()
+    try:
+        data = registry.card(settings.model_dir, version)
+    except registry.RegistryError as exc:
+        print(f"model card: {exc}", file=sys.stderr)
+        raise typer.Exit(code=2) from None
+    if "version" not in data:
+        print(f"model card: no JSON card for {version}", file=sys.stderr)
+        raise typer.Exit(code=2)
+    console.print(f"card page: {card_page.write(data, settings.model_dir)}")
 
 
 @model_app.command("promote")
@@ -563,7 +602,17 @@ def run(
         ScoringModel.load(settings.model_dir)
     except FileNotFoundError:
         console.print("no trained model found; training one from the loaded outcomes")
-        train(holdout_frac=0.25, l2=1.0, smooth=None, promote=False, by=None, reason=None)  # served: none was
+        train(
+            holdout_frac=0.25,
+            l2=1.0,
+            smooth=None,
+            negatives=0,
+            negative_weight=0.25,
+            auto_correction=False,
+            promote=False,
+            by=None,
+            reason=None,
+        )  # served: none was
     try:
         summary = run_refresh(settings, progress=True)
     except RefreshInProgress as exc:

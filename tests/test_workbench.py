@@ -44,3 +44,25 @@ def test_sign_in_without_the_csrf_token_is_refused(client, world):
     token = create_token("kari", "adviser", ["nav-heimdal"], world)
     res = client.post("/signin", data={"token": token}, follow_redirects=False)
     assert res.status_code == 403 and "matching_session" not in res.headers.get("set-cookie", "")
+
+
+def test_the_admin_model_page_shows_the_full_ranking_and_links_the_readable_card(client, world):
+    from matching import card as card_page
+    from matching.scoring import ScoringModel
+
+    version = ScoringModel.load(world.model_dir).version
+    client.cookies.clear()
+    client.cookies.set("matching_session", create_token("ada", "admin", [], world))
+    page = client.get("/admin/model").text
+    assert "recall@10" in page and f"/admin/model/card/matcher-{version}.md" in page
+    for kind, name in card_page.pictures(version).items():
+        assert kind == "weights" or f'src="/admin/model/card/{name}"' in page  # the weights are drawn in HTML there
+        res = client.get(f"/admin/model/card/{name}")
+        assert res.status_code == 200 and res.headers["content-type"] == "image/png"
+    res = client.get(f"/admin/model/card/matcher-{version}.md")
+    assert res.status_code == 200 and res.text.startswith(f"# Model card: matcher {version}")
+    for other in ("LATEST", f"matcher-{version}.joblib", "..%2Fpyproject.toml", "matcher-0.0-weights.png"):
+        assert client.get(f"/admin/model/card/{other}").status_code == 404
+    client.cookies.set("matching_session", create_token("kari", "adviser", ["nav-heimdal"], world))
+    assert client.get(f"/admin/model/card/matcher-{version}.md", follow_redirects=False).status_code in (303, 403)
+    client.cookies.clear()

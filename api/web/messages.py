@@ -224,6 +224,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "model.what": ("Modell", "Model"),
     "model.use": ("Tiltenkt bruk", "Intended use"),
     "model.none": ("Ingen trent modell.", "No trained model."),
+    "model.ranking": (
+        "Hele rangeringen: alle aktuelle stillinger rangert for deltakere i testperioden",
+        "Full ranking: every eligible opening ranked for held-out participants",
+    ),
+    "model.ranking_note": (
+        "{participants} deltakere, {queries} forespørsler, i snitt {candidates} aktuelle stillinger hver; "
+        "gjennomsnitt og 95 % bootstrap-intervall over deltakere.",
+        "{participants} participants, {queries} queries, {candidates} eligible openings each on average; "
+        "mean and 95% bootstrap interval over participants.",
+    ),
+    "model.calibration": ("Kalibrering på testdata", "Calibration on the hold-out"),
+    "model.page": ("Modellkortet som side (Markdown)", "The model card as a page (Markdown)"),
+    "model.fig.weights": ("Vekter per nivå som stolper", "Level weights as bars"),
+    "model.fig.calibration": ("Predikert mot observert andel intervju per desil", "Predicted vs observed interview rate by decile"),
+    "model.fig.ranking": ("Hele rangeringen mot grunnlinjene, med intervaller", "Full ranking against the baselines, with intervals"),
     "audit.title": ("Tilgangslogg", "Audit log"),
     "audit.participant": ("Bruker-id", "Participant id"),
     "audit.sub": ("Hvem (sub)", "Who (sub)"),

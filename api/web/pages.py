@@ -55,6 +55,7 @@ from api.web.session import (
     csrf_token,
     set_cookie,
 )
+from matching import card as card_page
 from matching import messages as engine_messages
 from matching import runtime
 from matching.schema import Event
@@ -642,7 +643,40 @@ def model_page(request: Request, principal: AdminPage, settings: SettingsDep, la
             lv["share"] = round(abs(lv["w"]) / biggest * 50, 1)
     holdout = card.get("evaluation", {}).get("holdout", {})
     metrics = {k: v for k, v in holdout.items() if isinstance(v, dict)}
-    return render(request, "model.html", lang, principal, card=card, version=model.version, weights=weights, metrics=metrics)
+    full = card.get("evaluation", {}).get("full_ranking") or {}
+    ranking = {k: v for k, v in full.items() if isinstance(v, dict) and "recall@10" in v}
+    pictures = {
+        k: f"/admin/model/card/{name}" for k, name in card_page.pictures(model.version).items() if (settings.model_dir / name).exists()
+    }
+    page = (settings.model_dir / f"matcher-{model.version}.md").exists()
+    return render(
+        request,
+        "model.html",
+        lang,
+        principal,
+        card=card,
+        version=model.version,
+        weights=weights,
+        metrics=metrics,
+        ranking=ranking,
+        full=full,
+        pictures=pictures,
+        card_page=page,
+    )
+
+
+@router.get("/admin/model/card/{name}")
+def model_card_file(name: str, principal: AdminPage, settings: SettingsDep) -> Response:
+    """The served model's readable card (Markdown) and its pictures (`matching.card`), admins only."""
+    try:
+        version = runtime.model(settings).version
+    except FileNotFoundError:
+        raise HTTPException(status_code=404, detail="no trained model") from None
+    files = {**dict.fromkeys(card_page.pictures(version).values(), "image/png"), f"matcher-{version}.md": "text/markdown; charset=utf-8"}
+    path = settings.model_dir / name
+    if name not in files or not path.exists():
+        raise HTTPException(status_code=404, detail="no such card file for the served model")
+    return Response(path.read_bytes(), media_type=files[name])
 
 
 @router.get("/admin/audit")
