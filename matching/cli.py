@@ -134,10 +134,15 @@ def train(
     holdout_frac: float = typer.Option(0.25, min=0.05, max=0.5),
     l2: float = typer.Option(1.0, min=0.0),
     smooth: float | None = typer.Option(None, min=0.0, help="step smoothing (default: chosen on the training part's validation)"),
-    negatives: int = typer.Option(0, min=0, help="sampled unsuggested openings per suggested pair, as 'no interview' (0: none)"),
+    negatives: int | None = typer.Option(
+        None, min=0, help="sampled unsuggested openings per suggested pair, as 'no interview' (0: none; default: see --auto-correction)"
+    ),
     negative_weight: float = typer.Option(0.25, min=0.0, max=1.0, help="weight of each sampled negative (with --negatives)"),
     auto_correction: bool = typer.Option(
-        False, "--auto-correction", help="choose the sampled negatives on a validation period inside the training time"
+        True,
+        "--auto-correction/--no-auto-correction",
+        help="choose the sampled negatives (none included) on a validation period inside the training time; "
+        "--no-auto-correction without --negatives: none",
     ),
     promote: bool = typer.Option(False, "--promote", help="serve the new model at once (default: only if none is served yet)"),
     by: str | None = typer.Option(None, "--by", help="who promotes (history, audit log); default the OS user"),
@@ -153,7 +158,9 @@ def train(
     from matching.training import train as train_model
 
     settings = get_settings()
-    correction: Correction | Literal["auto"] = "auto" if auto_correction else Correction(negatives, negative_weight)
+    correction: Correction | Literal["auto"] = (
+        Correction(negatives, negative_weight) if negatives is not None else "auto" if auto_correction else Correction(0)
+    )
     with _db(settings).connect() as conn:
         model = train_model(conn, holdout_frac=holdout_frac, l2=l2, smooth=smooth, correction=correction)
     artefact, card = model.save(settings.model_dir)
@@ -606,9 +613,9 @@ def run(
             holdout_frac=0.25,
             l2=1.0,
             smooth=None,
-            negatives=0,
+            negatives=None,
             negative_weight=0.25,
-            auto_correction=False,
+            auto_correction=True,
             promote=False,
             by=None,
             reason=None,

@@ -17,11 +17,11 @@ run (`runs.gate_*`, shown by `GET /v1/runs`) and logged; the candidate's fairnes
 into its card (`fairness`).
 
 The ranking figure is a pluggable function, `Figure`: model → one value per participant
-(a pandas Series indexed by participant id). `holdout_ndcg` is the stand-in used until the
-full-ranking evaluation (issue 13 §1) is merged: per-participant NDCG@10 over the suggested
-pairs of the time hold-out that `training.train` reports on. Note that it ranks only the
-suggested pairs, and that a model refitted on all pairs has seen that hold-out — both models
-alike, which is why it is only a stand-in.
+(a pandas Series indexed by participant id). The default, `full_ranking_recall`, is the model
+card's headline: per-participant recall@10 when every eligible opening is ranked
+(`evaluation.full_ranking`) for the time hold-out's suggestions. `holdout_ndcg` (NDCG@10 over
+the suggested pairs only) remains for comparison. A model refitted on all pairs has seen the
+hold-out's outcomes — both models alike.
 """
 
 from __future__ import annotations
@@ -59,6 +59,27 @@ class Verdict:
 
 
 # ----------------------------------------------------------------------------- the ranking figure
+
+
+def full_ranking_recall(conn, holdout_frac: float = 0.25, k: int = 10) -> Figure:
+    """The gate's figure: each held-out participant's recall@k when every opening open on the
+    day that passes the hard constraints is ranked (`evaluation.full_ranking`, the model
+    card's headline), over the suggestions of the last `holdout_frac` of the history. Both
+    models are scored on the same queries; like the card's figure it reads the outcomes the
+    models were fitted on when they were trained on the whole history, both alike."""
+    from matching.evaluation import full_ranking, model_scorer
+    from matching.training import history, load_events, time_cutoff, training_set
+
+    ts = training_set(conn)
+    hist, cutoff, events = history(ts), time_cutoff(ts, holdout_frac), load_events(conn)
+    metric = f"recall@{k}"
+
+    def figure(model: ScoringModel) -> pd.Series:
+        report = full_ranking(ts.world, hist, cutoff, {"model": model_scorer(model)}, k=k, events=events)
+        return pd.Series(report.per_participant["model"][metric], index=report.participants, name=metric, dtype=float)
+
+    figure.name = f"per-participant full-ranking {metric}, time hold-out"  # type: ignore[attr-defined]
+    return figure
 
 
 def holdout_ndcg(conn, holdout_frac: float = 0.25, k: int = 10) -> Figure:
@@ -152,11 +173,11 @@ def judge(
     served = ScoringModel.load(model_dir, served_version)
 
     try:
-        figure = figure or holdout_ndcg(conn)
+        figure = figure or full_ranking_recall(conn)
         ranking = paired_bootstrap(figure(served), figure(cand), samples=samples)
     except ValueError as exc:  # e.g. not enough outcome history: no evidence, no promotion
         ranking = {"participants": 0, "unavailable": str(exc)}
-    ranking["figure"] = getattr(figure, "name", None) or "per-participant NDCG@10, time hold-out (stand-in)"
+    ranking["figure"] = getattr(figure, "name", None) or "per-participant ranking figure"
     ranking["tolerance"] = tolerance
     unknown = not ranking.get("participants")
     worse = not unknown and ranking["ci_high"] < -tolerance

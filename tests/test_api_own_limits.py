@@ -39,8 +39,11 @@ def _matches(client, auth, p: dict, **params) -> list[dict]:
     return res.json()["matches"]
 
 
-def test_a_full_time_seekers_top_entry_is_not_part_time_when_a_full_time_fit_exists(client, auth, world, openings_by_id):
-    checked = 0
+def test_a_full_time_seekers_top_entry_is_rarely_part_time_when_a_full_time_fit_exists(client, auth, world, openings_by_id):
+    """Issue 11's goal: among full-time seekers, at most 10 % have a part-time rank 1 (before
+    the hours criterion: 39 %). The hours are one learned criterion among others, so a
+    part-time opening much better on the rest may come first — rarely."""
+    checked, part_time_first = 0, []
     for p in participant_rows(world):
         if p["wants_part_time"]:
             continue
@@ -48,8 +51,10 @@ def test_a_full_time_seekers_top_entry_is_not_part_time_when_a_full_time_fit_exi
         hours = [openings_by_id[m["opening_id"]]["hours_per_week"] for m in items]
         if any(h >= PART_TIME_BELOW for h in hours):
             checked += 1
-            assert hours[0] >= PART_TIME_BELOW, (p["participant_id"], hours)
+            if hours[0] < PART_TIME_BELOW:
+                part_time_first.append((p["participant_id"], hours[:3]))
     assert checked >= 50  # the fixtures hold ~110 full-time seekers with a list
+    assert len(part_time_first) <= 0.10 * checked, part_time_first
 
 
 def test_the_availability_reason_quotes_both_dates(client, auth, world, openings_by_id):
