@@ -20,7 +20,7 @@ from sqlalchemy import select
 from matching import fairness
 from matching.scoring import ScoringModel
 from matching.store import tables as t
-from matching.world import Openings, Participants, World
+from matching.world import Participants
 from tests.conftest import SECRET, TODAY, db_engine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,7 +107,7 @@ def test_age_is_never_matched_on(world):
     before = fairness.from_model(w, model, TODAY)
     frame = w.participants.frame.copy()
     frame["birth_year"] = np.random.default_rng(1).integers(1950, 2008, len(frame))
-    other = World(Participants(frame), Openings(w.openings.frame), w.skill_vocab)
+    other = w.with_participants(Participants(frame))  # the same openings (and their employers' history)
     after = fairness.from_model(other, model, TODAY)
     assert np.array_equal(before.appearances, after.appearances)
     assert np.allclose(before.mean_score, after.mean_score, equal_nan=True)
