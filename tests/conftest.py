@@ -168,3 +168,25 @@ def participant_rows(settings: Settings) -> list[dict]:
 def opening_rows(settings: Settings) -> list[dict]:
     with db_engine(settings).connect() as conn:
         return [dict(r._mapping) for r in conn.execute(select(t.openings).order_by(t.openings.c.opening_id))]
+
+
+def children(pid: int) -> list[int]:
+    """Processes whose parent is pid (Linux /proc): a server's or a refresh's workers."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def alive(pid: int) -> bool:
+    """The process exists and is not a zombie."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

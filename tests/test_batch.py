@@ -25,6 +25,7 @@ from matching.store import tables as t
 from matching.store.db import make_engine
 from matching.store.load import load_directory
 from matching.store.snapshot import load_world
+from tests.conftest import alive, children
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "data" / "fixtures"
@@ -168,7 +169,7 @@ def test_sigkill_mid_run_leaves_the_previous_run_served(tmp_path):
             )
         if written:
             killed_run = running
-            workers = _children(proc.pid)
+            workers = children(proc.pid)
             os.kill(proc.pid, signal.SIGKILL)
             break
         time.sleep(0.02)
@@ -177,9 +178,9 @@ def test_sigkill_mid_run_leaves_the_previous_run_served(tmp_path):
     assert proc.returncode == -signal.SIGKILL
     assert workers, "the default refresh runs its shards on worker processes"
     gone = time.monotonic() + 30
-    while any(_alive(w) for w in workers) and time.monotonic() < gone:  # they die with the refresh
+    while any(alive(w) for w in workers) and time.monotonic() < gone:  # they die with the refresh
         time.sleep(0.1)
-    assert not any(_alive(w) for w in workers), "worker processes outlived the killed refresh"
+    assert not any(alive(w) for w in workers), "worker processes outlived the killed refresh"
 
     assert _serving(engine).run_id == served
     assert _lists(engine, served) == before
@@ -192,27 +193,6 @@ def test_sigkill_mid_run_leaves_the_previous_run_served(tmp_path):
             select(func.count()).select_from(t.participant_lists).where(t.participant_lists.c.run_id == killed_run)
         ).scalar()
     assert status == RunStatus.abandoned and leftovers == 0
-
-
-def _children(pid: int) -> list[int]:
-    """Processes whose parent is pid (Linux /proc)."""
-    out = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            out.append(int(stat.parent.name))
-    return out
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def test_a_second_refresh_refuses_while_the_first_is_alive(db):

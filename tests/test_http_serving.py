@@ -22,7 +22,7 @@ from pydantic import SecretStr
 from api import auth as auth_module
 from api.app import create_app
 from api.auth import InvalidToken, create_token, decode_token
-from tests.conftest import ROOT, SECRET, TODAY, _copy_db, participant_rows, settings_for
+from tests.conftest import ROOT, SECRET, TODAY, _copy_db, children, participant_rows, settings_for
 
 
 def _token(settings, seconds: int, sub: str = "kari") -> tuple[str, float]:
@@ -145,7 +145,7 @@ def test_serve_with_two_workers_shares_the_snapshot_and_answers(published, tmp_p
             except httpx.HTTPError:
                 pass
             time.sleep(0.3)
-        while len(workers := _children(server.pid)) < 2 and time.monotonic() < deadline:  # one may answer before the other booted
+        while len(workers := children(server.pid)) < 2 and time.monotonic() < deadline:  # one may answer before the other booted
             time.sleep(0.3)
         assert len(workers) == 2, log.read_text()
         p = participant_rows(settings)[0]
@@ -172,18 +172,6 @@ def test_serve_with_two_workers_shares_the_snapshot_and_answers(published, tmp_p
             server.kill()
             server.wait(10)
     assert server.returncode == 0, log.read_text()
-
-
-def _children(pid: int) -> list[int]:
-    out = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            out.append(int(stat.parent.name))
-    return out
 
 
 class socket_port:
