@@ -436,6 +436,38 @@ def _with_notes(items: list[dict[str, Any]], recommended: lists.Recommended | No
     return items
 
 
+_ADDED = ("explanation", "opening")  # what explaining a stored row adds to it
+
+
+def _stored_items(
+    conn: Connection,
+    settings: Settings,
+    run_id: str,
+    participant_id: str,
+    stored: lists.StoredList,
+    kind: str,
+    limit: int,
+    previous: set[str] | None,
+    only: set[str] | None = None,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]] | None:
+    """A stored list's rows that still pass today (`stored_rows`) and the entries shown from
+    them (`_match_items`; of the openings in `only`, if given), or None when the list may not
+    be served as stored. Explained from the run's quoted values; when an entry to be shown lies
+    past them, the whole list is explained on a small World instead."""
+    tries = (stored.quoted, None) if stored.quoted is not None else (None,)
+    for quoted in tries:
+        # a second try starts from the stored rows as read, without what the first one added
+        rows = stored.rows if quoted is not None else [{k: v for k, v in r.items() if k not in _ADDED} for r in stored.rows]
+        shown = (kind, limit) if only is None else None
+        eligible = stored_rows(conn, settings, run_id, rows, "opening_id", participant_id=participant_id, quoted=quoted, shown=shown)
+        if eligible is None:
+            return None
+        items = _match_items(conn, eligible if only is None else [r for r in eligible if r["opening_id"] in only], kind, limit, previous)
+        if items is not None:
+            return eligible, items
+    raise AssertionError("a list explained on a small World has every row explained")
+
+
 def recommended_matches(conn: Connection, settings: Settings, participant_id: str, *, kind: str, limit: int) -> dict[str, Any]:
     """The served run's recommended-now list (issue 14): the participant's stored rows that the
     allocation kept, in personal-rank order, minus pairs that fail a hard constraint today
@@ -447,19 +479,11 @@ def recommended_matches(conn: Connection, settings: Settings, participant_id: st
     recommended = lists.read_recommended(conn, served.run_id, participant_id)
     if stored is None or recommended is None:
         raise NoRecommendation(participant_id)
-    eligible = stored_rows(conn, settings, served.run_id, stored.rows, "opening_id", participant_id=participant_id, quoted=stored.quoted)
-    if eligible is None:
-        raise NoRecommendation(participant_id)
-    kept = set(recommended.opening_ids)
     previous = lists.openings_in_run(conn, served.previous_run_id, participant_id) if served.previous_run_id else None
-    items = _match_items(conn, [r for r in eligible if r["opening_id"] in kept], kind, limit, previous)
-    if items is None:  # a kept entry past the quoted values' first pairs: the whole list on a small World
-        bare = [{k: v for k, v in r.items() if k not in ("explanation", "opening")} for r in stored.rows]
-        eligible = stored_rows(conn, settings, served.run_id, bare, "opening_id", participant_id=participant_id)
-        if eligible is None:
-            raise NoRecommendation(participant_id)
-        items = _match_items(conn, [r for r in eligible if r["opening_id"] in kept], kind, limit, previous)
-        assert items is not None
+    got = _stored_items(conn, settings, served.run_id, participant_id, stored, kind, limit, previous, only=set(recommended.opening_ids))
+    if got is None:
+        raise NoRecommendation(participant_id)
+    items = got[1]
     facts = run_facts(conn, settings, served.run_id)
     return {
         "participant_id": participant_id,
@@ -487,22 +511,10 @@ def participant_matches(conn: Connection, settings: Settings, participant_id: st
     else:
         served, stored, previous = lists.participant_read(conn, participant_id)  # one round trip
     run_id = served.run_id if served else ""  # stored is None, so unused, when nothing is served
-    eligible = (
-        stored_rows(
-            conn, settings, run_id, stored.rows, "opening_id", participant_id=participant_id, quoted=stored.quoted, shown=(kind, limit)
-        )
-        if stored is not None
-        else None
-    )
-    if stored is not None and eligible is not None:
+    got = _stored_items(conn, settings, run_id, participant_id, stored, kind, limit, previous) if stored is not None else None
+    if stored is not None and got is not None:
         rows = stored.rows
-        items = _match_items(conn, eligible, kind, limit, previous)
-        if items is None:  # an entry past the quoted values' first pairs: the whole list on a small World
-            bare = [{k: v for k, v in r.items() if k not in ("explanation", "opening")} for r in rows]
-            eligible = stored_rows(conn, settings, run_id, bare, "opening_id", participant_id=participant_id)
-            assert eligible is not None  # the run's model was there a moment ago
-            items = _match_items(conn, eligible, kind, limit, previous)
-            assert items is not None
+        eligible, items = got
         facts = run_facts(conn, settings, run_id)
         # whole: nothing dropped since the run, and the run's list is every candidate or, of
         # any kind, the best K (similar openings share an entry, so K openings can be fewer
