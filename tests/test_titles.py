@@ -332,3 +332,21 @@ def test_threads_asking_at_once_build_the_default_normaliser_once(monkeypatch) -
     assert len(loads) == 1
     assert len({id(normaliser) for _, normaliser in results}) == 1
     assert all(r == results[1][0] for r, _ in results[1::2]) and results[1][0] is not None
+
+
+def test_a_qualified_title_is_read_as_level_from_its_head_and_field_from_its_qualifier(monkeypatch) -> None:
+    """NAV files "Forsker (X)" at a researcher's level in X's field; read as a whole, the
+    fishing qualifier pulls "Forsker (fiskeri)" to the fishery workers (622x). With the head's
+    filing history as the level it is the fisheries professionals' 2132. A head NAV never
+    filed with a qualifier (an English ad's "(part time)") keeps the classifier's reading."""
+    from matching.taxonomy import titles
+
+    norm = TitleNormaliser.default()
+    qualified = ["Forsker (fiskeri)", "Forsker (fiskehelse)"]
+    assert [r[0][0] for r in norm.top_many(qualified, 3)] == ["2132", "2132"]
+    english = ["Sales assistant (part time)"]
+    p = norm.classifier.probabilities(english)
+    assert np.array_equal(norm._qualified(english, p), p)
+    monkeypatch.setitem(titles.QUALIFIER_MIX, "level", 0.0)
+    monkeypatch.setitem(titles.QUALIFIER_MIX, "field", 0.0)
+    assert all(r[0][0].startswith("622") for r in norm.top_many(qualified, 3))  # the whole title alone

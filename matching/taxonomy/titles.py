@@ -475,12 +475,12 @@ class TitleNormaliser:
         onehot[np.arange(len(codes)), major] = 1.0
         p_field = self.classifier.probabilities([q for _, _, q in rows])
         field = p_field / np.maximum(p_field @ onehot, 1e-12)[:, major]
-        eps = mix["eps"]
+        idx = np.array([i for i, _, _ in rows])
+        levels = np.stack([level for _, level, _ in rows])[:, major]
+        z = np.log(p[idx] + 1e-12) + mix["level"] * np.log(levels + mix["eps"]) + mix["field"] * np.log(field + mix["eps"])
+        q = np.exp(z - z.max(axis=1, keepdims=True))
         p = p.copy()
-        for (i, level, _), f in zip(rows, field):
-            z = np.log(p[i] + 1e-12) + mix["level"] * np.log(level[major] + eps) + mix["field"] * np.log(f + eps)
-            q = np.exp(z - z.max())
-            p[i] = q / q.sum()
+        p[idx] = q / q.sum(axis=1, keepdims=True)
         return p
 
     def _classify(self, titles: list[str], ranked: tuple[np.ndarray, np.ndarray] | None = None) -> list[TitleMatch | None]:
