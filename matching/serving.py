@@ -53,7 +53,7 @@ Decisions (documented in the API description too):
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -129,17 +129,6 @@ def _scored_rows(items: list[Scored], other: str) -> list[dict[str, Any]]:
     return [{other: getattr(s, other), "score": s.score, "raw_score": s.raw_score, "explanation": s.explanation} for s in items]
 
 
-def _live_rows(engine: MatchEngine, items: list[Scored]) -> list[dict[str, Any]]:
-    """A live list's openings with their summaries from the snapshot they were scored on
-    (no query for them: `_match_items` uses these)."""
-    ow = engine.world.openings
-    rows = _scored_rows(items, "opening_id")
-    for r in rows:
-        i = ow.index[r["opening_id"]]
-        r["opening"] = {"opening_id": r["opening_id"], **{k: ow.col(k)[i] for k in ("kind", "title", "employer_name", "orgnr")}}
-    return rows
-
-
 def similar_key(orgnr: str, kind: str, levels: Iterable[int]) -> tuple[Any, ...]:
     """Openings an adviser cannot tell apart by the evidence: one employer, one kind, the same
     level of every criterion (so the same score and the same reasons)."""
@@ -152,11 +141,17 @@ def _levels(row: dict[str, Any]) -> Iterable[int]:
 
 
 def _match_items(
-    conn: Connection, rows: list[dict[str, Any]], kind: str, limit: int, previous: set[str] | None
+    conn: Connection,
+    rows: list[dict[str, Any]],
+    kind: str,
+    limit: int,
+    previous: set[str] | None,
+    explain_rows: Callable[[list[dict[str, Any]]], None] | None = None,
 ) -> list[dict[str, Any]] | None:
     """Ranked openings 1..n of `kind`, each with its explanation (the API renders the reasons).
     Rows explained from a stored list's quoted values carry their opening's summary already;
-    None when an entry to be shown has no explanation (past the quoted values' first pairs).
+    `explain_rows`, if given, adds the explanation to the rows shown that lack one (a live list's);
+    None when an entry to be shown still has none (past the quoted values' first pairs).
 
     Openings at one employer alike on every criterion are one entry (`topk.similar`): the
     best-ranked stands for them and lists the others under `similar_openings`, in rank order.
@@ -165,6 +160,8 @@ def _match_items(
     info.update((r["opening_id"], r["opening"]) for r in rows if "opening" in r)
     rows = [r for r in rows if r["opening_id"] in info and (kind == "any" or info[r["opening_id"]]["kind"] == kind)]
     groups = topk.similar([similar_key(info[r["opening_id"]]["orgnr"], info[r["opening_id"]]["kind"], _levels(r)) for r in rows])[:limit]
+    if explain_rows is not None:
+        explain_rows([rows[g[0]] for g in groups if "explanation" not in rows[g[0]]])
     if any("explanation" not in rows[g[0]] for g in groups):
         return None
     out = []
@@ -195,10 +192,24 @@ def _live_match_items(
     conn: Connection, engine: MatchEngine, idx: int, kind: str, limit: int, top_k: int, previous: set[str] | None
 ) -> list[dict[str, Any]]:
     """`limit` entries computed live, from the best max(limit, `top_k`) openings — what a run
-    stores (`top_k`: its K) — so that similar openings group exactly as in a stored list."""
-    scored = engine.recommend(np.array([idx]), kind, k=max(limit, top_k)).get(idx, [])
-    items = _match_items(conn, _live_rows(engine, scored), kind, limit, previous)
-    assert items is not None  # every live row is explained
+    stores (`top_k`: its K) — so that similar openings group exactly as in a stored list.
+    Only the entries shown are explained (`MatchEngine.listed`)."""
+    listed = engine.listed(idx, kind, k=max(limit, top_k))
+    ow = engine.world.openings
+    ids, levels, scores = ow.ids[listed.opening_rows()], listed.features.levels, listed.score
+    rows = []
+    for pos, (o, oid) in enumerate(zip(listed.opening_rows().tolist(), ids.tolist())):
+        summary = {"opening_id": oid, **{k: ow.col(k)[o] for k in ("kind", "title", "employer_name", "orgnr")}}
+        rows.append({"opening_id": oid, "score": float(scores[pos]), "levels": levels[pos], "opening": summary, "_pos": pos})
+
+    def explain_rows(shown: list[dict[str, Any]]) -> None:
+        if not shown:
+            return
+        for r, scored in zip(shown, listed.explain([r["_pos"] for r in shown])):
+            r["explanation"] = scored.explanation
+
+    items = _match_items(conn, rows, kind, limit, previous, explain_rows)
+    assert items is not None  # every row shown is explained
     return items
 
 
