@@ -94,12 +94,13 @@ def _no_model(exc: FileNotFoundError) -> Unavailable:
 # ----------------------------------------------------------------------------- live engine
 
 
-def live_engine(settings: Settings, *, caught_up: bool = False, employer: bool = False) -> MatchEngine:
+def live_engine(settings: Settings, *, caught_up: bool = False, employer: bool = False, conn: Connection | None = None) -> MatchEngine:
     """`caught_up`: wait for a snapshot at the database's current version however long the
     rebuild takes (a row the served snapshot lacks was asked for). `employer`: the engine
-    for an employer-facing answer, never from a snapshot that predates a withdrawn consent."""
+    for an employer-facing answer, never from a snapshot that predates a withdrawn consent.
+    `conn`: the request's connection, to read the data version on (no second checkout)."""
     try:
-        return runtime.match_engine(settings, wait=runtime.FOREVER if caught_up else None, consent_current=employer)
+        return runtime.match_engine(settings, wait=runtime.FOREVER if caught_up else None, consent_current=employer, conn=conn)
     except FileNotFoundError as exc:
         raise _no_model(exc) from None
 
@@ -516,9 +517,8 @@ def participant_matches(conn: Connection, settings: Settings, participant_id: st
     stored list, it compares with the served run.
 
     Matches carry their `explanation`; the caller renders it."""
-    if fresh:
-        served, stored = lists.serving(conn), None
-        previous = lists.openings_in_run(conn, served.previous_run_id, participant_id) if served and served.previous_run_id else None
+    if fresh:  # compares with the served run's list (one round trip)
+        (served, previous), stored = lists.fresh_read(conn, participant_id), None
     else:
         served, stored, previous = lists.participant_read(conn, participant_id)  # one round trip
     run_id = served.run_id if served else ""  # stored is None, so unused, when nothing is served
@@ -534,9 +534,9 @@ def participant_matches(conn: Connection, settings: Settings, participant_id: st
         if len(items) >= min(limit, facts.top_k) or whole:
             items = _with_notes(items, lists.read_recommended(conn, run_id, participant_id))
             return {"participant_id": participant_id, "run_id": run_id, "model_version": facts.model_version, "matches": items}
-    elif served and stored is None:  # fresh=true, or not in the served run: compare with what is served
+    elif served and stored is None and not fresh:  # not in the served run: compare with what is served
         previous = lists.openings_in_run(conn, run_id, participant_id)
-    engine, idx = _index(live_engine(settings), settings, "participant", participant_id)
+    engine, idx = _index(live_engine(settings, conn=conn), settings, "participant", participant_id)
     return {
         "participant_id": participant_id,
         "run_id": None,
@@ -547,7 +547,7 @@ def participant_matches(conn: Connection, settings: Settings, participant_id: st
 
 def profile_matches(conn: Connection, settings: Settings, row: dict[str, Any], *, kind: str, limit: int) -> dict[str, Any]:
     """Matches for a profile that is not stored: the same engine on a one-participant world."""
-    engine = live_engine(settings)
+    engine = live_engine(settings, conn=conn)
     world = engine.world.with_participants(participants_from_records([row]))
     profile = MatchEngine(world, engine.model, engine.as_of, index=engine.blocking)  # same openings, same index
     return {
@@ -598,7 +598,7 @@ def opening_candidates(conn: Connection, settings: Settings, opening_id: str, *,
     if rows is not None:
         run_id, version = served_id, run_facts(conn, settings, served_id).model_version
     else:
-        engine, idx = _index(live_engine(settings, employer=True), settings, "opening", opening_id)
+        engine, idx = _index(live_engine(settings, employer=True, conn=conn), settings, "opening", opening_id)
         rows = _scored_rows(engine.candidates(np.array([idx]), k=limit).get(idx, []), "participant_id")
         run_id, version = None, engine.model.version
     # Issue 14: in the first places of another opening's candidate list in the same run — from
