@@ -133,6 +133,8 @@ def _scored_rows(items: list[Scored], other: str) -> list[dict[str, Any]]:
 def similar_key(orgnr: str, kind: str, levels: Iterable[int]) -> tuple[Any, ...]:
     """Openings an adviser cannot tell apart by the evidence: one employer, one kind, the same
     level of every criterion (so the same score and the same reasons)."""
+    if isinstance(levels, np.ndarray):  # a stored or live row's levels: one conversion, not one per level
+        return (orgnr, kind, tuple(levels.tolist()))
     return (orgnr, kind, tuple(int(x) for x in levels))
 
 
