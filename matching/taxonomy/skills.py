@@ -165,8 +165,8 @@ _CHOICES_MAX = 4
 
 def _choices(vocabulary: Iterable[str]) -> tuple[list[str], list[str]]:
     """The vocabulary's entries and their search keys; cached for a dict or tuple by identity
-    while it is one of the last few seen (same length checked too: a vocabulary is never
-    changed in place, and this guards against one being)."""
+    while it is one of the last few seen (a snapshot's vocabulary is never changed in place;
+    the length check catches one that was)."""
     if isinstance(vocabulary, dict | tuple | frozenset):
         for owner, vocab, keys in _CHOICES:
             if owner is vocabulary and len(vocab) == len(vocabulary):
