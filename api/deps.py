@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
-from typing import Annotated, Any, Literal
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import Depends, HTTPException, Query, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from api.auth import InvalidToken, Principal, decode_token
 from api.schemas import OpeningIdPath, ParticipantIdPath
@@ -30,6 +32,7 @@ from matching.config import Settings
 from matching.store import Connection, StoreError, openings, participants
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 # Dependencies that only compute (no I/O) are `async def`: FastAPI runs a plain `def`
@@ -46,8 +49,9 @@ async def get_settings(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_conn(settings: SettingsDep) -> Iterator[Connection]:
-    """One connection per request; handlers that write (audit, feedback) commit themselves."""
+@contextmanager
+def connection(settings: Settings) -> Iterator[Connection]:
+    """A pooled connection (503 if the database cannot be reached); closed on exit."""
     try:
         conn = runtime.db(settings).connect()
     except (OSError, StoreError) as exc:
@@ -57,7 +61,42 @@ def get_conn(settings: SettingsDep) -> Iterator[Connection]:
         yield conn
 
 
+def get_conn(settings: SettingsDep) -> Iterator[Connection]:
+    """One connection per request; handlers that write (audit, feedback) commit themselves."""
+    with connection(settings) as conn:
+        yield conn
+
+
 ConnDep = Annotated[Connection, Depends(get_conn)]
+
+
+@dataclass(frozen=True)
+class Database:
+    """The database of a route that does all its work in one thread-pool call (`in_thread`):
+    it opens its connection there (`connect`), so the request crosses to a thread once.
+
+    A sync generator dependency (`ConnDep`) costs two crossings (open, close), a sync
+    dependency one more each, and a sync endpoint two (its body, then its response model
+    check): ~5 per request on the list endpoints, which cost about as much CPU as a stored
+    read itself (`benchmarks/live_asgi.py`)."""
+
+    settings: Settings
+
+    def connect(self) -> AbstractContextManager[Connection]:
+        return connection(self.settings)
+
+
+async def database(settings: SettingsDep) -> Database:
+    return Database(settings)
+
+
+DatabaseDep = Annotated[Database, Depends(database)]
+
+
+async def in_thread(fn: Callable[[], T]) -> T:
+    """`fn()` in the thread pool (it may block on the database): a route's one crossing."""
+    return await run_in_threadpool(fn)
+
 
 _bearer = HTTPBearer(auto_error=False, description="JWT from `matching token --role ROLE [--office ID]`")
 

@@ -13,7 +13,7 @@ limits), so they are added here, derived from each route itself:
 | 413 | request body over `MATCHING_MAX_BODY_BYTES` | operations with a request body |
 | 422 | invalid input, `detail` a list naming each field | operations with parameters or a body |
 | 429 | over the caller's rate limit (`Retry-After`) | every `/v1` operation |
-| 503 | database unavailable, no trained model | operations that use the database (`api.deps.get_conn`) |
+| 503 | database unavailable, no trained model | operations that use the database (`api.deps.get_conn` or `api.deps.database`) |
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def _checks_role(route: APIRoute) -> bool:
 def _uses_database(route: APIRoute) -> bool:
     """Needs a connection (503 when the database is unreachable; live matching's 503 for a
     missing model is on such routes too)."""
-    return any(getattr(call, "__qualname__", "") == "get_conn" for call in _calls(route.dependant))
+    return any(getattr(call, "__qualname__", "") in ("get_conn", "database") for call in _calls(route.dependant))
 
 
 def _error_response(code: int, description: str) -> dict[str, Any]:

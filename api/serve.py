@@ -73,6 +73,9 @@ class Server(BaseApplication):
             "timeout": 120,
             "graceful_timeout": 30,
             "pre_fork": _before_fork,
+            # uvicorn's access log goes to gunicorn's, which has a handler only with `accesslog`
+            # set (MATCHING_ACCESS_LOG=true: to stdout).
+            "accesslog": "-" if settings.access_log else None,
         }
         super().__init__()
 

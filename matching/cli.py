@@ -578,12 +578,20 @@ def serve(
     host, port = host or settings.host, port or settings.port
     try:
         if workers == 1:
-            uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level="info")
+            uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level="info", access_log=settings.access_log)
         else:
             try:
                 from api import serve as multi
             except ImportError:  # pragma: no cover - no gunicorn (Windows): workers without a shared snapshot
-                uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+                uvicorn.run(
+                    "api.app:create_app",
+                    factory=True,
+                    host=host,
+                    port=port,
+                    workers=workers,
+                    log_level="info",
+                    access_log=settings.access_log,
+                )
             else:
                 multi.run(settings, host, port, workers)
     finally:

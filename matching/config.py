@@ -58,6 +58,11 @@ class Settings(BaseSettings):
         description="build the live snapshot when the API starts; false: "
         "on the first live request (a worker serving only stored lists never builds it)",
     )
+    access_log: bool = Field(
+        default=False,
+        description="log one line per request (uvicorn's access log); off by default: the audit log and /metrics "
+        "record what matters, and a line per request is CPU spent on every answer",
+    )
     dask_scheduler: str | None = Field(default=None, description="tcp://host:port → refresh on Dask")
     # Request limits (api/limits.py): one caller must not be able to hog the server.
     max_body_bytes: int = Field(default=64 * 1024, ge=0, description="largest request body accepted (413 above)")

@@ -38,7 +38,7 @@ from matching.criteria import ALL
 from matching.engine import MatchEngine
 from matching.features import evaluate
 from matching.scoring import ScoringModel
-from matching.store import Engine, participants, versioning
+from matching.store import Connection, Engine, participants, versioning
 from matching.store.db import engine_for
 from matching.store.snapshot import load_world
 from matching.world import World
@@ -94,9 +94,12 @@ def model(settings: Settings | None = None) -> ScoringModel:
     return _model(str(settings.model_dir), version, mtime_ns)
 
 
-def data_version(settings: Settings) -> int:
-    with db(settings).connect() as conn:
+def data_version(settings: Settings, conn: Connection | None = None) -> int:
+    """The database's data version; on `conn` when the caller has one (a request does)."""
+    if conn is not None:
         return versioning.current(conn)
+    with db(settings).connect() as own:
+        return versioning.current(own)
 
 
 def _warm(world: World, as_of) -> candidates.Index:
@@ -158,12 +161,13 @@ def _start_build(slot: _Slot, settings: Settings) -> cf.Future[Snapshot]:
     return future
 
 
-def snapshot(settings: Settings | None = None, *, wait: float | None = None) -> Snapshot:
-    """The snapshot at the database's current data version, or — if a rebuild takes longer
-    than `wait` seconds (default settings.snapshot_wait) — the previous one."""
+def snapshot(settings: Settings | None = None, *, wait: float | None = None, conn: Connection | None = None) -> Snapshot:
+    """The snapshot at the database's current data version (read on `conn` if given), or —
+    if a rebuild takes longer than `wait` seconds (default settings.snapshot_wait) — the
+    previous one."""
     settings = settings or get_settings()
     wait = settings.snapshot_wait if wait is None else wait
-    version = data_version(settings)
+    version = data_version(settings, conn)
     deadline = time.monotonic() + wait
     while True:
         with _lock:
@@ -215,12 +219,15 @@ def _consent_withdrawn(settings: Settings, world: World) -> bool:
     return bool(weighed - now)
 
 
-def match_engine(settings: Settings | None = None, *, wait: float | None = None, consent_current: bool = False) -> MatchEngine:
-    """An engine on the current snapshot (see `snapshot`). `consent_current`: for
-    employer-facing answers, never one from a snapshot that still weighs the needs of someone
-    who has withdrawn consent since — then wait for the rebuild, however long it takes."""
+def match_engine(
+    settings: Settings | None = None, *, wait: float | None = None, consent_current: bool = False, conn: Connection | None = None
+) -> MatchEngine:
+    """An engine on the current snapshot (see `snapshot`; `conn`: the caller's connection, for
+    reading the data version). `consent_current`: for employer-facing answers, never one from
+    a snapshot that still weighs the needs of someone who has withdrawn consent since — then
+    wait for the rebuild, however long it takes."""
     settings = settings or get_settings()
-    snap = snapshot(settings, wait=wait)
-    if consent_current and snap.version != data_version(settings) and _consent_withdrawn(settings, snap.world):
+    snap = snapshot(settings, wait=wait, conn=conn)
+    if consent_current and snap.version != data_version(settings, conn) and _consent_withdrawn(settings, snap.world):
         snap = snapshot(settings, wait=FOREVER)
     return MatchEngine(snap.world, model(settings), settings.as_of(), index=snap.index)

@@ -53,7 +53,7 @@ Decisions (documented in the API description too):
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -94,12 +94,13 @@ def _no_model(exc: FileNotFoundError) -> Unavailable:
 # ----------------------------------------------------------------------------- live engine
 
 
-def live_engine(settings: Settings, *, caught_up: bool = False, employer: bool = False) -> MatchEngine:
+def live_engine(settings: Settings, *, caught_up: bool = False, employer: bool = False, conn: Connection | None = None) -> MatchEngine:
     """`caught_up`: wait for a snapshot at the database's current version however long the
     rebuild takes (a row the served snapshot lacks was asked for). `employer`: the engine
-    for an employer-facing answer, never from a snapshot that predates a withdrawn consent."""
+    for an employer-facing answer, never from a snapshot that predates a withdrawn consent.
+    `conn`: the request's connection, to read the data version on (no second checkout)."""
     try:
-        return runtime.match_engine(settings, wait=runtime.FOREVER if caught_up else None, consent_current=employer)
+        return runtime.match_engine(settings, wait=runtime.FOREVER if caught_up else None, consent_current=employer, conn=conn)
     except FileNotFoundError as exc:
         raise _no_model(exc) from None
 
@@ -129,20 +130,11 @@ def _scored_rows(items: list[Scored], other: str) -> list[dict[str, Any]]:
     return [{other: getattr(s, other), "score": s.score, "raw_score": s.raw_score, "explanation": s.explanation} for s in items]
 
 
-def _live_rows(engine: MatchEngine, items: list[Scored]) -> list[dict[str, Any]]:
-    """A live list's openings with their summaries from the snapshot they were scored on
-    (no query for them: `_match_items` uses these)."""
-    ow = engine.world.openings
-    rows = _scored_rows(items, "opening_id")
-    for r in rows:
-        i = ow.index[r["opening_id"]]
-        r["opening"] = {"opening_id": r["opening_id"], **{k: ow.col(k)[i] for k in ("kind", "title", "employer_name", "orgnr")}}
-    return rows
-
-
 def similar_key(orgnr: str, kind: str, levels: Iterable[int]) -> tuple[Any, ...]:
     """Openings an adviser cannot tell apart by the evidence: one employer, one kind, the same
     level of every criterion (so the same score and the same reasons)."""
+    if isinstance(levels, np.ndarray):  # a stored or live row's levels: one conversion, not one per level
+        return (orgnr, kind, tuple(levels.tolist()))
     return (orgnr, kind, tuple(int(x) for x in levels))
 
 
@@ -152,11 +144,17 @@ def _levels(row: dict[str, Any]) -> Iterable[int]:
 
 
 def _match_items(
-    conn: Connection, rows: list[dict[str, Any]], kind: str, limit: int, previous: set[str] | None
+    conn: Connection,
+    rows: list[dict[str, Any]],
+    kind: str,
+    limit: int,
+    previous: set[str] | None,
+    explain_rows: Callable[[list[dict[str, Any]]], None] | None = None,
 ) -> list[dict[str, Any]] | None:
     """Ranked openings 1..n of `kind`, each with its explanation (the API renders the reasons).
     Rows explained from a stored list's quoted values carry their opening's summary already;
-    None when an entry to be shown has no explanation (past the quoted values' first pairs).
+    `explain_rows`, if given, adds the explanation to the rows shown that lack one (a live list's);
+    None when an entry to be shown still has none (past the quoted values' first pairs).
 
     Openings at one employer alike on every criterion are one entry (`topk.similar`): the
     best-ranked stands for them and lists the others under `similar_openings`, in rank order.
@@ -165,6 +163,8 @@ def _match_items(
     info.update((r["opening_id"], r["opening"]) for r in rows if "opening" in r)
     rows = [r for r in rows if r["opening_id"] in info and (kind == "any" or info[r["opening_id"]]["kind"] == kind)]
     groups = topk.similar([similar_key(info[r["opening_id"]]["orgnr"], info[r["opening_id"]]["kind"], _levels(r)) for r in rows])[:limit]
+    if explain_rows is not None:
+        explain_rows([rows[g[0]] for g in groups if "explanation" not in rows[g[0]]])
     if any("explanation" not in rows[g[0]] for g in groups):
         return None
     out = []
@@ -195,10 +195,24 @@ def _live_match_items(
     conn: Connection, engine: MatchEngine, idx: int, kind: str, limit: int, top_k: int, previous: set[str] | None
 ) -> list[dict[str, Any]]:
     """`limit` entries computed live, from the best max(limit, `top_k`) openings — what a run
-    stores (`top_k`: its K) — so that similar openings group exactly as in a stored list."""
-    scored = engine.recommend(np.array([idx]), kind, k=max(limit, top_k)).get(idx, [])
-    items = _match_items(conn, _live_rows(engine, scored), kind, limit, previous)
-    assert items is not None  # every live row is explained
+    stores (`top_k`: its K) — so that similar openings group exactly as in a stored list.
+    Only the entries shown are explained (`MatchEngine.listed`)."""
+    listed = engine.listed(idx, kind, k=max(limit, top_k))
+    ow = engine.world.openings
+    ids, levels, scores = ow.ids[listed.opening_rows()], listed.features.levels, listed.score
+    rows = []
+    for pos, (o, oid) in enumerate(zip(listed.opening_rows().tolist(), ids.tolist())):
+        summary = {"opening_id": oid, **{k: ow.col(k)[o] for k in ("kind", "title", "employer_name", "orgnr")}}
+        rows.append({"opening_id": oid, "score": float(scores[pos]), "levels": levels[pos], "opening": summary, "_pos": pos})
+
+    def explain_rows(shown: list[dict[str, Any]]) -> None:
+        if not shown:
+            return
+        for r, scored in zip(shown, listed.explain([r["_pos"] for r in shown])):
+            r["explanation"] = scored.explanation
+
+    items = _match_items(conn, rows, kind, limit, previous, explain_rows)
+    assert items is not None  # every row shown is explained
     return items
 
 
@@ -505,9 +519,8 @@ def participant_matches(conn: Connection, settings: Settings, participant_id: st
     stored list, it compares with the served run.
 
     Matches carry their `explanation`; the caller renders it."""
-    if fresh:
-        served, stored = lists.serving(conn), None
-        previous = lists.openings_in_run(conn, served.previous_run_id, participant_id) if served and served.previous_run_id else None
+    if fresh:  # compares with the served run's list (one round trip)
+        (served, previous), stored = lists.fresh_read(conn, participant_id), None
     else:
         served, stored, previous = lists.participant_read(conn, participant_id)  # one round trip
     run_id = served.run_id if served else ""  # stored is None, so unused, when nothing is served
@@ -523,9 +536,9 @@ def participant_matches(conn: Connection, settings: Settings, participant_id: st
         if len(items) >= min(limit, facts.top_k) or whole:
             items = _with_notes(items, lists.read_recommended(conn, run_id, participant_id))
             return {"participant_id": participant_id, "run_id": run_id, "model_version": facts.model_version, "matches": items}
-    elif served and stored is None:  # fresh=true, or not in the served run: compare with what is served
+    elif served and stored is None and not fresh:  # not in the served run: compare with what is served
         previous = lists.openings_in_run(conn, run_id, participant_id)
-    engine, idx = _index(live_engine(settings), settings, "participant", participant_id)
+    engine, idx = _index(live_engine(settings, conn=conn), settings, "participant", participant_id)
     return {
         "participant_id": participant_id,
         "run_id": None,
@@ -536,7 +549,7 @@ def participant_matches(conn: Connection, settings: Settings, participant_id: st
 
 def profile_matches(conn: Connection, settings: Settings, row: dict[str, Any], *, kind: str, limit: int) -> dict[str, Any]:
     """Matches for a profile that is not stored: the same engine on a one-participant world."""
-    engine = live_engine(settings)
+    engine = live_engine(settings, conn=conn)
     world = engine.world.with_participants(participants_from_records([row]))
     profile = MatchEngine(world, engine.model, engine.as_of, index=engine.blocking)  # same openings, same index
     return {
@@ -587,7 +600,7 @@ def opening_candidates(conn: Connection, settings: Settings, opening_id: str, *,
     if rows is not None:
         run_id, version = served_id, run_facts(conn, settings, served_id).model_version
     else:
-        engine, idx = _index(live_engine(settings, employer=True), settings, "opening", opening_id)
+        engine, idx = _index(live_engine(settings, employer=True, conn=conn), settings, "opening", opening_id)
         rows = _scored_rows(engine.candidates(np.array([idx]), k=limit).get(idx, []), "participant_id")
         run_id, version = None, engine.model.version
     # Issue 14: in the first places of another opening's candidate list in the same run — from

@@ -91,6 +91,29 @@ def _skill_matrix(values: pd.Series, vocab: dict[str, int]) -> sp.csr_matrix:
     return sp.csr_matrix((data, (rows, cols)), shape=(len(values), max(len(vocab), 1)))
 
 
+#: Per skill vocabulary (by identity, the last few): each occupation code's typical skills as
+#: a one-row matrix. A posted profile (`POST /v1/match`) is a one-participant World on the
+#: snapshot's vocabulary; encoding its codes' typical skills again cost ~1 ms a request.
+_TYPICAL: list[tuple[dict[str, int], int, dict[int, sp.csr_matrix]]] = []
+_TYPICAL_MAX = 4
+
+
+def _typical_skills(codes: list[int], vocab: dict[str, int]) -> sp.csr_matrix:
+    """(code × skill) indicator of these codes' typical skills, as `_skill_matrix` encodes them."""
+    rows = next((known for owner, size, known in _TYPICAL if owner is vocab and size == len(vocab)), None)
+    if rows is None:  # a vocabulary is never changed in place; the size check catches one that was
+        rows = {}
+        _TYPICAL.insert(0, (vocab, len(vocab), rows))
+        del _TYPICAL[_TYPICAL_MAX:]
+    missing = [c for c in codes if c not in rows]
+    if missing:
+        found = _skill_matrix(pd.Series([skill_taxonomy.inferred_skills(f"{c:04d}") for c in missing], dtype=object), vocab)
+        rows.update((c, found[i]) for i, c in enumerate(missing))
+    if not codes:
+        return _skill_matrix(pd.Series([], dtype=object), vocab)
+    return sp.vstack([rows[c] for c in codes], format="csr")
+
+
 def _code_matrix(values: list[list[str]], width: int = MAX_CODES) -> np.ndarray:
     """Codes as int32 (halves the batch's gathers and divisions), padded with -1 (never a real code)."""
     out = np.full((len(values), width), -1, dtype=np.int32)
@@ -267,7 +290,7 @@ class Participants:
         times (code × skill) typical skills, so the work is per distinct code, not per row."""
         src = self.inferred_sources
         codes = np.unique(src[src >= 0])
-        typical = _skill_matrix(pd.Series([skill_taxonomy.inferred_skills(f"{c:04d}") for c in codes.tolist()], dtype=object), vocab)
+        typical = _typical_skills(codes.tolist(), vocab)
         r, c = np.nonzero(src >= 0)
         who = sp.csr_matrix((np.ones(len(r), dtype=np.float32), (r, np.searchsorted(codes, src[r, c]))), shape=(len(src), len(codes)))
         out = (who @ typical).tocsr()

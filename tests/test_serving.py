@@ -310,3 +310,37 @@ def test_quoted_values_stored_by_an_older_run_zlib_compressed_still_read():
     older = zlib.compress(orjson.dumps(quoted._asdict()), 1)  # what runs before zstd stored
     assert lists.unpack_quoted(older) == lists.unpack_quoted(packed) == quoted
     assert lists.unpack_quoted(None) is None
+
+
+@pytest.mark.parametrize("kind", ["any", "job", "trial"])
+def test_a_live_list_explained_where_shown_equals_the_list_explained_in_full(published, kind):
+    """`_live_match_items` explains only the entries it shows (`MatchEngine.listed`); the list,
+    its grouping of similar openings and every explanation equal what explaining all K that
+    `MatchEngine.recommend` ranks gives."""
+    settings = published.settings
+    engine = runtime.match_engine(settings)
+    people = range(0, len(engine.world.participants), max(1, len(engine.world.participants) // 40))
+    compared = 0
+    with db_engine(settings).connect() as conn:
+        for i in people:
+            for limit in (3, 10):
+                got = serving._live_match_items(conn, engine, i, kind, limit, settings.top_k, set())
+                scored = engine.recommend(np.array([i]), kind, k=max(limit, settings.top_k)).get(i, [])
+                rows = [
+                    {
+                        "opening_id": s.opening_id,
+                        "score": s.score,
+                        "explanation": s.explanation,
+                        "opening": {
+                            "opening_id": s.opening_id,
+                            **{
+                                c: engine.world.openings.col(c)[engine.world.openings.index[s.opening_id]]
+                                for c in ("kind", "title", "employer_name", "orgnr")
+                            },
+                        },
+                    }
+                    for s in scored
+                ]
+                assert got == serving._match_items(conn, rows, kind, limit, set())
+                compared += bool(got)
+    assert compared >= 20

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, status
 
 from api import views
-from api.deps import AdviserOrAdmin, ConnDep, KindFilter, Lang, Limit, SettingsDep, domain_errors
+from api.auth import Principal
+from api.deps import AdviserOrAdmin, DatabaseDep, KindFilter, Lang, Limit, SettingsDep, domain_errors, in_thread
 from api.schemas import Matches, ParticipantProfile
 from matching import normalise, serving
-from matching.store import audit
+from matching.config import Settings
+from matching.store import Connection, audit
 
 router = APIRouter(prefix="/v1/match", tags=["matches"])
 
@@ -26,10 +28,10 @@ PROFILE_EXAMPLES = {"profile": {"summary": "a participant in Trondheim", "value"
 
 
 @router.post("", response_model=Matches, summary="Ranked openings for a profile that is not stored")
-def match_profile(
+async def match_profile(
     body: Annotated[ParticipantProfile, Body(openapi_examples=PROFILE_EXAMPLES)],
     principal: AdviserOrAdmin,
-    conn: ConnDep,
+    db: DatabaseDep,
     settings: SettingsDep,
     kind: KindFilter = "any",
     limit: Limit = 10,
@@ -40,6 +42,19 @@ def match_profile(
     `registered_at`, `adviser_id` and `birth_year` are optional and ignored. Desired titles are normalised to
     STYRK-08 when `desired_styrk08` is empty. Nothing about the profile is stored (the audit
     log notes only that a profile was matched, by whom)."""
+
+    def work() -> dict[str, Any]:  # the one thread-pool call of this request (api.deps.Database)
+        with db.connect() as conn:
+            return profile_matches(body, principal, conn, settings, kind=kind, limit=limit, lang=lang)
+
+    return await in_thread(work)
+
+
+def profile_matches(
+    body: ParticipantProfile, principal: Principal, conn: Connection, settings: Settings, *, kind: str, limit: int, lang: str
+) -> dict[str, Any]:
+    """POST /v1/match for a validated body (the workbench's what-if page calls it too): the
+    list, its reasons and the audit row, committed."""
     profile = body.profile()
     try:
         row = normalise.participant(profile)

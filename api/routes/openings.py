@@ -2,30 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query
 
 from api import views
+from api.auth import Principal
 from api.deps import (
     ConnDep,
     CurrentPrincipal,
+    DatabaseDep,
     Fresh,
     Lang,
     LiaisonOrAdmin,
     Limit,
     Offset,
-    OpeningForLiaison,
     SettingsDep,
     StaffRole,
     domain_errors,
     ensure_office,
+    in_thread,
+    liaison_opening,
     opening_or_404,
 )
 from api.schemas import Candidates, EventOut, OpeningDetail, OpeningIdPath, OpeningSummary, Page
 from matching import serving
+from matching.config import Settings
 from matching.contacts import capacity
-from matching.store import audit, contacts, directory, events, openings
+from matching.store import Connection, audit, contacts, directory, events, openings
 
 router = APIRouter(prefix="/v1/openings", tags=["openings"])
 
@@ -62,10 +66,10 @@ def employer_contacts(conn, orgnr: str, day) -> dict | None:
 
 
 @router.get("/{opening_id}/candidates", response_model=Candidates, summary="Ranked participants for an opening")
-def opening_candidates(
-    opening: OpeningForLiaison,
+async def opening_candidates(
+    opening_id: OpeningIdPath,
     principal: LiaisonOrAdmin,
-    conn: ConnDep,
+    db: DatabaseDep,
     settings: SettingsDep,
     limit: Limit = 10,
     lang: Lang = "nb",
@@ -75,6 +79,20 @@ def opening_candidates(
     and explained with each participant at the centre of their home area (distances as bands)
     and, unless they consented to share them, without their adaptation needs — nothing in it
     depends on a non-consenting participant's needs or on anyone's exact home."""
+
+    def work() -> dict[str, Any]:  # the one thread-pool call of this request (api.deps.Database)
+        with db.connect() as conn:
+            row = liaison_opening(opening_id, principal, conn)
+            return candidates_of(row, principal, conn, settings, limit=limit, lang=lang, fresh=fresh)
+
+    return await in_thread(work)
+
+
+def candidates_of(
+    opening: dict[str, Any], principal: Principal, conn: Connection, settings: Settings, *, limit: int, lang: str, fresh: bool
+) -> dict[str, Any]:
+    """GET /v1/openings/{id}/candidates for an opening row in the caller's scope (the
+    workbench's pages call it too): the list, its reasons and the audit row, committed."""
     oid = opening["opening_id"]
     with domain_errors():
         out = serving.opening_candidates(conn, settings, oid, limit=limit, fresh=fresh)

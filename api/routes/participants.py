@@ -3,12 +3,16 @@ participant's office and admins only; every read is audited per participant."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, HTTPException, Query, status
 
 from api import views
+from api.auth import Principal
 from api.deps import (
     AdviserOrAdmin,
     ConnDep,
+    DatabaseDep,
     Fresh,
     KindFilter,
     Lang,
@@ -18,11 +22,14 @@ from api.deps import (
     SettingsDep,
     View,
     domain_errors,
+    in_thread,
     opening_or_404,
+    participant_in_scope,
 )
-from api.schemas import EventOut, Matches, OpeningIdPath, Page, PairExplanation, ParticipantDetail, ParticipantSummary
+from api.schemas import EventOut, Matches, OpeningIdPath, Page, PairExplanation, ParticipantDetail, ParticipantIdPath, ParticipantSummary
 from matching import serving
-from matching.store import audit, events, participants
+from matching.config import Settings
+from matching.store import Connection, audit, events, participants
 
 router = APIRouter(prefix="/v1/participants", tags=["participants"])
 
@@ -55,10 +62,10 @@ def get_participant(participant: ParticipantForAdviser, principal: AdviserOrAdmi
 
 
 @router.get("/{participant_id}/matches", response_model=Matches, summary="Ranked openings for a participant")
-def participant_matches(
-    participant: ParticipantForAdviser,
+async def participant_matches(
+    participant_id: ParticipantIdPath,
     principal: AdviserOrAdmin,
-    conn: ConnDep,
+    db: DatabaseDep,
     settings: SettingsDep,
     kind: KindFilter = "any",
     limit: Limit = 10,
@@ -76,6 +83,29 @@ def participant_matches(
     published run (false for all when there is no previous run); live lists compare with the
     served run's list. A stored list holds the run's top-K (MATCHING_TOP_K, default 50), so
     `limit` beyond it needs `fresh=true`."""
+
+    def work() -> dict[str, Any]:  # the one thread-pool call of this request (api.deps.Database)
+        with db.connect() as conn:
+            row = participant_in_scope(conn, principal, participant_id)
+            return matches_of(row, principal, conn, settings, kind=kind, limit=limit, lang=lang, fresh=fresh, view=view)
+
+    return await in_thread(work)
+
+
+def matches_of(
+    participant: dict[str, Any],
+    principal: Principal,
+    conn: Connection,
+    settings: Settings,
+    *,
+    kind: str,
+    limit: int,
+    lang: str,
+    fresh: bool,
+    view: str = "personal",
+) -> dict[str, Any]:
+    """GET /v1/participants/{id}/matches for a participant row in the caller's scope (the
+    workbench's pages call it too): the list, its reasons and the audit row, committed."""
     pid = participant["participant_id"]
     if view == "recommended" and fresh:
         raise HTTPException(

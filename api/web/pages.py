@@ -297,7 +297,7 @@ def _participant_page(
     row = deps.participant_in_scope(conn, principal, participant_id)
     profile = ParticipantDetail.model_validate(participants_api.get_participant(row, principal, conn)).model_dump()
     matches = Matches.model_validate(
-        participants_api.participant_matches(row, principal, conn, settings, kind=kind, limit=MATCHES_SHOWN, lang=lang, fresh=False)
+        participants_api.matches_of(row, principal, conn, settings, kind=kind, limit=MATCHES_SHOWN, lang=lang, fresh=False)
     ).model_dump()
     timeline = participants_api.participant_events(row, principal, conn, limit=PAGE_SIZE, offset=0)
     timeline_items = [EventOut.model_validate(e).model_dump() for e in timeline["items"]]
@@ -421,7 +421,7 @@ def _whatif_page(
     row = deps.participant_in_scope(conn, principal, participant_id)
     profile = ParticipantDetail.model_validate(participants_api.get_participant(row, principal, conn)).model_dump()
     current = Matches.model_validate(
-        participants_api.participant_matches(row, principal, conn, settings, kind="any", limit=10, lang=lang, fresh=False)
+        participants_api.matches_of(row, principal, conn, settings, kind="any", limit=10, lang=lang, fresh=False)
     ).model_dump()
     form = form or {
         "desired_titles": "\n".join(profile["desired_titles"]),
@@ -489,7 +489,7 @@ def whatif(
     }
     try:
         result = Matches.model_validate(
-            match_api.match_profile(ParticipantProfile.model_validate(body), principal, conn, settings, kind="any", limit=10, lang=lang)
+            match_api.profile_matches(ParticipantProfile.model_validate(body), principal, conn, settings, kind="any", limit=10, lang=lang)
         ).model_dump()
     except ValidationError as exc:
         return _whatif_page(request, principal, conn, settings, lang, participant_id, form, _field_errors(exc), status_code=422)
@@ -572,7 +572,7 @@ def opening_page(
     row = deps.liaison_opening(opening_id, principal, conn)
     opening = OpeningDetail.model_validate(openings_api.get_opening(opening_id, principal, conn, settings)).model_dump()
     candidates = Candidates.model_validate(
-        openings_api.opening_candidates(row, principal, conn, settings, limit=CANDIDATES_SHOWN, lang=lang, fresh=False)
+        openings_api.candidates_of(row, principal, conn, settings, limit=CANDIDATES_SHOWN, lang=lang, fresh=False)
     ).model_dump()
     history = openings_api.opening_events(opening_id, principal, conn, limit=PAGE_SIZE, offset=0)
     return render(

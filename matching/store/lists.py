@@ -161,6 +161,27 @@ def participant_read(conn: Connection, participant_id: str) -> tuple[Serving | N
     return served, stored, previous
 
 
+def _fresh_read_statement():
+    s, cur = t.serving, t.participant_lists
+    pid = bindparam("participant_id")
+    joined = s.outerjoin(cur, and_(cur.c.run_id == s.c.run_id, cur.c.participant_id == pid))
+    return select(s.c.run_id, s.c.previous_run_id, cur.c.opening_ids).select_from(joined).where(s.c.id == 1)
+
+
+#: The serving pointer and the openings on the participant's list in the served run: what a
+#: live list compares with ("new since last run"), in one statement.
+_FRESH_READ = _fresh_read_statement()
+
+
+def fresh_read(conn: Connection, participant_id: str) -> tuple[Serving | None, set[str] | None]:
+    """The served run (None before the first) and the openings on the participant's list in
+    it (None when nothing is served; empty when the run did not list them)."""
+    row = conn.execute(_FRESH_READ, {"participant_id": participant_id}).first()
+    if row is None:
+        return None, None
+    return Serving(row.run_id, row.previous_run_id), set(json.loads(row.opening_ids)) if row.opening_ids else set()
+
+
 def read_participant_list(conn: Connection, run_id: str, participant_id: str) -> StoredList | None:
     """A participant's stored list in a run (None: the run did not rank them)."""
     return _read(conn, t.participant_lists, "participant_id", "opening_ids", run_id, participant_id)

@@ -156,16 +156,40 @@ def normalise_skill_list(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+#: The search keys of the last few vocabularies, by identity: a snapshot's skill vocabulary is
+#: one object, and every posted profile (`POST /v1/match`) is encoded against it; building its
+#: ~10k keys again cost more than the fuzzy search itself. (vocabulary, its entries, their keys)
+_CHOICES: list[tuple[object, list[str], list[str]]] = []
+_CHOICES_MAX = 4
+
+
+def _choices(vocabulary: Iterable[str]) -> tuple[list[str], list[str]]:
+    """The vocabulary's entries and their search keys; cached for a dict or tuple by identity
+    while it is one of the last few seen (a snapshot's vocabulary is never changed in place;
+    the length check catches one that was)."""
+    if isinstance(vocabulary, dict | tuple | frozenset):
+        for owner, vocab, keys in _CHOICES:
+            if owner is vocabulary and len(vocab) == len(vocabulary):
+                return vocab, keys
+    vocab = list(vocabulary)
+    keys = [_key(label(v)) for v in vocab]
+    if isinstance(vocabulary, dict | tuple | frozenset):
+        _CHOICES.insert(0, (vocabulary, vocab, keys))
+        del _CHOICES[_CHOICES_MAX:]
+    return vocab, keys
+
+
 def match_free_text(texts: Iterable[str], vocabulary: Iterable[str]) -> dict[str, str]:
     """Free-text skills (no ESCO id) → the vocabulary entry they fuzzily match, if any.
 
     The fallback of the id comparison: a participant's "sveise MIG" still meets an opening's
     "MIG-sveising" when neither found an ESCO id. Vocabulary ids compare by their labels."""
     texts = [t for t in dict.fromkeys(texts) if t and t not in skills()]
-    vocab = list(vocabulary)
-    if not texts or not vocab:
+    if not texts:
         return {}
-    choices = [_key(label(v)) for v in vocab]
+    vocab, choices = _choices(vocabulary)
+    if not vocab:
+        return {}
     out = {}
     for text in texts:
         hit = process.extractOne(_key(text), choices, scorer=fuzz.token_sort_ratio, score_cutoff=MATCH_THRESHOLD)
