@@ -203,33 +203,53 @@ def _alloc_pairs(ranked: Ranked) -> tuple[np.ndarray, ...]:
 # ---------------------------------------------------------------------------- backends
 
 
-def _run_local(world: World, model: dict, as_of, parts, k, quoted, n_jobs) -> Iterator[dict]:
-    """Shards on this machine: in this process, or on `n_jobs` worker processes forked once the
-    snapshot is read, which therefore share its memory (copy-on-write) and start at once —
-    pickling the national World to the workers cost ~4 s before the first shard and a copy of
-    it per worker. A worker that dies (even SIGKILL) breaks the pool: the run fails, and the
-    served run stays as it was."""
-    global _FORKED
-    if n_jobs == 1:
+class _LocalPool:
+    """`n_jobs` worker processes forked once the snapshot is read, which therefore share its
+    memory (copy-on-write) and start at once — pickling the national World to the workers
+    cost ~4 s before the first shard and a copy of it per worker. The same workers then run
+    the steps after the shards (the allocation, the recommended-now rows): no new processes
+    to start and import while the run's tail waits. A worker that dies (even SIGKILL) breaks
+    the pool: the run fails, and the served run stays as it was. `stop` ends it at once (a
+    failed shard or write), leaving the context waits for nothing."""
+
+    def __init__(self, world: World, n_jobs: int):
+        global _FORKED
+        _FORKED = world
+        self.executor = ProcessPoolExecutor(
+            n_jobs, mp_context=multiprocessing.get_context("fork"), initializer=_die_with_parent, initargs=(os.getpid(),)
+        )
+        self.stopped = False
+
+    def stop(self) -> None:
+        if not self.stopped:
+            self.stopped = True
+            self.executor.shutdown(wait=False, cancel_futures=True)
+
+    def __enter__(self) -> _LocalPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        global _FORKED
+        if not self.stopped:
+            self.stopped = True
+            self.executor.shutdown()
+        _FORKED = None
+
+
+def _run_local(world: World, model: dict, as_of, parts, k, quoted, pool: _LocalPool | None) -> Iterator[dict]:
+    """Shards on this machine: in this process, or on the forked workers of `pool`."""
+    if pool is None:
         for p in parts:
             yield score_shard(world, model, as_of, p, k, quoted)
         return
-    _FORKED = world
-    pool = ProcessPoolExecutor(
-        n_jobs, mp_context=multiprocessing.get_context("fork"), initializer=_die_with_parent, initargs=(os.getpid(),)
-    )
     try:
         # Only as_completed holds the futures, and it drops each one it yields: results don't
         # pile up in memory.
-        for fut in as_completed([pool.submit(_forked_shard, (model, as_of, p, k, quoted)) for p in parts]):
+        for fut in as_completed([pool.executor.submit(_forked_shard, (model, as_of, p, k, quoted)) for p in parts]):
             yield fut.result()
     except BaseException:  # a failed shard or a failed write: stop now, not after every shard
-        pool.shutdown(wait=False, cancel_futures=True)
+        pool.stop()
         raise
-    else:
-        pool.shutdown()
-    finally:
-        _FORKED = None
 
 
 @contextmanager
@@ -266,10 +286,13 @@ def _run_dask(client: Any, world: World, model: dict, as_of, parts, k, quoted) -
         yield res
 
 
-def _map(fn: Any, tasks: list, client: Any, n_jobs: int) -> list:
-    """fn over tasks on the run's backend: the Dask client, local processes, or inline."""
+def _map(fn: Any, tasks: list, client: Any, n_jobs: int, pool: _LocalPool | None = None) -> list:
+    """fn over tasks on the run's backend: the Dask client, the run's forked workers, other
+    local processes, or inline."""
     if client is not None:
         return client.gather(client.map(fn, tasks, pure=False))
+    if pool is not None and len(tasks) > 1:
+        return list(pool.executor.map(fn, tasks))
     if n_jobs > 1 and len(tasks) > 1:
         return list(joblib.Parallel(n_jobs=n_jobs)(joblib.delayed(fn)(t) for t in tasks))
     return [fn(t) for t in tasks]
@@ -374,17 +397,19 @@ def refresh(
         taken = outcomes.taken_places(conn, as_of)
     summary = RunSummary(run_id, RunStatus.running, backend=backend_name)
     stack = ExitStack()
+    pool: _LocalPool | None = None
     try:
         client = stack.enter_context(_dask_client(settings.dask_scheduler, dask_workers)) if backend_name == "dask" else None
         world = world.slim()
         candidates.index(world).for_participants([], as_of)  # the opening tree, built once for every worker
         parts = shards(world, shard_size)
+        pool = stack.enter_context(_LocalPool(world, n_jobs)) if client is None and n_jobs > 1 else None
         summary.extra["snapshot_seconds"] = round(time.perf_counter() - started, 2)  # read + encoded, before any shard
         model_dict = model.to_dict()
         results = (
             _run_dask(client, world, model_dict, as_of, parts, k, settings.quoted_entries)
             if client is not None
-            else _run_local(world, model_dict, as_of, parts, k, settings.quoted_entries, n_jobs)
+            else _run_local(world, model_dict, as_of, parts, k, settings.quoted_entries, pool)
         )
         opening_side = _OpeningSide(world.participants.tie_rank, len(world.openings), k)
         alloc_parts: list[tuple[np.ndarray, ...]] = []  # personal lists, compact, for the allocation
@@ -410,7 +435,7 @@ def refresh(
         if contacts_left is None:  # the employers' caps less this month's contacts (matching/contacts.py)
             contacts_left = employer_contacts_left(world, as_of)
         rec_rows, figures = recommend_now(
-            world, alloc_parts, taken, settings, as_of, client=client, n_jobs=n_jobs, contacts_left=contacts_left
+            world, alloc_parts, taken, settings, as_of, client=client, n_jobs=n_jobs, contacts_left=contacts_left, pool=pool
         )
         del alloc_parts
         summary.extra["congestion"] = figures
@@ -439,6 +464,8 @@ def refresh(
             runs.prune(conn, settings.keep_runs)
             runs.release(conn, run_id)
     except BaseException as exc:
+        if pool is not None:
+            pool.stop()
         with db.begin() as conn:
             runs.fail(conn, run_id, f"{type(exc).__name__}: {exc}")
             runs.release(conn, run_id)
@@ -481,6 +508,7 @@ def recommend_now(
     client: Any = None,
     n_jobs: int = 1,
     contacts_left: np.ndarray | None = None,
+    pool: _LocalPool | None = None,
 ) -> tuple[list[tuple[str, str, str]], dict[str, Any]]:
     """The recommended-now step after ranking (matching/allocation.py): per participant office
     a shard, each opening's cap (`alloc_factor` × free places) and each employer's contacts
@@ -506,7 +534,7 @@ def recommend_now(
         group, other, score, pos, shard, cap, per_list=settings.recommend_now, employer=employer, contacts_left=contacts_left
     )
     keep = np.zeros(len(group), dtype=bool)
-    for (idx, _), kept in zip(tasks, _map(allocation.run_shard, [t for _, t in tasks], client, n_jobs)):
+    for (idx, _), kept in zip(tasks, _map(allocation.run_shard, [t for _, t in tasks], client, n_jobs, pool)):
         keep[idx] = kept
     # Rank within the recommended-now lists (pairs are in personal-rank order per participant).
     kg = group[keep]
@@ -533,7 +561,7 @@ def recommend_now(
         for a, b in zip(cuts[:-1], cuts[1:])
         if b > a
     ]
-    rows: list[tuple[str, str, str]] = [r for part in _map(_recommended_rows, chunks, client, n_jobs) for r in part]
+    rows: list[tuple[str, str, str]] = [r for part in _map(_recommended_rows, chunks, client, n_jobs, pool) for r in part]
     empty = lists.pack_recommended([], {})
     rows += [(str(ids_p[i]), *empty) for i in np.setdiff1d(np.arange(len(ids_p)), g)]
     return rows, figures
