@@ -76,16 +76,17 @@ class TreeMonitor:
     (PSS: shared pages counted once across the tree), and CPU
     seconds per process (the last sample of each, so workers that exit still count)."""
 
-    def __init__(self, every: float = 1.0, pid: int | None = None):
+    def __init__(self, every: float = 0.5, pid: int | None = None, pss_every: int = 10):
         import psutil
 
         self.proc, self.every, self.peak = psutil.Process(pid), every, 0
+        self.pss_every, self._n = pss_every, 0
         self.cpu: dict[int, float] = {}
         self._start = sum(self.proc.cpu_times()[:2]) if pid is None else 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def _sample(self) -> int:
+    def _sample(self, pss: bool = True) -> int:
         import psutil
 
         total = 0
@@ -98,9 +99,13 @@ class TreeMonitor:
                 with p.oneshot():
                     # PSS: forked workers share the snapshot's pages with the refresh, and
                     # summing their RSS would count those pages once per process. Reading it
-                    # walks the page tables (~0.1 s of CPU at 3 GB): sampled once a second,
-                    # in this process — at 10 Hz it added ~40 CPU s to a national refresh.
-                    total += _pss(p)
+                    # walks the page tables (~0.1 s of CPU per process at 3 GB, charged to
+                    # this process, on the cores the refresh runs on): only every
+                    # `pss_every`-th sample (5 s; the peak is a plateau over the shard phase).
+                    # Once a second it cost ~20 CPU s of a national refresh. CPU times are
+                    # cheap: every sample, so workers that exit still count.
+                    if pss:
+                        total += _pss(p)
                     t = p.cpu_times()
                     self.cpu[p.pid] = t.user + t.system
             except psutil.Error:
@@ -109,7 +114,8 @@ class TreeMonitor:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, self._sample())
+            self._n += 1
+            self.peak = max(self.peak, self._sample(pss=self._n % self.pss_every == 1))
             time.sleep(self.every)
 
     @property

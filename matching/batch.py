@@ -203,33 +203,53 @@ def _alloc_pairs(ranked: Ranked) -> tuple[np.ndarray, ...]:
 # ---------------------------------------------------------------------------- backends
 
 
-def _run_local(world: World, model: dict, as_of, parts, k, quoted, n_jobs) -> Iterator[dict]:
-    """Shards on this machine: in this process, or on `n_jobs` worker processes forked once the
-    snapshot is read, which therefore share its memory (copy-on-write) and start at once —
-    pickling the national World to the workers cost ~4 s before the first shard and a copy of
-    it per worker. A worker that dies (even SIGKILL) breaks the pool: the run fails, and the
-    served run stays as it was."""
-    global _FORKED
-    if n_jobs == 1:
+class _LocalPool:
+    """`n_jobs` worker processes forked once the snapshot is read, which therefore share its
+    memory (copy-on-write) and start at once — pickling the national World to the workers
+    cost ~4 s before the first shard and a copy of it per worker. The same workers then run
+    the steps after the shards (the allocation, the recommended-now rows): no new processes
+    to start and import while the run's tail waits. A worker that dies (even SIGKILL) breaks
+    the pool: the run fails, and the served run stays as it was. `stop` ends it at once (a
+    failed shard or write), leaving the context waits for nothing."""
+
+    def __init__(self, world: World, n_jobs: int):
+        global _FORKED
+        _FORKED = world
+        self.executor = ProcessPoolExecutor(
+            n_jobs, mp_context=multiprocessing.get_context("fork"), initializer=_die_with_parent, initargs=(os.getpid(),)
+        )
+        self.stopped = False
+
+    def stop(self) -> None:
+        if not self.stopped:
+            self.stopped = True
+            self.executor.shutdown(wait=False, cancel_futures=True)
+
+    def __enter__(self) -> _LocalPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        global _FORKED
+        if not self.stopped:
+            self.stopped = True
+            self.executor.shutdown()
+        _FORKED = None
+
+
+def _run_local(world: World, model: dict, as_of, parts, k, quoted, pool: _LocalPool | None) -> Iterator[dict]:
+    """Shards on this machine: in this process, or on the forked workers of `pool`."""
+    if pool is None:
         for p in parts:
             yield score_shard(world, model, as_of, p, k, quoted)
         return
-    _FORKED = world
-    pool = ProcessPoolExecutor(
-        n_jobs, mp_context=multiprocessing.get_context("fork"), initializer=_die_with_parent, initargs=(os.getpid(),)
-    )
     try:
         # Only as_completed holds the futures, and it drops each one it yields: results don't
         # pile up in memory.
-        for fut in as_completed([pool.submit(_forked_shard, (model, as_of, p, k, quoted)) for p in parts]):
+        for fut in as_completed([pool.executor.submit(_forked_shard, (model, as_of, p, k, quoted)) for p in parts]):
             yield fut.result()
     except BaseException:  # a failed shard or a failed write: stop now, not after every shard
-        pool.shutdown(wait=False, cancel_futures=True)
+        pool.stop()
         raise
-    else:
-        pool.shutdown()
-    finally:
-        _FORKED = None
 
 
 @contextmanager
@@ -266,13 +286,16 @@ def _run_dask(client: Any, world: World, model: dict, as_of, parts, k, quoted) -
         yield res
 
 
-def _map_allocation(tasks: list[allocation.ShardTask], client: Any, n_jobs: int) -> list[np.ndarray]:
-    """Allocation shards on the run's backend: the Dask client, local processes, or inline."""
+def _map(fn: Any, tasks: list, client: Any, n_jobs: int, pool: _LocalPool | None = None) -> list:
+    """fn over tasks on the run's backend: the Dask client, the run's forked workers, other
+    local processes, or inline."""
     if client is not None:
-        return client.gather(client.map(allocation.run_shard, tasks, pure=False))
+        return client.gather(client.map(fn, tasks, pure=False))
+    if pool is not None and len(tasks) > 1:
+        return list(pool.executor.map(fn, tasks))
     if n_jobs > 1 and len(tasks) > 1:
-        return list(joblib.Parallel(n_jobs=n_jobs)(joblib.delayed(allocation.run_shard)(t) for t in tasks))
-    return [allocation.run_shard(t) for t in tasks]
+        return list(joblib.Parallel(n_jobs=n_jobs)(joblib.delayed(fn)(t) for t in tasks))
+    return [fn(t) for t in tasks]
 
 
 # ---------------------------------------------------------------------------- storage (store/runs.py)
@@ -281,6 +304,53 @@ def _map_allocation(tasks: list[allocation.ShardTask], client: Any, n_jobs: int)
 MERGE_AT = 2_000_000
 #: Lists per INSERT batch.
 WRITE_BATCH = 5000
+
+
+class _OpeningSide:
+    """The opening side's lists, merged from the shards' partial top-k as they come in.
+
+    After each merge every opening that has k entries has a bar: its k-th entry (shown score,
+    then the participant's tie_rank). An incoming entry strictly below its opening's bar is
+    dropped at once: k entries already beat it, and no later shard can make it better, so
+    the lists are those of merging everything (tie_rank is unique per participant, and a
+    participant is in one shard only). Most entries of later shards fall below the bar,
+    which keeps the merges, sorts in this process while the workers score, small."""
+
+    def __init__(self, tie_rank: np.ndarray, n_openings: int, k: int, merge_at: int = MERGE_AT):
+        self.tie_rank, self.k, self.merge_at = tie_rank, k, merge_at
+        self.bar_score = np.full(n_openings, -np.inf)
+        self.bar_tie = np.full(n_openings, np.iinfo(np.int64).max, dtype=np.int64)
+        self.pending: list[Ranked] = []
+        self.n_pending = 0
+
+    def add(self, part: Ranked) -> None:
+        if len(part) == 0:
+            return
+        g, s, tie = part.group, topk.shown(part.score), self.tie_rank[part.other]
+        bs = self.bar_score[g]
+        keep = (s > bs) | ((s == bs) & (tie < self.bar_tie[g]))
+        if not keep.all():
+            part = part.take(np.flatnonzero(keep))
+        self.pending.append(part)
+        self.n_pending += len(part)
+        if self.n_pending > self.merge_at:
+            self._merge()
+
+    def _merge(self) -> None:
+        merged = topk.best(Ranked.concat(self.pending), self.tie_rank, self.k)
+        self.pending, self.n_pending = [merged], len(merged)
+        starts, ends = merged.segments()
+        full = ends - starts >= self.k
+        last = ends[full] - 1
+        g = merged.group[last]
+        self.bar_score[g] = topk.shown(merged.score[last])
+        self.bar_tie[g] = self.tie_rank[merged.other[last]]
+
+    def result(self, n_criteria: int) -> Ranked:
+        if not self.pending:
+            return Ranked.empty(n_criteria)
+        self._merge()
+        return self.pending[0]
 
 
 def new_run_id() -> str:
@@ -327,22 +397,22 @@ def refresh(
         taken = outcomes.taken_places(conn, as_of)
     summary = RunSummary(run_id, RunStatus.running, backend=backend_name)
     stack = ExitStack()
+    pool: _LocalPool | None = None
     try:
         client = stack.enter_context(_dask_client(settings.dask_scheduler, dask_workers)) if backend_name == "dask" else None
         world = world.slim()
         candidates.index(world).for_participants([], as_of)  # the opening tree, built once for every worker
         parts = shards(world, shard_size)
+        pool = stack.enter_context(_LocalPool(world, n_jobs)) if client is None and n_jobs > 1 else None
         summary.extra["snapshot_seconds"] = round(time.perf_counter() - started, 2)  # read + encoded, before any shard
         model_dict = model.to_dict()
         results = (
             _run_dask(client, world, model_dict, as_of, parts, k, settings.quoted_entries)
             if client is not None
-            else _run_local(world, model_dict, as_of, parts, k, settings.quoted_entries, n_jobs)
+            else _run_local(world, model_dict, as_of, parts, k, settings.quoted_entries, pool)
         )
-        pending: list[Ranked] = []  # opening side: partial top-k lists from the shards
+        opening_side = _OpeningSide(world.participants.tie_rank, len(world.openings), k)
         alloc_parts: list[tuple[np.ndarray, ...]] = []  # personal lists, compact, for the allocation
-        n_pending = 0
-        tie_rank = world.participants.tie_rank
         bar = _progress(progress, len(world.participants))
         with bar:
             task = bar.add_task("refresh", total=len(world.participants))
@@ -352,12 +422,8 @@ def refresh(
                     runs.write_participant_lists(conn, run_id, res["p_lists"])
                 summary.n_pairs += res["n_listed"]
                 summary.extra["scored_pairs"] = summary.extra.get("scored_pairs", 0) + res["n_scored"]
-                pending.append(res["o2p"])
+                opening_side.add(res["o2p"])
                 alloc_parts.append(res["alloc"])
-                n_pending += len(res["o2p"])
-                if n_pending > MERGE_AT:
-                    pending = [topk.best(Ranked.concat(pending), tie_rank, k)]
-                    n_pending = len(pending[0])
                 summary.n_participants += res["n_participants"]
                 bar.advance(task, res["n_participants"])
         if summary.n_participants != sum(len(p) for p in parts):  # a backend lost shards: never publish a partial run
@@ -369,7 +435,7 @@ def refresh(
         if contacts_left is None:  # the employers' caps less this month's contacts (matching/contacts.py)
             contacts_left = employer_contacts_left(world, as_of)
         rec_rows, figures = recommend_now(
-            world, alloc_parts, taken, settings, as_of, client=client, n_jobs=n_jobs, contacts_left=contacts_left
+            world, alloc_parts, taken, settings, as_of, client=client, n_jobs=n_jobs, contacts_left=contacts_left, pool=pool
         )
         del alloc_parts
         summary.extra["congestion"] = figures
@@ -380,9 +446,8 @@ def refresh(
             for i in range(0, len(rec_rows), WRITE_BATCH):
                 runs.write_recommended_lists(conn, run_id, rec_rows[i : i + WRITE_BATCH])
             runs.set_congestion(conn, run_id, figures)
-        n_criteria = len(model.criteria)
-        o2p = topk.best(Ranked.concat(pending), tie_rank, k) if pending else Ranked.empty(n_criteria)
-        del pending
+        o2p = opening_side.result(len(model.criteria))
+        del opening_side
         o_rows = _packed_lists(o2p, world.openings.ids, world.participants.ids)
         top_rows = top_candidates(o2p, world.openings.ids, world.participants.ids)
         eligible = np.flatnonzero(world.openings.is_open & (world.openings.deadline_ord >= as_of.toordinal()))
@@ -399,6 +464,8 @@ def refresh(
             runs.prune(conn, settings.keep_runs)
             runs.release(conn, run_id)
     except BaseException as exc:
+        if pool is not None:
+            pool.stop()
         with db.begin() as conn:
             runs.fail(conn, run_id, f"{type(exc).__name__}: {exc}")
             runs.release(conn, run_id)
@@ -441,6 +508,7 @@ def recommend_now(
     client: Any = None,
     n_jobs: int = 1,
     contacts_left: np.ndarray | None = None,
+    pool: _LocalPool | None = None,
 ) -> tuple[list[tuple[str, str, str]], dict[str, Any]]:
     """The recommended-now step after ranking (matching/allocation.py): per participant office
     a shard, each opening's cap (`alloc_factor` × free places) and each employer's contacts
@@ -466,7 +534,7 @@ def recommend_now(
         group, other, score, pos, shard, cap, per_list=settings.recommend_now, employer=employer, contacts_left=contacts_left
     )
     keep = np.zeros(len(group), dtype=bool)
-    for (idx, _), kept in zip(tasks, _map_allocation([t for _, t in tasks], client, n_jobs)):
+    for (idx, _), kept in zip(tasks, _map(allocation.run_shard, [t for _, t in tasks], client, n_jobs, pool)):
         keep[idx] = kept
     # Rank within the recommended-now lists (pairs are in personal-rank order per participant).
     kg = group[keep]
@@ -477,19 +545,51 @@ def recommend_now(
     exposure = allocation.exposure(other, pos, len(free), allocation.PER_LIST)
     noted = keep | (pos < allocation.PER_LIST)
     ids_o, ids_p = w.openings.ids, w.participants.ids
-    rows: list[tuple[str, str, str]] = []
-    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if len(group) else np.zeros(0, dtype=np.int64)
-    for a, b in zip(starts, np.r_[starts[1:], len(group)]):
-        seg = np.arange(a, b)
-        kept = seg[keep[seg]]
-        notes = {
-            str(ids_o[other[i]]): (int(keep[i]), int(suggested[other[i]]), int(free[other[i]]), int(exposure[other[i]]))
-            for i in seg[noted[seg]]
-        }
-        rows.append((str(ids_p[group[a]]), *lists.pack_recommended([str(ids_o[o]) for o in other[kept]], notes)))
+    # Only the noted pairs (kept or among the first PER_LIST) go into a row: packed in chunks
+    # of whole participants on the run's backend (a Python loop over every participant).
+    sel = np.flatnonzero(noted)
+    g, o = group[sel], other[sel]
+    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]]) if len(g) else np.zeros(0, dtype=np.int64)
+    n_chunks = max(1, min(len(starts), 4 * max(n_jobs, 1) if client is None else 16))
+    cuts = [int(starts[i * len(starts) // n_chunks]) if i < n_chunks else len(g) for i in range(n_chunks + 1)]
+    chunks = [
+        _RowChunk(
+            ids_p[g[a:b]],
+            ids_o[o[a:b]],
+            np.stack([keep[sel[a:b]], suggested[o[a:b]], free[o[a:b]], exposure[o[a:b]]], axis=1).astype(np.int64),
+        )
+        for a, b in zip(cuts[:-1], cuts[1:])
+        if b > a
+    ]
+    rows: list[tuple[str, str, str]] = [r for part in _map(_recommended_rows, chunks, client, n_jobs, pool) for r in part]
     empty = lists.pack_recommended([], {})
-    rows += [(str(ids_p[i]), *empty) for i in np.setdiff1d(np.arange(len(ids_p)), group)]
+    rows += [(str(ids_p[i]), *empty) for i in np.setdiff1d(np.arange(len(ids_p)), g)]
     return rows, figures
+
+
+@dataclass
+class _RowChunk:
+    """Noted pairs of whole participants, in personal-rank order per participant: the
+    participant's id, the opening's id, and the note (kept, suggested, free, exposure)."""
+
+    participant: np.ndarray
+    opening: np.ndarray
+    note: np.ndarray
+
+
+def _recommended_rows(chunk: _RowChunk) -> list[tuple[str, str, str]]:
+    """(participant id, opening ids JSON, notes JSON) per participant of the chunk."""
+    p, o, note = chunk.participant.tolist(), [str(x) for x in chunk.opening.tolist()], chunk.note.tolist()
+    rows = []
+    a, n = 0, len(p)
+    while a < n:
+        b = a + 1
+        while b < n and p[b] == p[a]:
+            b += 1
+        notes = {o[i]: tuple(note[i]) for i in range(a, b)}
+        rows.append((str(p[a]), *lists.pack_recommended([o[i] for i in range(a, b) if note[i][0]], notes)))
+        a = b
+    return rows
 
 
 #: A participant in this many first places of an opening's candidate list is "strongly matched" there.

@@ -120,3 +120,32 @@ def test_only_the_declared_criteria_depend_on_the_view(world):
     for c in ALL:
         if c.name not in engine_module.VIEW_DEPENDENT:
             assert c.level(pairs).tolist() == c.level(same).tolist(), c.name
+
+
+@FAST
+@given(st.integers(0, 2**32 - 1), st.integers(1, 12), st.integers(1, 30), st.integers(1, 8), st.integers(0, 300))
+def test_opening_side_merged_as_shards_come_equals_merging_everything(seed, n_shards, n_values, k, merge_at):
+    """The refresh drops a shard's opening-side entries that are below their opening's k-th
+    best so far (batch._OpeningSide): the lists are those of merging every shard at the end."""
+    from matching.batch import _OpeningSide
+
+    rng = np.random.default_rng(seed)
+    n_openings, n_participants = 7, 60
+    tie_rank = rng.permutation(n_participants)
+    owner = rng.integers(0, n_shards, n_participants)  # a participant is in one shard only
+    parts = []
+    for s in range(n_shards):
+        mine = np.flatnonzero(owner == s)
+        o, p = np.meshgrid(np.arange(n_openings), mine, indexing="ij")
+        pick = rng.random(o.size) < 0.6
+        o, p = o.ravel()[pick], p.ravel()[pick]
+        score = rng.integers(0, n_values, len(o)) / n_values + rng.random(len(o)) * 1e-5  # ties once shown
+        part = topk.best(topk.Ranked(o, p, score, rng.integers(0, 3, (len(o), 2)).astype(np.uint8)), tie_rank, k)
+        parts.append(part)
+    side = _OpeningSide(tie_rank, n_openings, k, merge_at=merge_at)
+    for part in parts:
+        side.add(part)
+    got = side.result(2)
+    want = topk.best(topk.Ranked.concat(parts), tie_rank, k)
+    assert got.group.tolist() == want.group.tolist() and got.other.tolist() == want.other.tolist()
+    assert got.score.tolist() == want.score.tolist() and got.levels.tolist() == want.levels.tolist()

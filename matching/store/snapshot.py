@@ -27,7 +27,11 @@ def _frame(conn: Connection, stmt) -> pd.DataFrame:
     rows = result.all()
     if not rows:
         return pd.DataFrame()
-    frame = pd.DataFrame.from_records(rows, columns=cols)
+    # Column by column (zip over the rows, in C) rather than DataFrame.from_records, which
+    # probes every Row for attributes it doesn't have (~2 s of CPU at 300k).
+    frame = pd.DataFrame(
+        {name: pd.Series(values, dtype=None if name not in as_text else object) for name, values in zip(cols, map(list, zip(*rows)))}
+    )
     for name in as_text:
         frame[name] = pd.Series(_decode_column(frame[name].tolist()), index=frame.index, dtype=object)
     return frame
@@ -36,7 +40,7 @@ def _frame(conn: Connection, stmt) -> pd.DataFrame:
 def _decode_column(texts: list) -> list:
     """Many JSON texts decoded in one call; an already decoded value (a driver that parses JSON
     itself) is kept as it is."""
-    if all(isinstance(x, str) for x in texts):
+    if set(map(type, texts)) <= {str}:  # every value a text (in C: a generator took ~1 s at 300k)
         return orjson.loads("[" + ",".join(texts) + "]")  # a quarter faster than json at 300k
     return [json.loads(x) if isinstance(x, str) else x for x in texts]
 
