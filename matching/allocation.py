@@ -258,6 +258,118 @@ def allocate(
     return _solve_flow(g, o, value, np.maximum(cap[ou], 0), emp, contacts, per_list)
 
 
+# ---------------------------------------------------------------------------- congestion prices
+
+
+def attention(n: int) -> np.ndarray:
+    """Weight of list positions 0..n-1 in an opening's expected demand: the DCG discount
+    1 / log2(rank + 2) — the same one NDCG@10 scores the lists with."""
+    return 1.0 / np.log2(np.arange(n) + 2.0)
+
+
+def start_scale(score: np.ndarray, pos: np.ndarray, start_rate: float | None) -> float:
+    """Factor from a shown score to a start probability: the outcome history's share of
+    suggestions that ended in a start, over the mean shown score of the personal top 10 (a
+    one-parameter calibration of the scores to the starts they lead to). 1 without history."""
+    top = np.asarray(pos) < PER_LIST
+    if start_rate is None or not top.any():
+        return 1.0
+    return float(start_rate) / max(float(np.mean(np.asarray(score)[top])), 1e-9)
+
+
+def _select(g: np.ndarray, value: np.ndarray, pos: np.ndarray, allowed: np.ndarray, per_list: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per participant the `per_list` allowed pairs of highest value (ties: personal rank):
+    (the kept mask, each kept pair's 0-based place among them by value)."""
+    order = np.lexsort((pos, -value, ~allowed, g))
+    gs = g[order]
+    starts = np.flatnonzero(np.r_[True, gs[1:] != gs[:-1]])
+    rank = np.arange(len(gs)) - np.repeat(starts, np.diff(np.r_[starts, len(gs)]))
+    keep = np.zeros(len(g), dtype=bool)
+    place = np.zeros(len(g), dtype=np.int64)
+    keep[order] = (rank < per_list) & allowed[order]
+    place[order] = rank
+    return keep, place
+
+
+def price_allocate(
+    group: np.ndarray,
+    other: np.ndarray,
+    score: np.ndarray,
+    pos: np.ndarray,
+    free: np.ndarray,
+    *,
+    factor: float = CAP_FACTOR,
+    per_list: int = PER_LIST,
+    depth: int = 50,
+    strength: float = 1.0,
+    scale: float = 1.0,
+    rounds: int = 30,
+    head: int = PER_LIST,
+    employer: np.ndarray | None = None,
+    contacts_left: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Full-length recommended-now lists drawn from the first `depth` of each personal list,
+    with congestion priced rather than cut (ReCon, Bied et al.): (kept mask, price per opening).
+
+    An opening's expected starts are Σ start probability (`scale` × shown score) × attention
+    (`attention`, by place in the list) over the lists it is in; its capacity is `factor` ×
+    free places of expected starts. The price of an opening is the share of its expected
+    starts above that capacity, max(0, 1 − factor·free / expected) — the Lagrange multiplier
+    of the capacity constraint in the expected-starts objective, in units of a pair's value.
+    Each participant keeps the `per_list` pairs of highest score × (1 − `strength` × price):
+    a congested opening gives way to the next best uncongested one of their own ranking, and
+    the lists stay full wherever the personal list has `per_list` pairs within `depth`. Prices
+    are iterated to a fixed point (damped, `rounds` rounds, deterministic). With capacity for
+    everyone every price is 0 and the list is the personal top `per_list`. An employer with
+    `contacts_left[employer[o]]` is in at most that many lists (a hard cap: its pairs of lowest
+    value are dropped and the lists refilled from deeper)."""
+    group, other, pos = (np.asarray(a, dtype=np.int64) for a in (group, other, pos))
+    score = np.asarray(score, dtype=float)
+    free = np.asarray(free, dtype=float)
+    n_o = len(free)
+    price = np.zeros(n_o)
+    keep = np.zeros(len(group), dtype=bool)
+    if len(group) == 0 or per_list <= 0:
+        return keep, np.zeros(len(group), dtype=np.int64), price
+    allowed = pos < depth
+    weight = np.where(np.arange(per_list) < head, attention(per_list), 0.0)
+    prob = score * scale
+    capacity = factor * free
+    for r in range(rounds):
+        value = score * (1.0 - strength * price[other])
+        keep, place = _select(group, value, pos, allowed, per_list)
+        demand = np.bincount(other[keep], weights=prob[keep] * weight[place[keep]], minlength=n_o)
+        new = np.where(demand > capacity, 1.0 - capacity / np.maximum(demand, 1e-12), 0.0)
+        step = 1.0 if r == 0 else 1.0 / (r + 1) ** 0.5
+        moved = np.abs(new - price).max()
+        price = price + step * (new - price)
+        if moved < 1e-4:
+            break
+    value = score * (1.0 - strength * price[other])
+    keep, place = _select(group, value, pos, allowed, per_list)
+    if contacts_left is not None:
+        if employer is None:
+            raise ValueError("contacts_left needs the employer of each opening")
+        emp = np.asarray(employer, dtype=np.int64)[other]
+        left = np.asarray(contacts_left, dtype=float)
+        while True:  # each pass only removes pairs: it ends
+            idx = np.flatnonzero(keep)
+            order = idx[np.lexsort((pos[idx], group[idx], -value[idx], emp[idx]))]
+            es = emp[order]
+            starts = np.flatnonzero(np.r_[True, es[1:] != es[:-1]]) if len(es) else np.zeros(0, dtype=np.int64)
+            rank = np.arange(len(es)) - np.repeat(starts, np.diff(np.r_[starts, len(es)]))
+            over = order[rank >= left[es]]
+            if len(over) == 0:
+                break
+            allowed = allowed.copy()
+            allowed[over] = False
+            # the employer's lists are full now: no other pair of it may enter
+            full = np.bincount(es[rank < left[es]], minlength=len(left)) >= left
+            allowed &= ~(full[emp] & ~keep)
+            keep, place = _select(group, value, pos, allowed, per_list)
+    return keep, place, price
+
+
 # ---------------------------------------------------------------------------- reasons
 
 

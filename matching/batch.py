@@ -325,6 +325,7 @@ def refresh(
         runs.start(conn, run_id, as_of=as_of, model_version=model.version, backend=backend_name, top_k=k, data_version=version, gate=gate)
         world = load_world(conn)
         taken = outcomes.taken_places(conn, as_of)
+        start_rate = outcomes.start_rate(conn, as_of)
     summary = RunSummary(run_id, RunStatus.running, backend=backend_name)
     stack = ExitStack()
     try:
@@ -369,7 +370,7 @@ def refresh(
         if contacts_left is None:  # the employers' caps less this month's contacts (matching/contacts.py)
             contacts_left = employer_contacts_left(world, as_of)
         rec_rows, figures = recommend_now(
-            world, alloc_parts, taken, settings, as_of, client=client, n_jobs=n_jobs, contacts_left=contacts_left
+            world, alloc_parts, taken, settings, as_of, client=client, n_jobs=n_jobs, contacts_left=contacts_left, start_rate=start_rate
         )
         del alloc_parts
         summary.extra["congestion"] = figures
@@ -441,11 +442,15 @@ def recommend_now(
     client: Any = None,
     n_jobs: int = 1,
     contacts_left: np.ndarray | None = None,
+    start_rate: float | None = None,
 ) -> tuple[list[tuple[str, str, str]], dict[str, Any]]:
     """The recommended-now step after ranking (matching/allocation.py): per participant office
     a shard, each opening's cap (`alloc_factor` × free places) and each employer's contacts
-    split across shards, solved on the run's backend. Returns the rows to store and the
-    congestion figures before (personal lists) and after (recommended-now lists)."""
+    split across shards, solved on the run's backend (`alloc_mode` "flow"); or, by default
+    ("price"), full-length lists with congestion priced over all offices at once
+    (`allocation.price_allocate`, scores calibrated to starts by the history's `start_rate`).
+    Returns the rows to store and the congestion figures before (personal lists) and after
+    (recommended-now lists)."""
     if parts:
         group, other, score, pos = (np.concatenate([p[i] for p in parts]).astype(np.int64 if i != 2 else float) for i in range(4))
     else:
@@ -461,13 +466,34 @@ def recommend_now(
     o_office = w.openings.frame["office_id"].to_numpy()
     before = allocation.congestion(group, other, pos, free, eligible, p_office, o_office)
     employer = employer_rows(w)[0] if contacts_left is not None else None
-    shard = pd.factorize(p_office, sort=True)[0][group] if len(group) else np.zeros(0, dtype=np.int64)
-    tasks = allocation.shard_tasks(
-        group, other, score, pos, shard, cap, per_list=settings.recommend_now, employer=employer, contacts_left=contacts_left
-    )
-    keep = np.zeros(len(group), dtype=bool)
-    for (idx, _), kept in zip(tasks, _map_allocation([t for _, t in tasks], client, n_jobs)):
-        keep[idx] = kept
+    if settings.alloc_mode == "price":
+        # Pairs in participant order, each list in personal-rank order (what the stored rows assume).
+        order = np.lexsort((pos, group))
+        group, other, score, pos = group[order], other[order], score[order], pos[order]
+        keep, place, _ = allocation.price_allocate(
+            group,
+            other,
+            score,
+            pos,
+            free,
+            factor=settings.alloc_start_factor,
+            per_list=settings.recommend_now,
+            depth=settings.alloc_depth,
+            strength=settings.alloc_strength,
+            head=settings.alloc_head,
+            scale=allocation.start_scale(score, pos, start_rate),
+            employer=employer,
+            contacts_left=contacts_left,
+        )
+    else:
+        place = pos
+        shard = pd.factorize(p_office, sort=True)[0][group] if len(group) else np.zeros(0, dtype=np.int64)
+        tasks = allocation.shard_tasks(
+            group, other, score, pos, shard, cap, per_list=settings.recommend_now, employer=employer, contacts_left=contacts_left
+        )
+        keep = np.zeros(len(group), dtype=bool)
+        for (idx, _), kept in zip(tasks, _map_allocation([t for _, t in tasks], client, n_jobs)):
+            keep[idx] = kept
     # Rank within the recommended-now lists (pairs are in personal-rank order per participant).
     kg = group[keep]
     k_pos = _positions(kg)
@@ -482,6 +508,7 @@ def recommend_now(
     for a, b in zip(starts, np.r_[starts[1:], len(group)]):
         seg = np.arange(a, b)
         kept = seg[keep[seg]]
+        kept = kept[np.argsort(place[kept], kind="stable")]  # in the list's own order
         notes = {
             str(ids_o[other[i]]): (int(keep[i]), int(suggested[other[i]]), int(free[other[i]]), int(exposure[other[i]]))
             for i in seg[noted[seg]]
