@@ -279,8 +279,10 @@ def start_scale(score: np.ndarray, pos: np.ndarray, start_rate: float | None) ->
 
 def _select(g: np.ndarray, value: np.ndarray, pos: np.ndarray, allowed: np.ndarray, per_list: int) -> tuple[np.ndarray, np.ndarray]:
     """Per participant the `per_list` allowed pairs of highest value (ties: personal rank):
-    (the kept mask, each kept pair's 0-based place among them by value)."""
-    order = np.lexsort((pos, -value, ~allowed, g))
+    (the kept mask, each pair's 0-based place among its participant's pairs by value). One
+    float sort key (participant, allowed, value, rank) — values are in [0, 1]."""
+    key = g * 4.0 + np.where(allowed, 0.0, 2.0) + (1.0 - np.clip(value, 0.0, 1.0)) + pos * 1e-9
+    order = np.argsort(key, kind="stable")
     gs = g[order]
     starts = np.flatnonzero(np.r_[True, gs[1:] != gs[:-1]])
     rank = np.arange(len(gs)) - np.repeat(starts, np.diff(np.r_[starts, len(gs)]))
@@ -303,7 +305,8 @@ def price_allocate(
     depth: int = 50,
     strength: float = 1.0,
     scale: float = 1.0,
-    rounds: int = 30,
+    rounds: int = 40,
+    step: float = 0.25,
     head: int = PER_LIST,
     employer: np.ndarray | None = None,
     contacts_left: np.ndarray | None = None,
@@ -332,19 +335,18 @@ def price_allocate(
     if len(group) == 0 or per_list <= 0:
         return keep, np.zeros(len(group), dtype=np.int64), price
     allowed = pos < depth
-    weight = np.where(np.arange(per_list) < head, attention(per_list), 0.0)
+    weight = attention(per_list)
     prob = score * scale
     capacity = factor * free
-    for r in range(rounds):
+    for _ in range(rounds):
         value = score * (1.0 - strength * price[other])
         keep, place = _select(group, value, pos, allowed, per_list)
-        demand = np.bincount(other[keep], weights=prob[keep] * weight[place[keep]], minlength=n_o)
-        new = np.where(demand > capacity, 1.0 - capacity / np.maximum(demand, 1e-12), 0.0)
-        step = 1.0 if r == 0 else 1.0 / (r + 1) ** 0.5
-        moved = np.abs(new - price).max()
-        price = price + step * (new - price)
-        if moved < 1e-4:
+        head_pairs = keep & (place < head)
+        demand = np.bincount(other[head_pairs], weights=prob[head_pairs] * weight[place[head_pairs]], minlength=n_o)
+        excess = np.where(demand > capacity, 1.0 - capacity / np.maximum(demand, 1e-12), 0.0)
+        if excess.max() < 1e-3:
             break
+        price = np.minimum(price + step * excess, 1.0)  # ascending: a price never falls, so the rounds settle
     value = score * (1.0 - strength * price[other])
     keep, place = _select(group, value, pos, allowed, per_list)
     if contacts_left is not None:

@@ -57,14 +57,14 @@ class Settings(BaseSettings):
         default=0.3,
         ge=0,
         description="'price': an opening's expected starts from the first alloc_head places of the lists it is in are "
-        "priced above this many × its free places (tuned on simulation seeds 11-13, benchmarks/allocation.py)",
+        "priced above this many × its free places (tuned with alloc_strength on simulation seeds 11-13, benchmarks/allocation.py)",
     )
     alloc_depth: int = Field(default=50, ge=1, description="'price': how deep in the personal list a replacement may come from")
     alloc_head: int = Field(
         default=3, ge=1, description="'price': the first places of a list an opening's expected starts count (what advisers act on now)"
     )
     alloc_strength: float = Field(
-        default=0.45, ge=0, le=1, description="'price': weight of the congestion price on a pair's score (0: the personal list)"
+        default=0.35, ge=0, le=1, description="'price': weight of the congestion price on a pair's score (0: the personal list)"
     )
     today: dt.date | None = Field(default=None, description="pin 'today' (tests, replays)")
     snapshot_wait: float = Field(

@@ -116,6 +116,80 @@ def test_sharded_allocation_keeps_global_caps_and_a_free_place_never_lowers_expe
     assert score[after].sum() >= score[before].sum() - 1e-9
 
 
+# ---------------------------------------------------------------------------- priced, full-length lists (the default)
+
+
+def _priced(inst, free, **kw):
+    group, other, score, pos, cap, employer, contacts, per_list, _ = inst
+    kw = {"factor": 0.5, "per_list": per_list, "depth": 3, "strength": 0.6, "scale": 0.3, "head": 2, **kw}
+    return allocation.price_allocate(group, other, score, pos, free, **kw)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances())
+def test_priced_lists_are_full_length_from_the_personal_depth_and_respect_contact_caps(inst):
+    group, other, score, pos, cap, employer, contacts, per_list, _ = inst
+    free = cap // 2
+    keep, place, price = _priced(inst, free)
+    assert not keep[pos >= 3].any()  # only pairs of the personal lists' first `depth`: each passed every hard constraint
+    if len(group):
+        within = np.bincount(group, weights=pos < 3)
+        assert (np.bincount(group[keep], minlength=len(within)) == np.minimum(per_list, within)).all()  # full wherever it can be
+        for g in np.unique(group[keep]):  # places 0..n-1 within each list
+            assert sorted(place[keep & (group == g)]) == list(range(int((keep & (group == g)).sum())))
+    assert ((price >= 0) & (price <= 1)).all()
+    keep_c, _, _ = _priced(inst, free, employer=employer, contacts_left=contacts)
+    assert (np.bincount(employer[other[keep_c]], minlength=len(contacts)) <= contacts).all()
+    again = _priced(inst, free, employer=employer, contacts_left=contacts)
+    assert (keep_c == again[0]).all()  # deterministic
+
+
+@settings(max_examples=150, deadline=None)
+@given(instances())
+def test_priced_lists_with_room_for_everyone_are_the_personal_top(inst):
+    group, other, score, pos, cap, employer, contacts, per_list, _ = inst
+    keep, place, price = _priced(inst, np.full(len(cap), 10**6), depth=50)
+    assert (keep == (pos < per_list)).all() and (place[keep] == pos[keep]).all() and (price == 0).all()
+    keep, _, _ = _priced(inst, cap // 2, strength=0.0, depth=50)  # no weight on the price: the personal list
+    assert (keep == (pos < per_list)).all()
+
+
+def _expected_starts(inst, keep, place, free, scale=0.3, head=2):
+    """Σ over openings of min(free places, expected starts from the list heads): what a place can take."""
+    group, other, score, *_ = inst
+    head_pairs = keep & (place < head)
+    demand = np.bincount(other[head_pairs], weights=score[head_pairs] * scale * allocation.attention(head)[place[head_pairs]], minlength=len(free))
+    return float(np.minimum(free, demand).sum())
+
+
+@settings(max_examples=150, deadline=None)
+@given(instances())
+def test_priced_lists_move_heads_off_openings_without_a_free_place(inst):
+    group, other, score, pos, cap, *_ = inst
+    free = cap // 2
+    keep, place, _ = _priced(inst, free, strength=1.0)
+    personal = pos < 2
+    ours = keep & (place < 2)
+    # an opening with no free place is at the head of no more lists than in the personal lists
+    assert np.isin(other[ours], np.flatnonzero(free == 0)).sum() <= np.isin(other[personal], np.flatnonzero(free == 0)).sum()
+
+
+def test_a_free_place_never_lowers_what_the_places_can_take_on_a_small_case():
+    # three participants rank opening 0 first (by different margins); it has one free place
+    group = np.array([0, 0, 1, 1, 2, 2])
+    other = np.array([0, 1, 0, 1, 0, 1])
+    score = np.array([0.9, 0.5, 0.7, 0.5, 0.55, 0.5])
+    pos = np.array([0, 1, 0, 1, 0, 1])
+    inst = (group, other, score, pos, None, None, None, 1, None)
+    starts = []
+    for free in (np.array([1, 0]), np.array([1, 1]), np.array([1, 2]), np.array([2, 2])):
+        keep, place, _ = allocation.price_allocate(group, other, score, pos, free, factor=1.0, per_list=1, strength=1.0, scale=1.0, head=1)
+        starts.append(_expected_starts(inst, keep, place, free, scale=1.0, head=1))
+    assert starts == sorted(starts) and starts[-1] > starts[0]
+    keep, _, _ = allocation.price_allocate(group, other, score, pos, np.array([1, 2]), factor=1.0, per_list=1, strength=1.0, scale=1.0, head=1)
+    assert set(other[keep]) == {0, 1}  # the congested first choice gives way for some, not for all
+
+
 def test_congestion_figures_on_a_small_case():
     # three participants all list opening 0 (one free place) first, opening 1 (3 places) second
     group = np.array([0, 0, 1, 1, 2, 2])
