@@ -158,7 +158,9 @@ def _expected_starts(inst, keep, place, free, scale=0.3, head=2):
     """Σ over openings of min(free places, expected starts from the list heads): what a place can take."""
     group, other, score, *_ = inst
     head_pairs = keep & (place < head)
-    demand = np.bincount(other[head_pairs], weights=score[head_pairs] * scale * allocation.attention(head)[place[head_pairs]], minlength=len(free))
+    demand = np.bincount(
+        other[head_pairs], weights=score[head_pairs] * scale * allocation.attention(head)[place[head_pairs]], minlength=len(free)
+    )
     return float(np.minimum(free, demand).sum())
 
 
@@ -186,7 +188,9 @@ def test_a_free_place_never_lowers_what_the_places_can_take_on_a_small_case():
         keep, place, _ = allocation.price_allocate(group, other, score, pos, free, factor=1.0, per_list=1, strength=1.0, scale=1.0, head=1)
         starts.append(_expected_starts(inst, keep, place, free, scale=1.0, head=1))
     assert starts == sorted(starts) and starts[-1] > starts[0]
-    keep, _, _ = allocation.price_allocate(group, other, score, pos, np.array([1, 2]), factor=1.0, per_list=1, strength=1.0, scale=1.0, head=1)
+    keep, _, _ = allocation.price_allocate(
+        group, other, score, pos, np.array([1, 2]), factor=1.0, per_list=1, strength=1.0, scale=1.0, head=1
+    )
     assert set(other[keep]) == {0, 1}  # the congested first choice gives way for some, not for all
 
 
@@ -212,9 +216,8 @@ def _recommended(settings, run_id: str) -> dict[str, list[str]]:
         return {p: json.loads(o) for p, o in conn.execute(select(r.c.participant_id, r.c.opening_ids).where(r.c.run_id == run_id))}
 
 
-def test_the_published_run_respects_caps_and_hard_constraints(published):
+def _run_inputs(published):
     settings, run_id = published.settings, published.second_run
-    rec = _recommended(settings, run_id)
     with db_engine(settings).connect() as conn:
         world = load_world(conn)
         personal = lists.run_lists(conn, run_id)
@@ -222,9 +225,68 @@ def test_the_published_run_respects_caps_and_hard_constraints(published):
         from matching.store.outcomes import taken_places
 
         taken = taken_places(conn, TODAY)
-    assert set(rec) == set(world.participants.ids)  # one row per participant ranked
     free = allocation.free_places(world.openings.frame["positions"].to_numpy(), [taken.get(o, 0) for o in world.openings.ids])
-    cap = dict(zip(world.openings.ids, allocation.caps(free, settings.alloc_factor)))
+    return world, personal, row, taken, dict(zip(world.openings.ids, free))
+
+
+def _hard_constraints_pass(world, rec: dict[str, list[str]]) -> None:
+    pairs = [(world.participants.index[p], world.openings.index[o]) for p, oids in rec.items() for o in oids]
+    p_idx, o_idx = (np.array(x) for x in zip(*pairs))
+    assert candidates.passes(Pairs.build(world, p_idx, o_idx, TODAY.toordinal())).all()
+
+
+def test_the_published_run_keeps_full_lists_within_hard_constraints_and_contact_caps(published):
+    settings = published.settings
+    rec = _recommended(settings, published.second_run)
+    world, personal, row, _, free = _run_inputs(published)
+    assert settings.alloc_mode == "price"
+    assert set(rec) == set(world.participants.ids)  # one row per participant ranked
+    from matching.batch import employer_contacts_left, employer_rows
+
+    left = employer_contacts_left(world, TODAY)
+    emp_of = dict(zip(world.openings.ids, employer_rows(world)[0]))
+    per_employer: dict[int, int] = {}
+    heads_full = {"personal": 0, "recommended": 0}
+    for pid, oids in rec.items():
+        listed = [o for _, o, _ in personal.get(pid, [])][: settings.alloc_depth]
+        assert set(oids) <= set(listed) and len(set(oids)) == len(oids)  # drawn from the personal list's first `depth`
+        for o in oids:
+            per_employer[emp_of[o]] = per_employer.get(emp_of[o], 0) + 1
+        heads_full["personal"] += sum(free[o] == 0 for o in listed[: settings.alloc_head])
+        heads_full["recommended"] += sum(free[o] == 0 for o in oids[: settings.alloc_head])
+    if left is not None:
+        assert all(n <= left[e] for e, n in per_employer.items())
+    at_cap = {e for e, n in per_employer.items() if left is not None and n >= left[e]}
+    at_cap |= set() if left is None else set(np.flatnonzero(left <= 0).tolist())
+    short = 0
+    for pid, oids in rec.items():
+        listed = [o for _, o, _ in personal.get(pid, [])][: settings.alloc_depth]
+        if len(oids) < min(settings.recommend_now, len(listed)):  # a list is short only where employers ran out of contacts
+            short += 1
+            assert all(emp_of[o] in at_cap for o in listed if o not in oids)
+    assert short < len(rec) // 2
+    _hard_constraints_pass(world, rec)
+    # the heads advisers act on now point less often at places with no free place
+    assert heads_full["recommended"] < heads_full["personal"]
+    assert row["before"]["free_places"] == row["after"]["free_places"]
+
+
+def test_flow_mode_respects_each_openings_cap_of_lists(published):
+    from matching.batch import recommend_now
+
+    settings = published.settings.model_copy(update={"alloc_mode": "flow"})
+    world, personal, _, taken, free = _run_inputs(published)
+    p_row, o_row = world.participants.index, world.openings.index
+    pairs = [
+        (p_row[p], o_row[o], sc, i)
+        for p, items in sorted(personal.items(), key=lambda kv: p_row[kv[0]])
+        for i, (_, o, sc) in enumerate(items)
+    ]
+    group, other, score, pos = (np.array(x) for x in zip(*pairs))
+    parts = [(group.astype(np.int32), other.astype(np.int32), score.astype(np.float32), pos.astype(np.int16))]
+    rows, figures = recommend_now(world, parts, taken, settings, TODAY)
+    rec = {p: json.loads(o) for p, o, _ in rows}
+    cap = {o: int(np.floor(f * settings.alloc_factor)) for o, f in free.items()}
     counts: dict[str, int] = {}
     for pid, oids in rec.items():
         assert len(oids) <= settings.recommend_now
@@ -233,11 +295,9 @@ def test_the_published_run_respects_caps_and_hard_constraints(published):
         for o in oids:
             counts[o] = counts.get(o, 0) + 1
     assert counts and all(n <= cap[o] for o, n in counts.items())
-    pairs = [(world.participants.index[p], world.openings.index[o]) for p, oids in rec.items() for o in oids]
-    p_idx, o_idx = (np.array(x) for x in zip(*pairs))
-    assert candidates.passes(Pairs.build(world, p_idx, o_idx, TODAY.toordinal())).all()
-    assert row["before"]["share_openings_congested"] > row["after"]["share_openings_congested"]
-    assert row["after"]["openings_congested"] == 0 or settings.alloc_factor > 5
+    _hard_constraints_pass(world, rec)
+    assert figures["before"]["share_openings_congested"] > figures["after"]["share_openings_congested"]
+    assert figures["after"]["openings_congested"] == 0 or settings.alloc_factor > 5
 
 
 def test_refresh_is_deterministic_for_a_given_snapshot(published):
