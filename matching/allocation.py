@@ -1,12 +1,27 @@
-"""Scarce places (issue 14): congestion figures, and the *recommended now* allocation.
+"""Scarce places (issue 14): congestion figures, and the *recommended now* lists.
 
 Personal lists rank each participant alone, so one good trial placement with one free place
 can top forty lists in the same office. This module measures that (`congestion`) and builds,
-after ranking, a *recommended now* list per participant that respects capacity (`allocate`):
-each opening in at most ``c × free places`` lists, each employer in at most as many as it has
-contacts left, maximising the total expected starts — the sum of the model's probabilities
-(the shown score) over the recommended pairs. Participants keep their personal ranking; the
-recommended-now list is a second view of the same run.
+after ranking, a *recommended now* list per participant that takes the shared places into
+account. Participants keep their personal ranking; the recommended-now list is a second view of
+the same run. Two formulations (setting `alloc_mode`):
+
+**"price" (the default), `price_allocate`** — as ReCon (Mashayekhi et al., RecSys 2022) and
+Bied et al. (2023): every list stays full-length, drawn from the first `alloc_depth` of the
+personal list, and congestion is priced rather than cut. An opening's *expected starts* are the
+calibrated start probabilities (shown score × the history's starts per suggestion over the mean
+shown score, `start_scale`) of the lists whose first `alloc_head` places hold it, weighted by
+place (`attention`, the DCG discount); above `alloc_start_factor` × free places its price rises
+(ascending, so the rounds settle), and each participant's list is their `per_list` pairs of
+highest score × (1 − `alloc_strength` × price), in that order: a congested opening moves down
+or gives way to the next best one of the participant's own ranking. With room for everyone the
+list is the personal top. Measured on the behavioural simulation (benchmarks/allocation.py,
+settings tuned on seeds 11–13 and reported on 1–3): see benchmarks/RESULTS.md.
+
+**"flow", `allocate`** — each opening in at most ``c × free places`` lists (c =
+`alloc_factor`), each employer in at most as many as it has contacts left, maximising the sum of
+the model's probabilities over the recommended pairs. Lists are cut by capacity, which costs
+25–65 % NDCG@10 against the personal list (the measured reason the price formulation exists).
 
 Formulation: a min-cost flow (source → participant, capacity `per_list`; participant →
 opening, capacity 1, cost −value; opening → employer, capacity the opening's cap; employer →

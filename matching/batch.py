@@ -498,7 +498,15 @@ def recommend_now(
     kg = group[keep]
     k_pos = _positions(kg)
     after = allocation.congestion(kg, other[keep], k_pos, free, eligible, p_office, o_office)
-    figures = {"before": before, "after": after, "alloc_factor": settings.alloc_factor, "recommend_now": settings.recommend_now}
+    figures = {
+        "before": before,
+        "after": after,
+        "alloc_factor": settings.alloc_factor,
+        "recommend_now": settings.recommend_now,
+        "alloc_mode": settings.alloc_mode,
+        "alloc_start_factor": settings.alloc_start_factor,
+        "alloc_strength": settings.alloc_strength,
+    }
     suggested = np.bincount(other[keep], minlength=len(free))
     exposure = allocation.exposure(other, pos, len(free), allocation.PER_LIST)
     noted = keep | (pos < allocation.PER_LIST)

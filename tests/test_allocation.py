@@ -381,7 +381,8 @@ def test_runs_report_congestion_before_and_after(pub_client, auth, published):
     runs = pub_client.get("/v1/runs", headers=auth("admin")).json()["items"]
     served = next(r for r in runs if r["run_id"] == published.second_run)
     c = served["congestion"]
-    assert set(c) == {"before", "after", "alloc_factor", "recommend_now"}
+    assert set(c) == {"before", "after", "alloc_factor", "recommend_now", "alloc_mode", "alloc_start_factor", "alloc_strength"}
+    assert c["alloc_mode"] == "price" and c["alloc_start_factor"] == published.settings.alloc_start_factor
     assert c["before"]["offices"] and 0 <= c["before"]["gini_exposure"] <= 1
     assert c["after"]["mean_exposure_top10"] <= c["before"]["mean_exposure_top10"]
 
