@@ -306,7 +306,7 @@ def _participant_page(
         if view != "recommended" or exc.status_code != status.HTTP_409_CONFLICT:
             raise
         no_recommended = True
-        found = {"participant_id": participant_id, "run_id": None, "matches": []}
+        found = {"participant_id": participant_id, "run_id": None, "model_version": "", "view": view, "matches": []}
     matches = Matches.model_validate(found).model_dump()
     timeline = participants_api.participant_events(row, principal, conn, limit=PAGE_SIZE, offset=0)
     timeline_items = [EventOut.model_validate(e).model_dump() for e in timeline["items"]]
