@@ -381,9 +381,11 @@ def test_an_adviser_toggles_between_the_personal_ranking_and_recommended_now_wit
     page.evaluate("document.getElementById('matches-h').scrollIntoView()")  # the screenshot shows the toggle and the list
     check_page(page, "participant-recommended")
 
-    page.select_option("#kind", "any")  # the filter form keeps the view
-    page.wait_for_url("**kind=any**")
+    page.select_option("#kind", "job")  # the filter form (it submits itself) keeps the view
+    page.wait_for_url("**kind=job**")
+    page.wait_for_load_state()
     assert "view=recommended" in page.url
+    expect(page.locator("nav.view-toggle a[aria-current=page]")).to_have_text("Anbefalt nå")
 
     page.goto(f"/participants/{pid}?view=recommended&lang=en")
     expect(page.locator("nav.view-toggle a[aria-current=page]")).to_have_text("Recommended now")
