@@ -218,7 +218,7 @@ View = Annotated[
     Query(
         description=(
             "personal: the participant's own ranking; recommended: the served run's recommended-now list, "
-            "where each opening is in at most its share of lists for its free places (issue 14)"
+            "in which openings suggested to many others for few free places give way to the next best ones (issue 14)"
         )
     ),
 ]

@@ -401,8 +401,16 @@ class RunCongestion(BaseModel):
 
     before: CongestionFigures
     after: CongestionFigures
-    alloc_factor: float = Field(description="an opening is in at most this many × its free places recommended-now lists")
+    alloc_factor: float = Field(description="'flow': an opening is in at most this many × its free places recommended-now lists")
     recommend_now: int = Field(description="length of the recommended-now lists")
+    alloc_mode: Literal["price", "flow"] = Field(
+        default="flow",
+        description="'price': full-length lists with congestion priced; 'flow': lists cut by capacity (runs before it: flow)",
+    )
+    alloc_start_factor: float | None = Field(
+        default=None, description="'price': expected starts from the lists' heads are priced above this many × free places"
+    )
+    alloc_strength: float | None = Field(default=None, description="'price': weight of the congestion price on a pair's score")
 
 
 class Run(BaseModel):

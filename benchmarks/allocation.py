@@ -125,6 +125,19 @@ def _solvers(group, other, score, pos, shard, cap, per_list) -> dict[str, float]
     return out
 
 
+def _config(config: str) -> tuple[float, int, str, int, float, int]:
+    """ "c:L[:mode[:depth[:strength[:head]]]]" → (c, L, mode, depth, strength, head); mode "price" (default) or "flow"."""
+    f = config.split(":")
+    return (
+        float(f[0]),
+        int(f[1]),
+        f[2] if len(f) > 2 else "price",
+        int(f[3]) if len(f) > 3 else 50,
+        float(f[4]) if len(f) > 4 else 1.0,
+        int(f[5]) if len(f) > 5 else 3,
+    )
+
+
 def one_seed(args, seed: int) -> list[dict]:
     """One world; per configuration (c, list length) a refresh and the replays."""
     c0 = time.process_time()
@@ -149,10 +162,21 @@ def one_seed(args, seed: int) -> list[dict]:
         engine = make_engine(base.database_url)
         load_directory(engine, data, today=today)
         for config in args.configs:
-            factor, per_list = (float(config.split(":")[0]), int(config.split(":")[1]))
-            settings = base.model_copy(update={"alloc_factor": factor, "recommend_now": per_list})
+            factor, per_list, mode, depth, strength, head = _config(config)
+            settings = base.model_copy(
+                update={
+                    ("alloc_start_factor" if mode == "price" else "alloc_factor"): factor,
+                    "recommend_now": per_list,
+                    "alloc_mode": mode,
+                    "alloc_depth": depth,
+                    "alloc_strength": strength,
+                    "alloc_head": head,
+                }
+            )
             c0 = time.process_time()
-            summary = refresh(settings, db=engine, n_jobs=1)
+            # --contact-caps off: every employer unlimited (the replay does not model contact caps)
+            no_caps = None if args.contact_caps == "data" else np.full(w.openings["orgnr"].nunique(), np.inf)
+            summary = refresh(settings, db=engine, n_jobs=1, contacts_left=no_caps)
             refresh_cpu = time.process_time() - c0
             with engine.connect() as conn:
                 personal = lists.run_lists(conn, summary.run_id)
@@ -210,7 +234,18 @@ def main() -> None:
     ap.add_argument("--replays", type=int, default=5, help="replays per arm and seed (common random numbers)")
     ap.add_argument("--top-k", type=int, default=50)
     ap.add_argument(
-        "--configs", nargs="+", default=["3:10"], help="c:L pairs — c lists per free place (MATCHING_ALLOC_FACTOR), list length L"
+        "--configs",
+        nargs="+",
+        default=["3:10"],
+        help="c:L[:mode[:depth[:strength]]] — c (MATCHING_ALLOC_FACTOR: expected starts per free place for mode price, "
+        "lists per free place for mode flow), list length L, mode price|flow, depth, price strength",
+    )
+    ap.add_argument(
+        "--contact-caps",
+        choices=["data", "off"],
+        default="data",
+        help="employers' contact caps as the data says (the product's default) or off; the replay itself never holds "
+        "advisers to them, so with 'data' the recommended arm loses pairs the personal arm may use",
     )
     ap.add_argument("--solvers", action="store_true", help="also time OR-Tools against scipy milp on the same shards")
     ap.add_argument("--json", type=Path, help="write the per-seed figures here")

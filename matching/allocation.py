@@ -1,12 +1,27 @@
-"""Scarce places (issue 14): congestion figures, and the *recommended now* allocation.
+"""Scarce places (issue 14): congestion figures, and the *recommended now* lists.
 
 Personal lists rank each participant alone, so one good trial placement with one free place
 can top forty lists in the same office. This module measures that (`congestion`) and builds,
-after ranking, a *recommended now* list per participant that respects capacity (`allocate`):
-each opening in at most ``c × free places`` lists, each employer in at most as many as it has
-contacts left, maximising the total expected starts — the sum of the model's probabilities
-(the shown score) over the recommended pairs. Participants keep their personal ranking; the
-recommended-now list is a second view of the same run.
+after ranking, a *recommended now* list per participant that takes the shared places into
+account. Participants keep their personal ranking; the recommended-now list is a second view of
+the same run. Two formulations (setting `alloc_mode`):
+
+**"price" (the default), `price_allocate`** — as ReCon (Mashayekhi et al., RecSys 2022) and
+Bied et al. (2023): every list stays full-length, drawn from the first `alloc_depth` of the
+personal list, and congestion is priced rather than cut. An opening's *expected starts* are the
+calibrated start probabilities (shown score × the history's starts per suggestion over the mean
+shown score, `start_scale`) of the lists whose first `alloc_head` places hold it, weighted by
+place (`attention`, the DCG discount); above `alloc_start_factor` × free places its price rises
+(ascending, so the rounds settle), and each participant's list is their `per_list` pairs of
+highest score × (1 − `alloc_strength` × price), in that order: a congested opening moves down
+or gives way to the next best one of the participant's own ranking. With room for everyone the
+list is the personal top. Measured on the behavioural simulation (benchmarks/allocation.py,
+settings tuned on seeds 11–13 and reported on 1–3): see benchmarks/RESULTS.md.
+
+**"flow", `allocate`** — each opening in at most ``c × free places`` lists (c =
+`alloc_factor`), each employer in at most as many as it has contacts left, maximising the sum of
+the model's probabilities over the recommended pairs. Lists are cut by capacity, which costs
+25–65 % NDCG@10 against the personal list (the measured reason the price formulation exists).
 
 Formulation: a min-cost flow (source → participant, capacity `per_list`; participant →
 opening, capacity 1, cost −value; opening → employer, capacity the opening's cap; employer →
@@ -256,6 +271,125 @@ def allocate(
         )
         return keep
     return _solve_flow(g, o, value, np.maximum(cap[ou], 0), emp, contacts, per_list)
+
+
+# ---------------------------------------------------------------------------- congestion prices
+
+
+def attention(n: int) -> np.ndarray:
+    """Weight of list positions 0..n-1 in an opening's expected demand: the DCG discount
+    1 / log2(rank + 2) — the same one NDCG@10 scores the lists with."""
+    return 1.0 / np.log2(np.arange(n) + 2.0)
+
+
+def start_scale(score: np.ndarray, pos: np.ndarray, start_rate: float | None) -> float:
+    """Factor from a shown score to a start probability: the outcome history's share of
+    suggestions that ended in a start, over the mean shown score of the personal top 10 (a
+    one-parameter calibration of the scores to the starts they lead to). 1 without history."""
+    top = np.asarray(pos) < PER_LIST
+    if start_rate is None or not top.any():
+        return 1.0
+    return float(start_rate) / max(float(np.mean(np.asarray(score)[top])), 1e-9)
+
+
+def _select(g: np.ndarray, value: np.ndarray, pos: np.ndarray, allowed: np.ndarray, per_list: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per participant the `per_list` allowed pairs of highest value (ties: personal rank):
+    (the kept mask, each pair's 0-based place among its participant's pairs by value). One
+    float sort key (participant, allowed, value, rank) — values are in [0, 1]."""
+    key = g * 4.0 + np.where(allowed, 0.0, 2.0) + (1.0 - np.clip(value, 0.0, 1.0)) + pos * 1e-9
+    order = np.argsort(key, kind="stable")
+    gs = g[order]
+    starts = np.flatnonzero(np.r_[True, gs[1:] != gs[:-1]])
+    rank = np.arange(len(gs)) - np.repeat(starts, np.diff(np.r_[starts, len(gs)]))
+    keep = np.zeros(len(g), dtype=bool)
+    place = np.zeros(len(g), dtype=np.int64)
+    keep[order] = (rank < per_list) & allowed[order]
+    place[order] = rank
+    return keep, place
+
+
+def price_allocate(
+    group: np.ndarray,
+    other: np.ndarray,
+    score: np.ndarray,
+    pos: np.ndarray,
+    free: np.ndarray,
+    *,
+    factor: float = CAP_FACTOR,
+    per_list: int = PER_LIST,
+    depth: int = 50,
+    strength: float = 1.0,
+    scale: float = 1.0,
+    rounds: int = 40,
+    step: float = 0.25,
+    head: int = PER_LIST,
+    employer: np.ndarray | None = None,
+    contacts_left: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Full-length recommended-now lists drawn from the first `depth` of each personal list,
+    with congestion priced rather than cut (ReCon, Bied et al.): (kept mask, each pair's place
+    in its participant's list by priced value, price per opening).
+
+    An opening's expected starts are Σ start probability (`scale` × shown score) × attention
+    (`attention`, by place) over the lists whose first `head` places hold it; its capacity is
+    `factor` × free places of expected starts. Each round every opening whose expected starts
+    exceed that capacity has its price raised by `step` × the share above it (1 − capacity /
+    expected), up to 1 — a Lagrange multiplier of the capacity constraint, in units of a pair's
+    value, found by ascending tâtonnement: a price never falls, so the rounds settle (at most
+    `rounds`; deterministic). Each participant keeps the `per_list` pairs of highest score ×
+    (1 − `strength` × price), ties by personal rank: a congested opening moves down or gives
+    way to the next best one of their own ranking, and the lists stay full wherever the personal
+    list has `per_list` pairs within `depth`. With capacity for everyone every price is 0 and
+    the list is the personal top `per_list`. An employer with `contacts_left[employer[o]]` is
+    in at most that many lists (a hard cap: its pairs of lowest value are dropped and the lists
+    refilled from deeper).
+
+    Cost: one sort of all pairs per round — 2.6–3.1 s CPU at 50k × 10k (2.5 M pairs), 22.9 s
+    on synthetic 300k × 50 lists (benchmarks/allocation_scale.py)."""
+    group, other, pos = (np.asarray(a, dtype=np.int64) for a in (group, other, pos))
+    score = np.asarray(score, dtype=float)
+    free = np.asarray(free, dtype=float)
+    n_o = len(free)
+    price = np.zeros(n_o)
+    keep = np.zeros(len(group), dtype=bool)
+    if len(group) == 0 or per_list <= 0:
+        return keep, np.zeros(len(group), dtype=np.int64), price
+    allowed = pos < depth
+    weight = attention(per_list)
+    prob = score * scale
+    capacity = factor * free
+    for _ in range(rounds):
+        value = score * (1.0 - strength * price[other])
+        keep, place = _select(group, value, pos, allowed, per_list)
+        head_pairs = keep & (place < head)
+        demand = np.bincount(other[head_pairs], weights=prob[head_pairs] * weight[place[head_pairs]], minlength=n_o)
+        excess = np.where(demand > capacity, 1.0 - capacity / np.maximum(demand, 1e-12), 0.0)
+        if excess.max() < 1e-3:
+            break
+        price = np.minimum(price + step * excess, 1.0)  # ascending: a price never falls, so the rounds settle
+    value = score * (1.0 - strength * price[other])
+    keep, place = _select(group, value, pos, allowed, per_list)
+    if contacts_left is not None:
+        if employer is None:
+            raise ValueError("contacts_left needs the employer of each opening")
+        emp = np.asarray(employer, dtype=np.int64)[other]
+        left = np.asarray(contacts_left, dtype=float)
+        while True:  # each pass only removes pairs: it ends
+            idx = np.flatnonzero(keep)
+            order = idx[np.lexsort((pos[idx], group[idx], -value[idx], emp[idx]))]
+            es = emp[order]
+            starts = np.flatnonzero(np.r_[True, es[1:] != es[:-1]]) if len(es) else np.zeros(0, dtype=np.int64)
+            rank = np.arange(len(es)) - np.repeat(starts, np.diff(np.r_[starts, len(es)]))
+            over = order[rank >= left[es]]
+            if len(over) == 0:
+                break
+            allowed = allowed.copy()
+            allowed[over] = False
+            # the employer's lists are full now: no other pair of it may enter
+            full = np.bincount(es[rank < left[es]], minlength=len(left)) >= left
+            allowed &= ~(full[emp] & ~keep)
+            keep, place = _select(group, value, pos, allowed, per_list)
+    return keep, place, price
 
 
 # ---------------------------------------------------------------------------- reasons

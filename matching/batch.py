@@ -395,6 +395,7 @@ def refresh(
         runs.start(conn, run_id, as_of=as_of, model_version=model.version, backend=backend_name, top_k=k, data_version=version, gate=gate)
         world = load_world(conn)
         taken = outcomes.taken_places(conn, as_of)
+        start_rate = outcomes.start_rate(conn, as_of)
     summary = RunSummary(run_id, RunStatus.running, backend=backend_name)
     stack = ExitStack()
     pool: _LocalPool | None = None
@@ -435,7 +436,16 @@ def refresh(
         if contacts_left is None:  # the employers' caps less this month's contacts (matching/contacts.py)
             contacts_left = employer_contacts_left(world, as_of)
         rec_rows, figures = recommend_now(
-            world, alloc_parts, taken, settings, as_of, client=client, n_jobs=n_jobs, contacts_left=contacts_left, pool=pool
+            world,
+            alloc_parts,
+            taken,
+            settings,
+            as_of,
+            client=client,
+            n_jobs=n_jobs,
+            contacts_left=contacts_left,
+            start_rate=start_rate,
+            pool=pool,
         )
         del alloc_parts
         summary.extra["congestion"] = figures
@@ -509,11 +519,15 @@ def recommend_now(
     n_jobs: int = 1,
     contacts_left: np.ndarray | None = None,
     pool: _LocalPool | None = None,
+    start_rate: float | None = None,
 ) -> tuple[list[tuple[str, str, str]], dict[str, Any]]:
     """The recommended-now step after ranking (matching/allocation.py): per participant office
     a shard, each opening's cap (`alloc_factor` × free places) and each employer's contacts
-    split across shards, solved on the run's backend. Returns the rows to store and the
-    congestion figures before (personal lists) and after (recommended-now lists)."""
+    split across shards, solved on the run's backend (`alloc_mode` "flow"); or, by default
+    ("price"), full-length lists with congestion priced over all offices at once
+    (`allocation.price_allocate`, scores calibrated to starts by the history's `start_rate`).
+    Returns the rows to store and the congestion figures before (personal lists) and after
+    (recommended-now lists)."""
     if parts:
         group, other, score, pos = (np.concatenate([p[i] for p in parts]).astype(np.int64 if i != 2 else float) for i in range(4))
     else:
@@ -529,18 +543,47 @@ def recommend_now(
     o_office = w.openings.frame["office_id"].to_numpy()
     before = allocation.congestion(group, other, pos, free, eligible, p_office, o_office)
     employer = employer_rows(w)[0] if contacts_left is not None else None
-    shard = pd.factorize(p_office, sort=True)[0][group] if len(group) else np.zeros(0, dtype=np.int64)
-    tasks = allocation.shard_tasks(
-        group, other, score, pos, shard, cap, per_list=settings.recommend_now, employer=employer, contacts_left=contacts_left
-    )
-    keep = np.zeros(len(group), dtype=bool)
-    for (idx, _), kept in zip(tasks, _map(allocation.run_shard, [t for _, t in tasks], client, n_jobs, pool)):
-        keep[idx] = kept
+    if settings.alloc_mode == "price":
+        # Pairs in participant order, each list in personal-rank order (what the stored rows assume).
+        order = np.lexsort((pos, group))
+        group, other, score, pos = group[order], other[order], score[order], pos[order]
+        keep, place, _ = allocation.price_allocate(
+            group,
+            other,
+            score,
+            pos,
+            free,
+            factor=settings.alloc_start_factor,
+            per_list=settings.recommend_now,
+            depth=settings.alloc_depth,
+            strength=settings.alloc_strength,
+            head=settings.alloc_head,
+            scale=allocation.start_scale(score, pos, start_rate),
+            employer=employer,
+            contacts_left=contacts_left,
+        )
+    else:
+        place = pos
+        shard = pd.factorize(p_office, sort=True)[0][group] if len(group) else np.zeros(0, dtype=np.int64)
+        tasks = allocation.shard_tasks(
+            group, other, score, pos, shard, cap, per_list=settings.recommend_now, employer=employer, contacts_left=contacts_left
+        )
+        keep = np.zeros(len(group), dtype=bool)
+        for (idx, _), kept in zip(tasks, _map(allocation.run_shard, [t for _, t in tasks], client, n_jobs, pool)):
+            keep[idx] = kept
     # Rank within the recommended-now lists (pairs are in personal-rank order per participant).
     kg = group[keep]
     k_pos = _positions(kg)
     after = allocation.congestion(kg, other[keep], k_pos, free, eligible, p_office, o_office)
-    figures = {"before": before, "after": after, "alloc_factor": settings.alloc_factor, "recommend_now": settings.recommend_now}
+    figures = {
+        "before": before,
+        "after": after,
+        "alloc_factor": settings.alloc_factor,
+        "recommend_now": settings.recommend_now,
+        "alloc_mode": settings.alloc_mode,
+        "alloc_start_factor": settings.alloc_start_factor,
+        "alloc_strength": settings.alloc_strength,
+    }
     suggested = np.bincount(other[keep], minlength=len(free))
     exposure = allocation.exposure(other, pos, len(free), allocation.PER_LIST)
     noted = keep | (pos < allocation.PER_LIST)
@@ -557,6 +600,7 @@ def recommend_now(
             ids_p[g[a:b]],
             ids_o[o[a:b]],
             np.stack([keep[sel[a:b]], suggested[o[a:b]], free[o[a:b]], exposure[o[a:b]]], axis=1).astype(np.int64),
+            place[sel[a:b]],
         )
         for a, b in zip(cuts[:-1], cuts[1:])
         if b > a
@@ -575,11 +619,13 @@ class _RowChunk:
     participant: np.ndarray
     opening: np.ndarray
     note: np.ndarray
+    place: np.ndarray  # the pair's place in the recommended-now list (its own order)
 
 
 def _recommended_rows(chunk: _RowChunk) -> list[tuple[str, str, str]]:
     """(participant id, opening ids JSON, notes JSON) per participant of the chunk."""
     p, o, note = chunk.participant.tolist(), [str(x) for x in chunk.opening.tolist()], chunk.note.tolist()
+    place = chunk.place.tolist()
     rows = []
     a, n = 0, len(p)
     while a < n:
@@ -587,7 +633,8 @@ def _recommended_rows(chunk: _RowChunk) -> list[tuple[str, str, str]]:
         while b < n and p[b] == p[a]:
             b += 1
         notes = {o[i]: tuple(note[i]) for i in range(a, b)}
-        rows.append((str(p[a]), *lists.pack_recommended([o[i] for i in range(a, b) if note[i][0]], notes)))
+        kept = sorted((i for i in range(a, b) if note[i][0]), key=place.__getitem__)  # in the list's own order
+        rows.append((str(p[a]), *lists.pack_recommended([o[i] for i in kept], notes)))
         a = b
     return rows
 

@@ -445,11 +445,17 @@ def refresh(
         _print_congestion(figures, summary.extra.get("allocation_seconds", 0.0))
 
 
+def _alloc_setting(figures: dict) -> str:
+    if figures.get("alloc_mode", "flow") == "flow":
+        return f"at most {figures['alloc_factor']:g} lists per free place"
+    return f"expected starts priced above {figures['alloc_start_factor']:g} × free places, strength {figures['alloc_strength']:g}"
+
+
 def _print_congestion(figures: dict, seconds: float) -> None:
     """Issue 14's congestion figures, personal lists against recommended-now lists."""
     b, a = figures["before"], figures["after"]
     console.print(
-        f"congestion (personal top 10 → recommended now, c = {figures['alloc_factor']:g}, allocation {seconds:.2f} s):\n"
+        f"congestion (personal top 10 → recommended now, {_alloc_setting(figures)}, allocation {seconds:.2f} s):\n"
         f"  openings listed {b['openings_listed']} → {a['openings_listed']}, "
         f"congested (> 5 × free places) {b['share_openings_congested']:.1%} → {a['share_openings_congested']:.1%}\n"
         f"  participants whose top 10 is only congested openings {b['share_participants_only_congested']:.1%} → "

@@ -11,6 +11,7 @@ import datetime as dt
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -44,9 +45,27 @@ class Settings(BaseSettings):
     )
     keep_runs: int = 5
     alloc_factor: float = Field(
-        default=3.0, ge=0, description="an opening is in at most this many × its free places recommended-now lists (issue 14)"
+        default=3.0, ge=0, description="'flow': an opening is in at most this many × its free places recommended-now lists (issue 14)"
     )
     recommend_now: int = Field(default=10, ge=1, le=50, description="length of the recommended-now lists (issue 14)")
+    alloc_mode: Literal["price", "flow"] = Field(
+        default="price",
+        description="recommended-now lists: 'price' keeps them full-length and prices congestion (expected starts above "
+        "alloc_factor × free places); 'flow' caps each opening at alloc_factor × free places lists (issue 14)",
+    )
+    alloc_start_factor: float = Field(
+        default=0.3,
+        ge=0,
+        description="'price': an opening's expected starts from the first alloc_head places of the lists it is in are "
+        "priced above this many × its free places (tuned with alloc_strength on simulation seeds 11-13, benchmarks/allocation.py)",
+    )
+    alloc_depth: int = Field(default=50, ge=1, description="'price': how deep in the personal list a replacement may come from")
+    alloc_head: int = Field(
+        default=3, ge=1, description="'price': the first places of a list an opening's expected starts count (what advisers act on now)"
+    )
+    alloc_strength: float = Field(
+        default=0.35, ge=0, le=1, description="'price': weight of the congestion price on a pair's score (0: the personal list)"
+    )
     today: dt.date | None = Field(default=None, description="pin 'today' (tests, replays)")
     snapshot_wait: float = Field(
         default=2.0,

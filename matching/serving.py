@@ -484,8 +484,10 @@ def _stored_items(
 
 def recommended_matches(conn: Connection, settings: Settings, participant_id: str, *, kind: str, limit: int) -> dict[str, Any]:
     """The served run's recommended-now list (issue 14): the participant's stored rows that the
-    allocation kept, in personal-rank order, minus pairs that fail a hard constraint today
-    (never recomputed live: an allocation is the run's, over everyone's lists at once)."""
+    allocation kept, in the recommended-now list's own order (its allocation's ranking, which
+    demotes congested openings), minus pairs that fail a hard constraint today (never
+    recomputed live: an allocation is the run's, over everyone's lists at once). `rank` is
+    the place in this list."""
     served = lists.serving(conn)
     if served is None:
         raise NoRecommendation(participant_id)
@@ -494,10 +496,13 @@ def recommended_matches(conn: Connection, settings: Settings, participant_id: st
     if stored is None or recommended is None:
         raise NoRecommendation(participant_id)
     previous = lists.openings_in_run(conn, served.previous_run_id, participant_id) if served.previous_run_id else None
-    got = _stored_items(conn, settings, served.run_id, participant_id, stored, kind, limit, previous, only=set(recommended.opening_ids))
+    order = {o: i for i, o in enumerate(recommended.opening_ids)}
+    got = _stored_items(conn, settings, served.run_id, participant_id, stored, kind, max(limit, len(order)), previous, only=set(order))
     if got is None:
         raise NoRecommendation(participant_id)
-    items = got[1]
+    items = sorted(got[1], key=lambda item: order[item["opening_id"]])[:limit]
+    for rank, item in enumerate(items, start=1):
+        item["rank"] = rank
     facts = run_facts(conn, settings, served.run_id)
     return {
         "participant_id": participant_id,

@@ -116,6 +116,84 @@ def test_sharded_allocation_keeps_global_caps_and_a_free_place_never_lowers_expe
     assert score[after].sum() >= score[before].sum() - 1e-9
 
 
+# ---------------------------------------------------------------------------- priced, full-length lists (the default)
+
+
+def _priced(inst, free, **kw):
+    group, other, score, pos, cap, employer, contacts, per_list, _ = inst
+    kw = {"factor": 0.5, "per_list": per_list, "depth": 3, "strength": 0.6, "scale": 0.3, "head": 2, **kw}
+    return allocation.price_allocate(group, other, score, pos, free, **kw)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances())
+def test_priced_lists_are_full_length_from_the_personal_depth_and_respect_contact_caps(inst):
+    group, other, score, pos, cap, employer, contacts, per_list, _ = inst
+    free = cap // 2
+    keep, place, price = _priced(inst, free)
+    assert not keep[pos >= 3].any()  # only pairs of the personal lists' first `depth`: each passed every hard constraint
+    if len(group):
+        within = np.bincount(group, weights=pos < 3)
+        assert (np.bincount(group[keep], minlength=len(within)) == np.minimum(per_list, within)).all()  # full wherever it can be
+        for g in np.unique(group[keep]):  # places 0..n-1 within each list
+            assert sorted(place[keep & (group == g)]) == list(range(int((keep & (group == g)).sum())))
+    assert ((price >= 0) & (price <= 1)).all()
+    keep_c, _, _ = _priced(inst, free, employer=employer, contacts_left=contacts)
+    assert (np.bincount(employer[other[keep_c]], minlength=len(contacts)) <= contacts).all()
+    again = _priced(inst, free, employer=employer, contacts_left=contacts)
+    assert (keep_c == again[0]).all()  # deterministic
+
+
+@settings(max_examples=150, deadline=None)
+@given(instances())
+def test_priced_lists_with_room_for_everyone_are_the_personal_top(inst):
+    group, other, score, pos, cap, employer, contacts, per_list, _ = inst
+    keep, place, price = _priced(inst, np.full(len(cap), 10**6), depth=50)
+    assert (keep == (pos < per_list)).all() and (place[keep] == pos[keep]).all() and (price == 0).all()
+    keep, _, _ = _priced(inst, cap // 2, strength=0.0, depth=50)  # no weight on the price: the personal list
+    assert (keep == (pos < per_list)).all()
+
+
+def _expected_starts(inst, keep, place, free, scale=0.3, head=2):
+    """Σ over openings of min(free places, expected starts from the list heads): what a place can take."""
+    group, other, score, *_ = inst
+    head_pairs = keep & (place < head)
+    demand = np.bincount(
+        other[head_pairs], weights=score[head_pairs] * scale * allocation.attention(head)[place[head_pairs]], minlength=len(free)
+    )
+    return float(np.minimum(free, demand).sum())
+
+
+@settings(max_examples=150, deadline=None)
+@given(instances())
+def test_priced_lists_move_heads_off_openings_without_a_free_place(inst):
+    group, other, score, pos, cap, *_ = inst
+    free = cap // 2
+    keep, place, _ = _priced(inst, free, strength=1.0)
+    personal = pos < 2
+    ours = keep & (place < 2)
+    # an opening with no free place is at the head of no more lists than in the personal lists
+    assert np.isin(other[ours], np.flatnonzero(free == 0)).sum() <= np.isin(other[personal], np.flatnonzero(free == 0)).sum()
+
+
+def test_a_free_place_never_lowers_what_the_places_can_take_on_a_small_case():
+    # three participants rank opening 0 first (by different margins); it has one free place
+    group = np.array([0, 0, 1, 1, 2, 2])
+    other = np.array([0, 1, 0, 1, 0, 1])
+    score = np.array([0.9, 0.5, 0.7, 0.5, 0.55, 0.5])
+    pos = np.array([0, 1, 0, 1, 0, 1])
+    inst = (group, other, score, pos, None, None, None, 1, None)
+    starts = []
+    for free in (np.array([1, 0]), np.array([1, 1]), np.array([1, 2]), np.array([2, 2])):
+        keep, place, _ = allocation.price_allocate(group, other, score, pos, free, factor=1.0, per_list=1, strength=1.0, scale=1.0, head=1)
+        starts.append(_expected_starts(inst, keep, place, free, scale=1.0, head=1))
+    assert starts == sorted(starts) and starts[-1] > starts[0]
+    keep, _, _ = allocation.price_allocate(
+        group, other, score, pos, np.array([1, 2]), factor=1.0, per_list=1, strength=1.0, scale=1.0, head=1
+    )
+    assert set(other[keep]) == {0, 1}  # the congested first choice gives way for some, not for all
+
+
 def test_congestion_figures_on_a_small_case():
     # three participants all list opening 0 (one free place) first, opening 1 (3 places) second
     group = np.array([0, 0, 1, 1, 2, 2])
@@ -138,9 +216,8 @@ def _recommended(settings, run_id: str) -> dict[str, list[str]]:
         return {p: json.loads(o) for p, o in conn.execute(select(r.c.participant_id, r.c.opening_ids).where(r.c.run_id == run_id))}
 
 
-def test_the_published_run_respects_caps_and_hard_constraints(published):
+def _run_inputs(published):
     settings, run_id = published.settings, published.second_run
-    rec = _recommended(settings, run_id)
     with db_engine(settings).connect() as conn:
         world = load_world(conn)
         personal = lists.run_lists(conn, run_id)
@@ -148,9 +225,65 @@ def test_the_published_run_respects_caps_and_hard_constraints(published):
         from matching.store.outcomes import taken_places
 
         taken = taken_places(conn, TODAY)
-    assert set(rec) == set(world.participants.ids)  # one row per participant ranked
     free = allocation.free_places(world.openings.frame["positions"].to_numpy(), [taken.get(o, 0) for o in world.openings.ids])
-    cap = dict(zip(world.openings.ids, allocation.caps(free, settings.alloc_factor)))
+    return world, personal, row, taken, dict(zip(world.openings.ids, free))
+
+
+def _hard_constraints_pass(world, rec: dict[str, list[str]]) -> None:
+    pairs = [(world.participants.index[p], world.openings.index[o]) for p, oids in rec.items() for o in oids]
+    p_idx, o_idx = (np.array(x) for x in zip(*pairs))
+    assert candidates.passes(Pairs.build(world, p_idx, o_idx, TODAY.toordinal())).all()
+
+
+def test_the_published_run_keeps_full_lists_within_hard_constraints_and_contact_caps(published):
+    settings = published.settings
+    rec = _recommended(settings, published.second_run)
+    world, personal, row, _, free = _run_inputs(published)
+    assert settings.alloc_mode == "price"
+    assert set(rec) == set(world.participants.ids)  # one row per participant ranked
+    from matching.batch import employer_contacts_left, employer_rows
+
+    left = employer_contacts_left(world, TODAY)
+    emp_of = dict(zip(world.openings.ids, employer_rows(world)[0]))
+    per_employer: dict[int, int] = {}
+    heads_full = {"personal": 0, "recommended": 0}
+    for pid, oids in rec.items():
+        listed = [o for _, o, _ in personal.get(pid, [])][: settings.alloc_depth]
+        assert set(oids) <= set(listed) and len(set(oids)) == len(oids)  # drawn from the personal list's first `depth`
+        for o in oids:
+            per_employer[emp_of[o]] = per_employer.get(emp_of[o], 0) + 1
+        heads_full["personal"] += sum(free[o] == 0 for o in listed[: settings.alloc_head])
+        heads_full["recommended"] += sum(free[o] == 0 for o in oids[: settings.alloc_head])
+    if left is not None:
+        assert all(n <= left[e] for e, n in per_employer.items())
+    at_cap = {e for e, n in per_employer.items() if left is not None and n >= left[e]}
+    at_cap |= set() if left is None else set(np.flatnonzero(left <= 0).tolist())
+    for pid, oids in rec.items():
+        listed = [o for _, o, _ in personal.get(pid, [])][: settings.alloc_depth]
+        if len(oids) < min(settings.recommend_now, len(listed)):  # a list is short only where employers ran out of contacts
+            assert all(emp_of[o] in at_cap for o in listed if o not in oids)
+    _hard_constraints_pass(world, rec)
+    # the heads advisers act on now point less often at places with no free place
+    assert heads_full["recommended"] < heads_full["personal"]
+    assert row["before"]["free_places"] == row["after"]["free_places"]
+
+
+def test_flow_mode_respects_each_openings_cap_of_lists(published):
+    from matching.batch import recommend_now
+
+    settings = published.settings.model_copy(update={"alloc_mode": "flow"})
+    world, personal, _, taken, free = _run_inputs(published)
+    p_row, o_row = world.participants.index, world.openings.index
+    pairs = [
+        (p_row[p], o_row[o], sc, i)
+        for p, items in sorted(personal.items(), key=lambda kv: p_row[kv[0]])
+        for i, (_, o, sc) in enumerate(items)
+    ]
+    group, other, score, pos = (np.array(x) for x in zip(*pairs))
+    parts = [(group.astype(np.int32), other.astype(np.int32), score.astype(np.float32), pos.astype(np.int16))]
+    rows, figures = recommend_now(world, parts, taken, settings, TODAY)
+    rec = {p: json.loads(o) for p, o, _ in rows}
+    cap = {o: int(np.floor(f * settings.alloc_factor)) for o, f in free.items()}
     counts: dict[str, int] = {}
     for pid, oids in rec.items():
         assert len(oids) <= settings.recommend_now
@@ -159,11 +292,9 @@ def test_the_published_run_respects_caps_and_hard_constraints(published):
         for o in oids:
             counts[o] = counts.get(o, 0) + 1
     assert counts and all(n <= cap[o] for o, n in counts.items())
-    pairs = [(world.participants.index[p], world.openings.index[o]) for p, oids in rec.items() for o in oids]
-    p_idx, o_idx = (np.array(x) for x in zip(*pairs))
-    assert candidates.passes(Pairs.build(world, p_idx, o_idx, TODAY.toordinal())).all()
-    assert row["before"]["share_openings_congested"] > row["after"]["share_openings_congested"]
-    assert row["after"]["openings_congested"] == 0 or settings.alloc_factor > 5
+    _hard_constraints_pass(world, rec)
+    assert figures["before"]["share_openings_congested"] > figures["after"]["share_openings_congested"]
+    assert figures["after"]["openings_congested"] == 0 or settings.alloc_factor > 5
 
 
 def test_refresh_is_deterministic_for_a_given_snapshot(published):
@@ -250,7 +381,8 @@ def test_runs_report_congestion_before_and_after(pub_client, auth, published):
     runs = pub_client.get("/v1/runs", headers=auth("admin")).json()["items"]
     served = next(r for r in runs if r["run_id"] == published.second_run)
     c = served["congestion"]
-    assert set(c) == {"before", "after", "alloc_factor", "recommend_now"}
+    assert set(c) == {"before", "after", "alloc_factor", "recommend_now", "alloc_mode", "alloc_start_factor", "alloc_strength"}
+    assert c["alloc_mode"] == "price" and c["alloc_start_factor"] == published.settings.alloc_start_factor
     assert c["before"]["offices"] and 0 <= c["before"]["gini_exposure"] <= 1
     assert c["after"]["mean_exposure_top10"] <= c["before"]["mean_exposure_top10"]
 

@@ -66,3 +66,17 @@ def test_the_admin_model_page_shows_the_full_ranking_and_links_the_readable_card
     client.cookies.set("matching_session", create_token("kari", "adviser", ["nav-heimdal"], world))
     assert client.get(f"/admin/model/card/matcher-{version}.md", follow_redirects=False).status_code in (303, 403)
     client.cookies.clear()
+
+
+def test_the_recommended_now_view_before_any_run_says_so_and_a_bad_view_is_refused(client, world):
+    from tests.conftest import participant_rows
+
+    p = participant_rows(world)[0]
+    client.cookies.clear()
+    client.cookies.set("matching_session", create_token("kari", "adviser", [p["office_id"]], world))
+    res = client.get(f"/participants/{p['participant_id']}", params={"view": "recommended"})
+    assert res.status_code == 200 and 'id="no-recommended"' in res.text and "Anbefalt nå" in res.text
+    en = client.get(f"/participants/{p['participant_id']}", params={"view": "recommended", "lang": "en"})
+    assert "no recommended-now list" in en.text
+    assert client.get(f"/participants/{p['participant_id']}", params={"view": "nearest"}).status_code == 422
+    client.cookies.clear()

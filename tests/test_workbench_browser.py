@@ -342,3 +342,64 @@ def test_admin_pages(page, server):
     page.goto("/admin/audit?sub=admin-1")
     check_page(page, "audit")
     (SHOTS / "axe.json").write_text(json.dumps(AXE_COUNTS, indent=1, sort_keys=True) + "\n")
+
+
+def test_an_adviser_toggles_between_the_personal_ranking_and_recommended_now_with_reasons(page, server):
+    """Issue 14's view toggle: the same participant's personal ranking and the run's
+    recommended-now list (`?view=recommended`), each recommended entry with its allocation
+    reason, in bokmål and English."""
+    with db_engine(server.settings).connect() as conn:
+        served = lists.serving(conn)
+        personal = lists.run_lists(conn, served.run_id)
+        r = t.recommended_lists
+        rec = {p: json.loads(o) for p, o in conn.execute(select(r.c.participant_id, r.c.opening_ids).where(r.c.run_id == served.run_id))}
+    # someone whose recommended-now list differs from the head of their personal list
+    p = next(
+        p
+        for p in participant_rows(server.settings)
+        if p["adviser_id"]
+        and len(rec.get(p["participant_id"], [])) >= 3
+        and rec[p["participant_id"]][:3] != [o for _, o, _ in personal[p["participant_id"]]][:3]
+    )
+    pid = p["participant_id"]
+    page.goto("/signin")
+    sign_in(page, "adviser", p["office_id"], p["adviser_id"])
+    page.goto(f"/participants/{pid}")
+    toggle = page.locator("nav.view-toggle")
+    expect(toggle.locator("a[aria-current=page]")).to_have_text("Personlig rangering")
+    assert page.locator("p.allocation").count() == 0  # the personal view shows no allocation line
+    personal_ids = [i.removeprefix("m-") for i in page.locator("li.match").evaluate_all("els => els.map(e => e.id)")]
+
+    toggle.get_by_text("Anbefalt nå").click()
+    page.wait_for_url("**view=recommended**")
+    expect(page.locator("nav.view-toggle a[aria-current=page]")).to_have_text("Anbefalt nå")
+    shown = [i.removeprefix("m-") for i in page.locator("li.match").evaluate_all("els => els.map(e => e.id)")]
+    assert shown and shown == [o for o in rec[pid] if o in shown]  # the run's list, in its own order
+    assert shown != personal_ids
+    reasons = page.locator("li.match p.allocation").all_inner_texts()
+    assert len(reasons) == len(shown) and all(r.startswith("Kapasitet") and len(r) > len("Kapasitet") + 5 for r in reasons)
+    page.evaluate("document.getElementById('matches-h').scrollIntoView()")  # the screenshot shows the toggle and the list
+    check_page(page, "participant-recommended")
+
+    page.select_option("#kind", "job")  # the filter form (it submits itself) keeps the view
+    page.wait_for_url("**kind=job**")
+    page.wait_for_load_state()
+    assert "view=recommended" in page.url
+    expect(page.locator("nav.view-toggle a[aria-current=page]")).to_have_text("Anbefalt nå")
+
+    page.goto(f"/participants/{pid}?view=recommended&lang=en")
+    expect(page.locator("nav.view-toggle a[aria-current=page]")).to_have_text("Recommended now")
+    en = page.locator("li.match p.allocation").all_inner_texts()
+    assert en and all(r.startswith("Capacity") for r in en) and en != reasons
+
+    page.locator("nav.view-toggle").get_by_text("Personal ranking").click()
+    page.wait_for_url("**view=personal**")
+    assert page.locator("p.allocation").count() == 0
+    with db_engine(server.settings).connect() as conn:  # both reads audited with their view
+        details = [
+            d
+            for (d,) in conn.execute(
+                select(t.audit_log.c.detail).where(t.audit_log.c.action == "read_matches", t.audit_log.c.participant_id == pid)
+            )
+        ]
+    assert any("view=recommended" in d for d in details) and any("view=personal" in d for d in details)

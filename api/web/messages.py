@@ -117,6 +117,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "matches.empty": ("Ingen treff med disse valgene.", "No matches with these choices."),
     "matches.live": ("Beregnet nå", "Computed now"),
     "matches.run": ("Fra nattens kjøring {run}", "From last night's run {run}"),
+    "view.label": ("Visning av treff", "Which list"),
+    "view.personal": ("Personlig rangering", "Personal ranking"),
+    "view.recommended": ("Anbefalt nå", "Recommended now"),
+    "view.recommended_help": (
+        "Nattens liste der ledige plasser er fordelt mellom brukerne: en plass mange andre også får foreslått, "
+        "viker for den neste beste med ledig kapasitet.",
+        "Last night's list with free places shared out between participants: a place many others are also "
+        "suggested gives way to the next best one with room.",
+    ),
+    "view.none": (
+        "Nattens kjøring har ingen «Anbefalt nå»-liste for denne brukeren. Se den personlige rangeringen.",
+        "Last night's run has no recommended-now list for this participant. See the personal ranking.",
+    ),
+    "view.allocation": ("Kapasitet", "Capacity"),
     "matches.hidden": ("{n} treff skjult av avstandsfilteret.", "{n} matches hidden by the distance filter."),
     "explain.title": ("Forklaring: {title}", "Explanation: {title}"),
     "explain.criterion": ("Kriterium", "Criterion"),

@@ -293,12 +293,21 @@ def _participant_page(
     max_km: float | None = None,
     errors: dict[str, dict[str, str]] | None = None,
     status_code: int = 200,
+    view: Literal["personal", "recommended"] = "personal",
 ) -> Response:
     row = deps.participant_in_scope(conn, principal, participant_id)
     profile = ParticipantDetail.model_validate(participants_api.get_participant(row, principal, conn)).model_dump()
-    matches = Matches.model_validate(
-        participants_api.matches_of(row, principal, conn, settings, kind=kind, limit=MATCHES_SHOWN, lang=lang, fresh=False)
-    ).model_dump()
+    no_recommended = False
+    try:
+        found = participants_api.matches_of(
+            row, principal, conn, settings, kind=kind, limit=MATCHES_SHOWN, lang=lang, fresh=False, view=view
+        )
+    except HTTPException as exc:  # no recommended-now list in the served run (409): say so, offer the personal list
+        if view != "recommended" or exc.status_code != status.HTTP_409_CONFLICT:
+            raise
+        no_recommended = True
+        found = {"participant_id": participant_id, "run_id": None, "model_version": "", "view": view, "matches": []}
+    matches = Matches.model_validate(found).model_dump()
     timeline = participants_api.participant_events(row, principal, conn, limit=PAGE_SIZE, offset=0)
     timeline_items = [EventOut.model_validate(e).model_dump() for e in timeline["items"]]
     places = directory.opening_places(conn, [m["opening_id"] for m in matches["matches"]])
@@ -336,6 +345,8 @@ def _participant_page(
         reasons=DECLINE_REASONS,
         errors=errors or {},
         recorded=request.query_params.get("recorded") == "1",
+        view=view,
+        no_recommended=no_recommended,
     )
 
 
@@ -349,8 +360,9 @@ def participant_page(
     lang: Lang,
     kind: deps.KindFilter = "any",
     max_km: float | None = Query(None, ge=0, le=300),
+    view: deps.View = "personal",
 ) -> Response:
-    return _participant_page(request, principal, conn, settings, lang, participant_id, kind, max_km)
+    return _participant_page(request, principal, conn, settings, lang, participant_id, kind, max_km, view=view)
 
 
 @router.get("/participants/{participant_id}/matches/{opening_id}")

@@ -77,3 +77,27 @@ def taken_places(conn: Connection, as_of: dt.date) -> dict[str, int]:
         if kind == "trial" and event == "trial_started":
             out[oid] = out.get(oid, 0) + 1
     return out
+
+
+def start_rate(conn: Connection, as_of: dt.date) -> float | None:
+    """Share of the pairs suggested before `as_of` that have a start (a hire or a trial start)
+    before `as_of`: the history's conversion from a suggestion to a start (issue 14's
+    calibration of scores to starts). None: no suggestion in the history."""
+    o = t.outcomes
+    until = dt.datetime.combine(as_of, dt.time())
+    suggested = select(o.c.participant_id, o.c.opening_id).where(o.c.event == "suggested", o.c.occurred_at < until).distinct().subquery()
+    started = (
+        select(o.c.participant_id, o.c.opening_id)
+        .where(o.c.event.in_(("hired", "trial_started")), o.c.occurred_at < until)
+        .distinct()
+        .subquery()
+    )
+    n = conn.execute(select(func.count()).select_from(suggested)).scalar_one()
+    if not n:
+        return None
+    hit = conn.execute(
+        select(func.count())
+        .select_from(suggested)
+        .join(started, (started.c.participant_id == suggested.c.participant_id) & (started.c.opening_id == suggested.c.opening_id))
+    ).scalar_one()
+    return hit / n
