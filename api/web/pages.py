@@ -630,7 +630,7 @@ def model_page(request: Request, principal: AdminPage, settings: SettingsDep, la
     except FileNotFoundError:
         return render(request, "model.html", lang, principal, card=None)
     card = model.card
-    weights = [
+    weights: list[dict[str, Any]] = [
         {"criterion": _criterion_name(c, lang), "levels": [{"label": _level_label(card, c, k, lang), "w": w} for k, w in enumerate(ws)]}
         for c, ws in model.to_dict()["level_weights"].items()
     ]
@@ -676,7 +676,7 @@ def _level_label(card: dict[str, Any], criterion: str, level: int, lang: LangCod
     crit = BY_NAME.get(criterion)
     if crit is not None and level < crit.n_levels:
         return crit.level_label(level, lang)
-    labels = next((f.get("levels", []) for f in card.get("features", []) if f.get("name") == criterion), [])
+    labels: list[Any] = next((f.get("levels", []) for f in card.get("features", []) if f.get("name") == criterion), [])
     return str(labels[level]) if level < len(labels) else str(level)
 
 
