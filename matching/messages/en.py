@@ -45,6 +45,7 @@ MESSAGES: dict[str, str] = {
     "description.industry": "the opening's industry (SN2007 section) against the participant's preferred industries",
     "description.hours_fit": "weekly hours against the wish: full or part time, the maximum, a step up for part-time seekers",
     "description.availability": "when the participant can start, against the opening's start date",
+    "description.office": "whether the opening is listed by the participant's own NAV office",
     # ---------------------------------------------------------------- occupation
     "occupation.level.0": "not desired, nothing shared",
     "occupation.level.1": "something shared with a desired occupation",

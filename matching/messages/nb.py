@@ -43,6 +43,7 @@ MESSAGES: dict[str, str] = {
     "description.industry": "utlysningens bransje (SN2007-hovednæring) mot deltakerens ønskede bransjer",
     "description.hours_fit": "ukentlige timer mot ønsket: heltid eller deltid, maksimum, et steg opp for den som ønsker deltid",
     "description.availability": "når deltakeren kan begynne, mot utlysningens oppstartsdato",
+    "description.office": "om utlysningen er meldt inn av deltakerens eget NAV-kontor",
     # ---------------------------------------------------------------- occupation
     "occupation.level.0": "ikke ønsket yrke, ingenting felles",
     "occupation.level.1": "noe felles med ønsket yrke",
