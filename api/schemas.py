@@ -73,8 +73,9 @@ class Health(BaseModel):
 class ParticipantProfile(contract.ParticipantProfile):
     """The body of POST /v1/match: a profile, in the shape GET /v1/participants/{id} returns
     it. The stored participant's own fields (id, office, registration date, adviser) are
-    accepted so that a profile read can be posted back changed, and ignored: nothing is stored
-    and the match depends on none of them."""
+    accepted so that a profile read can be posted back changed. Nothing is stored and the match
+    depends on none of them but the office: the openings its office lists count as the
+    participant's own office's (`matching.criteria.office`); none do without one."""
 
     participant_id: str | None = Field(default=None, max_length=40)
     office_id: str | None = Field(default=None, max_length=40)

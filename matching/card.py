@@ -18,13 +18,18 @@ from typing import Any
 
 import numpy as np
 
-RANKING_ROWS = (
-    ("model", "trained model"),
-    ("baseline_distance", "distance only"),
-    ("baseline_occupation", "occupation only"),
-    ("baseline_tfidf", "TF-IDF text similarity"),
-)
+from matching.messages import catalogue, t
+
+#: The scorers of the full-ranking table, in order (labels: `scorer_label`).
+SCORERS = ("model", "baseline_distance", "baseline_occupation", "baseline_tfidf")
 METRIC_NAMES = (("recall@10", "recall@10"), ("ndcg@10", "NDCG@10"), ("mrr", "MRR"))
+
+
+def scorer_label(name: str, lang: str) -> str:
+    """A scorer of the card's tables ("model", "baseline_distance", …) in words, from the
+    message catalogues; an id they do not know stays as it is."""
+    key = f"card.scorer.{name}"
+    return t(key, lang) if key in catalogue(lang) else name
 
 
 def pictures(version: str) -> dict[str, str]:
@@ -93,7 +98,7 @@ def _calibration_png(card: dict[str, Any], path: Path) -> None:
 def _ranking_png(card: dict[str, Any], path: Path) -> None:
     plt = _pyplot()
     fr = card.get("evaluation", {}).get("full_ranking") or {}
-    rows = [(key, label) for key, label in RANKING_ROWS if key in fr]
+    rows = [(key, scorer_label(key, "en")) for key in SCORERS if key in fr]
     fig, axes = plt.subplots(1, len(METRIC_NAMES), figsize=(11, 2.8), sharey=True)
     for ax, (metric, title) in zip(axes, METRIC_NAMES):
         means = [fr[k][metric]["mean"] for k, _ in rows]
@@ -145,7 +150,7 @@ def markdown(card: dict[str, Any]) -> str:
             "| scorer | recall@10 | NDCG@10 | MRR |",
             "|---|---|---|---|",
         ]
-        out += [f"| {label} | " + " | ".join(_cell(fr[k][m]) for m, _ in METRIC_NAMES) + " |" for k, label in RANKING_ROWS if k in fr]
+        out += [f"| {scorer_label(k, 'en')} | " + " | ".join(_cell(fr[k][m]) for m, _ in METRIC_NAMES) + " |" for k in SCORERS if k in fr]
         paired = fr.get("paired") or {}
         if paired:
             out += [

@@ -27,6 +27,7 @@ from sklearn.metrics import log_loss, ndcg_score, roc_auc_score
 from matching import candidates
 from matching.criteria import ALL
 from matching.features import evaluate
+from matching.messages import t
 from matching.pairs import Pairs
 from matching.scoring import ScoringModel, fit
 from matching.store import Connection, outcomes
@@ -165,7 +166,7 @@ class Correction:
 
 
 #: Tried by `choose_correction` on a validation period carved from the training time.
-CORRECTIONS: tuple[Correction, ...] = (Correction(0), Correction(2, 0.5), Correction(5, 0.25), Correction(5, 1.0))
+CORRECTIONS: tuple[Correction, ...] = (Correction(0), Correction(2, 0.5), Correction(5, 0.25), Correction(5, 1.0), Correction(10, 1.0))
 #: What `train` uses unless told otherwise: the correction (none included) that gives the best
 #: full-ranking recall@10 on a validation period carved from the training time
 #: (`choose_correction`; the hold-out is never read). On the fixtures it picks 5 sampled
@@ -372,9 +373,9 @@ def train(
     )
     final.card.update(
         {
-            "model": "additive logistic model over ordered criterion levels (non-negative thermometer steps)",
-            "intended_use": "rank openings for a participant and participants for an opening, with reasons; "
-            "decision support for advisers, never an automated decision",
+            # the card is English; the workbench shows these two in the reader's language
+            "model": t("card.model", "en"),
+            "intended_use": t("card.intended_use", "en"),
             "training_data": {
                 "source": "outcome events in the database (fixtures: data/fixtures/outcomes.csv, simulated)",
                 "sha256": digest,

@@ -7,12 +7,14 @@ import re
 
 import numpy as np
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from matching.criteria import ALL, BY_NAME
 from matching.engine import MatchEngine
 from matching.explain import feature_rows, reasons
+from matching.pairs import Pairs
 from matching.taxonomy import adaptations
-from tests.synthetic import AS_OF, monotone_models, worlds
+from tests.synthetic import AS_OF, build_world, monotone_models, opening, participant, worlds
 
 NEED_WORDS = (
     [n.code for n in adaptations.needs().values()]
@@ -95,3 +97,25 @@ def test_uninformative_values_are_never_headline_reasons(world, model):
             if feats["industry"].values["prefs"] == 0:
                 assert "industry" not in shown
             assert {r["feature"] for r in feature_rows(s.explanation, "en")} == set(feats)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.data())
+def test_the_office_level_is_whether_the_participants_own_office_lists_the_opening(data):
+    offices = ["nav-heimdal", "nav-lerkendal", "nav-midtbyen"]
+    ps = [{**data.draw(participant(f"P-{i}")), "office_id": data.draw(st.sampled_from(offices))} for i in range(3)]
+    os_ = [{**data.draw(opening(f"O-{i}")), "office_id": data.draw(st.sampled_from(offices))} for i in range(4)]
+    world = build_world(ps, os_)
+    pairs = Pairs.build(world, np.repeat(np.arange(3), 4), np.tile(np.arange(4), 3), AS_OF.toordinal())
+    crit = BY_NAME["office"]
+    level = crit.level(pairs)
+    same = np.array([ps[p]["office_id"] == os_[o]["office_id"] for p, o in zip(pairs.p, pairs.o)])
+    assert (level == same).all()
+    values = crit.values(pairs)
+    assert crit.level_of_values is not None and (crit.level_of_values(values) == level).all()
+    for i in range(len(pairs)):
+        v = {k: a[i] for k, a in values.items()}
+        for lang in ("nb", "en"):
+            text = crit.reason(int(level[i]), v, lang)
+            assert os_[pairs.o[i]]["office_id"] in text  # quotes the listing office
+        assert bool(crit.uninformative and crit.uninformative(v)) == (not same[i])  # another office: no headline

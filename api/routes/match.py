@@ -38,8 +38,10 @@ async def match_profile(
     lang: Lang = "nb",
 ):
     """The body is a participant profile: exactly what GET /v1/participants/{id} returns is
-    accepted (change a field and post it back — a what-if); its `participant_id`, `office_id`,
-    `registered_at`, `adviser_id` and `birth_year` are optional and ignored. Desired titles are normalised to
+    accepted (change a field and post it back — a what-if); its `participant_id`,
+    `registered_at`, `adviser_id` and `birth_year` are optional and ignored; `office_id`, also
+    optional, says whose office's openings count as the participant's own (none without it;
+    openings are public to every role, so this reveals nothing). Desired titles are normalised to
     STYRK-08 when `desired_styrk08` is empty. Nothing about the profile is stored (the audit
     log notes only that a profile was matched, by whom)."""
 
@@ -70,7 +72,7 @@ def profile_matches(
                 }
             ],
         ) from None
-    row.update(participant_id="(posted profile)", office_id=None, registered_at=None)
+    row.update(participant_id="(posted profile)", office_id=body.office_id or "", registered_at=None)
     with domain_errors():
         out = serving.profile_matches(conn, settings, row, kind=kind, limit=limit)
     out["matches"] = views.with_reasons(out["matches"], lang, adviser=True)

@@ -58,6 +58,7 @@ from api.web.session import (
 from matching import card as card_page
 from matching import messages as engine_messages
 from matching import runtime
+from matching.criteria import BY_NAME
 from matching.schema import Event
 from matching.store import audit, directory, events, lists
 from matching.taxonomy import adaptations, occupations
@@ -641,12 +642,8 @@ def model_page(request: Request, principal: AdminPage, settings: SettingsDep, la
     except FileNotFoundError:
         return render(request, "model.html", lang, principal, card=None)
     card = model.card
-    labels = {f["name"]: f.get("levels", []) for f in card.get("features", [])}
-    weights = [
-        {
-            "criterion": c,
-            "levels": [{"label": (labels.get(c) or [])[k] if k < len(labels.get(c) or []) else k, "w": w} for k, w in enumerate(ws)],
-        }
+    weights: list[dict[str, Any]] = [
+        {"criterion": _criterion_name(c, lang), "levels": [{"label": _level_label(card, c, k, lang), "w": w} for k, w in enumerate(ws)]}
         for c, ws in model.to_dict()["level_weights"].items()
     ]
     biggest = max([abs(lv["w"]) for c in weights for lv in c["levels"]] + [1e-9])
@@ -654,9 +651,9 @@ def model_page(request: Request, principal: AdminPage, settings: SettingsDep, la
         for lv in c["levels"]:
             lv["share"] = round(abs(lv["w"]) / biggest * 50, 1)
     holdout = card.get("evaluation", {}).get("holdout", {})
-    metrics = {k: v for k, v in holdout.items() if isinstance(v, dict)}
+    metrics = {card_page.scorer_label(k, lang): v for k, v in holdout.items() if isinstance(v, dict)}
     full = card.get("evaluation", {}).get("full_ranking") or {}
-    ranking = {k: v for k, v in full.items() if isinstance(v, dict) and "recall@10" in v}
+    ranking = {card_page.scorer_label(k, lang): v for k, v in full.items() if isinstance(v, dict) and "recall@10" in v}
     pictures = {
         k: f"/admin/model/card/{name}" for k, name in card_page.pictures(model.version).items() if (settings.model_dir / name).exists()
     }
@@ -667,6 +664,8 @@ def model_page(request: Request, principal: AdminPage, settings: SettingsDep, la
         lang,
         principal,
         card=card,
+        description=_card_text(card.get("model"), "card.model", lang),
+        intended_use=_card_text(card.get("intended_use"), "card.intended_use", lang),
         version=model.version,
         weights=weights,
         metrics=metrics,
@@ -675,6 +674,30 @@ def model_page(request: Request, principal: AdminPage, settings: SettingsDep, la
         pictures=pictures,
         card_page=page,
     )
+
+
+def _criterion_name(name: str, lang: LangCode) -> str:
+    """A criterion's name as the engine's catalogue words it ("Avstand"), else its id."""
+    key = f"criterion.{name}"
+    return engine_messages.t(key, lang) if key in engine_messages.catalogue(lang) else name
+
+
+def _level_label(card: dict[str, Any], criterion: str, level: int, lang: LangCode) -> str:
+    """A level's label in the asked language (the engine's catalogue); a criterion this code
+    no longer declares: the card's own (English) label."""
+    crit = BY_NAME.get(criterion)
+    if crit is not None and level < crit.n_levels:
+        return crit.level_label(level, lang)
+    labels: list[Any] = next((f.get("levels", []) for f in card.get("features", []) if f.get("name") == criterion), [])
+    return str(labels[level]) if level < len(labels) else str(level)
+
+
+def _card_text(text: Any, key: str, lang: LangCode) -> str:
+    """The card's English description in the asked language when it is the text the catalogue
+    knows (what `matching train` writes); any other text (an older card's) as the card has it."""
+    if text == engine_messages.t(key, "en"):
+        return engine_messages.t(key, lang)
+    return "" if text is None else str(text)
 
 
 @router.get("/admin/model/card/{name}")

@@ -18,6 +18,7 @@ from matching.criteria import (
     inclusion,
     industry,
     occupation,
+    office,
     requirements,
     responsiveness,
     skills,
@@ -38,6 +39,7 @@ ALL: tuple[Criterion, ...] = tuple(
         responsiveness,
         deadline,
         industry,
+        office,
     )
     for c in module.CRITERIA
 )

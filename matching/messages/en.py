@@ -22,6 +22,7 @@ MESSAGES: dict[str, str] = {
     "criterion.responsiveness": "Responsiveness",
     "criterion.deadline": "Deadline",
     "criterion.industry": "Industry",
+    "criterion.office": "Own NAV office",
     "criterion.hours_fit": "Hours (wish)",
     "criterion.availability": "Available from",
     "description.occupation": "closest desired occupation: STYRK-08 hierarchy, shared ESCO core skills, substitutability",
@@ -44,6 +45,7 @@ MESSAGES: dict[str, str] = {
     "description.industry": "the opening's industry (SN2007 section) against the participant's preferred industries",
     "description.hours_fit": "weekly hours against the wish: full or part time, the maximum, a step up for part-time seekers",
     "description.availability": "when the participant can start, against the opening's start date",
+    "description.office": "whether the opening is listed by the participant's own NAV office",
     # ---------------------------------------------------------------- occupation
     "occupation.level.0": "not desired, nothing shared",
     "occupation.level.1": "something shared with a desired occupation",
@@ -188,6 +190,10 @@ MESSAGES: dict[str, str] = {
     "deadline.none": "No application deadline",
     "deadline.in_days": "Application deadline in {days} days ({date})",
     # ---------------------------------------------------------------- industry
+    "office.level.0": "another NAV office",
+    "office.level.1": "the participant's own NAV office",
+    "office.own": "Listed by the participant's own NAV office ({office})",
+    "office.other": "Listed by another NAV office ({office})",
     "industry.level.0": "not a preferred industry",
     "industry.level.1": "no preference",
     "industry.level.2": "preferred industry",
@@ -248,4 +254,13 @@ MESSAGES: dict[str, str] = {
     "allocation.no_free_place": "Held back for now: no free place right now",
     "allocation.few_competitors": "Few competitors for this place: {others} others suggested, {free} free",
     "allocation.best_fit": "Among the best fits here: {others} others are also suggested for this place ({free} free)",
+    # ---------------------------------------------------------------- the model card
+    "card.model": "additive logistic model over ordered criterion levels (non-negative thermometer steps)",
+    "card.intended_use": "rank openings for a participant and participants for an opening, with reasons; "
+    "decision support for advisers, never an automated decision",
+    "card.scorer.model": "trained model",
+    "card.scorer.baseline_distance": "baseline: distance only",
+    "card.scorer.baseline_occupation": "baseline: occupation only",
+    "card.scorer.baseline_tfidf": "baseline: text similarity (TF-IDF)",
+    "card.scorer.baseline_tfidf_title": "baseline: title similarity (TF-IDF)",
 }

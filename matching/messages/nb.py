@@ -22,6 +22,7 @@ MESSAGES: dict[str, str] = {
     "criterion.responsiveness": "Svarer arbeidsgiveren",
     "criterion.deadline": "Søknadsfrist",
     "criterion.industry": "Bransje",
+    "criterion.office": "Eget NAV-kontor",
     "criterion.hours_fit": "Arbeidstid (ønske)",
     "criterion.availability": "Tilgjengelig fra",
     "description.occupation": "nærmeste ønskede yrke: STYRK-08-hierarkiet, felles kjerneferdigheter i ESCO, erstatningsyrker",
@@ -42,6 +43,7 @@ MESSAGES: dict[str, str] = {
     "description.industry": "utlysningens bransje (SN2007-hovednæring) mot deltakerens ønskede bransjer",
     "description.hours_fit": "ukentlige timer mot ønsket: heltid eller deltid, maksimum, et steg opp for den som ønsker deltid",
     "description.availability": "når deltakeren kan begynne, mot utlysningens oppstartsdato",
+    "description.office": "om utlysningen er meldt inn av deltakerens eget NAV-kontor",
     # ---------------------------------------------------------------- occupation
     "occupation.level.0": "ikke ønsket yrke, ingenting felles",
     "occupation.level.1": "noe felles med ønsket yrke",
@@ -184,6 +186,10 @@ MESSAGES: dict[str, str] = {
     "deadline.none": "Ingen søknadsfrist",
     "deadline.in_days": "Søknadsfrist om {days} dager ({date})",
     # ---------------------------------------------------------------- industry
+    "office.level.0": "annet NAV-kontor",
+    "office.level.1": "brukerens eget NAV-kontor",
+    "office.own": "Meldt inn av brukerens eget NAV-kontor ({office})",
+    "office.other": "Meldt inn av et annet NAV-kontor ({office})",
     "industry.level.0": "ikke ønsket bransje",
     "industry.level.1": "ingen bransjeønsker",
     "industry.level.2": "ønsket bransje",
@@ -244,4 +250,13 @@ MESSAGES: dict[str, str] = {
     "allocation.no_free_place": "Holdt tilbake nå: ingen ledig plass akkurat nå",
     "allocation.few_competitors": "Få konkurrerer om denne plassen: {others} andre foreslått, {free} ledige",
     "allocation.best_fit": "Blant dem som passer best her: {others} andre er også foreslått til denne plassen ({free} ledige)",
+    # ---------------------------------------------------------------- the model card
+    "card.model": "additiv logistisk modell over ordnede nivåer per kriterium (ikke-negative trinn)",
+    "card.intended_use": "rangere stillinger for en deltaker og deltakere for en stilling, med begrunnelser; "
+    "beslutningsstøtte for veiledere, aldri en automatisk avgjørelse",
+    "card.scorer.model": "trent modell",
+    "card.scorer.baseline_distance": "grunnlinje: bare avstand",
+    "card.scorer.baseline_occupation": "grunnlinje: bare yrke",
+    "card.scorer.baseline_tfidf": "grunnlinje: tekstlikhet (TF-IDF)",
+    "card.scorer.baseline_tfidf_title": "grunnlinje: tittellikhet (TF-IDF)",
 }
