@@ -40,6 +40,7 @@ def main() -> None:
     ap.add_argument("--k", type=int, default=50)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--offices", type=int, default=0, help="0: one price_allocate over all pairs; N: N office shards")
+    ap.add_argument("--compare", action="store_true", help="with --offices: also time one price_allocate on the same pairs")
     ap.add_argument("--local", type=float, default=0.9, help="with --offices: share of a list from the own office")
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
@@ -71,13 +72,22 @@ def main() -> None:
     p_office = rng.integers(0, f, n_p)
     block = n_o // f  # openings [f_i × block, (f_i + 1) × block) are office f_i's
     local_pop = pop[:block] / pop[:block].sum()
-    own = p_office[group] * block + rng.choice(block, n_p * k, p=local_pop)
-    other = np.where(rng.random(n_p * k) < args.local, own, other)
-    # one list holds an opening once: drop repeats, keeping each participant's first
-    first = np.unique(group * n_o + other, return_index=True)[1]
-    first.sort()
-    group, other, score = group[first], other[first], score[first]
+    draws = 3 * k  # per participant, then the first k distinct
+    g3 = np.repeat(np.arange(n_p), draws)
+    own = p_office[g3] * block + rng.choice(block, n_p * draws, p=local_pop)
+    other = np.where(rng.random(n_p * draws) < args.local, own, rng.choice(n_o, n_p * draws, p=pop / pop.sum()))
+    first = np.unique(g3 * n_o + other, return_index=True)[1]
+    first.sort()  # one list holds an opening once: each participant's first draws of it
+    g3, other = g3[first], other[first]
+    rank = np.arange(len(g3)) - np.searchsorted(g3, g3)
+    group, other = g3[rank < k], other[rank < k]
     pos = np.arange(len(group)) - np.searchsorted(group, group)
+    score = rng.beta(2, 5, len(group))
+    score = score[np.lexsort((-score, group))]  # descending within each list (group is sorted)
+    if args.compare:
+        c0 = time.process_time()
+        allocation.price_allocate(group, other, score, pos, free, **options)
+        print(f"the same pairs in one price_allocate: {time.process_time() - c0:.1f} s CPU")
     c0, t0 = time.process_time(), time.perf_counter()
     tasks = allocation.price_shard_tasks(group, other, score, pos, p_office[group], free, **options)
     split_cpu, split_wall = time.process_time() - c0, time.perf_counter() - t0
@@ -93,6 +103,7 @@ def main() -> None:
         f"shards {sum(cpus):.1f} s CPU in total, the largest {max(cpus):.2f} s CPU; "
         f"{priced} (shard, opening) prices > 0"
     )
+
 
 if __name__ == "__main__":
     main()
