@@ -37,11 +37,16 @@ of the personal list, and the score total is maximised exactly, not up to solver
 Only pairs of the personal top-K lists are considered: they passed every hard constraint, so
 the allocation never recommends a pair that fails one.
 
-Sharding: the batch allocates per participant office (`shard_caps` splits each opening's and
-employer's capacity across shards by D'Hondt over each shard's demand — a house-monotone
-apportionment, so one more free place never takes a seat from any shard, and with per-shard
-optima the total never drops). A shard is a pure function of arrays, run on the batch's
-backend like the ranking shards.
+Sharding: the batch allocates per participant office, in both modes, on the batch's backend
+like the ranking shards (a shard is a pure function of arrays). Flow: `shard_tasks` splits each
+opening's and employer's capacity across shards by D'Hondt over each shard's demand
+(`split_capacity` — a house-monotone apportionment, so one more free place never takes a seat
+from any shard, and with per-shard optima the total never drops). Price: `price_shard_tasks`
+splits each opening's free places (its expected-starts capacity is fractional, 0.3 × 1 place)
+in proportion to each shard's expected starts on it at price 0 (`split_share`), and each
+employer's integer contacts by D'Hondt over the same weights; each shard then prices its own
+openings' share (`run_price_shard`). Prices are per shard: an opening listed by two offices
+may be priced differently in each, by the demand of each.
 """
 
 from __future__ import annotations
@@ -520,4 +525,131 @@ def shard_tasks(
             contacts = np.zeros(len(contacts_left), dtype=np.int64)
             contacts[np.asarray(employer)[other[idx]]] = e_seats[idx]
         out.append((idx, ShardTask(group[idx], other[idx], score[idx], pos[idx], c, employer, contacts, per_list)))
+    return out
+
+
+# ---------------------------------------------------------------------------- priced shards
+
+
+def split_share(shard: np.ndarray, item: np.ndarray, weight: np.ndarray, amount: np.ndarray) -> np.ndarray:
+    """Per pair: the share of `amount[item]` its (shard, item) gets when each item's amount is
+    split across the shards that list it in proportion to their weight on it (Σ `weight` of
+    their pairs on the item; equal shares where that is 0 for every shard). Continuous, so the
+    shares of an item add up to its amount (up to rounding)."""
+    shard, item = np.asarray(shard, dtype=np.int64), np.asarray(item, dtype=np.int64)
+    if len(item) == 0:
+        return np.zeros(0)
+    n_items = int(item.max()) + 1
+    uk, inv = np.unique(shard * n_items + item, return_inverse=True)
+    ki = uk % n_items
+    demand = np.bincount(inv, weights=np.asarray(weight, dtype=float), minlength=len(uk))
+    total = np.bincount(ki, weights=demand, minlength=n_items)
+    listed = np.bincount(ki, minlength=n_items)
+    frac = np.where(total[ki] > 0, demand / np.where(total[ki] > 0, total[ki], 1.0), 1.0 / listed[ki])
+    return (np.asarray(amount, dtype=float)[ki] * frac)[inv]
+
+
+@dataclass
+class PriceTask:
+    """One priced shard: its pairs (`group` global participant rows, `other` rows into
+    `openings`, the shard's openings as global rows), each opening's share of the free places
+    (`free`, fractional), each of its employers' share of the contacts left, and the settings."""
+
+    group: np.ndarray
+    other: np.ndarray
+    score: np.ndarray
+    pos: np.ndarray
+    openings: np.ndarray
+    free: np.ndarray
+    employer: np.ndarray | None  # per local opening: a row into `contacts`
+    contacts: np.ndarray | None
+    options: dict[str, Any]
+
+
+def run_price_shard(task: PriceTask) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The unit of priced allocation work, identical on every backend: `price_allocate` on the
+    shard's pairs with its share (kept mask, place, price per opening of `task.openings`)."""
+    return price_allocate(
+        task.group,
+        task.other,
+        task.score,
+        task.pos,
+        task.free,
+        employer=task.employer,
+        contacts_left=task.contacts,
+        **task.options,
+    )
+
+
+def price_shard_tasks(
+    group: np.ndarray,
+    other: np.ndarray,
+    score: np.ndarray,
+    pos: np.ndarray,
+    shard: np.ndarray,
+    free: np.ndarray,
+    *,
+    employer: np.ndarray | None = None,
+    contacts_left: np.ndarray | None = None,
+    **options: Any,
+) -> list[tuple[np.ndarray, PriceTask]]:
+    """Per shard (`shard[pair]`, a participant's pairs all in one): the pair indices and its
+    `PriceTask`, `options` being `price_allocate`'s keywords (factor, per_list, depth, strength,
+    scale, head, ...), the same for every shard.
+
+    The shards share the places: each opening's free places (so its expected-starts capacity,
+    `factor` × free) are split across the shards that list it in proportion to a weight per
+    shard (`split_share`; fractional, as the capacity itself is: 0.3 × 1 place). An opening
+    congested at price 0 is split by the shards' expected starts on it then (score × `scale` ×
+    `attention` over the first `head` places — the demand `price_allocate` prices), so each
+    shard's first price step is the global one. Any other opening is split by who could come
+    to it (the same discount over every pair within `depth`): its room is what displaced
+    demand lands on, and a split by today's heads alone left that room in shards that did not
+    need it (measured with benchmarks/allocation.py on the tuning seeds 11–13: +6.9 % starts
+    against +11.0 %, the unsharded step's +10.2 %). Every listing shard gets at least a crumb
+    (1e-6 of a score). Each employer's contacts left, an integer hard cap, are split by
+    D'Hondt over the same weights (`split_capacity`, at most a shard's pairs of the employer
+    each), so the union of the shards' lists never holds an employer more often than it has
+    contacts. With room for everyone each shard's prices stay 0 and every list is the
+    personal top."""
+    group, other, pos, shard = (np.asarray(a, dtype=np.int64) for a in (group, other, pos, shard))
+    score = np.asarray(score, dtype=float)
+    head = int(options.get("head", PER_LIST))
+    scale = float(options.get("scale", 1.0))
+    depth = int(options.get("depth", 50))
+    factor = float(options.get("factor", CAP_FACTOR))
+    prob = score * scale
+    # expected starts at price 0 (what price_allocate measures against the capacity) ...
+    now = np.where(pos < head, prob * attention(max(head, 1))[np.minimum(pos, max(head, 1) - 1)], 0.0)
+    # ... and who could come: every pair a list may be refilled from, by the same discount over the depth
+    could = np.where(pos < depth, prob * attention(max(depth, 1))[np.minimum(pos, max(depth, 1) - 1)], 0.0)
+    congested = np.bincount(other, weights=now, minlength=len(free)) > factor * np.asarray(free, dtype=float)
+    weight = np.where(congested[other], now, could) + 1e-6 * score
+    share = split_share(shard, other, weight, free)
+    emp_pair = e_seats = None
+    if contacts_left is not None:
+        if employer is None:
+            raise ValueError("contacts_left needs the employer of each opening")
+        emp_pair = np.asarray(employer, dtype=np.int64)[other]
+        e_seats = split_capacity(shard, emp_pair, weight, np.minimum(np.asarray(contacts_left, dtype=float), UNLIMITED))
+    n_shards = int(shard.max()) + 1 if len(shard) else 0
+    order = np.argsort(shard, kind="stable")
+    bounds = np.searchsorted(shard[order], np.arange(n_shards + 1))
+    out = []
+    for s in range(n_shards):
+        idx = order[bounds[s] : bounds[s + 1]]
+        if len(idx) == 0:
+            continue
+        openings, local = np.unique(other[idx], return_inverse=True)
+        free_s = np.zeros(len(openings))
+        free_s[local] = share[idx]
+        emp_s = contacts_s = None
+        if emp_pair is not None and e_seats is not None:
+            employers, e_local = np.unique(emp_pair[idx], return_inverse=True)
+            contacts_s = np.zeros(len(employers), dtype=np.int64)
+            contacts_s[e_local] = e_seats[idx]
+            emp_s = np.zeros(len(openings), dtype=np.int64)
+            emp_s[local] = e_local
+        task = PriceTask(group[idx], local.astype(np.int64), score[idx], pos[idx], openings, free_s, emp_s, contacts_s, dict(options))
+        out.append((idx, task))
     return out

@@ -521,11 +521,14 @@ def recommend_now(
     pool: _LocalPool | None = None,
     start_rate: float | None = None,
 ) -> tuple[list[tuple[str, str, str]], dict[str, Any]]:
-    """The recommended-now step after ranking (matching/allocation.py): per participant office
-    a shard, each opening's cap (`alloc_factor` × free places) and each employer's contacts
-    split across shards, solved on the run's backend (`alloc_mode` "flow"); or, by default
-    ("price"), full-length lists with congestion priced over all offices at once
-    (`allocation.price_allocate`, scores calibrated to starts by the history's `start_rate`).
+    """The recommended-now step after ranking (matching/allocation.py), one shard per
+    participant office, run on the run's backend (`_map`: Dask, the forked pool, or inline).
+    By default ("price"), full-length lists with congestion priced per shard
+    (`allocation.price_shard_tasks` / `run_price_shard`: each opening's free places split in
+    proportion to the shards' expected starts on it, each employer's contacts by D'Hondt; the
+    scores calibrated to starts once for the run by the history's `start_rate`); or ("flow")
+    each opening's cap (`alloc_factor` × free places) and each employer's contacts split by
+    D'Hondt and a min-cost flow per shard.
     Returns the rows to store and the congestion figures before (personal lists) and after
     (recommended-now lists)."""
     if parts:
@@ -543,28 +546,28 @@ def recommend_now(
     o_office = w.openings.frame["office_id"].to_numpy()
     before = allocation.congestion(group, other, pos, free, eligible, p_office, o_office)
     employer = employer_rows(w)[0] if contacts_left is not None else None
+    shard = pd.factorize(p_office, sort=True)[0][group] if len(group) else np.zeros(0, dtype=np.int64)
     if settings.alloc_mode == "price":
         # Pairs in participant order, each list in personal-rank order (what the stored rows assume).
         order = np.lexsort((pos, group))
-        group, other, score, pos = group[order], other[order], score[order], pos[order]
-        keep, place, _ = allocation.price_allocate(
-            group,
-            other,
-            score,
-            pos,
-            free,
-            factor=settings.alloc_start_factor,
-            per_list=settings.recommend_now,
-            depth=settings.alloc_depth,
-            strength=settings.alloc_strength,
-            head=settings.alloc_head,
-            scale=allocation.start_scale(score, pos, start_rate),
-            employer=employer,
-            contacts_left=contacts_left,
+        group, other, score, pos, shard = group[order], other[order], score[order], pos[order], shard[order]
+        options = {
+            "factor": settings.alloc_start_factor,
+            "per_list": settings.recommend_now,
+            "depth": settings.alloc_depth,
+            "strength": settings.alloc_strength,
+            "head": settings.alloc_head,
+            "scale": allocation.start_scale(score, pos, start_rate),  # one calibration for the run, not per shard
+        }
+        ptasks = allocation.price_shard_tasks(
+            group, other, score, pos, shard, free, employer=employer, contacts_left=contacts_left, **options
         )
+        keep = np.zeros(len(group), dtype=bool)
+        place = np.zeros(len(group), dtype=np.int64)
+        for (idx, _), (kept, placed, _) in zip(ptasks, _map(allocation.run_price_shard, [t for _, t in ptasks], client, n_jobs, pool)):
+            keep[idx], place[idx] = kept, placed
     else:
         place = pos
-        shard = pd.factorize(p_office, sort=True)[0][group] if len(group) else np.zeros(0, dtype=np.int64)
         tasks = allocation.shard_tasks(
             group, other, score, pos, shard, cap, per_list=settings.recommend_now, employer=employer, contacts_left=contacts_left
         )

@@ -176,6 +176,66 @@ def test_priced_lists_move_heads_off_openings_without_a_free_place(inst):
     assert np.isin(other[ours], np.flatnonzero(free == 0)).sum() <= np.isin(other[personal], np.flatnonzero(free == 0)).sum()
 
 
+def _priced_sharded(inst, free, employer=None, contacts=None, **kw):
+    """The batch's path: one price shard per participant shard, answers put back by index."""
+    group, other, score, pos, cap, _, _, per_list, shards = inst
+    kw = {"factor": 0.5, "per_list": per_list, "depth": 3, "strength": 0.6, "scale": 0.3, "head": 2, **kw}
+    shard = shards[group] if len(group) else group
+    tasks = allocation.price_shard_tasks(group, other, score, pos, shard, free, employer=employer, contacts_left=contacts, **kw)
+    keep, place = np.zeros(len(group), dtype=bool), np.zeros(len(group), dtype=np.int64)
+    for idx, task in tasks:
+        keep[idx], place[idx], _ = allocation.run_price_shard(task)
+    return keep, place, tasks
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances())
+def test_sharded_priced_lists_keep_global_contact_caps_full_lists_and_the_personal_depth(inst):
+    group, other, score, pos, cap, employer, contacts, per_list, shards = inst
+    free = cap // 2
+    keep, place, tasks = _priced_sharded(inst, free, employer, contacts)
+    # contact caps hold over the union of the shards, not only within each
+    assert (np.bincount(employer[other[keep]], minlength=len(contacts)) <= contacts).all()
+    assert not keep[pos >= 3].any()  # only pairs of the personal lists' first `depth`: each passed every hard constraint
+    for g in np.unique(group[keep]):  # places 0..n-1 within each list
+        assert sorted(place[keep & (group == g)]) == list(range(int((keep & (group == g)).sum())))
+    # each opening's free places are split, not copied: the shards' shares add up to them
+    share = np.zeros(len(free))
+    for _, task in tasks:
+        np.add.at(share, task.openings, task.free)
+    listed = np.unique(other)
+    assert np.allclose(share[listed], free[listed]) and (share >= 0).all()
+    # without contact caps every list is full wherever the personal depth allows
+    keep, _, _ = _priced_sharded(inst, free)
+    if len(group):
+        within = np.bincount(group, weights=pos < 3)
+        assert (np.bincount(group[keep], minlength=len(within)) == np.minimum(per_list, within)).all()
+    again = _priced_sharded(inst, free, employer, contacts)[0]
+    assert (_priced_sharded(inst, free, employer, contacts)[0] == again).all()  # deterministic
+
+
+@settings(max_examples=100, deadline=None)
+@given(instances())
+def test_sharded_priced_lists_with_room_for_everyone_are_the_personal_top(inst):
+    group, other, score, pos, cap, *_ = inst
+    keep, place, _ = _priced_sharded(inst, np.full(len(cap), 10**6), depth=50)
+    assert (keep == (pos < inst[7])).all() and (place[keep] == pos[keep]).all()
+
+
+def test_one_shard_is_the_unsharded_allocation():
+    rng = np.random.default_rng(3)
+    group = np.repeat(np.arange(30), 6)
+    other = rng.integers(0, 12, len(group))
+    score = np.sort(rng.random(len(group)).reshape(30, 6), axis=1)[:, ::-1].ravel()
+    pos = np.tile(np.arange(6), 30)
+    free = rng.integers(0, 3, 12)
+    kw = {"factor": 0.5, "per_list": 3, "depth": 6, "strength": 0.6, "scale": 0.3, "head": 2}
+    keep, place, _ = allocation.price_allocate(group, other, score, pos, free, **kw)
+    ((idx, task),) = allocation.price_shard_tasks(group, other, score, pos, np.zeros(len(group), dtype=np.int64), free, **kw)
+    k1, p1, _ = allocation.run_price_shard(task)
+    assert (idx == np.arange(len(group))).all() and (k1 == keep).all() and (p1 == place).all()
+
+
 def test_a_free_place_never_lowers_what_the_places_can_take_on_a_small_case():
     # three participants rank opening 0 first (by different margins); it has one free place
     group = np.array([0, 0, 1, 1, 2, 2])

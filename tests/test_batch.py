@@ -4,6 +4,7 @@ run leaves the previous run served, and Dask gives the same lists as local proce
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import signal
 import subprocess
@@ -49,6 +50,13 @@ def db(tmp_path_factory):
 def _serving(engine):
     with engine.connect() as conn:
         return conn.execute(select(t.serving.c.run_id, t.serving.c.previous_run_id)).one_or_none()
+
+
+def _recommended(engine, run_id):
+    r = t.recommended_lists
+    with engine.connect() as conn:
+        rows = conn.execute(select(r.c.participant_id, r.c.opening_ids, r.c.notes).where(r.c.run_id == run_id)).all()
+    return {p: (json.loads(o), n) for p, o, n in rows}
 
 
 def _lists(engine, run_id, side="participant"):
@@ -116,7 +124,7 @@ def test_a_failing_run_leaves_the_served_run_untouched(db, n_jobs):
 @pytest.mark.slow
 def test_dask_backend_gives_the_same_lists_as_local(db):
     """An existing cluster reached by its scheduler address (as in production) against local
-    worker processes."""
+    worker processes, and for the recommended-now lists also inline."""
     from dask.distributed import LocalCluster
 
     settings, engine = db
@@ -128,6 +136,13 @@ def test_dask_backend_gives_the_same_lists_as_local(db):
         expected = _lists(engine, local.run_id, side)
         assert expected and _lists(engine, remote.run_id, side) == expected
     assert remote.extra["scored_pairs"] == local.extra["scored_pairs"] > 0
+    # the recommended-now step (one priced shard per office, on the run's backend) too, and inline
+    assert settings.alloc_mode == "price"
+    inline = refresh(settings, db=engine, shard_size=40, n_jobs=1)
+    expected = _recommended(engine, inline.run_id)
+    assert sum(1 for oids, _ in expected.values() if oids) > 0
+    assert _recommended(engine, local.run_id) == expected and _recommended(engine, remote.run_id) == expected
+    assert remote.extra["congestion"] == local.extra["congestion"] == inline.extra["congestion"]
 
 
 @pytest.mark.slow
