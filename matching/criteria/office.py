@@ -22,14 +22,27 @@ from matching.world import World
 OWN_OFFICE = Levels.categories("office", 2)  # another office (neutral), the participant's own
 
 
-def _codes(world: World) -> tuple[np.ndarray, np.ndarray]:
-    """(participant, opening) office ids as codes of one shared vocabulary, once per snapshot."""
+def _opening_codes(world: World) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted office ids, each opening's code in them), once per openings table: a posted
+    profile's one-participant World shares the snapshot's openings, so this is built once."""
 
     def build() -> tuple[np.ndarray, np.ndarray]:
+        vocab, codes = np.unique(world.openings.frame["office_id"].to_numpy(dtype=str), return_inverse=True)
+        return vocab, codes.astype(np.int64)
+
+    return cached(world.openings, "_office_codes", build)
+
+
+def _codes(world: World) -> tuple[np.ndarray, np.ndarray]:
+    """(participant, opening) office codes in the openings' vocabulary; a participant whose
+    office lists no opening gets -1 (matches none), once per snapshot."""
+
+    def build() -> tuple[np.ndarray, np.ndarray]:
+        vocab, o = _opening_codes(world)
         p = world.participants.frame["office_id"].to_numpy(dtype=str)
-        o = world.openings.frame["office_id"].to_numpy(dtype=str)
-        vocab = np.unique(np.r_[p, o])
-        return np.searchsorted(vocab, p), np.searchsorted(vocab, o)
+        at = np.minimum(np.searchsorted(vocab, p), max(len(vocab) - 1, 0))
+        known = (vocab[at] == p) if len(vocab) else np.zeros(len(p), dtype=bool)
+        return np.where(known, at, -1).astype(np.int64), o
 
     return cached(world, "_office_codes", build)
 
