@@ -400,6 +400,13 @@ def main() -> None:
             f"phases       snapshot read + encoded at {summary.extra['snapshot_seconds']:.1f} s, "
             f"last shard stored at {summary.extra['shards_done_seconds']:.1f} s, published at {wall:.1f} s"
         )
+    if "recommended_written_seconds" in summary.extra:
+        x = summary.extra
+        print(
+            f"tail         allocation {x['allocation_seconds']:.1f} s ({x['allocation_cpu_seconds']:.1f} CPU s here), "
+            f"recommended-now lists written at {x['recommended_written_seconds']:.1f} s, "
+            f"opening lists built at {x['opening_lists_built_seconds']:.1f} s"
+        )
     print(
         f"scored       {scored:,} candidate pairs ({scored / max(all_pairs, 1):.1%} of all pairs), "
         f"{scored / wall:,.0f} pairs/s, {ns_core:,.0f} ns/pair/core (wall × cores), "

@@ -225,6 +225,12 @@ class _LocalPool:
             self.stopped = True
             self.executor.shutdown(wait=False, cancel_futures=True)
 
+    def close(self) -> None:
+        """The workers' part of the run is done: end them now, freeing their memory."""
+        if not self.stopped:
+            self.stopped = True
+            self.executor.shutdown()
+
     def __enter__(self) -> _LocalPool:
         return self
 
@@ -448,6 +454,8 @@ def refresh(
             pool=pool,
         )
         del alloc_parts
+        if pool is not None:  # nothing more runs on the workers
+            pool.close()
         summary.extra["congestion"] = figures
         summary.extra["allocation_seconds"] = round(time.perf_counter() - alloc_started, 2)
         summary.extra["allocation_cpu_seconds"] = round(time.process_time() - alloc_cpu, 2)  # this process (inline shards)
@@ -456,12 +464,13 @@ def refresh(
             for i in range(0, len(rec_rows), WRITE_BATCH):
                 runs.write_recommended_lists(conn, run_id, rec_rows[i : i + WRITE_BATCH])
             runs.set_congestion(conn, run_id, figures)
-        o2p = opening_side.result(len(model.criteria))
+        del rec_rows
+        summary.extra["recommended_written_seconds"] = round(time.perf_counter() - started, 2)
+        # Built after the allocation, not beside it: holding both at once took the national
+        # run's peak over 4 GiB for ~3 s of wall time (benchmarks/RESULTS.md, session 19).
+        o_rows, top_rows = _opening_rows(opening_side, len(model.criteria), world, as_of)
         del opening_side
-        o_rows = _packed_lists(o2p, world.openings.ids, world.participants.ids)
-        top_rows = top_candidates(o2p, world.openings.ids, world.participants.ids)
-        eligible = np.flatnonzero(world.openings.is_open & (world.openings.deadline_ord >= as_of.toordinal()))
-        o_rows += _empty_lists(eligible, o2p.group, world.openings.ids)
+        summary.extra["opening_lists_built_seconds"] = round(time.perf_counter() - started, 2)
         with db.begin() as conn:
             for i in range(0, len(o_rows), WRITE_BATCH):
                 runs.write_opening_lists(conn, run_id, o_rows[i : i + WRITE_BATCH])
@@ -485,6 +494,17 @@ def refresh(
     summary.status = RunStatus.published
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _opening_rows(side: _OpeningSide, n_criteria: int, world: World, as_of: dt.date) -> tuple[list[tuple], list[tuple[str, str]]]:
+    """The opening side's stored lists (every eligible opening, empty ones included) and the
+    top-candidate marks, from the merged shards."""
+    o2p = side.result(n_criteria)
+    o_rows = _packed_lists(o2p, world.openings.ids, world.participants.ids)
+    top_rows = top_candidates(o2p, world.openings.ids, world.participants.ids)
+    eligible = np.flatnonzero(world.openings.is_open & (world.openings.deadline_ord >= as_of.toordinal()))
+    o_rows += _empty_lists(eligible, o2p.group, world.openings.ids)
+    return o_rows, top_rows
 
 
 # ---------------------------------------------------------------------------- recommended now (issue 14)
