@@ -209,36 +209,37 @@ class MatchEngine:
         assert probe is not None
         return np.union1d(probe, alive)
 
-    def _top_k(self, pairs: Pairs, group: np.ndarray, tie: np.ndarray, k: int) -> dict[int, list[Scored]]:
-        """Each group's best k pairs (topk.top_k: shown score desc, then the other side's tie_rank), explained."""
-        if len(pairs) == 0:
-            return {}
+    def _winners(self, pairs: Pairs, group: np.ndarray, tie: np.ndarray, k: int) -> tuple[Listed, np.ndarray]:
+        """Each group's best k pairs (topk.top_k: shown score desc, then the other side's
+        tie_rank), scored but not explained, and their groups."""
         if len(pairs) >= PRUNE_MIN and k > 0 and group[0] == group[-1] and (group == group[0]).all():
             keep = self._may_list(pairs, k)  # one subject (a live list): score only what can make it
             pairs, group, tie = pairs.subset(keep), group[keep], tie[keep]
+        if len(pairs) == 0:
+            empty = Listed(self, pairs, np.zeros(0), np.zeros(0), evaluate(pairs, self.criteria), np.zeros((0, len(self.criteria))))
+            return empty, group
         score, raw, fs, contrib = self.score_pairs(pairs)
         win = top_k(group, topk.shown(score), tie, k)
-        # Explain the winners only: turning every candidate's values into Python objects cost
-        # more than scoring them.
-        sub, s, r, f, c = pairs.subset(win), score[win], raw[win], fs.take(win), contrib[win]
-        g = group[win]
+        return Listed(self, pairs.subset(win), score[win], raw[win], fs.take(win), contrib[win]), group[win]
+
+    def _top_k(self, pairs: Pairs, group: np.ndarray, tie: np.ndarray, k: int) -> dict[int, list[Scored]]:
+        """Each group's best k pairs, explained. Explain the winners only: turning every
+        candidate's values into Python objects cost more than scoring them."""
+        if len(pairs) == 0:
+            return {}
+        won, g = self._winners(pairs, group, tie, k)
+        if len(g) == 0:  # k = 0
+            return {}
+        items = won.explain(list(range(len(g))))
         starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
-        return {int(g[a]): [self._scored(sub, i, s, r, f, c) for i in range(a, b)] for a, b in zip(starts, np.r_[starts[1:], len(win)])}
+        return {int(g[a]): items[a:b] for a, b in zip(starts, np.r_[starts[1:], len(g)])}
 
     def listed(self, p: int, kind: str = "any", k: int = 10) -> Listed:
         """One participant's best k openings, as `recommend` ranks them, explained only on
         demand (`Listed.explain`): a live list groups similar openings and shows ~10 entries
         of the K it ranks, and explaining all K was a third of its CPU."""
         pairs = self.blocking.for_participants(np.array([p]), self.as_of, kind)
-        tie = self.world.openings.tie_rank[pairs.o]
-        if len(pairs) >= PRUNE_MIN and k > 0:
-            keep = self._may_list(pairs, k)
-            pairs, tie = pairs.subset(keep), tie[keep]
-        if len(pairs) == 0:
-            return Listed(self, pairs, np.zeros(0), np.zeros(0), evaluate(pairs, self.criteria), np.zeros((0, len(self.criteria))))
-        score, raw, fs, contrib = self.score_pairs(pairs)
-        win = top_k(pairs.p, topk.shown(score), tie, k)
-        return Listed(self, pairs.subset(win), score[win], raw[win], fs.take(win), contrib[win])
+        return self._winners(pairs, pairs.p, self.world.openings.tie_rank[pairs.o], k)[0]
 
     # ------------------------------------------------------------------ both directions
     def recommend(self, p_idx, kind: str = "any", k: int = 10) -> dict[int, list[Scored]]:
