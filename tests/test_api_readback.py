@@ -146,3 +146,9 @@ def test_what_get_participant_returns_can_be_posted_to_match_as_is(client, auth,
     res2 = client.post("/v1/match", params={"limit": 5}, json=detail | {"max_commute_km": 2}, headers=headers)
     assert res2.status_code == 200
     assert client.post("/v1/match", json=detail | {"shoe_size": 44}, headers=headers).status_code == 422
+    # an office that does not exist is a typo, not "no office": refused
+    res3 = client.post("/v1/match", json=detail | {"office_id": "nav-atlantis"}, headers=headers)
+    assert res3.status_code == 422
+    assert res3.json()["detail"][0]["loc"] == ["body", "office_id"]
+    # no office at all is still accepted (a what-if without an office)
+    assert client.post("/v1/match", json=detail | {"office_id": None}, headers=headers).status_code == 200

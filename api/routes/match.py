@@ -12,7 +12,7 @@ from api.deps import AdviserOrAdmin, DatabaseDep, KindFilter, Lang, Limit, Setti
 from api.schemas import Matches, ParticipantProfile
 from matching import normalise, serving
 from matching.config import Settings
-from matching.store import Connection, audit
+from matching.store import Connection, audit, directory
 
 router = APIRouter(prefix="/v1/match", tags=["matches"])
 
@@ -72,6 +72,12 @@ def profile_matches(
                 }
             ],
         ) from None
+    if body.office_id and not directory.office_exists(conn, body.office_id):
+        # A typo would otherwise rank silently as if no office listed anything (issue 13).
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            detail=[{"loc": ["body", "office_id"], "msg": "unknown NAV office", "type": "value_error", "input": body.office_id}],
+        )
     row.update(participant_id="(posted profile)", office_id=body.office_id or "", registered_at=None)
     with domain_errors():
         out = serving.profile_matches(conn, settings, row, kind=kind, limit=limit)

@@ -15,6 +15,10 @@ def offices(conn: Connection) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in conn.execute(select(t.offices).order_by(t.offices.c.office_id))]
 
 
+def office_exists(conn: Connection, office_id: str) -> bool:
+    return conn.execute(select(t.offices.c.office_id).where(t.offices.c.office_id == office_id)).first() is not None
+
+
 def employer(conn: Connection, orgnr: str) -> dict[str, Any] | None:
     row = conn.execute(select(t.employers).where(t.employers.c.orgnr == orgnr)).first()
     return dict(row._mapping) if row else None
