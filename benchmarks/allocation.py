@@ -125,9 +125,12 @@ def _solvers(group, other, score, pos, shard, cap, per_list) -> dict[str, float]
     return out
 
 
-def _config(config: str) -> tuple[float, int, str, int, float, int]:
-    """ "c:L[:mode[:depth[:strength[:head]]]]" → (c, L, mode, depth, strength, head); mode "price" (default) or "flow"."""
+def _config(config: str) -> tuple[float, int, str, int, float, int, str, int]:
+    """ "c:L[:mode[:depth[:strength[:head[:tail[:passes]]]]]]" → (c, L, mode, depth, strength, head, tail, passes);
+    mode "price" (default) or "flow"; tail "personal"|"priced" and passes default to the settings' defaults
+    (session 19's figures were tail "priced", 1 pass)."""
     f = config.split(":")
+    d = Settings.model_fields
     return (
         float(f[0]),
         int(f[1]),
@@ -135,6 +138,8 @@ def _config(config: str) -> tuple[float, int, str, int, float, int]:
         int(f[3]) if len(f) > 3 else 50,
         float(f[4]) if len(f) > 4 else 1.0,
         int(f[5]) if len(f) > 5 else 3,
+        f[6] if len(f) > 6 else str(d["alloc_tail"].default),
+        int(f[7]) if len(f) > 7 else int(d["alloc_passes"].default),
     )
 
 
@@ -162,7 +167,7 @@ def one_seed(args, seed: int) -> list[dict]:
         engine = make_engine(base.database_url)
         load_directory(engine, data, today=today)
         for config in args.configs:
-            factor, per_list, mode, depth, strength, head = _config(config)
+            factor, per_list, mode, depth, strength, head, tail, passes = _config(config)
             settings = base.model_copy(
                 update={
                     ("alloc_start_factor" if mode == "price" else "alloc_factor"): factor,
@@ -171,6 +176,8 @@ def one_seed(args, seed: int) -> list[dict]:
                     "alloc_depth": depth,
                     "alloc_strength": strength,
                     "alloc_head": head,
+                    "alloc_tail": tail,
+                    "alloc_passes": passes,
                 }
             )
             c0 = time.process_time()
@@ -237,8 +244,9 @@ def main() -> None:
         "--configs",
         nargs="+",
         default=["3:10"],
-        help="c:L[:mode[:depth[:strength]]] — c (MATCHING_ALLOC_FACTOR: expected starts per free place for mode price, "
-        "lists per free place for mode flow), list length L, mode price|flow, depth, price strength",
+        help="c:L[:mode[:depth[:strength[:head[:tail[:passes]]]]]] — c (MATCHING_ALLOC_FACTOR: expected starts per free place for mode price, "
+        "lists per free place for mode flow), list length L, mode price|flow, depth, price strength, head, "
+        "tail personal|priced, passes",
     )
     ap.add_argument(
         "--contact-caps",

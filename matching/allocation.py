@@ -313,6 +313,23 @@ def _select(g: np.ndarray, value: np.ndarray, pos: np.ndarray, allowed: np.ndarr
     return keep, place
 
 
+def _select_list(
+    g: np.ndarray, value: np.ndarray, score: np.ndarray, pos: np.ndarray, allowed: np.ndarray, per_list: int, head: int, tail: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """A list's pairs and places. tail "priced": the `per_list` allowed pairs of highest
+    priced value (`_select`). tail "personal": its first `head` places by priced value (what
+    the prices are about: the places advisers act on now), the rest of the list in the
+    personal order (shown score, ties by personal rank) among the pairs left — so an opening
+    priced out of the head moves down the list, not out of it, as long as it is among the
+    participant's `per_list` − `head` best remaining. The head, and so every opening's
+    expected starts, are the same in both."""
+    if tail == "priced" or per_list <= head:
+        return _select(g, value, pos, allowed, per_list)
+    keep_h, place_h = _select(g, value, pos, allowed, head)
+    keep_t, place_t = _select(g, score, pos, allowed & ~keep_h, per_list - head)
+    return keep_h | keep_t, np.where(keep_h, place_h, head + place_t)
+
+
 def price_allocate(
     group: np.ndarray,
     other: np.ndarray,
@@ -328,6 +345,7 @@ def price_allocate(
     rounds: int = 40,
     step: float = 0.25,
     head: int = PER_LIST,
+    tail: str = "priced",
     employer: np.ndarray | None = None,
     contacts_left: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -345,7 +363,10 @@ def price_allocate(
     (1 − `strength` × price), ties by personal rank: a congested opening moves down or gives
     way to the next best one of their own ranking, and the lists stay full wherever the personal
     list has `per_list` pairs within `depth`. With capacity for everyone every price is 0 and
-    the list is the personal top `per_list`. An employer with `contacts_left[employer[o]]` is
+    the list is the personal top `per_list`. With `tail` "personal" only the first `head`
+    places are taken by priced value and the rest of the list keeps the personal order
+    (`_select_list`): a congested opening moves down rather than out, and the expected starts
+    (counted on the head) are the same. An employer with `contacts_left[employer[o]]` is
     in at most that many lists (a hard cap: its pairs of lowest value are dropped and the lists
     refilled from deeper).
 
@@ -373,7 +394,7 @@ def price_allocate(
             break
         price = np.minimum(price + step * excess, 1.0)  # ascending: a price never falls, so the rounds settle
     value = score * (1.0 - strength * price[other])
-    keep, place = _select(group, value, pos, allowed, per_list)
+    keep, place = _select_list(group, value, score, pos, allowed, per_list, head, tail)
     if contacts_left is not None:
         if employer is None:
             raise ValueError("contacts_left needs the employer of each opening")
@@ -393,7 +414,7 @@ def price_allocate(
             # the employer's lists are full now: no other pair of it may enter
             full = np.bincount(es[rank < left[es]], minlength=len(left)) >= left
             allowed &= ~(full[emp] & ~keep)
-            keep, place = _select(group, value, pos, allowed, per_list)
+            keep, place = _select_list(group, value, score, pos, allowed, per_list, head, tail)
     return keep, place, price
 
 
@@ -401,14 +422,19 @@ def price_allocate(
 
 
 def note_view(note: Any, lang: str) -> dict[str, Any]:
-    """A stored note (`store.lists.Note`: kept, suggested, free, exposure) as the API shows it,
-    with its reason from the message catalogues: held back because others are suggested (or
-    no place is free), or kept — with few competitors, or among the best fits."""
+    """A stored note (`store.lists.Note`: kept, suggested, free, exposure, crowded) as the API
+    shows it, with its reason from the message catalogues: held back because others are
+    suggested (or no place is free), or kept — with few competitors (the run's allocation did
+    not have to hold the opening to its capacity: in price mode its price stayed 0 in the
+    participant's shard, in flow mode it was in no more personal top-10 lists than its cap), or
+    among the best fits. Notes of runs before `crowded` was stored fall back to the flow
+    mode's default cap on the personal top-10 exposure."""
     kept, suggested, free, exposure_ = bool(note[0]), int(note[1]), int(note[2]), int(note[3])
+    crowded = int(note[4]) if len(note) > 4 else -1
     others = max(suggested - int(kept), 0)
     if not kept:
         text = t("allocation.no_free_place", lang) if free == 0 else t("allocation.held_back", lang, others=others, free=free)
-    elif exposure_ <= CAP_FACTOR * free:
+    elif crowded == 0 or (crowded < 0 and exposure_ <= CAP_FACTOR * free):
         text = t("allocation.few_competitors", lang, others=others, free=free)
     else:
         text = t("allocation.best_fit", lang, others=others, free=free)
@@ -566,10 +592,18 @@ class PriceTask:
     options: dict[str, Any]
 
 
-def run_price_shard(task: PriceTask) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def head_demand(other: np.ndarray, keep: np.ndarray, place: np.ndarray, prob: np.ndarray, head: int, n_openings: int) -> np.ndarray:
+    """Per opening: expected starts from the lists whose first `head` places hold it (start
+    probability × `attention` by place) — what `price_allocate` holds to `factor` × free."""
+    at = keep & (place < head)
+    return np.bincount(other[at], weights=prob[at] * attention(max(head, 1))[place[at]], minlength=n_openings)
+
+
+def run_price_shard(task: PriceTask) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The unit of priced allocation work, identical on every backend: `price_allocate` on the
-    shard's pairs with its share (kept mask, place, price per opening of `task.openings`)."""
-    return price_allocate(
+    shard's pairs with its share (kept mask, place, price per opening of `task.openings`), and
+    the shard's expected starts per opening at those prices (`head_demand`, for `resplit`)."""
+    keep, place, price = price_allocate(
         task.group,
         task.other,
         task.score,
@@ -579,6 +613,84 @@ def run_price_shard(task: PriceTask) -> tuple[np.ndarray, np.ndarray, np.ndarray
         contacts_left=task.contacts,
         **task.options,
     )
+    head = int(task.options.get("head", PER_LIST))
+    prob = np.asarray(task.score, dtype=float) * float(task.options.get("scale", 1.0))
+    return keep, place, price, head_demand(task.other, keep, place, prob, head, len(task.openings))
+
+
+def resplit(tasks: list[PriceTask], results: list[tuple[np.ndarray, ...]], factor: float) -> list[np.ndarray | None]:
+    """The second pass's shares (per task: the new `free` share of each of its openings, or
+    None where nothing changed). A fixed split of an opening's places cannot follow demand as
+    the prices move it: one office's shard prices an opening while another leaves part of its
+    share unused. Here every shard that did not price an opening keeps what its lists use of
+    it (its expected starts / `factor`, at most its share), and what it leaves is handed to the
+    shards that priced it, in proportion to their expected starts on it plus their share. Only
+    openings priced somewhere and left partly unused somewhere else move; the shares of each
+    opening still add up to its free places. Work in the parent: one pass over the (shard,
+    opening) rows, not over the pairs."""
+    if not tasks:
+        return []
+    size = np.array([len(t.openings) for t in tasks])
+    op = np.concatenate([t.openings for t in tasks]).astype(np.int64)
+    old = np.concatenate([t.free for t in tasks]).astype(float)
+    price = np.concatenate([r[2] for r in results]).astype(float)
+    demand = np.concatenate([r[3] for r in results]).astype(float)
+    n = int(op.max()) + 1 if len(op) else 0
+    priced = price > 0
+    used = demand / factor if factor > 0 else np.where(demand > 0, np.inf, 0.0)
+    has_priced = np.bincount(op, weights=priced, minlength=n) > 0
+    give = np.where(~priced & has_priced[op], np.maximum(old - used, 0.0), 0.0)
+    give[give < 1e-9] = 0.0
+    pool = np.bincount(op, weights=give, minlength=n)
+    weight = np.where(priced, demand + old + 1e-12, 0.0)
+    total = np.bincount(op, weights=weight, minlength=n)
+    new = old - give + np.where(priced, pool[op] * weight / np.where(total[op] > 0, total[op], 1.0), 0.0)
+    changed = (give > 0) | (priced & (pool[op] > 0))
+    out: list[np.ndarray | None] = []
+    for a, b in zip(np.r_[0, np.cumsum(size)[:-1]], np.cumsum(size)):
+        out.append(new[a:b] if changed[a:b].any() else None)
+    return out
+
+
+def price_shards(
+    group: np.ndarray,
+    other: np.ndarray,
+    score: np.ndarray,
+    pos: np.ndarray,
+    shard: np.ndarray,
+    free: np.ndarray,
+    *,
+    mapper: Any = None,
+    passes: int = 2,
+    employer: np.ndarray | None = None,
+    contacts_left: np.ndarray | None = None,
+    **options: Any,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The sharded priced allocation as the batch runs it: `price_shard_tasks`, every shard's
+    `run_price_shard` through `mapper(fn, tasks) -> results` (the run's backend; default: in
+    this process), then `passes` − 1 rounds of `resplit` that rerun only the shards whose
+    shares changed. Returns (kept mask, place in the list, the price of each pair's opening in
+    its shard). Deterministic; one shard is exactly `price_allocate`."""
+    if mapper is None:
+        mapper = lambda fn, items: [fn(x) for x in items]  # noqa: E731
+    n = len(group)
+    keep, place, priced = np.zeros(n, dtype=bool), np.zeros(n, dtype=np.int64), np.zeros(n)
+    ptasks = price_shard_tasks(group, other, score, pos, shard, free, employer=employer, contacts_left=contacts_left, **options)
+    tasks = [t for _, t in ptasks]
+    results = list(mapper(run_price_shard, tasks))
+    factor = float(options.get("factor", CAP_FACTOR))
+    for _ in range(max(passes, 1) - 1):
+        shares = resplit(tasks, results, factor)
+        again = [i for i, sh in enumerate(shares) if sh is not None]
+        if not again:
+            break
+        for i in again:
+            tasks[i] = PriceTask(**{**tasks[i].__dict__, "free": shares[i]})
+        for i, r in zip(again, mapper(run_price_shard, [tasks[i] for i in again])):
+            results[i] = r
+    for (idx, _), task, (kept, placed, price, _) in zip(ptasks, tasks, results):
+        keep[idx], place[idx], priced[idx] = kept, placed, price[task.other]
+    return keep, place, priced
 
 
 def price_shard_tasks(

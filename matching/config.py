@@ -66,6 +66,18 @@ class Settings(BaseSettings):
     alloc_strength: float = Field(
         default=0.35, ge=0, le=1, description="'price': weight of the congestion price on a pair's score (0: the personal list)"
     )
+    alloc_tail: Literal["personal", "priced"] = Field(
+        default="personal",
+        description="'price': the list after its first alloc_head places keeps the personal order ('personal': a congested "
+        "opening moves down, not out) or is ordered by priced value too ('priced')",
+    )
+    alloc_passes: int = Field(
+        default=2,
+        ge=1,
+        le=5,
+        description="'price': allocation passes per run; each pass after the first re-splits the free places of openings "
+        "one office's shard priced and another left partly unused (allocation.resplit)",
+    )
     today: dt.date | None = Field(default=None, description="pin 'today' (tests, replays)")
     snapshot_wait: float = Field(
         default=2.0,

@@ -176,16 +176,22 @@ def test_priced_lists_move_heads_off_openings_without_a_free_place(inst):
     assert np.isin(other[ours], np.flatnonzero(free == 0)).sum() <= np.isin(other[personal], np.flatnonzero(free == 0)).sum()
 
 
-def _priced_sharded(inst, free, employer=None, contacts=None, **kw):
+def _priced_sharded(inst, free, employer=None, contacts=None, passes=2, **kw):
     """The batch's path: one price shard per participant shard, answers put back by index."""
     group, other, score, pos, cap, _, _, per_list, shards = inst
     kw = {"factor": 0.5, "per_list": per_list, "depth": 3, "strength": 0.6, "scale": 0.3, "head": 2, **kw}
     shard = shards[group] if len(group) else group
     tasks = allocation.price_shard_tasks(group, other, score, pos, shard, free, employer=employer, contacts_left=contacts, **kw)
-    keep, place = np.zeros(len(group), dtype=bool), np.zeros(len(group), dtype=np.int64)
-    for idx, task in tasks:
-        keep[idx], place[idx], _ = allocation.run_price_shard(task)
-    return keep, place, tasks
+    ran: list[list] = []
+
+    def mapper(fn, items):
+        ran.append([t.free for t in items])
+        return [fn(x) for x in items]
+
+    keep, place, _ = allocation.price_shards(
+        group, other, score, pos, shard, free, mapper=mapper, passes=passes, employer=employer, contacts_left=contacts, **kw
+    )
+    return keep, place, tasks, ran
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -193,7 +199,7 @@ def _priced_sharded(inst, free, employer=None, contacts=None, **kw):
 def test_sharded_priced_lists_keep_global_contact_caps_full_lists_and_the_personal_depth(inst):
     group, other, score, pos, cap, employer, contacts, per_list, shards = inst
     free = cap // 2
-    keep, place, tasks = _priced_sharded(inst, free, employer, contacts)
+    keep, place, tasks, _ = _priced_sharded(inst, free, employer, contacts)
     # contact caps hold over the union of the shards, not only within each
     assert (np.bincount(employer[other[keep]], minlength=len(contacts)) <= contacts).all()
     assert not keep[pos >= 3].any()  # only pairs of the personal lists' first `depth`: each passed every hard constraint
@@ -206,7 +212,7 @@ def test_sharded_priced_lists_keep_global_contact_caps_full_lists_and_the_person
     listed = np.unique(other)
     assert np.allclose(share[listed], free[listed]) and (share >= 0).all()
     # without contact caps every list is full wherever the personal depth allows
-    keep, _, _ = _priced_sharded(inst, free)
+    keep, *_ = _priced_sharded(inst, free)
     if len(group):
         within = np.bincount(group, weights=pos < 3)
         assert (np.bincount(group[keep], minlength=len(within)) == np.minimum(per_list, within)).all()
@@ -218,7 +224,7 @@ def test_sharded_priced_lists_keep_global_contact_caps_full_lists_and_the_person
 @given(instances())
 def test_sharded_priced_lists_with_room_for_everyone_are_the_personal_top(inst):
     group, other, score, pos, cap, *_ = inst
-    keep, place, _ = _priced_sharded(inst, np.full(len(cap), 10**6), depth=50)
+    keep, place, *_ = _priced_sharded(inst, np.full(len(cap), 10**6), depth=50)
     assert (keep == (pos < inst[7])).all() and (place[keep] == pos[keep]).all()
 
 
@@ -232,7 +238,7 @@ def test_one_shard_is_the_unsharded_allocation():
     kw = {"factor": 0.5, "per_list": 3, "depth": 6, "strength": 0.6, "scale": 0.3, "head": 2}
     keep, place, _ = allocation.price_allocate(group, other, score, pos, free, **kw)
     ((idx, task),) = allocation.price_shard_tasks(group, other, score, pos, np.zeros(len(group), dtype=np.int64), free, **kw)
-    k1, p1, _ = allocation.run_price_shard(task)
+    k1, p1, _, _ = allocation.run_price_shard(task)
     assert (idx == np.arange(len(group))).all() and (k1 == keep).all() and (p1 == place).all()
 
 
@@ -441,7 +447,18 @@ def test_runs_report_congestion_before_and_after(pub_client, auth, published):
     runs = pub_client.get("/v1/runs", headers=auth("admin")).json()["items"]
     served = next(r for r in runs if r["run_id"] == published.second_run)
     c = served["congestion"]
-    assert set(c) == {"before", "after", "alloc_factor", "recommend_now", "alloc_mode", "alloc_start_factor", "alloc_strength"}
+    assert set(c) == {
+        "before",
+        "after",
+        "alloc_factor",
+        "recommend_now",
+        "alloc_mode",
+        "alloc_start_factor",
+        "alloc_strength",
+        "alloc_tail",
+        "alloc_passes",
+    }
+    assert c["alloc_tail"] == published.settings.alloc_tail and c["alloc_passes"] == published.settings.alloc_passes
     assert c["alloc_mode"] == "price" and c["alloc_start_factor"] == published.settings.alloc_start_factor
     assert c["before"]["offices"] and 0 <= c["before"]["gini_exposure"] <= 1
     assert c["after"]["mean_exposure_top10"] <= c["before"]["mean_exposure_top10"]
