@@ -395,6 +395,13 @@ def price_allocate(
         price = np.minimum(price + step * excess, 1.0)  # ascending: a price never falls, so the rounds settle
     value = score * (1.0 - strength * price[other])
     keep, place = _select_list(group, value, score, pos, allowed, per_list, head, tail)
+    # The guard: prices found by tâtonnement can overshoot (small cases where the lists reach
+    # fewer expected starts than the personal lists). Then the personal lists are kept, so the
+    # lists never reach fewer expected starts than the personal ones on the same places.
+    personal = allowed & (pos < per_list)
+    if expected_starts(other, keep, place, prob, head, capacity) < expected_starts(other, personal, pos, prob, head, capacity) - 1e-12:
+        keep, place, price = personal, pos.copy(), np.zeros(n_o)
+        value = score
     if contacts_left is not None:
         if employer is None:
             raise ValueError("contacts_left needs the employer of each opening")
@@ -590,6 +597,13 @@ class PriceTask:
     employer: np.ndarray | None  # per local opening: a row into `contacts`
     contacts: np.ndarray | None
     options: dict[str, Any]
+
+
+def expected_starts(other: np.ndarray, keep: np.ndarray, place: np.ndarray, prob: np.ndarray, head: int, capacity: np.ndarray) -> float:
+    """What the lists' heads can turn into starts: Σ over openings of min(capacity, expected
+    starts from the lists whose first `head` places hold it) — `price_allocate`'s objective,
+    capacity being `factor` × free places."""
+    return float(np.minimum(capacity, head_demand(other, keep, place, prob, head, len(capacity))).sum())
 
 
 def head_demand(other: np.ndarray, keep: np.ndarray, place: np.ndarray, prob: np.ndarray, head: int, n_openings: int) -> np.ndarray:
