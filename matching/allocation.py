@@ -341,6 +341,8 @@ def price_allocate(
     per_list: int = PER_LIST,
     depth: int = 50,
     strength: float = 1.0,
+    full_strength: float | None = None,
+    full: np.ndarray | None = None,
     scale: float = 1.0,
     rounds: int = 40,
     step: float = 0.25,
@@ -384,8 +386,13 @@ def price_allocate(
     weight = attention(per_list)
     prob = score * scale
     capacity = factor * free
+    # the price's weight per opening: `full_strength` on openings with no free place at all
+    # (`full`, default free == 0), so that a place that cannot take anyone now leaves the heads
+    weigh = np.full(n_o, float(strength))
+    if full_strength is not None:
+        weigh[np.asarray(full, dtype=bool) if full is not None else free <= 0] = float(full_strength)
     for _ in range(rounds):
-        value = score * (1.0 - strength * price[other])
+        value = score * (1.0 - weigh[other] * price[other])
         keep, place = _select(group, value, pos, allowed, per_list)
         head_pairs = keep & (place < head)
         demand = np.bincount(other[head_pairs], weights=prob[head_pairs] * weight[place[head_pairs]], minlength=n_o)
@@ -393,7 +400,7 @@ def price_allocate(
         if excess.max() < 1e-3:
             break
         price = np.minimum(price + step * excess, 1.0)  # ascending: a price never falls, so the rounds settle
-    value = score * (1.0 - strength * price[other])
+    value = score * (1.0 - weigh[other] * price[other])
     keep, place = _select_list(group, value, score, pos, allowed, per_list, head, tail)
     # The guard: prices found by tâtonnement can overshoot (small cases where the lists reach
     # fewer expected starts than the personal lists). Then the personal lists are kept, so the
@@ -597,6 +604,7 @@ class PriceTask:
     employer: np.ndarray | None  # per local opening: a row into `contacts`
     contacts: np.ndarray | None
     options: dict[str, Any]
+    full: np.ndarray | None = None  # per local opening: no free place at all (not only in this shard's share)
 
 
 def expected_starts(other: np.ndarray, keep: np.ndarray, place: np.ndarray, prob: np.ndarray, head: int, capacity: np.ndarray) -> float:
@@ -623,6 +631,7 @@ def run_price_shard(task: PriceTask) -> tuple[np.ndarray, np.ndarray, np.ndarray
         task.score,
         task.pos,
         task.free,
+        full=task.full,
         employer=task.employer,
         contacts_left=task.contacts,
         **task.options,
@@ -776,6 +785,8 @@ def price_shard_tasks(
             contacts_s[e_local] = e_seats[idx]
             emp_s = np.zeros(len(openings), dtype=np.int64)
             emp_s[local] = e_local
-        task = PriceTask(group[idx], local.astype(np.int64), score[idx], pos[idx], openings, free_s, emp_s, contacts_s, dict(options))
+        task = PriceTask(
+            group[idx], local.astype(np.int64), score[idx], pos[idx], openings, free_s, emp_s, contacts_s, dict(options), free[openings] <= 0
+        )
         out.append((idx, task))
     return out

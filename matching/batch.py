@@ -578,6 +578,7 @@ def recommend_now(
             "strength": settings.alloc_strength,
             "head": settings.alloc_head,
             "tail": settings.alloc_tail,
+            "full_strength": settings.alloc_full_strength,
             "scale": allocation.start_scale(score, pos, start_rate),  # one calibration for the run, not per shard
         }
         keep, place, price = allocation.price_shards(
@@ -616,6 +617,7 @@ def recommend_now(
         "alloc_start_factor": settings.alloc_start_factor,
         "alloc_strength": settings.alloc_strength,
         "alloc_tail": settings.alloc_tail,
+        "alloc_full_strength": settings.alloc_full_strength,
         "alloc_passes": settings.alloc_passes,
     }
     suggested = np.bincount(other[keep], minlength=len(free))

@@ -64,7 +64,15 @@ class Settings(BaseSettings):
         default=3, ge=1, description="'price': the first places of a list an opening's expected starts count (what advisers act on now)"
     )
     alloc_strength: float = Field(
-        default=0.5, ge=0, le=1, description="'price': weight of the congestion price on a pair's score (0: the personal list)"
+        default=0.45, ge=0, le=1, description="'price': weight of the congestion price on a pair's score (0: the personal list)"
+    )
+    alloc_full_strength: float = Field(
+        default=0.65,
+        ge=0,
+        le=1,
+        description="'price': weight of the congestion price on openings with no free place at all (1: they leave the "
+        "lists' heads wherever the participant has another pair within alloc_depth; they stay in the list below; tuned "
+        "with alloc_strength on simulation seeds 11-13)",
     )
     alloc_tail: Literal["personal", "priced"] = Field(
         default="personal",

@@ -544,6 +544,7 @@ def test_runs_report_congestion_before_and_after(pub_client, auth, published):
         "alloc_start_factor",
         "alloc_strength",
         "alloc_tail",
+        "alloc_full_strength",
         "alloc_passes",
     }
     assert c["alloc_tail"] == published.settings.alloc_tail and c["alloc_passes"] == published.settings.alloc_passes
