@@ -257,9 +257,9 @@ def main() -> None:
         "--configs",
         nargs="+",
         default=["3:10"],
-        help="c:L[:mode[:depth[:strength[:head[:tail[:passes]]]]]] — c (MATCHING_ALLOC_FACTOR: expected starts per free place for mode price, "
-        "lists per free place for mode flow), list length L, mode price|flow, depth, price strength, head, "
-        "tail personal|priced, passes, full_strength",
+        help="c:L[:mode[:depth[:strength[:head[:tail[:passes[:full_strength]]]]]]] — c (expected starts per free place "
+        "for mode price, lists per free place for mode flow), list length L, mode price|flow, depth, price strength, "
+        "head, tail personal|priced, passes, price strength on openings with no free place",
     )
     ap.add_argument(
         "--contact-caps",

@@ -439,8 +439,9 @@ def note_view(note: Any, lang: str) -> dict[str, Any]:
     """A stored note (`store.lists.Note`: kept, suggested, free, exposure, crowded) as the API
     shows it, with its reason from the message catalogues: held back because others are
     suggested (or no place is free), or kept — with few competitors (the run's allocation did
-    not have to hold the opening to its capacity: in price mode its price stayed 0 in the
-    participant's shard, in flow mode it was in no more personal top-10 lists than its cap), or
+    not have to hold the opening to its capacity: in price mode it has a free place and its
+    price stayed 0 in the participant's shard, in flow mode it was in no more personal top-10
+    lists than its cap), or
     among the best fits. Notes of runs before `crowded` was stored fall back to the flow
     mode's default cap on the personal top-10 exposure."""
     kept, suggested, free, exposure_ = bool(note[0]), int(note[1]), int(note[2]), int(note[3])
@@ -448,7 +449,7 @@ def note_view(note: Any, lang: str) -> dict[str, Any]:
     others = max(suggested - int(kept), 0)
     if not kept:
         text = t("allocation.no_free_place", lang) if free == 0 else t("allocation.held_back", lang, others=others, free=free)
-    elif crowded == 0 or (crowded < 0 and exposure_ <= CAP_FACTOR * free):
+    elif free > 0 and (crowded == 0 or (crowded < 0 and exposure_ <= CAP_FACTOR * free)):
         text = t("allocation.few_competitors", lang, others=others, free=free)
     else:
         text = t("allocation.best_fit", lang, others=others, free=free)
@@ -786,7 +787,16 @@ def price_shard_tasks(
             emp_s = np.zeros(len(openings), dtype=np.int64)
             emp_s[local] = e_local
         task = PriceTask(
-            group[idx], local.astype(np.int64), score[idx], pos[idx], openings, free_s, emp_s, contacts_s, dict(options), free[openings] <= 0
+            group[idx],
+            local.astype(np.int64),
+            score[idx],
+            pos[idx],
+            openings,
+            free_s,
+            emp_s,
+            contacts_s,
+            dict(options),
+            free[openings] <= 0,
         )
         out.append((idx, task))
     return out

@@ -594,7 +594,7 @@ def recommend_now(
             contacts_left=contacts_left,
             **options,
         )
-        crowded = price > 0  # the allocation priced the pair's opening in its shard
+        crowded = (price > 0) | (free[other] == 0)  # priced in the pair's shard, or no place free at all
     else:
         place = pos
         tasks = allocation.shard_tasks(

@@ -511,6 +511,44 @@ def test_view_recommended_serves_the_run_list_with_reasons_in_both_languages(pub
     assert all(m["allocation"]["reason"].startswith("Holdt tilbake") for m in nb["matches"] if not m["allocation"]["recommended_now"])
 
 
+def test_few_competitors_follows_the_runs_own_congestion_not_the_flow_cap():
+    # price mode stores whether the allocation priced the opening (crowded); the reason follows it
+    few = allocation.note_view((1, 30, 2, 40, 0), "en")["reason"]
+    assert few.startswith("Few competitors") and "29 others" in few
+    assert allocation.note_view((1, 2, 2, 3, 1), "en")["reason"].startswith("Among the best fits")
+    # runs stored before `crowded`: the flow mode's default cap on the personal top-10 exposure
+    assert allocation.note_view((1, 2, 2, 6, -1), "en")["reason"].startswith("Few competitors")
+    assert allocation.note_view((1, 2, 2, 7), "en")["reason"].startswith("Among the best fits")
+    assert allocation.note_view((0, 5, 0, 9, 1), "nb")["reason"].startswith("Holdt tilbake")
+
+
+def test_the_published_runs_notes_say_few_competitors_only_where_nothing_was_priced(published):
+    from matching.batch import recommend_now
+
+    world, personal, _, taken, free = _run_inputs(published)
+    with db_engine(published.settings).connect() as conn:
+        r = t.recommended_lists
+        notes = [json.loads(n) for (n,) in conn.execute(select(r.c.notes).where(r.c.run_id == published.second_run))]
+    crowded = [v[4] for n in notes for v in n.values() if v[0]]
+    assert set(crowded) == {0, 1}  # the fixtures have both
+    # the same inputs through the batch's step: a kept pair is "crowded" exactly where its shard priced its opening
+    p_row, o_row = world.participants.index, world.openings.index
+    pairs = [
+        (p_row[p], o_row[o], sc, i)
+        for p, items in sorted(personal.items(), key=lambda kv: p_row[kv[0]])
+        for i, (_, o, sc) in enumerate(items)
+    ]
+    group, other, score, pos = (np.array(x) for x in zip(*pairs))
+    parts = [(group.astype(np.int32), other.astype(np.int32), score.astype(np.float32), pos.astype(np.int16))]
+    rows, _ = recommend_now(world, parts, taken, published.settings, TODAY)
+    for _, _, packed in rows:
+        for v in json.loads(packed).values():
+            text = allocation.note_view(lists.Note(*v), "en")["reason"]
+            assert text.startswith("Few competitors") == (bool(v[0]) and v[4] == 0)
+            if v[2] == 0 and v[0]:  # no free place at all: always priced
+                assert v[4] == 1
+
+
 def test_view_recommended_roles_office_scope_and_bad_values(pub_client, auth, published):
     pid, office = _participant_with_held_back(published)
     url = f"/v1/participants/{pid}/matches"

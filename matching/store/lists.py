@@ -283,7 +283,9 @@ def read_recommended(conn: Connection, run_id: str, participant_id: str) -> Reco
     row = conn.execute(select(r.c.opening_ids, r.c.notes).where(r.c.run_id == run_id, r.c.participant_id == participant_id)).first()
     if row is None:
         return None
-    notes = {k: Note(bool(v[0]), int(v[1]), int(v[2]), int(v[3]), int(v[4]) if len(v) > 4 else -1) for k, v in json.loads(row.notes).items()}
+    notes = {
+        k: Note(bool(v[0]), int(v[1]), int(v[2]), int(v[3]), int(v[4]) if len(v) > 4 else -1) for k, v in json.loads(row.notes).items()
+    }
     return Recommended(json.loads(row.opening_ids), notes)
 
 
