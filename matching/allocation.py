@@ -12,11 +12,16 @@ personal list, and congestion is priced rather than cut. An opening's *expected 
 calibrated start probabilities (shown score × the history's starts per suggestion over the mean
 shown score, `start_scale`) of the lists whose first `alloc_head` places hold it, weighted by
 place (`attention`, the DCG discount); above `alloc_start_factor` × free places its price rises
-(ascending, so the rounds settle), and each participant's list is their `per_list` pairs of
-highest score × (1 − `alloc_strength` × price), in that order: a congested opening moves down
-or gives way to the next best one of the participant's own ranking. With room for everyone the
-list is the personal top. Measured on the behavioural simulation (benchmarks/allocation.py,
-settings tuned on seeds 11–13 and reported on 1–3): see benchmarks/RESULTS.md.
+(ascending, so the rounds settle). Each participant's list head (its first `alloc_head`
+places) is their pairs of highest score × (1 − `alloc_strength` × price) — `alloc_full_strength`
+on an opening with no free place at all — and with `alloc_tail` "personal" (the default) the
+rest of the list keeps the personal order among the pairs left: a congested opening moves down
+the list, not out of it, and gives its head place to the next best one of their own ranking.
+With room for everyone the list is the personal top. A guard keeps the personal lists wherever
+the prices would leave the heads with fewer expected starts than they have (the weaker
+monotonicity the mode satisfies: see tests/test_allocation.py). Measured on the behavioural
+simulation (benchmarks/allocation.py, settings tuned on seeds 11–13 and reported on 1–3): see
+benchmarks/RESULTS.md.
 
 **"flow", `allocate`** — each opening in at most ``c × free places`` lists (c =
 `alloc_factor`), each employer in at most as many as it has contacts left, maximising the sum of
@@ -46,7 +51,9 @@ splits each opening's free places (its expected-starts capacity is fractional, 0
 in proportion to each shard's expected starts on it at price 0 (`split_share`), and each
 employer's integer contacts by D'Hondt over the same weights; each shard then prices its own
 openings' share (`run_price_shard`). Prices are per shard: an opening listed by two offices
-may be priced differently in each, by the demand of each.
+may be priced differently in each, by the demand of each; so a second pass (`resplit`,
+`price_shards`, setting `alloc_passes`) gives the share a shard left unused to the shards that
+priced the opening, and runs only the shards whose shares changed again.
 """
 
 from __future__ import annotations
