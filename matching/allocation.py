@@ -445,7 +445,8 @@ def price_allocate(
 def note_view(note: Any, lang: str) -> dict[str, Any]:
     """A stored note (`store.lists.Note`: kept, suggested, free, exposure, crowded) as the API
     shows it, with its reason from the message catalogues: held back because others are
-    suggested (or no place is free), or kept — with few competitors (the run's allocation did
+    suggested (or no place is free; or, where the opening itself was not congested, because
+    openings with fewer competitors moved up into the list), or kept — with few competitors (the run's allocation did
     not have to hold the opening to its capacity: in price mode it has a free place and its
     price stayed 0 in the participant's shard, in flow mode it was in no more personal top-10
     lists than its cap), or
@@ -455,7 +456,12 @@ def note_view(note: Any, lang: str) -> dict[str, Any]:
     crowded = int(note[4]) if len(note) > 4 else -1
     others = max(suggested - int(kept), 0)
     if not kept:
-        text = t("allocation.no_free_place", lang) if free == 0 else t("allocation.held_back", lang, others=others, free=free)
+        if free == 0:
+            text = t("allocation.no_free_place", lang)
+        elif crowded == 0:  # not congested itself: out of the list because others moved up into its head
+            text = t("allocation.made_room", lang, others=others, free=free)
+        else:
+            text = t("allocation.held_back", lang, others=others, free=free)
     elif free > 0 and (crowded == 0 or (crowded < 0 and exposure_ <= CAP_FACTOR * free)):
         text = t("allocation.few_competitors", lang, others=others, free=free)
     else:

@@ -520,6 +520,10 @@ def test_few_competitors_follows_the_runs_own_congestion_not_the_flow_cap():
     assert allocation.note_view((1, 2, 2, 6, -1), "en")["reason"].startswith("Few competitors")
     assert allocation.note_view((1, 2, 2, 7), "en")["reason"].startswith("Among the best fits")
     assert allocation.note_view((0, 5, 0, 9, 1), "nb")["reason"].startswith("Holdt tilbake")
+    # held back: congested itself, or out of the list because openings with fewer competitors moved up
+    assert allocation.note_view((0, 5, 1, 9, 1), "en")["reason"].startswith("Held back for now: 5 others")
+    assert "made room" in allocation.note_view((0, 5, 1, 9, 0), "en")["reason"]
+    assert allocation.note_view((0, 5, 1, 9, -1), "en")["reason"].startswith("Held back for now: 5 others")
 
 
 def test_the_published_runs_notes_say_few_competitors_only_where_nothing_was_priced(published):
