@@ -412,6 +412,16 @@ class RunCongestion(BaseModel):
         default=None, description="'price': expected starts from the lists' heads are priced above this many × free places"
     )
     alloc_strength: float | None = Field(default=None, description="'price': weight of the congestion price on a pair's score")
+    alloc_tail: Literal["personal", "priced"] | None = Field(
+        default=None,
+        description="'price': the list after its head in the personal order ('personal') or by priced value ('priced'; runs before it)",
+    )
+    alloc_full_strength: float | None = Field(
+        default=None, description="'price': weight of the congestion price on openings with no free place at all"
+    )
+    alloc_passes: int | None = Field(
+        default=None, description="'price': allocation passes; each after the first re-splits places between office shards"
+    )
 
 
 class Run(BaseModel):

@@ -18,7 +18,8 @@ in the period is counted.
 
 Printed per seed and as mean with a 95 % t-interval over seeds: starts (job hires + trial
 starts) per month of suggestions; suggestions to full places (a job filled before it was
-suggested or before the hire, a trial placement with no free place when it would start); the
+suggested or before the hire, a trial placement with no free place when it would start; and of
+them, those whose place was already full at the run's date); the
 mean individual NDCG@10 loss of the recommended-now list against the personal list (gains: the
 model's probabilities; 0 = the same list); the congestion figures before and after; the
 refresh's CPU time and the allocation's share of it. `--solvers` also times OR-Tools'
@@ -81,7 +82,16 @@ def _replay(w, follow_lists: dict[int, list[int]], taken: np.ndarray, days: int,
         rng, w.participants, w.openings, w.employers, w.region, horizon, w.start, pair_p[order], pair_o[order], s_day[order], taken
     )
     starts = int((out["start_day"] >= 0).sum())
-    return {"suggestions": len(pair_p), "starts": starts, "starts_per_month": starts / (days / MONTH), "full": int(out["full"].sum())}
+    # where the full ones come from: places already full when the lists were made, or filled during the period
+    # (what a refresh within the period could see; the replay uses the run's lists throughout)
+    full0 = (taken >= w.openings["positions"].to_numpy())[pair_o[order]]
+    return {
+        "suggestions": len(pair_p),
+        "starts": starts,
+        "starts_per_month": starts / (days / MONTH),
+        "full": int(out["full"].sum()),
+        "full_at_run": int((out["full"] & full0).sum()),
+    }
 
 
 def _ci(values: list[float]) -> tuple[float, float]:
@@ -125,9 +135,13 @@ def _solvers(group, other, score, pos, shard, cap, per_list) -> dict[str, float]
     return out
 
 
-def _config(config: str) -> tuple[float, int, str, int, float, int]:
-    """ "c:L[:mode[:depth[:strength[:head]]]]" → (c, L, mode, depth, strength, head); mode "price" (default) or "flow"."""
+def _config(config: str) -> tuple[float, int, str, int, float, int, str, int, float]:
+    """ "c:L[:mode[:depth[:strength[:head[:tail[:passes[:full_strength]]]]]]]" → (c, L, mode, depth, strength, head,
+    tail, passes, full_strength); mode "price" (default) or "flow"; tail "personal"|"priced", passes and the price's
+    weight on openings with no free place default to the settings' defaults (session 19's figures were tail "priced",
+    1 pass, full_strength = strength)."""
     f = config.split(":")
+    d = Settings.model_fields
     return (
         float(f[0]),
         int(f[1]),
@@ -135,6 +149,9 @@ def _config(config: str) -> tuple[float, int, str, int, float, int]:
         int(f[3]) if len(f) > 3 else 50,
         float(f[4]) if len(f) > 4 else 1.0,
         int(f[5]) if len(f) > 5 else 3,
+        f[6] if len(f) > 6 else str(d["alloc_tail"].default),
+        int(f[7]) if len(f) > 7 else int(d["alloc_passes"].default),
+        float(f[8]) if len(f) > 8 else float(d["alloc_full_strength"].default),
     )
 
 
@@ -162,7 +179,7 @@ def one_seed(args, seed: int) -> list[dict]:
         engine = make_engine(base.database_url)
         load_directory(engine, data, today=today)
         for config in args.configs:
-            factor, per_list, mode, depth, strength, head = _config(config)
+            factor, per_list, mode, depth, strength, head, tail, passes, full_strength = _config(config)
             settings = base.model_copy(
                 update={
                     ("alloc_start_factor" if mode == "price" else "alloc_factor"): factor,
@@ -171,6 +188,9 @@ def one_seed(args, seed: int) -> list[dict]:
                     "alloc_depth": depth,
                     "alloc_strength": strength,
                     "alloc_head": head,
+                    "alloc_tail": tail,
+                    "alloc_passes": passes,
+                    "alloc_full_strength": full_strength,
                 }
             )
             c0 = time.process_time()
@@ -237,8 +257,9 @@ def main() -> None:
         "--configs",
         nargs="+",
         default=["3:10"],
-        help="c:L[:mode[:depth[:strength]]] — c (MATCHING_ALLOC_FACTOR: expected starts per free place for mode price, "
-        "lists per free place for mode flow), list length L, mode price|flow, depth, price strength",
+        help="c:L[:mode[:depth[:strength[:head[:tail[:passes[:full_strength]]]]]]] — c (expected starts per free place "
+        "for mode price, lists per free place for mode flow), list length L, mode price|flow, depth, price strength, "
+        "head, tail personal|priced, passes, price strength on openings with no free place",
     )
     ap.add_argument(
         "--contact-caps",
@@ -259,7 +280,8 @@ def main() -> None:
             print(
                 f"seed {seed} c:L {r['config']}: {r['participants']} × {r['openings']}; starts/month {a['starts_per_month']:.1f} → "
                 f"{b['starts_per_month']:.1f} ({r['starts_gain']:+.1%}); suggestions to full places {a['full']:.1f} → {b['full']:.1f} "
-                f"({r['full_change']:+.1%}) of {a['suggestions']:.0f} → {b['suggestions']:.0f}; NDCG@10 loss {r['ndcg10_loss']:.1%}; "
+                f"({r['full_change']:+.1%}) of {a['suggestions']:.0f} → {b['suggestions']:.0f} (full at the run date "
+                f"{a['full_at_run']:.1f} → {b['full_at_run']:.1f}); NDCG@10 loss {r['ndcg10_loss']:.1%}; "
                 f"congested openings {r['congestion']['before']['share_openings_congested']:.1%} → "
                 f"{r['congestion']['after']['share_openings_congested']:.1%}; refresh CPU {r['refresh_cpu_s']} s, "
                 f"allocation CPU {r['allocation_cpu_s']} s ({extra:+.1%} of the rest)",

@@ -15,7 +15,8 @@ hard constraints such as travel keep most lists local), and the step runs as the
 it: `allocation.price_shard_tasks` (one shard per office) in this process, then every shard's
 `allocation.run_price_shard`, serially here. Prints the split's CPU, the shards' total CPU,
 and the largest shard's CPU — the step's critical path when the backend runs the shards in
-parallel (the parent's share of the refresh is the split alone).
+parallel (the parent's share of the refresh is the split alone); then the second pass
+(`allocation.resplit` in the parent, the changed shards again).
 """
 
 from __future__ import annotations
@@ -59,6 +60,8 @@ def main() -> None:
         "strength": s.alloc_strength,
         "scale": 0.3,
         "head": s.alloc_head,
+        "tail": s.alloc_tail,
+        "full_strength": s.alloc_full_strength,
     }
     if args.offices <= 0:
         c0, t0 = time.process_time(), time.perf_counter()
@@ -91,17 +94,32 @@ def main() -> None:
     c0, t0 = time.process_time(), time.perf_counter()
     tasks = allocation.price_shard_tasks(group, other, score, pos, p_office[group], free, **options)
     split_cpu, split_wall = time.process_time() - c0, time.perf_counter() - t0
-    cpus, priced = [], 0
+    cpus, results = [], []
     for _, task in tasks:
         c1 = time.process_time()
-        _, _, price = allocation.run_price_shard(task)
+        results.append(allocation.run_price_shard(task))
         cpus.append(time.process_time() - c1)
-        priced += int((price > 0).sum())
+    priced = sum(int((r[2] > 0).sum()) for r in results)
     print(
         f"{n_p} participants, {len(group)} pairs, {n_o} openings, {len(tasks)} office shards "
         f"({args.local:.0%} of each list local): split {split_cpu:.1f} s CPU ({split_wall:.1f} s wall) in the parent; "
         f"shards {sum(cpus):.1f} s CPU in total, the largest {max(cpus):.2f} s CPU; "
         f"{priced} (shard, opening) prices > 0"
+    )
+    # the second pass (settings.alloc_passes = 2): re-split in the parent, changed shards again on the backend
+    c0 = time.process_time()
+    shares = allocation.resplit([t for _, t in tasks], results, options["factor"])
+    resplit_cpu = time.process_time() - c0
+    again = [i for i, sh in enumerate(shares) if sh is not None]
+    cpus2 = []
+    for i in again:
+        task = allocation.PriceTask(**{**tasks[i][1].__dict__, "free": shares[i]})
+        c1 = time.process_time()
+        allocation.run_price_shard(task)
+        cpus2.append(time.process_time() - c1)
+    print(
+        f"second pass: re-split {resplit_cpu:.2f} s CPU in the parent; {len(again)} of {len(tasks)} shards again, "
+        f"{sum(cpus2):.1f} s CPU in total, the largest {max(cpus2, default=0.0):.2f} s CPU"
     )
 
 

@@ -12,11 +12,16 @@ personal list, and congestion is priced rather than cut. An opening's *expected 
 calibrated start probabilities (shown score × the history's starts per suggestion over the mean
 shown score, `start_scale`) of the lists whose first `alloc_head` places hold it, weighted by
 place (`attention`, the DCG discount); above `alloc_start_factor` × free places its price rises
-(ascending, so the rounds settle), and each participant's list is their `per_list` pairs of
-highest score × (1 − `alloc_strength` × price), in that order: a congested opening moves down
-or gives way to the next best one of the participant's own ranking. With room for everyone the
-list is the personal top. Measured on the behavioural simulation (benchmarks/allocation.py,
-settings tuned on seeds 11–13 and reported on 1–3): see benchmarks/RESULTS.md.
+(ascending, so the rounds settle). Each participant's list head (its first `alloc_head`
+places) is their pairs of highest score × (1 − `alloc_strength` × price) — `alloc_full_strength`
+on an opening with no free place at all — and with `alloc_tail` "personal" (the default) the
+rest of the list keeps the personal order among the pairs left: a congested opening moves down
+the list, not out of it, and gives its head place to the next best one of their own ranking.
+With room for everyone the list is the personal top. A guard keeps the personal lists wherever
+the prices would leave the heads with fewer expected starts than they have (the weaker
+monotonicity the mode satisfies: see tests/test_allocation.py). Measured on the behavioural
+simulation (benchmarks/allocation.py, settings tuned on seeds 11–13 and reported on 1–3): see
+benchmarks/RESULTS.md.
 
 **"flow", `allocate`** — each opening in at most ``c × free places`` lists (c =
 `alloc_factor`), each employer in at most as many as it has contacts left, maximising the sum of
@@ -46,7 +51,9 @@ splits each opening's free places (its expected-starts capacity is fractional, 0
 in proportion to each shard's expected starts on it at price 0 (`split_share`), and each
 employer's integer contacts by D'Hondt over the same weights; each shard then prices its own
 openings' share (`run_price_shard`). Prices are per shard: an opening listed by two offices
-may be priced differently in each, by the demand of each.
+may be priced differently in each, by the demand of each; so a second pass (`resplit`,
+`price_shards`, setting `alloc_passes`) gives the share a shard left unused to the shards that
+priced the opening, and runs only the shards whose shares changed again.
 """
 
 from __future__ import annotations
@@ -313,6 +320,23 @@ def _select(g: np.ndarray, value: np.ndarray, pos: np.ndarray, allowed: np.ndarr
     return keep, place
 
 
+def _select_list(
+    g: np.ndarray, value: np.ndarray, score: np.ndarray, pos: np.ndarray, allowed: np.ndarray, per_list: int, head: int, tail: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """A list's pairs and places. tail "priced": the `per_list` allowed pairs of highest
+    priced value (`_select`). tail "personal": its first `head` places by priced value (what
+    the prices are about: the places advisers act on now), the rest of the list in the
+    personal order (shown score, ties by personal rank) among the pairs left — so an opening
+    priced out of the head moves down the list, not out of it, as long as it is among the
+    participant's `per_list` − `head` best remaining. The head, and so every opening's
+    expected starts, are the same in both."""
+    if tail == "priced" or per_list <= head:
+        return _select(g, value, pos, allowed, per_list)
+    keep_h, place_h = _select(g, value, pos, allowed, head)
+    keep_t, place_t = _select(g, score, pos, allowed & ~keep_h, per_list - head)
+    return keep_h | keep_t, np.where(keep_h, place_h, head + place_t)
+
+
 def price_allocate(
     group: np.ndarray,
     other: np.ndarray,
@@ -324,10 +348,13 @@ def price_allocate(
     per_list: int = PER_LIST,
     depth: int = 50,
     strength: float = 1.0,
+    full_strength: float | None = None,
+    full: np.ndarray | None = None,
     scale: float = 1.0,
     rounds: int = 40,
     step: float = 0.25,
     head: int = PER_LIST,
+    tail: str = "priced",
     employer: np.ndarray | None = None,
     contacts_left: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -345,7 +372,10 @@ def price_allocate(
     (1 − `strength` × price), ties by personal rank: a congested opening moves down or gives
     way to the next best one of their own ranking, and the lists stay full wherever the personal
     list has `per_list` pairs within `depth`. With capacity for everyone every price is 0 and
-    the list is the personal top `per_list`. An employer with `contacts_left[employer[o]]` is
+    the list is the personal top `per_list`. With `tail` "personal" only the first `head`
+    places are taken by priced value and the rest of the list keeps the personal order
+    (`_select_list`): a congested opening moves down rather than out, and the expected starts
+    (counted on the head) are the same. An employer with `contacts_left[employer[o]]` is
     in at most that many lists (a hard cap: its pairs of lowest value are dropped and the lists
     refilled from deeper).
 
@@ -363,8 +393,13 @@ def price_allocate(
     weight = attention(per_list)
     prob = score * scale
     capacity = factor * free
+    # the price's weight per opening: `full_strength` on openings with no free place at all
+    # (`full`, default free == 0), so that a place that cannot take anyone now leaves the heads
+    weigh = np.full(n_o, float(strength))
+    if full_strength is not None:
+        weigh[np.asarray(full, dtype=bool) if full is not None else free <= 0] = float(full_strength)
     for _ in range(rounds):
-        value = score * (1.0 - strength * price[other])
+        value = score * (1.0 - weigh[other] * price[other])
         keep, place = _select(group, value, pos, allowed, per_list)
         head_pairs = keep & (place < head)
         demand = np.bincount(other[head_pairs], weights=prob[head_pairs] * weight[place[head_pairs]], minlength=n_o)
@@ -372,8 +407,15 @@ def price_allocate(
         if excess.max() < 1e-3:
             break
         price = np.minimum(price + step * excess, 1.0)  # ascending: a price never falls, so the rounds settle
-    value = score * (1.0 - strength * price[other])
-    keep, place = _select(group, value, pos, allowed, per_list)
+    value = score * (1.0 - weigh[other] * price[other])
+    keep, place = _select_list(group, value, score, pos, allowed, per_list, head, tail)
+    # The guard: prices found by tâtonnement can overshoot (small cases where the lists reach
+    # fewer expected starts than the personal lists). Then the personal lists are kept, so the
+    # lists never reach fewer expected starts than the personal ones on the same places.
+    personal = allowed & (pos < per_list)
+    if expected_starts(other, keep, place, prob, head, capacity) < expected_starts(other, personal, pos, prob, head, capacity) - 1e-12:
+        keep, place, price = personal, pos.copy(), np.zeros(n_o)
+        value = score
     if contacts_left is not None:
         if employer is None:
             raise ValueError("contacts_left needs the employer of each opening")
@@ -393,7 +435,7 @@ def price_allocate(
             # the employer's lists are full now: no other pair of it may enter
             full = np.bincount(es[rank < left[es]], minlength=len(left)) >= left
             allowed &= ~(full[emp] & ~keep)
-            keep, place = _select(group, value, pos, allowed, per_list)
+            keep, place = _select_list(group, value, score, pos, allowed, per_list, head, tail)
     return keep, place, price
 
 
@@ -401,14 +443,26 @@ def price_allocate(
 
 
 def note_view(note: Any, lang: str) -> dict[str, Any]:
-    """A stored note (`store.lists.Note`: kept, suggested, free, exposure) as the API shows it,
-    with its reason from the message catalogues: held back because others are suggested (or
-    no place is free), or kept — with few competitors, or among the best fits."""
+    """A stored note (`store.lists.Note`: kept, suggested, free, exposure, crowded) as the API
+    shows it, with its reason from the message catalogues: held back because others are
+    suggested (or no place is free; or, where the opening itself was not congested, because
+    openings with fewer competitors moved up into the list), or kept — with few competitors (the run's allocation did
+    not have to hold the opening to its capacity: in price mode it has a free place and its
+    price stayed 0 in the participant's shard, in flow mode it was in no more personal top-10
+    lists than its cap), or
+    among the best fits. Notes of runs before `crowded` was stored fall back to the flow
+    mode's default cap on the personal top-10 exposure."""
     kept, suggested, free, exposure_ = bool(note[0]), int(note[1]), int(note[2]), int(note[3])
+    crowded = int(note[4]) if len(note) > 4 else -1
     others = max(suggested - int(kept), 0)
     if not kept:
-        text = t("allocation.no_free_place", lang) if free == 0 else t("allocation.held_back", lang, others=others, free=free)
-    elif exposure_ <= CAP_FACTOR * free:
+        if free == 0:
+            text = t("allocation.no_free_place", lang)
+        elif crowded == 0:  # not congested itself: out of the list because others moved up into its head
+            text = t("allocation.made_room", lang, others=others, free=free)
+        else:
+            text = t("allocation.held_back", lang, others=others, free=free)
+    elif free > 0 and (crowded == 0 or (crowded < 0 and exposure_ <= CAP_FACTOR * free)):
         text = t("allocation.few_competitors", lang, others=others, free=free)
     else:
         text = t("allocation.best_fit", lang, others=others, free=free)
@@ -564,21 +618,116 @@ class PriceTask:
     employer: np.ndarray | None  # per local opening: a row into `contacts`
     contacts: np.ndarray | None
     options: dict[str, Any]
+    full: np.ndarray | None = None  # per local opening: no free place at all (not only in this shard's share)
 
 
-def run_price_shard(task: PriceTask) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def expected_starts(other: np.ndarray, keep: np.ndarray, place: np.ndarray, prob: np.ndarray, head: int, capacity: np.ndarray) -> float:
+    """What the lists' heads can turn into starts: Σ over openings of min(capacity, expected
+    starts from the lists whose first `head` places hold it) — `price_allocate`'s objective,
+    capacity being `factor` × free places."""
+    return float(np.minimum(capacity, head_demand(other, keep, place, prob, head, len(capacity))).sum())
+
+
+def head_demand(other: np.ndarray, keep: np.ndarray, place: np.ndarray, prob: np.ndarray, head: int, n_openings: int) -> np.ndarray:
+    """Per opening: expected starts from the lists whose first `head` places hold it (start
+    probability × `attention` by place) — what `price_allocate` holds to `factor` × free."""
+    at = keep & (place < head)
+    return np.bincount(other[at], weights=prob[at] * attention(max(head, 1))[place[at]], minlength=n_openings)
+
+
+def run_price_shard(task: PriceTask) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The unit of priced allocation work, identical on every backend: `price_allocate` on the
-    shard's pairs with its share (kept mask, place, price per opening of `task.openings`)."""
-    return price_allocate(
+    shard's pairs with its share (kept mask, place, price per opening of `task.openings`), and
+    the shard's expected starts per opening at those prices (`head_demand`, for `resplit`)."""
+    keep, place, price = price_allocate(
         task.group,
         task.other,
         task.score,
         task.pos,
         task.free,
+        full=task.full,
         employer=task.employer,
         contacts_left=task.contacts,
         **task.options,
     )
+    head = int(task.options.get("head", PER_LIST))
+    prob = np.asarray(task.score, dtype=float) * float(task.options.get("scale", 1.0))
+    return keep, place, price, head_demand(task.other, keep, place, prob, head, len(task.openings))
+
+
+def resplit(tasks: list[PriceTask], results: list[tuple[np.ndarray, ...]], factor: float) -> list[np.ndarray | None]:
+    """The second pass's shares (per task: the new `free` share of each of its openings, or
+    None where nothing changed). A fixed split of an opening's places cannot follow demand as
+    the prices move it: one office's shard prices an opening while another leaves part of its
+    share unused. Here every shard that did not price an opening keeps what its lists use of
+    it (its expected starts / `factor`, at most its share), and what it leaves is handed to the
+    shards that priced it, in proportion to their expected starts on it plus their share. Only
+    openings priced somewhere and left partly unused somewhere else move; the shares of each
+    opening still add up to its free places. Work in the parent: one pass over the (shard,
+    opening) rows, not over the pairs."""
+    if not tasks:
+        return []
+    size = np.array([len(t.openings) for t in tasks])
+    op = np.concatenate([t.openings for t in tasks]).astype(np.int64)
+    old = np.concatenate([t.free for t in tasks]).astype(float)
+    price = np.concatenate([r[2] for r in results]).astype(float)
+    demand = np.concatenate([r[3] for r in results]).astype(float)
+    n = int(op.max()) + 1 if len(op) else 0
+    priced = price > 0
+    used = demand / factor if factor > 0 else np.where(demand > 0, np.inf, 0.0)
+    has_priced = np.bincount(op, weights=priced, minlength=n) > 0
+    give = np.where(~priced & has_priced[op], np.maximum(old - used, 0.0), 0.0)
+    give[give < 1e-9] = 0.0
+    pool = np.bincount(op, weights=give, minlength=n)
+    weight = np.where(priced, demand + old + 1e-12, 0.0)
+    total = np.bincount(op, weights=weight, minlength=n)
+    new = old - give + np.where(priced, pool[op] * weight / np.where(total[op] > 0, total[op], 1.0), 0.0)
+    changed = (give > 0) | (priced & (pool[op] > 0))
+    out: list[np.ndarray | None] = []
+    for a, b in zip(np.r_[0, np.cumsum(size)[:-1]], np.cumsum(size)):
+        out.append(new[a:b] if changed[a:b].any() else None)
+    return out
+
+
+def price_shards(
+    group: np.ndarray,
+    other: np.ndarray,
+    score: np.ndarray,
+    pos: np.ndarray,
+    shard: np.ndarray,
+    free: np.ndarray,
+    *,
+    mapper: Any = None,
+    passes: int = 2,
+    employer: np.ndarray | None = None,
+    contacts_left: np.ndarray | None = None,
+    **options: Any,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The sharded priced allocation as the batch runs it: `price_shard_tasks`, every shard's
+    `run_price_shard` through `mapper(fn, tasks) -> results` (the run's backend; default: in
+    this process), then `passes` − 1 rounds of `resplit` that rerun only the shards whose
+    shares changed. Returns (kept mask, place in the list, the price of each pair's opening in
+    its shard). Deterministic; one shard is exactly `price_allocate`."""
+    if mapper is None:
+        mapper = lambda fn, items: [fn(x) for x in items]  # noqa: E731
+    n = len(group)
+    keep, place, priced = np.zeros(n, dtype=bool), np.zeros(n, dtype=np.int64), np.zeros(n)
+    ptasks = price_shard_tasks(group, other, score, pos, shard, free, employer=employer, contacts_left=contacts_left, **options)
+    tasks = [t for _, t in ptasks]
+    results = list(mapper(run_price_shard, tasks))
+    factor = float(options.get("factor", CAP_FACTOR))
+    for _ in range(max(passes, 1) - 1):
+        shares = resplit(tasks, results, factor)
+        again = [i for i, sh in enumerate(shares) if sh is not None]
+        if not again:
+            break
+        for i in again:
+            tasks[i] = PriceTask(**{**tasks[i].__dict__, "free": shares[i]})
+        for i, r in zip(again, mapper(run_price_shard, [tasks[i] for i in again])):
+            results[i] = r
+    for (idx, _), task, (kept, placed, price, _) in zip(ptasks, tasks, results):
+        keep[idx], place[idx], priced[idx] = kept, placed, price[task.other]
+    return keep, place, priced
 
 
 def price_shard_tasks(
@@ -650,6 +799,17 @@ def price_shard_tasks(
             contacts_s[e_local] = e_seats[idx]
             emp_s = np.zeros(len(openings), dtype=np.int64)
             emp_s[local] = e_local
-        task = PriceTask(group[idx], local.astype(np.int64), score[idx], pos[idx], openings, free_s, emp_s, contacts_s, dict(options))
+        task = PriceTask(
+            group[idx],
+            local.astype(np.int64),
+            score[idx],
+            pos[idx],
+            openings,
+            free_s,
+            emp_s,
+            contacts_s,
+            dict(options),
+            free[openings] <= 0,
+        )
         out.append((idx, task))
     return out

@@ -577,15 +577,24 @@ def recommend_now(
             "depth": settings.alloc_depth,
             "strength": settings.alloc_strength,
             "head": settings.alloc_head,
+            "tail": settings.alloc_tail,
+            "full_strength": settings.alloc_full_strength,
             "scale": allocation.start_scale(score, pos, start_rate),  # one calibration for the run, not per shard
         }
-        ptasks = allocation.price_shard_tasks(
-            group, other, score, pos, shard, free, employer=employer, contacts_left=contacts_left, **options
+        keep, place, price = allocation.price_shards(
+            group,
+            other,
+            score,
+            pos,
+            shard,
+            free,
+            mapper=lambda fn, tasks: _map(fn, tasks, client, n_jobs, pool),
+            passes=settings.alloc_passes,
+            employer=employer,
+            contacts_left=contacts_left,
+            **options,
         )
-        keep = np.zeros(len(group), dtype=bool)
-        place = np.zeros(len(group), dtype=np.int64)
-        for (idx, _), (kept, placed, _) in zip(ptasks, _map(allocation.run_price_shard, [t for _, t in ptasks], client, n_jobs, pool)):
-            keep[idx], place[idx] = kept, placed
+        crowded = (price > 0) | (free[other] == 0)  # priced in the pair's shard, or no place free at all
     else:
         place = pos
         tasks = allocation.shard_tasks(
@@ -594,6 +603,7 @@ def recommend_now(
         keep = np.zeros(len(group), dtype=bool)
         for (idx, _), kept in zip(tasks, _map(allocation.run_shard, [t for _, t in tasks], client, n_jobs, pool)):
             keep[idx] = kept
+        crowded = allocation.exposure(other, pos, len(free), allocation.PER_LIST)[other] > cap[other]  # more lists than its cap
     # Rank within the recommended-now lists (pairs are in personal-rank order per participant).
     kg = group[keep]
     k_pos = _positions(kg)
@@ -606,6 +616,9 @@ def recommend_now(
         "alloc_mode": settings.alloc_mode,
         "alloc_start_factor": settings.alloc_start_factor,
         "alloc_strength": settings.alloc_strength,
+        "alloc_tail": settings.alloc_tail,
+        "alloc_full_strength": settings.alloc_full_strength,
+        "alloc_passes": settings.alloc_passes,
     }
     suggested = np.bincount(other[keep], minlength=len(free))
     exposure = allocation.exposure(other, pos, len(free), allocation.PER_LIST)
@@ -622,7 +635,7 @@ def recommend_now(
         _RowChunk(
             ids_p[g[a:b]],
             ids_o[o[a:b]],
-            np.stack([keep[sel[a:b]], suggested[o[a:b]], free[o[a:b]], exposure[o[a:b]]], axis=1).astype(np.int64),
+            np.stack([keep[sel[a:b]], suggested[o[a:b]], free[o[a:b]], exposure[o[a:b]], crowded[sel[a:b]]], axis=1).astype(np.int64),
             place[sel[a:b]],
         )
         for a, b in zip(cuts[:-1], cuts[1:])
@@ -637,7 +650,7 @@ def recommend_now(
 @dataclass
 class _RowChunk:
     """Noted pairs of whole participants, in personal-rank order per participant: the
-    participant's id, the opening's id, and the note (kept, suggested, free, exposure)."""
+    participant's id, the opening's id, and the note (kept, suggested, free, exposure, crowded)."""
 
     participant: np.ndarray
     opening: np.ndarray

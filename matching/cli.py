@@ -448,7 +448,10 @@ def refresh(
 def _alloc_setting(figures: dict) -> str:
     if figures.get("alloc_mode", "flow") == "flow":
         return f"at most {figures['alloc_factor']:g} lists per free place"
-    return f"expected starts priced above {figures['alloc_start_factor']:g} × free places, strength {figures['alloc_strength']:g}"
+    out = f"expected starts priced above {figures['alloc_start_factor']:g} × free places, strength {figures['alloc_strength']:g}"
+    if "alloc_tail" in figures:
+        out += f", tail {figures['alloc_tail']}, {figures['alloc_passes']} pass(es)"
+    return out
 
 
 def _print_congestion(figures: dict, seconds: float) -> None:

@@ -54,7 +54,7 @@ class Settings(BaseSettings):
         "alloc_factor × free places); 'flow' caps each opening at alloc_factor × free places lists (issue 14)",
     )
     alloc_start_factor: float = Field(
-        default=0.3,
+        default=0.4,
         ge=0,
         description="'price': an opening's expected starts from the first alloc_head places of the lists it is in are "
         "priced above this many × its free places (tuned with alloc_strength on simulation seeds 11-13, benchmarks/allocation.py)",
@@ -64,7 +64,27 @@ class Settings(BaseSettings):
         default=3, ge=1, description="'price': the first places of a list an opening's expected starts count (what advisers act on now)"
     )
     alloc_strength: float = Field(
-        default=0.35, ge=0, le=1, description="'price': weight of the congestion price on a pair's score (0: the personal list)"
+        default=0.45, ge=0, le=1, description="'price': weight of the congestion price on a pair's score (0: the personal list)"
+    )
+    alloc_full_strength: float = Field(
+        default=0.65,
+        ge=0,
+        le=1,
+        description="'price': weight of the congestion price on openings with no free place at all (1: they leave the "
+        "lists' heads wherever the participant has another pair within alloc_depth; they stay in the list below; tuned "
+        "with alloc_strength on simulation seeds 11-13)",
+    )
+    alloc_tail: Literal["personal", "priced"] = Field(
+        default="personal",
+        description="'price': the list after its first alloc_head places keeps the personal order ('personal': a congested "
+        "opening moves down, not out) or is ordered by priced value too ('priced')",
+    )
+    alloc_passes: int = Field(
+        default=2,
+        ge=1,
+        le=5,
+        description="'price': allocation passes per run; each pass after the first re-splits the free places of openings "
+        "one office's shard priced and another left partly unused (allocation.resplit)",
     )
     today: dt.date | None = Field(default=None, description="pin 'today' (tests, replays)")
     snapshot_wait: float = Field(

@@ -251,6 +251,10 @@ MESSAGES: dict[str, str] = {
     "availability.no_start": "No start date given (by agreement)",
     # ---------------------------------------------------------------- recommended now (issue 14)
     "allocation.held_back": "Held back for now: {others} others are suggested for this place ({free} free)",
+    "allocation.made_room": (
+        "Held back for now: the list made room for something with fewer competitors "
+        "({others} others are suggested for this place, {free} free)"
+    ),
     "allocation.no_free_place": "Held back for now: no free place right now",
     "allocation.few_competitors": "Few competitors for this place: {others} others suggested, {free} free",
     "allocation.best_fit": "Among the best fits here: {others} others are also suggested for this place ({free} free)",

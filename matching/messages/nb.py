@@ -247,6 +247,9 @@ MESSAGES: dict[str, str] = {
     "availability.no_start": "Ingen oppstartsdato oppgitt (etter avtale)",
     # ---------------------------------------------------------------- recommended now (issue 14)
     "allocation.held_back": "Holdt tilbake nå: {others} andre er foreslått til denne plassen ({free} ledige)",
+    "allocation.made_room": (
+        "Holdt tilbake nå: listen ga plass til noe med færre konkurrenter ({others} andre er foreslått til denne plassen, {free} ledige)"
+    ),
     "allocation.no_free_place": "Holdt tilbake nå: ingen ledig plass akkurat nå",
     "allocation.few_competitors": "Få konkurrerer om denne plassen: {others} andre foreslått, {free} ledige",
     "allocation.best_fit": "Blant dem som passer best her: {others} andre er også foreslått til denne plassen ({free} ledige)",

@@ -270,9 +270,10 @@ class Note(NamedTuple):
     suggested: int  # recommended-now lists the opening is in (this one included if kept)
     free: int  # its free places when the run was made
     exposure: int  # personal top-10 lists it was in
+    crowded: int = -1  # 1: the allocation held it to its capacity (priced / over its cap), 0: not; -1: older run, not stored
 
 
-def pack_recommended(opening_ids: list[str], notes: dict[str, tuple[int, int, int, int]]) -> tuple[str, str]:
+def pack_recommended(opening_ids: list[str], notes: dict[str, tuple[int, ...]]) -> tuple[str, str]:
     return json.dumps(opening_ids), json.dumps(notes, separators=(",", ":"))
 
 
@@ -282,7 +283,9 @@ def read_recommended(conn: Connection, run_id: str, participant_id: str) -> Reco
     row = conn.execute(select(r.c.opening_ids, r.c.notes).where(r.c.run_id == run_id, r.c.participant_id == participant_id)).first()
     if row is None:
         return None
-    notes = {k: Note(bool(v[0]), int(v[1]), int(v[2]), int(v[3])) for k, v in json.loads(row.notes).items()}
+    notes = {
+        k: Note(bool(v[0]), int(v[1]), int(v[2]), int(v[3]), int(v[4]) if len(v) > 4 else -1) for k, v in json.loads(row.notes).items()
+    }
     return Recommended(json.loads(row.opening_ids), notes)
 
 
