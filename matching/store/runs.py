@@ -212,14 +212,19 @@ def publish(conn: Connection, run_id: str) -> None:
     conn.execute(update(t.runs).where(t.runs.c.run_id == run_id).values(status=RunStatus.published, finished_at=now))
 
 
-def prune(conn: Connection, keep: int) -> None:
+def prune(conn: Connection, keep: int, *, ahead: bool = False) -> None:
     """Published runs beyond the newest `keep` (never fewer than 2, never the served or the
-    previous one) lose their lists and are marked pruned."""
+    previous one) lose their lists and are marked pruned.
+
+    `ahead`: called by a refresh before it publishes, counting the run it is about to
+    publish: the runs that `prune` would prune once it has (the served and previous runs
+    excepted, as now). A refresh prunes ahead while its shards compute, so the deletes leave
+    its tail; if it then fails, those old runs are gone all the same."""
     published = list(
         conn.execute(select(t.runs.c.run_id).where(t.runs.c.status == RunStatus.published).order_by(t.runs.c.started_at.desc())).scalars()
     )
-    pinned = set(conn.execute(select(t.serving.c.run_id, t.serving.c.previous_run_id)).one())
-    for run_id in published[max(keep, 2) :]:
+    pinned = set(conn.execute(select(t.serving.c.run_id, t.serving.c.previous_run_id)).one_or_none() or ())
+    for run_id in published[max(keep, 2) - int(ahead) :]:
         if run_id in pinned:
             continue
         delete_lists(conn, run_id)
