@@ -595,8 +595,11 @@ def recommend_now(
         # Pairs in participant order, each list in personal-rank order (what the stored rows assume).
         # (= np.lexsort((pos, group)), ties kept in input order) one key, sorted stably: the
         # shards' pairs come as sorted runs, which a stable sort merges in a fraction of a
-        # lexsort's time (3 s of the national tail's parent CPU).
-        order = np.argsort(group * (int(pos.max()) + 1) + pos if len(pos) else group, kind="stable")
+        # lexsort's time (0.4 s against 1.8 s CPU for the national 15M pairs).
+        key = group * (int(pos.max()) + 1 if len(pos) else 1)
+        key += pos
+        order = np.argsort(key, kind="stable")
+        del key
         group, other, score, pos, shard = group[order], other[order], score[order], pos[order], shard[order]
         options = {
             "factor": settings.alloc_start_factor,
