@@ -16,7 +16,6 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import datetime as dt
-import json
 import logging
 import multiprocessing
 import os
@@ -32,6 +31,7 @@ from typing import Any
 
 import joblib
 import numpy as np
+import orjson
 import pandas as pd
 
 from matching import allocation, candidates, contacts, topk
@@ -513,11 +513,26 @@ def refresh(
     return summary
 
 
+#: Rows per transaction when old runs' lists are deleted while the shards compute.
+PRUNE_BATCH = 5_000
+
+
 def _prune_ahead(db: Engine, keep: int) -> None:
-    """The old runs this run's publish makes prunable, pruned while its shards compute
-    (`runs.prune(ahead=True)`): deleting a national run's lists took seconds of the tail."""
+    """The old runs this run's publish makes prunable (`runs.prunable(ahead=True)`), marked
+    pruned at once and their lists deleted while the shards compute, in short transactions:
+    deleting a national run's lists in one held the write lock for over 30 s on a busy box,
+    and the run's own writes gave up waiting. A run killed meanwhile leaves a pruned run
+    with some rows, which the next refresh's pruning deletes."""
     with db.begin() as conn:
-        runs.prune(conn, keep, ahead=True)
+        ahead = runs.prunable(conn, keep, ahead=True)
+        for run_id in ahead:
+            runs.mark_pruned(conn, run_id)
+        ahead += runs.pruned(conn)  # rows left over by a refresh killed while pruning: none, mostly
+    for run_id in dict.fromkeys(ahead):
+        while True:
+            with db.begin() as conn:
+                if not runs.delete_some_lists(conn, run_id, PRUNE_BATCH):
+                    break
 
 
 def _opening_rows(side: _OpeningSide, n_criteria: int, world: World, as_of: dt.date) -> tuple[list[tuple], list[tuple[str, str]]]:
@@ -707,7 +722,8 @@ def top_candidates(o2p: Ranked, opening_ids: np.ndarray, participant_ids: np.nda
     p, o = p[order], o[order]
     starts = np.flatnonzero(np.r_[True, p[1:] != p[:-1]]) if len(p) else np.zeros(0, dtype=np.int64)
     return [
-        (str(participant_ids[p[a]]), json.dumps([str(x) for x in opening_ids[o[a:b]]])) for a, b in zip(starts, np.r_[starts[1:], len(p)])
+        (str(participant_ids[p[a]]), orjson.dumps([str(x) for x in opening_ids[o[a:b]]]).decode())
+        for a, b in zip(starts, np.r_[starts[1:], len(p)])
     ]
 
 
