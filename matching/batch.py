@@ -5,7 +5,8 @@ runs on local processes (forked) or on a Dask distributed cluster. Rows are writ
 under a new run id as shards finish; only the last step flips the single `serving` pointer
 in one transaction. A run that fails or is killed (even SIGKILL) therefore never becomes
 visible; the next run discards its leftovers. Runs before the previous one are pruned
-beyond `keep_runs`.
+beyond `keep_runs`: those the new run's publish makes prunable are pruned while its shards
+compute (`_prune_ahead`), so the deletes stay out of the run's tail.
 
 One refresh at a time: a lock row names the refresh that may write; a new refresh refuses
 to start while that process lives, and otherwise discards the dead run's leftovers.
