@@ -5,7 +5,8 @@ runs on local processes (forked) or on a Dask distributed cluster. Rows are writ
 under a new run id as shards finish; only the last step flips the single `serving` pointer
 in one transaction. A run that fails or is killed (even SIGKILL) therefore never becomes
 visible; the next run discards its leftovers. Runs before the previous one are pruned
-beyond `keep_runs`.
+beyond `keep_runs`: those the new run's publish makes prunable are pruned while its shards
+compute (`_prune_ahead`), so the deletes stay out of the run's tail.
 
 One refresh at a time: a lock row names the refresh that may write; a new refresh refuses
 to start while that process lives, and otherwise discards the dead run's leftovers.
@@ -16,7 +17,6 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import datetime as dt
-import json
 import logging
 import multiprocessing
 import os
@@ -24,7 +24,7 @@ import signal
 import sys
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed, wait
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -32,6 +32,7 @@ from typing import Any
 
 import joblib
 import numpy as np
+import orjson
 import pandas as pd
 
 from matching import allocation, candidates, contacts, topk
@@ -135,6 +136,17 @@ def _heads(ranked: Ranked, n: int) -> Ranked:
     return ranked.take(np.flatnonzero(position < n))
 
 
+def _quoted_openings(world: World) -> dict[str, np.ndarray]:
+    """The openings' columns a stored list quotes (`_QUOTED_OPENING`), as strings: converted
+    once per openings table and kept on it, not per listed entry in every shard."""
+    o = world.openings
+    hit = o.__dict__.get("_quoted")
+    if hit is None:
+        hit = {c: np.array([x if isinstance(x, str) else str(x) for x in o.frame[c].tolist()], dtype=object) for c in _QUOTED_OPENING}
+        o.__dict__["_quoted"] = hit
+    return hit
+
+
 def _quoted_lists(engine: MatchEngine, ranked: Ranked, n: int) -> list[bytes]:
     """Per participant list (in `ranked.segments()` order), packed (store/lists.py `Quoted`):
     every listed opening's kind, title, employer and orgnr and the earliest listed deadline, and
@@ -147,8 +159,7 @@ def _quoted_lists(engine: MatchEngine, ranked: Ranked, n: int) -> list[bytes]:
     head = _heads(ranked, n)
     pairs = Pairs.build(w, head.group, head.other, engine.as_of.toordinal())
     columns = FeatureSet(criteria, head.levels, pairs).columns()
-    frame = w.openings.frame
-    info = {c: frame[c].to_numpy()[ranked.other] for c in _QUOTED_OPENING}
+    info = {c: col[ranked.other] for c, col in _quoted_openings(w).items()}
     deadline = w.openings.deadline_ord[ranked.other]
     starts, ends = ranked.segments()
     h_starts, h_ends = head.segments()  # the same groups, in the same order
@@ -157,7 +168,7 @@ def _quoted_lists(engine: MatchEngine, ranked: Ranked, n: int) -> list[bytes]:
         lists.pack_quoted(
             lists.Quoted(
                 {c: {k: v[ha:hb] for k, v in vals.items()} for c, vals in columns.items()},
-                {c: [x if isinstance(x, str) else str(x) for x in info[c][a:b].tolist()] for c in _QUOTED_OPENING},
+                {c: info[c][a:b].tolist() for c in _QUOTED_OPENING},
                 int(until) if until < NO_DEADLINE else None,
                 hb - ha,
             )
@@ -405,6 +416,7 @@ def refresh(
     summary = RunSummary(run_id, RunStatus.running, backend=backend_name)
     stack = ExitStack()
     pool: _LocalPool | None = None
+    pruning: Future[None] | None = None
     try:
         client = stack.enter_context(_dask_client(settings.dask_scheduler, dask_workers)) if backend_name == "dask" else None
         world = world.slim()
@@ -424,6 +436,8 @@ def refresh(
         with bar:
             task = bar.add_task("refresh", total=len(world.participants))
             for res in results:
+                if pruning is None:  # the workers are forked by now: a thread may start
+                    pruning = stack.enter_context(ThreadPoolExecutor(1)).submit(_prune_ahead, db, settings.keep_runs)
                 with db.begin() as conn:
                     runs.heartbeat(conn, run_id)
                     runs.write_participant_lists(conn, run_id, res["p_lists"])
@@ -471,6 +485,8 @@ def refresh(
         o_rows, top_rows = _opening_rows(opening_side, len(model.criteria), world, as_of)
         del opening_side
         summary.extra["opening_lists_built_seconds"] = round(time.perf_counter() - started, 2)
+        if pruning is not None:
+            pruning.result()  # done long since, unless it failed
         with db.begin() as conn:
             for i in range(0, len(o_rows), WRITE_BATCH):
                 runs.write_opening_lists(conn, run_id, o_rows[i : i + WRITE_BATCH])
@@ -485,6 +501,8 @@ def refresh(
     except BaseException as exc:
         if pool is not None:
             pool.stop()
+        if pruning is not None:  # its deletes hold the write lock: let them end first
+            wait([pruning])
         with db.begin() as conn:
             runs.fail(conn, run_id, f"{type(exc).__name__}: {exc}")
             runs.release(conn, run_id)
@@ -494,6 +512,28 @@ def refresh(
     summary.status = RunStatus.published
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+#: Rows per transaction when old runs' lists are deleted while the shards compute.
+PRUNE_BATCH = 5_000
+
+
+def _prune_ahead(db: Engine, keep: int) -> None:
+    """The old runs this run's publish makes prunable (`runs.prunable(ahead=True)`), marked
+    pruned at once and their lists deleted while the shards compute, in short transactions:
+    deleting a national run's lists in one held the write lock for over 30 s on a busy box,
+    and the run's own writes gave up waiting. A run killed meanwhile leaves a pruned run
+    with some rows, which the next refresh's pruning deletes."""
+    with db.begin() as conn:
+        ahead = runs.prunable(conn, keep, ahead=True)
+        for run_id in ahead:
+            runs.mark_pruned(conn, run_id)
+        ahead += runs.pruned(conn)  # rows left over by a refresh killed while pruning: none, mostly
+    for run_id in dict.fromkeys(ahead):
+        while True:
+            with db.begin() as conn:
+                if not runs.delete_some_lists(conn, run_id, PRUNE_BATCH):
+                    break
 
 
 def _opening_rows(side: _OpeningSide, n_criteria: int, world: World, as_of: dt.date) -> tuple[list[tuple], list[tuple[str, str]]]:
@@ -569,7 +609,13 @@ def recommend_now(
     shard = pd.factorize(p_office, sort=True)[0][group] if len(group) else np.zeros(0, dtype=np.int64)
     if settings.alloc_mode == "price":
         # Pairs in participant order, each list in personal-rank order (what the stored rows assume).
-        order = np.lexsort((pos, group))
+        # (= np.lexsort((pos, group)), ties kept in input order) one key, sorted stably: the
+        # shards' pairs come as sorted runs, which a stable sort merges in a fraction of a
+        # lexsort's time (0.4 s against 1.8 s CPU for the national 15M pairs).
+        key = group * (int(pos.max()) + 1 if len(pos) else 1)
+        key += pos
+        order = np.argsort(key, kind="stable")
+        del key
         group, other, score, pos, shard = group[order], other[order], score[order], pos[order], shard[order]
         options = {
             "factor": settings.alloc_start_factor,
@@ -643,7 +689,9 @@ def recommend_now(
     ]
     rows: list[tuple[str, str, str]] = [r for part in _map(_recommended_rows, chunks, client, n_jobs, pool) for r in part]
     empty = lists.pack_recommended([], {})
-    rows += [(str(ids_p[i]), *empty) for i in np.setdiff1d(np.arange(len(ids_p)), g)]
+    unlisted = np.ones(len(ids_p), dtype=bool)
+    unlisted[g] = False
+    rows += [(str(ids_p[i]), *empty) for i in np.flatnonzero(unlisted)]
     return rows, figures
 
 
@@ -688,7 +736,8 @@ def top_candidates(o2p: Ranked, opening_ids: np.ndarray, participant_ids: np.nda
     p, o = p[order], o[order]
     starts = np.flatnonzero(np.r_[True, p[1:] != p[:-1]]) if len(p) else np.zeros(0, dtype=np.int64)
     return [
-        (str(participant_ids[p[a]]), json.dumps([str(x) for x in opening_ids[o[a:b]]])) for a, b in zip(starts, np.r_[starts[1:], len(p)])
+        (str(participant_ids[p[a]]), orjson.dumps([str(x) for x in opening_ids[o[a:b]]]).decode())
+        for a, b in zip(starts, np.r_[starts[1:], len(p)])
     ]
 
 

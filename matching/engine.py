@@ -34,6 +34,10 @@ from matching.world import World
 #: participant's location or adaptation needs); the batch evaluates the others once per pair
 #: for both sides. tests/test_topk.py::test_only_the_declared_criteria_depend_on_the_view checks it.
 VIEW_DEPENDENT = ("distance", "distance_quarters", "adaptation")
+#: The criteria the batch evaluates last, only for the pairs that can still make a list on
+#: either side (`_levels_both_views`): costly (skills: a third of the levels' CPU) and narrow
+#: (together they move a raw score by less than 0.25), so bounds without them are tight.
+BATCH_LATE = ("experience", "skills", "likely_skills")
 #: Candidate pairs scored at once by the batch (memory ~200 B a pair at the peak).
 MAX_PAIRS = 1_000_000
 #: Participants whose candidates are generated at once (then gathered up to MAX_PAIRS).
@@ -279,7 +283,7 @@ class MatchEngine:
             pw, pe = (_concat(buf, world, self.as_of) for buf, world in ((mine, w), (theirs, emp.world)))
             mine.clear()
             theirs.clear()
-            lw, le = self._levels_both_views(pw, pe)
+            pw, pe, lw, le = self._levels_both_views(pw, pe, k)
             sw, se = self.model.score(lw), self.model.score(le)
             sel = top_k(pw.p, topk.shown(sw), w.openings.tie_rank[pw.o], k)
             p_parts.append(Ranked(pw.p[sel], pw.o[sel], sw[sel], np.ascontiguousarray(lw[sel])))
@@ -305,27 +309,68 @@ class MatchEngine:
         o2p = empty if not o_parts else o_parts[0] if len(o_parts) == 1 else Ranked.concat(o_parts)
         return p2o, o2p, n_scored
 
-    def _levels_both_views(self, pw: Pairs, pe: Pairs) -> tuple[np.ndarray, np.ndarray]:
+    def _levels_both_views(self, pw: Pairs, pe: Pairs, k: int | None = None) -> tuple[Pairs, Pairs, np.ndarray, np.ndarray]:
         """Levels of the participant side's pairs (on the World) and of the opening side's (on
         the employer view). Most pairs are on both sides, and only the criteria in
         VIEW_DEPENDENT read what the views differ in (location, needs): every other criterion
         is evaluated once per distinct pair for both (tests/test_topk.py checks the lists equal
-        scoring each side on its own)."""
-        crit = self.criteria
+        scoring each side on its own).
+
+        With k, pairs that cannot make their list are dropped before the BATCH_LATE criteria
+        are evaluated: the others bound each pair's score (their smallest and largest
+        contributions), and a pair whose upper bound is below its group's k-th best lower
+        bound, on its own side (`topk.may_reach`: participant side by participant, opening side
+        by opening), is left out of that side. Returns the pairs kept on each side and their
+        levels; their top k is that of every pair (tests/test_topk.py)."""
+        crit, model = self.criteria, self.model
+        late = [j for j, c in enumerate(crit) if c.name in BATCH_LATE] if k else []
         n_o = max(len(self.world.openings), 1)
         kw, ke = pw.p * n_o + pw.o, pe.p * n_o + pe.o
         keys, inv = _distinct(np.concatenate([kw, ke]))
+        iw, ie = inv[: len(kw)], inv[len(kw) :]
         union = Pairs.build(self.world, keys // n_o, keys % n_o, self.as_of.toordinal())
         shared = np.zeros((len(union), len(crit)), dtype=np.uint8, order="F")
         for j, c in enumerate(crit):
-            if c.name not in VIEW_DEPENDENT:
+            if c.name not in VIEW_DEPENDENT and j not in late:
                 shared[:, j] = c.level(union)
-        lw, le = np.asfortranarray(shared[inv[: len(kw)]]), np.asfortranarray(shared[inv[len(kw) :]])
+        lw, le = np.asfortranarray(shared[iw]), np.asfortranarray(shared[ie])
         for j, c in enumerate(crit):
-            if c.name in VIEW_DEPENDENT:
+            if c.name in VIEW_DEPENDENT and j not in late:
                 lw[:, j] = c.level(pw)
                 le[:, j] = c.level(pe)
-        return lw, le
+        if late:
+            assert k is not None
+            lookup = model.lookup
+            early = [j for j in range(len(crit)) if j not in late]
+            hi = float(sum(lookup[j].max() for j in late)) + BOUND_SLACK
+            lo = float(sum(lookup[j].min() for j in late)) - BOUND_SLACK
+
+            def reach(levels: np.ndarray, group: np.ndarray) -> np.ndarray:
+                partial = np.zeros(len(levels))
+                for j in early:
+                    partial += lookup[j][levels[:, j]]
+                partial += model.intercept
+                return topk.may_reach(group, topk.shown(model.sigmoid(partial + hi)), topk.shown(model.sigmoid(partial + lo)), k)
+
+            keep_w, keep_e = np.flatnonzero(reach(lw, pw.p)), np.flatnonzero(reach(le, pe.o))
+            iw, ie = iw[keep_w], ie[keep_e]
+            need = np.zeros(len(union), dtype=bool)
+            need[iw] = True
+            need[ie] = True
+            rows = np.flatnonzero(need)
+            sub = union.subset(rows)
+            for j in late:
+                if crit[j].name not in VIEW_DEPENDENT:
+                    shared[rows, j] = crit[j].level(sub)
+            pw, pe, lw, le = pw.subset(keep_w), pe.subset(keep_e), lw[keep_w], le[keep_e]
+            for j in late:
+                if crit[j].name in VIEW_DEPENDENT:
+                    lw[:, j] = crit[j].level(pw)
+                    le[:, j] = crit[j].level(pe)
+                else:
+                    lw[:, j] = shared[iw, j]
+                    le[:, j] = shared[ie, j]
+        return pw, pe, lw, le
 
     def explanations(self, p_idx, o_idx, levels: np.ndarray, model: ScoringModel | None = None) -> list[Explanation]:
         """Explanations of stored pairs: the levels (and so the contributions) the run scored,

@@ -22,6 +22,8 @@ SCORE_DECIMALS = 3
 #: Below this many pairs a plain sort is cheaper than the bucket prefilter.
 PREFILTER_MIN = 20_000
 BUCKETS = 64
+#: Buckets of `may_reach` (finer than the prefilter's: bounds are a few hundredths apart).
+BOUND_BUCKETS = 256
 
 
 def shown(score: np.ndarray) -> np.ndarray:
@@ -78,14 +80,14 @@ def _sorted_top_k(group: np.ndarray, score: np.ndarray, tie: np.ndarray, k: int)
     return order[pos < k]
 
 
-def _buckets(values: np.ndarray) -> tuple[int, np.ndarray]:
+def _buckets(values: np.ndarray, n: int = BUCKETS) -> tuple[int, np.ndarray]:
     """Equal-width buckets over the value range: their number and each value's bucket
     (non-decreasing in the value, as the arithmetic is monotone)."""
     lo, hi = float(values.min()), float(values.max())
-    width = (hi - lo) / BUCKETS
+    width = (hi - lo) / n
     if not width > 0:
         return 1, np.zeros(len(values), dtype=np.int64)
-    return BUCKETS, np.minimum(((values - lo) * (1.0 / width)).astype(np.int64), BUCKETS - 1)
+    return n, np.minimum(((values - lo) * (1.0 / width)).astype(np.int64), n - 1)
 
 
 def _cut(group: np.ndarray, bucket: np.ndarray, nb: int, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -105,6 +107,20 @@ def _may_enter(group: np.ndarray, score: np.ndarray, k: int) -> np.ndarray:
     nb, bucket = _buckets(score)
     compact, cut = _cut(group, bucket, nb, k)
     return bucket >= cut[compact]
+
+
+def may_reach(group: np.ndarray, upper: np.ndarray, lower: np.ndarray, k: int, n_buckets: int = BOUND_BUCKETS) -> np.ndarray:
+    """Which pairs may be among their group's k best, knowing only bounds on each pair's
+    shown score (`lower` ≤ shown score ≤ `upper`, both already `shown`): the prefilter above,
+    on bounds. Buckets are laid over both bounds at once; a pair whose upper bound is in a
+    bucket below the one holding its group's k-th best lower bound is strictly worse than k
+    other pairs of its group, ties included, so `top_k` never lists it. Linear time."""
+    n = len(group)
+    if n == 0 or k <= 0:
+        return np.zeros(n, dtype=bool)
+    nb, bucket = _buckets(np.concatenate([lower, upper]), n_buckets)
+    compact, cut = _cut(group, bucket[:n], nb, k)
+    return bucket[n:] >= cut[compact]
 
 
 @dataclass

@@ -104,6 +104,40 @@ def test_next_run_keeps_the_previous_and_old_runs_are_pruned(db):
     assert {second, third} <= kept
 
 
+def test_old_runs_are_pruned_ahead_in_small_batches(db, monkeypatch):
+    """A refresh prunes, while its shards compute, the runs its publish makes prunable (here
+    the oldest of four, keep_runs=3), deleting their lists a few rows per transaction."""
+    import matching.batch as batch_module
+
+    settings, engine = db
+    monkeypatch.setattr(batch_module, "PRUNE_BATCH", 7)
+    few = settings.model_copy(update={"keep_runs": 3})
+    ids = [refresh(few, db=engine, n_jobs=2, shard_size=40).run_id for _ in range(4)]
+    with engine.connect() as conn:
+        status = dict(conn.execute(select(t.runs.c.run_id, t.runs.c.status)).all())
+        kept = {
+            table.name: set(conn.execute(select(table.c.run_id).distinct()).scalars())
+            for table in (t.participant_lists, t.opening_lists, t.recommended_lists, t.run_top_candidates, t.run_employer_views)
+        }
+    assert [status[r] for r in ids] == [RunStatus.pruned] + [RunStatus.published] * 3
+    for table, runs_kept in kept.items():
+        assert ids[0] not in runs_kept and set(ids[1:]) <= runs_kept, table
+    assert tuple(_serving(engine)) == (ids[3], ids[2])
+    # The batches themselves: at most n rows each, until none of the run's rows are left.
+    from matching.store import runs
+
+    counts = []
+    while True:
+        with engine.begin() as conn:
+            counts.append(runs.delete_some_lists(conn, ids[1], 7))
+        if counts[-1] == 0:
+            break
+    assert len(counts) > 3 and max(counts) <= 7
+    with engine.connect() as conn:
+        for table, _ in runs._LIST_KEYS:
+            assert not conn.execute(select(func.count()).select_from(table).where(table.c.run_id == ids[1])).scalar()
+
+
 @pytest.mark.parametrize("n_jobs", [1, 2])
 def test_a_failing_run_leaves_the_served_run_untouched(db, n_jobs):
     settings, engine = db

@@ -63,6 +63,30 @@ def test_prefiltered_top_k_on_large_inputs_equals_a_full_sort(seed, n_groups, n_
     assert topk.top_k(group, score, tie, k).tolist() == expected[pos < k].tolist()
 
 
+@FAST
+@given(
+    st.integers(0, 2**32 - 1),
+    st.integers(1, 3000),
+    st.integers(1, 200),
+    st.integers(1, 60),
+    st.integers(1, 80),
+    st.integers(0, 20),
+    st.sampled_from([2, 16, 256]),
+)
+def test_pairs_that_may_not_reach_their_list_are_never_listed(seed, n, n_groups, n_values, k, spread, n_buckets):
+    """The batch skips its costly criteria for pairs `may_reach` rules out, knowing only
+    bounds on their score: none of them is in the top k, and the top k of the rest is the
+    top k of all, ties at the cut included."""
+    group, score, tie = _arrays(seed, n, n_groups, n_values)
+    rng = np.random.default_rng(seed + 1)
+    lower = score - rng.integers(0, spread + 1, n) / n_values
+    upper = score + rng.integers(0, spread + 1, n) / n_values
+    keep = np.flatnonzero(topk.may_reach(group, upper, lower, k, n_buckets))
+    full = topk.top_k(group, score, tie, k)
+    assert set(full.tolist()) <= set(keep.tolist())
+    assert keep[topk.top_k(group[keep], score[keep], tie[keep], k)].tolist() == full.tolist()
+
+
 def test_empty_inputs():
     z = np.zeros(0, dtype=np.int64)
     assert len(topk.top_k(z, np.zeros(0), z, 5)) == 0

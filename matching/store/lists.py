@@ -274,7 +274,8 @@ class Note(NamedTuple):
 
 
 def pack_recommended(opening_ids: list[str], notes: dict[str, tuple[int, ...]]) -> tuple[str, str]:
-    return json.dumps(opening_ids), json.dumps(notes, separators=(",", ":"))
+    """Compact JSON (orjson: json.dumps was a tenth of the national refresh's tail CPU)."""
+    return orjson.dumps(opening_ids).decode(), orjson.dumps(notes).decode()
 
 
 def read_recommended(conn: Connection, run_id: str, participant_id: str) -> Recommended | None:

@@ -212,18 +212,56 @@ def publish(conn: Connection, run_id: str) -> None:
     conn.execute(update(t.runs).where(t.runs.c.run_id == run_id).values(status=RunStatus.published, finished_at=now))
 
 
-def prune(conn: Connection, keep: int) -> None:
-    """Published runs beyond the newest `keep` (never fewer than 2, never the served or the
-    previous one) lose their lists and are marked pruned."""
+def prunable(conn: Connection, keep: int, *, ahead: bool = False) -> list[str]:
+    """Published runs beyond the newest `keep` (never fewer than 2), never the served or the
+    previous one. `ahead`: asked by a refresh before it publishes, counting the run it is
+    about to publish — the runs `prune` would take once it has (the served and previous runs
+    excepted, as now)."""
     published = list(
         conn.execute(select(t.runs.c.run_id).where(t.runs.c.status == RunStatus.published).order_by(t.runs.c.started_at.desc())).scalars()
     )
-    pinned = set(conn.execute(select(t.serving.c.run_id, t.serving.c.previous_run_id)).one())
-    for run_id in published[max(keep, 2) :]:
-        if run_id in pinned:
-            continue
+    pinned = set(conn.execute(select(t.serving.c.run_id, t.serving.c.previous_run_id)).one_or_none() or ())
+    return [run_id for run_id in published[max(keep, 2) - int(ahead) :] if run_id not in pinned]
+
+
+def prune(conn: Connection, keep: int) -> None:
+    """`prunable` runs lose their lists and are marked pruned."""
+    for run_id in prunable(conn, keep):
         delete_lists(conn, run_id)
-        conn.execute(update(t.runs).where(t.runs.c.run_id == run_id).values(status=RunStatus.pruned))
+        mark_pruned(conn, run_id)
+
+
+def pruned(conn: Connection) -> list[str]:
+    """Runs marked pruned (their lists deleted, or being deleted)."""
+    return list(conn.execute(select(t.runs.c.run_id).where(t.runs.c.status == RunStatus.pruned)).scalars())
+
+
+def mark_pruned(conn: Connection, run_id: str) -> None:
+    conn.execute(update(t.runs).where(t.runs.c.run_id == run_id).values(status=RunStatus.pruned))
+
+
+#: The tables of a run's lists, with the key after run_id (`delete_some_lists`).
+_LIST_KEYS = (
+    (t.participant_lists, "participant_id"),
+    (t.opening_lists, "opening_id"),
+    (t.recommended_lists, "participant_id"),
+    (t.run_top_candidates, "participant_id"),
+    (t.run_employer_views, "run_id"),
+)
+
+
+def delete_some_lists(conn: Connection, run_id: str, n: int) -> int:
+    """Up to about `n` rows of a run's lists deleted (by primary key range, in key order);
+    the number deleted, 0 once none are left. A refresh deletes a pruned run's lists in
+    many short transactions, so that its own writes are never kept waiting long."""
+    for table, key in _LIST_KEYS:
+        col = table.c[key]
+        last = conn.execute(select(col).where(table.c.run_id == run_id).order_by(col).offset(n - 1).limit(1)).scalar()
+        where = [table.c.run_id == run_id] + ([col <= last] if last is not None else [])
+        deleted = conn.execute(delete(table).where(*where)).rowcount
+        if deleted:
+            return int(deleted)
+    return 0
 
 
 # ---------------------------------------------------------------------------- reads
