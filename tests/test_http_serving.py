@@ -1,11 +1,13 @@
 """The HTTP path's shortcuts keep their promises: a cached token still expires, every read is
 audited before its answer leaves (group commit), a read whose audit cannot be written is not
-answered, and `matching serve --workers 2` (gunicorn, forked after the snapshot) answers."""
+answered, and `matching serve --workers 2` (gunicorn, forked after the snapshot) answers and
+spreads connections over its workers."""
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -164,6 +166,20 @@ def test_serve_with_two_workers_shares_the_snapshot_and_answers(published, tmp_p
                 time.sleep(0.2)
             assert counted in metrics
         assert "built before forking the workers" in log.read_text()
+        # Keep-alive connections opened at once spread over both workers (api/balance.py): an
+        # event loop left alone accepts every waiting connection when it wakes, so one worker
+        # held them all and the other idled.
+        time.sleep(0.5)  # the client's connection above is closed on both ends
+        before = {w: _open_sockets(w) for w in workers}
+        conns = [socket.create_connection(("127.0.0.1", port)) for _ in range(8)]
+        try:
+            deadline = time.monotonic() + 10
+            while sum(held := [_open_sockets(w) - before[w] for w in workers]) < 8 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert sum(held) == 8 and min(held) >= 3, held
+        finally:
+            for conn in conns:
+                conn.close()
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -172,6 +188,17 @@ def test_serve_with_two_workers_shares_the_snapshot_and_answers(published, tmp_p
             server.kill()
             server.wait(10)
     assert server.returncode == 0, log.read_text()
+
+
+def _open_sockets(pid: int) -> int:
+    """The sockets a process holds open (its listening socket and its connections)."""
+    n = 0
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            n += os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:")
+        except OSError:  # closed meanwhile
+            pass
+    return n
 
 
 class socket_port:
