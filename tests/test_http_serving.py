@@ -231,3 +231,47 @@ def test_a_stored_read_explains_only_what_it_shows_and_shows_the_same(published,
         for (p, (kind, limit)), got in shown.items():
             assert got == serving.participant_matches(conn, settings, p, kind=kind, limit=limit, fresh=False)
     assert any(out["run_id"] and out["matches"] for out in shown.values())
+
+
+def test_a_worker_leaves_a_connection_to_a_less_loaded_sibling_but_not_for_long(monkeypatch):
+    """api/balance.py: a worker holding more connections than a live sibling does not accept,
+    unless the connection has waited PATIENCE (the sibling may be busy or stuck)."""
+    import asyncio
+
+    from api import balance
+
+    monkeypatch.setattr(balance, "PATIENCE", 0.5)  # long enough to look in between on a busy box
+
+    slots = balance.Slots(3)
+    assert [slots.claim(), slots.claim()] == [0, 1]
+    slots.pids[0], slots.pids[1] = os.getpid(), os.getpid()  # two live workers
+    slots.counts[0], slots.counts[1] = 2, 1
+    assert not slots.may_accept(0) and slots.may_accept(1)
+    slots.release(os.getpid())
+    assert list(slots.pids) == [0, 0, 0] and slots.may_accept(0)
+    slots.pids[0], slots.pids[1], slots.counts[0] = os.getpid(), os.getpid(), 2
+
+    accepted: list[float] = []
+
+    class Probe(asyncio.Protocol):
+        def connection_made(self, transport):
+            accepted.append(time.monotonic())
+            transport.close()
+
+    async def scenario() -> float:
+        with socket.create_server(("127.0.0.1", 0)) as sock:
+            listener = balance._Listener(sock, Probe, slots, 0)
+            try:
+                start = time.monotonic()
+                client = socket.create_connection(sock.getsockname())
+                await asyncio.sleep(0.1)
+                assert accepted == []  # left to the sibling with fewer connections
+                while not accepted and time.monotonic() < start + 5:
+                    await asyncio.sleep(0.002)
+                client.close()
+                return accepted[0] - start
+            finally:
+                listener.close()
+
+    waited = asyncio.run(scenario())
+    assert balance.PATIENCE <= waited < 5  # then taken all the same
