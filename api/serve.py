@@ -31,12 +31,14 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from api.balance import Slots
 from matching import runtime
 from matching.config import Settings
 
 log = logging.getLogger(__name__)
 
-WORKER_CLASS = "uvicorn_worker.UvicornWorker"
+#: uvicorn's gunicorn worker, accepting so that keep-alive connections spread evenly (api/balance.py).
+WORKER_CLASS = "api.balance.BalancedWorker"
 
 
 def preloaded_app(settings: Settings) -> Any:
@@ -63,6 +65,15 @@ class Server(BaseApplication):
 
     def __init__(self, settings: Settings, host: str, port: int, workers: int) -> None:
         self.settings = settings
+        slots = Slots(2 * workers)  # open connections per worker (api/balance.py); room for replacements
+
+        def pre_fork(server: Any, worker: Any) -> None:
+            _before_fork(server, worker)
+            worker.balance_slots, worker.balance_slot = slots, slots.claim()
+
+        def child_exit(server: Any, worker: Any) -> None:
+            slots.release(worker.pid)
+
         self.options = {
             "bind": f"{host}:{port}",
             "workers": workers,
@@ -72,7 +83,8 @@ class Server(BaseApplication):
             # heartbeat may still lag behind a busy GIL, so allow more than the default 30 s.
             "timeout": 120,
             "graceful_timeout": 30,
-            "pre_fork": _before_fork,
+            "pre_fork": pre_fork,
+            "child_exit": child_exit,
             # uvicorn's access log goes to gunicorn's, which has a handler only with `accesslog`
             # set (MATCHING_ACCESS_LOG=true: to stdout).
             "accesslog": "-" if settings.access_log else None,

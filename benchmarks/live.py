@@ -81,8 +81,13 @@ def machine() -> str:
 
 def cpu_seconds(root_pid: int) -> float:
     """User + system CPU of a process and its children (uvicorn workers), from /proc."""
+    return sum(cpu_by_process(root_pid).values())
+
+
+def cpu_by_process(root_pid: int) -> dict[int, float]:
+    """User + system CPU seconds of a process and of each of its children, by pid, from /proc."""
     tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
+    out: dict[int, float] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
@@ -90,8 +95,16 @@ def cpu_seconds(root_pid: int) -> float:
             continue
         pid, ppid = int(stat.parent.name), int(fields[1])
         if pid == root_pid or ppid == root_pid:
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+            out[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+def busiest_share(before: dict[int, float], after: dict[int, float]) -> float:
+    """The busiest server process's share of the server's CPU between two readings: 1 / workers
+    when the load is spread evenly, 1.0 when one process did all the work."""
+    used = [after[pid] - before.get(pid, 0.0) for pid in after]
+    total = sum(used)
+    return max(used) / total if total > 0 else float("nan")
 
 
 def peak_rss_mib(root_pid: int) -> dict[int, float]:
@@ -140,6 +153,7 @@ class Outcome:
 
     server_cpu: float = 0.0
     client_cpu: float = 0.0
+    busiest: float = float("nan")  # the busiest server process's share of the server CPU
 
     def row(self) -> dict[str, float]:
         ms = np.array(self.latencies) * 1000
@@ -155,6 +169,7 @@ class Outcome:
             "rps": len(ms) / self.wall,
             "server_cpu_ms": 1000 * self.server_cpu / n,
             "client_cpu_ms": 1000 * self.client_cpu / n,
+            "busiest": self.busiest,
         }
 
 
@@ -434,14 +449,17 @@ def main() -> None:
         for name, reqs in scenarios.items():
             random.Random(args.seed).shuffle(reqs)
             asyncio.run(closed_loop(base, name, reqs[-args.warmup :] or reqs, args.concurrency, args.warmup, args.seconds))
-            cpu0, own0 = cpu_seconds(server.pid), time.process_time()
+            cpu0, own0 = cpu_by_process(server.pid), time.process_time()
             outcome = asyncio.run(closed_loop(base, name, reqs, args.concurrency, args.requests, args.seconds))
-            outcome.server_cpu, outcome.client_cpu = cpu_seconds(server.pid) - cpu0, time.process_time() - own0
+            cpu1 = cpu_by_process(server.pid)
+            outcome.server_cpu, outcome.client_cpu = sum(cpu1.values()) - sum(cpu0.values()), time.process_time() - own0
+            outcome.busiest = busiest_share(cpu0, cpu1)
             rows[name], errors[name] = outcome.row(), outcome.errors
             r = rows[name]
             print(
                 f"{name:36s} n={r['n']:5d}  p50 {r.get('p50', 0):7.1f} ms  p95 {r.get('p95', 0):7.1f} ms  "
                 f"p99 {r.get('p99', 0):7.1f} ms  {r.get('rps', 0):7.1f} req/s  server CPU {r.get('server_cpu_ms', 0):.1f} ms/req  "
+                f"busiest process {100 * r.get('busiest', float('nan')):.0f} %  "
                 f"errors {outcome.errors or 0}",
                 flush=True,
             )
@@ -483,19 +501,21 @@ def main() -> None:
         *([f"- note: {args.note}"] if args.note else []),
         "",
         "Server CPU = user+system CPU of the uvicorn process(es) per request during the scenario (less "
-        "sensitive to other load on the box than wall-clock latency); client CPU = the load generator's.",
+        "sensitive to other load on the box than wall-clock latency); client CPU = the load generator's; "
+        "busiest = the busiest server process's share of that CPU (50 % = the two workers shared the load evenly).",
         "",
-        "| scenario | requests | p50 ms | p95 ms | p99 ms | max ms | req/s | server CPU ms/req | client CPU ms/req | errors |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| scenario | requests | p50 ms | p95 ms | p99 ms | max ms | req/s | server CPU ms/req | client CPU ms/req | busiest | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for name, r in rows.items():
         if r["n"]:
             lines.append(
                 f"| {name} | {r['n']} | {r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} | {r['max']:.1f} | "
-                f"{r['rps']:.1f} | {r['server_cpu_ms']:.1f} | {r['client_cpu_ms']:.1f} | {errors[name] or 'none'} |"
+                f"{r['rps']:.1f} | {r['server_cpu_ms']:.1f} | {r['client_cpu_ms']:.1f} | {100 * r['busiest']:.0f} % | "
+                f"{errors[name] or 'none'} |"
             )
         else:
-            lines.append(f"| {name} | 0 | | | | | | | | {errors[name]} |")
+            lines.append(f"| {name} | 0 | | | | | | | | | {errors[name]} |")
     text = "\n".join(lines)
     print("\n### " + text)
     if args.write:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import json
 import os
 import pstats
@@ -83,6 +84,47 @@ async def call(app, method: str, path: str, token: str, body: dict | None = None
     return status, b"".join(chunks)
 
 
+def _time_collections() -> list[tuple[int, float]]:
+    """Each garbage collection while measuring: (generation, CPU ms of the collecting thread).
+    A collection pauses the request it falls into (a tail-latency suspect under load)."""
+    spent: list[tuple[int, float]] = []
+    started: dict[str, float] = {}
+
+    def note(phase: str, info: dict) -> None:
+        if phase == "start":
+            started["t"] = time.thread_time()
+        elif "t" in started:
+            spent.append((info["generation"], (time.thread_time() - started.pop("t")) * 1000))
+
+    gc.callbacks.append(note)
+    return spent
+
+
+def _time_thread_pool_calls() -> list[float]:
+    """The routes' one thread-pool call (`api.deps.in_thread`), timed: its thread's CPU ms per
+    request is the serving work; the rest of a request's CPU is the HTTP layer (routing,
+    dependencies, auth, response model, encoding) and the hop itself."""
+    from api import deps
+    from api.routes import match, openings, participants
+
+    spent: list[float] = []
+    plain = deps.in_thread
+
+    async def timed(fn):
+        def work():
+            start = time.thread_time()
+            try:
+                return fn()
+            finally:
+                spent.append((time.thread_time() - start) * 1000)
+
+        return await plain(work)
+
+    for module in (match, openings, participants):
+        module.in_thread = timed  # type: ignore[attr-defined]
+    return spent
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--db", type=Path, required=True, help="a loaded and refreshed SQLite database (a copy: audit rows are written)")
@@ -108,6 +150,8 @@ def main() -> None:
     settings = get_settings()
     only = set(args.only or ("stored", "p2o", "o2p", "post"))
     app = create_app(settings)
+    in_thread_ms = _time_thread_pool_calls()
+    gc_ms = _time_collections()
     if only & {"p2o", "o2p", "post"}:
         wall, cpu = time.perf_counter(), time.process_time()
         runtime.match_engine(settings, wait=runtime.FOREVER).employer  # noqa: B018 - as the first live request builds it
@@ -144,10 +188,12 @@ def main() -> None:
                 status, body = await call(app, *req)
                 if status != 200:
                     sys.exit(f"{name}: warm-up answered {status}: {body[:300]!r}")
-            prof = cProfile.Profile() if args.profile == kind else None
+            prof = cProfile.Profile(time.process_time) if args.profile == kind else None  # CPU, not wall: a cold page is no cost of ours
             ms = []
             if prof:
                 prof.enable()
+            in_thread_ms.clear()
+            gc_ms.clear()
             for req in reqs:
                 start = time.process_time()
                 status, body = await call(app, *req)
@@ -157,6 +203,15 @@ def main() -> None:
             if prof:
                 prof.disable()
             print(f"{name:32s} {stats(ms)}")
+            if in_thread_ms:
+                print(f"{'  of which the thread-pool call':32s} {stats(list(in_thread_ms))}")
+            by_gen = {g: [ms for gen, ms in gc_ms if gen == g] for g in (0, 1, 2)}
+            print(
+                f"{'  garbage collections':32s} "
+                + ", ".join(
+                    f"gen {g}: {len(v)} × {sum(v) / max(len(v), 1):.2f} ms (max {max(v, default=0):.2f})" for g, v in by_gen.items()
+                )
+            )
             if prof:
                 st = pstats.Stats(prof).sort_stats("cumulative")
                 st.print_stats(45)

@@ -198,12 +198,15 @@ def _live_match_items(
     stores (`top_k`: its K) — so that similar openings group exactly as in a stored list.
     Only the entries shown are explained (`MatchEngine.listed`)."""
     listed = engine.listed(idx, kind, k=max(limit, top_k))
-    ow = engine.world.openings
-    ids, levels, scores = ow.ids[listed.opening_rows()], listed.features.levels, listed.score
+    ow, o = engine.world.openings, listed.opening_rows()
+    levels = listed.features.levels
+    # each summary column gathered once for the whole list (not one lookup per opening and column)
+    names = ("kind", "title", "employer_name", "orgnr")
+    columns = [ow.col(k)[o].tolist() for k in names]
     rows = []
-    for pos, (o, oid) in enumerate(zip(listed.opening_rows().tolist(), ids.tolist())):
-        summary = {"opening_id": oid, **{k: ow.col(k)[o] for k in ("kind", "title", "employer_name", "orgnr")}}
-        rows.append({"opening_id": oid, "score": float(scores[pos]), "levels": levels[pos], "opening": summary, "_pos": pos})
+    for pos, (oid, score, *summary) in enumerate(zip(ow.ids[o].tolist(), listed.score.tolist(), *columns)):
+        opening = {"opening_id": oid, **dict(zip(names, summary))}
+        rows.append({"opening_id": oid, "score": score, "levels": levels[pos], "opening": opening, "_pos": pos})
 
     def explain_rows(shown: list[dict[str, Any]]) -> None:
         if not shown:

@@ -1,11 +1,13 @@
 """The HTTP path's shortcuts keep their promises: a cached token still expires, every read is
 audited before its answer leaves (group commit), a read whose audit cannot be written is not
-answered, and `matching serve --workers 2` (gunicorn, forked after the snapshot) answers."""
+answered, and `matching serve --workers 2` (gunicorn, forked after the snapshot) answers and
+spreads connections over its workers."""
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -164,6 +166,20 @@ def test_serve_with_two_workers_shares_the_snapshot_and_answers(published, tmp_p
                 time.sleep(0.2)
             assert counted in metrics
         assert "built before forking the workers" in log.read_text()
+        # Keep-alive connections opened at once spread over both workers (api/balance.py): an
+        # event loop left alone accepts every waiting connection when it wakes, so one worker
+        # held them all and the other idled.
+        time.sleep(0.5)  # the client's connection above is closed on both ends
+        before = {w: _open_sockets(w) for w in workers}
+        conns = [socket.create_connection(("127.0.0.1", port)) for _ in range(8)]
+        try:
+            deadline = time.monotonic() + 10
+            while sum(held := [_open_sockets(w) - before[w] for w in workers]) < 8 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert sum(held) == 8 and min(held) >= 3, held
+        finally:
+            for conn in conns:
+                conn.close()
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -172,6 +188,17 @@ def test_serve_with_two_workers_shares_the_snapshot_and_answers(published, tmp_p
             server.kill()
             server.wait(10)
     assert server.returncode == 0, log.read_text()
+
+
+def _open_sockets(pid: int) -> int:
+    """The sockets a process holds open (its listening socket and its connections)."""
+    n = 0
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            n += os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:")
+        except OSError:  # closed meanwhile
+            pass
+    return n
 
 
 class socket_port:
@@ -204,3 +231,47 @@ def test_a_stored_read_explains_only_what_it_shows_and_shows_the_same(published,
         for (p, (kind, limit)), got in shown.items():
             assert got == serving.participant_matches(conn, settings, p, kind=kind, limit=limit, fresh=False)
     assert any(out["run_id"] and out["matches"] for out in shown.values())
+
+
+def test_a_worker_leaves_a_connection_to_a_less_loaded_sibling_but_not_for_long(monkeypatch):
+    """api/balance.py: a worker holding more connections than a live sibling does not accept,
+    unless the connection has waited PATIENCE (the sibling may be busy or stuck)."""
+    import asyncio
+
+    from api import balance
+
+    monkeypatch.setattr(balance, "PATIENCE", 0.5)  # long enough to look in between on a busy box
+
+    slots = balance.Slots(3)
+    assert [slots.claim(), slots.claim()] == [0, 1]
+    slots.pids[0], slots.pids[1] = os.getpid(), os.getpid()  # two live workers
+    slots.counts[0], slots.counts[1] = 2, 1
+    assert not slots.may_accept(0) and slots.may_accept(1)
+    slots.release(os.getpid())
+    assert list(slots.pids) == [0, 0, 0] and slots.may_accept(0)
+    slots.pids[0], slots.pids[1], slots.counts[0] = os.getpid(), os.getpid(), 2
+
+    accepted: list[float] = []
+
+    class Probe(asyncio.Protocol):
+        def connection_made(self, transport):
+            accepted.append(time.monotonic())
+            transport.close()
+
+    async def scenario() -> float:
+        with socket.create_server(("127.0.0.1", 0)) as sock:
+            listener = balance._Listener(sock, Probe, slots, 0)
+            try:
+                start = time.monotonic()
+                client = socket.create_connection(sock.getsockname())
+                await asyncio.sleep(0.1)
+                assert accepted == []  # left to the sibling with fewer connections
+                while not accepted and time.monotonic() < start + 5:
+                    await asyncio.sleep(0.002)
+                client.close()
+                return accepted[0] - start
+            finally:
+                listener.close()
+
+    waited = asyncio.run(scenario())
+    assert balance.PATIENCE <= waited < 5  # then taken all the same
