@@ -22,6 +22,8 @@ Variants (each a candidate named in issue 13 §2 / the session notes):
 * ``employer_kind``: whether the employer has invited NAV candidates for this kind of work
   (the opening's STYRK-08 sub-major group, two digits) before the pair's day: none / 1 /
   2 or more interviews (none is neutral: little history is never a penalty).
+* ``freshness``: days since the opening was published (employers screen new listings first;
+  advisers read them first): more than 60 (neutral), 31–60, 15–30, 8–14, at most 7.
 
     python benchmarks/validation_variants.py --participants 50000 --openings 10000 --seed 2013
 """
@@ -65,6 +67,7 @@ from worldgen import generate_world
 
 ABS_KM = Levels.from_thresholds("distance_km", [60, 45, 30, 20, 15, 10, 5, 2], "decreasing")
 KIND = Levels.categories("employer_kind", 3)
+FRESH = Levels.from_thresholds("freshness", [60, 30, 14, 7], "decreasing")
 
 
 def _nothing(*_a: object) -> dict:
@@ -73,6 +76,24 @@ def _nothing(*_a: object) -> dict:
 
 def abs_distance() -> Criterion:
     return Criterion("distance_km", ABS_KM, lambda pairs: ABS_KM.bin(pairs.distance_km), _nothing, lambda *a: "")
+
+
+def freshness(world) -> Criterion:
+    """Days since the opening was published, on the pair's day: more than 60 (neutral), 31–60,
+    15–30, 8–14, 7 or fewer."""
+    pub = np.array([pd.Timestamp(d).toordinal() if pd.notna(d) else 0 for d in world.openings.frame["published_at"]], dtype=np.int64)
+    return Criterion("freshness", FRESH, lambda pairs: FRESH.bin(pairs.as_of - pub[pairs.o]), _nothing, lambda *a: "")
+
+
+def freshness_where(world, with_deadline: bool) -> Criterion:
+    """`freshness` for openings with (or without) a deadline only; the others at the neutral level.
+    Tells a real effect of a listing's age from the evaluation's blind spot: an opening without
+    a deadline counts as open until the snapshot (its closing day is not in the data), so an
+    old one may be closed already on the day ranked, which no adviser could suggest."""
+    fresh = freshness(world)
+    has = world.openings.deadline_ord < 10**7
+    name = "freshness_deadline" if with_deadline else "freshness_no_deadline"
+    return Criterion(name, FRESH, lambda pairs: np.where(has[pairs.o] == with_deadline, fresh.level(pairs), 0), _nothing, lambda *a: "")
 
 
 def employer_kind(world_events: pd.DataFrame, world) -> Criterion:
@@ -144,6 +165,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=2013)
     ap.add_argument("--negatives", type=int, default=10)
     ap.add_argument("--resamples", type=int, default=1000)
+    ap.add_argument("--variants", default="", help="comma-separated substrings: only the variants named (and main)")
     args = ap.parse_args()
     c0 = time.process_time()
     with tempfile.TemporaryDirectory() as tmp:
@@ -167,7 +189,13 @@ def main() -> None:
 
     neg = negatives(ts, early, args.negatives, events)
     sug = ts.pairs.subset(early)
-    extras: dict[str, Criterion] = {"abs_distance": abs_distance(), "employer_kind": employer_kind(_before(events, end), ts.world)}
+    extras: dict[str, Criterion] = {
+        "abs_distance": abs_distance(),
+        "employer_kind": employer_kind(_before(events, end), ts.world),
+        "freshness": freshness(ts.world),
+        "freshness_deadline": freshness_where(ts.world, True),
+        "freshness_no_deadline": freshness_where(ts.world, False),
+    }
     sug_lv, neg_lv = ts.levels[early], evaluate(neg, ALL).levels
     extra_sug = {k: c.level(sug).astype(np.uint8)[:, None] for k, c in extras.items()}
     extra_neg = {k: c.level(neg).astype(np.uint8)[:, None] for k, c in extras.items()}
@@ -211,7 +239,14 @@ def main() -> None:
         "+ abs_distance": (("abs_distance",), True, None),
         "+ employer_kind": (("employer_kind",), True, None),
         "+ abs_distance + employer_kind": (("abs_distance", "employer_kind"), True, None),
+        "+ freshness": (("freshness",), True, None),
+        "+ abs_distance + freshness": (("abs_distance", "freshness"), True, None),
+        "+ freshness, openings with a deadline only": (("freshness_deadline",), True, None),
+        "+ freshness, openings without a deadline only": (("freshness_no_deadline",), True, None),
     }
+    if args.variants:
+        keep = [v.strip() for v in args.variants.split(",")]
+        variants = {k: v for i, (k, v) in enumerate(variants.items()) if i == 0 or any(w in k for w in keep)}
     scorers = dict(baselines(ts.world))
     weights = {}
     for name, (names, n_neg, w) in variants.items():
