@@ -23,10 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
-from matching.evaluation import full_ranking, model_scorer
+from matching.evaluation import baselines, full_ranking, model_scorer
 from matching.store.db import make_engine
 from matching.store.load import load_directory
-from matching.training import CORRECTIONS, fit_on, history, load_events, time_cutoff, train, training_set
+from matching.training import CORRECTIONS, Correction, fit_on, history, load_events, time_cutoff, train, training_set
 from worldgen import generate_world
 
 SIZES = {"fixtures": ("trondheim", 180, 420), "national": ("national", 50_000, 10_000)}
@@ -36,7 +36,7 @@ def _fmt(cell: dict) -> str:
     return f"{cell['mean']:.3f} [{cell['low']:.3f}, {cell['high']:.3f}]"
 
 
-def run(seed: int, scope: str, n_p: int, n_o: int, corrections: bool, resamples: int) -> dict:
+def run(seed: int, scope: str, n_p: int, n_o: int, corrections: bool, resamples: int, pooled: bool = False) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         t0, c0 = time.perf_counter(), time.process_time()
         generate_world(Path(tmp) / "data", seed=seed, n_participants=n_p, n_openings=n_o, scope=scope)
@@ -49,11 +49,22 @@ def run(seed: int, scope: str, n_p: int, n_o: int, corrections: bool, resamples:
             t2, c2 = time.perf_counter(), time.process_time()
             out = {"seed": seed, "card": fr, "correction": model.card["correction"], "holdout": model.card["evaluation"]["holdout"]}
             out["times"] = {"generate+load wall": t1 - t0, "generate+load cpu": c1 - c0, "train wall": t2 - t1, "train cpu": c2 - c1}
-            if corrections:
+            if corrections or pooled:
                 ts, events = training_set(conn), load_events(conn)
                 cutoff = time_cutoff(ts, 0.25)
                 mask = ts.time.astype("datetime64[s]") <= cutoff
                 smooth = model.card["hyperparameters"]["smooth"]
+            if pooled:
+                # the card's held-out model again (same data, settings and negatives: the same fit),
+                # for its per-participant figures, which the card keeps only as summaries
+                hp = model.card["hyperparameters"]
+                chosen = Correction(hp["negatives"], hp["negative_weight"])
+                held = fit_on(ts, mask, l2=hp["l2"], smooth=smooth, correction=chosen, events=events)
+                rep = full_ranking(ts.world, history(ts), cutoff, {"model": model_scorer(held), **baselines(ts.world)}, events=events)
+                if abs(rep.mean("model", "recall@10") - fr["model"]["recall@10"]["mean"]) > 1e-3:
+                    raise RuntimeError("the refitted held-out model does not reproduce the card's figure")
+                out["per_participant"] = {s: rep.per_participant[s]["recall@10"] for s in rep.scorers}
+            if corrections:
                 scorers = {c.label: model_scorer(fit_on(ts, mask, l2=1.0, smooth=smooth, correction=c, events=events)) for c in CORRECTIONS}
                 rep = full_ranking(ts.world, history(ts), cutoff, scorers, events=events)
                 out["corrections"] = rep.summary(n=resamples, seed=0)
@@ -70,13 +81,22 @@ def main() -> None:
     ap.add_argument("--first-seed", type=int, default=2013)
     ap.add_argument("--resamples", type=int, default=1000)
     ap.add_argument("--corrections", action="store_true", help="also evaluate every correction on the hold-out (reporting only)")
+    ap.add_argument(
+        "--pooled",
+        action="store_true",
+        help="also pool the held-out participants of all seeds: recall@10 of the model minus each baseline, "
+        "paired, bootstrap over participants within seeds (for worlds too small for one seed to tell)",
+    )
     args = ap.parse_args()
     scope, n_p, n_o = SIZES[args.size]
     n_p, n_o = args.participants or n_p, args.openings or n_o
     print(f"full-ranking evaluation, {scope} {n_p:,} × {n_o:,}, seeds {args.first_seed}…{args.first_seed + args.seeds - 1}")
     ratios = []
+    pooled: list[dict[str, np.ndarray]] = []
     for seed in range(args.first_seed, args.first_seed + args.seeds):
-        r = run(seed, scope, n_p, n_o, args.corrections, args.resamples)
+        r = run(seed, scope, n_p, n_o, args.corrections, args.resamples, args.pooled)
+        if "per_participant" in r:
+            pooled.append(r["per_participant"])
         fr = r["card"]
         print(
             f"\nseed {seed}: {fr['participants']} held-out participants, {fr['queries']} queries, {fr['relevant']} relevant "
@@ -103,6 +123,28 @@ def main() -> None:
         print("  " + ", ".join(f"{k} {v:.1f} s" for k, v in r["times"].items()))
     a = np.array(ratios)
     print(f"\nrecall@10 ratio over seeds: vs distance min {a[:, 0].min():.2f}×, vs occupation min {a[:, 1].min():.2f}×")
+    if pooled:
+        print_pooled(pooled, args.resamples)
+
+
+def print_pooled(pooled: list[dict[str, np.ndarray]], resamples: int) -> None:
+    """Every seed's held-out participants together (each world is an independent draw of the
+    same kind of world): the paired difference model − baseline with a bootstrap that resamples
+    participants within each seed (each seed keeps its size)."""
+    n = sum(len(p["model"]) for p in pooled)
+    print(f"\npooled over {len(pooled)} seeds ({n} held-out participants):")
+    rng = np.random.default_rng(0)
+    draws = [rng.integers(0, len(p["model"]), size=(resamples, len(p["model"]))) for p in pooled]
+    means = {s: np.mean(np.concatenate([p[s] for p in pooled])) for s in pooled[0]}
+    print("  " + ", ".join(f"{s} {m:.3f}" for s, m in means.items()))
+    for other in [s for s in pooled[0] if s != "model"]:
+        d = [p["model"] - p[other] for p in pooled]
+        boot = np.concatenate([x[i] for x, i in zip(d, draws)], axis=1).mean(axis=1)
+        lo, hi = np.quantile(boot, [0.025, 0.975])
+        print(
+            f"  paired recall@10 difference model - {other}: {np.concatenate(d).mean():+.3f} [{lo:+.3f}, {hi:+.3f}]; "
+            f"ratio {means['model'] / means[other]:.2f}×"
+        )
 
 
 if __name__ == "__main__":

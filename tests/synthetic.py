@@ -99,7 +99,8 @@ def opening(draw, oid: str) -> dict:
         "status": draw(st.sampled_from(["open", "open", "open", "filled"])),
         "adaptations_offered": sorted(draw(subset(NEEDS, 6))),
         "office_id": "nav-heimdal",
-        "published_at": dt.date(2026, 10, 1),
+        # on or before the earliest deadline drawn above (AS_OF - 3 days)
+        "published_at": draw(st.sampled_from([AS_OF - dt.timedelta(days=d) for d in (4, 10, 20, 46, 120)])),
         "employer_name": "Test AS",
         "nace_section": draw(st.sampled_from(["G", "Q", "H", "F"])),
         "employer_adaptations": sorted(draw(subset(NEEDS, 4))),

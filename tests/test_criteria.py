@@ -3,6 +3,7 @@ employer-facing form names no need of anyone who did not consent and no exact di
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import numpy as np
@@ -120,3 +121,28 @@ def test_the_office_level_is_whether_the_participants_own_office_lists_the_openi
             text = crit.reason(int(level[i]), v, lang)
             assert os_[pairs.o[i]]["office_id"] in text  # quotes the listing office
         assert bool(crit.uninformative and crit.uninformative(v)) == (not same[i])  # another office: no headline
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.data())
+def test_the_freshness_level_is_the_days_since_publication_and_moves_with_the_day(data):
+    days_ago = [data.draw(st.integers(0, 200)) for _ in range(4)]
+    os_ = [{**data.draw(opening(f"O-{i}")), "published_at": AS_OF - dt.timedelta(days=d)} for i, d in enumerate(days_ago)]
+    world = build_world([data.draw(participant("P-0"))], os_)
+    pairs = Pairs.build(world, np.zeros(4, dtype=np.int64), np.arange(4), AS_OF.toordinal())
+    crit = BY_NAME["freshness"]
+    level = crit.level(pairs)
+    expected = [4 if d <= 7 else 3 if d <= 14 else 2 if d <= 30 else 1 if d <= 60 else 0 for d in days_ago]
+    assert level.tolist() == expected
+    values = crit.values(pairs)
+    assert crit.level_of_values is not None and (crit.level_of_values(values) == level).all()
+    later = data.draw(st.integers(0, 90))
+    moved = Pairs.build(world, pairs.p, pairs.o, AS_OF.toordinal() + later)
+    for i, d in enumerate(days_ago):
+        v = {k: a[i] for k, a in values.items()}
+        for lang in ("nb", "en"):
+            assert str(d) in crit.reason(int(level[i]), v, lang)
+            assert (AS_OF - dt.timedelta(days=d)).isoformat() in crit.reason(int(level[i]), v, lang)
+        assert crit.on_day is not None
+        assert int(crit.on_day(v, AS_OF.toordinal() + later)["days"]) == d + later == int(crit.values(moved)["days"][i])
+        assert bool(crit.uninformative and crit.uninformative(v)) == (d > 60)  # an old listing: no headline

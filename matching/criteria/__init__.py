@@ -14,6 +14,7 @@ from matching.criteria import (
     availability,
     deadline,
     distance,
+    freshness,
     hours,
     inclusion,
     industry,
@@ -40,6 +41,7 @@ ALL: tuple[Criterion, ...] = tuple(
         deadline,
         industry,
         office,
+        freshness,
     )
     for c in module.CRITERIA
 )
