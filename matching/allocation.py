@@ -236,11 +236,13 @@ def _solve_flow(
 
 def pair_values(score: np.ndarray, pos: np.ndarray, n_pairs_bound: int) -> np.ndarray:
     """Integer values: the shown score in thousandths first, then the personal rank (a better
-    rank worth more), the rank term over all pairs below one thousandth."""
+    rank worth more), the rank term over all pairs below one thousandth. Every pair is worth
+    at least 1, so a pair shown at score 0 still fills a free list place (hypothesis found a
+    personal top that lost its last, 0-score, entry with room for everyone)."""
     span = int(pos.max()) + 1 if len(pos) else 1
     weight = n_pairs_bound * span + 1
     thousandths = np.rint(np.asarray(score, dtype=float) * 1000).astype(np.int64)
-    return thousandths * weight + (span - 1 - np.asarray(pos, dtype=np.int64))
+    return thousandths * weight + (span - np.asarray(pos, dtype=np.int64))
 
 
 def allocate(

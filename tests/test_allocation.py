@@ -480,7 +480,7 @@ def _participant_with_held_back(published):
     rec = _recommended(published.settings, published.second_run)
     with db_engine(published.settings).connect() as conn:
         personal = lists.run_lists(conn, published.second_run)
-        offices = dict(conn.execute(select(t.participants.c.participant_id, t.participants.c.office_id)).tuples().all())
+        offices = dict(conn.execute(select(t.participants.c.participant_id, t.participants.c.office_id)).all())
     for pid, items in sorted(personal.items()):
         top = [o for _, o, _ in items[:10]]
         if any(o not in rec[pid] for o in top) and rec[pid]:
@@ -599,7 +599,7 @@ def test_candidates_mark_participants_strongly_matched_elsewhere(pub_client, aut
     run_id = published.second_run
     with db_engine(published.settings).connect() as conn:
         o_lists = lists.run_lists(conn, run_id, "opening")
-        offices = dict(conn.execute(select(t.openings.c.opening_id, t.openings.c.office_id)).tuples().all())
+        offices = dict(conn.execute(select(t.openings.c.opening_id, t.openings.c.office_id)).all())
     top3: dict[str, set[str]] = {}
     for oid, items in o_lists.items():
         for _, pid, _ in items[:3]:
