@@ -31,7 +31,6 @@ Variants (each a candidate named in issue 13 §2 / the session notes):
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import tempfile
 import time
 from collections.abc import Callable
@@ -42,10 +41,9 @@ import pandas as pd
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import OneHotEncoder
 
-from matching import candidates
 from matching.criteria import ALL
 from matching.criteria.base import Criterion, Levels
-from matching.evaluation import baselines, filled_days, full_ranking, world_on
+from matching.evaluation import baselines, full_ranking
 from matching.features import evaluate
 from matching.pairs import Pairs
 from matching.scoring import ScoringModel, fit
@@ -60,6 +58,7 @@ from matching.training import (
     choose_smooth,
     history,
     load_events,
+    sampled_negative_pairs,
     time_cutoff,
     training_set,
 )
@@ -117,27 +116,7 @@ def employer_kind(world_events: pd.DataFrame, world) -> Criterion:
 
 def negatives(ts: TrainingSet, mask: np.ndarray, per_pair: int, events: pd.DataFrame) -> Pairs:
     """The pairs `training.sampled_negatives` samples (same seed, same order)."""
-    rng = np.random.default_rng(NEGATIVE_SEED)
-    world, n_o = ts.world, len(ts.world.openings)
-    p, o, day = ts.pairs.p[mask], ts.pairs.o[mask], ts.pairs.as_of[mask]
-    suggested = np.unique(p * n_o + o)
-    filled = filled_days(world, events)
-    out = []
-    for d in np.unique(day):
-        today = day == d
-        rows, n_sug = np.unique(p[today], return_counts=True)
-        pairs = candidates.index(world_on(world, int(d), filled)).for_participants(rows, dt.date.fromordinal(int(d)))
-        pairs = pairs.subset(~np.isin(pairs.p * n_o + pairs.o, suggested))
-        if len(pairs) == 0:
-            continue
-        key = rng.random(len(pairs))
-        order = np.lexsort((key, pairs.p))
-        g = pairs.p[order]
-        starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
-        pos = np.arange(len(g)) - np.repeat(starts, np.diff(np.r_[starts, len(g)]))
-        quota = (n_sug * per_pair)[np.searchsorted(rows, g)]
-        out.append(pairs.subset(np.sort(order[pos < quota])))
-    return Pairs.concat(out)
+    return Pairs.concat(sampled_negative_pairs(ts, mask, per_pair, seed=NEGATIVE_SEED, events=events))
 
 
 def propensity_weights(sug_levels: np.ndarray, neg_levels: np.ndarray, clip_q: float = 0.99) -> tuple[np.ndarray, dict]:

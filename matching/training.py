@@ -199,12 +199,22 @@ def sampled_negatives(
     ts: TrainingSet, mask: np.ndarray, per_pair: int, *, seed: int = NEGATIVE_SEED, events: pd.DataFrame | None = None
 ) -> np.ndarray:
     """Levels of `per_pair` sampled unsuggested openings per suggested pair of `mask`, each
-    scored as of its suggestion day: open that day, passing blocking, never suggested to the
-    participant among `mask`'s pairs (only those: nothing outside `mask` is read)."""
-    from matching.evaluation import filled_days, world_on
-
+    scored as of its suggestion day (`sampled_negative_pairs`)."""
     if per_pair <= 0 or not mask.any():
         return np.zeros((0, len(ALL)), dtype=np.uint8)
+    out = [evaluate(pairs, ALL).levels for pairs in sampled_negative_pairs(ts, mask, per_pair, seed=seed, events=events)]
+    return np.concatenate(out) if out else np.zeros((0, len(ALL)), dtype=np.uint8)
+
+
+def sampled_negative_pairs(
+    ts: TrainingSet, mask: np.ndarray, per_pair: int, *, seed: int = NEGATIVE_SEED, events: pd.DataFrame | None = None
+) -> list[Pairs]:
+    """The pairs of `sampled_negatives`, one Pairs per suggestion day on that day's world:
+    `per_pair` unsuggested openings per suggested pair of `mask`, open that day, passing
+    blocking, never suggested to the participant among `mask`'s pairs (only those: nothing
+    outside `mask` is read)."""
+    from matching.evaluation import filled_days, world_on
+
     rng = np.random.default_rng(seed)
     world, n_o = ts.world, len(ts.world.openings)
     p, o, day = ts.pairs.p[mask], ts.pairs.o[mask], ts.pairs.as_of[mask]
@@ -225,8 +235,8 @@ def sampled_negatives(
         starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
         pos = np.arange(len(g)) - np.repeat(starts, np.diff(np.r_[starts, len(g)]))
         quota = (n_sug * per_pair)[np.searchsorted(rows, g)]
-        out.append(evaluate(pairs.subset(np.sort(order[pos < quota])), ALL).levels)
-    return np.concatenate(out) if out else np.zeros((0, len(ALL)), dtype=np.uint8)
+        out.append(pairs.subset(np.sort(order[pos < quota])))
+    return out
 
 
 def fit_on(
