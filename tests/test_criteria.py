@@ -140,9 +140,27 @@ def test_the_freshness_level_is_the_days_since_publication_and_moves_with_the_da
     moved = Pairs.build(world, pairs.p, pairs.o, AS_OF.toordinal() + later)
     for i, d in enumerate(days_ago):
         v = {k: a[i] for k, a in values.items()}
-        for lang in ("nb", "en"):
-            assert str(d) in crit.reason(int(level[i]), v, lang)
-            assert (AS_OF - dt.timedelta(days=d)).isoformat() in crit.reason(int(level[i]), v, lang)
+        for lang, today, yesterday, n_days in (("nb", "i dag", "i går", f"{d} dager"), ("en", "today", "yesterday", f"{d} days")):
+            text = crit.reason(int(level[i]), v, lang)
+            assert (today if d == 0 else yesterday if d == 1 else n_days) in text  # "1 dager" is no Norwegian
+            assert (AS_OF - dt.timedelta(days=d)).isoformat() in text
         assert crit.on_day is not None
         assert int(crit.on_day(v, AS_OF.toordinal() + later)["days"]) == d + later == int(crit.values(moved)["days"][i])
         assert bool(crit.uninformative and crit.uninformative(v)) == (d > 60)  # an old listing: no headline
+
+
+def test_day_counts_read_as_words_for_today_and_one_day():
+    """'Søknadsfrist om 1 dager' / 'Utlyst for 0 dager siden' are not Norwegian (nor English)."""
+    day = AS_OF.toordinal()
+    deadline, freshness = BY_NAME["deadline"], BY_NAME["freshness"]
+    cases = [
+        (deadline, {"days": 0, "deadline": day}, "Søknadsfrist i dag", "Application deadline today"),
+        (deadline, {"days": 1, "deadline": day + 1}, "Søknadsfrist i morgen", "Application deadline tomorrow"),
+        (deadline, {"days": 9, "deadline": day + 9}, "Søknadsfrist om 9 dager", "Application deadline in 9 days"),
+        (freshness, {"days": 0, "published": day}, "Utlyst i dag", "Published today"),
+        (freshness, {"days": 1, "published": day - 1}, "Utlyst i går", "Published yesterday"),
+        (freshness, {"days": 9, "published": day - 9}, "Utlyst for 9 dager siden", "Published 9 days ago"),
+    ]
+    for crit, v, nb, en in cases:
+        assert crit.reason(0, v, "nb").startswith(nb)
+        assert crit.reason(0, v, "en").startswith(en)

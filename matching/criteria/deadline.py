@@ -39,7 +39,8 @@ def _values(pairs: Pairs) -> Values:
 def _text(level: int, v: PairValues, lang: str) -> str:
     if int(v["deadline"]) == 0:
         return t("deadline.none", lang)
-    return t("deadline.in_days", lang, days=int(v["days"]), date=dt.date.fromordinal(int(v["deadline"])).isoformat())
+    date, days = dt.date.fromordinal(int(v["deadline"])).isoformat(), int(v["days"])
+    return t({0: "deadline.today", 1: "deadline.day_one"}.get(days, "deadline.in_days"), lang, days=days, date=date)
 
 
 def _shown(v: PairValues, lang: str) -> dict[str, int | str | None]:

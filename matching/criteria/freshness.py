@@ -59,8 +59,8 @@ def _on_day(v: PairValues, day: int) -> PairValues:
 
 
 def _text(level: int, v: PairValues, lang: str) -> str:
-    date = dt.date.fromordinal(int(v["published"])).isoformat()
-    return t("freshness.days", lang, days=int(v["days"]), date=date)
+    date, days = dt.date.fromordinal(int(v["published"])).isoformat(), int(v["days"])
+    return t({0: "freshness.today", 1: "freshness.day_one"}.get(days, "freshness.days"), lang, days=days, date=date)
 
 
 def _shown(v: PairValues, lang: str) -> dict[str, int | str]:

@@ -191,6 +191,8 @@ MESSAGES: dict[str, str] = {
     "deadline.level.2": "over 4 weeks or no deadline",
     "deadline.none": "No application deadline",
     "deadline.in_days": "Application deadline in {days} days ({date})",
+    "deadline.day_one": "Application deadline tomorrow ({date})",
+    "deadline.today": "Application deadline today ({date})",
     # ---------------------------------------------------------------- industry
     "office.level.0": "another NAV office",
     "office.level.1": "the participant's own NAV office",
@@ -203,6 +205,8 @@ MESSAGES: dict[str, str] = {
     "freshness.level.3": "1–2 weeks ago",
     "freshness.level.4": "this week",
     "freshness.days": "Published {days} days ago ({date})",
+    "freshness.day_one": "Published yesterday ({date})",
+    "freshness.today": "Published today ({date})",
     "industry.level.0": "not a preferred industry",
     "industry.level.1": "no preference",
     "industry.level.2": "preferred industry",

@@ -187,6 +187,8 @@ MESSAGES: dict[str, str] = {
     "deadline.level.2": "over 4 uker eller ingen frist",
     "deadline.none": "Ingen søknadsfrist",
     "deadline.in_days": "Søknadsfrist om {days} dager ({date})",
+    "deadline.day_one": "Søknadsfrist i morgen ({date})",
+    "deadline.today": "Søknadsfrist i dag ({date})",
     # ---------------------------------------------------------------- industry
     "office.level.0": "annet NAV-kontor",
     "office.level.1": "brukerens eget NAV-kontor",
@@ -199,6 +201,8 @@ MESSAGES: dict[str, str] = {
     "freshness.level.3": "for 1–2 uker siden",
     "freshness.level.4": "denne uken",
     "freshness.days": "Utlyst for {days} dager siden ({date})",
+    "freshness.day_one": "Utlyst i går ({date})",
+    "freshness.today": "Utlyst i dag ({date})",
     "industry.level.0": "ikke ønsket bransje",
     "industry.level.1": "ingen bransjeønsker",
     "industry.level.2": "ønsket bransje",
