@@ -342,3 +342,26 @@ def test_a_posted_profile_may_name_its_skills_in_english_or_bokmal(client, auth,
     written = [sk.label(s, "nb") if s in sk.aliases_nb() else sk.label(s, "en").upper() for s in p["skills"]]
     typo = [w[:-1] + w[-1] * 2 if len(w) > 12 else w for w in written]  # one doubled letter at the end
     assert by_id and matches(p, written) == by_id and matches(p, typo) == by_id
+
+
+def test_the_quoted_typical_skills_are_the_sparse_products_nonzero_entries(world):
+    """`skills.typical_not_listed` (numpy, row by row: the live path's quoted values) gives the
+    columns of scipy's ``likely[p] ∘ required[o] − likely[p] ∘ required[o] ∘ listed[p]``,
+    ascending, for every pair of the fixture world that has any."""
+    from matching.criteria.skills import typical_not_listed
+    from matching.store.snapshot import load_world
+    from tests.conftest import db_engine
+
+    with db_engine(world).connect() as conn:
+        world = load_world(conn)
+    rng = np.random.default_rng(7)
+    n_p, n_o = len(world.participants), len(world.openings)
+    p, o = rng.integers(0, n_p, 3000), rng.integers(0, n_o, 3000)
+    both = world.likely_skills[p].multiply(world.required_skills[o]).tocsr()
+    sub = (both - both.multiply(world.participant_skills[p])).tocsr()
+    sub.eliminate_zeros()
+    sub.sort_indices()
+    expected = [sub.indices[a:b].tolist() for a, b in zip(sub.indptr[:-1], sub.indptr[1:])]
+    got = [c.tolist() for c in typical_not_listed(world, p, o)]
+    assert got == expected
+    assert sum(map(bool, expected)) > 50  # the fixtures have such pairs: the check is not vacuous

@@ -19,12 +19,18 @@ skills are quoted in the reason but do not move the level (they are wishes, not 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+import scipy.sparse as sp
 
 from matching.criteria.base import Criterion, Levels, PairValues, Values, cached, compact, quoted_list, t
 from matching.pairs import Pairs
 from matching.taxonomy import occupations
 from matching.taxonomy import skills as taxonomy
+
+if TYPE_CHECKING:
+    from matching.world import World
 
 #: Both criteria share the levels (and labels): share of the opening's required skills covered.
 COVERAGE = Levels.from_thresholds("skills", [0.25, 0.5, 0.75, 1.0 - 1e-9])
@@ -156,6 +162,32 @@ coverage = Criterion(
 # ---------------------------------------------------------------------------- likely skills
 
 
+def _row(m: sp.csr_matrix, r: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row r of a CSR matrix as sorted distinct columns and their summed values."""
+    idx, val = m.indices[m.indptr[r] : m.indptr[r + 1]], m.data[m.indptr[r] : m.indptr[r + 1]]
+    cols, inv = np.unique(idx, return_inverse=True)
+    return cols, (val if len(cols) == len(idx) and (np.diff(idx) > 0).all() else np.bincount(inv, weights=val, minlength=len(cols)))
+
+
+def typical_not_listed(w: World, p: np.ndarray, o: np.ndarray) -> list[np.ndarray]:
+    """Per pair (p[i], o[i]): the skill columns, ascending, that the opening requires and the
+    participant likely has, less those they list — the nonzero entries of
+    ``likely[p] ∘ required[o] − likely[p] ∘ required[o] ∘ listed[p]``, with the same products.
+    Row by row with numpy: a list explains about ten pairs, and scipy's sparse fancy indexing
+    and element-wise products cost ~0.1 ms each per call (2 ms of a live list)."""
+    out = []
+    for pi, oi in zip(p.tolist(), o.tolist()):
+        li, lv = _row(w.likely_skills, pi)
+        ri, rv = _row(w.required_skills, oi)
+        cols, a, b = np.intersect1d(li, ri, assume_unique=True, return_indices=True)
+        both = lv[a] * rv[b]
+        ti, tv = _row(w.participant_skills, pi)
+        _, c, d = np.intersect1d(cols, ti, assume_unique=True, return_indices=True)
+        both[c] = both[c] - both[c] * tv[d]
+        out.append(cols[both != 0])
+    return out
+
+
 def _likely_values(pairs: Pairs) -> Values:
     w = pairs.world
     covered, n_req = coverage_counts(pairs, "likely_skills")
@@ -168,11 +200,8 @@ def _likely_values(pairs: Pairs) -> Values:
     quote = np.flatnonzero(source >= 0)
     if len(quote):
         p, o = pairs.p[quote], pairs.o[quote]  # the skill ids only for the pairs that quote them
-        both = w.likely_skills[p].multiply(w.required_skills[o]).tocsr()
-        sub = (both - both.multiply(w.participant_skills[p])).tocsr()
-        sub.eliminate_zeros()
         vocab = cached(w, "_vocab_names", lambda: np.array(list(w.skill_vocab), dtype=object))
-        names[quote] = ["|".join(vocab[sub.indices[a:b]]) for a, b in zip(sub.indptr[:-1], sub.indptr[1:])]
+        names[quote] = ["|".join(vocab[cols]) for cols in typical_not_listed(w, p, o)]
         sources[quote] = w.participants.inferred_sources_text(p)
     return {"covered": covered, "required": n_req, "inferred_from": source, "likely": names, "sources": sources}
 
