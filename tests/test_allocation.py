@@ -427,14 +427,7 @@ def test_flow_mode_respects_each_openings_cap_of_lists(published):
 
     settings = published.settings.model_copy(update={"alloc_mode": "flow"})
     world, personal, _, taken, free = _run_inputs(published)
-    p_row, o_row = world.participants.index, world.openings.index
-    pairs = [
-        (p_row[p], o_row[o], sc, i)
-        for p, items in sorted(personal.items(), key=lambda kv: p_row[kv[0]])
-        for i, (_, o, sc) in enumerate(items)
-    ]
-    group, other, score, pos = (np.array(x) for x in zip(*pairs))
-    parts = [(group.astype(np.int32), other.astype(np.int32), score.astype(np.float32), pos.astype(np.int16))]
+    parts = _batch_parts(world, personal)
     rows, figures = recommend_now(world, parts, taken, settings, TODAY)
     rec = {p: json.loads(o) for p, o, _ in rows}
     cap = {o: int(np.floor(f * settings.alloc_factor)) for o, f in free.items()}
@@ -536,14 +529,7 @@ def test_the_published_runs_notes_say_few_competitors_only_where_nothing_was_pri
     crowded = [v[4] for n in notes for v in n.values() if v[0]]
     assert set(crowded) == {0, 1}  # the fixtures have both
     # the same inputs through the batch's step: a kept pair is "crowded" exactly where its shard priced its opening
-    p_row, o_row = world.participants.index, world.openings.index
-    pairs = [
-        (p_row[p], o_row[o], sc, i)
-        for p, items in sorted(personal.items(), key=lambda kv: p_row[kv[0]])
-        for i, (_, o, sc) in enumerate(items)
-    ]
-    group, other, score, pos = (np.array(x) for x in zip(*pairs))
-    parts = [(group.astype(np.int32), other.astype(np.int32), score.astype(np.float32), pos.astype(np.int16))]
+    parts = _batch_parts(world, personal)
     rows, _ = recommend_now(world, parts, taken, published.settings, TODAY)
     for _, _, packed in rows:
         for v in json.loads(packed).values():
@@ -616,3 +602,16 @@ def test_candidates_mark_participants_strongly_matched_elsewhere(pub_client, aut
     assert marked > 0
     live = pub_client.get(f"/v1/openings/{oid}/candidates", params={"fresh": "true"}, headers=auth("admin")).json()
     assert all(c["matched_elsewhere"] is None for c in live["candidates"])
+
+
+def _batch_parts(world, personal) -> list[tuple[np.ndarray, ...]]:
+    """The personal lists as the batch hands them to `recommend_now`: (participant row,
+    opening row, score, rank) arrays, participants in row order."""
+    p_row, o_row = world.participants.index, world.openings.index
+    pairs = [
+        (p_row[p], o_row[o], sc, i)
+        for p, items in sorted(personal.items(), key=lambda kv: p_row[kv[0]])
+        for i, (_, o, sc) in enumerate(items)
+    ]
+    group, other, score, pos = (np.array(x) for x in zip(*pairs))
+    return [(group.astype(np.int32), other.astype(np.int32), score.astype(np.float32), pos.astype(np.int16))]
