@@ -80,3 +80,17 @@ def test_the_recommended_now_view_before_any_run_says_so_and_a_bad_view_is_refus
     assert "no recommended-now list" in en.text
     assert client.get(f"/participants/{p['participant_id']}", params={"view": "nearest"}).status_code == 422
     client.cookies.clear()
+
+
+def test_the_runs_page_names_each_run_status_in_the_page_language(pub_client, published):
+    from api.web.messages import MESSAGES
+    from matching.schema import RunStatus
+
+    assert all(f"run_status.{s.value}" in MESSAGES for s in RunStatus)  # every status the batch can write has a label
+    pub_client.cookies.clear()
+    pub_client.cookies.set("matching_session", create_token("ada", "admin", [], published.settings))
+    nb = pub_client.get("/admin/runs").text
+    assert "<td>publisert</td>" in nb and "<td>published</td>" not in nb
+    en = pub_client.get("/admin/runs", params={"lang": "en"}).text
+    assert "<td>published</td>" in en
+    pub_client.cookies.clear()
