@@ -10,18 +10,30 @@ loaded into a temporary SQLite and refreshed in this process (one core) with the
 (models/LATEST); the run stores personal and recommended-now lists. Then a period of `--days`
 is replayed twice with the generator's own behavioural model (`worldgen.outcomes.resolve`:
 both sides' hidden utilities, the funnel, capacity resolved in time order, places already
-taken at the start counted): advisers suggest each participant the first `--follow` openings
-of (a) the personal list, (b) the recommended-now list, on a random day of the period. Each
-arm is replayed `--replays` times with the same random streams for both (common random
-numbers). Chains run to their end (`--days` + 120 days) so every start of a suggestion made
-in the period is counted.
+taken at the start counted): each participant meets the adviser on one random day of the
+period (the same day in both arms), who suggests the first `--follow` openings of (a) the
+personal list, (b) the recommended-now list current that day.
+
+The lists are refreshed every `--refresh-every` days (default 7, weekly; 1 = nightly, as the
+product): the period is resolved in segments — refresh (this arm's own copy of the database,
+today = the segment's first day, the outcome history so far loaded, so the refresh sees the
+places taken so far and the history's start rate and responsiveness) → advisers suggest from
+the new lists → outcomes up to the next refresh → … The behavioural model's random numbers
+are keyed per participant and per pair (`worldgen.outcomes.Draws.keyed`), so resolving in
+segments never reshuffles what already happened, and both arms share each pair's randomness
+(common random numbers). `--refresh-every 0` is session 20's replay: one run's lists for the
+whole period (`--draws sequential`: with its one sequential random stream).
+Each arm is replayed `--replays` times (meeting days and draws keyed by 1000 × seed + replay,
+the same in both arms). Chains run to their end (`--days` + 120 days) so every start of a
+suggestion made in the period is counted.
 
 Printed per seed and as mean with a 95 % t-interval over seeds: starts (job hires + trial
 starts) per month of suggestions; suggestions to full places (a job filled before it was
 suggested or before the hire, a trial placement with no free place when it would start; and of
-them, those whose place was already full at the run's date); the
-mean individual NDCG@10 loss of the recommended-now list against the personal list (gains: the
-model's probabilities; 0 = the same list); the congestion figures before and after; the
+them, those whose place was already full at the first run's date, and those already full at the
+refresh the suggestion's list came from); the mean individual NDCG@10 loss of the
+recommended-now list against the personal list of the same run (the run each participant's
+suggestions came from; gains: the model's probabilities; 0 = the same list); the congestion figures before and after; the
 refresh's CPU time and the allocation's share of it. `--solvers` also times OR-Tools'
 min-cost flow against scipy's HiGHS `milp` on the same shards.
 """
@@ -164,6 +176,7 @@ def _segmented(w, ctx: dict, arm: str, settings, first: tuple, days: int, every:
     pair_o = np.zeros(0, dtype=np.int64)
     s_day = np.zeros(0, dtype=np.int64)
     full_list = np.zeros(0, dtype=bool)  # the place was already full at the refresh its list came from
+    list_day = np.zeros(0, dtype=np.int64)  # the day of the refresh the suggestion's list came from
     losses: dict[int, float] = {}
     refresh_cpu = 0.0
     try:
@@ -193,6 +206,7 @@ def _segmented(w, ctx: dict, arm: str, settings, first: tuple, days: int, every:
             pair_p, pair_o = np.concatenate([pair_p, pp]), np.concatenate([pair_o, po])
             s_day = np.concatenate([s_day, day_of[pp]])
             full_list = np.concatenate([full_list, (taken >= positions)[po]])
+            list_day = np.concatenate([list_day, np.full(len(pp), lo)])
             if arm == "recommended":
                 for p in np.flatnonzero(meets):
                     if p in personal:
@@ -204,6 +218,12 @@ def _segmented(w, ctx: dict, arm: str, settings, first: tuple, days: int, every:
     _, _, out = resolve(draws, w.participants, w.openings, w.employers, w.region, horizon, w.start, pair_p, pair_o, s_day, ctx["taken0"])
     starts = int((out["start_day"] >= 0).sum())
     full0 = (ctx["taken0"] >= positions)[pair_o]
+    # a start at the opening from a suggestion made before the refresh the list came from: a chain
+    # in flight that night (suggested, not yet started), which free places did not count yet
+    started = out["start_day"] >= 0
+    first_s = np.full(len(positions), np.iinfo(np.int64).max)
+    np.minimum.at(first_s, pair_o[started], s_day[started])
+    in_flight = out["full"] & ~full_list & (first_s[pair_o] < list_day)
     return {
         "suggestions": len(pair_p),
         "starts": starts,
@@ -211,6 +231,7 @@ def _segmented(w, ctx: dict, arm: str, settings, first: tuple, days: int, every:
         "full": int(out["full"].sum()),
         "full_at_run": int((out["full"] & full0).sum()),
         "full_at_list": int((out["full"] & full_list).sum()),
+        "full_in_flight": int(in_flight.sum()),
         "refreshes": len(bounds) - 2,
         "refresh_cpu_s": refresh_cpu,
         "ndcg10_loss": float(np.mean(list(losses.values()))) if losses else 0.0,
@@ -296,7 +317,7 @@ def one_seed(args, seed: int) -> list[dict]:
         base = Settings(
             database_url=f"sqlite:///{db}",
             today=today,
-            model_dir=ROOT / "models",
+            model_dir=args.model_dir,
             top_k=args.top_k,
             environment="test",
             secret_key="x" * 40,
@@ -395,6 +416,7 @@ def main() -> None:
     ap.add_argument("--follow", type=int, default=3, help="openings of the list an adviser suggests")
     ap.add_argument("--replays", type=int, default=5, help="replays per arm and seed (common random numbers)")
     ap.add_argument("--top-k", type=int, default=50)
+    ap.add_argument("--model-dir", type=Path, default=ROOT / "models", help="the model registry whose served model refreshes")
     ap.add_argument(
         "--configs",
         nargs="+",
@@ -437,7 +459,8 @@ def main() -> None:
                 f"{b['starts_per_month']:.1f} ({r['starts_gain']:+.1%}); suggestions to full places {a['full']:.1f} → {b['full']:.1f} "
                 f"({r['full_change']:+.1%}) of {a['suggestions']:.0f} → {b['suggestions']:.0f} (full at the run date "
                 f"{a['full_at_run']:.1f} → {b['full_at_run']:.1f}, full at the refresh its list came from {a['full_at_list']:.1f} → "
-                f"{b['full_at_list']:.1f}; {r['arms']['recommended'].get('refreshes', 0):.0f} refreshes every "
+                f"{b['full_at_list']:.1f}, free at it but taken by a chain in flight at it {a.get('full_in_flight', 0):.1f} → "
+                f"{b.get('full_in_flight', 0):.1f}; {r['arms']['recommended'].get('refreshes', 0):.0f} refreshes every "
                 f"{r['refresh_every']} days); NDCG@10 loss {r['ndcg10_loss']:.1%}; "
                 f"congested openings {r['congestion']['before']['share_openings_congested']:.1%} → "
                 f"{r['congestion']['after']['share_openings_congested']:.1%}; refresh CPU {r['refresh_cpu_s']} s, "
