@@ -1,8 +1,9 @@
 """Scarce places (issue 14): what the recommended-now lists gain on the behavioural simulation.
 
-    .venv/bin/python benchmarks/allocation.py --scope trondheim --seeds 1 2 3
-    .venv/bin/python benchmarks/allocation.py --scope national --participants 50000 --openings 10000 --seeds 1 2 3
-    .venv/bin/python benchmarks/allocation.py --scope national --participants 50000 --openings 10000 --seeds 1 --solvers
+    python benchmarks/allocation.py --scope trondheim --seeds 1 2 3 --contact-caps off
+    python benchmarks/allocation.py --scope national --participants 50000 --openings 10000 --seeds 1 --replays 1 --contact-caps off
+    python benchmarks/allocation.py --scope trondheim --seeds 1 2 3 --refresh-every 0   # one run's lists all month
+    python benchmarks/allocation.py --scope national --participants 50000 --openings 10000 --seeds 1 --solvers
 
 Per seed: the generator builds a world (`worldgen.build_world`, the same draws as `matching
 generate`; seed 0 would be the fixtures the shipped model was trained on, so use others), it is
@@ -33,8 +34,8 @@ suggested or before the hire, a trial placement with no free place when it would
 them, those whose place was already full at the first run's date, and those already full at the
 refresh the suggestion's list came from); the mean individual NDCG@10 loss of the
 recommended-now list against the personal list of the same run (the run each participant's
-suggestions came from; gains: the model's probabilities; 0 = the same list); the congestion figures before and after; the
-refresh's CPU time and the allocation's share of it. `--solvers` also times OR-Tools'
+suggestions came from; gains: the model's probabilities; 0 = the same list); the congestion
+figures before and after (of the first run); the refresh's CPU time and the allocation's share of it. `--solvers` also times OR-Tools'
 min-cost flow against scipy's HiGHS `milp` on the same shards.
 """
 
