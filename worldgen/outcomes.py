@@ -230,7 +230,7 @@ class Draws:
 
     def __init__(self, rng: np.random.Generator | None = None, key: int | None = None) -> None:
         if (rng is None) == (key is None):
-            raise ValueError("Draws needs a generator or a key, not both")
+            raise ValueError("Draws takes exactly one of a generator and a key")
         self.rng, self.key = rng, key
 
     @classmethod
