@@ -429,3 +429,70 @@ def test_outcome_simulation_reads_occupational_fit_from_its_own_similarity():
     assert (table == table.T).all() and (np.diag(table) == similarity.SAME).all()
     assert similarity.level(np.array([5321]), np.array([5329]))[0] == similarity.CLOSE  # same minor group 532
     assert similarity.level(np.array([5321]), np.array([-1]))[0] == similarity.FAR
+
+
+def _replay_pairs(w, per_participant: int = 4):
+    """Each participant suggested `per_participant` random openings on one day just after the history."""
+    rng = np.random.default_rng(7)
+    n_p, n_o = len(w.participants), len(w.openings)
+    pair_p = np.repeat(np.arange(n_p), per_participant)
+    pair_o = rng.integers(0, n_o, len(pair_p))
+    s_day = (w.span + 1 + rng.integers(0, 30, n_p))[pair_p]
+    keep = np.unique(pair_p * n_o + pair_o, return_index=True)[1]  # each pair once
+    return pair_p[keep], pair_o[keep], s_day[keep]
+
+
+def _chains(events: pd.DataFrame) -> dict[tuple[str, str], list[tuple[str, str, str]]]:
+    out: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
+    for r in events.itertuples():
+        out.setdefault((r.participant_id, r.opening_id), []).append((r.event, r.reason, r.occurred_at))
+    return out
+
+
+def test_keyed_draws_give_each_pair_its_own_outcome_whatever_else_is_resolved():
+    """`Draws.keyed`: a participant's chains do not depend on which other participants are
+    resolved beside them, nor in which order (places unlimited here, so only the draws could
+    tie them); a different key gives other outcomes; and the generator's sequential stream
+    (the fixtures, tested byte for byte above) is what `resolve` draws from a Generator."""
+    from worldgen import build_world
+    from worldgen.outcomes import Draws, resolve
+
+    w = build_world(seed=5, n_participants=60, n_openings=120, scope="trondheim")
+    opens = w.openings.assign(positions=1000)
+    pair_p, pair_o, s_day = _replay_pairs(w)
+    horizon = w.span + 150
+
+    def chains(draws, rows):
+        ev, _, out = resolve(draws, w.participants, opens, w.employers, w.region, horizon, w.start, pair_p[rows], pair_o[rows], s_day[rows])
+        return _chains(ev), out
+
+    every = np.arange(len(pair_p))
+    all_, out = chains(Draws.keyed(3), every)
+    assert (out["start_day"] >= 0).sum() > 5  # there is something to compare
+    half = np.flatnonzero(pair_p < 30)[::-1]  # another subset, in another order
+    part, _ = chains(Draws.keyed(3), half)
+    assert part and all(all_[k] == v for k, v in part.items())
+    other, _ = chains(Draws.keyed(4), every)
+    assert other != all_
+    ev_seq, _, _ = resolve(np.random.default_rng(9), w.participants, opens, w.employers, w.region, horizon, w.start, pair_p, pair_o, s_day)
+    ev_wrapped, _, _ = resolve(
+        Draws(np.random.default_rng(9)), w.participants, opens, w.employers, w.region, horizon, w.start, pair_p, pair_o, s_day
+    )
+    assert ev_seq.equals(ev_wrapped)
+
+
+def test_keyed_draws_resolve_a_period_in_segments():
+    """With keyed draws, resolving up to an earlier day gives exactly the events up to that day
+    of a later resolution, capacity included: a replay can refresh its lists between segments
+    (benchmarks/allocation.py) without reshuffling what already happened."""
+    from worldgen import build_world
+    from worldgen.outcomes import Draws, resolve
+
+    w = build_world(seed=6, n_participants=80, n_openings=60, scope="trondheim")
+    pair_p, pair_o, s_day = _replay_pairs(w, per_participant=6)
+    late, _, out = resolve(Draws.keyed(1), w.participants, w.openings, w.employers, w.region, w.span + 150, w.start, pair_p, pair_o, s_day)
+    assert out["full"].sum() > 0  # capacity binds
+    for cut in (w.span + 10, w.span + 25, w.span + 60):
+        early, _, _ = resolve(Draws.keyed(1), w.participants, w.openings, w.employers, w.region, cut, w.start, pair_p, pair_o, s_day)
+        until = (w.start + dt.timedelta(days=cut + 1)).isoformat()
+        assert early.reset_index(drop=True).equals(late[late["occurred_at"] < until].reset_index(drop=True))

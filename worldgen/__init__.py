@@ -272,3 +272,9 @@ def build_world(
     # A stream of its own: adding the birth year changed no other column or event.
     parts["birth_year"] = birth_years(np.random.default_rng([seed, BIRTH_YEAR_STREAM]), parts, start)
     return Built(pd.DataFrame([o.__dict__ for o in office_list]), emps, opens, parts, events, accepted, region, span, start, rng)
+
+
+def write_outcomes(events: pd.DataFrame, out_dir: Path) -> int:
+    """Only `outcomes.csv` (a replay's events, loaded into a database that holds the rest)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return _write(events, out_dir / "outcomes.csv", schema.Outcome)

@@ -9,10 +9,12 @@ position is still free depends on what happened before.
 from __future__ import annotations
 
 import datetime as dt
+import zlib
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from scipy import special
 
 from matching import schema
 from matching.taxonomy.places import haversine_km
@@ -203,8 +205,75 @@ def simulate(
     return events, accepted
 
 
+_MASK64 = (1 << 64) - 1
+
+
+def _mix(h: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser on uint64 arrays (wrapping arithmetic)."""
+    h = (h ^ (h >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    h = (h ^ (h >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return h ^ (h >> np.uint64(31))
+
+
+class Draws:
+    """Where `resolve`'s random numbers come from.
+
+    Sequential (`Draws(rng)`): a numpy Generator drawn in call order, as `matching generate`
+    always has (the fixtures stay byte for byte). Keyed (`Draws.keyed(seed)`): a
+    counter-based hash (SplitMix64 over seed, stream, participant row, opening row, slot), so
+    each participant's numbers depend only on (seed, stream, participant) and each pair's only
+    on (seed, stream, participant, opening): resolving the same pairs in another order, with
+    other pairs beside them, or up to another day gives every pair the same numbers. A replay
+    that refreshes the lists within its period (benchmarks/allocation.py) needs that, so both
+    arms share each pair's randomness (common random numbers). Rows are the world's
+    participant and opening rows."""
+
+    def __init__(self, rng: np.random.Generator | None = None, key: int | None = None) -> None:
+        if (rng is None) == (key is None):
+            raise ValueError("Draws takes exactly one of a generator and a key")
+        self.rng, self.key = rng, key
+
+    @classmethod
+    def keyed(cls, seed: int) -> Draws:
+        return cls(key=seed)
+
+    def _uniform(self, stream: str, *keys: np.ndarray) -> np.ndarray:
+        """Uniform in (0, 1), one per element of the (broadcast) keys."""
+        assert self.key is not None
+        start = (self.key * 0x9E3779B97F4A7C15 + zlib.crc32(stream.encode())) & _MASK64
+        h = _mix(np.full(np.broadcast(*keys).shape, start, dtype=np.uint64))
+        for k in keys:
+            h = _mix(h ^ (np.asarray(k).astype(np.int64).astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15)))
+        return ((h >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0**-53
+
+    def _draw(self, stream: str, kind: str, args: tuple, size: int, keys: tuple, child: bool) -> np.ndarray:
+        if self.rng is not None:
+            gen = self.rng.spawn(1)[0] if child else self.rng
+            return getattr(gen, kind)(*args, size=size)
+        u = self._uniform(stream, *keys)
+        if kind == "random":
+            return u
+        if kind == "integers":
+            return args[0] + np.floor(u * (args[1] - args[0])).astype(np.int64)
+        z = args[0] + args[1] * special.ndtri(u)
+        return np.exp(z) if kind == "lognormal" else z
+
+    def per_participant(self, stream: str, kind: str, *args, n: int) -> np.ndarray:
+        """One number per participant row (0 … n−1)."""
+        return self._draw(stream, kind, args, n, (np.arange(n),), False)
+
+    def per_pair(self, stream: str, kind: str, *args, p: np.ndarray, o: np.ndarray, child: bool = False) -> np.ndarray:
+        """One number per pair (participant row, opening row); `child`: sequentially, from a
+        spawned child stream (so the parent's later draws stay as they were)."""
+        return self._draw(stream, kind, args, len(p), (p, o), child)
+
+    def per_slot(self, stream: str, kind: str, *args, p: np.ndarray, o: np.ndarray, slot: np.ndarray) -> np.ndarray:
+        """One number per (pair, chain slot)."""
+        return self._draw(stream, kind, args, len(p), (p, o, slot), False)
+
+
 def resolve(
-    rng,
+    rng: np.random.Generator | Draws,
     parts: pd.DataFrame,
     opens: pd.DataFrame,
     emps: pd.DataFrame,
@@ -221,7 +290,13 @@ def resolve(
     which advisers follow given lists (benchmarks/allocation.py): `taken_before` are places
     already taken when it starts. Returns the events, each opening's accepted hires / trial
     starts, and per pair its `start_day` (hire of a job / start of a trial, −1: none) and
-    `full` (ended because the place was full, or suggested after it was filled)."""
+    `full` (ended because the place was full, or suggested after it was filled).
+
+    `rng`: a Generator (drawn in call order, as `matching generate` does) or `Draws.keyed(seed)`
+    (each participant's and pair's numbers keyed by seed and rows: see `Draws`). With keyed
+    draws, resolving with an earlier `span` gives the same events up to that day as a later
+    one, so a period can be resolved in segments."""
+    draws = rng if isinstance(rng, Draws) else Draws(rng)
     n_p, n_o = len(parts), len(opens)
     coords = region.set_index("postnummer")[["lat", "lon", "kommunenummer_2025"]]
     p_lat, p_lon = (coords.loc[parts["postal_code"], c].to_numpy(float) for c in ("lat", "lon"))
@@ -245,7 +320,11 @@ def resolve(
     car = parts["_car"].to_numpy()[p_]
     transit_factor = np.where(p_trd[p_] & o_trd[o_], 1.0, 1.6)
     minutes = np.where(car, 8.0 + road / 50.0 * 60.0, 12.0 + road / 22.0 * 60.0 * transit_factor)
-    tolerance = (parts["max_commute_km"].to_numpy(float) * np.where(parts["_car"], 1.5, 3.5) * rng.lognormal(0.0, 0.3, n_p))[p_]
+    tolerance = (
+        parts["max_commute_km"].to_numpy(float)
+        * np.where(parts["_car"], 1.5, 3.5)
+        * draws.per_participant("tolerance", "lognormal", 0.0, 0.3, n=n_p)
+    )[p_]
     travel = 0.05 * np.maximum(minutes - 10.0, 0.0) + 1.2 * _sigmoid((minutes - tolerance) / 5.0)
 
     wish = _code_match(o_code[o_], wishes[p_])
@@ -271,8 +350,8 @@ def resolve(
     late = np.where(np.isnan(late), 0.0, late)
     timing = -np.where(late > 28, 1.5 + 0.03 * (late - 28), 0.0) - np.where(late > 0, 0.01 * np.minimum(late, 28), 0.0)
 
-    m0 = rng.normal(0.0, 1.0, n_p)
-    drift = rng.normal(0.0, 0.6, n_p)
+    m0 = draws.per_participant("motivation", "normal", 0.0, 1.0, n=n_p)
+    drift = draws.per_participant("drift", "normal", 0.0, 0.6, n=n_p)
     motivation = m0[p_] + drift[p_] * (s_day - reg[p_]) / 365.0
 
     exp_code = np.full((n_p, 2), -10_000)
@@ -328,7 +407,7 @@ def resolve(
 
     r = emps["_r"].to_numpy()[opens["_emp"].to_numpy()][o_]
     ia = emps["_ia"].to_numpy()[opens["_emp"].to_numpy()][o_]
-    chemistry = rng.normal(0.0, 0.5, n_pairs)
+    chemistry = draws.per_pair("chemistry", "normal", 0.0, 0.5, p=p_, o=o_)
     u_part = 0.7 * motivation + desire + kind_pref + hours_fit + timing - travel - 0.3 * need_pen + chemistry
     u_emp = (
         0.6 * r
@@ -354,29 +433,31 @@ def resolve(
     def context(day):
         return _SEASON[month(day)] + 0.15 * day / 365.0
 
-    c_day = s_day + rng.integers(1, 11, n_pairs)
-    i_day = c_day + rng.integers(3, 22, n_pairs)
-    h_day = i_day + np.where(trial, rng.integers(28, 91, n_pairs), rng.integers(3, 31, n_pairs))
-    contacted = rng.random(n_pairs) < _sigmoid(A_CONTACT + u_part)
-    advanced = contacted & (rng.random(n_pairs) < _sigmoid(A_ADVANCE + u_emp + context(i_day)))
+    c_day = s_day + draws.per_pair("contact_day", "integers", 1, 11, p=p_, o=o_)
+    i_day = c_day + draws.per_pair("interview_day", "integers", 3, 22, p=p_, o=o_)
+    h_day = i_day + np.where(
+        trial, draws.per_pair("trial_days", "integers", 28, 91, p=p_, o=o_), draws.per_pair("hire_days", "integers", 3, 31, p=p_, o=o_)
+    )
+    contacted = draws.per_pair("contacted", "random", p=p_, o=o_) < _sigmoid(A_CONTACT + u_part)
+    advanced = contacted & (draws.per_pair("advanced", "random", p=p_, o=o_) < _sigmoid(A_ADVANCE + u_emp + context(i_day)))
     # Some contacts are never answered (issue 14): the chain ends there. Drawn from a child
     # stream, so the other draws stay as they were.
     answer_logit = emps["_answer_logit"].to_numpy()[opens["_emp"].to_numpy()][o_]
-    answered = rng.spawn(1)[0].random(n_pairs) < _sigmoid(answer_logit)
+    answered = draws.per_pair("answered", "random", p=p_, o=o_, child=True) < _sigmoid(answer_logit)
     advanced &= answered
     hire_logit = (
         np.where(trial, A_HIRE_TRIAL + 0.5 * u_emp + 0.5 * u_part + 0.6 * r, A_HIRE_JOB + 0.6 * u_emp + 0.4 * u_part)
         - hidden_needs
         + context(h_day)
     )
-    hired = advanced & (rng.random(n_pairs) < _sigmoid(hire_logit))
-    after_hire_no = rng.random(n_pairs) < np.where(trial, _sigmoid(-u_part) * 0.5, 0.25)
+    hired = advanced & (draws.per_pair("hired", "random", p=p_, o=o_) < _sigmoid(hire_logit))
+    after_hire_no = draws.per_pair("after_hire_no", "random", p=p_, o=o_) < np.where(trial, _sigmoid(-u_part) * 0.5, 0.25)
     slot_ev = np.zeros((n_pairs, 4), dtype=np.int8)
     slot_day = np.stack(
         [
             s_day,
-            np.where(contacted, c_day, s_day + rng.integers(1, 15, n_pairs)),
-            np.where(advanced, i_day, c_day + rng.integers(2, 22, n_pairs)),
+            np.where(contacted, c_day, s_day + draws.per_pair("declined_day", "integers", 1, 15, p=p_, o=o_)),
+            np.where(advanced, i_day, c_day + draws.per_pair("rejected_day", "integers", 2, 22, p=p_, o=o_)),
             h_day,
         ],
         axis=1,
@@ -467,7 +548,7 @@ def resolve(
     pi, si = np.nonzero(slot_ev)
     events = slot_ev[pi, si]
     base = np.datetime64(start.isoformat(), "m")
-    minutes_of_day = 8 * 60 + rng.integers(0, 8 * 60, len(pi))
+    minutes_of_day = 8 * 60 + draws.per_slot("minute", "integers", 0, 8 * 60, p=pair_p[pi], o=pair_o[pi], slot=si)
     when = base + (slot_day[pi, si] * 1440 + minutes_of_day).astype("timedelta64[m]")
     adviser = advisers(parts)[pair_p[pi]]
     by_employer = np.isin(events, [INTERVIEW, TRIAL, HIRED, DECL_E])
