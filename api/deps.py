@@ -16,13 +16,13 @@ Every refusal (403, and a 404 for participant data) is written to the audit log 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import Depends, HTTPException, Query, Request, status
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import InvalidToken, Principal, decode_token
@@ -61,9 +61,9 @@ def connection(settings: Settings) -> Iterator[Connection]:
         yield conn
 
 
-def get_conn(settings: SettingsDep) -> Iterator[Connection]:
+def get_conn(request: Request) -> Iterator[Connection]:
     """One connection per request; handlers that write (audit, feedback) commit themselves."""
-    with connection(settings) as conn:
+    with connection(request.app.state.settings) as conn:
         yield conn
 
 
@@ -86,8 +86,11 @@ class Database:
         return connection(self.settings)
 
 
-async def database(settings: SettingsDep) -> Database:
-    return Database(settings)
+async def database(request: Request) -> Database:
+    """The app's settings are read here, not through `SettingsDep`: FastAPI solves every
+    sub-dependency of every dependency on each request, cached or not (~5 % of a stored
+    read's server CPU went to solving the dependency tree)."""
+    return Database(request.app.state.settings)
 
 
 DatabaseDep = Annotated[Database, Depends(database)]
@@ -98,42 +101,48 @@ async def in_thread(fn: Callable[[], T]) -> T:
     return await run_in_threadpool(fn)
 
 
-_bearer = HTTPBearer(auto_error=False, description="JWT from `matching token --role ROLE [--office ID]`")
+_BEARER_HELP = "JWT from `matching token --role ROLE [--office ID]`"
 
 
 def _unauthorised(detail: str) -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, detail=detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-async def current_principal(
-    request: Request,
-    settings: SettingsDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
-    if credentials is None:
-        raise _unauthorised("not authenticated: send 'Authorization: Bearer <token>'")
-    try:  # a token seen before is not verified again, only its expiry checked (api.auth)
-        principal = decode_token(credentials.credentials, settings)
-    except InvalidToken as exc:
-        raise _unauthorised(str(exc)) from None
-    request.state.principal = principal  # for auditing a refusal (api.refusals)
-    return principal
+class RoleBearer(HTTPBearer):
+    """The caller, from the bearer token (401 without a valid one), if their role is one of
+    `roles` (403 otherwise; any role when `roles` is empty).
 
+    One dependency, not three (token → principal → role check, each a dependency of the
+    next): FastAPI solves every node of a route's dependency tree on each request, which cost
+    ~0.3 ms of CPU per request. As an `HTTPBearer` named like FastAPI's own, the OpenAPI
+    document declares the same security scheme as before on every route that uses it."""
 
-CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+    def __init__(self, *roles: str) -> None:
+        super().__init__(auto_error=False, description=_BEARER_HELP, scheme_name="HTTPBearer")
+        self.roles = roles
 
-
-def require_role(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
-    """A dependency that lets only these roles through (403 otherwise)."""
-
-    async def check(principal: CurrentPrincipal) -> Principal:
-        if principal.role not in roles:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"role {principal.role!r} may not do this; allowed: {', '.join(roles)}")
+    async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
+        credentials = await super().__call__(request)
+        if credentials is None:
+            raise _unauthorised("not authenticated: send 'Authorization: Bearer <token>'")
+        try:  # a token seen before is not verified again, only its expiry checked (api.auth)
+            principal = decode_token(credentials.credentials, request.app.state.settings)
+        except InvalidToken as exc:
+            raise _unauthorised(str(exc)) from None
+        request.state.principal = principal  # for auditing a refusal (api.refusals)
+        if self.roles and principal.role not in self.roles:
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, detail=f"role {principal.role!r} may not do this; allowed: {', '.join(self.roles)}"
+            )
         return principal
 
-    return check
+
+def require_role(*roles: str) -> RoleBearer:
+    """A dependency that lets only these roles through (403 otherwise)."""
+    return RoleBearer(*roles)
 
 
+CurrentPrincipal = Annotated[Principal, Depends(RoleBearer())]
 AdviserOrAdmin = Annotated[Principal, Depends(require_role("adviser", "admin"))]
 LiaisonOrAdmin = Annotated[Principal, Depends(require_role("liaison", "admin"))]
 Admin = Annotated[Principal, Depends(require_role("admin"))]

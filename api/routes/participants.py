@@ -66,7 +66,6 @@ async def participant_matches(
     participant_id: ParticipantIdPath,
     principal: AdviserOrAdmin,
     db: DatabaseDep,
-    settings: SettingsDep,
     kind: KindFilter = "any",
     limit: Limit = 10,
     lang: Lang = "nb",
@@ -87,7 +86,7 @@ async def participant_matches(
     def work() -> dict[str, Any]:  # the one thread-pool call of this request (api.deps.Database)
         with db.connect() as conn:
             row = participant_in_scope(conn, principal, participant_id)
-            return matches_of(row, principal, conn, settings, kind=kind, limit=limit, lang=lang, fresh=fresh, view=view)
+            return matches_of(row, principal, conn, db.settings, kind=kind, limit=limit, lang=lang, fresh=fresh, view=view)
 
     return await in_thread(work)
 
