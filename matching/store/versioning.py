@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import JSON, Connection, Engine, Insert, bindparam, func, select, text, union_all
+from sqlalchemy import JSON, Connection, Engine, Insert, Integer, bindparam, func, select, text, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -144,7 +144,7 @@ def _changed_statement(dialect: str):
     same whatever the number of keys: with one expanding IN per table, SQLAlchemy rendered
     the SQL again for every call (~0.1 ms, a twentieth of a stored read's CPU)."""
     rc = t.row_changes
-    after = bindparam("version")
+    after = bindparam("version", type_=Integer)
     unpack = func.json_array_elements_text if dialect == "postgresql" else func.json_each
     parts = [select(rc.c.version).where(rc.c.tbl == EVERYTHING, rc.c.key == EVERYTHING, rc.c.version > after)]
     for table in WATCHED:
