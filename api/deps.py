@@ -91,8 +91,7 @@ class Database:
 
 async def database(request: Request) -> Database:
     """The app's settings are read here, not through `SettingsDep`: FastAPI solves every
-    sub-dependency of every dependency on each request, cached or not (~5 % of a stored
-    read's server CPU went to solving the dependency tree)."""
+    sub-dependency of every dependency on each request, cached or not (see `RoleBearer`)."""
     return Database(request.app.state.settings)
 
 
@@ -135,10 +134,13 @@ class RoleBearer(HTTPBearer):
     """The caller, from the bearer token (401 without a valid one), if their role is one of
     `roles` (403 otherwise; any role when `roles` is empty).
 
-    One dependency, not three (token → principal → role check, each a dependency of the
-    next): FastAPI solves every node of a route's dependency tree on each request, which cost
-    ~0.3 ms of CPU per request. As an `HTTPBearer` named like FastAPI's own, the OpenAPI
-    document declares the same security scheme as before on every route that uses it."""
+    One dependency, not four (bearer → principal with its settings → role check, each a
+    dependency of the next): FastAPI solves every node of a route's dependency tree on each
+    request, cached or not, its parameters included. Solving the tree was 13 % of a worker's
+    GIL samples on a stored read under load (py-spy); with this and `database`, a stored
+    read's tree went from 7 nodes to 2 (cProfile: 0.65 → 0.47 s over 303 reads). As an
+    `HTTPBearer` named like FastAPI's own, the OpenAPI document declares the same security
+    scheme as before on every route that uses it."""
 
     def __init__(self, *roles: str) -> None:
         super().__init__(auto_error=False, description=_BEARER_HELP, scheme_name="HTTPBearer")
