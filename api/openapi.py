@@ -28,6 +28,8 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from pydantic.json_schema import models_json_schema
 
+from api.deps import RoleBearer
+
 REF = "#/components/schemas/{model}"
 
 
@@ -79,7 +81,7 @@ def _calls(dependant: Dependant) -> Iterator[Callable[..., Any]]:
 
 
 def _checks_role(route: APIRoute) -> bool:
-    return any(getattr(call, "__qualname__", "").startswith("require_role.") for call in _calls(route.dependant))
+    return any(isinstance(call, RoleBearer) and call.roles for call in _calls(route.dependant))
 
 
 def _uses_database(route: APIRoute) -> bool:

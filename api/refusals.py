@@ -2,7 +2,7 @@
 
 One exception handler for every HTTPException, so no route can forget it. A refusal is
 written when the caller was authenticated (their principal is on `request.state`, see
-`api.deps.current_principal`) and the answer is a 403 (wrong role, another office's
+`api.deps.RoleBearer`) and the answer is a 403 (wrong role, another office's
 opening or participant list), or a 404 about participant data (an unknown participant id
 and one outside the caller's offices answer alike, and both are attempts worth a data
 owner's eye). The row is committed on its own connection: the request's own transaction

@@ -11,9 +11,13 @@ Steps (each printed with its wall time):
    (--no-stored skips the stored-list scenario and the refresh);
 4. the server: `matching serve --workers W` as a subprocess, signed JWTs (advisers of each
    participant's office, liaisons of each opening's office);
-5. warm-up until the snapshot is built, then a closed-loop load generator (asyncio + httpx,
-   N clients, each sending its next request as soon as the previous answer arrived), bounded
-   by --requests per scenario and --seconds per scenario.
+5. warm-up until the snapshot is built, then a closed-loop load generator (asyncio, N clients
+   on N keep-alive connections, each sending its next request as soon as the previous answer
+   arrived), bounded by --requests per scenario and --seconds per scenario. `--client raw`
+   (the default since session 21) speaks HTTP/1.1 on asyncio streams; `--client httpx` is the
+   client of the earlier sessions, which cost ~1.2-1.4 ms of CPU per request on the same two
+   cores as the server (a closed loop's latency grows with the total CPU per request, so
+   figures taken with the two clients do not compare).
 
 Scenarios: participant → openings `fresh=true` (the adviser's live list against all
 openings), opening → participants `fresh=true` (against all participants), the stored list
@@ -202,6 +206,80 @@ async def closed_loop(
     return out
 
 
+class RawClient:
+    """One keep-alive HTTP/1.1 connection on asyncio streams: what `closed_loop` needs of an
+    HTTP client (send a request, read the whole answer), without httpx's per-request machinery
+    (~1.2-1.4 ms of CPU per request on this box, on the same two cores as the server). Handles
+    Content-Length and chunked bodies, and reconnects when the server closes the connection."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(self, method: str, url: str, headers: dict, body: dict | None) -> int:
+        """Send one request and read its whole answer; the status code."""
+        payload = json.dumps(body).encode() if body is not None else b""
+        head = [f"{method} {url} HTTP/1.1", f"Host: {self.host}:{self.port}", *(f"{k}: {v}" for k, v in headers.items())]
+        if body is not None:
+            head += ["Content-Type: application/json", f"Content-Length: {len(payload)}"]
+        data = ("\r\n".join(head) + "\r\n\r\n").encode() + payload
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        self.writer.write(data)
+        status_line, *lines = (await self.reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+        fields = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines if line)}
+        if fields.get("transfer-encoding", "").lower() == "chunked":
+            while size := int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16):
+                await self.reader.readexactly(size + 2)
+            await self.reader.readuntil(b"\r\n")
+        else:
+            await self.reader.readexactly(int(fields.get("content-length", "0")))
+        if fields.get("connection", "").lower() == "close":
+            await self.close()
+        return int(status_line.split(" ", 2)[1])
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+
+async def closed_loop_raw(
+    base: str, name: str, requests: list[tuple[str, str, dict, dict | None]], concurrency: int, max_requests: int, max_seconds: float
+) -> Outcome:
+    """`closed_loop` with `RawClient`: N clients, each on its own keep-alive connection (as
+    httpx's pool of N gives them), each sending its next request when its previous answer is
+    in; latency from before the request is written to after the last byte of the answer."""
+    out = Outcome(name)
+    host, port = base.removeprefix("http://").rsplit(":", 1)
+    next_i = 0
+    stop_at = time.perf_counter() + max_seconds
+
+    async def client() -> None:
+        nonlocal next_i
+        http = RawClient(host, int(port))
+        try:
+            while next_i < max_requests and time.perf_counter() < stop_at:
+                method, url, headers, body = requests[next_i % len(requests)]
+                next_i += 1
+                start = time.perf_counter()
+                status = await asyncio.wait_for(http.request(method, url, headers, body), timeout=120)
+                elapsed = time.perf_counter() - start
+                if status == 200:
+                    out.latencies.append(elapsed)
+                else:
+                    out.errors[status] = out.errors.get(status, 0) + 1
+        finally:
+            await http.close()
+
+    start = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+    out.wall = time.perf_counter() - start
+    return out
+
+
 def wait_for_server(base: str, proc: subprocess.Popen, timeout: float = 900) -> None:
     """Until /healthz answers (several workers answer only once the snapshot is built)."""
     deadline = time.monotonic() + timeout
@@ -335,6 +413,13 @@ def main() -> None:
         "stored-list scenario, no live warm-up (its peak RSS is what it costs)",
     )
     ap.add_argument(
+        "--client",
+        choices=("raw", "httpx"),
+        default="raw",
+        help="the load generator's HTTP client: raw (asyncio streams, `RawClient`; ~0.3 ms CPU per request) "
+        "or httpx (the client of session 20 and before; ~1.2-1.4 ms CPU per request on the same cores as the server)",
+    )
+    ap.add_argument(
         "--write", default=True, action=argparse.BooleanOptionalAction, help=f"write the figures to {RESULTS.relative_to(ROOT)}"
     )
     args = ap.parse_args()
@@ -421,6 +506,7 @@ def main() -> None:
     if args.only_stored:
         scenarios = {k: v for k, v in scenarios.items() if "stored" in k}
 
+    load = closed_loop_raw if args.client == "raw" else closed_loop
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     serve = [sys.executable, "-m", "matching.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
@@ -448,9 +534,9 @@ def main() -> None:
         )
         for name, reqs in scenarios.items():
             random.Random(args.seed).shuffle(reqs)
-            asyncio.run(closed_loop(base, name, reqs[-args.warmup :] or reqs, args.concurrency, args.warmup, args.seconds))
+            asyncio.run(load(base, name, reqs[-args.warmup :] or reqs, args.concurrency, args.warmup, args.seconds))
             cpu0, own0 = cpu_by_process(server.pid), time.process_time()
-            outcome = asyncio.run(closed_loop(base, name, reqs, args.concurrency, args.requests, args.seconds))
+            outcome = asyncio.run(load(base, name, reqs, args.concurrency, args.requests, args.seconds))
             cpu1 = cpu_by_process(server.pid)
             outcome.server_cpu, outcome.client_cpu = sum(cpu1.values()) - sum(cpu0.values()), time.process_time() - own0
             outcome.busiest = busiest_share(cpu0, cpu1)
@@ -487,6 +573,7 @@ def main() -> None:
     heading = f"{n_p} participants × {n_o} openings, {args.workers} worker(s), {args.concurrency} concurrent" + (
         ", stored lists only" if args.only_stored else ""
     )
+    client_name = "raw HTTP/1.1 streams (--client raw)" if args.client == "raw" else "httpx (--client httpx)"
     lines = [
         heading,
         "",
@@ -494,7 +581,7 @@ def main() -> None:
         f"- load average when done: {load_average()} (shared machine: other work was running)",
         f"- command: `{command}`",
         f"- sizes: {n_p} participants, {n_o} openings ({n_open} open); limit={lim}; "
-        f"{args.concurrency} concurrent clients (closed loop, asyncio + httpx on the same box); "
+        f"{args.concurrency} concurrent clients (closed loop, asyncio + {client_name} on the same box); "
         f"up to {args.requests} requests or {args.seconds:.0f} s per scenario after {args.warmup} warm-up requests; "
         f"{args.workers} server worker(s){' (the default)' if '--workers' not in serve else ''}; SQLite",
         *[f"- {s}" for s in steps[1:] if not s.startswith("sizes:")],

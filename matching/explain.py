@@ -23,6 +23,7 @@ import math
 from bisect import insort
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, TypedDict
 
 from matching.criteria import BY_NAME
@@ -182,19 +183,28 @@ def list_reasons(
     whether the person can take the job."""
     out: list[list[Reason]] = []
     above: dict[str, list[float]] = {}  # criterion → the contributions of the entries above, sorted
+    by_rank = itemgetter(0)
     for e in explanations:
-        typical = {n: _median(above[n]) if above.get(n) else 0.0 for n in e.features}
+        pos: list[tuple[tuple[float, float], str, FeatureExplanation]] = []
+        neg: list[tuple[tuple[float, float], str, FeatureExplanation]] = []
         for n, f in e.features.items():
-            insort(above.setdefault(n, []), f.contribution)
-        feats = {n: f for n, f in e.features.items() if not _hidden(n, f)}
-
-        # what differs most from the entries above first, the larger contribution among equals
-        rank = {n: (-round(abs(f.contribution - typical.get(n, 0.0)), 4), -abs(f.contribution)) for n, f in feats.items()}
-        pos = sorted((n for n, f in feats.items() if f.contribution > EPS), key=rank.__getitem__)
-        neg = sorted((n for n, f in feats.items() if f.contribution < -EPS), key=rank.__getitem__)
-        head = ["adaptation"] if covered_needs and covers_needs(e) else []
-        names = head + [n for n in pos if n not in head][:max_positive] + neg[:max_negative]
-        out.append([_reason(n, feats[n], lang) for n in names])
+            c = f.contribution
+            seen = above.get(n)
+            if seen is None:  # the first entry: nothing above it
+                typical, above[n] = 0.0, [c]
+            else:
+                typical = _median(seen)
+                insort(seen, c)
+            if (c > EPS or c < -EPS) and not _hidden(n, f):
+                # what differs most from the entries above first, the larger contribution among equals
+                (pos if c > EPS else neg).append(((-round(abs(c - typical), 4), -abs(c)), n, f))
+        pos.sort(key=by_rank)  # stable: equal ranks keep the model's criterion order
+        neg.sort(key=by_rank)
+        covered = covered_needs and covers_needs(e)
+        head = [("adaptation", e.features["adaptation"])] if covered else []
+        shown = [(n, f) for _, n, f in pos if not (covered and n == "adaptation")]
+        chosen = head + shown[:max_positive] + [(n, f) for _, n, f in neg[:max_negative]]
+        out.append([_reason(n, f, lang) for n, f in chosen])
     return out
 
 

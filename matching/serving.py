@@ -528,9 +528,9 @@ def participant_matches(conn: Connection, settings: Settings, participant_id: st
 
     Matches carry their `explanation`; the caller renders it."""
     if fresh:  # compares with the served run's list (one round trip)
-        (served, previous), stored = lists.fresh_read(conn, participant_id), None
+        (served, previous), stored, recommended = lists.fresh_read(conn, participant_id), None, None
     else:
-        served, stored, previous = lists.participant_read(conn, participant_id)  # one round trip
+        served, stored, previous, recommended = lists.participant_read(conn, participant_id)  # one round trip
     run_id = served.run_id if served else ""  # stored is None, so unused, when nothing is served
     got = _stored_items(conn, settings, run_id, participant_id, stored, kind, limit, previous) if stored is not None else None
     if stored is not None and got is not None:
@@ -542,7 +542,7 @@ def participant_matches(conn: Connection, settings: Settings, participant_id: st
         # than K entries; a live list groups its best max(limit, K) the same way)
         whole = len(eligible) == len(rows) and (len(rows) < facts.top_k or kind == "any")
         if len(items) >= min(limit, facts.top_k) or whole:
-            items = _with_notes(items, lists.read_recommended(conn, run_id, participant_id))
+            items = _with_notes(items, recommended)
             return {"participant_id": participant_id, "run_id": run_id, "model_version": facts.model_version, "matches": items}
     elif served and stored is None and not fresh:  # not in the served run: compare with what is served
         previous = lists.openings_in_run(conn, run_id, participant_id)

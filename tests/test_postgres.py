@@ -121,6 +121,18 @@ def test_load_refresh_and_serve_on_postgres(pg_url, tmp_path):
     assert body["run_id"] == summary.run_id and 1 <= len(body["matches"]) <= 5
     fresh = client.get(f"/v1/participants/{pid}/matches", params={"limit": 5, "fresh": "true"}, headers=headers).json()
     assert [(m["opening_id"], m["score"]) for m in fresh["matches"]] == [(m["opening_id"], m["score"]) for m in body["matches"]]
+
+    # "was any of these rows written since?" on PostgreSQL's own statement (keys as JSON arrays)
+    listed = [m["opening_id"] for m in body["matches"]]
+    with engine.connect() as conn:
+        v = versioning.current(conn)
+        assert not versioning.changed_since(conn, v, participants=[pid], openings=listed, employers=[])
+    with engine.begin() as conn:
+        conn.execute(t.openings.update().where(t.openings.c.opening_id == listed[-1]).values(hours_per_week=t.openings.c.hours_per_week))
+    with engine.connect() as conn:
+        assert versioning.changed_since(conn, v, openings=listed)
+        assert versioning.changed_since(conn, v, participants=["nobody"], openings=[listed[-1]])
+        assert not versioning.changed_since(conn, v, participants=[pid], openings=listed[:-1])
     engine.dispose()
 
 

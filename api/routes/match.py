@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, HTTPException, status
 
 from api import views
 from api.auth import Principal
-from api.deps import AdviserOrAdmin, DatabaseDep, KindFilter, Lang, Limit, SettingsDep, domain_errors, in_thread
+from api.deps import AdviserOrAdmin, DatabaseDep, KindFilter, Lang, Limit, domain_errors, in_thread
 from api.schemas import Matches, ParticipantProfile
 from matching import normalise, serving
 from matching.config import Settings
@@ -32,7 +32,6 @@ async def match_profile(
     body: Annotated[ParticipantProfile, Body(openapi_examples=PROFILE_EXAMPLES)],
     principal: AdviserOrAdmin,
     db: DatabaseDep,
-    settings: SettingsDep,
     kind: KindFilter = "any",
     limit: Limit = 10,
     lang: Lang = "nb",
@@ -47,7 +46,7 @@ async def match_profile(
 
     def work() -> dict[str, Any]:  # the one thread-pool call of this request (api.deps.Database)
         with db.connect() as conn:
-            return profile_matches(body, principal, conn, settings, kind=kind, limit=limit, lang=lang)
+            return profile_matches(body, principal, conn, db.settings, kind=kind, limit=limit, lang=lang)
 
     return await in_thread(work)
 

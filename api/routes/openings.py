@@ -70,7 +70,6 @@ async def opening_candidates(
     opening_id: OpeningIdPath,
     principal: LiaisonOrAdmin,
     db: DatabaseDep,
-    settings: SettingsDep,
     limit: Limit = 10,
     lang: Lang = "nb",
     fresh: Fresh = False,
@@ -83,7 +82,7 @@ async def opening_candidates(
     def work() -> dict[str, Any]:  # the one thread-pool call of this request (api.deps.Database)
         with db.connect() as conn:
             row = liaison_opening(opening_id, principal, conn)
-            return candidates_of(row, principal, conn, settings, limit=limit, lang=lang, fresh=fresh)
+            return candidates_of(row, principal, conn, db.settings, limit=limit, lang=lang, fresh=fresh)
 
     return await in_thread(work)
 

@@ -24,7 +24,7 @@ from api.deps import (
     domain_errors,
     in_thread,
     opening_or_404,
-    participant_in_scope,
+    participant_ref_in_scope,
 )
 from api.schemas import EventOut, Matches, OpeningIdPath, Page, PairExplanation, ParticipantDetail, ParticipantIdPath, ParticipantSummary
 from matching import serving
@@ -66,7 +66,6 @@ async def participant_matches(
     participant_id: ParticipantIdPath,
     principal: AdviserOrAdmin,
     db: DatabaseDep,
-    settings: SettingsDep,
     kind: KindFilter = "any",
     limit: Limit = 10,
     lang: Lang = "nb",
@@ -86,8 +85,8 @@ async def participant_matches(
 
     def work() -> dict[str, Any]:  # the one thread-pool call of this request (api.deps.Database)
         with db.connect() as conn:
-            row = participant_in_scope(conn, principal, participant_id)
-            return matches_of(row, principal, conn, settings, kind=kind, limit=limit, lang=lang, fresh=fresh, view=view)
+            row = participant_ref_in_scope(conn, principal, participant_id)
+            return matches_of(row, principal, conn, db.settings, kind=kind, limit=limit, lang=lang, fresh=fresh, view=view)
 
     return await in_thread(work)
 
