@@ -288,8 +288,11 @@ class Participants:
         """``inferred_sources`` of some participants as "4321|8344", for the reasons (only the
         rows a reason quotes: at national scale a string per participant is seconds of work
         and memory every batch worker would receive for nothing)."""
-        src = self.inferred_sources[np.asarray(rows, dtype=np.int64)]
-        return np.array(["|".join(str(c) for c in row if c >= 0) for row in src.tolist()], dtype=object)
+        # Once per distinct participant: a batch quotes each one's first 20 pairs.
+        distinct, at = np.unique(np.asarray(rows, dtype=np.int64), return_inverse=True)
+        src = self.inferred_sources[distinct]
+        text = np.array(["|".join(str(c) for c in row if c >= 0) for row in src.tolist()], dtype=object)
+        return text[np.asarray(at).reshape(-1)]
 
     def inferred_skills(self, vocab: dict[str, int]) -> sp.csr_matrix:
         """Union of the typical skills of ``inferred_sources``: (participant × code) indicator
