@@ -400,6 +400,11 @@ def main() -> None:
             f"phases       snapshot read + encoded at {summary.extra['snapshot_seconds']:.1f} s, "
             f"last shard stored at {summary.extra['shards_done_seconds']:.1f} s, published at {wall:.1f} s"
         )
+    if "shards_cpu_seconds" in summary.extra:
+        print(
+            f"parent CPU   snapshot {summary.extra['snapshot_cpu_seconds']:.1f} s, "
+            f"shard phase {summary.extra['shards_cpu_seconds']:.1f} s (storing lists, merging the opening side)"
+        )
     if "recommended_written_seconds" in summary.extra:
         x = summary.extra
         print(

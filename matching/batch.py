@@ -159,7 +159,8 @@ def _quoted_lists(engine: MatchEngine, ranked: Ranked, n: int) -> list[bytes]:
     head = _heads(ranked, n)
     pairs = Pairs.build(w, head.group, head.other, engine.as_of.toordinal())
     columns = FeatureSet(criteria, head.levels, pairs).columns()
-    info = {c: col[ranked.other] for c, col in _quoted_openings(w).items()}
+    info = {c: col[ranked.other].tolist() for c, col in _quoted_openings(w).items()}  # sliced per list below
+    by_criterion = [(c, list(vals.items())) for c, vals in columns.items()]
     deadline = w.openings.deadline_ord[ranked.other]
     starts, ends = ranked.segments()
     h_starts, h_ends = head.segments()  # the same groups, in the same order
@@ -167,8 +168,8 @@ def _quoted_lists(engine: MatchEngine, ranked: Ranked, n: int) -> list[bytes]:
     return [
         lists.pack_quoted(
             lists.Quoted(
-                {c: {k: v[ha:hb] for k, v in vals.items()} for c, vals in columns.items()},
-                {c: info[c][a:b].tolist() for c in _QUOTED_OPENING},
+                {c: {k: v[ha:hb] for k, v in vals} for c, vals in by_criterion},
+                {c: info[c][a:b] for c in _QUOTED_OPENING},
                 int(until) if until < NO_DEADLINE else None,
                 hb - ha,
             )
@@ -396,7 +397,7 @@ def refresh(
     the recommended-now lists; None = what the data says (`employer_contacts_left`)."""
     import time
 
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     db = db or engine_for(settings.database_url)
     model = model or ScoringModel.load(settings.model_dir)
     as_of, k = settings.as_of(), settings.top_k
@@ -424,6 +425,7 @@ def refresh(
         parts = shards(world, shard_size)
         pool = stack.enter_context(_LocalPool(world, n_jobs)) if client is None and n_jobs > 1 else None
         summary.extra["snapshot_seconds"] = round(time.perf_counter() - started, 2)  # read + encoded, before any shard
+        summary.extra["snapshot_cpu_seconds"] = round(time.process_time() - cpu_started, 2)  # this process
         model_dict = model.to_dict()
         results = (
             _run_dask(client, world, model_dict, as_of, parts, k, settings.quoted_entries)
@@ -450,6 +452,8 @@ def refresh(
         if summary.n_participants != sum(len(p) for p in parts):  # a backend lost shards: never publish a partial run
             raise RuntimeError(f"shards returned {summary.n_participants} of {sum(len(p) for p in parts)} participants")
         summary.extra["shards_done_seconds"] = round(time.perf_counter() - started, 2)
+        # this process's part of the shard phase (stored lists, the opening side's merges); inline shards included
+        summary.extra["shards_cpu_seconds"] = round(time.process_time() - cpu_started - summary.extra["snapshot_cpu_seconds"], 2)
         with db.begin() as conn:
             runs.heartbeat(conn, run_id)
         alloc_started, alloc_cpu = time.perf_counter(), time.process_time()

@@ -215,7 +215,9 @@ class Index:
         first[at[::-1]] = np.arange(len(at))[::-1]  # a participant standing at each point
         point_of = np.repeat(np.arange(len(points)), counts)
         hit = np.concatenate(hits).astype(np.int64)
-        by_opening = np.lexsort((hit, point_of))  # each participant's pairs in opening order (cheaper unions downstream)
+        # Each participant's pairs in opening order (cheaper unions downstream): = np.lexsort((hit,
+        # point_of)), as one int64 key sorted once (the hits of a point are distinct).
+        by_opening = np.argsort(point_of * len(eligible) + hit, kind="stable")
         point_dist = np.concatenate(tree_dist)[by_opening]
         point_pairs = Pairs.build(world, np.repeat(p_idx[first], counts), eligible[hit[by_opening]], day)
         entry = _ranges((np.cumsum(counts) - counts)[at], counts[at])  # each participant's point's hits

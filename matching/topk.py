@@ -73,11 +73,31 @@ def top_k(group: np.ndarray, score: np.ndarray, tie: np.ndarray, k: int) -> np.n
 
 def _sorted_top_k(group: np.ndarray, score: np.ndarray, tie: np.ndarray, k: int) -> np.ndarray:
     n = len(group)
-    order = np.lexsort((tie, -score, group))
+    order = _rank_order(group, score, tie)
     g = group[order]
     starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
     pos = np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
     return order[pos < k]
+
+
+def _rank_order(group: np.ndarray, score: np.ndarray, tie: np.ndarray) -> np.ndarray:
+    """``np.lexsort((tie, -score, group))``: by group, then score descending, then tie, equal
+    keys in input order. Shown scores (SCORE_DECIMALS decimals, in [0, 1]) are few distinct
+    integers apart, so with non-negative integer groups and ties the three keys fit one int64,
+    and one stable sort of it is ~10× faster than lexsort's three (the batch sorts millions of
+    pairs per shard and per merge). Any other input is lexsorted."""
+    scale = 10**SCORE_DECIMALS
+    if len(group) and group.dtype.kind in "iu" and tie.dtype.kind in "iu":
+        g_max, t_min, t_max = int(group.max()), int(tie.min()), int(tie.max())
+        if int(group.min()) >= 0 and t_min >= 0 and (g_max + 1) * (scale + 1) * (t_max + 1) < 2**62:
+            q = np.rint(np.asarray(score, dtype=float) * scale)
+            if np.array_equal(q / scale, score) and q.min() >= 0 and q.max() <= scale:  # shown scores in [0, 1]
+                key = group.astype(np.int64) * (scale + 1)
+                key += scale - q.astype(np.int64)
+                key *= t_max + 1
+                key += tie
+                return np.argsort(key, kind="stable")
+    return np.lexsort((tie, -score, group))
 
 
 def _buckets(values: np.ndarray, n: int = BUCKETS) -> tuple[int, np.ndarray]:

@@ -280,3 +280,41 @@ def test_a_second_refresh_refuses_while_the_first_is_alive(db):
     assert _serving(engine).run_id == taken.run_id
     with engine.connect() as conn:
         assert conn.execute(select(lock.c.run_id)).scalar() is None  # released after publishing
+
+
+def test_a_snapshot_is_read_with_the_collector_paused_and_left_as_it_was(db, monkeypatch):
+    """`load_world` pauses Python's cyclic collector while it reads (`world.gc_paused`: most of
+    a national snapshot's read was collections) and restores it after, on or off as found, even
+    when the read fails."""
+    import gc
+
+    import matching.store.snapshot as snapshot
+
+    _, engine = db
+    seen: list[bool] = []
+    real = snapshot.participants_frame
+
+    def spy(conn, ids=None):
+        seen.append(gc.isenabled())
+        return real(conn, ids)
+
+    monkeypatch.setattr(snapshot, "participants_frame", spy)
+    assert gc.isenabled()
+    with engine.connect() as conn:
+        assert len(load_world(conn).participants) > 0
+        assert gc.isenabled()
+        gc.disable()
+        try:
+            load_world(conn)
+            assert not gc.isenabled()  # off before: left off
+        finally:
+            gc.enable()
+
+        def broken(conn, ids=None):
+            raise RuntimeError("read failed")
+
+        monkeypatch.setattr(snapshot, "participants_frame", broken)
+        with pytest.raises(RuntimeError):
+            load_world(conn)
+        assert gc.isenabled()
+    assert seen == [False, False]

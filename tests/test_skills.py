@@ -345,7 +345,7 @@ def test_a_posted_profile_may_name_its_skills_in_english_or_bokmal(client, auth,
 
 
 def test_the_quoted_typical_skills_are_the_sparse_products_nonzero_entries(world):
-    """`skills.typical_not_listed` (numpy, row by row: the live path's quoted values) gives the
+    """`skills.typical_not_listed` (numpy, every pair at once: the quoted values, live and batch) gives the
     columns of scipy's ``likely[p] ∘ required[o] − likely[p] ∘ required[o] ∘ listed[p]``,
     ascending, for every pair of the fixture world that has any."""
     from matching.criteria.skills import typical_not_listed

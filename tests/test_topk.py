@@ -44,6 +44,20 @@ def test_top_k_equals_a_full_sort(seed, n, n_groups, n_values, k):
 
 
 @FAST
+@given(st.integers(0, 2**32 - 1), st.integers(1, 3000), st.integers(1, 200), st.integers(1, 1000), st.integers(1, 50), st.booleans())
+def test_the_one_key_sort_orders_as_lexsort(seed, n, n_groups, n_values, n_ties, shown):
+    """`topk._rank_order` packs (group, shown score, tie) into one int64 and sorts it once:
+    the order is lexsort's, equal keys included (ties repeat here), for shown scores and, by
+    falling back, for any other."""
+    rng = np.random.default_rng(seed)
+    group = rng.integers(0, n_groups, n)
+    raw = rng.integers(0, n_values + 1, n) / n_values
+    score = topk.shown(raw) if shown else raw - 0.5
+    tie = rng.integers(0, n_ties, n).astype(np.int32)
+    assert np.array_equal(topk._rank_order(group, score, tie), np.lexsort((tie, -score, group)))
+
+
+@FAST
 @given(st.integers(0, 2**32 - 1), st.integers(1, topk.PREFILTER_MIN + 5000), st.integers(1, 60), st.integers(1, 80))
 def test_one_subject_top_k_equals_a_full_sort(seed, n, n_values, k):
     """A live request ranks one subject: the partition shortcut keeps every tie at the cut."""

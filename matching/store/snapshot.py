@@ -12,7 +12,7 @@ from sqlalchemy import JSON, Connection, Text, cast, select
 
 from matching.store import contacts
 from matching.store import tables as t
-from matching.world import Openings, Participants, World, participants_from_records, skill_vocabulary
+from matching.world import Openings, Participants, World, gc_paused, participants_from_records, skill_vocabulary
 
 
 def _frame(conn: Connection, stmt) -> pd.DataFrame:
@@ -101,7 +101,15 @@ def load_world(
     fuzzily against it, so a smaller vocabulary could match them differently. Every other
     per-pair quantity — hard constraints, levels, the values a reason quotes — reads only its
     own pair's rows, but for the employers' contact history, read for their whole offices
-    (responsiveness is smoothed towards the office)."""
+    (responsiveness is smoothed towards the office). Read with the garbage collector paused
+    (`gc_paused`)."""
+    with gc_paused():
+        return _load_world(conn, participant_ids, opening_ids, skill_vocab)
+
+
+def _load_world(
+    conn: Connection, participant_ids: list[str] | None, opening_ids: list[str] | None, skill_vocab: dict[str, int] | None
+) -> World:
     participants = Participants(participants_frame(conn, participant_ids))
     frame = openings_frame(conn, opening_ids)
     if opening_ids is None:
