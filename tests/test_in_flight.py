@@ -101,8 +101,8 @@ def test_open_chains_count_by_stage_until_idle_or_ended_before_the_run_date_only
         )
 
 
-def test_stage_rates_are_the_histories_share_of_starts(world):
-    with db_engine(world).connect() as conn:
+def test_stage_rates_are_the_histories_share_of_starts(own):
+    with db_engine(own).connect() as conn:
         rows = conn.execute(select(t.outcomes.c.participant_id, t.outcomes.c.opening_id, t.outcomes.c.event)).all()
         assert conn.execute(select(func.max(t.outcomes.c.occurred_at))).scalar_one() < MIDNIGHT
         rates = outcomes.stage_start_rates(conn, TODAY + dt.timedelta(days=40))  # every chain settled by then
