@@ -396,6 +396,15 @@ class CongestionFigures(OfficeCongestion):
     offices: dict[str, OfficeCongestion]
 
 
+class InFlight(BaseModel):
+    """Chains in flight at the run date (suggested / contacted / interview, no end yet, not idle
+    past their stage's window) on the open openings, by the history's conversion to a start."""
+
+    expected_starts: float = Field(description="their expected starts")
+    openings: int = Field(description="open openings with a chain in flight")
+    places_spoken_for: float = Field(description="free places they speak for: Σ min(free places, expected starts) per opening")
+
+
 class RunCongestion(BaseModel):
     """Issue 14: exposure of openings against free places, in the personal lists (`before`)
     and in the recommended-now lists (`after`)."""
@@ -421,6 +430,10 @@ class RunCongestion(BaseModel):
     )
     alloc_passes: int | None = Field(
         default=None, description="'price': allocation passes; each after the first re-splits places between office shards"
+    )
+    in_flight: InFlight | None = Field(
+        default=None,
+        description="'price': chains in flight; the allocation splits free places less these expected starts (runs before it: none)",
     )
 
 

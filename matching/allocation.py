@@ -83,6 +83,27 @@ def free_places(positions: np.ndarray, taken: np.ndarray) -> np.ndarray:
     return np.maximum(np.asarray(positions, dtype=np.int64) - np.asarray(taken, dtype=np.int64), 0)
 
 
+def not_spoken_for(free: np.ndarray, in_flight: np.ndarray | None) -> np.ndarray:
+    """Free places less those spoken for: the expected starts of the chains already in flight
+    on each opening (`store.outcomes.in_flight`), fractional, ≥ 0 — what the priced
+    allocation's capacity counts. `free` itself stays what people read."""
+    free = np.asarray(free, dtype=float)
+    if in_flight is None:
+        return free
+    return np.maximum(free - np.asarray(in_flight, dtype=float), 0.0)
+
+
+def in_flight_figures(free: np.ndarray, in_flight: np.ndarray, eligible: np.ndarray) -> dict[str, Any]:
+    """The run's chains in flight on the open openings (`eligible`): their expected starts,
+    the openings they are on, and the free places they speak for (Σ min(free, expected))."""
+    f, s = np.asarray(free, dtype=float)[eligible], np.asarray(in_flight, dtype=float)[eligible]
+    return {
+        "expected_starts": round(float(s.sum()), 3),
+        "openings": int((s > 0).sum()),
+        "places_spoken_for": round(float(np.minimum(f, s).sum()), 3),
+    }
+
+
 def caps(free: np.ndarray, factor: float = CAP_FACTOR) -> np.ndarray:
     """How many recommended-now lists each opening may be in: ⌊factor × free places⌋."""
     return np.floor(np.asarray(free, dtype=float) * factor).astype(np.int64)

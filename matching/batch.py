@@ -414,6 +414,7 @@ def refresh(
         world = load_world(conn)
         taken = outcomes.taken_places(conn, as_of)
         start_rate = outcomes.start_rate(conn, as_of)
+        in_flight = outcomes.in_flight(conn, as_of)  # chains in flight: places spoken for
     summary = RunSummary(run_id, RunStatus.running, backend=backend_name)
     stack = ExitStack()
     pool: _LocalPool | None = None
@@ -470,6 +471,7 @@ def refresh(
             contacts_left=contacts_left,
             start_rate=start_rate,
             pool=pool,
+            in_flight=in_flight,
         )
         del alloc_parts
         if pool is not None:  # nothing more runs on the workers
@@ -584,13 +586,16 @@ def recommend_now(
     contacts_left: np.ndarray | None = None,
     pool: _LocalPool | None = None,
     start_rate: float | None = None,
+    in_flight: dict[str, float] | None = None,
 ) -> tuple[list[tuple[str, str, str]], dict[str, Any]]:
     """The recommended-now step after ranking (matching/allocation.py), one shard per
     participant office, run on the run's backend (`_map`: Dask, the forked pool, or inline).
     By default ("price"), full-length lists with congestion priced per shard
     (`allocation.price_shard_tasks` / `run_price_shard`: each opening's free places split in
     proportion to the shards' expected starts on it, each employer's contacts by D'Hondt; the
-    scores calibrated to starts once for the run by the history's `start_rate`); or ("flow")
+    scores calibrated to starts once for the run by the history's `start_rate`; the places split
+    are the free places less those spoken for by `in_flight`, the expected starts of the chains
+    in flight per opening, `store.outcomes.in_flight`); or ("flow")
     each opening's cap (`alloc_factor` × free places) and each employer's contacts split by
     D'Hondt and a min-cost flow per shard.
     Returns the rows to store and the congestion figures before (personal lists) and after
@@ -605,6 +610,7 @@ def recommend_now(
         w.openings.frame["positions"].to_numpy(np.int64), np.array([taken.get(o, 0) for o in w.openings.ids], dtype=np.int64)
     )
     cap = allocation.caps(free, settings.alloc_factor)
+    spoken = np.array([in_flight.get(o, 0.0) for o in w.openings.ids]) if in_flight else np.zeros(len(free))
     eligible = w.openings.is_open & (w.openings.deadline_ord >= as_of.toordinal())
     p_office = w.participants.frame["office_id"].to_numpy()
     o_office = w.openings.frame["office_id"].to_numpy()
@@ -637,7 +643,7 @@ def recommend_now(
             score,
             pos,
             shard,
-            free,
+            allocation.not_spoken_for(free, spoken),
             mapper=lambda fn, tasks: _map(fn, tasks, client, n_jobs, pool),
             passes=settings.alloc_passes,
             employer=employer,
@@ -669,6 +675,7 @@ def recommend_now(
         "alloc_tail": settings.alloc_tail,
         "alloc_full_strength": settings.alloc_full_strength,
         "alloc_passes": settings.alloc_passes,
+        "in_flight": allocation.in_flight_figures(free, spoken, eligible),
     }
     suggested = np.bincount(other[keep], minlength=len(free))
     exposure = allocation.exposure(other, pos, len(free), allocation.PER_LIST)

@@ -467,6 +467,12 @@ def _print_congestion(figures: dict, seconds: float) -> None:
         f"mean exposure top 3 {b['mean_exposure_top3']:.2f}, top 10 {b['mean_exposure_top10']:.2f} → {a['mean_exposure_top10']:.2f}; "
         f"free places {b['free_places']}"
     )
+    if "in_flight" in figures:
+        f = figures["in_flight"]
+        console.print(
+            f"  chains in flight: {f['expected_starts']:.1f} expected starts on {f['openings']} open openings, "
+            f"{f['places_spoken_for']:.1f} of the free places spoken for"
+        )
     for office, f in b["offices"].items():
         g = a["offices"].get(office, {})
         console.print(

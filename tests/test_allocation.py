@@ -574,7 +574,9 @@ def test_runs_report_congestion_before_and_after(pub_client, auth, published):
         "alloc_tail",
         "alloc_full_strength",
         "alloc_passes",
+        "in_flight",
     }
+    assert set(c["in_flight"]) == {"expected_starts", "openings", "places_spoken_for"}
     assert c["alloc_tail"] == published.settings.alloc_tail and c["alloc_passes"] == published.settings.alloc_passes
     assert c["alloc_mode"] == "price" and c["alloc_start_factor"] == published.settings.alloc_start_factor
     assert c["before"]["offices"] and 0 <= c["before"]["gini_exposure"] <= 1
