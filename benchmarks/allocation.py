@@ -96,6 +96,21 @@ def _meeting_days(w, days: int, seed: int) -> np.ndarray:
     return w.span + 1 + np.random.default_rng(seed).integers(0, days, len(w.participants))
 
 
+def _counts(out: dict[str, np.ndarray], days: int, full_at_run: np.ndarray, full_at_list: np.ndarray) -> dict[str, float]:
+    """What both replays count of the resolved suggestions (`resolve`'s per-pair `out`): starts,
+    and the suggestions that met a full place, of them those full at the first run's date and
+    those full at the refresh their list came from."""
+    starts = int((out["start_day"] >= 0).sum())
+    return {
+        "suggestions": len(out["full"]),
+        "starts": starts,
+        "starts_per_month": starts / (days / MONTH),
+        "full": int(out["full"].sum()),
+        "full_at_run": int((out["full"] & full_at_run).sum()),
+        "full_at_list": int((out["full"] & full_at_list).sum()),
+    }
+
+
 def _replay(w, follow_lists: dict[int, list[int]], taken: np.ndarray, days: int, follow: int, seed: int, keyed: bool) -> dict[str, float]:
     """The single-run replay (`--refresh-every 0`, session 20's): one run's lists for the whole period.
     `keyed`: the behavioural model's draws keyed per pair (`worldgen.outcomes.Draws`) instead of one
@@ -110,17 +125,9 @@ def _replay(w, follow_lists: dict[int, list[int]], taken: np.ndarray, days: int,
     _, _, out = resolve(
         draws, w.participants, w.openings, w.employers, w.region, horizon, w.start, pair_p[order], pair_o[order], s_day[order], taken
     )
-    starts = int((out["start_day"] >= 0).sum())
     # where the full ones come from: places already full when the lists were made, or filled during the period
     full0 = (taken >= w.openings["positions"].to_numpy())[pair_o[order]]
-    return {
-        "suggestions": len(pair_p),
-        "starts": starts,
-        "starts_per_month": starts / (days / MONTH),
-        "full": int(out["full"].sum()),
-        "full_at_run": int((out["full"] & full0).sum()),
-        "full_at_list": int((out["full"] & full0).sum()),
-    }
+    return _counts(out, days, full0, full0)
 
 
 def _copy_db(src: Path, dst: Path) -> None:
@@ -217,7 +224,6 @@ def _segmented(w, ctx: dict, arm: str, settings, first: tuple, days: int, every:
         db.unlink()
     horizon = w.span + days + 120
     _, _, out = resolve(draws, w.participants, w.openings, w.employers, w.region, horizon, w.start, pair_p, pair_o, s_day, ctx["taken0"])
-    starts = int((out["start_day"] >= 0).sum())
     full0 = (ctx["taken0"] >= positions)[pair_o]
     # a start at the opening from a suggestion made before the refresh the list came from: a chain
     # in flight that night (suggested, not yet started), which free places did not count yet
@@ -226,12 +232,7 @@ def _segmented(w, ctx: dict, arm: str, settings, first: tuple, days: int, every:
     np.minimum.at(first_s, pair_o[started], s_day[started])
     in_flight = out["full"] & ~full_list & (first_s[pair_o] < list_day)
     return {
-        "suggestions": len(pair_p),
-        "starts": starts,
-        "starts_per_month": starts / (days / MONTH),
-        "full": int(out["full"].sum()),
-        "full_at_run": int((out["full"] & full0).sum()),
-        "full_at_list": int((out["full"] & full_list).sum()),
+        **_counts(out, days, full0, full_list),
         "full_in_flight": int(in_flight.sum()),
         "refreshes": len(bounds) - 2,
         "refresh_cpu_s": refresh_cpu,

@@ -14,9 +14,9 @@ from api.deps import (
     domain_errors,
     ensure_office,
     opening_or_404,
-    participant_in_scope,
     participant_not_found,
     participant_or_404,
+    participant_ref_in_scope,
 )
 from api.schemas import FeedbackIn, FeedbackOut
 from matching import serving
@@ -56,7 +56,7 @@ def record_feedback(body: FeedbackIn, principal: FeedbackRole, conn: ConnDep, se
         if not _liaison_may_record(conn, settings, principal.sub, body.participant_id, body.opening_id):
             raise participant_not_found(body.participant_id)
     elif principal.role == "adviser":
-        participant_in_scope(conn, principal, body.participant_id)
+        participant_ref_in_scope(conn, principal, body.participant_id)
     else:
         participant_or_404(conn, body.participant_id)
     row = {**outcome.model_dump(), "event_id": outcome_event_id(outcome)}

@@ -402,7 +402,7 @@ def record_event(
     reason: str = Form(""),
 ) -> Response:
     """POST /v1/feedback from the match row; a bad field is shown next to it, nothing stored."""
-    deps.participant_in_scope(conn, principal, participant_id)
+    deps.participant_ref_in_scope(conn, principal, participant_id)
     try:
         body = FeedbackIn.model_validate(
             {"participant_id": participant_id, "opening_id": opening_id, "event": event, "reason": reason or None}
