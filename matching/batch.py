@@ -48,7 +48,7 @@ from matching.store.db import engine_for
 from matching.store.runs import RefreshInProgress
 from matching.store.snapshot import load_world
 from matching.topk import Ranked
-from matching.world import World
+from matching.world import World, gc_paused
 
 log = logging.getLogger(__name__)
 
@@ -687,15 +687,18 @@ def recommend_now(
     g, o = group[sel], other[sel]
     starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]]) if len(g) else np.zeros(0, dtype=np.int64)
     n_chunks = max(1, min(len(starts), 4 * max(n_jobs, 1) if client is None else 16))
-    cuts = [int(starts[i * len(starts) // n_chunks]) if i < n_chunks else len(g) for i in range(n_chunks + 1)]
+    cut = [i * len(starts) // n_chunks for i in range(n_chunks + 1)]  # lists per chunk
+    bounds = np.r_[starts, len(g)]
+    note = np.stack([keep[sel], suggested[o], free[o], exposure[o], crowded[sel]], axis=1).astype(np.int64)
     chunks = [
         _RowChunk(
-            ids_p[g[a:b]],
-            ids_o[o[a:b]],
-            np.stack([keep[sel[a:b]], suggested[o[a:b]], free[o[a:b]], exposure[o[a:b]], crowded[sel[a:b]]], axis=1).astype(np.int64),
-            place[sel[a:b]],
+            ids_p[g[starts[a:b]]],
+            bounds[a : b + 1] - bounds[a],
+            ids_o[o[bounds[a] : bounds[b]]],
+            note[bounds[a] : bounds[b]],
+            place[sel[bounds[a] : bounds[b]]],
         )
-        for a, b in zip(cuts[:-1], cuts[1:])
+        for a, b in zip(cut[:-1], cut[1:])
         if b > a
     ]
     rows: list[tuple[str, str, str]] = [r for part in _map(_recommended_rows, chunks, client, n_jobs, pool) for r in part]
@@ -708,30 +711,40 @@ def recommend_now(
 
 @dataclass
 class _RowChunk:
-    """Noted pairs of whole participants, in personal-rank order per participant: the
-    participant's id, the opening's id, and the note (kept, suggested, free, exposure, crowded)."""
+    """Noted pairs of whole participants, in personal-rank order per participant: each list's
+    participant id and where its pairs start (`bounds`, one more than lists, from 0), and per
+    pair the opening's id, the note (kept, suggested, free, exposure, crowded) and its place in
+    the recommended-now list (its own order)."""
 
     participant: np.ndarray
+    bounds: np.ndarray
     opening: np.ndarray
     note: np.ndarray
-    place: np.ndarray  # the pair's place in the recommended-now list (its own order)
+    place: np.ndarray
 
 
 def _recommended_rows(chunk: _RowChunk) -> list[tuple[str, str, str]]:
-    """(participant id, opening ids JSON, notes JSON) per participant of the chunk."""
-    p, o, note = chunk.participant.tolist(), [str(x) for x in chunk.opening.tolist()], chunk.note.tolist()
-    place = chunk.place.tolist()
-    rows = []
-    a, n = 0, len(p)
-    while a < n:
-        b = a + 1
-        while b < n and p[b] == p[a]:
-            b += 1
-        notes = {o[i]: tuple(note[i]) for i in range(a, b)}
-        kept = sorted((i for i in range(a, b) if note[i][0]), key=place.__getitem__)  # in the list's own order
-        rows.append((str(p[a]), *lists.pack_recommended([o[i] for i in kept], notes)))
-        a = b
-    return rows
+    """(participant id, opening ids JSON, notes JSON) per participant of the chunk. With the
+    cyclic collector paused: the rows' millions of small containers, all kept, set off
+    collections that rescanned the (forked) snapshot's objects — 10.5 of 12.7 CPU s for the
+    national 300k lists (benchmarks/RESULTS.md, session 22)."""
+    with gc_paused():
+        o = [str(x) for x in chunk.opening.tolist()]
+        notes = list(zip(*(chunk.note[:, j].tolist() for j in range(chunk.note.shape[1])))) if len(o) else []
+        n = len(chunk.participant)
+        of_list = np.repeat(np.arange(n), np.diff(chunk.bounds))
+        kept = np.flatnonzero(chunk.note[:, 0]) if len(o) else np.zeros(0, dtype=np.int64)
+        kept = kept[np.lexsort((chunk.place[kept], of_list[kept]))]  # per list, in the list's own order
+        k_bounds = np.searchsorted(of_list[kept], np.arange(n + 1)).tolist()
+        kept_ids = [o[i] for i in kept.tolist()]
+        b = chunk.bounds.tolist()
+        return [
+            (
+                str(pid),
+                *lists.pack_recommended(kept_ids[k_bounds[i] : k_bounds[i + 1]], dict(zip(o[b[i] : b[i + 1]], notes[b[i] : b[i + 1]]))),
+            )
+            for i, pid in enumerate(chunk.participant.tolist())
+        ]
 
 
 #: A participant in this many first places of an opening's candidate list is "strongly matched" there.
