@@ -753,6 +753,14 @@ def price_shards(
     return keep, place, priced
 
 
+def _stable_order(shard: np.ndarray, n_shards: int) -> np.ndarray:
+    """`np.argsort(shard, kind="stable")`; through 16 bits where the shards fit (numpy sorts
+    those by radix: 0.25 against 1.36 CPU s for 12.7M pairs), the same order."""
+    if n_shards <= np.iinfo(np.int16).max:
+        return np.argsort(shard.astype(np.int16), kind="stable")
+    return np.argsort(shard, kind="stable")
+
+
 def price_shard_tasks(
     group: np.ndarray,
     other: np.ndarray,
@@ -797,7 +805,6 @@ def price_shard_tasks(
     could = np.where(pos < depth, prob * attention(max(depth, 1))[np.minimum(pos, max(depth, 1) - 1)], 0.0)
     congested = np.bincount(other, weights=now, minlength=len(free)) > factor * np.asarray(free, dtype=float)
     weight = np.where(congested[other], now, could) + 1e-6 * score
-    share = split_share(shard, other, weight, free)
     emp_pair = e_seats = None
     if contacts_left is not None:
         if employer is None:
@@ -805,16 +812,34 @@ def price_shard_tasks(
         emp_pair = np.asarray(employer, dtype=np.int64)[other]
         e_seats = split_capacity(shard, emp_pair, weight, np.minimum(np.asarray(contacts_left, dtype=float), UNLIMITED))
     n_shards = int(shard.max()) + 1 if len(shard) else 0
-    order = np.argsort(shard, kind="stable")
+    order = _stable_order(shard, n_shards)
     bounds = np.searchsorted(shard[order], np.arange(n_shards + 1))
-    out = []
+    # `split_share(shard, other, weight, free)`, shard by shard: each shard's openings (sorted)
+    # and its demand on each, summed pair by pair in the same order as split_share's one
+    # bincount, and the totals over the shards added in shard order as its second one does
+    # — the same shares to the last bit, without sorting every pair by (shard, opening).
+    n_o = len(free)
+    total, listed = np.zeros(n_o), np.zeros(n_o, dtype=np.int64)
+    present = np.zeros(n_o, dtype=bool)
+    per_shard = []
     for s in range(n_shards):
         idx = order[bounds[s] : bounds[s + 1]]
         if len(idx) == 0:
             continue
-        openings, local = np.unique(other[idx], return_inverse=True)
-        free_s = np.zeros(len(openings))
-        free_s[local] = share[idx]
+        o_s = other[idx]
+        present[:] = False
+        present[o_s] = True
+        openings = np.flatnonzero(present)
+        local = (np.cumsum(present) - 1)[o_s]  # = np.unique(o_s, return_inverse=True)
+        demand = np.bincount(local, weights=weight[idx], minlength=len(openings))
+        total[openings] += demand
+        listed[openings] += 1
+        per_shard.append((idx, openings, local, demand))
+    free = np.asarray(free)
+    out = []
+    for idx, openings, local, demand in per_shard:
+        t = total[openings]
+        free_s = np.asarray(free[openings], dtype=float) * np.where(t > 0, demand / np.where(t > 0, t, 1.0), 1.0 / listed[openings])
         emp_s = contacts_s = None
         if emp_pair is not None and e_seats is not None:
             employers, e_local = np.unique(emp_pair[idx], return_inverse=True)
