@@ -600,12 +600,9 @@ def recommend_now(
     D'Hondt and a min-cost flow per shard.
     Returns the rows to store and the congestion figures before (personal lists) and after
     (recommended-now lists)."""
-    if parts:
-        group, other, score, pos = (np.concatenate([p[i] for p in parts]).astype(np.int64 if i != 2 else float) for i in range(4))
-    else:
-        group = other = pos = np.zeros(0, dtype=np.int64)
-        score = np.zeros(0)
     w = world
+    # price: in participant order, each list in rank order (what the stored rows assume); flow: as the shards came
+    group, other, score, pos = _personal_pairs(parts, len(w.participants), ordered=settings.alloc_mode == "price")
     free = allocation.free_places(
         w.openings.frame["positions"].to_numpy(np.int64), np.array([taken.get(o, 0) for o in w.openings.ids], dtype=np.int64)
     )
@@ -618,15 +615,6 @@ def recommend_now(
     employer = employer_rows(w)[0] if contacts_left is not None else None
     shard = pd.factorize(p_office, sort=True)[0][group] if len(group) else np.zeros(0, dtype=np.int64)
     if settings.alloc_mode == "price":
-        # Pairs in participant order, each list in personal-rank order (what the stored rows assume).
-        # (= np.lexsort((pos, group)), ties kept in input order) one key, sorted stably: the
-        # shards' pairs come as sorted runs, which a stable sort merges in a fraction of a
-        # lexsort's time (0.4 s against 1.8 s CPU for the national 15M pairs).
-        key = group * (int(pos.max()) + 1 if len(pos) else 1)
-        key += pos
-        order = np.argsort(key, kind="stable")
-        del key
-        group, other, score, pos, shard = group[order], other[order], score[order], pos[order], shard[order]
         options = {
             "factor": settings.alloc_start_factor,
             "per_list": settings.recommend_now,
@@ -707,6 +695,48 @@ def recommend_now(
     unlisted[g] = False
     rows += [(str(ids_p[i]), *empty) for i in np.flatnonzero(unlisted)]
     return rows, figures
+
+
+def _personal_pairs(
+    parts: list[tuple[np.ndarray, ...]], n_participants: int, *, ordered: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The shards' personal lists (participant row, opening row, shown score, 0-based rank) as
+    four arrays (int64, float) — concatenated, or with `ordered` in participant order, each list
+    in rank order: = a stable sort of their concatenation by (participant, rank), each
+    pair placed at its participant's offset + its rank instead (12.7M national pairs: ~0.3
+    against ~1.9 s CPU for concatenating, sorting and gathering). Lists that are not whole
+    runs of ranks 0, 1, … (never from a shard) are sorted."""
+    n = sum(len(p[0]) for p in parts)
+    group, other, pos = (np.zeros(n, dtype=np.int64) for _ in range(3))
+    score = np.zeros(n)
+    if n == 0:
+        return group, other, score, pos
+    if not ordered:
+        for i, out in enumerate((group, other, score, pos)):
+            np.concatenate([part[i] for part in parts], out=out)
+        return group, other, score, pos
+    counts = np.bincount(np.concatenate([p[0] for p in parts]), minlength=n_participants)
+    if all(_whole_lists(np.asarray(g), np.asarray(p), counts) for g, _, _, p in parts):
+        offset = np.cumsum(counts) - counts
+        for g, o, sc, p in parts:
+            at = offset[g] + p
+            group[at], other[at], score[at], pos[at] = g, o, sc, p
+    else:
+        g, o, sc, p = (np.concatenate([part[i] for part in parts]) for i in range(4))
+        order = np.lexsort((p, g))
+        group[:], other[:], score[:], pos[:] = g[order], o[order], sc[order], p[order]
+    return group, other, score, pos
+
+
+def _whole_lists(group: np.ndarray, pos: np.ndarray, counts: np.ndarray) -> bool:
+    """Each participant's pairs here are one run with ranks 0, 1, …, as long as all their
+    pairs (`counts`): then no other part holds any, and offset + rank places each pair once."""
+    if len(group) == 0:
+        return True
+    if not np.array_equal(pos, _positions(group)):
+        return False
+    last = np.r_[group[1:] != group[:-1], True]
+    return bool(np.array_equal(pos[last] + 1, counts[group[last]]))
 
 
 @dataclass
