@@ -678,6 +678,15 @@ def run_price_shard(task: PriceTask) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return keep, place, price, head_demand(task.other, keep, place, prob, head, len(task.openings))
 
 
+def _run_price_shard_small(task: PriceTask) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """`run_price_shard`, its places sent back as int16 where they fit (a list's places are
+    below its length): a result is pickled back from a worker for every pair on every pass."""
+    keep, place, price, demand = run_price_shard(task)
+    if len(place) and place.max() <= np.iinfo(np.int16).max:
+        place = place.astype(np.int16)
+    return keep, place, price, demand
+
+
 def resplit(tasks: list[PriceTask], results: list[tuple[np.ndarray, ...]], factor: float) -> list[np.ndarray | None]:
     """The second pass's shares (per task: the new `free` share of each of its openings, or
     None where nothing changed). A fixed split of an opening's places cannot follow demand as
@@ -737,7 +746,7 @@ def price_shards(
     keep, place, priced = np.zeros(n, dtype=bool), np.zeros(n, dtype=np.int64), np.zeros(n)
     ptasks = price_shard_tasks(group, other, score, pos, shard, free, employer=employer, contacts_left=contacts_left, **options)
     tasks = [t for _, t in ptasks]
-    results = list(mapper(run_price_shard, tasks))
+    results = list(mapper(_run_price_shard_small, tasks))
     factor = float(options.get("factor", CAP_FACTOR))
     for _ in range(max(passes, 1) - 1):
         shares = resplit(tasks, results, factor)
@@ -746,7 +755,7 @@ def price_shards(
             break
         for i in again:
             tasks[i] = PriceTask(**{**tasks[i].__dict__, "free": shares[i]})
-        for i, r in zip(again, mapper(run_price_shard, [tasks[i] for i in again])):
+        for i, r in zip(again, mapper(_run_price_shard_small, [tasks[i] for i in again])):
             results[i] = r
     for (idx, _), task, (kept, placed, price, _) in zip(ptasks, tasks, results):
         keep[idx], place[idx], priced[idx] = kept, placed, price[task.other]
@@ -836,6 +845,13 @@ def price_shard_tasks(
         listed[openings] += 1
         per_shard.append((idx, openings, local, demand))
     free = np.asarray(free)
+    # What a task carries, as small as it stays exact (pickled to a worker on each pass: 12.7M
+    # national pairs); price_allocate reads them as int64 / float all the same.
+    g_small = group.astype(np.int32) if len(group) and 0 <= group.min() and group.max() <= np.iinfo(np.int32).max else group
+    p_small = pos.astype(np.int16) if len(pos) and 0 <= pos.min() and pos.max() <= np.iinfo(np.int16).max else pos
+    s_small = score.astype(np.float32)
+    if not np.array_equal(s_small, score):  # the batch's shown scores are float32 already
+        s_small = score
     out = []
     for idx, openings, local, demand in per_shard:
         t = total[openings]
@@ -848,10 +864,10 @@ def price_shard_tasks(
             emp_s = np.zeros(len(openings), dtype=np.int64)
             emp_s[local] = e_local
         task = PriceTask(
-            group[idx],
-            local.astype(np.int64),
-            score[idx],
-            pos[idx],
+            g_small[idx],
+            local.astype(np.int32),
+            s_small[idx],
+            p_small[idx],
             openings,
             free_s,
             emp_s,
