@@ -574,6 +574,7 @@ def employer_contacts_left(world: World, as_of: dt.date) -> np.ndarray | None:
     return None if np.isinf(out).all() else out
 
 
+@gc_paused()  # millions of small containers (the rows, their JSON) that all survive: see _recommended_rows
 def recommend_now(
     world: World,
     parts: list[tuple[np.ndarray, ...]],
@@ -678,17 +679,7 @@ def recommend_now(
     cut = [i * len(starts) // n_chunks for i in range(n_chunks + 1)]  # lists per chunk
     bounds = np.r_[starts, len(g)]
     note = np.stack([keep[sel], suggested[o], free[o], exposure[o], crowded[sel]], axis=1).astype(np.int64)
-    chunks = [
-        _RowChunk(
-            ids_p[g[starts[a:b]]],
-            bounds[a : b + 1] - bounds[a],
-            ids_o[o[bounds[a] : bounds[b]]],
-            note[bounds[a] : bounds[b]],
-            place[sel[bounds[a] : bounds[b]]],
-        )
-        for a, b in zip(cut[:-1], cut[1:])
-        if b > a
-    ]
+    chunks = [_row_chunk(ids_p[g[starts[a:b]]], bounds[a : b + 1], ids_o, o, note, place[sel]) for a, b in zip(cut[:-1], cut[1:]) if b > a]
     rows: list[tuple[str, str, str]] = [r for part in _map(_recommended_rows, chunks, client, n_jobs, pool) for r in part]
     empty = lists.pack_recommended([], {})
     unlisted = np.ones(len(ids_p), dtype=bool)
@@ -743,14 +734,33 @@ def _whole_lists(group: np.ndarray, pos: np.ndarray, counts: np.ndarray) -> bool
 class _RowChunk:
     """Noted pairs of whole participants, in personal-rank order per participant: each list's
     participant id and where its pairs start (`bounds`, one more than lists, from 0), and per
-    pair the opening's id, the note (kept, suggested, free, exposure, crowded) and its place in
-    the recommended-now list (its own order)."""
+    pair its opening (a row of `openings`, the chunk's opening ids), the note (kept, suggested,
+    free, exposure, crowded) and its place in the recommended-now list (its own order).
+    Pickled to a worker: ids once per opening of the chunk, numbers as small as they fit."""
 
     participant: np.ndarray
     bounds: np.ndarray
+    openings: np.ndarray
     opening: np.ndarray
     note: np.ndarray
     place: np.ndarray
+
+
+def _row_chunk(
+    participants: np.ndarray, bounds: np.ndarray, opening_ids: np.ndarray, other: np.ndarray, note: np.ndarray, place: np.ndarray
+) -> _RowChunk:
+    """The chunk of the noted pairs bounds[0]:bounds[-1] (their lists' `bounds`)."""
+    a, b = int(bounds[0]), int(bounds[-1])
+    rows, codes = np.unique(other[a:b], return_inverse=True)
+    small = np.int32 if note[a:b].size == 0 or np.abs(note[a:b]).max() <= np.iinfo(np.int32).max else np.int64
+    return _RowChunk(
+        participants,
+        bounds - a,
+        opening_ids[rows],
+        codes.reshape(-1).astype(np.int32),
+        note[a:b].astype(small),
+        place[a:b].astype(np.int16) if b == a or np.abs(place[a:b]).max() <= np.iinfo(np.int16).max else place[a:b],
+    )
 
 
 def _recommended_rows(chunk: _RowChunk) -> list[tuple[str, str, str]]:
@@ -759,7 +769,7 @@ def _recommended_rows(chunk: _RowChunk) -> list[tuple[str, str, str]]:
     collections that rescanned the (forked) snapshot's objects — 10.5 of 12.7 CPU s for the
     national 300k lists (benchmarks/RESULTS.md, session 22)."""
     with gc_paused():
-        o = [str(x) for x in chunk.opening.tolist()]
+        o = [str(x) for x in chunk.openings[chunk.opening].tolist()]
         notes = list(zip(*(chunk.note[:, j].tolist() for j in range(chunk.note.shape[1])))) if len(o) else []
         n = len(chunk.participant)
         of_list = np.repeat(np.arange(n), np.diff(chunk.bounds))
