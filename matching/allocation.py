@@ -762,6 +762,22 @@ def price_shards(
     return keep, place, priced
 
 
+def split_weights(other: np.ndarray, score: np.ndarray, pos: np.ndarray, free: np.ndarray, **options: Any) -> np.ndarray:
+    """Per pair (in participant order, each list in rank order): its weight in the split of its
+    opening's free places across the shards (`price_shard_tasks`)."""
+    head = int(options.get("head", PER_LIST))
+    scale = float(options.get("scale", 1.0))
+    depth = int(options.get("depth", 50))
+    factor = float(options.get("factor", CAP_FACTOR))
+    prob = score * scale
+    # expected starts at price 0 (what price_allocate measures against the capacity) ...
+    now = np.where(pos < head, prob * attention(max(head, 1))[np.minimum(pos, max(head, 1) - 1)], 0.0)
+    # ... and who could come: every pair a list may be refilled from, by the same discount over the depth
+    could = np.where(pos < depth, prob * attention(max(depth, 1))[np.minimum(pos, max(depth, 1) - 1)], 0.0)
+    congested = np.bincount(other, weights=now, minlength=len(free)) > factor * np.asarray(free, dtype=float)
+    return np.where(congested[other], now, could) + 1e-6 * score
+
+
 def _stable_order(shard: np.ndarray, n_shards: int) -> np.ndarray:
     """`np.argsort(shard, kind="stable")`; through 16 bits where the shards fit (numpy sorts
     those by radix: 0.25 against 1.36 CPU s for 12.7M pairs), the same order."""
@@ -803,17 +819,7 @@ def price_shard_tasks(
     personal top."""
     group, other, pos, shard = (np.asarray(a, dtype=np.int64) for a in (group, other, pos, shard))
     score = np.asarray(score, dtype=float)
-    head = int(options.get("head", PER_LIST))
-    scale = float(options.get("scale", 1.0))
-    depth = int(options.get("depth", 50))
-    factor = float(options.get("factor", CAP_FACTOR))
-    prob = score * scale
-    # expected starts at price 0 (what price_allocate measures against the capacity) ...
-    now = np.where(pos < head, prob * attention(max(head, 1))[np.minimum(pos, max(head, 1) - 1)], 0.0)
-    # ... and who could come: every pair a list may be refilled from, by the same discount over the depth
-    could = np.where(pos < depth, prob * attention(max(depth, 1))[np.minimum(pos, max(depth, 1) - 1)], 0.0)
-    congested = np.bincount(other, weights=now, minlength=len(free)) > factor * np.asarray(free, dtype=float)
-    weight = np.where(congested[other], now, could) + 1e-6 * score
+    weight = split_weights(other, score, pos, free, **options)
     emp_pair = e_seats = None
     if contacts_left is not None:
         if employer is None:
