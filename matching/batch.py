@@ -23,7 +23,7 @@ import os
 import signal
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed, wait
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -304,6 +304,14 @@ def _run_dask(client: Any, world: World, model: dict, as_of, parts, k, quoted) -
         yield res
 
 
+def _imap(fn: Any, tasks: list, client: Any, n_jobs: int, pool: _LocalPool | None = None) -> Iterable:
+    """`_map`, its results in order as they come in where the backend allows (the forked
+    workers); a list elsewhere."""
+    if client is None and pool is not None and len(tasks) > 1:
+        return pool.executor.map(fn, tasks)
+    return _map(fn, tasks, client, n_jobs, pool)
+
+
 def _map(fn: Any, tasks: list, client: Any, n_jobs: int, pool: _LocalPool | None = None) -> list:
     """fn over tasks on the run's backend: the Dask client, the run's forked workers, other
     local processes, or inline."""
@@ -460,7 +468,14 @@ def refresh(
         alloc_started, alloc_cpu = time.perf_counter(), time.process_time()
         if contacts_left is None:  # the employers' caps less this month's contacts (matching/contacts.py)
             contacts_left = employer_contacts_left(world, as_of)
-        rec_rows, figures = recommend_now(
+
+        def write_recommended(rows: list[tuple[str, str, str]]) -> None:
+            with db.begin() as conn:
+                runs.heartbeat(conn, run_id)
+                for i in range(0, len(rows), WRITE_BATCH):
+                    runs.write_recommended_lists(conn, run_id, rows[i : i + WRITE_BATCH])
+
+        _, figures = recommend_now(
             world,
             alloc_parts,
             taken,
@@ -472,19 +487,17 @@ def refresh(
             start_rate=start_rate,
             pool=pool,
             in_flight=in_flight,
+            write=write_recommended,  # stored as the workers build them
         )
         del alloc_parts
         if pool is not None:  # nothing more runs on the workers
             pool.close()
         summary.extra["congestion"] = figures
-        summary.extra["allocation_seconds"] = round(time.perf_counter() - alloc_started, 2)
+        summary.extra["allocation_seconds"] = round(time.perf_counter() - alloc_started, 2)  # its rows stored included
         summary.extra["allocation_cpu_seconds"] = round(time.process_time() - alloc_cpu, 2)  # this process (inline shards)
         with db.begin() as conn:
             runs.heartbeat(conn, run_id)
-            for i in range(0, len(rec_rows), WRITE_BATCH):
-                runs.write_recommended_lists(conn, run_id, rec_rows[i : i + WRITE_BATCH])
             runs.set_congestion(conn, run_id, figures)
-        del rec_rows
         summary.extra["recommended_written_seconds"] = round(time.perf_counter() - started, 2)
         # Built after the allocation, not beside it: holding both at once took the national
         # run's peak over 4 GiB for ~3 s of wall time (benchmarks/RESULTS.md, session 19).
@@ -588,6 +601,7 @@ def recommend_now(
     pool: _LocalPool | None = None,
     start_rate: float | None = None,
     in_flight: dict[str, float] | None = None,
+    write: Callable[[list[tuple[str, str, str]]], None] | None = None,
 ) -> tuple[list[tuple[str, str, str]], dict[str, Any]]:
     """The recommended-now step after ranking (matching/allocation.py), one shard per
     participant office, run on the run's backend (`_map`: Dask, the forked pool, or inline).
@@ -600,7 +614,9 @@ def recommend_now(
     each opening's cap (`alloc_factor` × free places) and each employer's contacts split by
     D'Hondt and a min-cost flow per shard.
     Returns the rows to store and the congestion figures before (personal lists) and after
-    (recommended-now lists)."""
+    (recommended-now lists). With `write`, the rows are handed to it instead, a chunk at a
+    time as they are built (the returned list is empty): the parent stores them while the
+    workers build the rest."""
     w = world
     # price: in participant order, each list in rank order (what the stored rows assume); flow: as the shards came
     group, other, score, pos = _personal_pairs(parts, len(w.participants), ordered=settings.alloc_mode == "price")
@@ -680,11 +696,20 @@ def recommend_now(
     bounds = np.r_[starts, len(g)]
     note = np.stack([keep[sel], suggested[o], free[o], exposure[o], crowded[sel]], axis=1).astype(np.int64)
     chunks = [_row_chunk(ids_p[g[starts[a:b]]], bounds[a : b + 1], ids_o, o, note, place[sel]) for a, b in zip(cut[:-1], cut[1:]) if b > a]
-    rows: list[tuple[str, str, str]] = [r for part in _map(_recommended_rows, chunks, client, n_jobs, pool) for r in part]
+    rows: list[tuple[str, str, str]] = []
+    for part in _imap(_recommended_rows, chunks, client, n_jobs, pool):
+        if write is not None:  # this chunk's rows stored while the workers build the next ones
+            write(part)
+        else:
+            rows += part
     empty = lists.pack_recommended([], {})
     unlisted = np.ones(len(ids_p), dtype=bool)
     unlisted[g] = False
-    rows += [(str(ids_p[i]), *empty) for i in np.flatnonzero(unlisted)]
+    rest = [(str(ids_p[i]), *empty) for i in np.flatnonzero(unlisted)]
+    if write is not None:
+        write(rest)
+    else:
+        rows += rest
     return rows, figures
 
 
