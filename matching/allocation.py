@@ -58,6 +58,7 @@ priced the opening, and runs only the shards whose shares changed again.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -733,20 +734,29 @@ def price_shards(
     passes: int = 2,
     employer: np.ndarray | None = None,
     contacts_left: np.ndarray | None = None,
+    lazy: bool = False,
     **options: Any,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The sharded priced allocation as the batch runs it: `price_shard_tasks`, every shard's
     `run_price_shard` through `mapper(fn, tasks) -> results` (the run's backend; default: in
     this process), then `passes` − 1 rounds of `resplit` that rerun only the shards whose
     shares changed. Returns (kept mask, place in the list, the price of each pair's opening in
-    its shard). Deterministic; one shard is exactly `price_allocate`."""
+    its shard). Deterministic; one shard is exactly `price_allocate`. `lazy`: the first pass's
+    tasks reach `mapper` as an iterator, each as soon as it is cut (for a mapper that iterates
+    them once and can start on the first meanwhile)."""
     if mapper is None:
         mapper = lambda fn, items: [fn(x) for x in items]  # noqa: E731
     n = len(group)
     keep, place, priced = np.zeros(n, dtype=bool), np.zeros(n, dtype=np.int64), np.zeros(n)
-    ptasks = price_shard_tasks(group, other, score, pos, shard, free, employer=employer, contacts_left=contacts_left, **options)
+    ptasks: list[tuple[np.ndarray, PriceTask]] = []
+
+    def first_pass() -> Iterator[PriceTask]:  # handed over as built: the backend starts on the first while the rest are cut
+        for item in _price_shard_tasks(group, other, score, pos, shard, free, employer=employer, contacts_left=contacts_left, **options):
+            ptasks.append(item)
+            yield item[1]
+
+    results = list(mapper(_run_price_shard_small, first_pass() if lazy else list(first_pass())))
     tasks = [t for _, t in ptasks]
-    results = list(mapper(_run_price_shard_small, tasks))
     factor = float(options.get("factor", CAP_FACTOR))
     for _ in range(max(passes, 1) - 1):
         shares = resplit(tasks, results, factor)
@@ -817,6 +827,22 @@ def price_shard_tasks(
     each), so the union of the shards' lists never holds an employer more often than it has
     contacts. With room for everyone each shard's prices stay 0 and every list is the
     personal top."""
+    return list(_price_shard_tasks(group, other, score, pos, shard, free, employer=employer, contacts_left=contacts_left, **options))
+
+
+def _price_shard_tasks(
+    group: np.ndarray,
+    other: np.ndarray,
+    score: np.ndarray,
+    pos: np.ndarray,
+    shard: np.ndarray,
+    free: np.ndarray,
+    *,
+    employer: np.ndarray | None = None,
+    contacts_left: np.ndarray | None = None,
+    **options: Any,
+) -> Iterator[tuple[np.ndarray, PriceTask]]:
+    """`price_shard_tasks`, each shard's task yielded as soon as it is cut."""
     group, other, pos, shard = (np.asarray(a, dtype=np.int64) for a in (group, other, pos, shard))
     score = np.asarray(score, dtype=float)
     weight = split_weights(other, score, pos, free, **options)
@@ -858,7 +884,6 @@ def price_shard_tasks(
     s_small = score.astype(np.float32)
     if not np.array_equal(s_small, score):  # the batch's shown scores are float32 already
         s_small = score
-    out = []
     for idx, openings, local, demand in per_shard:
         t = total[openings]
         free_s = np.asarray(free[openings], dtype=float) * np.where(t > 0, demand / np.where(t > 0, t, 1.0), 1.0 / listed[openings])
@@ -881,5 +906,4 @@ def price_shard_tasks(
             dict(options),
             free[openings] <= 0,
         )
-        out.append((idx, task))
-    return out
+        yield idx, task

@@ -307,18 +307,20 @@ def _run_dask(client: Any, world: World, model: dict, as_of, parts, k, quoted) -
 def _imap(fn: Any, tasks: list, client: Any, n_jobs: int, pool: _LocalPool | None = None) -> Iterable:
     """`_map`, its results in order as they come in where the backend allows (the forked
     workers); a list elsewhere."""
-    if client is None and pool is not None and len(tasks) > 1:
+    if client is None and pool is not None:
         return pool.executor.map(fn, tasks)
     return _map(fn, tasks, client, n_jobs, pool)
 
 
-def _map(fn: Any, tasks: list, client: Any, n_jobs: int, pool: _LocalPool | None = None) -> list:
+def _map(fn: Any, tasks: Iterable, client: Any, n_jobs: int, pool: _LocalPool | None = None) -> list:
     """fn over tasks on the run's backend: the Dask client, the run's forked workers, other
-    local processes, or inline."""
+    local processes, or inline. The forked workers start on the first task while an iterator
+    of tasks is still producing the rest."""
     if client is not None:
-        return client.gather(client.map(fn, tasks, pure=False))
-    if pool is not None and len(tasks) > 1:
+        return client.gather(client.map(fn, list(tasks), pure=False))
+    if pool is not None:
         return list(pool.executor.map(fn, tasks))
+    tasks = list(tasks)
     if n_jobs > 1 and len(tasks) > 1:
         return list(joblib.Parallel(n_jobs=n_jobs)(joblib.delayed(fn)(t) for t in tasks))
     return [fn(t) for t in tasks]
@@ -650,6 +652,7 @@ def recommend_now(
             shard,
             allocation.not_spoken_for(free, spoken),
             mapper=lambda fn, tasks: _map(fn, tasks, client, n_jobs, pool),
+            lazy=True,
             passes=settings.alloc_passes,
             employer=employer,
             contacts_left=contacts_left,
@@ -665,6 +668,22 @@ def recommend_now(
         for (idx, _), kept in zip(tasks, _map(allocation.run_shard, [t for _, t in tasks], client, n_jobs, pool)):
             keep[idx] = kept
         crowded = allocation.exposure(other, pos, len(free), allocation.PER_LIST)[other] > cap[other]  # more lists than its cap
+    suggested = np.bincount(other[keep], minlength=len(free))
+    exposure = allocation.exposure(other, pos, len(free), allocation.PER_LIST)
+    noted = keep | (pos < allocation.PER_LIST)
+    ids_o, ids_p = w.openings.ids, w.participants.ids
+    # Only the noted pairs (kept or among the first PER_LIST) go into a row: packed in chunks
+    # of whole participants on the run's backend (a Python loop over every participant).
+    sel = np.flatnonzero(noted)
+    g, o = group[sel], other[sel]
+    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]]) if len(g) else np.zeros(0, dtype=np.int64)
+    n_chunks = max(1, min(len(starts), 4 * max(n_jobs, 1) if client is None else 16))
+    cut = [i * len(starts) // n_chunks for i in range(n_chunks + 1)]  # lists per chunk
+    bounds = np.r_[starts, len(g)]
+    note = np.stack([keep[sel], suggested[o], free[o], exposure[o], crowded[sel]], axis=1).astype(np.int64)
+    chunks = [_row_chunk(ids_p[g[starts[a:b]]], bounds[a : b + 1], ids_o, o, note, place[sel]) for a, b in zip(cut[:-1], cut[1:]) if b > a]
+    built = _imap(_recommended_rows, chunks, client, n_jobs, pool)  # the forked workers start on them now ...
+    # ... while this process works out the figures after the allocation.
     # Rank within the recommended-now lists (pairs are in personal-rank order per participant).
     kg = group[keep]
     k_pos = _positions(kg)
@@ -682,22 +701,8 @@ def recommend_now(
         "alloc_passes": settings.alloc_passes,
         "in_flight": allocation.in_flight_figures(free, spoken, eligible),
     }
-    suggested = np.bincount(other[keep], minlength=len(free))
-    exposure = allocation.exposure(other, pos, len(free), allocation.PER_LIST)
-    noted = keep | (pos < allocation.PER_LIST)
-    ids_o, ids_p = w.openings.ids, w.participants.ids
-    # Only the noted pairs (kept or among the first PER_LIST) go into a row: packed in chunks
-    # of whole participants on the run's backend (a Python loop over every participant).
-    sel = np.flatnonzero(noted)
-    g, o = group[sel], other[sel]
-    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]]) if len(g) else np.zeros(0, dtype=np.int64)
-    n_chunks = max(1, min(len(starts), 4 * max(n_jobs, 1) if client is None else 16))
-    cut = [i * len(starts) // n_chunks for i in range(n_chunks + 1)]  # lists per chunk
-    bounds = np.r_[starts, len(g)]
-    note = np.stack([keep[sel], suggested[o], free[o], exposure[o], crowded[sel]], axis=1).astype(np.int64)
-    chunks = [_row_chunk(ids_p[g[starts[a:b]]], bounds[a : b + 1], ids_o, o, note, place[sel]) for a, b in zip(cut[:-1], cut[1:]) if b > a]
     rows: list[tuple[str, str, str]] = []
-    for part in _imap(_recommended_rows, chunks, client, n_jobs, pool):
+    for part in built:
         if write is not None:  # this chunk's rows stored while the workers build the next ones
             write(part)
         else:
