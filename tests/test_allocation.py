@@ -617,3 +617,37 @@ def _batch_parts(world, personal) -> list[tuple[np.ndarray, ...]]:
     ]
     group, other, score, pos = (np.array(x) for x in zip(*pairs))
     return [(group.astype(np.int32), other.astype(np.int32), score.astype(np.float32), pos.astype(np.int16))]
+
+
+def _reference_prices(group, other, score, pos, allowed, prob, capacity, weigh, *, per_list, head, rounds, step):
+    """The tâtonnement as first written: every list selected again in every round."""
+    price = np.zeros(len(capacity))
+    weight = allocation.attention(per_list)
+    for _ in range(rounds):
+        value = score * (1.0 - weigh[other] * price[other])
+        keep, place = allocation._select(group, value, pos, allowed, per_list)
+        head_pairs = keep & (place < head)
+        demand = np.bincount(other[head_pairs], weights=prob[head_pairs] * weight[place[head_pairs]], minlength=len(capacity))
+        excess = np.where(demand > capacity, 1.0 - capacity / np.maximum(demand, 1e-12), 0.0)
+        if excess.max() < 1e-3:
+            break
+        price = np.minimum(price + step * excess, 1.0)
+    return price
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances(max_p=30, max_o=10), st.integers(1, 3), st.floats(0.0, 1.0), st.sampled_from([0.1, 0.25, 0.5]))
+def test_the_prices_reselect_only_lists_holding_a_repriced_opening_with_the_same_result(inst, head, strength, step):
+    """`_prices` selects again only the lists that hold an opening whose price rose: exactly
+    the prices of selecting every list in every round, to the bit."""
+    group, other, score, pos, cap, _, _, per_list, _ = inst
+    if not len(group):
+        return
+    n_o = len(cap)
+    free = cap // 2
+    weigh = np.where(free <= 0, 1.0, strength)
+    args = (group, other, score, pos, pos < 3, score * 0.5, 0.4 * free, weigh)
+    options = {"per_list": per_list, "head": min(head, per_list), "rounds": 40, "step": step}
+    got = allocation._prices(*args, **options)
+    assert got.shape == (n_o,)
+    assert np.array_equal(got, _reference_prices(*args, **options))
