@@ -69,9 +69,9 @@ def _connect(path: Path, v: dict) -> sqlite3.Connection:
     return conn
 
 
-def _timed(label: str, fn) -> tuple[float, float]:
+def _timed(label: str, fn, *args) -> tuple[float, float]:
     w, c = time.perf_counter(), time.process_time()
-    fn()
+    fn(*args)
     wall, cpu = time.perf_counter() - w, time.process_time() - c
     print(f"  {label:<34} {cpu:7.2f} CPU s {wall:7.2f} s wall", flush=True)
     return cpu, wall
@@ -181,7 +181,8 @@ def main() -> None:
     src = sqlite3.connect(f"file:{args.db}?mode=ro", uri=True)
     run = args.run or src.execute("SELECT run_id FROM serving WHERE id = 1").fetchone()[0]
     rows = src.execute(
-        "SELECT participant_id, opening_ids, scores, levels, quoted FROM participant_lists WHERE run_id = ? ORDER BY participant_id LIMIT ?",
+        "SELECT participant_id, opening_ids, scores, levels, quoted FROM participant_lists "
+        "WHERE run_id = ? ORDER BY participant_id LIMIT ?",
         (run, args.rows),
     ).fetchall()
     src.close()
@@ -205,10 +206,10 @@ def main() -> None:
         print(f"{name}: {v}", flush=True)
         conn = _connect(path, v)
         _write(conn, "old", data, args.batch)
-        _timed("write a run (new)", lambda: _write(conn, "new", data, args.batch))
-        _timed("prune old: 5,000-row ranges", lambda: _prune_in_ranges(conn, "old"))
+        _timed("write a run (new)", _write, conn, "new", data, args.batch)
+        _timed("prune old: 5,000-row ranges", _prune_in_ranges, conn, "old")
         _write(conn, "old", data, args.batch)
-        _timed("prune old: one DELETE", lambda: _prune_once(conn, "old"))
+        _timed("prune old: one DELETE", _prune_once, conn, "old")
         pages = conn.execute("PRAGMA page_count").fetchone()[0] * conn.execute("PRAGMA page_size").fetchone()[0]
         print(f"  file {pages / 1e6:.0f} MB for one run", flush=True)
         conn.close()
