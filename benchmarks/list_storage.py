@@ -105,7 +105,7 @@ def _prune_once(conn: sqlite3.Connection, run_id: str) -> None:
     conn.execute("COMMIT")
 
 
-def prune_run(path: str, run_id: str) -> None:
+def prune_run(path: str, run_id: str, cache_mib: int | None = None) -> None:
     """Mark `run_id` pruned and delete its lists in `--db` the way a refresh's pruning does
     (`runs.delete_some_lists`, `runs.PRUNE_BATCH` rows per transaction), alone."""
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -113,6 +113,11 @@ def prune_run(path: str, run_id: str) -> None:
     from matching.store.db import make_engine
 
     db = make_engine(f"sqlite:///{path}")
+    if cache_mib:
+        from sqlalchemy import event
+
+        db.dispose()
+        event.listen(db, "connect", lambda c, _: c.execute(f"PRAGMA cache_size=-{cache_mib * 1024}"))
     with db.begin() as conn:
         runs.mark_pruned(conn, run_id)
     batches = 0
@@ -174,10 +179,11 @@ def main() -> None:
     ap.add_argument("--work", default=None, help="directory for the variants' files (default: beside --db)")
     ap.add_argument("--variant", action="append", choices=sorted(VARIANTS), help="default: all")
     ap.add_argument("--write-paths", action="store_true", help="instead: the refresh's write path against exec_driver_sql")
+    ap.add_argument("--cache-mib", type=int, default=None, help="--prune-run: the connection's page cache")
     ap.add_argument("--prune-run", help="instead: delete this run's lists from --db itself (a COPY!) as a refresh prunes them")
     args = ap.parse_args()
     if args.prune_run:
-        return prune_run(args.db, args.prune_run)
+        return prune_run(args.db, args.prune_run, args.cache_mib)
     src = sqlite3.connect(f"file:{args.db}?mode=ro", uri=True)
     run = args.run or src.execute("SELECT run_id FROM serving WHERE id = 1").fetchone()[0]
     rows = src.execute(
