@@ -416,6 +416,7 @@ def refresh(
         pool = stack.enter_context(_LocalPool(world, n_jobs)) if client is None and n_jobs > 1 else None
         summary.extra["snapshot_seconds"] = round(time.perf_counter() - started, 2)  # read + encoded, before any shard
         summary.extra["snapshot_cpu_seconds"] = round(time.process_time() - cpu_started, 2)  # this process
+        summary.extra["pruned_before_shards"] = pruned.done()  # on the core the snapshot read leaves idle
         model_dict = model.to_dict()
         results = (
             _run_dask(client, world, model_dict, as_of, parts, k, settings.quoted_entries)

@@ -34,6 +34,9 @@ class Pruning:
     def __init__(self, proc: subprocess.Popen | None):
         self.proc = proc
 
+    def done(self) -> bool:
+        return self.proc is None or self.proc.poll() is not None
+
     def wait(self) -> None:
         """Raises if the pruning failed (the refresh then fails, as with any error)."""
         if self.proc is not None and self.proc.wait() != 0:
