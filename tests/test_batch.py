@@ -105,7 +105,7 @@ def test_next_run_keeps_the_previous_and_old_runs_are_pruned(db):
 
 
 def test_old_runs_are_pruned_ahead_in_small_batches(db, monkeypatch):
-    """A refresh prunes, while its shards compute, the runs its publish makes prunable (here
+    """A refresh prunes, while it runs, the runs its publish makes prunable (here
     the oldest of four, keep_runs=3), deleting their lists a few rows per transaction."""
     from matching.store import runs
 

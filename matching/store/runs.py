@@ -132,9 +132,9 @@ def _lists_deleted_fast(conn: Connection) -> Iterator[None]:
 
     Debian's libsqlite3 (the box's Python uses it) is built with SECURE_DELETE on: every deleted
     row is overwritten with zeros, and a list row fills a 4 KiB page of its own, so pruning a
-    national run rewrote ~1.2 GB of freed pages through the WAL — 2.98 → 0.85 CPU s and 6.8 →
-    2.0 s of wall for one run's participant lists alone (`benchmarks/list_storage.py`,
-    benchmarks/RESULTS.md, session 22). FAST still zeroes deleted content on the pages a delete
+    national run rewrote ~1.2 GB of freed pages through the WAL. With FAST: 10.5 → 4.7 CPU s
+    (27 → 12 s of wall) for a national run's lists in the national database
+    (`benchmarks/list_storage.py`, benchmarks/RESULTS.md, session 22). FAST still zeroes deleted content on the pages a delete
     writes anyway; the freed pages keep old list rows (derived data: ids, scores, levels, the
     quoted values) until the next run's lists reuse them, within the same refresh. Builds
     without SECURE_DELETE (python.org, macOS) never zeroed them."""
