@@ -236,6 +236,7 @@ def test_old_runs_are_pruned_by_a_process_of_their_own_which_dies_with_the_refre
         in_lists = select(func.count()).select_from(t.participant_lists).where(t.participant_lists.c.run_id.in_(ahead))
         total = conn.execute(in_lists).scalar()
     assert ahead and total
+    assert pruning.start(engine, 50, 1).proc is None  # nothing to prune: no process
     started = pruning.start(engine, 2, 1)  # one row per transaction: slow enough to stop half-way
     assert started.proc is not None and started.proc.pid != os.getpid()
     deadline = time.monotonic() + 60

@@ -50,6 +50,10 @@ class Pruning:
 
 
 def start(db: Engine, keep: int, batch: int = runs.PRUNE_BATCH) -> Pruning:
+    """Prune (`runs.prune_ahead`) in a process of its own; none when there is nothing to do."""
+    with db.connect() as conn:
+        if not runs.prune_pending(conn, keep):
+            return Pruning(None)
     url = db.url
     if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
         runs.prune_ahead(db, keep, batch)

@@ -268,6 +268,14 @@ def mark_pruned(conn: Connection, run_id: str) -> None:
 PRUNE_BATCH = 5_000
 
 
+def prune_pending(conn: Connection, keep: int) -> bool:
+    """Has `prune_ahead` anything to do: a run to prune ahead, or rows left of a pruned run?"""
+    if prunable(conn, keep, ahead=True):
+        return True
+    gone = select(t.runs.c.run_id).where(t.runs.c.status == RunStatus.pruned)
+    return any(conn.execute(select(table.c.run_id).where(table.c.run_id.in_(gone)).limit(1)).first() for table, _ in _LIST_KEYS)
+
+
 def prune_ahead(db: Engine, keep: int, batch: int = PRUNE_BATCH) -> None:
     """The old runs a refresh's publish will make prunable (`prunable(ahead=True)`), marked
     pruned at once and their lists deleted while the refresh computes, `batch` rows per
