@@ -405,6 +405,8 @@ def main() -> None:
             f"parent CPU   snapshot {summary.extra['snapshot_cpu_seconds']:.1f} s, "
             f"shard phase {summary.extra['shards_cpu_seconds']:.1f} s (storing lists, merging the opening side)"
         )
+    if "pruned_before_shards" in summary.extra:
+        print(f"pruning      old runs' lists deleted before the first shard: {'yes' if summary.extra['pruned_before_shards'] else 'no'}")
     if "recommended_written_seconds" in summary.extra:
         x = summary.extra
         print(

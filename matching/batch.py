@@ -5,8 +5,9 @@ runs on local processes (forked) or on a Dask distributed cluster. Rows are writ
 under a new run id as shards finish; only the last step flips the single `serving` pointer
 in one transaction. A run that fails or is killed (even SIGKILL) therefore never becomes
 visible; the next run discards its leftovers. Runs before the previous one are pruned
-beyond `keep_runs`: those the new run's publish makes prunable are pruned while its shards
-compute (`_prune_ahead`), so the deletes stay out of the run's tail.
+beyond `keep_runs`: those the new run's publish makes prunable are pruned by a process of
+their own started with the run (store/pruning.py), on the core its snapshot read leaves idle,
+so the deletes stay out of the shards' way and out of the run's tail.
 
 One refresh at a time: a lock row names the refresh that may write; a new refresh refuses
 to start while that process lives, and otherwise discards the dead run's leftovers.
@@ -14,17 +15,13 @@ to start while that process lives, and otherwise discards the dead run's leftove
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import datetime as dt
 import logging
 import multiprocessing
 import os
-import signal
-import sys
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed, wait
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -41,10 +38,11 @@ from matching.criteria import BY_NAME
 from matching.engine import MatchEngine
 from matching.features import FeatureSet
 from matching.pairs import Pairs
+from matching.procs import die_with_parent
 from matching.schema import RunStatus
 from matching.scoring import ScoringModel
-from matching.store import Engine, lists, outcomes, runs, versioning
-from matching.store.db import engine_for
+from matching.store import Engine, lists, outcomes, pruning, runs, versioning
+from matching.store.db import engine_for, reading
 from matching.store.runs import RefreshInProgress
 from matching.store.snapshot import load_world
 from matching.topk import Ranked
@@ -85,19 +83,6 @@ def shards(world: World, max_size: int = MAX_SHARD) -> list[np.ndarray]:
 #: The snapshot the local backend's workers inherit: set before they are forked, so they
 #: share its pages instead of each unpickling a copy (`_run_local`).
 _FORKED: World | None = None
-
-
-def _die_with_parent(parent: int) -> None:
-    """A worker asks Linux to kill it when the refresh that forked it dies (even by SIGKILL):
-    it would otherwise wait forever on a queue that nobody feeds, holding its memory."""
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() != parent:  # the parent died before the call
-            os._exit(1)
-
-
-PR_SET_PDEATHSIG = 1
 
 
 def _forked_shard(args: tuple) -> dict[str, Any]:
@@ -228,7 +213,7 @@ class _LocalPool:
         global _FORKED
         _FORKED = world
         self.executor = ProcessPoolExecutor(
-            n_jobs, mp_context=multiprocessing.get_context("fork"), initializer=_die_with_parent, initargs=(os.getpid(),)
+            n_jobs, mp_context=multiprocessing.get_context("fork"), initializer=die_with_parent, initargs=(os.getpid(),)
         )
         self.stopped = False
 
@@ -418,18 +403,22 @@ def refresh(
         stale = runs.abandon_unfinished(conn)
         if stale:
             log.warning("discarded unfinished run(s): %s", ", ".join(stale))
-        # The version first: a write committed while the snapshot is read then counts as a change.
+        # The version first: a write committed before or while the snapshot is read then counts as a change.
         version = versioning.current(conn)
         runs.start(conn, run_id, as_of=as_of, model_version=model.version, backend=backend_name, top_k=k, data_version=version, gate=gate)
-        world = load_world(conn)
-        taken = outcomes.taken_places(conn, as_of)
-        start_rate = outcomes.start_rate(conn, as_of)
-        in_flight = outcomes.in_flight(conn, as_of)  # chains in flight: places spoken for
+    # Committed: the snapshot is read in a transaction of its own, which takes no write lock,
+    # so the pruning process deletes while it is read.
     summary = RunSummary(run_id, RunStatus.running, backend=backend_name)
     stack = ExitStack()
     pool: _LocalPool | None = None
-    pruning: Future[None] | None = None
+    pruned = pruning.Pruning(None)
     try:
+        pruned = pruning.start(db, settings.keep_runs, runs.PRUNE_BATCH)
+        with reading(db) as conn:
+            world = load_world(conn)
+            taken = outcomes.taken_places(conn, as_of)
+            start_rate = outcomes.start_rate(conn, as_of)
+            in_flight = outcomes.in_flight(conn, as_of)  # chains in flight: places spoken for
         client = stack.enter_context(_dask_client(settings.dask_scheduler, dask_workers)) if backend_name == "dask" else None
         world = world.slim()
         candidates.index(world).for_participants([], as_of)  # the opening tree, built once for every worker
@@ -437,6 +426,7 @@ def refresh(
         pool = stack.enter_context(_LocalPool(world, n_jobs)) if client is None and n_jobs > 1 else None
         summary.extra["snapshot_seconds"] = round(time.perf_counter() - started, 2)  # read + encoded, before any shard
         summary.extra["snapshot_cpu_seconds"] = round(time.process_time() - cpu_started, 2)  # this process
+        summary.extra["pruned_before_shards"] = pruned.done()  # on the core the snapshot read leaves idle
         model_dict = model.to_dict()
         results = (
             _run_dask(client, world, model_dict, as_of, parts, k, settings.quoted_entries)
@@ -449,8 +439,6 @@ def refresh(
         with bar:
             task = bar.add_task("refresh", total=len(world.participants))
             for res in results:
-                if pruning is None:  # the workers are forked by now: a thread may start
-                    pruning = stack.enter_context(ThreadPoolExecutor(1)).submit(_prune_ahead, db, settings.keep_runs)
                 with db.begin() as conn:
                     runs.heartbeat(conn, run_id)
                     runs.write_participant_lists(conn, run_id, res["p_lists"])
@@ -506,8 +494,7 @@ def refresh(
         o_rows, top_rows = _opening_rows(opening_side, len(model.criteria), world, as_of)
         del opening_side
         summary.extra["opening_lists_built_seconds"] = round(time.perf_counter() - started, 2)
-        if pruning is not None:
-            pruning.result()  # done long since, unless it failed
+        pruned.wait()  # done long since, unless it failed
         with db.begin() as conn:
             for i in range(0, len(o_rows), WRITE_BATCH):
                 runs.write_opening_lists(conn, run_id, o_rows[i : i + WRITE_BATCH])
@@ -522,8 +509,7 @@ def refresh(
     except BaseException as exc:
         if pool is not None:
             pool.stop()
-        if pruning is not None:  # its deletes hold the write lock: let them end first
-            wait([pruning])
+        pruned.stop()  # its deletes hold the write lock: end them first
         with db.begin() as conn:
             runs.fail(conn, run_id, f"{type(exc).__name__}: {exc}")
             runs.release(conn, run_id)
@@ -533,28 +519,6 @@ def refresh(
     summary.status = RunStatus.published
     summary.seconds = time.perf_counter() - started
     return summary
-
-
-#: Rows per transaction when old runs' lists are deleted while the shards compute.
-PRUNE_BATCH = 5_000
-
-
-def _prune_ahead(db: Engine, keep: int) -> None:
-    """The old runs this run's publish makes prunable (`runs.prunable(ahead=True)`), marked
-    pruned at once and their lists deleted while the shards compute, in short transactions:
-    deleting a national run's lists in one held the write lock for over 30 s on a busy box,
-    and the run's own writes gave up waiting. A run killed meanwhile leaves a pruned run
-    with some rows, which the next refresh's pruning deletes."""
-    with db.begin() as conn:
-        ahead = runs.prunable(conn, keep, ahead=True)
-        for run_id in ahead:
-            runs.mark_pruned(conn, run_id)
-        ahead += runs.pruned(conn)  # rows left over by a refresh killed while pruning: none, mostly
-    for run_id in dict.fromkeys(ahead):
-        while True:
-            with db.begin() as conn:
-                if not runs.delete_some_lists(conn, run_id, PRUNE_BATCH):
-                    break
 
 
 def _opening_rows(side: _OpeningSide, n_criteria: int, world: World, as_of: dt.date) -> tuple[list[tuple], list[tuple[str, str]]]:

@@ -105,12 +105,12 @@ def test_next_run_keeps_the_previous_and_old_runs_are_pruned(db):
 
 
 def test_old_runs_are_pruned_ahead_in_small_batches(db, monkeypatch):
-    """A refresh prunes, while its shards compute, the runs its publish makes prunable (here
+    """A refresh prunes, while it runs, the runs its publish makes prunable (here
     the oldest of four, keep_runs=3), deleting their lists a few rows per transaction."""
-    import matching.batch as batch_module
+    from matching.store import runs
 
     settings, engine = db
-    monkeypatch.setattr(batch_module, "PRUNE_BATCH", 7)
+    monkeypatch.setattr(runs, "PRUNE_BATCH", 7)
     few = settings.model_copy(update={"keep_runs": 3})
     ids = [refresh(few, db=engine, n_jobs=2, shard_size=40).run_id for _ in range(4)]
     with engine.connect() as conn:
@@ -124,8 +124,6 @@ def test_old_runs_are_pruned_ahead_in_small_batches(db, monkeypatch):
         assert ids[0] not in runs_kept and set(ids[1:]) <= runs_kept, table
     assert tuple(_serving(engine)) == (ids[3], ids[2])
     # The batches themselves: at most n rows each, until none of the run's rows are left.
-    from matching.store import runs
-
     counts = []
     while True:
         with engine.begin() as conn:
@@ -180,6 +178,83 @@ def test_dask_backend_gives_the_same_lists_as_local(db):
 
 
 @pytest.mark.slow
+def test_a_runs_lists_are_deleted_without_rewriting_freed_pages_and_the_setting_is_restored(db):
+    """secure_delete=FAST for the lists' deletes only (runs._lists_deleted_fast): the
+    connection's own setting — Debian builds SQLite with it on — is back afterwards."""
+    from matching.store import runs
+
+    settings, engine = db
+    run_id = refresh(settings, db=engine).run_id
+    seen = []
+    with engine.begin() as conn:
+        conn.exec_driver_sql("PRAGMA secure_delete=1")
+        with runs._lists_deleted_fast(conn):
+            seen.append(conn.exec_driver_sql("PRAGMA secure_delete").scalar())
+        seen.append(conn.exec_driver_sql("PRAGMA secure_delete").scalar())
+        runs.mark_pruned(conn, run_id)
+        while runs.delete_some_lists(conn, run_id, 50):
+            pass
+        seen.append(conn.exec_driver_sql("PRAGMA secure_delete").scalar())
+        assert not conn.execute(
+            select(func.count()).select_from(t.participant_lists).where(t.participant_lists.c.run_id == run_id)
+        ).scalar()
+    assert seen == [2, 1, 1]  # 2 is FAST
+
+
+def test_the_snapshot_is_read_in_one_read_transaction_that_lets_others_write(db):
+    """`db.reading`: a write committed meanwhile by another connection does not wait for the
+    read (no write lock held: the pruning process deletes while a refresh reads its snapshot),
+    and is not seen by it (one snapshot: pysqlite alone would give each SELECT its own)."""
+    from sqlalchemy import update
+
+    from matching.store import versioning
+    from matching.store.db import reading
+
+    _, engine = db
+    with reading(engine) as conn:
+        before = versioning.current(conn)
+        started = time.monotonic()
+        with engine.begin() as other:
+            other.execute(update(t.data_version).values(version=t.data_version.c.version + 1))
+        assert time.monotonic() - started < 5
+        assert versioning.current(conn) == before
+    with engine.connect() as conn:
+        assert versioning.current(conn) == before + 1
+
+
+def test_old_runs_are_pruned_by_a_process_of_their_own_which_dies_with_the_refresh(db, monkeypatch):
+    """The refresh starts its pruning as a process (store/pruning.py) before its snapshot
+    read; stopped half-way (a failed refresh), what it marked pruned is finished by the next."""
+    from matching.store import pruning, runs
+
+    settings, engine = db
+    few = settings.model_copy(update={"keep_runs": 2})
+    for _ in range(3):
+        refresh(settings, db=engine)  # published, nothing pruned (keep_runs 5)
+    with engine.connect() as conn:
+        ahead = runs.prunable(conn, 2, ahead=True)
+        in_lists = select(func.count()).select_from(t.participant_lists).where(t.participant_lists.c.run_id.in_(ahead))
+        total = conn.execute(in_lists).scalar()
+    assert ahead and total
+    assert pruning.start(engine, 50, 1).proc is None  # nothing to prune: no process
+    started = pruning.start(engine, 2, 1)  # one row per transaction: slow enough to stop half-way
+    assert started.proc is not None and started.proc.pid != os.getpid()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with engine.connect() as conn:
+            if 0 < conn.execute(in_lists).scalar() < total:  # some deleted, not all
+                break
+        time.sleep(0.02)
+    started.stop()
+    assert started.proc.returncode == -signal.SIGTERM
+    with engine.connect() as conn:
+        assert set(ahead) <= set(runs.pruned(conn))
+        assert conn.execute(in_lists).scalar()
+    refresh(few, db=engine)
+    with engine.connect() as conn:
+        assert conn.execute(in_lists).scalar() == 0
+
+
 def test_sigkill_mid_run_leaves_the_previous_run_served(tmp_path):
     from worldgen import generate_world
 

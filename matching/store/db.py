@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 import os
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -116,6 +118,17 @@ def migrate(engine: Engine) -> tuple[str | None, str | None]:
     if before != after:
         log.info("database schema migrated from %s to %s", before or "empty", after)
     return before, after
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """One read transaction: its statements see one snapshot of the database, and it takes no
+    write lock, so another process writes meanwhile. On SQLite the (deferred) BEGIN is sent
+    now: pysqlite sends one only before a write, so each SELECT would see its own snapshot."""
+    with engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN")
+        yield conn
 
 
 def ping(conn: Connection) -> None:

@@ -10,9 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from matching.schema import RunStatus
@@ -123,12 +125,34 @@ def start(
     )
 
 
+@contextmanager
+def _lists_deleted_fast(conn: Connection) -> Iterator[None]:
+    """SQLite: delete a run's lists without rewriting the pages they free (`secure_delete=FAST`,
+    for these statements only; the connection's own setting is restored after).
+
+    Debian's libsqlite3 (the box's Python uses it) is built with SECURE_DELETE on: every deleted
+    row is overwritten with zeros, and a list row fills a 4 KiB page of its own, so pruning a
+    national run rewrote ~1.2 GB of freed pages through the WAL. With FAST: 10.5 → 4.7 CPU s
+    (27 → 12 s of wall) for a national run's lists in the national database
+    (`benchmarks/list_storage.py`, benchmarks/RESULTS.md, session 22). FAST still zeroes deleted content on the pages a delete
+    writes anyway; the freed pages keep old list rows (derived data: ids, scores, levels, the
+    quoted values) until the next run's lists reuse them, within the same refresh. Builds
+    without SECURE_DELETE (python.org, macOS) never zeroed them."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    before = conn.exec_driver_sql("PRAGMA secure_delete").scalar()
+    conn.exec_driver_sql("PRAGMA secure_delete=FAST")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA secure_delete={int(before or 0)}")
+
+
 def delete_lists(conn: Connection, run_id: str) -> None:
-    conn.execute(delete(t.participant_lists).where(t.participant_lists.c.run_id == run_id))
-    conn.execute(delete(t.opening_lists).where(t.opening_lists.c.run_id == run_id))
-    conn.execute(delete(t.run_employer_views).where(t.run_employer_views.c.run_id == run_id))
-    conn.execute(delete(t.recommended_lists).where(t.recommended_lists.c.run_id == run_id))
-    conn.execute(delete(t.run_top_candidates).where(t.run_top_candidates.c.run_id == run_id))
+    with _lists_deleted_fast(conn):
+        for table, _ in _LIST_KEYS:
+            conn.execute(delete(table).where(table.c.run_id == run_id))
 
 
 def abandon_unfinished(conn: Connection) -> list[str]:
@@ -240,6 +264,37 @@ def mark_pruned(conn: Connection, run_id: str) -> None:
     conn.execute(update(t.runs).where(t.runs.c.run_id == run_id).values(status=RunStatus.pruned))
 
 
+#: Rows per transaction when a refresh deletes old runs' lists (`prune_ahead`).
+PRUNE_BATCH = 5_000
+
+
+def prune_pending(conn: Connection, keep: int) -> bool:
+    """Has `prune_ahead` anything to do: a run to prune ahead, or rows left of a pruned run?"""
+    if prunable(conn, keep, ahead=True):
+        return True
+    gone = select(t.runs.c.run_id).where(t.runs.c.status == RunStatus.pruned)
+    return any(conn.execute(select(table.c.run_id).where(table.c.run_id.in_(gone)).limit(1)).first() for table, _ in _LIST_KEYS)
+
+
+def prune_ahead(db: Engine, keep: int, batch: int = PRUNE_BATCH) -> None:
+    """The old runs a refresh's publish will make prunable (`prunable(ahead=True)`), marked
+    pruned at once and their lists deleted while the refresh computes, `batch` rows per
+    transaction: deleting a national run's lists in one held the write lock for over 30 s on a
+    busy box, and the run's own writes gave up waiting. Runs marked pruned earlier that still
+    have rows (a refresh killed while pruning) are finished too. Run by the refresh's pruning
+    process (store/pruning.py)."""
+    with db.begin() as conn:
+        ahead = prunable(conn, keep, ahead=True)
+        for run_id in ahead:
+            mark_pruned(conn, run_id)
+        ahead += pruned(conn)  # rows left over by a refresh killed while pruning: none, mostly
+    for run_id in dict.fromkeys(ahead):
+        while True:
+            with db.begin() as conn:
+                if not delete_some_lists(conn, run_id, batch):
+                    break
+
+
 #: The tables of a run's lists, with the key after run_id (`delete_some_lists`).
 _LIST_KEYS = (
     (t.participant_lists, "participant_id"),
@@ -254,13 +309,14 @@ def delete_some_lists(conn: Connection, run_id: str, n: int) -> int:
     """Up to about `n` rows of a run's lists deleted (by primary key range, in key order);
     the number deleted, 0 once none are left. A refresh deletes a pruned run's lists in
     many short transactions, so that its own writes are never kept waiting long."""
-    for table, key in _LIST_KEYS:
-        col = table.c[key]
-        last = conn.execute(select(col).where(table.c.run_id == run_id).order_by(col).offset(n - 1).limit(1)).scalar()
-        where = [table.c.run_id == run_id] + ([col <= last] if last is not None else [])
-        deleted = conn.execute(delete(table).where(*where)).rowcount
-        if deleted:
-            return int(deleted)
+    with _lists_deleted_fast(conn):
+        for table, key in _LIST_KEYS:
+            col = table.c[key]
+            last = conn.execute(select(col).where(table.c.run_id == run_id).order_by(col).offset(n - 1).limit(1)).scalar()
+            where = [table.c.run_id == run_id] + ([col <= last] if last is not None else [])
+            deleted = conn.execute(delete(table).where(*where)).rowcount
+            if deleted:
+                return int(deleted)
     return 0
 
 
