@@ -414,7 +414,8 @@ def refresh(
         world = load_world(conn)
         taken = outcomes.taken_places(conn, as_of)
         start_rate = outcomes.start_rate(conn, as_of)
-        in_flight = outcomes.in_flight(conn, as_of)  # chains in flight: places spoken for
+        in_process: dict[str, int] = {}  # chains in flight per opening (the held-back notes)
+        in_flight = outcomes.in_flight(conn, as_of, counts=in_process)  # chains in flight: places spoken for
     summary = RunSummary(run_id, RunStatus.running, backend=backend_name)
     stack = ExitStack()
     pool: _LocalPool | None = None
@@ -472,6 +473,7 @@ def refresh(
             start_rate=start_rate,
             pool=pool,
             in_flight=in_flight,
+            in_process=in_process,
         )
         del alloc_parts
         if pool is not None:  # nothing more runs on the workers
@@ -587,6 +589,7 @@ def recommend_now(
     pool: _LocalPool | None = None,
     start_rate: float | None = None,
     in_flight: dict[str, float] | None = None,
+    in_process: dict[str, int] | None = None,
 ) -> tuple[list[tuple[str, str, str]], dict[str, Any]]:
     """The recommended-now step after ranking (matching/allocation.py), one shard per
     participant office, run on the run's backend (`_map`: Dask, the forked pool, or inline).
@@ -595,7 +598,9 @@ def recommend_now(
     proportion to the shards' expected starts on it, each employer's contacts by D'Hondt; the
     scores calibrated to starts once for the run by the history's `start_rate`; the places split
     are the free places less those spoken for by `in_flight`, the expected starts of the chains
-    in flight per opening, `store.outcomes.in_flight`); or ("flow")
+    in flight per opening, `store.outcomes.in_flight`; an opening with no room now —
+    places not spoken for at most `alloc_hold_at` — is held back from every list, its note
+    saying so with `in_process`, the number of those chains); or ("flow")
     each opening's cap (`alloc_factor` × free places) and each employer's contacts split by
     D'Hondt and a min-cost flow per shard.
     Returns the rows to store and the congestion figures before (personal lists) and after
@@ -617,6 +622,7 @@ def recommend_now(
     before = allocation.congestion(group, other, pos, free, eligible, p_office, o_office)
     employer = employer_rows(w)[0] if contacts_left is not None else None
     shard = pd.factorize(p_office, sort=True)[0][group] if len(group) else np.zeros(0, dtype=np.int64)
+    held: np.ndarray | None = None  # per opening: held back for want of room (price mode)
     if settings.alloc_mode == "price":
         # Pairs in participant order, each list in personal-rank order (what the stored rows assume).
         # (= np.lexsort((pos, group)), ties kept in input order) one key, sorted stably: the
@@ -635,6 +641,7 @@ def recommend_now(
             "head": settings.alloc_head,
             "tail": settings.alloc_tail,
             "full_strength": settings.alloc_full_strength,
+            "hold_at": settings.alloc_hold_at,
             "scale": allocation.start_scale(score, pos, start_rate),  # one calibration for the run, not per shard
         }
         keep, place, price = allocation.price_shards(
@@ -651,6 +658,9 @@ def recommend_now(
             **options,
         )
         crowded = (price > 0) | (free[other] == 0)  # priced in the pair's shard, or no place free at all
+        no_room = allocation.held_back(allocation.not_spoken_for(free, spoken), settings.alloc_hold_at)
+        if no_room is not None:  # 1: no free place, 2: every free place spoken for
+            held = np.where(no_room, np.where(free == 0, 1, 2), 0)
     else:
         place = pos
         tasks = allocation.shard_tasks(
@@ -660,6 +670,9 @@ def recommend_now(
         for (idx, _), kept in zip(tasks, _map(allocation.run_shard, [t for _, t in tasks], client, n_jobs, pool)):
             keep[idx] = kept
         crowded = allocation.exposure(other, pos, len(free), allocation.PER_LIST)[other] > cap[other]  # more lists than its cap
+    if held is None:
+        held = np.zeros(len(free), dtype=np.int64)
+    chains = np.array([in_process.get(o, 0) for o in w.openings.ids], dtype=np.int64) if in_process else np.zeros(len(free), dtype=np.int64)
     # Rank within the recommended-now lists (pairs are in personal-rank order per participant).
     kg = group[keep]
     k_pos = _positions(kg)
@@ -675,6 +688,7 @@ def recommend_now(
         "alloc_tail": settings.alloc_tail,
         "alloc_full_strength": settings.alloc_full_strength,
         "alloc_passes": settings.alloc_passes,
+        "alloc_hold_at": settings.alloc_hold_at,
         "in_flight": allocation.in_flight_figures(free, spoken, eligible),
     }
     suggested = np.bincount(other[keep], minlength=len(free))
@@ -692,7 +706,9 @@ def recommend_now(
         _RowChunk(
             ids_p[g[a:b]],
             ids_o[o[a:b]],
-            np.stack([keep[sel[a:b]], suggested[o[a:b]], free[o[a:b]], exposure[o[a:b]], crowded[sel[a:b]]], axis=1).astype(np.int64),
+            np.stack(
+                [keep[sel[a:b]], suggested[o[a:b]], free[o[a:b]], exposure[o[a:b]], crowded[sel[a:b]], held[o[a:b]], chains[o[a:b]]], axis=1
+            ).astype(np.int64),
             place[sel[a:b]],
         )
         for a, b in zip(cuts[:-1], cuts[1:])
@@ -709,7 +725,8 @@ def recommend_now(
 @dataclass
 class _RowChunk:
     """Noted pairs of whole participants, in personal-rank order per participant: the
-    participant's id, the opening's id, and the note (kept, suggested, free, exposure, crowded)."""
+    participant's id, the opening's id, and the note (kept, suggested, free, exposure, crowded,
+    held, in process)."""
 
     participant: np.ndarray
     opening: np.ndarray

@@ -86,6 +86,13 @@ class Settings(BaseSettings):
         description="'price': allocation passes per run; each pass after the first re-splits the free places of openings "
         "one office's shard priced and another left partly unused (allocation.resplit)",
     )
+    alloc_hold_at: float = Field(
+        default=0.5,
+        ge=-1,
+        description="'price': an opening whose free places less those spoken for by chains in flight are at most this is "
+        "not recommended now (no room now: held back from every recommended-now list, which says so when it is left "
+        "short; the personal list keeps it); negative: never held back (tuned on simulation seeds 11-13)",
+    )
     today: dt.date | None = Field(default=None, description="pin 'today' (tests, replays)")
     snapshot_wait: float = Field(
         default=2.0,

@@ -61,7 +61,7 @@ from typing import Any
 
 import numpy as np
 
-from matching import candidates, explain, runtime, topk
+from matching import allocation, candidates, explain, runtime, topk
 from matching.config import Settings
 from matching.criteria import BY_NAME
 from matching.engine import MatchEngine, Scored, UnknownId
@@ -500,11 +500,18 @@ def recommended_matches(conn: Connection, settings: Settings, participant_id: st
         raise NoRecommendation(participant_id)
     previous = lists.openings_in_run(conn, served.previous_run_id, participant_id) if served.previous_run_id else None
     order = {o: i for i, o in enumerate(recommended.opening_ids)}
-    got = _stored_items(conn, settings, served.run_id, participant_id, stored, kind, max(limit, len(order)), previous, only=set(order))
+    # the best fits held back for want of room (in personal order): shown apart, never as recommended now
+    held = {o: i for i, (o, note) in enumerate(recommended.notes.items()) if note.held and not note.kept}
+    got = _stored_items(
+        conn, settings, served.run_id, participant_id, stored, kind, max(limit, len(order) + len(held)), previous, only={*order, *held}
+    )
     if got is None:
         raise NoRecommendation(participant_id)
-    items = sorted(got[1], key=lambda item: order[item["opening_id"]])[:limit]
+    items = sorted((item for item in got[1] if item["opening_id"] in order), key=lambda item: order[item["opening_id"]])[:limit]
     for rank, item in enumerate(items, start=1):
+        item["rank"] = rank
+    full = sorted((item for item in got[1] if item["opening_id"] in held), key=lambda item: held[item["opening_id"]])[:limit]
+    for rank, item in enumerate(full, start=1):
         item["rank"] = rank
     facts = run_facts(conn, settings, served.run_id)
     return {
@@ -513,6 +520,8 @@ def recommended_matches(conn: Connection, settings: Settings, participant_id: st
         "model_version": facts.model_version,
         "view": "recommended",
         "matches": _with_notes(items, recommended),
+        "room": allocation.room_state(recommended.opening_ids, recommended.notes, settings.recommend_now),
+        "held_back": _with_notes(full, recommended),
     }
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from matching import allocation, candidates
 from matching.pairs import Pairs
 from matching.store import lists
+from matching.store.outcomes import in_flight
 from matching.store import tables as t
 from matching.store.snapshot import load_world
 from tests.conftest import TODAY, db_engine, participant_rows
@@ -412,13 +413,19 @@ def test_the_published_run_keeps_full_lists_within_hard_constraints_and_contact_
         assert all(n <= left[e] for e, n in per_employer.items())
     at_cap = {e for e, n in per_employer.items() if left is not None and n >= left[e]}
     at_cap |= set() if left is None else set(np.flatnonzero(left <= 0).tolist())
+    with db_engine(settings).connect() as conn:
+        spoken = in_flight(conn, TODAY)
+    no_room = {o for o in world.openings.ids if free[o] - spoken.get(o, 0.0) <= settings.alloc_hold_at}
+    assert settings.alloc_hold_at >= 0 and {o for o in world.openings.ids if free[o] == 0} <= no_room
     for pid, oids in rec.items():
         listed = [o for _, o, _ in personal.get(pid, [])][: settings.alloc_depth]
-        if len(oids) < min(settings.recommend_now, len(listed)):  # a list is short only where employers ran out of contacts
-            assert all(emp_of[o] in at_cap for o in listed if o not in oids)
+        assert not set(oids) & no_room  # an opening with no room now is never recommended now
+        # a list is short only where employers ran out of contacts or the openings left have no room now
+        if len(oids) < min(settings.recommend_now, len(listed)):
+            assert all(emp_of[o] in at_cap or o in no_room for o in listed if o not in oids)
     _hard_constraints_pass(world, rec)
-    # the heads advisers act on now point less often at places with no free place
-    assert heads_full["recommended"] < heads_full["personal"]
+    # the heads advisers act on now never point at places with no free place
+    assert heads_full["recommended"] == 0 < heads_full["personal"]
     assert row["before"]["free_places"] == row["after"]["free_places"]
 
 

@@ -116,6 +116,9 @@ def matches_of(
         else:
             out = serving.participant_matches(conn, settings, pid, kind=kind, limit=limit, fresh=fresh)
     out["matches"] = views.with_allocation(views.with_reasons(out["matches"], lang, adviser=True), lang)
+    if "held_back" in out:  # view=recommended: the best fits held back for want of room, and the list's head
+        out["held_back"] = views.with_allocation(views.with_reasons(out["held_back"], lang, adviser=True), lang)
+        out["room"] = views.room(out["room"], lang)
     audit.record_committed(conn.engine, principal, "read_matches", [pid], detail=f"run={out['run_id'] or 'live'} kind={kind} view={view}")
     return out
 
