@@ -16,8 +16,8 @@ from sqlalchemy import select
 from matching import allocation, candidates
 from matching.pairs import Pairs
 from matching.store import lists
-from matching.store.outcomes import in_flight
 from matching.store import tables as t
+from matching.store.outcomes import in_flight
 from matching.store.snapshot import load_world
 from tests.conftest import TODAY, db_engine, participant_rows
 
