@@ -295,11 +295,12 @@ def _solvers(group, other, score, pos, shard, cap, per_list) -> dict[str, float]
     return out
 
 
-def _config(config: str) -> tuple[float, int, str, int, float, int, str, int, float, float]:
-    """ "c:L[:mode[:depth[:strength[:head[:tail[:passes[:full_strength[:hold_at]]]]]]]]" → (c, L, mode, depth,
-    strength, head, tail, passes, full_strength, hold_at); mode "price" (default) or "flow"; tail "personal"|"priced",
-    passes, the price's weight on openings with no free place and `alloc_hold_at` (an opening with at most this many
-    places not spoken for is held back; negative: never, as before session 22) default to the settings' defaults
+def _config(config: str) -> tuple[float, int, str, int, float, int, str, int, float, float, str]:
+    """ "c:L[:mode[:depth[:strength[:head[:tail[:passes[:full_strength[:hold_at[:hold_basis]]]]]]]]]" → (c, L, mode,
+    depth, strength, head, tail, passes, full_strength, hold_at, hold_basis); mode "price" (default) or "flow"; tail
+    "personal"|"priced", passes, the price's weight on openings with no free place, `alloc_hold_at` (an opening with at
+    most this many places not spoken for is held back; negative: never, as before session 22) and `alloc_hold_basis`
+    (not_spoken_for|free: what hold_at compares) default to the settings' defaults
     (session 19's figures were tail "priced", 1 pass, full_strength = strength)."""
     f = config.split(":")
     d = Settings.model_fields
@@ -314,6 +315,7 @@ def _config(config: str) -> tuple[float, int, str, int, float, int, str, int, fl
         int(f[7]) if len(f) > 7 else int(d["alloc_passes"].default),
         float(f[8]) if len(f) > 8 else float(d["alloc_full_strength"].default),
         float(f[9]) if len(f) > 9 else float(d["alloc_hold_at"].default),
+        f[10] if len(f) > 10 else str(d["alloc_hold_basis"].default),
     )
 
 
@@ -345,7 +347,7 @@ def one_seed(args, seed: int) -> list[dict]:
         # --contact-caps off: every employer unlimited (the replay does not model contact caps)
         no_caps = None if args.contact_caps == "data" else np.full(w.openings["orgnr"].nunique(), np.inf)
         for config in args.configs:
-            factor, per_list, mode, depth, strength, head, tail, passes, full_strength, hold_at = _config(config)
+            factor, per_list, mode, depth, strength, head, tail, passes, full_strength, hold_at, hold_basis = _config(config)
             settings = base.model_copy(
                 update={
                     ("alloc_start_factor" if mode == "price" else "alloc_factor"): factor,
@@ -358,6 +360,7 @@ def one_seed(args, seed: int) -> list[dict]:
                     "alloc_passes": passes,
                     "alloc_full_strength": full_strength,
                     "alloc_hold_at": hold_at,
+                    "alloc_hold_basis": hold_basis,
                 }
             )
             c0 = time.process_time()
@@ -443,10 +446,10 @@ def main() -> None:
         "--configs",
         nargs="+",
         default=["3:10"],
-        help="c:L[:mode[:depth[:strength[:head[:tail[:passes[:full_strength[:hold_at]]]]]]]] — c (expected starts per free "
+        help="c:L[:mode[:depth[:strength[:head[:tail[:passes[:full_strength[:hold_at[:hold_basis]]]]]]]]] — c (expected starts per free "
         "place for mode price, lists per free place for mode flow), list length L, mode price|flow, depth, price strength, "
         "head, tail personal|priced, passes, price strength on openings with no free place, hold_at (openings with at most "
-        "this many places not spoken for are not recommended now; negative: never)",
+        "this many places not spoken for are not recommended now; negative: never), hold_basis not_spoken_for|free",
     )
     ap.add_argument(
         "--contact-caps",

@@ -840,9 +840,11 @@ def price_shard_tasks(
     D'Hondt over the same weights (`split_capacity`, at most a shard's pairs of the employer
     each), so the union of the shards' lists never holds an employer more often than it has
     contacts. With room for everyone each shard's prices stay 0 and every list is the
-    personal top."""
+    personal top. `room` (an option, per opening, default `free`): the places `hold_at`
+    holds openings back by, whole (not a shard's share)."""
     group, other, pos, shard = (np.asarray(a, dtype=np.int64) for a in (group, other, pos, shard))
     score = np.asarray(score, dtype=float)
+    room = np.asarray(options.pop("room", free), dtype=float)  # what `hold_at` holds back by (default: `free`)
     head = int(options.get("head", PER_LIST))
     scale = float(options.get("scale", 1.0))
     depth = int(options.get("depth", 50))
@@ -890,7 +892,7 @@ def price_shard_tasks(
             contacts_s,
             dict(options),
             free[openings] <= 0,
-            free[openings],
+            room[openings],
         )
         out.append((idx, task))
     return out

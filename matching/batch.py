@@ -642,6 +642,7 @@ def recommend_now(
             "tail": settings.alloc_tail,
             "full_strength": settings.alloc_full_strength,
             "hold_at": settings.alloc_hold_at,
+            "room": _hold_room(free, spoken, settings),
             "scale": allocation.start_scale(score, pos, start_rate),  # one calibration for the run, not per shard
         }
         keep, place, price = allocation.price_shards(
@@ -658,7 +659,7 @@ def recommend_now(
             **options,
         )
         crowded = (price > 0) | (free[other] == 0)  # priced in the pair's shard, or no place free at all
-        no_room = allocation.held_back(allocation.not_spoken_for(free, spoken), settings.alloc_hold_at)
+        no_room = allocation.held_back(_hold_room(free, spoken, settings), settings.alloc_hold_at)
         if no_room is not None:  # 1: no free place, 2: every free place spoken for
             held = np.where(no_room, np.where(free == 0, 1, 2), 0)
     else:
@@ -689,6 +690,7 @@ def recommend_now(
         "alloc_full_strength": settings.alloc_full_strength,
         "alloc_passes": settings.alloc_passes,
         "alloc_hold_at": settings.alloc_hold_at,
+        "alloc_hold_basis": settings.alloc_hold_basis,
         "in_flight": allocation.in_flight_figures(free, spoken, eligible),
     }
     suggested = np.bincount(other[keep], minlength=len(free))
@@ -720,6 +722,11 @@ def recommend_now(
     unlisted[g] = False
     rows += [(str(ids_p[i]), *empty) for i in np.flatnonzero(unlisted)]
     return rows, figures
+
+
+def _hold_room(free: np.ndarray, spoken: np.ndarray, settings: Settings) -> np.ndarray:
+    """Per opening, what `alloc_hold_at` holds back by (`alloc_hold_basis`)."""
+    return allocation.not_spoken_for(free, spoken) if settings.alloc_hold_basis == "not_spoken_for" else free.astype(float)
 
 
 @dataclass

@@ -93,6 +93,11 @@ class Settings(BaseSettings):
         "not recommended now (no room now: held back from every recommended-now list, which says so when it is left "
         "short; the personal list keeps it); negative: never held back (tuned on simulation seeds 11-13)",
     )
+    alloc_hold_basis: Literal["not_spoken_for", "free"] = Field(
+        default="not_spoken_for",
+        description="'price': what alloc_hold_at compares: the free places less those spoken for by chains in flight, "
+        "or the free places alone (only openings with no free place are held back at alloc_hold_at 0)",
+    )
     today: dt.date | None = Field(default=None, description="pin 'today' (tests, replays)")
     snapshot_wait: float = Field(
         default=2.0,
