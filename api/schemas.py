@@ -432,6 +432,17 @@ class InFlight(BaseModel):
     places_spoken_for: float = Field(description="free places they speak for: Σ min(free places, expected starts) per opening")
 
 
+class HeldBack(BaseModel):
+    """Openings with no room now, held back from every recommended-now list."""
+
+    openings: int = Field(ge=0, description="openings in some personal top 10 held back")
+    participants_without_room: int = Field(
+        ge=0,
+        description="participants with a personal list whose recommended-now list is empty: nothing with room nearby now (or, "
+        "where employers cap contacts, the employers left have no contacts left)",
+    )
+
+
 class RunCongestion(BaseModel):
     """Issue 14: exposure of openings against free places, in the personal lists (`before`)
     and in the recommended-now lists (`after`)."""
@@ -462,6 +473,13 @@ class RunCongestion(BaseModel):
         default=None,
         description="'price': chains in flight; the allocation splits free places less these expected starts (runs before it: none)",
     )
+    alloc_hold_at: float | None = Field(
+        default=None, description="'price': openings with at most this many places not spoken for are not recommended now"
+    )
+    alloc_hold_basis: Literal["not_spoken_for", "free"] | None = Field(
+        default=None, description="'price': what alloc_hold_at compares: places not spoken for, or free places alone"
+    )
+    held_back: HeldBack | None = Field(default=None, description="'price': openings held back for want of room (none: null)")
 
 
 class Run(BaseModel):

@@ -693,6 +693,12 @@ def recommend_now(
         "alloc_hold_basis": settings.alloc_hold_basis,
         "in_flight": allocation.in_flight_figures(free, spoken, eligible),
     }
+    if held is not None and held.any():  # openings with no room now, held back from every list
+        listed = np.bincount(other[pos < allocation.PER_LIST], minlength=len(free)) > 0
+        figures["held_back"] = {
+            "openings": int((listed & (held > 0)).sum()),
+            "participants_without_room": int(before["participants_listed"] - after["participants_listed"]),
+        }
     suggested = np.bincount(other[keep], minlength=len(free))
     exposure = allocation.exposure(other, pos, len(free), allocation.PER_LIST)
     noted = keep | (pos < allocation.PER_LIST)

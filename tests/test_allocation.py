@@ -582,8 +582,14 @@ def test_runs_report_congestion_before_and_after(pub_client, auth, published):
         "alloc_full_strength",
         "alloc_passes",
         "in_flight",
+        "alloc_hold_at",
+        "alloc_hold_basis",
+        "held_back",
     }
     assert set(c["in_flight"]) == {"expected_starts", "openings", "places_spoken_for"}
+    assert c["alloc_hold_at"] == published.settings.alloc_hold_at and c["alloc_hold_basis"] == published.settings.alloc_hold_basis
+    # the fixtures have full openings in personal top 10s: held back from every recommended-now list
+    assert c["held_back"]["openings"] > 0 and c["held_back"]["participants_without_room"] >= 0
     assert c["alloc_tail"] == published.settings.alloc_tail and c["alloc_passes"] == published.settings.alloc_passes
     assert c["alloc_mode"] == "price" and c["alloc_start_factor"] == published.settings.alloc_start_factor
     assert c["before"]["offices"] and 0 <= c["before"]["gini_exposure"] <= 1
