@@ -505,7 +505,7 @@ def note_view(note: Any, lang: str) -> dict[str, Any]:
     held, in_process = (int(note[5]), int(note[6])) if len(note) > 6 else (0, 0)
     others = max(suggested - int(kept), 0)
     if not kept and held:  # no room now (`held_back`): not recommended now at all
-        key = "allocation.full_now" if held == 1 or free == 0 else "allocation.spoken_for"
+        key = "allocation.full_now" if held == 1 or free == 0 else "allocation.spoken_for" if held == 2 else "allocation.few_free"
         text = t(key, lang, free=free, in_process=in_process)
     elif not kept:
         if free == 0:

@@ -660,8 +660,9 @@ def recommend_now(
         )
         crowded = (price > 0) | (free[other] == 0)  # priced in the pair's shard, or no place free at all
         no_room = allocation.held_back(_hold_room(free, spoken, settings), settings.alloc_hold_at)
-        if no_room is not None:  # 1: no free place, 2: every free place spoken for
-            held = np.where(no_room, np.where(free == 0, 1, 2), 0)
+        if no_room is not None:  # 1: no free place, 2: every free place spoken for by chains in flight, 3: few free places
+            spoken_for = (allocation.not_spoken_for(free, spoken) <= settings.alloc_hold_at) & (spoken > 0)
+            held = np.where(no_room, np.where(free == 0, 1, np.where(spoken_for, 2, 3)), 0)
     else:
         place = pos
         tasks = allocation.shard_tasks(

@@ -384,6 +384,11 @@ def _run_inputs(published):
     return world, personal, row, taken, dict(zip(world.openings.ids, free))
 
 
+def room_of(settings, free: float, spoken: float) -> float:
+    """What `alloc_hold_at` compares for an opening (`alloc_hold_basis`)."""
+    return free - min(spoken, free) if settings.alloc_hold_basis == "not_spoken_for" else free
+
+
 def _hard_constraints_pass(world, rec: dict[str, list[str]]) -> None:
     pairs = [(world.participants.index[p], world.openings.index[o]) for p, oids in rec.items() for o in oids]
     p_idx, o_idx = (np.array(x) for x in zip(*pairs))
@@ -415,7 +420,7 @@ def test_the_published_run_keeps_full_lists_within_hard_constraints_and_contact_
     at_cap |= set() if left is None else set(np.flatnonzero(left <= 0).tolist())
     with db_engine(settings).connect() as conn:
         spoken = in_flight(conn, TODAY)
-    no_room = {o for o in world.openings.ids if free[o] - spoken.get(o, 0.0) <= settings.alloc_hold_at}
+    no_room = {o for o in world.openings.ids if room_of(settings, free[o], spoken.get(o, 0.0)) <= settings.alloc_hold_at}
     assert settings.alloc_hold_at >= 0 and {o for o in world.openings.ids if free[o] == 0} <= no_room
     for pid, oids in rec.items():
         listed = [o for _, o, _ in personal.get(pid, [])][: settings.alloc_depth]

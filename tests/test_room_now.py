@@ -20,7 +20,7 @@ from matching.store import lists
 from matching.store.outcomes import in_flight, taken_places
 from matching.store.snapshot import load_world
 from tests.conftest import TODAY, _copy_db, db_engine, settings_for
-from tests.test_allocation import _batch_parts, _hard_constraints_pass, _priced_sharded, _run_inputs, instances
+from tests.test_allocation import _batch_parts, _hard_constraints_pass, _priced_sharded, _run_inputs, instances, room_of
 
 # ---------------------------------------------------------------------------- the allocation
 
@@ -95,6 +95,9 @@ def test_the_notes_say_why_an_opening_was_held_back_in_both_languages():
     spoken = allocation.note_view((0, 0, 1, 9, 1, 2, 3), "en")["reason"]
     assert spoken.startswith("Held back for now: full — 1 free, but the 3 already in process are expected to fill")
     assert "1 ledig, men de 3 som alt er i prosess" in allocation.note_view((0, 0, 1, 9, 1, 2, 3), "nb")["reason"]
+    few = allocation.note_view((0, 0, 1, 9, 1, 3, 0), "en")["reason"]
+    assert few == "Held back for now: only 1 free, 0 in process; it stays in the personal list"
+    assert allocation.note_view((0, 0, 1, 9, 1, 3, 0), "nb")["reason"].startswith("Holdt tilbake nå: bare 1 ledig")
     kept = allocation.note_view((1, 4, 2, 9, 0, 0, 1), "en")
     assert kept["full_now"] is False and kept["reason"].startswith("Few competitors")
     assert "full_now" not in allocation.note_view((1, 4, 2, 9, 0), "en")  # a run before this: nothing claimed
@@ -119,20 +122,23 @@ def test_the_head_appears_iff_nothing_with_room_is_left():
     assert allocation.room_view(None, "en") is None
 
 
-def test_the_batch_holds_back_every_opening_without_room_and_flags_exactly_the_empty_lists(published):
+@pytest.mark.parametrize("basis", ["not_spoken_for", "free"])
+def test_the_batch_holds_back_every_opening_without_room_and_flags_exactly_the_empty_lists(published, basis):
     """The batch's step on the fixture run, with chains in flight that speak for every free
-    place of half the openings: no such opening is in any list; a list is empty (the head) iff
-    none of the participant's pairs has room; notes say which were held back and why."""
+    place of half the openings: no opening without room (by `alloc_hold_basis`: no free place,
+    or also every free place spoken for) is in any list; a list is empty (the head) iff none
+    of the participant's pairs has room; notes say which were held back and why."""
     from matching.batch import recommend_now
 
-    settings = published.settings.model_copy(update={"alloc_hold_at": 0.0})
+    hold_at = 0.0 if basis == "not_spoken_for" else 1.0  # by free places alone: also those with one free place
+    settings = published.settings.model_copy(update={"alloc_hold_at": hold_at, "alloc_hold_basis": basis})
     world, personal, _, taken, free = _run_inputs(published)
     parts = _batch_parts(world, personal)
     ids = sorted(world.openings.ids)
     spoken = {o: float(free[o]) + 0.1 for o in ids[::2]}  # every other opening: its places spoken for
     chains = dict.fromkeys(spoken, 3)
     rows, _ = recommend_now(world, parts, taken, settings, TODAY, in_flight=spoken, in_process=chains)
-    no_room = {o for o in ids if free[o] == 0 or o in spoken}
+    no_room = {o for o in ids if free[o] == 0 or (o in spoken if basis == "not_spoken_for" else free[o] <= hold_at)}
     rec = {p: json.loads(o) for p, o, _ in rows}
     _hard_constraints_pass(world, {p: o for p, o in rec.items() if o})
     empty = 0
@@ -148,7 +154,7 @@ def test_the_batch_holds_back_every_opening_without_room_and_flags_exactly_the_e
         for o, note in notes.items():
             assert bool(note.held) == (o in no_room and not note.kept)
             if note.held:
-                assert note.held == (1 if free[o] == 0 else 2) and note.in_process == chains.get(o, 0)
+                assert note.held == (1 if free[o] == 0 else 2 if o in spoken else 3) and note.in_process == chains.get(o, 0)
     assert empty > 0  # the case happens on the fixtures
     # determinism: the same inputs give the same rows
     assert recommend_now(world, parts, taken, settings, TODAY, in_flight=spoken, in_process=chains)[0] == rows
@@ -243,9 +249,9 @@ def test_no_opening_without_room_is_recommended_in_the_published_run(roomless):
         if r is None:
             continue
         for o in r.opening_ids:
-            assert free[o] - spoken.get(o, 0.0) > settings.alloc_hold_at
+            assert room_of(settings, free[o], spoken.get(o, 0.0)) > settings.alloc_hold_at
         for o, note in r.notes.items():
             if note.held:
                 held += 1
-                assert not note.kept and free[o] - spoken.get(o, 0.0) <= settings.alloc_hold_at
+                assert not note.kept and room_of(settings, free[o], spoken.get(o, 0.0)) <= settings.alloc_hold_at
     assert held

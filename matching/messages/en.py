@@ -274,6 +274,7 @@ MESSAGES: dict[str, str] = {
         "Held back for now: full — {free} free, but the {in_process} already in process are expected to fill what is free; "
         "it stays in the personal list"
     ),
+    "allocation.few_free": "Held back for now: only {free} free, {in_process} in process; it stays in the personal list",
     "allocation.nothing_with_room": "Nothing with room nearby now — the best fits are full; they stay in the personal list",
     "allocation.short_of_room": ("Only {n} with room now — {held} of the best fits are full and held back; they stay in the personal list"),
     "allocation.few_competitors": "Few competitors for this place: {others} others suggested, {free} free",

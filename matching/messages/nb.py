@@ -269,6 +269,7 @@ MESSAGES: dict[str, str] = {
         "Holdt tilbake nå: fullt — {free} ledig, men de {in_process} som alt er i prosess ventes å fylle det som er ledig; "
         "står fortsatt i den personlige listen"
     ),
+    "allocation.few_free": "Holdt tilbake nå: bare {free} ledig, {in_process} i prosess; står fortsatt i den personlige listen",
     "allocation.nothing_with_room": (
         "Ingenting med ledig plass i nærheten nå — de som passer best er fulle; de står i den personlige listen"
     ),

@@ -287,7 +287,7 @@ class Note(NamedTuple):
     free: int  # its free places when the run was made
     exposure: int  # personal top-10 lists it was in
     crowded: int = -1  # 1: the allocation held it to its capacity (priced / over its cap), 0: not; -1: older run, not stored
-    held: int = 0  # no room now, so not recommended now: 1 no free place, 2 every free place spoken for; 0 not held (or older run)
+    held: int = 0  # no room now, so not recommended now: 1 no free place, 2 every free place spoken for, 3 few free places; 0 not
     in_process: int = 0  # chains in flight on the opening at the run (people already in process with it)
 
 
