@@ -7,14 +7,18 @@ account. Participants keep their personal ranking; the recommended-now list is a
 the same run. Two formulations (setting `alloc_mode`):
 
 **"price" (the default), `price_allocate`** — as ReCon (Mashayekhi et al., RecSys 2022) and
-Bied et al. (2023): every list stays full-length, drawn from the first `alloc_depth` of the
-personal list, and congestion is priced rather than cut. An opening's *expected starts* are the
+Bied et al. (2023): every list stays full-length wherever the participant has enough openings
+with room, drawn from the first `alloc_depth` of the personal list, and congestion is priced
+rather than cut. An opening with no room now (`held_back`: at most `alloc_hold_at` free places,
+or places not spoken for, by `alloc_hold_basis`) is in no list at all: the list is refilled
+from deeper, and is short or empty — "nothing with room nearby now" (`room_state`) — only where
+nothing with room is left within the depth. An opening's *expected starts* are the
 calibrated start probabilities (shown score × the history's starts per suggestion over the mean
 shown score, `start_scale`) of the lists whose first `alloc_head` places hold it, weighted by
 place (`attention`, the DCG discount); above `alloc_start_factor` × free places its price rises
 (ascending, so the rounds settle). Each participant's list head (its first `alloc_head`
 places) is their pairs of highest score × (1 − `alloc_strength` × price) — `alloc_full_strength`
-on an opening with no free place at all — and with `alloc_tail` "personal" (the default) the
+on an opening with no free place at all, or every free place spoken for — and with `alloc_tail` "personal" (the default) the
 rest of the list keeps the personal order among the pairs left: a congested opening moves down
 the list, not out of it, and gives its head place to the next best one of their own ranking.
 With room for everyone the list is the personal top. A guard keeps the personal lists wherever
