@@ -490,7 +490,9 @@ def recommended_matches(conn: Connection, settings: Settings, participant_id: st
     allocation kept, in the recommended-now list's own order (its allocation's ranking, which
     demotes congested openings), minus pairs that fail a hard constraint today (never
     recomputed live: an allocation is the run's, over everyone's lists at once). `rank` is
-    the place in this list."""
+    the place in this list. `held_back`: the best fits of the personal top 10 the run held back
+    for want of room (no free place; `allocation.held_back`), in personal order, never among
+    `matches`; `room`: `allocation.room_state`, set when that left the list short or empty."""
     served = lists.serving(conn)
     if served is None:
         raise NoRecommendation(participant_id)
