@@ -504,15 +504,19 @@ def recommended_matches(conn: Connection, settings: Settings, participant_id: st
     order = {o: i for i, o in enumerate(recommended.opening_ids)}
     # the best fits held back for want of room (in personal order): shown apart, never as recommended now
     held = {o: i for i, (o, note) in enumerate(recommended.notes.items()) if note.held and not note.kept}
-    got = _stored_items(
-        conn, settings, served.run_id, participant_id, stored, kind, max(limit, len(order) + len(held)), previous, only={*order, *held}
-    )
+    got = _stored_items(conn, settings, served.run_id, participant_id, stored, kind, max(limit, len(order)), previous, only=set(order))
     if got is None:
         raise NoRecommendation(participant_id)
-    items = sorted((item for item in got[1] if item["opening_id"] in order), key=lambda item: order[item["opening_id"]])[:limit]
+    items = sorted(got[1], key=lambda item: order[item["opening_id"]])[:limit]
     for rank, item in enumerate(items, start=1):
         item["rank"] = rank
-    full = sorted((item for item in got[1] if item["opening_id"] in held), key=lambda item: held[item["opening_id"]])[:limit]
+    # apart, so that a held-back opening never groups a recommended one under it as a similar opening
+    apart = (
+        _stored_items(conn, settings, served.run_id, participant_id, stored, kind, max(limit, len(held)), previous, only=set(held))
+        if held
+        else None
+    )
+    full = sorted(apart[1], key=lambda item: held[item["opening_id"]])[:limit] if apart is not None else []
     for rank, item in enumerate(full, start=1):
         item["rank"] = rank
     facts = run_facts(conn, settings, served.run_id)
