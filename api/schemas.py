@@ -173,6 +173,23 @@ class AllocationNote(BaseModel):
     others_suggested: int = Field(ge=0, description="other participants whose recommended-now list holds this opening")
     free_places: int = Field(ge=0, description="positions (trial placement: concurrent places) minus active trials / hires")
     reason: str = Field(description="in the response's language")
+    full_now: bool | None = Field(
+        default=None,
+        description="no room now: no free place, or every free place spoken for by people already in process with it "
+        "(MATCHING_ALLOC_HOLD_AT); never recommended now, it stays in the personal list (null: a run before this was noted)",
+    )
+    in_process: int | None = Field(
+        default=None, ge=0, description="people in process with this opening at the run (suggested, contacted or interviewing)"
+    )
+
+
+class RoomNote(BaseModel):
+    """The head of a recommended-now list left short because the best fits have no room now."""
+
+    nothing_with_room: bool = Field(description="the list is empty: nothing with room nearby now; the best fits are full")
+    with_room: int = Field(ge=0, description="openings with room now in the recommended-now list")
+    held_back_full: int = Field(ge=0, description="openings of the personal top 10 held back because they have no room now")
+    message: str = Field(description="in the response's language")
 
 
 class Match(BaseModel):
@@ -202,6 +219,16 @@ class Matches(BaseModel):
     model_version: str
     view: Literal["personal", "recommended"] = Field(default="personal", description="which list: see the `view` parameter")
     matches: list[Match]
+    room: RoomNote | None = Field(
+        default=None,
+        description="view=recommended: set when openings with no room now left the recommended-now list short or empty "
+        "(null otherwise, and in the personal view)",
+    )
+    held_back: list[Match] | None = Field(
+        default=None,
+        description="view=recommended: the best fits of the personal top 10 held back because they have no room now, in "
+        "personal order (`rank` among them), each with its `allocation` note; not recommended now (null in the personal view)",
+    )
 
 
 class FeatureRow(BaseModel):
@@ -405,6 +432,17 @@ class InFlight(BaseModel):
     places_spoken_for: float = Field(description="free places they speak for: Σ min(free places, expected starts) per opening")
 
 
+class HeldBack(BaseModel):
+    """Openings with no room now, held back from every recommended-now list."""
+
+    openings: int = Field(ge=0, description="openings in some personal top 10 held back")
+    participants_without_room: int = Field(
+        ge=0,
+        description="participants with a personal list whose recommended-now list is empty: nothing with room nearby now (or, "
+        "where employers cap contacts, the employers left have no contacts left)",
+    )
+
+
 class RunCongestion(BaseModel):
     """Issue 14: exposure of openings against free places, in the personal lists (`before`)
     and in the recommended-now lists (`after`)."""
@@ -435,6 +473,13 @@ class RunCongestion(BaseModel):
         default=None,
         description="'price': chains in flight; the allocation splits free places less these expected starts (runs before it: none)",
     )
+    alloc_hold_at: float | None = Field(
+        default=None, description="'price': openings with at most this many places not spoken for are not recommended now"
+    )
+    alloc_hold_basis: Literal["not_spoken_for", "free"] | None = Field(
+        default=None, description="'price': what alloc_hold_at compares: places not spoken for, or free places alone"
+    )
+    held_back: HeldBack | None = Field(default=None, description="'price': openings held back for want of room (none: null)")
 
 
 class Run(BaseModel):

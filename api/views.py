@@ -71,3 +71,8 @@ def pair_view(pair: dict[str, Any], lang: str) -> dict[str, Any]:
         "intercept": round(pair["intercept"], 4),
         "weak": explain.is_weak(pair["explanation"]),
     }
+
+
+def room(state: dict[str, Any] | None, lang: str) -> dict[str, Any] | None:
+    """A recommended-now list's head (`allocation.room_state`) with its sentence in `lang`."""
+    return allocation.room_view(state, lang)

@@ -34,7 +34,11 @@ suggested or before the hire, a trial placement with no free place when it would
 them, those whose place was already full at the first run's date, and those already full at the
 refresh the suggestion's list came from); the mean individual NDCG@10 loss of the
 recommended-now list against the personal list of the same run (the run each participant's
-suggestions came from; gains: the model's probabilities; 0 = the same list); the congestion
+suggestions came from; gains: the model's probabilities; 0 = the same list — an opening the
+list holds back for want of room counts as lost gain, though no one can start there now), and
+beside it, not the goal's metric, the same loss with places full at the refresh worth 0 in both
+lists; how many participants met got fewer than `--follow` suggestions, or none (a
+recommended-now list left short or empty by openings with no room now); the congestion
 figures before and after (of the first run); the refresh's CPU time and the allocation's share of it. `--solvers` also times OR-Tools'
 min-cost flow against scipy's HiGHS `milp` on the same shards.
 """
@@ -186,6 +190,8 @@ def _segmented(w, ctx: dict, arm: str, settings, first: tuple, days: int, every:
     full_list = np.zeros(0, dtype=bool)  # the place was already full at the refresh its list came from
     list_day = np.zeros(0, dtype=np.int64)  # the day of the refresh the suggestion's list came from
     losses: dict[int, float] = {}
+    losses_room: dict[int, float] = {}  # the same with places full at the list's refresh worth 0 in both lists
+    short = empty = met = 0  # participants met; of them with fewer than `follow` suggestions, and with none
     refresh_cpu = 0.0
     try:
         for k, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:])):
@@ -211,14 +217,18 @@ def _segmented(w, ctx: dict, arm: str, settings, first: tuple, days: int, every:
             meets = (day_of >= lo) & (day_of < hi)
             follow_lists = rec if arm == "recommended" else {p: [o for o, _ in items] for p, items in personal.items()}
             pp, po = _pairs(follow_lists, follow, meets)
+            got = np.bincount(pp, minlength=len(day_of))[meets]
+            met, short, empty = met + int(meets.sum()), short + int((got < follow).sum()), empty + int((got == 0).sum())
             pair_p, pair_o = np.concatenate([pair_p, pp]), np.concatenate([pair_o, po])
             s_day = np.concatenate([s_day, day_of[pp]])
             full_list = np.concatenate([full_list, (taken >= positions)[po]])
             list_day = np.concatenate([list_day, np.full(len(pp), lo)])
             if arm == "recommended":
+                full_now = taken >= positions
                 for p in np.flatnonzero(meets):
                     if p in personal:
                         losses[int(p)] = _ndcg_loss([(o, sc) for o, sc in personal[p]], rec.get(int(p), []))
+                        losses_room[int(p)] = _ndcg_loss([(o, 0.0 if full_now[o] else sc) for o, sc in personal[p]], rec.get(int(p), []))
     finally:
         engine.dispose()
         db.unlink()
@@ -234,9 +244,13 @@ def _segmented(w, ctx: dict, arm: str, settings, first: tuple, days: int, every:
     return {
         **_counts(out, days, full0, full_list),
         "full_in_flight": int(in_flight.sum()),
+        "met": met,
+        "met_short": short,
+        "met_empty": empty,
         "refreshes": len(bounds) - 2,
         "refresh_cpu_s": refresh_cpu,
         "ndcg10_loss": float(np.mean(list(losses.values()))) if losses else 0.0,
+        "ndcg10_loss_room": float(np.mean(list(losses_room.values()))) if losses_room else 0.0,
     }
 
 
@@ -281,11 +295,13 @@ def _solvers(group, other, score, pos, shard, cap, per_list) -> dict[str, float]
     return out
 
 
-def _config(config: str) -> tuple[float, int, str, int, float, int, str, int, float]:
-    """ "c:L[:mode[:depth[:strength[:head[:tail[:passes[:full_strength]]]]]]]" → (c, L, mode, depth, strength, head,
-    tail, passes, full_strength); mode "price" (default) or "flow"; tail "personal"|"priced", passes and the price's
-    weight on openings with no free place default to the settings' defaults (session 19's figures were tail "priced",
-    1 pass, full_strength = strength)."""
+def _config(config: str) -> tuple[float, int, str, int, float, int, str, int, float, float, str]:
+    """ "c:L[:mode[:depth[:strength[:head[:tail[:passes[:full_strength[:hold_at[:hold_basis]]]]]]]]]" → (c, L, mode,
+    depth, strength, head, tail, passes, full_strength, hold_at, hold_basis); mode "price" (default) or "flow"; tail
+    "personal"|"priced", passes, the price's weight on openings with no free place, `alloc_hold_at` (an opening with at
+    most this many places not spoken for is held back; negative: never, as before session 22) and `alloc_hold_basis`
+    (not_spoken_for|free: what hold_at compares) default to the settings' defaults
+    (session 19's figures were tail "priced", 1 pass, full_strength = strength)."""
     f = config.split(":")
     d = Settings.model_fields
     return (
@@ -298,6 +314,8 @@ def _config(config: str) -> tuple[float, int, str, int, float, int, str, int, fl
         f[6] if len(f) > 6 else str(d["alloc_tail"].default),
         int(f[7]) if len(f) > 7 else int(d["alloc_passes"].default),
         float(f[8]) if len(f) > 8 else float(d["alloc_full_strength"].default),
+        float(f[9]) if len(f) > 9 else float(d["alloc_hold_at"].default),
+        f[10] if len(f) > 10 else str(d["alloc_hold_basis"].default),
     )
 
 
@@ -329,7 +347,7 @@ def one_seed(args, seed: int) -> list[dict]:
         # --contact-caps off: every employer unlimited (the replay does not model contact caps)
         no_caps = None if args.contact_caps == "data" else np.full(w.openings["orgnr"].nunique(), np.inf)
         for config in args.configs:
-            factor, per_list, mode, depth, strength, head, tail, passes, full_strength = _config(config)
+            factor, per_list, mode, depth, strength, head, tail, passes, full_strength, hold_at, hold_basis = _config(config)
             settings = base.model_copy(
                 update={
                     ("alloc_start_factor" if mode == "price" else "alloc_factor"): factor,
@@ -341,6 +359,8 @@ def one_seed(args, seed: int) -> list[dict]:
                     "alloc_tail": tail,
                     "alloc_passes": passes,
                     "alloc_full_strength": full_strength,
+                    "alloc_hold_at": hold_at,
+                    "alloc_hold_basis": hold_basis,
                 }
             )
             c0 = time.process_time()
@@ -362,6 +382,7 @@ def one_seed(args, seed: int) -> list[dict]:
                 ]
                 losses = [_ndcg_loss(items, rec.get(p, [])) for p, items in personal.items()]
                 loss = float(np.mean(losses)) if losses else 0.0
+                loss_room = float("nan")
             else:
                 ctx = {"tmp": tmp, "db": db, "p_row": p_row, "o_row": o_row, "no_caps": no_caps, "taken0": taken}
                 engine.dispose()
@@ -376,6 +397,7 @@ def one_seed(args, seed: int) -> list[dict]:
                     for rep in range(args.replays)
                 ]
                 loss = float(np.mean([r["ndcg10_loss"] for r in rec_arm]))
+                loss_room = float(np.mean([r["ndcg10_loss_room"] for r in rec_arm]))
             mean = {
                 a: {k: float(np.mean([x[k] for x in rs])) for k in rs[0]}
                 for a, rs in (("personal", personal_arm), ("recommended", rec_arm))
@@ -395,6 +417,7 @@ def one_seed(args, seed: int) -> list[dict]:
                 "starts_gain": mean["recommended"]["starts"] / max(mean["personal"]["starts"], 1e-9) - 1,
                 "full_change": mean["recommended"]["full"] / max(mean["personal"]["full"], 1e-9) - 1,
                 "ndcg10_loss": loss,
+                "ndcg10_loss_room": loss_room,
                 "congestion": {k: {m: v for m, v in summary.extra["congestion"][k].items() if m != "offices"} for k in ("before", "after")},
             }
             if args.solvers and not out:
@@ -423,9 +446,10 @@ def main() -> None:
         "--configs",
         nargs="+",
         default=["3:10"],
-        help="c:L[:mode[:depth[:strength[:head[:tail[:passes[:full_strength]]]]]]] — c (expected starts per free place "
-        "for mode price, lists per free place for mode flow), list length L, mode price|flow, depth, price strength, "
-        "head, tail personal|priced, passes, price strength on openings with no free place",
+        help="c:L[:mode[:depth[:strength[:head[:tail[:passes[:full_strength[:hold_at[:hold_basis]]]]]]]]] — c (expected starts per free "
+        "place for mode price, lists per free place for mode flow), list length L, mode price|flow, depth, price strength, "
+        "head, tail personal|priced, passes, price strength on openings with no free place, hold_at (openings with at most "
+        "this many places not spoken for are not recommended now; negative: never), hold_basis not_spoken_for|free",
     )
     ap.add_argument(
         "--contact-caps",
@@ -463,7 +487,10 @@ def main() -> None:
                 f"{a['full_at_run']:.1f} → {b['full_at_run']:.1f}, full at the refresh its list came from {a['full_at_list']:.1f} → "
                 f"{b['full_at_list']:.1f}, free at it but taken by a chain in flight at it {a.get('full_in_flight', 0):.1f} → "
                 f"{b.get('full_in_flight', 0):.1f}; {r['arms']['recommended'].get('refreshes', 0):.0f} refreshes every "
-                f"{r['refresh_every']} days); NDCG@10 loss {r['ndcg10_loss']:.1%}; "
+                f"{r['refresh_every']} days); participants met {b.get('met', 0):.0f}, with fewer than {args.follow} suggestions "
+                f"{a.get('met_short', 0):.1f} → {b.get('met_short', 0):.1f}, with none {a.get('met_empty', 0):.1f} → "
+                f"{b.get('met_empty', 0):.1f}; NDCG@10 loss {r['ndcg10_loss']:.1%} (places full at the refresh worth 0: "
+                f"{r['ndcg10_loss_room']:.1%}); "
                 f"congested openings {r['congestion']['before']['share_openings_congested']:.1%} → "
                 f"{r['congestion']['after']['share_openings_congested']:.1%}; refresh CPU {r['refresh_cpu_s']} s, "
                 f"allocation CPU {r['allocation_cpu_s']} s ({extra:+.1%} of the rest)",
@@ -474,7 +501,12 @@ def main() -> None:
     for config in args.configs:
         rs = [r for r in results if r["config"] == config]
         print(f"c:L {config}:")
-        for key, label in (("starts_gain", "starts"), ("full_change", "suggestions to full places"), ("ndcg10_loss", "NDCG@10 loss")):
+        for key, label in (
+            ("starts_gain", "starts"),
+            ("full_change", "suggestions to full places"),
+            ("ndcg10_loss", "NDCG@10 loss"),
+            ("ndcg10_loss_room", "NDCG@10 loss, places full at the refresh worth 0 in both lists (not the goal's metric)"),
+        ):
             m, h = _ci([r[key] for r in rs])
             print(f"  {label}: {m:+.1%} ± {h:.1%} (95 % t-interval over {len(rs)} seeds)")
         m, h = _ci([r["allocation_cpu_s"] / max(r["refresh_cpu_s"] - r["allocation_cpu_s"], 1e-9) for r in rs])

@@ -7,14 +7,18 @@ account. Participants keep their personal ranking; the recommended-now list is a
 the same run. Two formulations (setting `alloc_mode`):
 
 **"price" (the default), `price_allocate`** — as ReCon (Mashayekhi et al., RecSys 2022) and
-Bied et al. (2023): every list stays full-length, drawn from the first `alloc_depth` of the
-personal list, and congestion is priced rather than cut. An opening's *expected starts* are the
+Bied et al. (2023): every list stays full-length wherever the participant has enough openings
+with room, drawn from the first `alloc_depth` of the personal list, and congestion is priced
+rather than cut. An opening with no room now (`held_back`: at most `alloc_hold_at` free places,
+or places not spoken for, by `alloc_hold_basis`) is in no list at all: the list is refilled
+from deeper, and is short or empty — "nothing with room nearby now" (`room_state`) — only where
+nothing with room is left within the depth. An opening's *expected starts* are the
 calibrated start probabilities (shown score × the history's starts per suggestion over the mean
 shown score, `start_scale`) of the lists whose first `alloc_head` places hold it, weighted by
 place (`attention`, the DCG discount); above `alloc_start_factor` × free places its price rises
 (ascending, so the rounds settle). Each participant's list head (its first `alloc_head`
 places) is their pairs of highest score × (1 − `alloc_strength` × price) — `alloc_full_strength`
-on an opening with no free place at all — and with `alloc_tail` "personal" (the default) the
+on an opening with no free place at all, or every free place spoken for — and with `alloc_tail` "personal" (the default) the
 rest of the list keeps the personal order among the pairs left: a congested opening moves down
 the list, not out of it, and gives its head place to the next best one of their own ranking.
 With room for everyone the list is the personal top. A guard keeps the personal lists wherever
@@ -415,6 +419,17 @@ def _prices(
     return price
 
 
+def held_back(room: np.ndarray, hold_at: float | None) -> np.ndarray | None:
+    """Per opening: no room now, so not recommended now (`price_allocate`'s `hold_at`): its
+    places not spoken for (`not_spoken_for`: free places less the expected starts of the chains
+    in flight) are at most `hold_at` — every opening with no free place, and one whose free
+    places the chains already in process are expected to fill. None when `hold_at` is None or
+    negative (off)."""
+    if hold_at is None or hold_at < 0:
+        return None
+    return np.asarray(room, dtype=float) <= float(hold_at)
+
+
 def price_allocate(
     group: np.ndarray,
     other: np.ndarray,
@@ -435,6 +450,8 @@ def price_allocate(
     tail: str = "priced",
     employer: np.ndarray | None = None,
     contacts_left: np.ndarray | None = None,
+    hold_at: float | None = None,
+    room: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Full-length recommended-now lists drawn from the first `depth` of each personal list,
     with congestion priced rather than cut (ReCon, Bied et al.): (kept mask, each pair's place
@@ -457,9 +474,15 @@ def price_allocate(
     in at most that many lists (a hard cap: its pairs of lowest value are dropped and the lists
     refilled from deeper).
 
-    Cost: one sort per round of the lists that hold an opening repriced in the round before
-    (`_prices`; ~25 % less CPU than sorting every pair each round on synthetic lists); before that change, one sort of all pairs per round — 2.6–3.1 s CPU at 50k × 10k (2.5 M pairs), 22.9 s
-    on synthetic 300k × 50 lists (benchmarks/allocation_scale.py)."""
+    `hold_at` (None: off): an opening with no room now — its places not spoken for (`room`,
+    per opening, global: `not_spoken_for`; default `free`) at most `hold_at` — is not
+    recommended now at all (`held_back`): it is never in a list, whose places are refilled from
+    deeper pairs with room (within `depth`); where there are none the list is short or empty
+    (the view then says "nothing with room nearby now"). The personal list keeps it.
+
+    Cost: per round, one sort of the lists that hold an opening repriced in the round before
+    (`_prices`): 7.9 against 10.5 CPU s for sorting every pair in every round, on synthetic
+    300k × 50 lists in 100 office shards (benchmarks/allocation_scale.py --offices 100)."""
     group, other, pos = (np.asarray(a, dtype=np.int64) for a in (group, other, pos))
     score = np.asarray(score, dtype=float)
     free = np.asarray(free, dtype=float)
@@ -469,6 +492,9 @@ def price_allocate(
     if len(group) == 0 or per_list <= 0:
         return keep, np.zeros(len(group), dtype=np.int64), price
     allowed = pos < depth
+    held = held_back(room if room is not None else free, hold_at)
+    if held is not None:
+        allowed &= ~held[other]
     prob = score * scale
     capacity = factor * free
     # the price's weight per opening: `full_strength` on openings with no free place at all
@@ -482,9 +508,12 @@ def price_allocate(
     # The guard: prices found by tâtonnement can overshoot (small cases where the lists reach
     # fewer expected starts than the personal lists). Then the personal lists are kept, so the
     # lists never reach fewer expected starts than the personal ones on the same places.
-    personal = allowed & (pos < per_list)
-    if expected_starts(other, keep, place, prob, head, capacity) < expected_starts(other, personal, pos, prob, head, capacity) - 1e-12:
-        keep, place, price = personal, pos.copy(), np.zeros(n_o)
+    if held is None:
+        personal, p_place = allowed & (pos < per_list), pos.copy()
+    else:  # the personal order among the pairs with room (the lists' refill from deeper)
+        personal, p_place = _select(group, score, pos, allowed, per_list)
+    if expected_starts(other, keep, place, prob, head, capacity) < expected_starts(other, personal, p_place, prob, head, capacity) - 1e-12:
+        keep, place, price = personal, p_place, np.zeros(n_o)
         value = score
     if contacts_left is not None:
         if employer is None:
@@ -524,8 +553,12 @@ def note_view(note: Any, lang: str) -> dict[str, Any]:
     mode's default cap on the personal top-10 exposure."""
     kept, suggested, free, exposure_ = bool(note[0]), int(note[1]), int(note[2]), int(note[3])
     crowded = int(note[4]) if len(note) > 4 else -1
+    held, in_process = (int(note[5]), int(note[6])) if len(note) > 6 else (0, 0)
     others = max(suggested - int(kept), 0)
-    if not kept:
+    if not kept and held:  # no room now (`held_back`): not recommended now at all
+        key = "allocation.full_now" if held == 1 or free == 0 else "allocation.spoken_for" if held == 2 else "allocation.few_free"
+        text = t(key, lang, free=free, in_process=in_process)
+    elif not kept:
         if free == 0:
             text = t("allocation.no_free_place", lang)
         elif crowded == 0:  # not congested itself: out of the list because others moved up into its head
@@ -536,7 +569,33 @@ def note_view(note: Any, lang: str) -> dict[str, Any]:
         text = t("allocation.few_competitors", lang, others=others, free=free)
     else:
         text = t("allocation.best_fit", lang, others=others, free=free)
-    return {"recommended_now": kept, "others_suggested": others, "free_places": free, "reason": text}
+    out = {"recommended_now": kept, "others_suggested": others, "free_places": free, "reason": text}
+    if len(note) > 6:  # runs since the recommended-now lists hold back openings with no room (session 22)
+        out["full_now"] = bool(held)
+        out["in_process"] = in_process
+    return out
+
+
+def room_state(opening_ids: list[str], notes: dict[str, Any], per_list: int) -> dict[str, Any] | None:
+    """The head of a recommended-now list that openings with no room now left short (`held_back`):
+    None when none of the participant's noted openings (their personal top 10) was held back
+    for want of room, or the list is full-length anyway; else whether nothing with room is
+    left (the list is empty), how many have room and how many of the best fits are full."""
+    held = sum(1 for note in notes.values() if len(note) > 6 and int(note[5]) and not bool(note[0]))
+    n = len(opening_ids)
+    if held == 0 or n >= per_list:
+        return None
+    return {"nothing_with_room": n == 0, "with_room": n, "held_back_full": held}
+
+
+def room_view(state: dict[str, Any] | None, lang: str) -> dict[str, Any] | None:
+    """`room_state` with the sentence an adviser reads: "nothing with room nearby now" when the
+    list is empty, else how many have room and how many of the best fits are held back."""
+    if state is None:
+        return None
+    n, held = state["with_room"], state["held_back_full"]
+    text = t("allocation.nothing_with_room", lang) if state["nothing_with_room"] else t("allocation.short_of_room", lang, n=n, held=held)
+    return {**state, "message": text}
 
 
 # ---------------------------------------------------------------------------- shards
@@ -689,6 +748,7 @@ class PriceTask:
     contacts: np.ndarray | None
     options: dict[str, Any]
     full: np.ndarray | None = None  # per local opening: no free place at all (not only in this shard's share)
+    room: np.ndarray | None = None  # per local opening: its places not spoken for, all of them (`hold_at`)
 
 
 def expected_starts(other: np.ndarray, keep: np.ndarray, place: np.ndarray, prob: np.ndarray, head: int, capacity: np.ndarray) -> float:
@@ -716,6 +776,7 @@ def run_price_shard(task: PriceTask) -> tuple[np.ndarray, np.ndarray, np.ndarray
         task.pos,
         task.free,
         full=task.full,
+        room=task.room,
         employer=task.employer,
         contacts_left=task.contacts,
         **task.options,
@@ -872,7 +933,8 @@ def price_shard_tasks(
     D'Hondt over the same weights (`split_capacity`, at most a shard's pairs of the employer
     each), so the union of the shards' lists never holds an employer more often than it has
     contacts. With room for everyone each shard's prices stay 0 and every list is the
-    personal top."""
+    personal top. `room` (an option, per opening, default `free`): the places `hold_at`
+    holds openings back by, whole (not a shard's share)."""
     return list(_price_shard_tasks(group, other, score, pos, shard, free, employer=employer, contacts_left=contacts_left, **options))
 
 
@@ -891,6 +953,7 @@ def _price_shard_tasks(
     """`price_shard_tasks`, each shard's task yielded as soon as it is cut."""
     group, other, pos, shard = (np.asarray(a, dtype=np.int64) for a in (group, other, pos, shard))
     score = np.asarray(score, dtype=float)
+    room = np.asarray(options.pop("room", free), dtype=float)  # what `hold_at` holds back by (default: `free`)
     weight = split_weights(other, score, pos, free, **options)
     emp_pair = e_seats = None
     if contacts_left is not None:
@@ -951,5 +1014,6 @@ def _price_shard_tasks(
             contacts_s,
             dict(options),
             free[openings] <= 0,
+            room[openings],
         )
         yield idx, task

@@ -418,7 +418,8 @@ def refresh(
             world = load_world(conn)
             taken = outcomes.taken_places(conn, as_of)
             start_rate = outcomes.start_rate(conn, as_of)
-            in_flight = outcomes.in_flight(conn, as_of)  # chains in flight: places spoken for
+            in_process: dict[str, int] = {}  # chains in flight per opening (the held-back notes)
+            in_flight = outcomes.in_flight(conn, as_of, counts=in_process)  # chains in flight: places spoken for
         client = stack.enter_context(_dask_client(settings.dask_scheduler, dask_workers)) if backend_name == "dask" else None
         world = world.slim()
         candidates.index(world).for_participants([], as_of)  # the opening tree, built once for every worker
@@ -478,6 +479,7 @@ def refresh(
             pool=pool,
             in_flight=in_flight,
             write=write_recommended,  # stored as the workers build them
+            in_process=in_process,
         )
         del alloc_parts
         if pool is not None:  # nothing more runs on the workers
@@ -568,6 +570,7 @@ def recommend_now(
     start_rate: float | None = None,
     in_flight: dict[str, float] | None = None,
     write: Callable[[list[tuple[str, str, str]]], None] | None = None,
+    in_process: dict[str, int] | None = None,
 ) -> tuple[list[tuple[str, str, str]], dict[str, Any]]:
     """The recommended-now step after ranking (matching/allocation.py), one shard per
     participant office, run on the run's backend (`_map`: Dask, the forked pool, or inline).
@@ -576,7 +579,9 @@ def recommend_now(
     proportion to the shards' expected starts on it, each employer's contacts by D'Hondt; the
     scores calibrated to starts once for the run by the history's `start_rate`; the places split
     are the free places less those spoken for by `in_flight`, the expected starts of the chains
-    in flight per opening, `store.outcomes.in_flight`); or ("flow")
+    in flight per opening, `store.outcomes.in_flight`; an opening with no room now —
+    places not spoken for at most `alloc_hold_at` — is held back from every list, its note
+    saying so with `in_process`, the number of those chains); or ("flow")
     each opening's cap (`alloc_factor` × free places) and each employer's contacts split by
     D'Hondt and a min-cost flow per shard.
     Returns the rows to store and the congestion figures before (personal lists) and after
@@ -597,6 +602,7 @@ def recommend_now(
     before = allocation.congestion(group, other, pos, free, eligible, p_office, o_office)
     employer = employer_rows(w)[0] if contacts_left is not None else None
     shard = pd.factorize(p_office, sort=True)[0][group] if len(group) else np.zeros(0, dtype=np.int64)
+    held: np.ndarray | None = None  # per opening: held back for want of room (price mode)
     if settings.alloc_mode == "price":
         options = {
             "factor": settings.alloc_start_factor,
@@ -606,6 +612,8 @@ def recommend_now(
             "head": settings.alloc_head,
             "tail": settings.alloc_tail,
             "full_strength": settings.alloc_full_strength,
+            "hold_at": settings.alloc_hold_at,
+            "room": _hold_room(free, spoken, settings),
             "scale": allocation.start_scale(score, pos, start_rate),  # one calibration for the run, not per shard
         }
         keep, place, price = allocation.price_shards(
@@ -623,6 +631,10 @@ def recommend_now(
             **options,
         )
         crowded = (price > 0) | (free[other] == 0)  # priced in the pair's shard, or no place free at all
+        no_room = allocation.held_back(_hold_room(free, spoken, settings), settings.alloc_hold_at)
+        if no_room is not None:  # 1: no free place, 2: every free place spoken for by chains in flight, 3: few free places
+            spoken_for = (allocation.not_spoken_for(free, spoken) <= settings.alloc_hold_at) & (spoken > 0)
+            held = np.where(no_room, np.where(free == 0, 1, np.where(spoken_for, 2, 3)), 0)
     else:
         place = pos
         tasks = allocation.shard_tasks(
@@ -632,6 +644,9 @@ def recommend_now(
         for (idx, _), kept in zip(tasks, _map(allocation.run_shard, [t for _, t in tasks], client, n_jobs, pool)):
             keep[idx] = kept
         crowded = allocation.exposure(other, pos, len(free), allocation.PER_LIST)[other] > cap[other]  # more lists than its cap
+    if held is None:
+        held = np.zeros(len(free), dtype=np.int64)
+    chains = np.array([in_process.get(o, 0) for o in w.openings.ids], dtype=np.int64) if in_process else np.zeros(len(free), dtype=np.int64)
     suggested = np.bincount(other[keep], minlength=len(free))
     exposure = allocation.exposure(other, pos, len(free), allocation.PER_LIST)
     noted = keep | (pos < allocation.PER_LIST)
@@ -644,7 +659,7 @@ def recommend_now(
     n_chunks = max(1, min(len(starts), 4 * max(n_jobs, 1) if client is None else 16))
     cut = [i * len(starts) // n_chunks for i in range(n_chunks + 1)]  # lists per chunk
     bounds = np.r_[starts, len(g)]
-    note = np.stack([keep[sel], suggested[o], free[o], exposure[o], crowded[sel]], axis=1).astype(np.int64)
+    note = np.stack([keep[sel], suggested[o], free[o], exposure[o], crowded[sel], held[o], chains[o]], axis=1).astype(np.int64)
     chunks = [_row_chunk(ids_p[g[starts[a:b]]], bounds[a : b + 1], ids_o, o, note, place[sel]) for a, b in zip(cut[:-1], cut[1:]) if b > a]
     built = _imap(_recommended_rows, chunks, client, n_jobs, pool)  # the forked workers start on them now ...
     # ... while this process works out the figures after the allocation.
@@ -663,8 +678,16 @@ def recommend_now(
         "alloc_tail": settings.alloc_tail,
         "alloc_full_strength": settings.alloc_full_strength,
         "alloc_passes": settings.alloc_passes,
+        "alloc_hold_at": settings.alloc_hold_at,
+        "alloc_hold_basis": settings.alloc_hold_basis,
         "in_flight": allocation.in_flight_figures(free, spoken, eligible),
     }
+    if held is not None and held.any():  # openings with no room now, held back from every list
+        listed = np.bincount(other[pos < allocation.PER_LIST], minlength=len(free)) > 0
+        figures["held_back"] = {
+            "openings": int((listed & (held > 0)).sum()),
+            "participants_without_room": int(before["participants_listed"] - after["participants_listed"]),
+        }
     rows: list[tuple[str, str, str]] = []
     for part in built:
         if write is not None:  # this chunk's rows stored while the workers build the next ones
@@ -724,12 +747,17 @@ def _whole_lists(group: np.ndarray, pos: np.ndarray, counts: np.ndarray) -> bool
     return bool(np.array_equal(pos[last] + 1, counts[group[last]]))
 
 
+def _hold_room(free: np.ndarray, spoken: np.ndarray, settings: Settings) -> np.ndarray:
+    """Per opening, what `alloc_hold_at` holds back by (`alloc_hold_basis`)."""
+    return allocation.not_spoken_for(free, spoken) if settings.alloc_hold_basis == "not_spoken_for" else free.astype(float)
+
+
 @dataclass
 class _RowChunk:
     """Noted pairs of whole participants, in personal-rank order per participant: each list's
     participant id and where its pairs start (`bounds`, one more than lists, from 0), and per
     pair its opening (a row of `openings`, the chunk's opening ids), the note (kept, suggested,
-    free, exposure, crowded) and its place in the recommended-now list (its own order).
+    free, exposure, crowded, held, in process) and its place in the recommended-now list (its own order).
     Pickled to a worker: ids once per opening of the chunk, numbers as small as they fit."""
 
     participant: np.ndarray

@@ -473,6 +473,12 @@ def _print_congestion(figures: dict, seconds: float) -> None:
             f"  chains in flight: {f['expected_starts']:.1f} expected starts on {f['openings']} open openings, "
             f"{f['places_spoken_for']:.1f} of the free places spoken for"
         )
+    if "held_back" in figures:
+        h = figures["held_back"]
+        console.print(
+            f"  no room now (held back from every recommended-now list): {h['openings']} openings; "
+            f"{h['participants_without_room']} participants with nothing with room nearby now"
+        )
     for office, f in b["offices"].items():
         g = a["offices"].get(office, {})
         console.print(

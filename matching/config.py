@@ -67,12 +67,13 @@ class Settings(BaseSettings):
         default=0.45, ge=0, le=1, description="'price': weight of the congestion price on a pair's score (0: the personal list)"
     )
     alloc_full_strength: float = Field(
-        default=0.65,
+        default=1.0,
         ge=0,
         le=1,
-        description="'price': weight of the congestion price on openings with no free place at all (1: they leave the "
-        "lists' heads wherever the participant has another pair within alloc_depth; they stay in the list below; tuned "
-        "with alloc_strength on simulation seeds 11-13)",
+        description="'price': weight of the congestion price on openings with no free place at all, or every free place "
+        "spoken for by chains in flight (1: they leave the lists' heads wherever the participant has another pair within "
+        "alloc_depth; they stay in the list below, unless alloc_hold_at holds them back; 0.65 before session 22; tuned "
+        "on simulation seeds 11-13)",
     )
     alloc_tail: Literal["personal", "priced"] = Field(
         default="personal",
@@ -85,6 +86,18 @@ class Settings(BaseSettings):
         le=5,
         description="'price': allocation passes per run; each pass after the first re-splits the free places of openings "
         "one office's shard priced and another left partly unused (allocation.resplit)",
+    )
+    alloc_hold_at: float = Field(
+        default=0.0,
+        ge=-1,
+        description="'price': an opening with at most this many places (alloc_hold_basis) is not recommended now (no room "
+        "now: held back from every recommended-now list, which says so when it is left short; the personal list keeps "
+        "it); negative: never held back (chosen on simulation seeds 11-13)",
+    )
+    alloc_hold_basis: Literal["not_spoken_for", "free"] = Field(
+        default="free",
+        description="'price': what alloc_hold_at compares: the free places less those spoken for by chains in flight, "
+        "or the free places alone (only openings with no free place are held back at alloc_hold_at 0)",
     )
     today: dt.date | None = Field(default=None, description="pin 'today' (tests, replays)")
     snapshot_wait: float = Field(

@@ -61,7 +61,7 @@ from typing import Any
 
 import numpy as np
 
-from matching import candidates, explain, runtime, topk
+from matching import allocation, candidates, explain, runtime, topk
 from matching.config import Settings
 from matching.criteria import BY_NAME
 from matching.engine import MatchEngine, Scored, UnknownId
@@ -490,7 +490,9 @@ def recommended_matches(conn: Connection, settings: Settings, participant_id: st
     allocation kept, in the recommended-now list's own order (its allocation's ranking, which
     demotes congested openings), minus pairs that fail a hard constraint today (never
     recomputed live: an allocation is the run's, over everyone's lists at once). `rank` is
-    the place in this list."""
+    the place in this list. `held_back`: the best fits of the personal top 10 the run held back
+    for want of room (no free place; `allocation.held_back`), in personal order, never among
+    `matches`; `room`: `allocation.room_state`, set when that left the list short or empty."""
     served = lists.serving(conn)
     if served is None:
         raise NoRecommendation(participant_id)
@@ -500,11 +502,22 @@ def recommended_matches(conn: Connection, settings: Settings, participant_id: st
         raise NoRecommendation(participant_id)
     previous = lists.openings_in_run(conn, served.previous_run_id, participant_id) if served.previous_run_id else None
     order = {o: i for i, o in enumerate(recommended.opening_ids)}
+    # the best fits held back for want of room (in personal order): shown apart, never as recommended now
+    held = {o: i for i, (o, note) in enumerate(recommended.notes.items()) if note.held and not note.kept}
     got = _stored_items(conn, settings, served.run_id, participant_id, stored, kind, max(limit, len(order)), previous, only=set(order))
     if got is None:
         raise NoRecommendation(participant_id)
     items = sorted(got[1], key=lambda item: order[item["opening_id"]])[:limit]
     for rank, item in enumerate(items, start=1):
+        item["rank"] = rank
+    # apart, so that a held-back opening never groups a recommended one under it as a similar opening
+    apart = (
+        _stored_items(conn, settings, served.run_id, participant_id, stored, kind, max(limit, len(held)), previous, only=set(held))
+        if held
+        else None
+    )
+    full = sorted(apart[1], key=lambda item: held[item["opening_id"]])[:limit] if apart is not None else []
+    for rank, item in enumerate(full, start=1):
         item["rank"] = rank
     facts = run_facts(conn, settings, served.run_id)
     return {
@@ -513,6 +526,8 @@ def recommended_matches(conn: Connection, settings: Settings, participant_id: st
         "model_version": facts.model_version,
         "view": "recommended",
         "matches": _with_notes(items, recommended),
+        "room": allocation.room_state(recommended.opening_ids, recommended.notes, settings.recommend_now),
+        "held_back": _with_notes(full, recommended),
     }
 
 

@@ -17,6 +17,7 @@ from matching import allocation, candidates
 from matching.pairs import Pairs
 from matching.store import lists
 from matching.store import tables as t
+from matching.store.outcomes import in_flight
 from matching.store.snapshot import load_world
 from tests.conftest import TODAY, db_engine, participant_rows
 
@@ -383,6 +384,11 @@ def _run_inputs(published):
     return world, personal, row, taken, dict(zip(world.openings.ids, free))
 
 
+def room_of(settings, free: float, spoken: float) -> float:
+    """What `alloc_hold_at` compares for an opening (`alloc_hold_basis`)."""
+    return free - min(spoken, free) if settings.alloc_hold_basis == "not_spoken_for" else free
+
+
 def _hard_constraints_pass(world, rec: dict[str, list[str]]) -> None:
     pairs = [(world.participants.index[p], world.openings.index[o]) for p, oids in rec.items() for o in oids]
     p_idx, o_idx = (np.array(x) for x in zip(*pairs))
@@ -412,13 +418,19 @@ def test_the_published_run_keeps_full_lists_within_hard_constraints_and_contact_
         assert all(n <= left[e] for e, n in per_employer.items())
     at_cap = {e for e, n in per_employer.items() if left is not None and n >= left[e]}
     at_cap |= set() if left is None else set(np.flatnonzero(left <= 0).tolist())
+    with db_engine(settings).connect() as conn:
+        spoken = in_flight(conn, TODAY)
+    no_room = {o for o in world.openings.ids if room_of(settings, free[o], spoken.get(o, 0.0)) <= settings.alloc_hold_at}
+    assert settings.alloc_hold_at >= 0 and {o for o in world.openings.ids if free[o] == 0} <= no_room
     for pid, oids in rec.items():
         listed = [o for _, o, _ in personal.get(pid, [])][: settings.alloc_depth]
-        if len(oids) < min(settings.recommend_now, len(listed)):  # a list is short only where employers ran out of contacts
-            assert all(emp_of[o] in at_cap for o in listed if o not in oids)
+        assert not set(oids) & no_room  # an opening with no room now is never recommended now
+        # a list is short only where employers ran out of contacts or the openings left have no room now
+        if len(oids) < min(settings.recommend_now, len(listed)):
+            assert all(emp_of[o] in at_cap or o in no_room for o in listed if o not in oids)
     _hard_constraints_pass(world, rec)
-    # the heads advisers act on now point less often at places with no free place
-    assert heads_full["recommended"] < heads_full["personal"]
+    # the heads advisers act on now never point at places with no free place
+    assert heads_full["recommended"] == 0 < heads_full["personal"]
     assert row["before"]["free_places"] == row["after"]["free_places"]
 
 
@@ -575,8 +587,14 @@ def test_runs_report_congestion_before_and_after(pub_client, auth, published):
         "alloc_full_strength",
         "alloc_passes",
         "in_flight",
+        "alloc_hold_at",
+        "alloc_hold_basis",
+        "held_back",
     }
     assert set(c["in_flight"]) == {"expected_starts", "openings", "places_spoken_for"}
+    assert c["alloc_hold_at"] == published.settings.alloc_hold_at and c["alloc_hold_basis"] == published.settings.alloc_hold_basis
+    # the fixtures have full openings in personal top 10s: held back from every recommended-now list
+    assert c["held_back"]["openings"] > 0 and c["held_back"]["participants_without_room"] >= 0
     assert c["alloc_tail"] == published.settings.alloc_tail and c["alloc_passes"] == published.settings.alloc_passes
     assert c["alloc_mode"] == "price" and c["alloc_start_factor"] == published.settings.alloc_start_factor
     assert c["before"]["offices"] and 0 <= c["before"]["gini_exposure"] <= 1

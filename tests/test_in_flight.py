@@ -16,7 +16,7 @@ from matching.store import outcomes
 from matching.store import tables as t
 from matching.store.snapshot import load_world
 from tests.conftest import TODAY, _copy_db, db_engine, settings_for
-from tests.test_allocation import _batch_parts, _hard_constraints_pass, _run_inputs
+from tests.test_allocation import _batch_parts, _hard_constraints_pass, _run_inputs, room_of
 
 MIDNIGHT = dt.datetime.combine(TODAY, dt.time())
 
@@ -142,8 +142,13 @@ def test_an_opening_with_open_interviews_gets_fewer_recommended_heads(published)
     assert figures2["before"] == figures["before"]  # what people read (free places, exposure) is unchanged
     rec = {p: json.loads(o) for p, o, _ in rows2}
     _hard_constraints_pass(world, rec)
-    # the lists stay full-length where they were
-    assert all(len(json.loads(o)) == len(json.loads(o2)) for (_, o, _), (_, o2, _) in zip(rows, rows2))
+    held = room_of(settings, free[oid], spoken[oid]) <= settings.alloc_hold_at  # no room now: in no recommended-now list at all
+    if held:
+        assert not any(oid in o for o in rec.values())
+    # the lists stay full-length where they were, but for a list that held it and had nothing else with room
+    for (_, o, _), (_, o2, _) in zip(rows, rows2):
+        before, after = json.loads(o), json.loads(o2)
+        assert len(after) == len(before) or (held and len(after) == len(before) - 1 and oid in before)
     # nothing in flight anywhere: the same lists as without the argument
     assert recommend_now(world, parts, taken, settings, TODAY, in_flight={})[0] == rows
 

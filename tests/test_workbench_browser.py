@@ -403,3 +403,44 @@ def test_an_adviser_toggles_between_the_personal_ranking_and_recommended_now_wit
             )
         ]
     assert any("view=recommended" in d for d in details) and any("view=personal" in d for d in details)
+
+
+def test_the_recommended_view_holds_back_full_openings_below_a_divider_with_why(page, server):
+    """Session 22: openings with no room now are not recommended now. The recommended view shows
+    the list with room, then, below a divider, the best fits held back with the reason (full: no
+    free place / spoken for, how many in process); when openings without room left the list
+    short, its head says so. In bokmål and English."""
+    with db_engine(server.settings).connect() as conn:
+        served = lists.serving(conn)
+        recs = {
+            p["participant_id"]: lists.read_recommended(conn, served.run_id, p["participant_id"]) for p in participant_rows(server.settings)
+        }
+    rows = {p["participant_id"]: p for p in participant_rows(server.settings)}
+    held = {pid: [o for o, n in r.notes.items() if n.held and not n.kept] for pid, r in recs.items() if r is not None}
+    # prefer someone whose list was left short by it (the head shows), else anyone with a held-back best fit
+    pid = min((p for p in held if held[p] and rows[p]["adviser_id"]), key=lambda p: (len(recs[p].opening_ids), p))
+    p = rows[pid]
+    page.goto("/signin")
+    sign_in(page, "adviser", p["office_id"], p["adviser_id"])
+    page.goto(f"/participants/{pid}?view=recommended")
+    expect(page.locator("#held-back-h")).to_have_text("Fullt nå – ikke anbefalt nå (de står fortsatt i den personlige rangeringen)")
+    shown = [i.removeprefix("h-") for i in page.locator("li.held-back-item").evaluate_all("els => els.map(e => e.id)")]
+    assert shown and set(shown) <= set(held[pid])
+    recommended = {i.removeprefix("m-") for i in page.locator("li.match").evaluate_all("els => els.map(e => e.id)")}
+    assert not recommended & set(held[pid])  # never above the divider
+    texts = page.locator("li.held-back-item p.allocation").all_inner_texts()
+    assert len(texts) == len(shown) and all(t.startswith("Kapasitet") and "Holdt tilbake nå: fullt" in t for t in texts)
+    short = len(recs[pid].opening_ids) < server.settings.recommend_now
+    assert page.locator("#room-head").count() == int(short)
+    if short:
+        expect(page.locator("#room-head")).to_contain_text("ledig plass")
+    page.evaluate("document.getElementById('held-back-h').scrollIntoView()")
+    check_page(page, "participant-held-back")
+    page.goto(f"/participants/{pid}?view=recommended&lang=en")
+    expect(page.locator("#held-back-h")).to_have_text("Full now – not recommended now (they stay in the personal ranking)")
+    en = page.locator("li.held-back-item p.allocation").all_inner_texts()
+    assert en and all(t.startswith("Capacity") and "Held back for now: full" in t for t in en)
+    if short:
+        expect(page.locator("#room-head")).to_contain_text("with room now")
+    page.goto(f"/participants/{pid}?view=personal")  # the personal view has no divider
+    assert page.locator("#held-back-h").count() == 0

@@ -77,7 +77,9 @@ async def participant_matches(
     `view=recommended`: the served run's recommended-now list instead (409 when the run has
     none for this participant; 400 with `fresh=true`: it is made across everyone's lists by the
     batch, never live). Each match carries `allocation`, the run's note on why the opening was
-    kept in the recommended-now list or held back from it.
+    kept in the recommended-now list or held back from it; `held_back` lists the best fits
+    with no room now (not recommended now, with why) and `room` says when that left the list
+    short or empty ("nothing with room nearby now").
     `new_since_last_run`: the opening was not on this participant's list in the previous
     published run (false for all when there is no previous run); live lists compare with the
     served run's list. A stored list holds the run's top-K (MATCHING_TOP_K, default 50), so
@@ -116,6 +118,9 @@ def matches_of(
         else:
             out = serving.participant_matches(conn, settings, pid, kind=kind, limit=limit, fresh=fresh)
     out["matches"] = views.with_allocation(views.with_reasons(out["matches"], lang, adviser=True), lang)
+    if "held_back" in out:  # view=recommended: the best fits held back for want of room, and the list's head
+        out["held_back"] = views.with_allocation(views.with_reasons(out["held_back"], lang, adviser=True), lang)
+        out["room"] = views.room(out["room"], lang)
     audit.record_committed(conn.engine, principal, "read_matches", [pid], detail=f"run={out['run_id'] or 'live'} kind={kind} view={view}")
     return out
 

@@ -131,6 +131,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Last night's run has no recommended-now list for this participant. See the personal ranking.",
     ),
     "view.allocation": ("Kapasitet", "Capacity"),
+    "view.held_back": (
+        "Fullt nå – ikke anbefalt nå (de står fortsatt i den personlige rangeringen)",
+        "Full now – not recommended now (they stay in the personal ranking)",
+    ),
     "matches.hidden": ("{n} treff skjult av avstandsfilteret.", "{n} matches hidden by the distance filter."),
     "explain.title": ("Forklaring: {title}", "Explanation: {title}"),
     "explain.criterion": ("Kriterium", "Criterion"),

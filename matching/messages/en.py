@@ -269,6 +269,14 @@ MESSAGES: dict[str, str] = {
         "({others} others are suggested for this place, {free} free)"
     ),
     "allocation.no_free_place": "Held back for now: no free place right now",
+    "allocation.full_now": "Held back for now: full — no free place, {in_process} in process; it stays in the personal list",
+    "allocation.spoken_for": (
+        "Held back for now: full — {free} free, but the {in_process} already in process are expected to fill what is free; "
+        "it stays in the personal list"
+    ),
+    "allocation.few_free": "Held back for now: only {free} free, {in_process} in process; it stays in the personal list",
+    "allocation.nothing_with_room": "Nothing with room nearby now — the best fits are full; they stay in the personal list",
+    "allocation.short_of_room": ("Only {n} with room now — {held} of the best fits are full and held back; they stay in the personal list"),
     "allocation.few_competitors": "Few competitors for this place: {others} others suggested, {free} free",
     "allocation.best_fit": "Among the best fits here: {others} others are also suggested for this place ({free} free)",
     # ---------------------------------------------------------------- the model card

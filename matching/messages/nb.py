@@ -264,6 +264,18 @@ MESSAGES: dict[str, str] = {
         "Holdt tilbake nå: listen ga plass til noe med færre konkurrenter ({others} andre er foreslått til denne plassen, {free} ledige)"
     ),
     "allocation.no_free_place": "Holdt tilbake nå: ingen ledig plass akkurat nå",
+    "allocation.full_now": "Holdt tilbake nå: fullt — ingen ledig plass, {in_process} i prosess; står fortsatt i den personlige listen",
+    "allocation.spoken_for": (
+        "Holdt tilbake nå: fullt — {free} ledig, men de {in_process} som alt er i prosess ventes å fylle det som er ledig; "
+        "står fortsatt i den personlige listen"
+    ),
+    "allocation.few_free": "Holdt tilbake nå: bare {free} ledig, {in_process} i prosess; står fortsatt i den personlige listen",
+    "allocation.nothing_with_room": (
+        "Ingenting med ledig plass i nærheten nå — de som passer best er fulle; de står i den personlige listen"
+    ),
+    "allocation.short_of_room": (
+        "Bare {n} med ledig plass nå — {held} av dem som passer best er fulle og holdt tilbake; de står i den personlige listen"
+    ),
     "allocation.few_competitors": "Få konkurrerer om denne plassen: {others} andre foreslått, {free} ledige",
     "allocation.best_fit": "Blant dem som passer best her: {others} andre er også foreslått til denne plassen ({free} ledige)",
     # ---------------------------------------------------------------- the model card

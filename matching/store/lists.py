@@ -287,6 +287,8 @@ class Note(NamedTuple):
     free: int  # its free places when the run was made
     exposure: int  # personal top-10 lists it was in
     crowded: int = -1  # 1: the allocation held it to its capacity (priced / over its cap), 0: not; -1: older run, not stored
+    held: int = 0  # no room now, so not recommended now: 1 no free place, 2 every free place spoken for, 3 few free places; 0 not
+    in_process: int = 0  # chains in flight on the opening at the run (people already in process with it)
 
 
 def pack_recommended(opening_ids: list[str], notes: dict[str, tuple[int, ...]]) -> tuple[str, str]:
@@ -309,7 +311,10 @@ def read_recommended(conn: Connection, run_id: str, participant_id: str) -> Reco
 
 
 def _recommended(opening_ids: str, notes: str) -> Recommended:
-    parsed = {k: Note(bool(v[0]), int(v[1]), int(v[2]), int(v[3]), int(v[4]) if len(v) > 4 else -1) for k, v in orjson.loads(notes).items()}
+    parsed = {
+        k: Note(bool(v[0]), int(v[1]), int(v[2]), int(v[3]), int(v[4]) if len(v) > 4 else -1, *(int(x) for x in v[5:7]))
+        for k, v in orjson.loads(notes).items()
+    }
     return Recommended(orjson.loads(opening_ids), parsed)
 
 

@@ -158,13 +158,16 @@ def stage_start_rates(conn: Connection, as_of: dt.date) -> dict[str, float]:
     return out
 
 
-def in_flight(conn: Connection, as_of: dt.date, rates: dict[str, float] | None = None) -> dict[str, float]:
+def in_flight(
+    conn: Connection, as_of: dt.date, rates: dict[str, float] | None = None, *, counts: dict[str, int] | None = None
+) -> dict[str, float]:
     """Per opening, the expected starts of the chains in flight at `as_of` (issue 14's places
     spoken for): each pair whose latest event before `as_of` is suggested / contacted /
     interview (no start or decline after it) and at most its stage's idle window
     (`IN_FLIGHT_IDLE_DAYS`) old, weighted by the history's conversion from its furthest stage
     to a start (`stage_start_rates`, before `as_of` only; `rates` to pass them). One grouped
-    query over the last window's events. Openings with none are absent."""
+    query over the last window's events. Openings with none are absent. `counts`, if given, is
+    filled with the number of those chains per opening (the people in process with it)."""
     rates = stage_start_rates(conn, as_of) if rates is None else rates
     o = t.outcomes
     until = dt.datetime.combine(as_of, dt.time())
@@ -184,4 +187,6 @@ def in_flight(conn: Connection, as_of: dt.date, rates: dict[str, float] | None =
         if last_open < until - dt.timedelta(days=IN_FLIGHT_IDLE_DAYS[name]) or not rates.get(name):
             continue
         out[oid] = out.get(oid, 0.0) + rates[name]
+        if counts is not None:
+            counts[oid] = counts.get(oid, 0) + 1
     return out
