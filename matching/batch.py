@@ -602,8 +602,9 @@ def recommend_now(
     before = allocation.congestion(group, other, pos, free, eligible, p_office, o_office)
     employer = employer_rows(w)[0] if contacts_left is not None else None
     shard = pd.factorize(p_office, sort=True)[0][group] if len(group) else np.zeros(0, dtype=np.int64)
-    held: np.ndarray | None = None  # per opening: held back for want of room (price mode)
+    held = np.zeros(len(free), dtype=np.int64)  # per opening: held back for want of room (price mode; 0: not)
     if settings.alloc_mode == "price":
+        room, not_spoken = _hold_room(free, spoken, settings), allocation.not_spoken_for(free, spoken)
         options = {
             "factor": settings.alloc_start_factor,
             "per_list": settings.recommend_now,
@@ -613,7 +614,7 @@ def recommend_now(
             "tail": settings.alloc_tail,
             "full_strength": settings.alloc_full_strength,
             "hold_at": settings.alloc_hold_at,
-            "room": _hold_room(free, spoken, settings),
+            "room": room,
             "scale": allocation.start_scale(score, pos, start_rate),  # one calibration for the run, not per shard
         }
         keep, place, price = allocation.price_shards(
@@ -622,7 +623,7 @@ def recommend_now(
             score,
             pos,
             shard,
-            allocation.not_spoken_for(free, spoken),
+            not_spoken,
             mapper=lambda fn, tasks: _map(fn, tasks, client, n_jobs, pool),
             lazy=True,
             passes=settings.alloc_passes,
@@ -631,9 +632,9 @@ def recommend_now(
             **options,
         )
         crowded = (price > 0) | (free[other] == 0)  # priced in the pair's shard, or no place free at all
-        no_room = allocation.held_back(_hold_room(free, spoken, settings), settings.alloc_hold_at)
+        no_room = allocation.held_back(room, settings.alloc_hold_at)
         if no_room is not None:  # 1: no free place, 2: every free place spoken for by chains in flight, 3: few free places
-            spoken_for = (allocation.not_spoken_for(free, spoken) <= settings.alloc_hold_at) & (spoken > 0)
+            spoken_for = (not_spoken <= settings.alloc_hold_at) & (spoken > 0)
             held = np.where(no_room, np.where(free == 0, 1, np.where(spoken_for, 2, 3)), 0)
     else:
         place = pos
@@ -644,8 +645,6 @@ def recommend_now(
         for (idx, _), kept in zip(tasks, _map(allocation.run_shard, [t for _, t in tasks], client, n_jobs, pool)):
             keep[idx] = kept
         crowded = allocation.exposure(other, pos, len(free), allocation.PER_LIST)[other] > cap[other]  # more lists than its cap
-    if held is None:
-        held = np.zeros(len(free), dtype=np.int64)
     chains = np.array([in_process.get(o, 0) for o in w.openings.ids], dtype=np.int64) if in_process else np.zeros(len(free), dtype=np.int64)
     suggested = np.bincount(other[keep], minlength=len(free))
     exposure = allocation.exposure(other, pos, len(free), allocation.PER_LIST)
@@ -682,7 +681,7 @@ def recommend_now(
         "alloc_hold_basis": settings.alloc_hold_basis,
         "in_flight": allocation.in_flight_figures(free, spoken, eligible),
     }
-    if held is not None and held.any():  # openings with no room now, held back from every list
+    if held.any():  # openings with no room now, held back from every list
         listed = np.bincount(other[pos < allocation.PER_LIST], minlength=len(free)) > 0
         figures["held_back"] = {
             "openings": int((listed & (held > 0)).sum()),
