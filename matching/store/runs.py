@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, Table, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from matching.schema import RunStatus
@@ -166,23 +166,42 @@ def abandon_unfinished(conn: Connection) -> list[str]:
     return stale
 
 
-def _rows(run_id: str, rows: list[tuple], key: str, others: str) -> list[dict]:
-    """(subject, others, scores, levels[, quoted]) → row dicts; `quoted` is optional."""
-    return [
-        {"run_id": run_id, key: r[0], others: r[1], "scores": r[2], "levels": r[3], "quoted": r[4] if len(r) > 4 else None} for r in rows
-    ]
+def _insert_many(conn: Connection, table: Table, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Insert `rows` (tuples in `columns` order) with one executemany. On a positional driver
+    (SQLite) the compiled statement goes straight to it: SQLAlchemy's per-row parameter
+    processing was ~20 µs a row, half of the parent's CPU storing a national run's 300k lists
+    (benchmarks/RESULTS.md, session 23). Only str, bytes, int and None are bound here, which
+    the driver takes as they are. Other drivers take SQLAlchemy's own executemany."""
+    if not rows:
+        return
+    compiled = insert(table).compile(dialect=conn.dialect, column_keys=list(columns))
+    if compiled.positional and compiled.positiontup is not None:
+        names = list(compiled.positiontup)
+        if names != list(columns):
+            at = [columns.index(c) for c in names]
+            rows = [tuple(r[i] for i in at) for r in rows]
+        conn.exec_driver_sql(compiled.string, rows)
+    else:
+        conn.execute(insert(table), [dict(zip(columns, r, strict=True)) for r in rows])
+
+
+def _ranked_rows(run_id: str, rows: list[tuple]) -> list[tuple]:
+    """(subject, others, scores, levels[, quoted]) → (run_id, …, quoted); `quoted` is optional."""
+    return [(run_id, r[0], r[1], r[2], r[3], r[4] if len(r) > 4 else None) for r in rows]
 
 
 def write_participant_lists(conn: Connection, run_id: str, rows: list[tuple]) -> None:
-    """Packed lists (participant_id, opening_ids, scores, levels), see store/lists.py."""
-    if rows:
-        conn.execute(insert(t.participant_lists), _rows(run_id, rows, "participant_id", "opening_ids"))
+    """Packed lists (participant_id, opening_ids, scores, levels[, quoted]), see store/lists.py."""
+    _insert_many(
+        conn, t.participant_lists, ("run_id", "participant_id", "opening_ids", "scores", "levels", "quoted"), _ranked_rows(run_id, rows)
+    )
 
 
 def write_opening_lists(conn: Connection, run_id: str, rows: list[tuple]) -> None:
     """Packed lists (opening_id, participant_ids, scores, levels), see store/lists.py."""
-    if rows:
-        conn.execute(insert(t.opening_lists), _rows(run_id, rows, "opening_id", "participant_ids"))
+    _insert_many(
+        conn, t.opening_lists, ("run_id", "opening_id", "participant_ids", "scores", "levels", "quoted"), _ranked_rows(run_id, rows)
+    )
 
 
 def write_employer_view(conn: Connection, run_id: str, record: dict[str, Any]) -> None:
@@ -192,16 +211,12 @@ def write_employer_view(conn: Connection, run_id: str, record: dict[str, Any]) -
 
 def write_recommended_lists(conn: Connection, run_id: str, rows: list[tuple[str, str, str]]) -> None:
     """Recommended-now lists: (participant_id, opening ids JSON, notes JSON), see tables.py."""
-    if rows:
-        conn.execute(
-            insert(t.recommended_lists), [{"run_id": run_id, "participant_id": p, "opening_ids": o, "notes": n} for p, o, n in rows]
-        )
+    _insert_many(conn, t.recommended_lists, ("run_id", "participant_id", "opening_ids", "notes"), [(run_id, p, o, n) for p, o, n in rows])
 
 
 def write_top_candidates(conn: Connection, run_id: str, rows: list[tuple[str, str]]) -> None:
     """(participant_id, JSON array of the openings whose top 3 candidates they are in)."""
-    if rows:
-        conn.execute(insert(t.run_top_candidates), [{"run_id": run_id, "participant_id": p, "opening_ids": o} for p, o in rows])
+    _insert_many(conn, t.run_top_candidates, ("run_id", "participant_id", "opening_ids"), [(run_id, p, o) for p, o in rows])
 
 
 def set_congestion(conn: Connection, run_id: str, figures: dict[str, Any]) -> None:
