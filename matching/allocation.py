@@ -62,7 +62,7 @@ priced the opening, and runs only the shards whose shares changed again.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -842,6 +842,7 @@ def price_shards(
     employer: np.ndarray | None = None,
     contacts_left: np.ndarray | None = None,
     lazy: bool = False,
+    meanwhile: Callable[[], None] | None = None,
     **options: Any,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The sharded priced allocation as the batch runs it: `price_shard_tasks`, every shard's
@@ -850,7 +851,9 @@ def price_shards(
     shares changed. Returns (kept mask, place in the list, the price of each pair's opening in
     its shard). Deterministic; one shard is exactly `price_allocate`. `lazy`: the first pass's
     tasks reach `mapper` as an iterator, each as soon as it is cut (for a mapper that iterates
-    them once and can start on the first meanwhile)."""
+    them once and can start on the first meanwhile). `meanwhile`: called once every first-pass
+    task is handed over, before its results are awaited (work for this process while a
+    backend that returns results lazily computes them)."""
     if mapper is None:
         mapper = lambda fn, items: [fn(x) for x in items]  # noqa: E731
     n = len(group)
@@ -862,7 +865,10 @@ def price_shards(
             ptasks.append(item)
             yield item[1]
 
-    results = list(mapper(_run_price_shard_small, first_pass() if lazy else list(first_pass())))
+    pending = mapper(_run_price_shard_small, first_pass() if lazy else list(first_pass()))
+    if meanwhile is not None:
+        meanwhile()
+    results = list(pending)
     tasks = [t for _, t in ptasks]
     factor = float(options.get("factor", CAP_FACTOR))
     for _ in range(max(passes, 1) - 1):

@@ -289,7 +289,7 @@ def _run_dask(client: Any, world: World, model: dict, as_of, parts, k, quoted) -
         yield res
 
 
-def _imap(fn: Any, tasks: list, client: Any, n_jobs: int, pool: _LocalPool | None = None) -> Iterable:
+def _imap(fn: Any, tasks: Iterable, client: Any, n_jobs: int, pool: _LocalPool | None = None) -> Iterable:
     """`_map`, its results in order as they come in where the backend allows (the forked
     workers); a list elsewhere."""
     if client is None and pool is not None:
@@ -599,7 +599,11 @@ def recommend_now(
     eligible = w.openings.is_open & (w.openings.deadline_ord >= as_of.toordinal())
     p_office = w.participants.frame["office_id"].to_numpy()
     o_office = w.openings.frame["office_id"].to_numpy()
-    before = allocation.congestion(group, other, pos, free, eligible, p_office, o_office)
+    before: dict[str, Any] = {}
+
+    def congestion_before() -> None:  # the personal lists' figures
+        before.update(allocation.congestion(group, other, pos, free, eligible, p_office, o_office))
+
     employer = employer_rows(w)[0] if contacts_left is not None else None
     shard = pd.factorize(p_office, sort=True)[0][group] if len(group) else np.zeros(0, dtype=np.int64)
     held = np.zeros(len(free), dtype=np.int64)  # per opening: held back for want of room (price mode; 0: not)
@@ -624,8 +628,9 @@ def recommend_now(
             pos,
             shard,
             not_spoken,
-            mapper=lambda fn, tasks: _map(fn, tasks, client, n_jobs, pool),
+            mapper=lambda fn, tasks: _imap(fn, tasks, client, n_jobs, pool),
             lazy=True,
+            meanwhile=congestion_before,  # while the workers price the first pass's shards
             passes=settings.alloc_passes,
             employer=employer,
             contacts_left=contacts_left,
@@ -637,6 +642,7 @@ def recommend_now(
             spoken_for = (not_spoken <= settings.alloc_hold_at) & (spoken > 0)
             held = np.where(no_room, np.where(free == 0, 1, np.where(spoken_for, 2, 3)), 0)
     else:
+        congestion_before()
         place = pos
         tasks = allocation.shard_tasks(
             group, other, score, pos, shard, cap, per_list=settings.recommend_now, employer=employer, contacts_left=contacts_left
