@@ -22,7 +22,7 @@ from sklearn.neighbors import BallTree
 
 from matching import schema
 from matching.messages import t
-from matching.pairs import Pairs
+from matching.pairs import Pairs, row_distance_km
 from matching.taxonomy.places import EARTH_RADIUS_KM
 from matching.world import GOALS, LICENCES, World
 
@@ -110,6 +110,9 @@ def failures(pairs: Pairs, i: int, lang: str) -> list[dict[str, str]]:
 #: `passes`) is the one that decides.
 SLACK = 1.001
 
+#: Participants per blocking call, at most (a longer list is taken in chunks of this many).
+CHUNK = 2048
+
 
 def _tree(lat_deg: np.ndarray, lon_deg: np.ndarray) -> BallTree:
     return BallTree(np.radians(np.column_stack([lat_deg, lon_deg])), metric="haversine")
@@ -120,15 +123,37 @@ def _ranges(starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
     return np.repeat(starts - (np.cumsum(lens) - lens), lens) + np.arange(int(lens.sum()))
 
 
-def _opening_tree(world: World, day: int) -> tuple[np.ndarray, BallTree | None]:
+#: What the constraints other than `within_commute` read of an open opening. Blocking groups the
+#: eligible openings by these (a handful of classes nationally) and evaluates those constraints
+#: once per participant and class, on a representative opening, instead of once per pair: a
+#: constraint reading anything else of an opening must be added here (tests/test_candidates.py
+#: checks blocking against `passes` on arbitrary worlds).
+OPENING_KEYS: tuple[str, ...] = ("kind_code", "licence_mask")
+
+
+@dataclass(frozen=True)
+class _Eligible:
+    """The openings eligible on a day (open, deadline not passed), their BallTree, and their
+    classes by OPENING_KEYS: `cls[i]` the class of `rows[i]`, `rep[c]` a row of class c."""
+
+    rows: np.ndarray
+    tree: BallTree | None
+    cls: np.ndarray
+    rep: np.ndarray
+
+
+def _opening_tree(world: World, day: int) -> _Eligible:
     """Openings eligible on `day` (open, deadline not passed) and their BallTree. Kept on the
     Openings object, so a World, its employer view and a posted profile's World (which share
     their openings) build it once, and batch workers receive it with the snapshot."""
     o = world.openings
     hit = o.__dict__.get("_trees", {}).get(day)
     if hit is None:
-        eligible = np.flatnonzero(o.is_open & (o.deadline_ord >= day))
-        hit = (eligible, _tree(o.lat[eligible], o.lon[eligible]) if len(eligible) else None)
+        rows = np.flatnonzero(o.is_open & (o.deadline_ord >= day))
+        keys = np.column_stack([np.asarray(getattr(o, k), dtype=np.int64)[rows] for k in OPENING_KEYS])
+        _, first, cls = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+        tree = _tree(o.lat[rows], o.lon[rows]) if len(rows) else None
+        hit = _Eligible(rows, tree, np.asarray(cls, dtype=np.int64).reshape(-1), rows[first])
         # Replaced whole (threads may read it), keeping the latest day's tree only.
         o.__dict__["_trees"] = {day: hit}
     return hit
@@ -192,44 +217,73 @@ class Index:
         self.world = world
 
     def for_participants(self, p_idx, as_of: dt.date, kind: str = "any") -> Pairs:
-        """Candidate pairs of these participants (kind: "any", "job" or "trial")."""
+        """Candidate pairs of these participants (kind: "any", "job" or "trial"): each
+        participant's in the order given, each participant's openings by row."""
         world, day = self.world, as_of.toordinal()
         p_idx = np.asarray(p_idx, dtype=np.int64)
-        eligible, tree = _opening_tree(world, day)  # built on the first call of a day, even for no participants
-        if tree is None or len(p_idx) == 0:
+        elig = _opening_tree(world, day)  # built on the first call of a day, even for no participants
+        if elig.tree is None or len(p_idx) == 0:
             return Pairs.build(world, [], [], day)
+        if len(p_idx) > CHUNK:  # bounds the per-call arrays (entries, the class table)
+            return Pairs.concat([self.for_participants(p_idx[a : a + CHUNK], as_of, kind) for a in range(0, len(p_idx), CHUNK)])
         pw = world.participants
-        radius = pw.max_commute_km[p_idx] / EARTH_RADIUS_KM * SLACK
         # Homes share points (postal codes; the employer view's area centres): one radius query
         # per distinct point, with its participants' largest radius, and one distance per
-        # (point, opening). A participant keeps its point's hits within its own radius.
-        points, at = np.unique(np.column_stack([pw.lat[p_idx], pw.lon[p_idx]]), axis=0, return_inverse=True)
+        # (point, opening), which every participant there shares (the same inputs, the same bits).
+        point, stand = self._points
+        points, at = np.unique(point[p_idx], return_inverse=True)
         at = at.reshape(-1)
         widest = np.zeros(len(points))
-        np.maximum.at(widest, at, radius)
-        hits, tree_dist = tree.query_radius(np.radians(points), r=widest, return_distance=True)
-        counts = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
+        np.maximum.at(widest, at, pw.max_commute_km[p_idx] / EARTH_RADIUS_KM * SLACK)
+        first = stand[points]  # a participant standing at each point
+        hits = elig.tree.query_radius(np.column_stack([pw.rad_lat[first], pw.rad_lon[first]]), r=widest)
+        counts = np.fromiter(map(len, hits), dtype=np.int64, count=len(hits))
         if not counts.sum():
             return Pairs.build(world, [], [], day)
-        first = np.zeros(len(points), dtype=np.int64)
-        first[at[::-1]] = np.arange(len(at))[::-1]  # a participant standing at each point
-        point_of = np.repeat(np.arange(len(points)), counts)
-        hit = np.concatenate(hits).astype(np.int64)
-        # Each participant's pairs in opening order (cheaper unions downstream): = np.lexsort((hit,
-        # point_of)), as one int64 key sorted once (the hits of a point are distinct).
-        by_opening = np.argsort(point_of * len(eligible) + hit, kind="stable")
-        point_dist = np.concatenate(tree_dist)[by_opening]
-        point_pairs = Pairs.build(world, np.repeat(p_idx[first], counts), eligible[hit[by_opening]], day)
-        entry = _ranges((np.cumsum(counts) - counts)[at], counts[at])  # each participant's point's hits
-        owner = np.repeat(np.arange(len(p_idx)), counts[at])
-        keep = point_dist[entry] <= radius[owner]
+        for h in hits:
+            h.sort()  # each point's openings by row (eligible rows are ascending)
+        hit = np.concatenate(hits)
+        rows = elig.rows[hit]
+        km = row_distance_km(world, np.repeat(first, counts), rows)
+        # The constraints but the commute's, once per participant and opening class; the
+        # commute's exactly as `within_commute` states it: km <= the participant's limit, which
+        # the table holds where the rest pass (and -inf where they do not).
+        table = self._limits(p_idx, elig.rep, day, kind).ravel()
+        n_cls = len(elig.rep)
+        lens = counts[at]
+        entry = _ranges((np.cumsum(counts) - counts)[at], lens)  # each participant's point's hits
+        keep = km[entry] <= table[np.repeat(np.arange(0, len(p_idx) * n_cls, n_cls), lens) + elig.cls[hit[entry]]]
+        entry = entry[keep]
+        kept = np.zeros(len(p_idx), dtype=np.int64)
+        some = lens > 0
+        kept[some] = np.add.reduceat(keep, (np.cumsum(lens) - lens)[some], dtype=np.int64)
+        pairs = Pairs(world, np.repeat(p_idx, kept), rows[entry], np.full(len(entry), day, dtype=np.int64))
+        pairs.__dict__["distance_km"] = km[entry]
+        return pairs
+
+    def _limits(self, p_idx: np.ndarray, rep: np.ndarray, day: int, kind: str) -> np.ndarray:
+        """(participants x opening classes): the participant's commute limit where every
+        constraint but `within_commute` passes for the class's representative opening (and,
+        for a kind, the class is of that kind), else -inf."""
+        n, n_cls = len(p_idx), len(rep)
+        sample = Pairs.build(self.world, np.repeat(p_idx, n_cls), np.tile(rep, n), day)
+        ok = np.ones(len(sample), dtype=bool)
+        for c in CONSTRAINTS:
+            if c.name != "within_commute":
+                ok &= c.check(sample)
         if kind != "any":
-            keep &= world.openings.kind_code[point_pairs.o[entry]] == GOALS.index(kind)
-        entry, owner = entry[keep], owner[keep]
-        pairs = Pairs.build(world, p_idx[owner], point_pairs.o[entry], day)
-        # The same inputs give the same bits: a participant's distance is their point's.
-        pairs.__dict__["distance_km"] = point_pairs.distance_km[entry]
-        return pairs.subset(passes(pairs))
+            ok &= self.world.openings.kind_code[sample.o] == GOALS.index(kind)
+        return np.where(ok, self.world.participants.max_commute_km[sample.p], -np.inf).reshape(n, n_cls)
+
+    @cached_property
+    def _points(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each participant's home point (an id: equal coordinates, equal id) and, per point,
+        a participant standing there."""
+        pw = self.world.participants
+        at = np.empty(len(pw), dtype=np.complex128)
+        at.real, at.imag = pw.lat, pw.lon
+        _, stand, point = np.unique(at, return_index=True, return_inverse=True)
+        return np.asarray(point, dtype=np.int64).reshape(-1), np.asarray(stand, dtype=np.int64)
 
     @cached_property
     def _homes(self) -> _Homes:
