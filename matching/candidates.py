@@ -125,8 +125,9 @@ SLACK = 1.001
 #: Participants per blocking call, at most (a longer list is taken in chunks of this many).
 CHUNK = 2048
 
-#: What an Index keeps of its points' and groups' candidates, at most (bytes; a national shard's
-#: take ~6 MB, and shards, by office, share no points).
+#: What an Index keeps of its points' and groups' candidates, at most (bytes). A national shard's
+#: take ~5 MB (the densest ~40 MB; shards, by office, share no points); 8, 16 and 32 MB cost the
+#: same CPU on the national sample, 4 MB a quarter more.
 MEMO_BYTES = 16 << 20
 
 
@@ -286,7 +287,7 @@ class Index:
         accept = self._accepts(p_idx, elig.rep, day, kind)
         keys = np.column_stack([point, limit.view(np.int64), np.packbits(accept, axis=1).astype(np.int64)])
         groups, one, group_of = np.unique(keys, axis=0, return_index=True, return_inverse=True)
-        lists: list[tuple[np.ndarray, np.ndarray] | None] = [self._memo.get(("group", day, *key)) for key in map(tuple, groups.tolist())]
+        lists: list[Any] = [self._memo.get(("group", day, *key)) for key in map(tuple, groups.tolist())]
         todo = [g for g, found in enumerate(lists) if found is None]
         if todo:
             near = self._near_points(groups[todo, 0].tolist(), elig, day)
@@ -298,7 +299,7 @@ class Index:
                     keep &= accept[j][cls]
                 made = lists[g] = rows[keep], km[keep]
                 self._memo.put(("group", day, *groups[g].tolist()), made, made[0].nbytes + made[1].nbytes)
-        mine = [lists[g] for g in np.asarray(group_of).reshape(-1).tolist()]
+        mine: list[tuple[np.ndarray, np.ndarray]] = [lists[g] for g in np.asarray(group_of).reshape(-1).tolist()]
         o = np.concatenate([rows for rows, _ in mine])
         pairs = Pairs(world, np.repeat(p_idx, [len(rows) for rows, _ in mine]), o, np.full(len(o), day, dtype=np.int64))
         pairs.__dict__["distance_km"] = np.concatenate([km for _, km in mine])  # the bits `Pairs` computes
@@ -321,7 +322,7 @@ class Index:
         """Per home point: the eligible openings within reach of anyone there (the largest limit
         at that point) by row, their distances (`Pairs.distance_km`'s bits: the same inputs) and
         classes. One radius query for the points not kept from an earlier call."""
-        out = {q: self._memo.get(("point", day, q)) for q in points}
+        out: dict[int, Any] = {q: self._memo.get(("point", day, q)) for q in points}
         todo = [q for q, found in out.items() if found is None]
         if todo:
             _, stand, reach = self._points
@@ -334,7 +335,7 @@ class Index:
                 rows = elig.rows[h]
                 made = out[q] = rows, row_distance_km(self.world, np.full(len(h), f), rows), elig.cls[h]
                 self._memo.put(("point", day, q), made, sum(a.nbytes for a in made))
-        return out  # type: ignore[return-value]
+        return out
 
     @cached_property
     def _points(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -369,6 +370,7 @@ class Index:
     def warm(self, as_of: dt.date) -> None:
         """Build the tree and the homes now (a snapshot's), not in the first request that needs them."""
         _opening_tree(self.world, as_of.toordinal())
+        self._points  # noqa: B018 - cached
         self._homes  # noqa: B018 - cached
 
 
