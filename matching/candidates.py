@@ -254,8 +254,9 @@ class Index:
       there has, and one distance per (point, opening), which everyone at the point shares.
       Points and groups are kept (`_Memo`, bounded): a national shard's ~1,000 participants
       fall in a few hundred groups at ~15 points, and the batch asks in runs of 128. On the
-      national sample of 36 shards (57.6M pairs in both views) this takes 0.9 CPU s, against
-      4.6 s filtering every participant's point's hits, call by call (session 23).
+      national sample of 36 shards (57.6M pairs in both views) this takes 1.0 CPU s, against
+      4.6 s filtering every participant's point's hits, call by call (session 23,
+      `benchmarks/shard_cpu.py`).
     - opening → participants: participants by home point (`_Homes`, built on first use: the
       batch never asks); the opening's distance to every distinct point, each point's
       participants kept within their own limit.
