@@ -51,10 +51,13 @@ class Pairs:
     def distance_km(self) -> np.ndarray:
         """`haversine_km`, term for term (the same bits), with the per-entity radians and
         cosines computed once per snapshot instead of once per pair."""
-        pw, ow = self.world.participants, self.world.openings
-        p, o = self.p, self.o
-        a = (
-            np.sin((ow.rad_lat[o] - pw.rad_lat[p]) / 2) ** 2
-            + pw.cos_lat[p] * ow.cos_lat[o] * np.sin((ow.rad_lon[o] - pw.rad_lon[p]) / 2) ** 2
-        )
-        return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+        return row_distance_km(self.world, self.p, self.o)
+
+
+def row_distance_km(world: World, p: np.ndarray, o: np.ndarray) -> np.ndarray:
+    """`Pairs(world, p, o, …).distance_km`: the same bits for the same rows, whichever pairs
+    they come in (blocking computes one distance per home point and opening, and hands it to
+    every participant at that point)."""
+    pw, ow = world.participants, world.openings
+    a = np.sin((ow.rad_lat[o] - pw.rad_lat[p]) / 2) ** 2 + pw.cos_lat[p] * ow.cos_lat[o] * np.sin((ow.rad_lon[o] - pw.rad_lon[p]) / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
