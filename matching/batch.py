@@ -145,7 +145,7 @@ def _quoted_lists(engine: MatchEngine, ranked: Ranked, n: int) -> list[bytes]:
     pairs = Pairs.build(w, head.group, head.other, engine.as_of.toordinal())
     columns = FeatureSet(criteria, head.levels, pairs).columns()
     info = {c: col[ranked.other].tolist() for c, col in _quoted_openings(w).items()}  # sliced per list below
-    by_criterion = [(c, list(vals.items())) for c, vals in columns.items()]
+    by_criterion = [(c, [(k, v.tolist()) for k, v in vals.items()]) for c, vals in columns.items()]
     deadline = w.openings.deadline_ord[ranked.other]
     starts, ends = ranked.segments()
     h_starts, h_ends = head.segments()  # the same groups, in the same order
