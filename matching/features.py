@@ -33,9 +33,11 @@ class FeatureSet:
         lists = self._plain()
         return {c: {k: v[i] for k, v in vals.items()} for c, vals in lists.items()}
 
-    def columns(self) -> dict[str, dict[str, list]]:
-        """Every pair's quoted values, column by column: criterion → value name → one entry per pair."""
-        return self._plain()
+    def columns(self) -> dict[str, dict[str, np.ndarray]]:
+        """Every pair's quoted values, column by column: criterion → value name → one entry per
+        pair, as arrays whose ``tolist()`` is the plain-Python values (`values_at`): a caller
+        that slices them per list converts each column once, in the shape it needs."""
+        return {c.name: {k: _plain_array(v) for k, v in c.values(self.pairs).items()} for c in self.criteria}
 
     def _plain(self) -> dict[str, dict[str, list]]:
         # Computed and converted once per feature set, for its pairs only: per-pair numpy
@@ -45,11 +47,13 @@ class FeatureSet:
         return self._lists
 
 
-def _plain_list(arr: np.ndarray) -> list:
+def _plain_array(arr: np.ndarray) -> np.ndarray:
     arr = np.asarray(arr)
-    if arr.dtype.kind == "f":
-        return np.round(arr, 4).tolist()
-    return arr.tolist()
+    return np.round(arr, 4) if arr.dtype.kind == "f" else arr
+
+
+def _plain_list(arr: np.ndarray) -> list:
+    return _plain_array(arr).tolist()
 
 
 def levels(pairs: Pairs, criteria: tuple[Criterion, ...] = ALL) -> np.ndarray:

@@ -14,11 +14,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from matching import batch
 from matching.batch import refresh
 from matching.config import Settings
+from matching.criteria import BY_NAME
 from matching.engine import MatchEngine
+from matching.features import _plain_list
+from matching.pairs import Pairs
 from matching.schema import RunStatus
 from matching.scoring import ScoringModel
 from matching.store import lists
@@ -27,6 +33,7 @@ from matching.store.db import make_engine
 from matching.store.load import load_directory
 from matching.store.snapshot import load_world
 from tests.conftest import alive, children
+from tests.synthetic import AS_OF, monotone_models, worlds
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "data" / "fixtures"
@@ -393,3 +400,31 @@ def test_a_snapshot_is_read_with_the_collector_paused_and_left_as_it_was(db, mon
             load_world(conn)
         assert gc.isenabled()
     assert seen == [False, False]
+
+
+@settings(max_examples=30, deadline=None)
+@given(worlds(max_participants=6, max_openings=12), monotone_models(), st.integers(1, 4), st.integers(1, 8))
+def test_each_quoted_blob_is_its_own_lists_values_packed(world, model, n, k):
+    """The batch quotes every list's values from columns computed once for the shard and cut
+    per list (issue 10): each blob must be, byte for byte, that list's own first n pairs'
+    values, its openings' summaries and earliest deadline, packed on their own."""
+    eng = MatchEngine(world, model, AS_OF)
+    p2o, _, _ = eng.both_directions(np.arange(len(world.participants)), k)
+    blobs = batch._quoted_lists(eng, p2o, n)
+    starts, ends = p2o.segments()
+    assert len(blobs) == len(starts)
+    criteria = tuple(BY_NAME[c] for c in model.criteria)
+    frame, deadline = eng.world.openings.frame, eng.world.openings.deadline_ord
+    for blob, a, b in zip(blobs, starts.tolist(), ends.tolist()):
+        h = min(b - a, n)
+        pairs = Pairs.build(eng.world, p2o.group[a : a + h], p2o.other[a : a + h], AS_OF.toordinal())
+        rows = p2o.other[a:b]
+        until = int(deadline[rows].min())
+        expected = lists.Quoted(
+            {c.name: {key: _plain_list(v) for key, v in c.values(pairs).items()} for c in criteria},
+            {c: [x if isinstance(x, str) else str(x) for x in frame[c].to_numpy()[rows].tolist()] for c in batch._QUOTED_OPENING},
+            until if until < batch.NO_DEADLINE else None,
+            h,
+        )
+        assert blob == lists.pack_quoted(expected)
+        assert lists.unpack_quoted(blob) == expected

@@ -123,6 +123,43 @@ def test_the_office_level_is_whether_the_participants_own_office_lists_the_openi
         assert bool(crit.uninformative and crit.uninformative(v)) == (not same[i])  # another office: no headline
 
 
+@settings(max_examples=25, deadline=None)
+@given(st.data())
+def test_quoted_office_and_shared_postal_code_are_the_texts_compared(data):
+    """The office and postal codes are encoded once per snapshot for the values (issue 10):
+    what they quote must be what comparing the texts per pair says, codes no opening has and
+    codes of no participant included."""
+    codes = ["7030", "7031", "7041", "0150"]
+    ps = [{**data.draw(participant(f"P-{i}")), "postal_code": data.draw(st.sampled_from([*codes, "9990"]))} for i in range(3)]
+    os_ = [{**data.draw(opening(f"O-{i}")), "postal_code": data.draw(st.sampled_from(codes))} for i in range(4)]
+    world = build_world(ps, os_)
+    pairs = Pairs.build(world, np.repeat(np.arange(3), 4), np.tile(np.arange(4), 3), AS_OF.toordinal())
+    shared = BY_NAME["distance"].values(pairs)["postal_code_shared"]
+    assert shared.tolist() == [ps[p]["postal_code"] == os_[o]["postal_code"] for p, o in zip(pairs.p, pairs.o)]
+    office = BY_NAME["office"].values(pairs)["office"]
+    assert office.tolist() == [os_[o]["office_id"] for o in pairs.o] and all(type(x) is str for x in office.tolist())
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.lists(
+            st.tuples(st.sampled_from([-1, 5223, 7231, 9112]), st.sampled_from([0.0, 0.25, 1.0, 2.5, 1 / 3, 12.0])), min_size=3, max_size=3
+        ),
+        max_size=6,
+    )
+)
+def test_experience_detail_is_each_job_as_code_and_years(rows):
+    """`_experience_detail` formats each distinct (code, years) once; the text must be each
+    row's own entries, in column order, as f"{code}:{years:g}" — no entry of another row."""
+    from matching.criteria.occupation import _experience_detail
+
+    codes = np.array([[c for c, _ in r] for r in rows], dtype=np.int64).reshape(len(rows), 3)
+    years = np.array([[y for _, y in r] for r in rows], dtype=float).reshape(len(rows), 3)
+    want = ["|".join(f"{c}:{y:g}" for c, y in r if c >= 0 and y > 0) for r in rows]
+    assert _experience_detail(codes, years).tolist() == want
+
+
 @settings(max_examples=20, deadline=None)
 @given(st.data())
 def test_the_freshness_level_is_the_days_since_publication_and_moves_with_the_day(data):

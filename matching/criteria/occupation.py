@@ -173,12 +173,24 @@ def _experience_values(pairs: Pairs) -> Values:
     # Each job as "code:years", for the reason to name every related occupation with its own
     # years; built once per distinct participant (one for a participant's list).
     uniq, inv = np.unique(pairs.p, return_inverse=True)
-    detail = [
-        "|".join(f"{c}:{y:g}" for c, y in zip(cr, yr) if c >= 0 and y > 0)
-        for cr, yr in zip(all_codes[uniq].tolist(), all_years[uniq].tolist())
-    ]
-    values["detail"] = np.array(detail, dtype=object)[inv]
+    values["detail"] = _experience_detail(all_codes[uniq], all_years[uniq])[inv.reshape(-1)]
     return values
+
+
+def _experience_detail(codes: np.ndarray, years: np.ndarray) -> np.ndarray:
+    """Each row's jobs as "code:years|code:years" (f"{code}:{years:g}", in column order, the
+    entries with a code and years > 0), as an object array. Each distinct (code, years) is
+    formatted once and a row joins its entries' texts: formatting every entry took a batch
+    more time than all the other experience values together."""
+    row, col = np.nonzero((codes >= 0) & (years > 0))  # row-major: column order within a row
+    c, y = codes[row, col], years[row, col]
+    yv, yi = np.unique(y, return_inverse=True)
+    key = c.astype(np.int64) * max(len(yv), 1) + yi.reshape(-1)
+    _, first, at = np.unique(key, return_index=True, return_inverse=True)
+    text = np.array([f"{a}:{b:g}" for a, b in zip(c[first].tolist(), y[first].tolist())], dtype=object)
+    flat = text[at.reshape(-1)].tolist()
+    cuts = np.searchsorted(row, np.arange(len(codes) + 1)).tolist()
+    return np.array(["|".join(flat[a:b]) for a, b in zip(cuts[:-1], cuts[1:])], dtype=object)
 
 
 def _years(years: float, lang: str) -> str:

@@ -127,9 +127,15 @@ def coverage_counts(pairs: Pairs, have: str, of: str = "required_skills") -> tup
 # ---------------------------------------------------------------------------- skills (listed)
 
 
+def _counts(pairs: Pairs, have: str, of: str = "required_skills") -> tuple[np.ndarray, np.ndarray]:
+    """`coverage_counts`, kept on these pairs for the other criterion's values (`skills` and
+    `likely_skills` both quote the listed skills' coverage)."""
+    return cached(pairs, f"_counts_{have}_{of}", lambda: coverage_counts(pairs, have, of))
+
+
 def _values(pairs: Pairs) -> Values:
-    covered, required = coverage_counts(pairs, "participant_skills")
-    optional, _ = coverage_counts(pairs, "participant_skills", "optional_skills")
+    covered, required = _counts(pairs, "participant_skills")
+    optional, _ = _counts(pairs, "participant_skills", "optional_skills")
     return {
         "covered": covered,
         "required": required,
@@ -219,7 +225,7 @@ def typical_not_listed(w: World, p: np.ndarray, o: np.ndarray) -> list[np.ndarra
 def _likely_values(pairs: Pairs) -> Values:
     w = pairs.world
     covered, n_req = coverage_counts(pairs, "likely_skills")
-    stated, _ = coverage_counts(pairs, "participant_skills")
+    stated, _ = _counts(pairs, "participant_skills")
     # Only inference is news here: quote the occupations and the skills that count because they
     # are typical, not listed (-1: nothing inferred counts, the `skills` reason says it all).
     source = np.where(covered > stated, w.participants.inferred_from[pairs.p], -1)

@@ -90,7 +90,16 @@ def pack_quoted(quoted: Quoted) -> bytes:
     # Written for every listed participant each night, read one list at a time. orjson: a tenth
     # of json.dumps' time on these number lists. zstd level 1: as small as zlib level 1 (~1.4 KB
     # from ~5 KB) in a quarter of its time — zlib was 12 % of a refresh's CPU.
-    return _codec().compressor.compress(orjson.dumps(quoted._asdict(), option=orjson.OPT_SERIALIZE_NUMPY))
+    return pack_quoted_parts(*quoted)
+
+
+def pack_quoted_parts(
+    values: dict[str, dict[str, list]], openings: dict[str, list], until: int | None, explained: int | None = None
+) -> bytes:
+    """`pack_quoted(Quoted(values, openings, until, explained))`, the same bytes, without the
+    NamedTuple and its `_asdict()` (the batch packs ~300k of these a night)."""
+    fields = {"values": values, "openings": openings, "until": until, "explained": explained}  # Quoted's field order
+    return _codec().compressor.compress(orjson.dumps(fields, option=orjson.OPT_SERIALIZE_NUMPY))
 
 
 def unpack_quoted(blob: bytes | None) -> Quoted | None:
