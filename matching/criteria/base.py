@@ -135,6 +135,9 @@ class Criterion:
     #: computed on one day, another day's ordinal) → the values on that day. A stored list's
     #: quoted values are moved to today with it (matching/serving.py).
     on_day: Callable[[PairValues, int], PairValues] | None = field(default=None)
+    #: The level reads the opening (and the day) only, never the participant: the batch
+    #: computes it once per opening, not once per pair (tests/test_levels.py checks it).
+    opening_only: bool = field(default=False)
 
     @property
     def n_levels(self) -> int:
