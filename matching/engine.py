@@ -85,6 +85,28 @@ def _distinct(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ranked[new], inv
 
 
+def _union(kw: np.ndarray, ke: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For two strictly increasing key arrays (the batch's two sides: blocking lists each
+    participant's openings in order): (the positions in `ke` of the keys not in `kw`, and each
+    `ke` entry's row in ``kw`` followed by those keys). One stable sort of the two runs (a
+    linear merge) and no scatter: `kw`'s rows stay where they are, so nothing is gathered
+    for them, and the union needs no keys decoded."""
+    nw = len(kw)
+    keys = np.concatenate([kw, ke])
+    order = np.argsort(keys, kind="stable")
+    ranked = keys[order]
+    dup = np.empty(len(keys), dtype=bool)
+    dup[:1] = False
+    np.equal(ranked[1:], ranked[:-1], out=dup[1:])
+    at = np.flatnonzero(order >= nw)  # ke's entries, in ke's order (both runs ascending, the sort stable)
+    hit = dup[at]  # equal to the entry before it: kw's (keys are distinct within a side)
+    extra = np.flatnonzero(~hit)
+    ie = np.empty(len(ke), dtype=np.int64)
+    ie[hit] = order[at[hit] - 1]
+    ie[extra] = nw + np.arange(len(extra))
+    return extra, ie
+
+
 @dataclass(frozen=True)
 class Listed:
     """One subject's ranked pairs, best first, scored but not yet explained (`MatchEngine.listed`)."""
@@ -329,9 +351,15 @@ class MatchEngine:
         early = [j for j, c in enumerate(crit) if c.name not in VIEW_DEPENDENT and j not in late and j not in by_opening]
         n_o = max(len(self.world.openings), 1)
         kw, ke = pw.p * n_o + pw.o, pe.p * n_o + pe.o
-        keys, inv = _distinct(np.concatenate([kw, ke]))
-        iw, ie = inv[: len(kw)], inv[len(kw) :]
-        union = Pairs.build(self.world, keys // n_o, keys % n_o, self.as_of.toordinal())
+        if (kw[1:] > kw[:-1]).all() and (ke[1:] > ke[:-1]).all():  # as blocking lists them
+            extra, ie = _union(kw, ke)
+            iw = np.arange(len(kw))
+            p, o = np.concatenate([pw.p, pe.p[extra]]), np.concatenate([pw.o, pe.o[extra]])
+            union = Pairs(self.world, p, o, np.full(len(p), self.as_of.toordinal(), dtype=np.int64))
+        else:
+            keys, inv = _distinct(np.concatenate([kw, ke]))
+            iw, ie = inv[: len(kw)], inv[len(kw) :]
+            union = Pairs.build(self.world, keys // n_o, keys % n_o, self.as_of.toordinal())
         shared = np.zeros((len(union), len(crit)), dtype=np.uint8, order="F")
         for j in early:
             shared[:, j] = crit[j].level(union)

@@ -136,6 +136,40 @@ def test_least_showing_is_the_edge_of_a_shown_score():
         assert topk.shown(np.array([p]))[0] < s <= topk.shown(np.array([p + 2e-12]))[0]
 
 
+@FAST
+@given(st.integers(0, 2**32 - 1), st.integers(0, 400), st.integers(0, 400), st.integers(1, 1000))
+def test_the_union_of_both_sides_holds_every_pair_once(seed, nw, ne, span):
+    """`engine._union`: each side's keys (strictly increasing, as blocking lists them) map to
+    rows of one union that holds every key of either side exactly once."""
+    rng = np.random.default_rng(seed)
+    kw = np.unique(rng.integers(0, span, nw))
+    ke = np.unique(
+        np.r_[rng.choice(kw, min(len(kw), ne // 2), replace=False) if len(kw) else [], rng.integers(0, span, ne - ne // 2)]
+    ).astype(np.int64)
+    extra, ie = engine_module._union(kw, ke)
+    union = np.r_[kw, ke[extra]]
+    assert sorted(union.tolist()) == sorted(set(kw.tolist()) | set(ke.tolist()))
+    assert union[ie].tolist() == ke.tolist()
+
+
+@WORLDS
+@given(worlds(), monotone_models(), st.integers(0, 2**32 - 1))
+def test_both_views_levels_of_pairs_in_any_order(world, model, seed):
+    """Without k, `_levels_both_views` gives each side's pairs the levels scoring that side
+    on its own gives, whether the pairs come in blocking's order (one linear merge of the two
+    sides) or in any other (a sort)."""
+    engine = MatchEngine(world, model, AS_OF)
+    p_idx = np.arange(len(world.participants))
+    pw = candidates.for_participants(world, p_idx, AS_OF)
+    pe = candidates.for_participants(world.employer_view, p_idx, AS_OF)
+    rng = np.random.default_rng(seed)
+    for w_order, e_order in ((np.arange(len(pw)), np.arange(len(pe))), (rng.permutation(len(pw)), rng.permutation(len(pe)))):
+        sw, se = pw.subset(w_order), pe.subset(e_order)
+        _, _, lw, le = engine._levels_both_views(sw, se)
+        assert lw.tolist() == engine.score_pairs(sw)[2].levels.tolist()
+        assert le.tolist() == engine.employer.score_pairs(se)[2].levels.tolist()
+
+
 def test_empty_inputs():
     z = np.zeros(0, dtype=np.int64)
     assert len(topk.top_k(z, np.zeros(0), z, 5)) == 0
