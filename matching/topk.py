@@ -110,14 +110,17 @@ def _buckets(values: np.ndarray, n: int = BUCKETS) -> tuple[int, np.ndarray]:
     return n, np.minimum(((values - lo) * (1.0 / width)).astype(np.int64), n - 1)
 
 
-def _cut(group: np.ndarray, bucket: np.ndarray, nb: int, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per pair: its group (compacted), and per group the best bucket that, with the buckets
-    above it, holds at least k pairs (0 when the group has fewer than k)."""
+def _cut(group: np.ndarray, bucket: np.ndarray, nb: int, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per pair: its group (compacted); per group the best bucket that, with the buckets
+    above it, holds at least k pairs (0 when the group has fewer than k), and its pairs."""
     present = np.bincount(group) > 0
     compact = (np.cumsum(present) - 1)[group]
     counts = np.bincount(compact * nb + bucket, minlength=int(present.sum()) * nb).reshape(-1, nb)
-    at_least = counts[:, ::-1].cumsum(axis=1)[:, ::-1]  # pairs in this bucket or better
-    return compact, np.maximum((at_least >= k).sum(axis=1) - 1, 0)
+    np.cumsum(counts, axis=1, out=counts)  # pairs in this bucket or worse
+    total = counts[:, -1].copy()
+    # bucket b holds, with those above it, total - (pairs below b) pairs: count the b >= 1 where
+    # that is at least k (bucket 0 always is, when the group has k pairs at all)
+    return compact, (counts[:, :-1] <= (total - k)[:, None]).sum(axis=1), total
 
 
 def _may_enter(group: np.ndarray, score: np.ndarray, k: int) -> np.ndarray:
@@ -125,7 +128,7 @@ def _may_enter(group: np.ndarray, score: np.ndarray, k: int) -> np.ndarray:
     holds a group's k-th best score are strictly worse than k others, ties included, so
     only the rest (about k per group plus one bucket) needs sorting."""
     nb, bucket = _buckets(score)
-    compact, cut = _cut(group, bucket, nb, k)
+    compact, cut, _ = _cut(group, bucket, nb, k)
     return bucket >= cut[compact]
 
 
@@ -144,11 +147,11 @@ def kth_floor(group: np.ndarray, value: np.ndarray, k: int, n_buckets: int = BOU
         nb, bucket = n_buckets, np.minimum(((value - lo) * (1.0 / width)).astype(np.int64), n_buckets - 1)
     else:
         nb, bucket, width = 1, np.zeros(n, dtype=np.int64), 0.0
-    compact, cut = _cut(group, bucket, nb, k)
+    compact, cut, total = _cut(group, bucket, nb, k)
     # A value in bucket b has (value - lo) / width >= b up to the rounding of one subtraction and
     # one product (relative 1e-16): the edge less 1e-9 (relative to the range) is below it.
     floor = lo + cut * width - 1e-9 * (1.0 + abs(lo) + abs(hi))
-    floor[np.bincount(compact) < k] = -np.inf
+    floor[total < k] = -np.inf
     return compact, floor
 
 
