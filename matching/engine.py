@@ -420,14 +420,16 @@ class MatchEngine:
 
     def _opening_levels(self, j: int) -> np.ndarray:
         """Every opening's level of criterion j, one that reads the opening only
-        (`Criterion.opening_only`), once per engine (its day): the same function on one pair
-        per opening, so each pair's level is the one it computes for the pair."""
-        cache = self.__dict__.setdefault("_by_opening", {})
-        if j not in cache:
+        (`Criterion.opening_only`): the same function on one pair per opening, so each pair's
+        level is the one it computes for the pair. Kept with the openings (both views and every
+        shard's engine share them) per criterion and day."""
+        c, day = self.criteria[j], self.as_of.toordinal()
+        cache = self.world.openings.__dict__.setdefault("_opening_levels", {})
+        if (c.name, day) not in cache:
             n = len(self.world.openings)
-            pairs = Pairs.build(self.world, np.zeros(n, dtype=np.int64), np.arange(n), self.as_of.toordinal())
-            cache[j] = np.asarray(self.criteria[j].level(pairs), dtype=np.uint8)
-        return cache[j]
+            pairs = Pairs.build(self.world, np.zeros(n, dtype=np.int64), np.arange(n), day)
+            cache[(c.name, day)] = np.asarray(c.level(pairs), dtype=np.uint8)
+        return cache[(c.name, day)]
 
     def _opening_contributions(self, cols: list[int]) -> np.ndarray:
         """Every opening's summed contribution of these `opening_only` criteria (for bounds)."""
