@@ -89,22 +89,17 @@ def _union(kw: np.ndarray, ke: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For two strictly increasing key arrays (the batch's two sides: blocking lists each
     participant's openings in order): (the positions in `ke` of the keys not in `kw`, and each
     `ke` entry's row in ``kw`` followed by those keys). One stable sort of the two runs (a
-    linear merge) and no scatter: `kw`'s rows stay where they are, so nothing is gathered
-    for them, and the union needs no keys decoded."""
-    nw = len(kw)
-    keys = np.concatenate([kw, ke])
-    order = np.argsort(keys, kind="stable")
-    ranked = keys[order]
-    dup = np.empty(len(keys), dtype=bool)
-    dup[:1] = False
-    np.equal(ranked[1:], ranked[:-1], out=dup[1:])
-    at = np.flatnonzero(order >= nw)  # ke's entries, in ke's order (both runs ascending, the sort stable)
-    hit = dup[at]  # equal to the entry before it: kw's (keys are distinct within a side)
-    extra = np.flatnonzero(~hit)
-    ie = np.empty(len(ke), dtype=np.int64)
-    ie[hit] = order[at[hit] - 1]
-    ie[extra] = nw + np.arange(len(extra))
-    return extra, ie
+    linear merge) gives each `ke` key's count of `kw` keys up to it, so whether the last of
+    those is the same key; no scatter, and `kw`'s rows stay where they are (nothing gathered
+    for them, no keys decoded)."""
+    nw, ne = len(kw), len(ke)
+    order = np.argsort(np.concatenate([kw, ke]), kind="stable")
+    at = np.flatnonzero(order >= nw)  # ke's entries in the merge, in ke's order (the sort is stable)
+    prev = at - np.arange(ne) - 1  # the last kw key <= each ke key (-1: none); kw's come first on ties
+    hit = kw[np.maximum(prev, 0)] == ke if nw else np.zeros(ne, dtype=bool)
+    hit &= prev >= 0
+    miss = ~hit
+    return np.flatnonzero(miss), np.where(hit, prev, nw - 1 + np.cumsum(miss))
 
 
 @dataclass(frozen=True)
