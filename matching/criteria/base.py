@@ -227,10 +227,10 @@ def by_classes(
     p_distinct, p_code = cached(w.participants, f"_classes_{name}", lambda: classes(p_values()))
     o_distinct, o_code = cached(w.openings, f"_classes_{name}", lambda: classes(o_values()))
 
-    def build() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def build() -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
         pi, oi = np.meshgrid(np.arange(len(p_distinct)), np.arange(len(o_distinct)), indexing="ij")
         table = np.asarray(level(p_distinct[pi.ravel()], o_distinct[oi.ravel()]), dtype=np.uint8)
-        return p_distinct, o_distinct, table, np.intp(len(o_distinct))
+        return p_distinct, o_distinct, table, len(o_distinct)
 
     # the table belongs to these two vocabularies (a posted profile's world has its own participants)
     hit = w.__dict__.get(f"_table_{name}")
