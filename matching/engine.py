@@ -85,6 +85,23 @@ def _distinct(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ranked[new], inv
 
 
+def _union(kw: np.ndarray, ke: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For two strictly increasing key arrays (the batch's two sides: blocking lists each
+    participant's openings in order): (the positions in `ke` of the keys not in `kw`, and each
+    `ke` entry's row in ``kw`` followed by those keys). One stable sort of the two runs (a
+    linear merge) gives each `ke` key's count of `kw` keys up to it, so whether the last of
+    those is the same key; no scatter, and `kw`'s rows stay where they are (nothing gathered
+    for them, no keys decoded)."""
+    nw, ne = len(kw), len(ke)
+    order = np.argsort(np.concatenate([kw, ke]), kind="stable")
+    at = np.flatnonzero(order >= nw)  # ke's entries in the merge, in ke's order (the sort is stable)
+    prev = at - np.arange(ne) - 1  # the last kw key <= each ke key (-1: none); kw's come first on ties
+    hit = kw[np.maximum(prev, 0)] == ke if nw else np.zeros(ne, dtype=bool)
+    hit &= prev >= 0
+    miss = ~hit
+    return np.flatnonzero(miss), np.where(hit, prev, nw - 1 + np.cumsum(miss))
+
+
 @dataclass(frozen=True)
 class Listed:
     """One subject's ranked pairs, best first, scored but not yet explained (`MatchEngine.listed`)."""
@@ -324,15 +341,23 @@ class MatchEngine:
         levels; their top k is that of every pair (tests/test_topk.py)."""
         crit, model = self.criteria, self.model
         late = [j for j, c in enumerate(crit) if c.name in BATCH_LATE] if k else []
+        # Criteria that read the opening only: one level per opening (`_opening_levels`).
+        by_opening = [j for j, c in enumerate(crit) if c.opening_only and c.name not in VIEW_DEPENDENT and j not in late]
+        early = [j for j, c in enumerate(crit) if c.name not in VIEW_DEPENDENT and j not in late and j not in by_opening]
         n_o = max(len(self.world.openings), 1)
         kw, ke = pw.p * n_o + pw.o, pe.p * n_o + pe.o
-        keys, inv = _distinct(np.concatenate([kw, ke]))
-        iw, ie = inv[: len(kw)], inv[len(kw) :]
-        union = Pairs.build(self.world, keys // n_o, keys % n_o, self.as_of.toordinal())
+        if (kw[1:] > kw[:-1]).all() and (ke[1:] > ke[:-1]).all():  # as blocking lists them
+            extra, ie = _union(kw, ke)
+            iw = np.arange(len(kw))
+            p, o = np.concatenate([pw.p, pe.p[extra]]), np.concatenate([pw.o, pe.o[extra]])
+            union = Pairs(self.world, p, o, np.full(len(p), self.as_of.toordinal(), dtype=np.int64))
+        else:
+            keys, inv = _distinct(np.concatenate([kw, ke]))
+            iw, ie = inv[: len(kw)], inv[len(kw) :]
+            union = Pairs.build(self.world, keys // n_o, keys % n_o, self.as_of.toordinal())
         shared = np.zeros((len(union), len(crit)), dtype=np.uint8, order="F")
-        for j, c in enumerate(crit):
-            if c.name not in VIEW_DEPENDENT and j not in late:
-                shared[:, j] = c.level(union)
+        for j in early:
+            shared[:, j] = crit[j].level(union)
         # The view-dependent criteria's levels on each side's own pairs.
         own = {
             j: (c.level(pw).astype(np.uint8), c.level(pe).astype(np.uint8))
@@ -344,17 +369,19 @@ class MatchEngine:
             lookup = model.lookup
             hi = float(sum(lookup[j].max() for j in late)) + BOUND_SLACK
             lo = float(sum(lookup[j].min() for j in late)) - BOUND_SLACK
-            # The shared criteria's contributions once per distinct pair, not once per side.
+            # The shared criteria's contributions once per distinct pair, not once per side;
+            # those of the criteria that read the opening only, summed once per opening.
             base = np.full(len(union), model.intercept)
-            for j, c in enumerate(crit):
-                if c.name not in VIEW_DEPENDENT and j not in late:
-                    base += lookup[j][shared[:, j]]
+            if by_opening:
+                base += self._opening_contributions(by_opening)[union.o]
+            for j in early:
+                base += lookup[j][shared[:, j]]
 
             def reach(side: int, at: np.ndarray, group: np.ndarray) -> np.ndarray:
                 partial = base[at]
                 for j, levels in own.items():
                     partial += lookup[j][levels[side]]
-                return topk.may_reach(group, topk.shown(model.sigmoid(partial + hi)), topk.shown(model.sigmoid(partial + lo)), k)
+                return topk.may_reach(group, partial, lo, hi, k, model.sigmoid, model.logit)
 
             keep_w, keep_e = np.flatnonzero(reach(0, iw, pw.p)), np.flatnonzero(reach(1, ie, pe.o))
             iw, ie = iw[keep_w], ie[keep_e]
@@ -377,10 +404,38 @@ class MatchEngine:
         for j in range(len(crit)):
             if j in own:
                 lw[:, j], le[:, j] = own[j]
+            elif j in by_opening:
+                levels = self._opening_levels(j)
+                np.take(levels, pw.o, out=lw[:, j])
+                np.take(levels, pe.o, out=le[:, j])
             else:
                 np.take(shared[:, j], iw, out=lw[:, j])
                 np.take(shared[:, j], ie, out=le[:, j])
         return pw, pe, lw, le
+
+    def _opening_levels(self, j: int) -> np.ndarray:
+        """Every opening's level of criterion j, one that reads the opening only
+        (`Criterion.opening_only`): the same function on one pair per opening, so each pair's
+        level is the one it computes for the pair. Kept with the openings (both views and every
+        shard's engine share them) per criterion and day."""
+        c, day = self.criteria[j], self.as_of.toordinal()
+        cache = self.world.openings.__dict__.setdefault("_opening_levels", {})
+        if (c.name, day) not in cache:
+            n = len(self.world.openings)
+            pairs = Pairs.build(self.world, np.zeros(n, dtype=np.int64), np.arange(n), day)
+            cache[(c.name, day)] = np.asarray(c.level(pairs), dtype=np.uint8)
+        return cache[(c.name, day)]
+
+    def _opening_contributions(self, cols: list[int]) -> np.ndarray:
+        """Every opening's summed contribution of these `opening_only` criteria (for bounds)."""
+        cache = self.__dict__.setdefault("_by_opening_sum", {})
+        key = tuple(cols)
+        if key not in cache:
+            total = np.zeros(len(self.world.openings))
+            for j in cols:
+                total += self.model.lookup[j][self._opening_levels(j)]
+            cache[key] = total
+        return cache[key]
 
     def explanations(self, p_idx, o_idx, levels: np.ndarray, model: ScoringModel | None = None) -> list[Explanation]:
         """Explanations of stored pairs: the levels (and so the contributions) the run scored,

@@ -93,6 +93,13 @@ class ScoringModel:
     def sigmoid(raw: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-raw))
 
+    @staticmethod
+    def logit(score: np.ndarray) -> np.ndarray:
+        """The raw score of a score (`sigmoid`'s inverse): −inf for 0 and below, +inf for 1 and above."""
+        score = np.asarray(score, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(score <= 0, -np.inf, np.where(score >= 1, np.inf, np.log(score) - np.log1p(-score)))
+
     # ---------------------------------------------------------------- persistence
     def to_dict(self) -> dict[str, Any]:
         return {

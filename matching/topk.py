@@ -12,7 +12,7 @@ Callers pass `shown(score)` to `top_k`; `best` does it itself.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,7 +22,7 @@ SCORE_DECIMALS = 3
 #: Below this many pairs a plain sort is cheaper than the bucket prefilter.
 PREFILTER_MIN = 20_000
 BUCKETS = 64
-#: Buckets of `may_reach` (finer than the prefilter's: bounds are a few hundredths apart).
+#: Buckets of `kth_floor` (finer than the prefilter's: bounds are a few hundredths apart).
 BOUND_BUCKETS = 256
 
 
@@ -110,14 +110,17 @@ def _buckets(values: np.ndarray, n: int = BUCKETS) -> tuple[int, np.ndarray]:
     return n, np.minimum(((values - lo) * (1.0 / width)).astype(np.int64), n - 1)
 
 
-def _cut(group: np.ndarray, bucket: np.ndarray, nb: int, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per pair: its group (compacted), and per group the best bucket that, with the buckets
-    above it, holds at least k pairs (0 when the group has fewer than k)."""
+def _cut(group: np.ndarray, bucket: np.ndarray, nb: int, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per pair: its group (compacted); per group the best bucket that, with the buckets
+    above it, holds at least k pairs (0 when the group has fewer than k), and its pairs."""
     present = np.bincount(group) > 0
     compact = (np.cumsum(present) - 1)[group]
     counts = np.bincount(compact * nb + bucket, minlength=int(present.sum()) * nb).reshape(-1, nb)
-    at_least = counts[:, ::-1].cumsum(axis=1)[:, ::-1]  # pairs in this bucket or better
-    return compact, np.maximum((at_least >= k).sum(axis=1) - 1, 0)
+    np.cumsum(counts, axis=1, out=counts)  # pairs in this bucket or worse
+    total = counts[:, -1].copy()
+    # bucket b holds, with those above it, total - (pairs below b) pairs: count the b >= 1 where
+    # that is at least k (bucket 0 always is, when the group has k pairs at all)
+    return compact, (counts[:, :-1] <= (total - k)[:, None]).sum(axis=1), total
 
 
 def _may_enter(group: np.ndarray, score: np.ndarray, k: int) -> np.ndarray:
@@ -125,22 +128,65 @@ def _may_enter(group: np.ndarray, score: np.ndarray, k: int) -> np.ndarray:
     holds a group's k-th best score are strictly worse than k others, ties included, so
     only the rest (about k per group plus one bucket) needs sorting."""
     nb, bucket = _buckets(score)
-    compact, cut = _cut(group, bucket, nb, k)
+    compact, cut, _ = _cut(group, bucket, nb, k)
     return bucket >= cut[compact]
 
 
-def may_reach(group: np.ndarray, upper: np.ndarray, lower: np.ndarray, k: int, n_buckets: int = BOUND_BUCKETS) -> np.ndarray:
-    """Which pairs may be among their group's k best, knowing only bounds on each pair's
-    shown score (`lower` ≤ shown score ≤ `upper`, both already `shown`): the prefilter above,
-    on bounds. Buckets are laid over both bounds at once; a pair whose upper bound is in a
-    bucket below the one holding its group's k-th best lower bound is strictly worse than k
-    other pairs of its group, ties included, so `top_k` never lists it. Linear time."""
+def kth_floor(group: np.ndarray, value: np.ndarray, k: int, n_buckets: int = BOUND_BUCKETS) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair its group (compacted: 0, 1, … in the order of the group ids), and per group a
+    floor under its k-th largest `value`: −inf for a group of fewer than k pairs, otherwise
+    the lower edge of the bucket that holds its k-th largest value (less a margin for the
+    bucket arithmetic's rounding), so at least k of the group's values are >= its floor.
+    Linear time: the prefilter's buckets, without a sort."""
     n = len(group)
-    if n == 0 or k <= 0:
-        return np.zeros(n, dtype=bool)
-    nb, bucket = _buckets(np.concatenate([lower, upper]), n_buckets)
-    compact, cut = _cut(group, bucket[:n], nb, k)
-    return bucket[n:] >= cut[compact]
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    lo, hi = float(value.min()), float(value.max())
+    width = (hi - lo) / n_buckets
+    if width > 0:
+        nb, bucket = n_buckets, np.minimum(((value - lo) * (1.0 / width)).astype(np.int64), n_buckets - 1)
+    else:
+        nb, bucket, width = 1, np.zeros(n, dtype=np.int64), 0.0
+    compact, cut, total = _cut(group, bucket, nb, k)
+    # A value in bucket b has (value - lo) / width >= b up to the rounding of one subtraction and
+    # one product (relative 1e-16): the edge less 1e-9 (relative to the range) is below it.
+    floor = lo + cut * width - 1e-9 * (1.0 + abs(lo) + abs(hi))
+    floor[total < k] = -np.inf
+    return compact, floor
+
+
+def may_reach(
+    group: np.ndarray,
+    partial: np.ndarray,
+    lo: float,
+    hi: float,
+    k: int,
+    sigmoid: Callable[[np.ndarray], np.ndarray],
+    logit: Callable[[np.ndarray], np.ndarray],
+    n_buckets: int = BOUND_BUCKETS,
+) -> np.ndarray:
+    """Which pairs may be among their group's k best, knowing only bounds on each pair's raw
+    score (``partial + lo <= raw <= partial + hi``; the shown score is ``shown(sigmoid(raw))``,
+    `logit` sigmoid's inverse). Linear time, and no sigmoid or rounding per pair: a floor
+    under each group's k-th best ``partial`` (`kth_floor`) gives a shown score at least k of
+    its pairs reach (shown ∘ sigmoid is monotone), and its bar the raw score below which a
+    pair shows less than that (`least_showing`, less a margin for logit's rounding): a pair
+    whose upper bound is under its group's bar is strictly worse than k other pairs of its
+    group, ties included, so `top_k` never lists it."""
+    if len(group) == 0 or k <= 0:
+        return np.zeros(len(group), dtype=bool)
+    compact, floor = kth_floor(group, partial, k, n_buckets)
+    bar = logit(least_showing(shown(sigmoid(floor + lo))))
+    return partial >= (bar - 1e-9 * (1.0 + np.abs(bar)) - hi)[compact]
+
+
+def least_showing(score: np.ndarray) -> np.ndarray:
+    """Per shown score s (`shown`), a score p below which every score shows below s: s less
+    half the last shown decimal (a score exactly there may round either way), less a margin
+    for the rounding's own arithmetic. Where s is 0, no score shows below it: −inf."""
+    half = 0.5 / 10**SCORE_DECIMALS
+    p = np.asarray(score, dtype=float) - half * (1.0 + 1e-9)
+    return np.where(p > 0, p, -np.inf)
 
 
 @dataclass

@@ -139,3 +139,28 @@ def test_values_move_to_another_day_only_through_on_day(world, seed, shift):
             one1 = {name: np.asarray(a)[k] for name, a in v1.items()}
             moved = c.on_day(one0, day1) if c.on_day is not None else one0
             assert {n: np.asarray(x).tolist() for n, x in moved.items()} == {n: np.asarray(x).tolist() for n, x in one1.items()}, c.name
+
+
+def test_adaptation_levels_in_integers_are_the_shares_levels():
+    """`adaptation._level` bins covered / needs in integers: the same level as binning the share,
+    for every count of needs there can be and every count of them covered."""
+    from matching.criteria import adaptation
+    from matching.world import NEED_CODES
+
+    for n in range(len(NEED_CODES) + 1):
+        for c in range(n + 1):
+            share = adaptation.COVERAGE.bin(np.array([c / n if n else 1.0]))[0]
+            assert int(share) == int(c == n) + int(2 * c >= n), (c, n)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(worlds(max_participants=8, max_openings=12), st.integers(0, 2**32 - 1))
+def test_adaptation_levels_equal_the_shares_levels_in_both_views(world, seed):
+    from matching.criteria import adaptation
+
+    rng = np.random.default_rng(seed)
+    p = rng.integers(0, len(world.participants), 100)
+    o = rng.integers(0, len(world.openings), 100)
+    for view in (world, world.employer_view):
+        pairs = Pairs.build(view, p, o, AS_OF.toordinal())
+        assert adaptation._level(pairs).tolist() == adaptation._share_level(pairs).tolist()

@@ -12,6 +12,7 @@ from matching import candidates, topk
 from matching import engine as engine_module
 from matching.engine import MatchEngine
 from matching.pairs import Pairs
+from matching.scoring import ScoringModel
 from tests.synthetic import AS_OF, monotone_models, worlds
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -84,21 +85,89 @@ def test_prefiltered_top_k_on_large_inputs_equals_a_full_sort(seed, n_groups, n_
     st.integers(1, 200),
     st.integers(1, 60),
     st.integers(1, 80),
-    st.integers(0, 20),
-    st.sampled_from([2, 16, 256]),
+    st.floats(0.0, 2.0),
+    st.sampled_from([1, 2, 16, 256]),
+    st.booleans(),
 )
-def test_pairs_that_may_not_reach_their_list_are_never_listed(seed, n, n_groups, n_values, k, spread, n_buckets):
+def test_pairs_that_may_not_reach_their_list_are_never_listed(seed, n, n_groups, n_values, k, spread, n_buckets, edges):
     """The batch skips its costly criteria for pairs `may_reach` rules out, knowing only
-    bounds on their score: none of them is in the top k, and the top k of the rest is the
-    top k of all, ties at the cut included."""
-    group, score, tie = _arrays(seed, n, n_groups, n_values)
-    rng = np.random.default_rng(seed + 1)
-    lower = score - rng.integers(0, spread + 1, n) / n_values
-    upper = score + rng.integers(0, spread + 1, n) / n_values
-    keep = np.flatnonzero(topk.may_reach(group, upper, lower, k, n_buckets))
+    bounds on their raw score (partial + lo ≤ raw ≤ partial + hi): none of them is in the top
+    k, and the top k of the rest is the top k of all, ties at the cut included — also when
+    scores sit on a shown decimal's rounding edge (`edges`: raw scores whose sigmoid is a
+    hair either side of, or at, half a shown unit)."""
+    rng = np.random.default_rng(seed)
+    group = rng.integers(0, n_groups, n)
+    if edges:
+        half = (rng.integers(1, 1000, n) - 0.5) / 1000 + rng.choice([-1e-13, 0.0, 1e-13], n)
+        raw = ScoringModel.logit(half)
+    else:
+        raw = rng.integers(-4 * n_values, 2 * n_values, n) / n_values  # few distinct values: many ties
+    tie = rng.permutation(n)
+    shift = float(rng.uniform(-1, 1))
+    partial = raw - rng.random(n) * spread - shift  # raw in [partial + shift, partial + shift + spread]
+    lo, hi = shift, shift + spread
+    keep = np.flatnonzero(topk.may_reach(group, partial, lo, hi, k, ScoringModel.sigmoid, ScoringModel.logit, n_buckets))
+    score = topk.shown(ScoringModel.sigmoid(raw))
     full = topk.top_k(group, score, tie, k)
     assert set(full.tolist()) <= set(keep.tolist())
     assert keep[topk.top_k(group[keep], score[keep], tie[keep], k)].tolist() == full.tolist()
+
+
+@FAST
+@given(st.integers(0, 2**32 - 1), st.integers(1, 3000), st.integers(1, 200), st.integers(1, 80), st.sampled_from([1, 2, 16, 256]))
+def test_kth_floor_is_under_each_groups_kth_largest_value(seed, n, n_groups, k, n_buckets):
+    rng = np.random.default_rng(seed)
+    group = rng.integers(0, n_groups, n) * 3
+    value = rng.normal(0, 3, n).round(rng.integers(0, 4))
+    compact, floor = topk.kth_floor(group, value, k, n_buckets)
+    ids = np.unique(group)
+    assert compact.tolist() == np.searchsorted(ids, group).tolist()
+    for g, f in zip(ids, floor):
+        mine = np.sort(value[group == g])[::-1]
+        assert (f == -np.inf) == (len(mine) < k)
+        assert len(mine) < k or f <= mine[k - 1]
+
+
+def test_least_showing_is_the_edge_of_a_shown_score():
+    shown = np.array([0.0, 0.001, 0.002, 0.5, 0.999, 1.0])
+    edge = topk.least_showing(shown)
+    assert edge[0] == -np.inf
+    for s, p in zip(shown[1:], edge[1:]):
+        assert topk.shown(np.array([p]))[0] < s <= topk.shown(np.array([p + 2e-12]))[0]
+
+
+@FAST
+@given(st.integers(0, 2**32 - 1), st.integers(0, 400), st.integers(0, 400), st.integers(1, 1000))
+def test_the_union_of_both_sides_holds_every_pair_once(seed, nw, ne, span):
+    """`engine._union`: each side's keys (strictly increasing, as blocking lists them) map to
+    rows of one union that holds every key of either side exactly once."""
+    rng = np.random.default_rng(seed)
+    kw = np.unique(rng.integers(0, span, nw))
+    ke = np.unique(
+        np.r_[rng.choice(kw, min(len(kw), ne // 2), replace=False) if len(kw) else [], rng.integers(0, span, ne - ne // 2)]
+    ).astype(np.int64)
+    extra, ie = engine_module._union(kw, ke)
+    union = np.r_[kw, ke[extra]]
+    assert sorted(union.tolist()) == sorted(set(kw.tolist()) | set(ke.tolist()))
+    assert union[ie].tolist() == ke.tolist()
+
+
+@WORLDS
+@given(worlds(), monotone_models(), st.integers(0, 2**32 - 1))
+def test_both_views_levels_of_pairs_in_any_order(world, model, seed):
+    """Without k, `_levels_both_views` gives each side's pairs the levels scoring that side
+    on its own gives, whether the pairs come in blocking's order (one linear merge of the two
+    sides) or in any other (a sort)."""
+    engine = MatchEngine(world, model, AS_OF)
+    p_idx = np.arange(len(world.participants))
+    pw = candidates.for_participants(world, p_idx, AS_OF)
+    pe = candidates.for_participants(world.employer_view, p_idx, AS_OF)
+    rng = np.random.default_rng(seed)
+    for w_order, e_order in ((np.arange(len(pw)), np.arange(len(pe))), (rng.permutation(len(pw)), rng.permutation(len(pe)))):
+        sw, se = pw.subset(w_order), pe.subset(e_order)
+        _, _, lw, le = engine._levels_both_views(sw, se)
+        assert lw.tolist() == engine.score_pairs(sw)[2].levels.tolist()
+        assert le.tolist() == engine.employer.score_pairs(se)[2].levels.tolist()
 
 
 def test_empty_inputs():
@@ -158,6 +227,24 @@ def test_only_the_declared_criteria_depend_on_the_view(world):
     for c in ALL:
         if c.name not in engine_module.VIEW_DEPENDENT:
             assert c.level(pairs).tolist() == c.level(same).tolist(), c.name
+
+
+@WORLDS
+@given(worlds(), st.integers(0, 2**32 - 1))
+def test_criteria_declared_opening_only_read_only_the_opening(world, seed):
+    """The batch computes an `opening_only` criterion once per opening (with participant row 0)
+    and gathers it for every pair: only right while no participant changes its level."""
+    from matching.criteria import ALL, BY_NAME
+
+    assert {c.name for c in ALL if c.opening_only} == {"inclusion", "responsiveness", "deadline", "freshness"}
+    rng = np.random.default_rng(seed)
+    o = rng.integers(0, len(world.openings), 200)
+    for view in (world, world.employer_view):
+        anyone = Pairs.build(view, rng.integers(0, len(world.participants), len(o)), o, AS_OF.toordinal())
+        first = Pairs.build(view, np.zeros(len(o), dtype=np.int64), o, AS_OF.toordinal())
+        for c in BY_NAME.values():
+            if c.opening_only:
+                assert c.level(anyone).tolist() == c.level(first).tolist(), c.name
 
 
 @FAST

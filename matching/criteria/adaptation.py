@@ -34,6 +34,20 @@ def _masks(pairs: Pairs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _level(pairs: Pairs) -> np.ndarray:
+    """``COVERAGE.bin(covered / needs)`` (1 with no needs) in integers: with at most
+    len(NEED_CODES) needs, the share is >= 1 - 1e-9 only when every need is covered, and
+    >= 0.5 exactly when twice the covered needs are at least the needs (tests/test_levels.py)."""
+    w = pairs.world
+    needs = w.participants.need_mask[pairs.p]
+    covered = needs & w.openings.offered_mask[pairs.o]
+    level = (covered == needs).view(np.uint8)
+    level += (np.bitwise_count(covered) << 1) >= np.bitwise_count(needs)
+    assessed = w.participants.needs_assessed[pairs.p]
+    return level if assessed.all() else np.where(assessed, level, np.uint8(coverage.not_assessed_level))
+
+
+def _share_level(pairs: Pairs) -> np.ndarray:
+    """The level as the share of needs covered states it (what `_level` computes in integers)."""
     needs, covered, assessed = _masks(pairs)
     n_needs, n_cov = popcount(needs), popcount(covered)
     level = COVERAGE.bin(np.where(n_needs > 0, n_cov / np.maximum(n_needs, 1), 1.0))

@@ -16,7 +16,7 @@ import datetime as dt
 
 import numpy as np
 
-from matching.criteria.base import Criterion, Levels, PairValues, Values, t
+from matching.criteria.base import Criterion, Levels, PairValues, Values, by_classes, t
 from matching.pairs import Pairs
 
 GRACE_DAYS = 28
@@ -75,10 +75,28 @@ def _text(level: int, v: PairValues, lang: str) -> str:
     return t("availability.by_start", lang, available=_date(available), start=_date(start))
 
 
+def _level(pairs: Pairs) -> np.ndarray:
+    """`_level_of` every pair's dates. All pairs on one day (a ranking): from a table of the
+    participants' availability × the openings' start, both moved to that day (dates before it
+    count as it), `base.by_classes`; pairs on several days (training): the arithmetic."""
+    as_of = pairs.as_of
+    if not len(as_of) or not (as_of == as_of[0]).all():
+        return _level_of(*_dates(pairs)[1:])
+    day = int(as_of[0])
+    w = pairs.world
+    return by_classes(
+        pairs,
+        f"availability@{day}",
+        lambda: np.maximum(w.participants.available_ord, day),
+        lambda: np.where(w.openings.start_ord == 0, 0, np.maximum(w.openings.start_ord, day)),
+        lambda available, start: _level_of(start, np.maximum(available, day) - np.maximum(start, day)),
+    )
+
+
 timing = Criterion(
     name="availability",
     levels=TIMING,
-    level=lambda pairs: _level_of(*_dates(pairs)[1:]),
+    level=_level,
     values=_values,
     reason=_text,
     description=f"the participant's available_from against the opening's start_date (grace {GRACE_DAYS} days)",

@@ -59,6 +59,7 @@ time_left = Criterion(
     description="days from today (or the suggestion date in training) to the application deadline",
     shown_values=_shown,
     on_day=_on_day,
+    opening_only=True,
 )
 
 CRITERIA = [time_left]

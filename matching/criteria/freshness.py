@@ -80,6 +80,7 @@ freshness = Criterion(
     uninformative=lambda v: int(v["days"]) > 60,
     shown_values=_shown,
     on_day=_on_day,
+    opening_only=True,
 )
 
 CRITERIA = [freshness]

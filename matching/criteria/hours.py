@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from matching.criteria.base import Criterion, Levels, PairValues, Values, num, t
+from matching.criteria.base import Criterion, Levels, PairValues, Values, by_classes, num, t
 from matching.pairs import Pairs
 
 #: Under this many hours a week an opening is part-time for a full-time seeker.
@@ -68,10 +68,23 @@ def _fit_text(level: int, v: PairValues, lang: str) -> str:
     return t("hours_fit.short" if level < AS_WISHED else "hours_fit.as_wished_full", lang, **fields)
 
 
+def _fit_level_of_pairs(pairs: Pairs) -> np.ndarray:
+    """`_fit_level` of every pair, from a table of the participants' (maximum, part-time) ×
+    the openings' hours (`base.by_classes`: 5 × 8 classes nationally)."""
+    participants, openings = pairs.world.participants, pairs.world.openings
+    return by_classes(
+        pairs,
+        "hours_fit",
+        lambda: np.c_[participants.col("max_hours_per_week").astype(float), participants.col("wants_part_time").astype(bool)],
+        lambda: openings.col("hours_per_week").astype(float),
+        lambda p, o: _fit_level(o, p[:, 0], p[:, 1].astype(bool)),
+    )
+
+
 fit = Criterion(
     name="hours_fit",
     levels=FIT,
-    level=lambda pairs: _fit_level(*_hours(pairs)),
+    level=_fit_level_of_pairs,
     values=_fit_values,
     reason=_fit_text,
     description="weekly hours against the wish: full or part time, the maximum, a step up for part-time seekers",

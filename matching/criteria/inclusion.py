@@ -48,6 +48,7 @@ record = Criterion(
     values=_values,
     reason=_text,
     description="smoothed share of past trial placements that ended in a hire",
+    opening_only=True,
 )
 
 thirds = Criterion(
@@ -57,6 +58,7 @@ thirds = Criterion(
     values=_values,
     reason=_text,
     description="smoothed share of past trial placements that ended in a hire (three levels; models before finer levels)",
+    opening_only=True,
 )
 
 CRITERIA = [record]

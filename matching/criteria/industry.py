@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from matching.criteria.base import Criterion, Levels, PairValues, Values, t
+from matching.criteria.base import Criterion, Levels, PairValues, Values, by_classes, t
 from matching.pairs import Pairs
 from matching.world import NACE_SECTIONS
 
@@ -12,10 +12,15 @@ PREFERENCE = Levels.categories("industry", 3, neutral=1)  # not preferred, no pr
 SECTIONS = NACE_SECTIONS
 
 
-def _level(pairs: Pairs) -> np.ndarray:
-    prefs = pairs.world.participants.industry_mask[pairs.p]
-    section = pairs.world.openings.section_index[pairs.o]
+def _level_of(prefs: np.ndarray, section: np.ndarray) -> np.ndarray:
     return np.where(prefs == 0, 1, np.where(prefs & (1 << section), 2, 0))
+
+
+def _level(pairs: Pairs) -> np.ndarray:
+    """`_level_of` each pair's preferences and section, from a table of the distinct
+    preference masks × sections (`base.by_classes`)."""
+    w = pairs.world
+    return by_classes(pairs, "industry", lambda: w.participants.industry_mask, lambda: w.openings.section_index, _level_of)
 
 
 def _values(pairs: Pairs) -> Values:

@@ -47,7 +47,9 @@ def _proximity_level(pairs: Pairs) -> np.ndarray:
         flat = desired_rows[pairs.p] * np.int64(width) + target[:, None]
         return tab.level.ravel().take(flat).max(axis=1).astype(np.int64)
     per_p = tab.level[desired_rows[rows]].max(axis=1)  # (participants, codes + 1)
-    return per_p[pl, target].astype(np.int64)
+    flat = pl * per_p.shape[1]
+    flat += target
+    return per_p.ravel().take(flat)
 
 
 def _desired(codes: np.ndarray) -> np.ndarray:

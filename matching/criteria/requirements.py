@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from matching import schema
-from matching.criteria.base import Criterion, Levels, PairValues, Values, t
+from matching.criteria.base import Criterion, Levels, PairValues, Values, by_classes, t
 from matching.pairs import Pairs
 
 #: Levels of the participant's rank minus the opening's requirement; both criteria share them.
@@ -23,8 +23,15 @@ def _ranks(pairs: Pairs, field: str) -> tuple[np.ndarray, np.ndarray]:
 
 def _gap_level(field: str):
     def level(pairs: Pairs) -> np.ndarray:
-        have, need = _ranks(pairs, field)
-        return GAP.bin(have - need)
+        """``GAP.bin(have - need)``, from a table of the distinct ranks (`base.by_classes`)."""
+        w = pairs.world
+        return by_classes(
+            pairs,
+            field,
+            lambda: getattr(w.participants, field),
+            lambda: getattr(w.openings, field),
+            lambda have, need: GAP.bin(have - need),
+        )
 
     return level
 

@@ -180,6 +180,7 @@ responsiveness = Criterion(
     uninformative=lambda v: int(v["contacts"]) < MIN_CONTACTS,
     level_of_values=level_of,
     shown_values=_shown,
+    opening_only=True,
 )
 
 CRITERIA = [responsiveness]
