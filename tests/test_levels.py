@@ -164,3 +164,25 @@ def test_adaptation_levels_equal_the_shares_levels_in_both_views(world, seed):
     for view in (world, world.employer_view):
         pairs = Pairs.build(view, p, o, AS_OF.toordinal())
         assert adaptation._level(pairs).tolist() == adaptation._share_level(pairs).tolist()
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(worlds(max_participants=8, max_openings=12), st.integers(0, 2**32 - 1), st.integers(-400, 400))
+def test_levels_from_class_tables_equal_their_arithmetic(world, seed, shift):
+    """`base.by_classes` looks levels up in a (participant class × opening class) table built
+    once per snapshot (and day): the very levels the criterion's arithmetic gives each pair,
+    in both views and on any day."""
+    from matching.criteria import availability, hours, industry, requirements
+
+    rng = np.random.default_rng(seed)
+    p = rng.integers(0, len(world.participants), 100)
+    o = rng.integers(0, len(world.openings), 100)
+    for view, day in ((world, AS_OF.toordinal() + shift), (world.employer_view, AS_OF.toordinal() - shift), (world, AS_OF.toordinal())):
+        pairs = Pairs.build(view, p, o, day)
+        people, jobs = view.participants, view.openings
+        assert industry._level(pairs).tolist() == industry._level_of(people.industry_mask[p], jobs.section_index[o]).tolist()
+        for c, field in ((requirements.norwegian, "norwegian_rank"), (requirements.education, "education_rank")):
+            gap = getattr(people, field)[p] - getattr(jobs, field)[o]
+            assert c.level(pairs).tolist() == requirements.GAP.bin(gap).tolist(), c.name
+        assert hours.fit.level(pairs).tolist() == hours._fit_level(*hours._hours(pairs)).tolist()
+        assert availability.timing.level(pairs).tolist() == availability._level_of(*availability._dates(pairs)[1:]).tolist()
