@@ -486,6 +486,7 @@ def refresh(
             in_flight=in_flight,
             write=write_recommended,  # stored as the workers build them
             in_process=in_process,
+            consume=True,
         )
         del alloc_parts
         if pool is not None:  # nothing more runs on the workers
@@ -577,6 +578,7 @@ def recommend_now(
     in_flight: dict[str, float] | None = None,
     write: Callable[[list[tuple[str, str, str]]], None] | None = None,
     in_process: dict[str, int] | None = None,
+    consume: bool = False,
 ) -> tuple[list[tuple[str, str, str]], dict[str, Any]]:
     """The recommended-now step after ranking (matching/allocation.py), one shard per
     participant office, run on the run's backend (`_map`: Dask, the forked pool, or inline).
@@ -593,10 +595,13 @@ def recommend_now(
     Returns the rows to store and the congestion figures before (personal lists) and after
     (recommended-now lists). With `write`, the rows are handed to it instead, a chunk at a
     time as they are built (the returned list is empty): the parent stores them while the
-    workers build the rest."""
+    workers build the rest. With `consume`, `parts` is emptied once its pairs are placed: the
+    refresh's tail then holds them once, not twice (~180 MB of a national run's peak)."""
     w = world
     # price: in participant order, each list in rank order (what the stored rows assume); flow: as the shards came
     group, other, score, pos = _personal_pairs(parts, len(w.participants), ordered=settings.alloc_mode == "price")
+    if consume:
+        parts.clear()
     free = allocation.free_places(
         w.openings.frame["positions"].to_numpy(np.int64), np.array([taken.get(o, 0) for o in w.openings.ids], dtype=np.int64)
     )
@@ -670,7 +675,11 @@ def recommend_now(
     n_chunks = max(1, min(len(starts), 4 * max(n_jobs, 1) if client is None else 16))
     cut = [i * len(starts) // n_chunks for i in range(n_chunks + 1)]  # lists per chunk
     bounds = np.r_[starts, len(g)]
-    note = np.stack([keep[sel], suggested[o], free[o], exposure[o], crowded[sel], held[o], chains[o]], axis=1).astype(np.int64)
+    # Counts and flags: int32, filled column by column (a stack of int64 columns was ~250 MB
+    # nationally, at the tail's peak memory).
+    note = np.empty((len(sel), 7), dtype=np.int32)
+    for j, col in enumerate((keep[sel], suggested[o], free[o], exposure[o], crowded[sel], held[o], chains[o])):
+        note[:, j] = col
     chunks = [_row_chunk(ids_p[g[starts[a:b]]], bounds[a : b + 1], ids_o, o, note, place[sel]) for a, b in zip(cut[:-1], cut[1:]) if b > a]
     built = _imap(_recommended_rows, chunks, client, n_jobs, pool)  # the forked workers start on them now ...
     # ... while this process works out the figures after the allocation.
