@@ -20,11 +20,13 @@ import logging
 import multiprocessing
 import os
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import islice
 from operator import itemgetter
 from typing import Any
 
@@ -295,12 +297,31 @@ def _run_dask(client: Any, world: World, model: dict, as_of, parts, k, quoted) -
         yield res
 
 
-def _imap(fn: Any, tasks: Iterable, client: Any, n_jobs: int, pool: _LocalPool | None = None) -> Iterable:
+def _imap(fn: Any, tasks: Iterable, client: Any, n_jobs: int, pool: _LocalPool | None = None, window: int | None = None) -> Iterable:
     """`_map`, its results in order as they come in where the backend allows (the forked
-    workers); a list elsewhere."""
+    workers); a list elsewhere. `window` (forked workers): at most that many tasks submitted
+    and not yet yielded — a lazy `tasks` is made, and results are held, only that far ahead of
+    the caller (the recommended rows: all of them waited in this process while it stored the
+    first, ~0.5 GB of a national run's peak)."""
     if client is None and pool is not None:
-        return pool.executor.map(fn, tasks)
+        return pool.executor.map(fn, tasks) if window is None else _windowed(pool, fn, tasks, window)
     return _map(fn, tasks, client, n_jobs, pool)
+
+
+def _windowed(pool: _LocalPool, fn: Any, tasks: Iterable, window: int) -> Iterator:
+    """`pool.executor.map(fn, tasks)` with at most `window` tasks in flight or done but not
+    yet yielded; the next is submitted before a result is handed over, so the workers stay busy."""
+    it = iter(tasks)
+    pending = deque(pool.executor.submit(fn, t) for t in islice(it, max(window, 1)))
+    try:
+        while pending:
+            result = pending.popleft().result()
+            for t in islice(it, 1):
+                pending.append(pool.executor.submit(fn, t))
+            yield result
+    finally:
+        for fut in pending:
+            fut.cancel()
 
 
 def _map(fn: Any, tasks: Iterable, client: Any, n_jobs: int, pool: _LocalPool | None = None) -> list:
@@ -672,7 +693,7 @@ def recommend_now(
     sel = np.flatnonzero(noted)
     g, o = group[sel], other[sel]
     starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]]) if len(g) else np.zeros(0, dtype=np.int64)
-    n_chunks = max(1, min(len(starts), 4 * max(n_jobs, 1) if client is None else 16))
+    n_chunks = max(1, min(len(starts), 16 * max(n_jobs, 1) if client is None else 16))
     cut = [i * len(starts) // n_chunks for i in range(n_chunks + 1)]  # lists per chunk
     bounds = np.r_[starts, len(g)]
     # Counts and flags: int32, filled column by column (a stack of int64 columns was ~250 MB
@@ -680,8 +701,10 @@ def recommend_now(
     note = np.empty((len(sel), 7), dtype=np.int32)
     for j, col in enumerate((keep[sel], suggested[o], free[o], exposure[o], crowded[sel], held[o], chains[o])):
         note[:, j] = col
-    chunks = [_row_chunk(ids_p[g[starts[a:b]]], bounds[a : b + 1], ids_o, o, note, place[sel]) for a, b in zip(cut[:-1], cut[1:]) if b > a]
-    built = _imap(_recommended_rows, chunks, client, n_jobs, pool)  # the forked workers start on them now ...
+    placed = place[sel]
+    chunks = (_row_chunk(ids_p[g[starts[a:b]]], bounds[a : b + 1], ids_o, o, note, placed) for a, b in zip(cut[:-1], cut[1:]) if b > a)
+    # The forked workers start on them now, a few chunks ahead of the rows stored ...
+    built = _imap(_recommended_rows, chunks, client, n_jobs, pool, window=2 * max(n_jobs, 1))
     # ... while this process works out the figures after the allocation.
     # Rank within the recommended-now lists (pairs are in personal-rank order per participant).
     kg = group[keep]

@@ -428,3 +428,22 @@ def test_each_quoted_blob_is_its_own_lists_values_packed(world, model, n, k):
         )
         assert blob == lists.pack_quoted(expected)
         assert lists.unpack_quoted(blob) == expected
+
+
+def test_windowed_map_yields_in_order_and_makes_tasks_only_a_window_ahead():
+    """The recommended rows' map on the forked workers (`_imap(window=…)`): every result, in
+    task order, with a lazy task list drawn at most `window` + 1 ahead of what was handed over."""
+    import operator
+
+    made: list[int] = []
+
+    def tasks():
+        for i in range(25):
+            made.append(i)
+            yield i
+
+    with batch._LocalPool(None, 2) as pool:  # type: ignore[arg-type]  # the tasks need no snapshot
+        results = batch._imap(operator.neg, tasks(), None, 2, pool, window=3)
+        first = next(iter(results))
+        assert first == 0 and len(made) <= 4
+        assert [first, *results] == [-i for i in range(25)]
