@@ -18,7 +18,7 @@ import numpy as np
 from matching.criteria.base import Criterion, Levels, PairValues, Values, t
 from matching.pairs import Pairs
 from matching.taxonomy import adaptations
-from matching.world import NEED_CODES, popcount
+from matching.world import NEED_CODES
 
 COVERAGE = Levels.from_thresholds("adaptation", [0.5, 1.0 - 1e-9], neutral=2)  # no needs, or all covered
 
@@ -44,14 +44,6 @@ def _level(pairs: Pairs) -> np.ndarray:
     level += (np.bitwise_count(covered) << 1) >= np.bitwise_count(needs)
     assessed = w.participants.needs_assessed[pairs.p]
     return level if assessed.all() else np.where(assessed, level, np.uint8(coverage.not_assessed_level))
-
-
-def _share_level(pairs: Pairs) -> np.ndarray:
-    """The level as the share of needs covered states it (what `_level` computes in integers)."""
-    needs, covered, assessed = _masks(pairs)
-    n_needs, n_cov = popcount(needs), popcount(covered)
-    level = COVERAGE.bin(np.where(n_needs > 0, n_cov / np.maximum(n_needs, 1), 1.0))
-    return level if assessed.all() else np.where(assessed, level, coverage.not_assessed_level)
 
 
 def _values(pairs: Pairs) -> Values:
