@@ -217,11 +217,9 @@ class _Homes:
     widest: np.ndarray  # per point: the longest commute limit there (km)
 
     @classmethod
-    def of(cls, world: World) -> _Homes:
-        pw = world.participants
-        _, at = np.unique(np.column_stack([pw.lat, pw.lon]), axis=0, return_inverse=True)
-        at = np.asarray(at).reshape(-1)
-        limit = pw.max_commute_km
+    def of(cls, world: World, at: np.ndarray) -> _Homes:
+        """`at`: each participant's home point (`Index._points`)."""
+        limit = world.participants.max_commute_km
         order = np.lexsort((-limit, at))
         count = np.bincount(at)
         start = np.cumsum(count) - count
@@ -353,7 +351,7 @@ class Index:
 
     @cached_property
     def _homes(self) -> _Homes:
-        return _Homes.of(self.world)
+        return _Homes.of(self.world, self._points[0])
 
     def for_openings(self, o_idx, as_of: dt.date) -> Pairs:
         """Candidate pairs of these openings, each opening's in the order of `_Homes`."""
