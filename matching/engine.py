@@ -417,14 +417,19 @@ class MatchEngine:
         """Every opening's level of criterion j, one that reads the opening only
         (`Criterion.opening_only`): the same function on one pair per opening, so each pair's
         level is the one it computes for the pair. Kept with the openings (both views and every
-        shard's engine share them) per criterion and day."""
+        shard's engine share them) per criterion, for the latest day asked only (as the
+        openings' tree, `candidates._opening_tree`: a long-lived snapshot never piles up days)."""
         c, day = self.criteria[j], self.as_of.toordinal()
-        cache = self.world.openings.__dict__.setdefault("_opening_levels", {})
-        if (c.name, day) not in cache:
+        held = self.world.openings.__dict__.get("_opening_levels")
+        if held is None or held[0] != day:
+            held = (day, {})
+            self.world.openings.__dict__["_opening_levels"] = held  # replaced whole: threads may read it
+        cache: dict[str, np.ndarray] = held[1]
+        if c.name not in cache:
             n = len(self.world.openings)
             pairs = Pairs.build(self.world, np.zeros(n, dtype=np.int64), np.arange(n), day)
-            cache[(c.name, day)] = np.asarray(c.level(pairs), dtype=np.uint8)
-        return cache[(c.name, day)]
+            cache[c.name] = np.asarray(c.level(pairs), dtype=np.uint8)
+        return cache[c.name]
 
     def _opening_contributions(self, cols: list[int]) -> np.ndarray:
         """Every opening's summed contribution of these `opening_only` criteria (for bounds)."""

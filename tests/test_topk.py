@@ -274,3 +274,21 @@ def test_opening_side_merged_as_shards_come_equals_merging_everything(seed, n_sh
     want = topk.best(topk.Ranked.concat(parts), tie_rank, k)
     assert got.group.tolist() == want.group.tolist() and got.other.tolist() == want.other.tolist()
     assert got.score.tolist() == want.score.tolist() and got.levels.tolist() == want.levels.tolist()
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(worlds(), monotone_models())
+def test_opening_levels_are_kept_for_the_latest_day_only(world, model):
+    """The openings' `opening_only` levels live as long as the snapshot (the API's, for days):
+    a new day replaces them, so days never pile up, and each day's are that day's."""
+    import datetime as dt
+
+    j = next(i for i, c in enumerate(MatchEngine(world, model, AS_OF).criteria) if c.opening_only)
+    first = MatchEngine(world, model, AS_OF)._opening_levels(j).copy()
+    later = AS_OF + dt.timedelta(days=40)
+    again = MatchEngine(world, model, later)._opening_levels(j)
+    day, held = world.openings.__dict__["_opening_levels"]
+    assert day == later.toordinal() and list(held) == [MatchEngine(world, model, later).criteria[j].name]
+    assert np.array_equal(MatchEngine(world, model, AS_OF)._opening_levels(j), first)
+    assert world.openings.__dict__["_opening_levels"][0] == AS_OF.toordinal()
+    assert again.shape == first.shape
